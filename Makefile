@@ -1,0 +1,54 @@
+# vmtorture - top-level build. Every module contributes a fragment
+# (core/core.mk, tests/tests.mk, ...) that appends to the variables below.
+#
+#   make                 build the library, the CLI and the tests
+#   make test            install missing packages, then run every test
+#   make run             the main job: a short default campaign
+#   make bench           benchmarks (medians, ratios against a baseline)
+#   make SAN=asan|tsan|ubsan ...   sanitizer builds, into build/<san>/
+#   make clean
+
+ifeq ($(origin CC),default)
+CC := clang
+endif
+SAN ?=
+# Where this variant's objects and binaries go.
+B := build$(if $(SAN),/$(SAN))
+
+include sanitizers/sanitizers.mk
+
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
+# Flags every object needs; user CFLAGS stay overridable on top.
+BASE_CFLAGS := -std=gnu11 -pthread -Icore/include -Icore/src -MMD -MP $(WARN) $(SAN_CFLAGS)
+BASE_LDFLAGS := -pthread $(SAN_LDFLAGS)
+URCU_LIBS := -lurcu-memb -lurcu-common
+LDLIBS ?=
+
+.PHONY: all test run bench clean deps
+all:
+
+deps:
+	@bash scripts/deps.sh
+
+# Compile rule for every C file of every module.
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -c $< -o $@
+
+include core/core.mk
+-include model/model.mk
+-include tools/tools.mk
+-include tests/tests.mk
+-include bench/bench.mk
+-include fuzz/fuzz.mk
+-include stress/stress.mk
+
+# test: install what is missing, then every suite in its builds.
+test: deps
+	$(MAKE) --no-print-directory test-suites
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vms/pool.h - simulated physical memory: a frame pool and frame handles.
+ *
+ * A pool is one reserved, lazily committed region (so a pool of several
+ * GiB costs nothing until touched) carved into 2 MiB chunks. A chunk is
+ * either one level-2 (2 MiB) frame or 512 level-1 (4 KiB) frames; page-
+ * table nodes are level-1 frames of the same pool. Physical address 0 is
+ * never handed out, so an all-zero PTE always means "absent".
+ *
+ * Reference counting: a frame's count is the number of references to it:
+ * handles held by callers (from vms_frame_alloc / vms_frame_get) plus PTEs
+ * that map it plus releases still waiting for an RCU grace period. The
+ * frame returns to the pool when the count drops to zero. Frames removed
+ * from a page table are released only after a grace period, so lock-free
+ * accessors never read a reused frame.
+ */
+#ifndef VMS_POOL_H
+#define VMS_POOL_H
+
+#include <vms/types.h>
+
+struct vms_pool;
+struct vms_frame;
+
+struct vms_pool_stats {
+	uint64_t total_frames;	/* 4 KiB frames the pool can hand out */
+	uint64_t free_frames;	/* 4 KiB frames not in use (incl. never touched) */
+	uint64_t data_frames;	/* 4 KiB units held by data frames (a 2 MiB frame counts 512) */
+	uint64_t pt_frames;	/* page-table nodes */
+	uint64_t deferred;	/* releases waiting for a grace period */
+	uint64_t spaces;	/* live VM spaces */
+};
+
+/* Create a pool of @bytes (rounded up to 2 MiB; at least 4 MiB, at most
+ * 64 GiB). Returns 0, -EINVAL for a bad size or NULL @out, -ENOMEM. */
+int vms_pool_new(size_t bytes, struct vms_pool **out);
+
+/* Destroy @pool after waiting for deferred releases. Returns -EBUSY (and
+ * keeps the pool) while a space exists or any frame is still referenced,
+ * so a leak is reported rather than hidden. */
+int vms_pool_destroy(struct vms_pool *pool);
+
+/* Snapshot of the counters (racy under concurrency, exact at quiescence). */
+int vms_pool_stats(struct vms_pool *pool, struct vms_pool_stats *st);
+
+/* Wait for one grace period and run every deferred release. Must not be
+ * called while this thread holds a cursor (returns -EDEADLK then). */
+int vms_pool_quiesce(struct vms_pool *pool);
+
+/* Allocate a zeroed data frame of @level (1: 4 KiB, 2: 2 MiB) with one
+ * handle (refcount 1). -EINVAL for a bad level, -ENOMEM when exhausted. */
+int vms_frame_alloc(struct vms_pool *pool, int level, struct vms_frame **out);
+
+/* Take one more handle on a live data frame. -EINVAL if @f is not one. */
+int vms_frame_get(struct vms_frame *f);
+
+/* Drop one handle. -EINVAL if @f is not a live data frame or the caller
+ * holds no handle on it (a double put is reported, not performed). */
+int vms_frame_put(struct vms_frame *f);
+
+/* Physical address, level and reference count of a frame (0 for NULL). */
+vms_paddr_t vms_frame_paddr(const struct vms_frame *f);
+int vms_frame_level(const struct vms_frame *f);
+uint64_t vms_frame_refcount(const struct vms_frame *f);
+/* Handles held by callers (the refcount minus PTE and deferred references). */
+uint64_t vms_frame_handles(const struct vms_frame *f);
+
+/* The frame's bytes through the pool's linear map (tests and oracles). */
+void *vms_frame_data(const struct vms_frame *f);
+
+/* The frame that owns physical address @pa (a 2 MiB frame for any address
+ * inside it), or NULL if @pa is not inside a live data frame. */
+struct vms_frame *vms_frame_from_paddr(struct vms_pool *pool, vms_paddr_t pa);
+
+#endif /* VMS_POOL_H */

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check.c - the structural checker: the seed's ghost invariants, checked
+ * by walking every tree of the pool at quiescence.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+struct walk {
+	struct vms_pool *pool;
+	struct vms_check_report *rep;	/* counts go here for the checked space */
+	bool counting;
+	uint32_t *refs;			/* per frame: PTEs (data) or parents (nodes) */
+	unsigned errors;
+	char first[256];
+};
+
+static void fail(struct walk *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!w->errors++) {
+		va_start(ap, fmt);
+		vsnprintf(w->first, sizeof(w->first), fmt, ap);
+		va_end(ap);
+	}
+}
+
+static void walk_node(struct walk *w, struct vms_frame *node, int level, vms_vaddr_t base)
+{
+	vms_pte_t *pte = vms_node_ptes(node);
+	int nonzero = 0, last = level == VMS_NR_LEVELS ? VMS_NR_ENTRIES / 2 : VMS_NR_ENTRIES;
+
+	if (node->kind != VMS_FRAME_PT || node->level != level) {
+		fail(w, "node %#lx at va %#lx: kind %d level %d, expected a level-%d table",
+		     vms_meta_paddr(node), base, node->kind, node->level, level);
+		return;
+	}
+	if (w->refs[node - w->pool->meta]++) {
+		fail(w, "node %#lx reachable twice", vms_meta_paddr(node));
+		return;
+	}
+	if (w->counting)
+		w->rep->nodes++;
+	if (node->stray)
+		fail(w, "stray node %#lx reachable at va %#lx", vms_meta_paddr(node), base);
+	if (vms_node_owner(&node->lock))
+		fail(w, "node %#lx at va %#lx still locked by thread %u", vms_meta_paddr(node),
+		     base, vms_node_owner(&node->lock));
+	for (int i = 0; i < VMS_NR_ENTRIES; i++) {
+		uint64_t v = vms_pte_load(&pte[i]), size = vms_page_size(level);
+		vms_vaddr_t va = base + (uint64_t)i * size;
+		vms_paddr_t pa = vms_pte_paddr(v);
+
+		if (!v)
+			continue;
+		nonzero++;
+		if (i >= last) {
+			fail(w, "root entry %d (kernel half) is not empty", i);
+			continue;
+		}
+		if (vms_pte_is_leaf(v)) {
+			struct vms_frame *f = vms_frame_owner(w->pool, pa);
+
+			if ((v & ~PTE_ADDR & ~PTE_LEAF_BITS) || level > VMS_HIGHEST_TRANSLATION_LEVEL ||
+			    (pa & (size - 1))) {
+				fail(w, "bad leaf pte %#lx at va %#lx level %d", v, va, level);
+			} else if (!f || vms_page_size(f->level) < size) {
+				fail(w, "leaf at va %#lx maps %#lx, not inside a live data frame of "
+				     "at least its size", va, pa);
+			} else {
+				w->refs[f - w->pool->meta]++;
+				if (w->counting) {
+					w->rep->leaves++;
+					w->rep->mapped_bytes += size;
+				}
+			}
+		} else if ((v & ~PTE_ADDR) != PTE_TABLE_BITS || level == 1 ||
+			   !vms_pa_in_pool(w->pool, pa)) {
+			fail(w, "bad table pte %#lx at va %#lx level %d", v, va, level);
+		} else {
+			walk_node(w, vms_meta(w->pool, pa), level - 1, va);
+		}
+	}
+	if (nonzero != node->nr_children)
+		fail(w, "node %#lx at va %#lx: nr_children %u but %d entries in use",
+		     vms_meta_paddr(node), base, node->nr_children, nonzero);
+}
+
+/* Every data frame's refcount = PTE references + handles; every node is
+ * reachable exactly once; the counters add up. */
+static void check_frames(struct walk *w)
+{
+	struct vms_pool *p = w->pool;
+	uint64_t touched = atomic_load(&p->next_chunk) * VMS_CHUNK_FRAMES;
+	uint64_t data = 0, pt = 0, used = 1;
+
+	if (touched > p->nr_frames)
+		touched = p->nr_frames;
+	for (uint64_t i = 1; i < touched; i++) {
+		struct vms_frame *f = &p->meta[i];
+		uint64_t rc = atomic_load(&f->refcount), h = atomic_load(&f->handles);
+
+		switch (f->kind) {
+		case VMS_FRAME_DATA:
+			data += f->level == 1 ? 1 : VMS_CHUNK_FRAMES;
+			used += f->level == 1 ? 1 : VMS_CHUNK_FRAMES;
+			if (rc != w->refs[i] + h)
+				fail(w, "frame %#lx: refcount %lu != %u PTEs + %lu handles",
+				     i << VMS_PAGE_SHIFT, rc, w->refs[i], h);
+			break;
+		case VMS_FRAME_PT:
+			pt++;
+			used++;
+			if (w->refs[i] != 1)
+				fail(w, "node %#lx is not reachable from any space (leaked)",
+				     i << VMS_PAGE_SHIFT);
+			break;
+		default:
+			break;
+		}
+	}
+	if (data != atomic_load(&p->data_frames) || pt != atomic_load(&p->pt_frames) ||
+	    used != atomic_load(&p->used_frames))
+		fail(w, "frame accounting: data %lu/%lu, nodes %lu/%lu, used %lu/%lu",
+		     data, atomic_load(&p->data_frames), pt, atomic_load(&p->pt_frames),
+		     used, atomic_load(&p->used_frames));
+}
+
+static bool acc_overlap(const struct vms_acc *a, const struct vms_acc *b)
+{
+	return a->start <= b->end && b->start <= a->end;
+}
+
+/* The owner invariant over the registered accessors. */
+static void check_registry(struct walk *w, struct vms_space *s)
+{
+	pthread_mutex_lock(&s->acc_lock);
+	for (struct vms_acc *a = s->writers; a; a = a->next) {
+		for (struct vms_acc *b = a->next; b; b = b->next)
+			if (acc_overlap(a, b))
+				fail(w, "writers [%#lx,%#lx) and [%#lx,%#lx) overlap",
+				     a->start, a->end, b->start, b->end);
+		for (struct vms_acc *b = s->readers; b; b = b->next)
+			if (acc_overlap(a, b))
+				fail(w, "writer [%#lx,%#lx) overlaps reader [%#lx,%#lx)",
+				     a->start, a->end, b->start, b->end);
+	}
+	if (!(s->flags & VMS_SPACE_SHARED_READERS))
+		for (struct vms_acc *a = s->readers; a; a = a->next)
+			for (struct vms_acc *b = a->next; b; b = b->next)
+				if (acc_overlap(a, b))
+					fail(w, "readers [%#lx,%#lx) and [%#lx,%#lx) overlap "
+					     "without shared readers", a->start, a->end,
+					     b->start, b->end);
+	pthread_mutex_unlock(&s->acc_lock);
+}
+
+int vms_space_check(struct vms_space *s, struct vms_check_report *rep)
+{
+	struct walk w = { 0 };
+	struct vms_pool *p;
+	int ret;
+
+	if (!s || !rep)
+		return -EINVAL;
+	memset(rep, 0, sizeof(*rep));
+	p = s->pool;
+	if (vms_rcu_in_read_section())
+		return -EDEADLK;
+	if (atomic_load(&p->cursors))
+		return -EBUSY;
+	ret = vms_pool_quiesce(p);
+	if (ret)
+		return ret;
+	w.pool = p;
+	w.rep = rep;
+	w.refs = calloc(p->nr_frames, sizeof(*w.refs));
+	if (!w.refs)
+		return -ENOMEM;
+	vms_rcu_read_lock();
+	pthread_mutex_lock(&p->spaces_lock);
+	for (struct vms_space *sp = p->spaces; sp; sp = sp->next) {
+		w.counting = sp == s;
+		walk_node(&w, sp->root, VMS_NR_LEVELS, 0);
+	}
+	check_frames(&w);
+	pthread_mutex_unlock(&p->spaces_lock);
+	vms_rcu_read_unlock();
+	check_registry(&w, s);
+	free(w.refs);
+	rep->errors = w.errors;
+	memcpy(rep->first, w.first, sizeof(rep->first));
+	return w.errors ? -EUCLEAN : 0;
+}

@@ -1,0 +1,546 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cursor.c - cursor operations: query, find_next, jump, map, unmap,
+ * protect_next.
+ *
+ * A cursor holds every node below its guard that meets its range, so the
+ * operations below read PTEs with plain (relaxed) loads and walk down from
+ * the guard afresh each time: at most four steps, no path cache to keep
+ * coherent. Every store is a release so that lock-free walkers (the
+ * simulated MMU, other cursors' phase 1) see fully built nodes.
+ *
+ * Nodes an operation needs are allocated before it changes anything, so
+ * -ENOMEM always leaves the mappings as they were.
+ */
+#include <stdlib.h>
+#include "internal.h"
+
+#ifdef VMS_GLOBAL_LOCK
+/* Baseline for the benchmarks: one lock around every cursor session.
+ * Recursive so a thread may hold several cursors, as in the real core. */
+static pthread_mutex_t global_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+#endif
+
+static bool range_ok(vms_vaddr_t start, vms_vaddr_t end)
+{
+	return !(start & (VMS_PAGE_SIZE - 1)) && !(end & (VMS_PAGE_SIZE - 1)) &&
+	       start < end && end <= VMS_USER_END;
+}
+
+static int cursor_open(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
+		       bool mut, struct vms_cursor **out)
+{
+	struct vms_cursor *c;
+	int ret;
+
+	if (!s || !out || !range_ok(start, end))
+		return -EINVAL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->space = s;
+	c->pool = s->pool;
+	c->start = c->va = start;
+	c->end = end;
+	c->mut = mut;
+	atomic_fetch_add(&s->cursors, 1);
+	atomic_fetch_add(&s->pool->cursors, 1);
+#ifdef VMS_GLOBAL_LOCK
+	pthread_mutex_lock(&global_lock);
+#endif
+	vms_rcu_read_lock();
+	ret = vms_lock_range(s, start, end, &c->guard);
+	if (ret) {
+		vms_rcu_read_unlock();
+#ifdef VMS_GLOBAL_LOCK
+		pthread_mutex_unlock(&global_lock);
+#endif
+		atomic_fetch_sub(&s->pool->cursors, 1);
+		atomic_fetch_sub(&s->cursors, 1);
+		free(c);
+		return ret;
+	}
+	c->guard_level = c->guard->level;
+	*out = c;
+	return 0;
+}
+
+int vms_cursor_new(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
+		   struct vms_cursor **out)
+{
+	return cursor_open(s, start, end, false, out);
+}
+
+int vms_cursor_mut_new(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
+		       struct vms_cursor **out)
+{
+	return cursor_open(s, start, end, true, out);
+}
+
+void vms_cursor_drop(struct vms_cursor *c)
+{
+	struct vms_pool *p;
+
+	if (!c)
+		return;
+	p = c->pool;
+	vms_unlock_range(c->guard, c->start, c->end);
+	vms_rcu_read_unlock();
+#ifdef VMS_GLOBAL_LOCK
+	pthread_mutex_unlock(&global_lock);
+#endif
+	if (c->defer)
+		vms_pool_defer(p, c->defer);
+	atomic_fetch_sub(&p->cursors, 1);
+	atomic_fetch_sub(&c->space->cursors, 1);
+	free(c);
+	vms_pool_maybe_reclaim(p);
+}
+
+vms_vaddr_t vms_cursor_va(const struct vms_cursor *c)
+{
+	return c ? c->va : 0;
+}
+
+/* ---- helpers ---- */
+
+/* Make room for @extra more deferred items. */
+static int defer_reserve(struct vms_cursor *c, uint64_t extra)
+{
+	struct vms_defer_batch *b = c->defer;
+	uint64_t need = (b ? b->n : 0) + extra, cap;
+
+	if (b && b->cap >= need)
+		return 0;
+	cap = b ? b->cap * 2 : 16;
+	if (cap < need)
+		cap = need;
+	b = realloc(b, sizeof(*b) + cap * sizeof(b->item[0]));
+	if (!b)
+		return -ENOMEM;
+	if (!c->defer)
+		b->n = 0;
+	b->cap = (uint32_t)cap;
+	c->defer = b;
+	return 0;
+}
+
+static void defer_frame(struct vms_cursor *c, uint64_t leaf_pte)
+{
+	struct vms_frame *f = vms_frame_owner(c->pool, vms_pte_paddr(leaf_pte));
+
+#ifdef VMS_BUG_put_no_grace
+	/* Planted: release at once, as if no lock-free reader could still
+	 * be copying from the frame. */
+	vms_frame_ref_put(f);
+	return;
+#endif
+	c->defer->item[c->defer->n++] = vms_meta_paddr(f);
+}
+
+static void defer_subtree(struct vms_cursor *c, struct vms_frame *node)
+{
+#ifdef VMS_BUG_free_node_no_grace
+	vms_subtree_free(node);
+	return;
+#endif
+	c->defer->item[c->defer->n++] = vms_meta_paddr(node) | VMS_DEFER_SUBTREE;
+}
+
+static int check_len(const struct vms_cursor *c, uint64_t len)
+{
+	if (!len || (len & (VMS_PAGE_SIZE - 1)) || len > c->end - c->va)
+		return -EINVAL;
+	return 0;
+}
+
+static vms_pte_t *slot_of(struct vms_frame *node, vms_vaddr_t va)
+{
+	return &vms_node_ptes(node)[vms_pte_index(va, node->level)];
+}
+
+/*
+ * Replace the leaf in *@slot (level @level >= 2) by a child table of 512
+ * leaves one level down, same frame and property: the mapping set does not
+ * change. @child is a fresh node. Each new PTE holds its own reference on
+ * the (2 MiB) frame.
+ */
+static void split_leaf(struct vms_cursor *c, vms_pte_t *slot, uint64_t v,
+		       struct vms_frame *child)
+{
+	vms_pte_t *cpte = vms_node_ptes(child);
+	uint64_t sub = vms_page_size(child->level);
+	uint64_t bits = v & ~PTE_ADDR;
+	vms_paddr_t pa = vms_pte_paddr(v);
+
+#ifdef VMS_BUG_split_loses_prop
+	bits = PTE_PS | PTE_P | PTE_W | PTE_NX;
+#endif
+	vms_node_lock_fresh(&child->lock);
+	for (int i = 0; i < VMS_NR_ENTRIES; i++)
+		vms_pte_init(&cpte[i], (pa + (uint64_t)i * sub) | bits);
+	child->nr_children = VMS_NR_ENTRIES;
+	vms_frame_ref_add(vms_frame_owner(c->pool, pa), VMS_NR_ENTRIES - 1);
+	vms_pte_store(slot, vms_pte_table(vms_meta_paddr(child)));
+}
+
+/* Pre-allocated nodes for one operation. */
+struct prealloc { struct vms_frame *node[VMS_NR_LEVELS]; int n, used; };
+
+static int prealloc_fill(struct vms_pool *p, struct prealloc *pa, int n)
+{
+	pa->n = pa->used = 0;
+	while (pa->n < n) {
+		pa->node[pa->n] = vms_node_alloc(p, 1);
+		if (!pa->node[pa->n])
+			return -ENOMEM;
+		pa->n++;
+	}
+	return 0;
+}
+
+static struct vms_frame *prealloc_take(struct prealloc *pa, int level)
+{
+	struct vms_frame *n = pa->node[pa->used++];
+
+	n->level = (uint8_t)level;
+	return n;
+}
+
+static void prealloc_release(struct prealloc *pa)
+{
+	while (pa->n > pa->used)
+		vms_node_free(pa->node[--pa->n]);
+}
+
+/* ---- read-only operations ---- */
+
+int vms_cursor_query(struct vms_cursor *c, struct vms_mapping *m)
+{
+	struct vms_frame *node;
+	vms_pte_t *slot;
+	uint64_t v, size;
+
+	if (!c || !m || c->va >= c->end)
+		return -EINVAL;
+	node = c->guard;
+	for (;;) {
+		slot = slot_of(node, c->va);
+		v = vms_pte_load_locked(slot);
+		if (!vms_pte_is_table(v) || node->level == 1)
+			break;
+		node = vms_pte_child(c->pool, v);
+	}
+	size = vms_page_size(node->level);
+	m->start = vms_align_down(c->va, size);
+	m->end = m->start + size;
+	m->level = node->level;
+	if (vms_pte_is_leaf(v)) {
+		m->paddr = vms_pte_paddr(v);
+		m->frame = vms_frame_owner(c->pool, m->paddr);
+		m->prop = vms_pte_prop(v);
+	} else {
+		m->paddr = 0;
+		m->frame = NULL;
+		m->prop = (struct vms_prop){ 0, 0, 0 };
+	}
+	return 0;
+}
+
+/*
+ * Scan [cur, lim) for the first leaf. Absent slots and empty child tables
+ * are skipped whole. Returns the leaf's slot (and its node) or NULL; *cur
+ * ends at the leaf address or at/after lim.
+ */
+static vms_pte_t *scan_leaf(struct vms_cursor *c, vms_vaddr_t *cur, vms_vaddr_t lim,
+			    struct vms_frame **nodep)
+{
+	while (*cur < lim) {
+		struct vms_frame *node = c->guard;
+
+		for (;;) {
+			vms_pte_t *slot = slot_of(node, *cur);
+			uint64_t v = vms_pte_load_locked(slot);
+			uint64_t size = vms_page_size(node->level);
+			struct vms_frame *child;
+
+			if (vms_pte_is_leaf(v)) {
+				*nodep = node;
+				return slot;
+			}
+			if (v && (child = vms_pte_child(c->pool, v))->nr_children) {
+				node = child;
+				continue;
+			}
+			*cur = vms_align_down(*cur, size) + size;
+			break;
+		}
+	}
+	return NULL;
+}
+
+int vms_cursor_find_next(struct vms_cursor *c, uint64_t len, vms_vaddr_t *found)
+{
+	struct vms_frame *node;
+	vms_vaddr_t cur, lim;
+
+	if (!c || check_len(c, len))
+		return -EINVAL;
+	cur = c->va;
+	lim = c->va + len;
+#ifdef VMS_BUG_find_next_end
+	lim -= VMS_PAGE_SIZE;	/* planted: the last page of the window is never searched */
+#endif
+	if (scan_leaf(c, &cur, lim, &node)) {
+		c->va = cur;
+		if (found)
+			*found = cur;
+		return 1;
+	}
+	c->va = c->va + len;
+	return 0;
+}
+
+int vms_cursor_jump(struct vms_cursor *c, vms_vaddr_t va)
+{
+	if (!c || (va & (VMS_PAGE_SIZE - 1)) || va < c->start || va >= c->end)
+		return -EINVAL;
+	c->va = va;
+	return 0;
+}
+
+/* ---- mutating operations ---- */
+
+/* Take one of the caller's handles on @f (it moves into a PTE). */
+static bool take_handle(struct vms_frame *f)
+{
+	uint64_t h = atomic_load_explicit(&f->handles, memory_order_relaxed);
+
+	do {
+		if (!h)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(&f->handles, &h, h - 1,
+			memory_order_relaxed, memory_order_relaxed));
+	return true;
+}
+
+int vms_cursor_map(struct vms_cursor *c, struct vms_frame *frame, struct vms_prop prop)
+{
+	struct vms_frame *node;
+	struct prealloc pa;
+	vms_pte_t *slot;
+	uint64_t v, size;
+	int level, need = 0, replaced = 0;
+
+	if (!c)
+		return -EINVAL;
+	if (!c->mut)
+		return -EPERM;
+	if (!vms_frame_is_data(frame) || frame->pool != c->pool || !vms_prop_valid(prop))
+		return -EINVAL;
+	level = frame->level;
+	size = vms_page_size(level);
+	if (c->va >= c->end || (c->va & (size - 1)) || size > c->end - c->va ||
+	    level > c->guard_level)
+		return -EINVAL;
+
+	/* Plan: nodes needed between the guard and the item's level. */
+	for (node = c->guard; node->level > level; node = vms_pte_child(c->pool, v)) {
+		v = vms_pte_load_locked(slot_of(node, c->va));
+		if (!vms_pte_is_table(v)) {
+			need = node->level - level;
+			break;
+		}
+	}
+	if (prealloc_fill(c->pool, &pa, need) || defer_reserve(c, 1)) {
+		prealloc_release(&pa);
+		return -ENOMEM;
+	}
+	if (!take_handle(frame)) {
+		prealloc_release(&pa);
+		return -EINVAL;
+	}
+
+	for (node = c->guard; node->level > level; ) {
+		slot = slot_of(node, c->va);
+		v = vms_pte_load_locked(slot);
+		if (vms_pte_is_table(v)) {
+			node = vms_pte_child(c->pool, v);
+			continue;
+		}
+		struct vms_frame *child = prealloc_take(&pa, node->level - 1);
+
+		if (v) {
+			split_leaf(c, slot, v, child);
+		} else {
+			vms_node_lock_fresh(&child->lock);
+			vms_pte_store(slot, vms_pte_table(vms_meta_paddr(child)));
+			node->nr_children++;
+		}
+		node = child;
+	}
+
+	slot = slot_of(node, c->va);
+	v = vms_pte_load_locked(slot);
+	vms_pte_store(slot, vms_pte_leaf(vms_meta_paddr(frame), prop));
+	if (!v) {
+		node->nr_children++;
+	} else if (vms_pte_is_leaf(v)) {
+#ifndef VMS_BUG_remap_leak
+		defer_frame(c, v);
+#endif
+		replaced = 1;
+	} else {
+		/* A 2 MiB item over a child table: the table goes, whole. */
+		struct vms_frame *child = vms_pte_child(c->pool, v);
+
+		replaced = vms_detach_subtree(child, c->va) > 0;
+		defer_subtree(c, child);
+	}
+	c->va += size;
+	return replaced;
+}
+
+long vms_cursor_unmap(struct vms_cursor *c, uint64_t len)
+{
+	vms_vaddr_t cur, lim, edge[2];
+	uint64_t bound, prev_leaf = ~0ULL;
+	struct prealloc pa;
+	long count = 0;
+	int splits = 0;
+
+	if (!c)
+		return -EINVAL;
+	if (!c->mut)
+		return -EPERM;
+	if (check_len(c, len))
+		return -EINVAL;
+	lim = c->va + len;
+
+	/* Only the leaves containing the first and last page can straddle
+	 * the range: they are the only ones that may need a split. */
+	edge[0] = c->va;
+	edge[1] = lim - VMS_PAGE_SIZE;
+	for (int k = 0; k < 2; k++) {
+		struct vms_frame *node = c->guard;
+		uint64_t v;
+
+		for (;;) {
+			v = vms_pte_load_locked(slot_of(node, edge[k]));
+			if (!vms_pte_is_table(v))
+				break;
+			node = vms_pte_child(c->pool, v);
+		}
+		if (vms_pte_is_leaf(v) && node->level > 1) {
+			uint64_t size = vms_page_size(node->level);
+			vms_vaddr_t s0 = vms_align_down(edge[k], size);
+
+			if ((s0 < c->va || s0 + size > lim) && s0 != prev_leaf) {
+				splits++;
+				prev_leaf = s0;
+			}
+		}
+	}
+	/* Each removal empties a PTE of a page inside the range; at most the
+	 * guard and two partly covered nodes per level lose entries. */
+	bound = len / VMS_PAGE_SIZE;
+	if (bound > (uint64_t)VMS_NR_ENTRIES * (2 * c->guard_level - 1))
+		bound = (uint64_t)VMS_NR_ENTRIES * (2 * c->guard_level - 1);
+	if (prealloc_fill(c->pool, &pa, splits) || defer_reserve(c, bound)) {
+		prealloc_release(&pa);
+		return -ENOMEM;
+	}
+
+	for (cur = c->va; cur < lim; ) {
+		struct vms_frame *node = c->guard;
+
+		for (;;) {
+			vms_pte_t *slot = slot_of(node, cur);
+			uint64_t v = vms_pte_load_locked(slot);
+			uint64_t size = vms_page_size(node->level);
+			vms_vaddr_t s0 = vms_align_down(cur, size);
+			bool inside = s0 >= cur && s0 + size <= lim;
+
+			if (!v) {
+				cur = s0 + size;
+				break;
+			}
+			if (vms_pte_is_table(v) && !inside) {
+				node = vms_pte_child(c->pool, v);
+				continue;
+			}
+			if (vms_pte_is_leaf(v) && !inside) {
+				split_leaf(c, slot, v, prealloc_take(&pa, node->level - 1));
+				continue;
+			}
+			/* Wholly inside: the parent entry goes first, then the
+			 * detached subtree is marked stray and unlocked. */
+			vms_pte_store(slot, 0);
+			node->nr_children--;
+			if (vms_pte_is_leaf(v)) {
+				defer_frame(c, v);
+				count++;
+			} else {
+				struct vms_frame *child = vms_pte_child(c->pool, v);
+
+				count += (long)vms_detach_subtree(child, s0);
+				defer_subtree(c, child);
+			}
+			cur = s0 + size;
+			break;
+		}
+	}
+	prealloc_release(&pa);
+	c->va = lim;
+	return count;
+}
+
+int vms_cursor_protect_next(struct vms_cursor *c, uint64_t len, vms_protect_fn fn,
+			    void *arg, vms_vaddr_t *start, vms_vaddr_t *end)
+{
+	struct vms_frame *node;
+	struct vms_prop old, new;
+	vms_vaddr_t cur, lim, s0;
+	vms_pte_t *slot;
+	uint64_t v, size;
+
+	if (!c)
+		return -EINVAL;
+	if (!c->mut)
+		return -EPERM;
+	if (!fn || check_len(c, len))
+		return -EINVAL;
+	cur = c->va;
+	lim = c->va + len;
+	for (;;) {
+		slot = scan_leaf(c, &cur, lim, &node);
+		if (!slot) {
+			c->va = lim;
+			return 0;
+		}
+		v = vms_pte_load_locked(slot);
+		size = vms_page_size(node->level);
+		s0 = vms_align_down(cur, size);
+		if (node->level == 1 || (s0 >= cur && s0 + size <= lim))
+			break;
+		/* Entered mid-way or sticking out: split, then look again. */
+		struct vms_frame *child = vms_node_alloc(c->pool, node->level - 1);
+
+		if (!child)
+			return -ENOMEM;
+		split_leaf(c, slot, v, child);
+	}
+	old = new = vms_pte_prop(v);
+	fn(&new, arg);
+	new.priv = old.priv;	/* privileged flags are not the caller's */
+	if (!vms_prop_valid(new))
+		return -EINVAL;
+	if (!vms_prop_equal(old, new))
+		vms_pte_store(slot, vms_pte_leaf(vms_pte_paddr(v), new));
+	if (start)
+		*start = s0;
+	if (end)
+		*end = s0 + size;
+	c->va = s0 + size;
+	return 1;
+}

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * internal.h - libvms internal structures, shared by the core modules.
+ * Each struct states the invariants that hold for it and who may touch
+ * which field under which lock.
+ */
+#ifndef VMS_INTERNAL_H
+#define VMS_INTERNAL_H
+
+#include <pthread.h>
+#include <vms/vms.h>
+#include "sync.h"
+#include "pte.h"
+
+#define VMS_CHUNK_FRAMES	512		/* 4 KiB frames per 2 MiB chunk */
+#define VMS_CHUNK_SIZE		(VMS_CHUNK_FRAMES * VMS_PAGE_SIZE)
+#define VMS_POOL_MIN		(2 * VMS_CHUNK_SIZE)
+#define VMS_POOL_MAX		(64ULL << 30)
+#define VMS_NR_SHARDS		8
+
+enum vms_frame_kind {
+	VMS_FRAME_FREE = 0,	/* on a free list or never handed out */
+	VMS_FRAME_DATA,		/* a data frame's head (level 1 or 2) */
+	VMS_FRAME_TAIL,		/* a 4K unit inside a 2 MiB data frame */
+	VMS_FRAME_PT,		/* a page-table node */
+	VMS_FRAME_RESERVED,	/* frame 0: physical address 0 is never used */
+};
+
+/*
+ * Metadata of one 4 KiB frame; struct vms_frame * is the public handle of
+ * a data frame and the node pointer of a page-table node.
+ *
+ * Data frames: refcount = handles + PTEs mapping the frame + releases
+ * pending a grace period. handles <= refcount. A 2 MiB frame's references
+ * all live on its head, including one per 4K PTE after a split.
+ *
+ * Page-table nodes: level is fixed at allocation; lock holds the owner's
+ * thread id; nr_children (the non-zero PTEs) and stray are read and
+ * written only under lock. A node is reachable from its space's root iff
+ * it is not stray; once stray it stays stray until freed, which happens
+ * at least one grace period after it was detached.
+ */
+struct vms_frame {
+	_Atomic uint64_t refcount;
+	_Atomic uint64_t handles;
+	vms_lock_t lock;
+	uint32_t next_free;		/* free-list link (frame index), under the shard lock */
+	uint16_t nr_children;
+	uint8_t kind;			/* enum vms_frame_kind */
+	uint8_t level;
+	uint8_t stray;
+	uint32_t gen;			/* bumped at every final free */
+	struct vms_pool *pool;
+};
+
+struct vms_shard {
+	vms_lock_t lock;
+	uint32_t head;			/* free 4K frames (index; 0 = empty) */
+	uint64_t count;
+};
+
+/*
+ * A pool: one reserved region [base, base + nr_frames * 4K) and its
+ * metadata array. paddr == frame index * 4K; the linear map is base + pa.
+ * Chunks below next_chunk have been handed out at least once; higher ones
+ * are untouched (zero, uncommitted). Free 2 MiB chunks are zero: a freed
+ * 2 MiB frame is returned with MADV_DONTNEED.
+ */
+struct vms_pool {
+	unsigned char *base;
+	struct vms_frame *meta;
+	uint64_t nr_frames, nr_chunks;
+	size_t meta_bytes;
+
+	_Atomic uint64_t next_chunk;
+	vms_lock_t chunk_lock;		/* protects free_chunks */
+	uint32_t *free_chunks;
+	uint64_t nr_free_chunks;
+	struct vms_shard shard[VMS_NR_SHARDS];
+
+	_Atomic uint64_t used_frames;	/* 4K units not free (incl. frame 0) */
+	_Atomic uint64_t data_frames;
+	_Atomic uint64_t pt_frames;
+	_Atomic uint64_t cursors;	/* open cursors over all spaces */
+
+	struct vms_defer_stack deferred;
+
+	pthread_mutex_t spaces_lock;	/* protects spaces, nr_spaces */
+	struct vms_space *spaces;
+	uint64_t nr_spaces;
+};
+
+/* Accessor (reader or writer); registered while active. */
+struct vms_acc {
+	struct vms_space *space;
+	vms_vaddr_t start, end, pos;
+	bool writer, active;
+	struct vms_acc *next;		/* registry link, under space->acc_lock */
+};
+struct vms_reader { struct vms_acc a; };
+struct vms_writer { struct vms_acc a; };
+
+/*
+ * A VM space. root is a level-4 node allocated with the space and never
+ * detached. cursors counts open cursors (destroy refuses while > 0);
+ * active counts threads whose current space this is. The accessor
+ * registry satisfies the owner invariant (access.h) at all times.
+ */
+struct vms_space {
+	struct vms_pool *pool;
+	struct vms_frame *root;
+	unsigned flags;
+	_Atomic int cursors;
+	_Atomic int active;
+	pthread_mutex_t acc_lock;	/* protects readers, writers, accessors */
+	struct vms_acc *readers, *writers;
+	int accessors;			/* created and not yet released */
+	struct vms_space *next;		/* pool->spaces link */
+};
+
+/*
+ * A cursor holds, from creation to drop: an RCU read-side section, the
+ * lock of guard (the lowest node covering [start, end)) and the lock of
+ * every node below guard that intersects [start, end). All operations
+ * walk down from guard, so they touch only nodes the cursor holds.
+ * Removed frames and detached subtrees collect in defer (released after a
+ * grace period once the cursor is dropped).
+ */
+struct vms_cursor {
+	struct vms_space *space;
+	struct vms_pool *pool;
+	vms_vaddr_t start, end, va;
+	struct vms_frame *guard;
+	int guard_level;
+	bool mut;
+	struct vms_defer_batch *defer;
+};
+
+/* Deferred items: a data-frame reference or a detached subtree root,
+ * both as a physical address with the low bit telling which. */
+#define VMS_DEFER_SUBTREE	1ULL
+
+/* ---- pool.c ---- */
+static inline struct vms_frame *vms_meta(struct vms_pool *p, vms_paddr_t pa)
+{
+	return &p->meta[pa >> VMS_PAGE_SHIFT];
+}
+
+static inline vms_paddr_t vms_meta_paddr(const struct vms_frame *f)
+{
+	return (vms_paddr_t)(f - f->pool->meta) << VMS_PAGE_SHIFT;
+}
+
+static inline vms_pte_t *vms_node_ptes(struct vms_frame *node)
+{
+	return (vms_pte_t *)(node->pool->base + vms_meta_paddr(node));
+}
+
+static inline bool vms_pa_in_pool(struct vms_pool *p, vms_paddr_t pa)
+{
+	return pa >> VMS_PAGE_SHIFT < p->nr_frames;
+}
+
+/* The data frame owning @pa (its head), or NULL. */
+struct vms_frame *vms_frame_owner(struct vms_pool *p, vms_paddr_t pa);
+struct vms_frame *vms_node_alloc(struct vms_pool *p, int level);
+void vms_node_free(struct vms_frame *node);
+void vms_frame_ref_add(struct vms_frame *f, uint64_t n);
+void vms_frame_ref_put(struct vms_frame *f);
+bool vms_frame_is_data(const struct vms_frame *f);
+/* Hand a cursor's batch to the pool and reclaim if enough is waiting. */
+void vms_pool_defer(struct vms_pool *p, struct vms_defer_batch *b);
+void vms_pool_maybe_reclaim(struct vms_pool *p);
+/* Release a detached subtree now (its grace period has passed). */
+void vms_subtree_free(struct vms_frame *node);
+
+/* ---- lock.c: the lock protocol ---- */
+int vms_lock_range(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
+		   struct vms_frame **guard);
+void vms_unlock_range(struct vms_frame *guard, vms_vaddr_t start, vms_vaddr_t end);
+/* Mark every node of a detached subtree stray and unlock it, children
+ * first; returns the number of leaves it holds. */
+uint64_t vms_detach_subtree(struct vms_frame *node, vms_vaddr_t base);
+
+static inline int vms_pte_index(vms_vaddr_t va, int level)
+{
+	return (int)((va >> (VMS_PAGE_SHIFT + 9 * (level - 1))) & (VMS_NR_ENTRIES - 1));
+}
+
+static inline vms_vaddr_t vms_align_down(vms_vaddr_t va, uint64_t size)
+{
+	return va & ~(size - 1);
+}
+
+static inline struct vms_frame *vms_pte_child(struct vms_pool *p, uint64_t pte)
+{
+	return vms_meta(p, vms_pte_paddr(pte));
+}
+
+/* ---- space.c ---- */
+void vms_space_thread_exit(void);
+bool vms_space_is_current(struct vms_space *s);
+
+/* ---- access.c ---- */
+/* The simulated MMU: translate @va in @s for reading (or writing) inside a
+ * read-side section; returns the linear-map pointer or NULL on a fault. */
+void *vms_mmu_translate(struct vms_space *s, vms_vaddr_t va, bool write, uint64_t *avail);
+
+/* ---- debug.c ---- */
+void vms__debug_note_unlock(struct vms_frame *node, vms_vaddr_t base);
+extern bool vms__debug_recording;
+
+#endif /* VMS_INTERNAL_H */

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lock.c - the range lock protocol (Asterinas OSTD / CortenMM, RCU variant).
+ *
+ * Locking [start, end) happens in two phases, inside the cursor's RCU
+ * read-side section:
+ *
+ * 1. Find the guard: walk down from the root without locks, to the lowest
+ *    node that covers the whole range, i.e. stop at a node where the range
+ *    spans two or more entries, exactly fills one entry (so an item of that
+ *    entry's size can still be mapped: Asterinas issue #3731), or meets a
+ *    leaf; level 1 always stops. Missing intermediate nodes are created
+ *    under their parent's lock. Lock the guard, and if it was detached
+ *    meanwhile (stray), unlock and start over from the root.
+ *
+ * 2. Lock every existing node below the guard that intersects the range,
+ *    parent before child, siblings in address order (a global pre-order).
+ *
+ * Phase 1 blocks on a lock only while holding no other lock, and phase 2
+ * follows the global order, so cursors cannot deadlock with each other. A
+ * node is detached only by a cursor holding it and its parent, so once the
+ * guard is locked and not stray, nothing under it can disappear. Release
+ * is the exact reverse of phase 2.
+ */
+#include "internal.h"
+
+static bool guard_here(int level, vms_vaddr_t start, vms_vaddr_t end)
+{
+	uint64_t size = vms_page_size(level);
+
+	if (level == 1 || vms_pte_index(start, level) != vms_pte_index(end - 1, level))
+		return true;
+#ifndef VMS_BUG_exact_entry
+	/* The range is exactly one entry: stop here, so the entry itself
+	 * (an item of this level) stays within the cursor's reach. */
+	if (!(start & (size - 1)) && end - start == size)
+		return true;
+#endif
+	return false;
+}
+
+/* Span [*lo, *hi) of entry @i of a level-@level node whose span starts at
+ * @base, clipped to [start, end). Returns false if they do not meet. */
+static bool entry_clip(vms_vaddr_t base, int level, int i, vms_vaddr_t start,
+		       vms_vaddr_t end, vms_vaddr_t *lo, vms_vaddr_t *hi)
+{
+	uint64_t size = vms_page_size(level);
+	vms_vaddr_t s = base + (uint64_t)i * size, e = s + size;
+
+	*lo = s > start ? s : start;
+	*hi = e < end ? e : end;
+	return *lo < *hi;
+}
+
+/* Span start of the level-@level node that covers @va. */
+static vms_vaddr_t node_base(vms_vaddr_t va, int level)
+{
+	return vms_align_down(va, vms_page_size(level) * VMS_NR_ENTRIES);
+}
+
+static void note_unlock(struct vms_frame *n, vms_vaddr_t base)
+{
+	if (vms__debug_recording)
+		vms__debug_note_unlock(n, base);
+	vms_node_unlock(&n->lock);
+}
+
+/*
+ * Where a failed phase 2 stopped: the clipped span start and level of the
+ * node it could not lock. Phase 2 is a pre-order walk, so a node [lo, hi)
+ * was locked before that point iff it lies wholly to the left of it or is
+ * one of its ancestors. A full release uses stop = { ~0, 0 }.
+ */
+struct stop { vms_vaddr_t va; int level; };
+
+static bool locked_before(struct stop st, vms_vaddr_t lo, vms_vaddr_t hi, int level)
+{
+	return hi <= st.va || (lo <= st.va && st.va < hi && level > st.level);
+}
+
+/* Reverse of phase 2 below @node: children in decreasing address order,
+ * each child's subtree before the child itself. */
+static void dfs_unlock(struct vms_frame *node, vms_vaddr_t base,
+		       vms_vaddr_t start, vms_vaddr_t end, struct stop st)
+{
+	int level = node->level;
+	vms_pte_t *pte = vms_node_ptes(node);
+
+	if (level == 1)
+		return;
+	for (int i = vms_pte_index(end - 1, level); i >= vms_pte_index(start, level); i--) {
+		vms_vaddr_t lo, hi, cbase = base + (uint64_t)i * vms_page_size(level);
+		uint64_t v = vms_pte_load_locked(&pte[i]);
+		struct vms_frame *child;
+
+		if (!vms_pte_is_table(v) || !entry_clip(base, level, i, start, end, &lo, &hi))
+			continue;
+		child = vms_pte_child(node->pool, v);
+		if (!locked_before(st, lo, hi, child->level))
+			continue;
+		dfs_unlock(child, cbase, lo, hi, st);
+#ifndef VMS_BUG_skip_child_lock
+		note_unlock(child, cbase);
+#endif
+	}
+}
+
+/* Phase 2: lock every node below @node that meets [start, end). */
+static int dfs_lock(struct vms_frame *node, vms_vaddr_t base,
+		    vms_vaddr_t start, vms_vaddr_t end, struct stop *failed)
+{
+	int level = node->level;
+	vms_pte_t *pte = vms_node_ptes(node);
+
+	if (level == 1)
+		return 0;
+	for (int i = vms_pte_index(start, level); i <= vms_pte_index(end - 1, level); i++) {
+		vms_vaddr_t lo, hi, cbase = base + (uint64_t)i * vms_page_size(level);
+		uint64_t v = vms_pte_load_locked(&pte[i]);
+		struct vms_frame *child;
+		int ret;
+
+		if (!vms_pte_is_table(v) || !entry_clip(base, level, i, start, end, &lo, &hi))
+			continue;	/* leaves are covered by this node's lock */
+		child = vms_pte_child(node->pool, v);
+#ifndef VMS_BUG_skip_child_lock
+		ret = vms_node_lock(&child->lock);
+		if (ret) {
+			failed->va = lo;
+			failed->level = child->level;
+			return ret;
+		}
+#endif
+		ret = dfs_lock(child, cbase, lo, hi, failed);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Phase 1. Returns the locked guard, NULL to retry (it went stray), or an
+ * ERR value through *err.
+ */
+static struct vms_frame *find_guard(struct vms_space *s, vms_vaddr_t start,
+				    vms_vaddr_t end, int *err)
+{
+	struct vms_frame *node = s->root;
+	bool held = false;	/* do we hold node's lock already? */
+
+	*err = 0;
+	for (;;) {
+		int level = node->level;
+		vms_pte_t *slot;
+		uint64_t v;
+
+		if (guard_here(level, start, end))
+			break;
+		slot = &vms_node_ptes(node)[vms_pte_index(start, level)];
+		v = vms_pte_load(slot);
+		if (vms_pte_is_leaf(v))
+			break;	/* a huge leaf covers the whole range */
+		if (!v) {
+			/* Absent: create the child under this node's lock. */
+			if (!held) {
+				*err = vms_node_lock(&node->lock);
+				if (*err)
+					return NULL;
+				held = true;
+#ifndef VMS_BUG_skip_stray_check
+				if (node->stray) {
+					vms_node_unlock(&node->lock);
+					return NULL;
+				}
+#endif
+				v = vms_pte_load_locked(slot);
+			}
+			if (vms_pte_is_leaf(v))
+				break;
+			if (!v) {
+				struct vms_frame *child = vms_node_alloc(s->pool, level - 1);
+
+				if (!child) {
+					vms_node_unlock(&node->lock);
+					*err = -ENOMEM;
+					return NULL;
+				}
+				/* Locked before it is published: nobody can take it
+				 * between publication and our use of it. */
+				vms_node_lock_fresh(&child->lock);
+				vms_pte_store(slot, vms_pte_table(vms_meta_paddr(child)));
+				node->nr_children++;
+				vms_node_unlock(&node->lock);
+				node = child;
+				continue;	/* still held: we own the fresh child */
+			}
+		}
+		/* A child table: follow it without a lock. */
+		if (held) {
+			vms_node_unlock(&node->lock);
+			held = false;
+		}
+		node = vms_pte_child(s->pool, v);
+	}
+	if (!held) {
+		*err = vms_node_lock(&node->lock);
+		if (*err)
+			return NULL;
+	}
+#ifndef VMS_BUG_skip_stray_check
+	/* Detached while we walked to it or waited for its lock: the walk
+	 * read a stale parent entry. The memory is still valid (RCU). */
+	if (node->stray) {
+		vms_node_unlock(&node->lock);
+		return NULL;
+	}
+#endif
+	return node;
+}
+
+int vms_lock_range(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
+		   struct vms_frame **guard)
+{
+	struct vms_frame *g;
+	struct stop failed;
+	int ret;
+
+	do {
+		g = find_guard(s, start, end, &ret);
+		if (ret)
+			return ret;
+	} while (!g);
+	ret = dfs_lock(g, node_base(start, g->level), start, end, &failed);
+	if (ret) {
+		/* -EDEADLK: this thread holds a node we need through another
+		 * cursor. Give back what we took, in reverse. */
+		dfs_unlock(g, node_base(start, g->level), start, end, failed);
+		note_unlock(g, node_base(start, g->level));
+		return ret;
+	}
+	*guard = g;
+	return 0;
+}
+
+void vms_unlock_range(struct vms_frame *guard, vms_vaddr_t start, vms_vaddr_t end)
+{
+	struct stop all = { (vms_vaddr_t)-1, 0 };
+
+	vms_vaddr_t base = node_base(start, guard->level);
+
+#ifdef VMS_BUG_unlock_order
+	/* Planted: release the guard first, then the children. */
+	note_unlock(guard, base);
+	dfs_unlock(guard, base, start, end, all);
+#else
+	dfs_unlock(guard, base, start, end, all);
+	note_unlock(guard, base);
+#endif
+}
+
+uint64_t vms_detach_subtree(struct vms_frame *node, vms_vaddr_t base)
+{
+	vms_pte_t *pte = vms_node_ptes(node);
+	uint64_t leaves = 0;
+
+	for (int i = 0; i < VMS_NR_ENTRIES; i++) {
+		uint64_t v = vms_pte_load_locked(&pte[i]);
+
+		if (vms_pte_is_leaf(v))
+			leaves++;
+#ifndef VMS_BUG_stray_root_only
+		else if (v)
+			leaves += vms_detach_subtree(vms_pte_child(node->pool, v),
+					base + (uint64_t)i * vms_page_size(node->level));
+#else
+		else if (v)
+			leaves += vms_pte_child(node->pool, v)->nr_children;
+#endif
+	}
+	/* Stray before unlock: a walker that waited on this lock must see
+	 * that the node is dead once it gets it. */
+	node->stray = 1;
+	note_unlock(node, base);
+	return leaves;
+}

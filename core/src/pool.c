@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pool.c - the frame pool: simulated physical memory.
+ *
+ * 4 KiB frames come from per-shard free lists (a thread uses the shard of
+ * its id, so threads rarely share a lock); a shard that runs dry carves a
+ * fresh 2 MiB chunk, then steals from the other shards. 2 MiB frames take
+ * a whole chunk. Chunks that were carved into 4 KiB frames never go back
+ * to the chunk list (no coalescing): a pool that has been fragmented that
+ * way can still hand out 4 KiB frames but may fail 2 MiB ones.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+
+#define RECLAIM_THRESHOLD 256	/* deferred items before a dropper reclaims */
+
+static struct vms_shard *my_shard(struct vms_pool *p)
+{
+	return &p->shard[vms_thread()->id % VMS_NR_SHARDS];
+}
+
+static uint64_t shard_pop(struct vms_pool *p, struct vms_shard *s)
+{
+	uint64_t idx;
+
+	vms_node_lock(&s->lock);
+	idx = s->head;
+	if (idx) {
+		s->head = p->meta[idx].next_free;
+		s->count--;
+	}
+	vms_node_unlock(&s->lock);
+	return idx;
+}
+
+static void shard_push(struct vms_pool *p, struct vms_shard *s, uint64_t idx)
+{
+	vms_node_lock(&s->lock);
+	p->meta[idx].next_free = s->head;
+	s->head = (uint32_t)idx;
+	s->count++;
+	vms_node_unlock(&s->lock);
+}
+
+/* A never-used or returned 2 MiB chunk, or -1. */
+static int64_t chunk_take(struct vms_pool *p)
+{
+	int64_t c = -1;
+	uint64_t n;
+
+	vms_node_lock(&p->chunk_lock);
+	if (p->nr_free_chunks)
+		c = p->free_chunks[--p->nr_free_chunks];
+	vms_node_unlock(&p->chunk_lock);
+	if (c >= 0)
+		return c;
+	n = atomic_load_explicit(&p->next_chunk, memory_order_relaxed);
+	while (n < p->nr_chunks) {
+		if (atomic_compare_exchange_weak_explicit(&p->next_chunk, &n, n + 1,
+				memory_order_relaxed, memory_order_relaxed))
+			return (int64_t)n;
+	}
+	return -1;
+}
+
+static void chunk_give(struct vms_pool *p, uint64_t c)
+{
+	vms_node_lock(&p->chunk_lock);
+	p->free_chunks[p->nr_free_chunks++] = (uint32_t)c;
+	vms_node_unlock(&p->chunk_lock);
+}
+
+/* Carve chunk @c into 4K frames: keep the first, give the rest to @s. */
+static uint64_t carve(struct vms_pool *p, struct vms_shard *s, uint64_t c)
+{
+	uint64_t first = c * VMS_CHUNK_FRAMES;
+
+	for (uint64_t i = first; i < first + VMS_CHUNK_FRAMES; i++)
+		p->meta[i].pool = p;
+	vms_node_lock(&s->lock);
+	for (uint64_t i = first + VMS_CHUNK_FRAMES - 1; i > first; i--) {
+		p->meta[i].next_free = s->head;
+		s->head = (uint32_t)i;
+	}
+	s->count += VMS_CHUNK_FRAMES - 1;
+	vms_node_unlock(&s->lock);
+	return first;
+}
+
+/* One zeroed 4K frame (metadata fields other than pool and gen unset). */
+static struct vms_frame *alloc_4k(struct vms_pool *p)
+{
+	struct vms_shard *s = my_shard(p);
+	uint64_t idx = shard_pop(p, s);
+	int64_t c;
+
+	if (!idx && (c = chunk_take(p)) >= 0)
+		idx = carve(p, s, (uint64_t)c);
+	for (int i = 0; !idx && i < VMS_NR_SHARDS; i++)
+		if (&p->shard[i] != s)
+			idx = shard_pop(p, &p->shard[i]);
+	if (!idx)
+		return NULL;
+	atomic_fetch_add_explicit(&p->used_frames, 1, memory_order_relaxed);
+	memset(p->base + (idx << VMS_PAGE_SHIFT), 0, VMS_PAGE_SIZE);
+	return &p->meta[idx];
+}
+
+static void free_4k(struct vms_frame *f)
+{
+	struct vms_pool *p = f->pool;
+
+#ifdef VMS_POISON
+	memset(p->base + vms_meta_paddr(f), 0x6b, VMS_PAGE_SIZE);
+#endif
+	f->kind = VMS_FRAME_FREE;
+	f->gen++;
+	shard_push(p, my_shard(p), (uint64_t)(f - p->meta));
+	atomic_fetch_sub_explicit(&p->used_frames, 1, memory_order_relaxed);
+}
+
+static struct vms_frame *alloc_2m(struct vms_pool *p)
+{
+	int64_t c = chunk_take(p);
+	struct vms_frame *head;
+
+	if (c < 0)
+		return NULL;
+	head = &p->meta[c * VMS_CHUNK_FRAMES];
+	head->pool = p;
+	for (int i = 1; i < VMS_CHUNK_FRAMES; i++) {
+		head[i].pool = p;
+		head[i].kind = VMS_FRAME_TAIL;
+	}
+	atomic_fetch_add_explicit(&p->used_frames, VMS_CHUNK_FRAMES, memory_order_relaxed);
+	return head;	/* untouched or MADV_DONTNEED'ed: already zero */
+}
+
+static void free_2m(struct vms_frame *head)
+{
+	struct vms_pool *p = head->pool;
+	uint64_t first = (uint64_t)(head - p->meta);
+
+	madvise(p->base + vms_meta_paddr(head), VMS_CHUNK_SIZE, MADV_DONTNEED);
+	for (int i = 0; i < VMS_CHUNK_FRAMES; i++)
+		head[i].kind = VMS_FRAME_FREE;
+	head->gen++;
+	chunk_give(p, first / VMS_CHUNK_FRAMES);
+	atomic_fetch_sub_explicit(&p->used_frames, VMS_CHUNK_FRAMES, memory_order_relaxed);
+}
+
+int vms_pool_new(size_t bytes, struct vms_pool **out)
+{
+	struct vms_pool *p;
+	uint64_t size;
+
+	if (!out || bytes == 0 || bytes > VMS_POOL_MAX)
+		return -EINVAL;
+	size = (bytes + VMS_CHUNK_SIZE - 1) & ~(VMS_CHUNK_SIZE - 1);
+	if (size < VMS_POOL_MIN)
+		size = VMS_POOL_MIN;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->nr_frames = size >> VMS_PAGE_SHIFT;
+	p->nr_chunks = size / VMS_CHUNK_SIZE;
+	p->meta_bytes = p->nr_frames * sizeof(struct vms_frame);
+	p->base = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	p->meta = mmap(NULL, p->meta_bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	p->free_chunks = calloc(p->nr_chunks, sizeof(*p->free_chunks));
+	if (p->base == MAP_FAILED || p->meta == MAP_FAILED || !p->free_chunks) {
+		if (p->base != MAP_FAILED)
+			munmap(p->base, size);
+		if (p->meta != MAP_FAILED)
+			munmap(p->meta, p->meta_bytes);
+		free(p->free_chunks);
+		free(p);
+		return -ENOMEM;
+	}
+	/* Metadata is committed lazily too: a chunk's slots get their pool
+	 * pointer when the chunk is first handed out (carve, alloc_2m). */
+	pthread_mutex_init(&p->spaces_lock, NULL);
+	pthread_mutex_init(&p->deferred.reclaim_lock, NULL);
+	/* Frame 0 is reserved so that physical address 0 never appears in
+	 * a PTE; the rest of chunk 0 goes to shard 0. */
+	p->meta[0].kind = VMS_FRAME_RESERVED;
+	p->meta[0].pool = p;
+	p->used_frames = 1;
+	p->next_chunk = 1;
+	carve(p, &p->shard[0], 0);	/* keeps frame 0 out of the list */
+	*out = p;
+	return 0;
+}
+
+static void release_item(void *arg, uint64_t item)
+{
+	struct vms_pool *p = arg;
+	struct vms_frame *f = vms_meta(p, item & ~VMS_DEFER_SUBTREE);
+
+	if (item & VMS_DEFER_SUBTREE)
+		vms_subtree_free(f);
+	else
+		vms_frame_ref_put(f);
+}
+
+int vms_pool_quiesce(struct vms_pool *p)
+{
+	if (!p)
+		return -EINVAL;
+	return vms_defer_reclaim(&p->deferred, true, release_item, p);
+}
+
+void vms_pool_defer(struct vms_pool *p, struct vms_defer_batch *b)
+{
+	if (b->n)
+		vms_defer_push(&p->deferred, b);
+	else
+		free(b);
+}
+
+void vms_pool_maybe_reclaim(struct vms_pool *p)
+{
+	if (vms_rcu_in_read_section() ||
+	    atomic_load_explicit(&p->deferred.items, memory_order_relaxed) < RECLAIM_THRESHOLD)
+		return;
+	vms_defer_reclaim(&p->deferred, false, release_item, p);
+}
+
+int vms_pool_destroy(struct vms_pool *p)
+{
+	int ret;
+
+	if (!p)
+		return -EINVAL;
+	ret = vms_pool_quiesce(p);
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&p->spaces_lock);
+	ret = p->nr_spaces ? -EBUSY : 0;
+	pthread_mutex_unlock(&p->spaces_lock);
+	if (ret || atomic_load(&p->used_frames) != 1)
+		return -EBUSY;
+	munmap(p->base, p->nr_frames << VMS_PAGE_SHIFT);
+	munmap(p->meta, p->meta_bytes);
+	pthread_mutex_destroy(&p->spaces_lock);
+	pthread_mutex_destroy(&p->deferred.reclaim_lock);
+	free(p->free_chunks);
+	free(p);
+	return 0;
+}
+
+int vms_pool_stats(struct vms_pool *p, struct vms_pool_stats *st)
+{
+	if (!p || !st)
+		return -EINVAL;
+	st->total_frames = p->nr_frames - 1;
+	st->free_frames = p->nr_frames - atomic_load(&p->used_frames);
+	st->data_frames = atomic_load(&p->data_frames);
+	st->pt_frames = atomic_load(&p->pt_frames);
+	st->deferred = atomic_load(&p->deferred.items);
+	pthread_mutex_lock(&p->spaces_lock);
+	st->spaces = p->nr_spaces;
+	pthread_mutex_unlock(&p->spaces_lock);
+	return 0;
+}
+
+bool vms_frame_is_data(const struct vms_frame *f)
+{
+	return f && f->pool && f->kind == VMS_FRAME_DATA &&
+	       atomic_load_explicit(&f->refcount, memory_order_relaxed) > 0;
+}
+
+int vms_frame_alloc(struct vms_pool *p, int level, struct vms_frame **out)
+{
+	struct vms_frame *f;
+
+	if (!p || !out || level < 1 || level > VMS_HIGHEST_TRANSLATION_LEVEL)
+		return -EINVAL;
+	for (int attempt = 0; ; attempt++) {
+		f = level == 1 ? alloc_4k(p) : alloc_2m(p);
+		if (f || attempt || vms_rcu_in_read_section())
+			break;
+		/* Frames may be waiting for a grace period: get them back. */
+		vms_pool_quiesce(p);
+	}
+	if (!f)
+		return -ENOMEM;
+	f->kind = VMS_FRAME_DATA;
+	f->level = (uint8_t)level;
+	f->nr_children = 0;
+	f->stray = 0;
+	atomic_store_explicit(&f->handles, 1, memory_order_relaxed);
+	atomic_store_explicit(&f->refcount, 1, memory_order_release);
+	atomic_fetch_add_explicit(&p->data_frames, level == 1 ? 1 : VMS_CHUNK_FRAMES,
+				  memory_order_relaxed);
+	*out = f;
+	return 0;
+}
+
+void vms_frame_ref_add(struct vms_frame *f, uint64_t n)
+{
+	atomic_fetch_add_explicit(&f->refcount, n, memory_order_relaxed);
+}
+
+/* Drop one reference; the last one returns the frame to the pool. */
+void vms_frame_ref_put(struct vms_frame *f)
+{
+	struct vms_pool *p = f->pool;
+
+	if (atomic_fetch_sub_explicit(&f->refcount, 1, memory_order_acq_rel) != 1)
+		return;
+	atomic_fetch_sub_explicit(&p->data_frames,
+				  f->level == 1 ? 1 : VMS_CHUNK_FRAMES, memory_order_relaxed);
+	if (f->level == 1)
+		free_4k(f);
+	else
+		free_2m(f);
+}
+
+int vms_frame_get(struct vms_frame *f)
+{
+	if (!vms_frame_is_data(f))
+		return -EINVAL;
+	atomic_fetch_add_explicit(&f->handles, 1, memory_order_relaxed);
+	vms_frame_ref_add(f, 1);
+	return 0;
+}
+
+int vms_frame_put(struct vms_frame *f)
+{
+	uint64_t h;
+
+	if (!vms_frame_is_data(f))
+		return -EINVAL;
+	h = atomic_load_explicit(&f->handles, memory_order_relaxed);
+	do {
+		if (h == 0)
+			return -EINVAL;	/* a put without a handle: refuse */
+	} while (!atomic_compare_exchange_weak_explicit(&f->handles, &h, h - 1,
+			memory_order_relaxed, memory_order_relaxed));
+	vms_frame_ref_put(f);
+	return 0;
+}
+
+vms_paddr_t vms_frame_paddr(const struct vms_frame *f)
+{
+	return f && f->pool ? vms_meta_paddr(f) : 0;
+}
+
+int vms_frame_level(const struct vms_frame *f)
+{
+	return f ? f->level : 0;
+}
+
+uint64_t vms_frame_refcount(const struct vms_frame *f)
+{
+	return f ? atomic_load(&f->refcount) : 0;
+}
+
+uint64_t vms_frame_handles(const struct vms_frame *f)
+{
+	return f ? atomic_load(&f->handles) : 0;
+}
+
+void *vms_frame_data(const struct vms_frame *f)
+{
+	return f && f->pool ? f->pool->base + vms_meta_paddr(f) : NULL;
+}
+
+struct vms_frame *vms_frame_owner(struct vms_pool *p, vms_paddr_t pa)
+{
+	struct vms_frame *f;
+
+	if (!vms_pa_in_pool(p, pa))
+		return NULL;
+	f = vms_meta(p, pa);
+	if (f->kind == VMS_FRAME_TAIL)
+		f = vms_meta(p, vms_align_down(pa, VMS_CHUNK_SIZE));
+	return f->kind == VMS_FRAME_DATA ? f : NULL;
+}
+
+struct vms_frame *vms_frame_from_paddr(struct vms_pool *p, vms_paddr_t pa)
+{
+	return p ? vms_frame_owner(p, pa) : NULL;
+}
+
+struct vms_frame *vms_node_alloc(struct vms_pool *p, int level)
+{
+	struct vms_frame *n = alloc_4k(p);
+
+	if (!n)
+		return NULL;
+	n->kind = VMS_FRAME_PT;
+	n->level = (uint8_t)level;
+	n->nr_children = 0;
+	n->stray = 0;
+	atomic_store_explicit(&n->lock, 0, memory_order_relaxed);
+	atomic_store_explicit(&n->refcount, 1, memory_order_relaxed);
+	atomic_store_explicit(&n->handles, 0, memory_order_relaxed);
+	atomic_fetch_add_explicit(&p->pt_frames, 1, memory_order_relaxed);
+	return n;
+}
+
+void vms_node_free(struct vms_frame *n)
+{
+	atomic_fetch_sub_explicit(&n->pool->pt_frames, 1, memory_order_relaxed);
+	atomic_store_explicit(&n->refcount, 0, memory_order_relaxed);
+	free_4k(n);
+}
+
+void vms_subtree_free(struct vms_frame *node)
+{
+	vms_pte_t *pte = vms_node_ptes(node);
+
+	for (int i = 0; i < VMS_NR_ENTRIES; i++) {
+		uint64_t v = vms_pte_load_locked(&pte[i]);
+
+		if (vms_pte_is_leaf(v))
+			vms_frame_ref_put(vms_frame_owner(node->pool, vms_pte_paddr(v)));
+		else if (v)
+			vms_subtree_free(vms_pte_child(node->pool, v));
+	}
+	vms_node_free(node);
+}

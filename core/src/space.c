@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/* space.c - VM spaces and per-thread activation. */
+#include <stdlib.h>
+#include "internal.h"
+
+/* The calling thread's current page table. */
+static __thread struct vms_space *current;
+
+int vms_space_new(struct vms_pool *p, unsigned flags, struct vms_space **out)
+{
+	struct vms_space *s;
+
+	if (!p || !out || (flags & ~VMS_SPACE_FLAGS_MASK))
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->root = vms_node_alloc(p, VMS_NR_LEVELS);
+	if (!s->root) {
+		free(s);
+		return -ENOMEM;
+	}
+	s->pool = p;
+	s->flags = flags;
+	pthread_mutex_init(&s->acc_lock, NULL);
+	pthread_mutex_lock(&p->spaces_lock);
+	s->next = p->spaces;
+	p->spaces = s;
+	p->nr_spaces++;
+	pthread_mutex_unlock(&p->spaces_lock);
+	*out = s;
+	return 0;
+}
+
+int vms_space_destroy(struct vms_space *s)
+{
+	struct vms_cursor *c;
+	struct vms_space **pp;
+	struct vms_pool *p;
+	int ret;
+
+	if (!s)
+		return -EINVAL;
+	p = s->pool;
+	pthread_mutex_lock(&s->acc_lock);
+	ret = s->accessors || atomic_load(&s->cursors) || atomic_load(&s->active) ? -EBUSY : 0;
+	pthread_mutex_unlock(&s->acc_lock);
+	if (ret)
+		return ret;
+	/* Unmap everything through an ordinary cursor: the whole user half
+	 * goes as detached subtrees, released after a grace period. */
+	ret = vms_cursor_mut_new(s, 0, VMS_USER_END, &c);
+	if (ret)
+		return ret;
+	ret = (int)vms_cursor_unmap(c, VMS_USER_END);
+	if (ret < 0) {
+		vms_cursor_drop(c);
+		return ret;
+	}
+	/* The root goes the same way, in the cursor's batch: anyone who
+	 * still walks it (nobody should) is covered by the grace period.
+	 * unmap reserved room for 512 * 7 items and the root holds at most
+	 * 256 entries, so there is room for one more. */
+	c->defer->item[c->defer->n++] = vms_meta_paddr(s->root) | VMS_DEFER_SUBTREE;
+	vms_cursor_drop(c);
+
+	pthread_mutex_lock(&p->spaces_lock);
+	for (pp = &p->spaces; *pp != s; pp = &(*pp)->next)
+		;
+	*pp = s->next;
+	p->nr_spaces--;
+	pthread_mutex_unlock(&p->spaces_lock);
+	pthread_mutex_destroy(&s->acc_lock);
+	free(s);
+	return 0;
+}
+
+int vms_space_activate(struct vms_space *s)
+{
+	if (!s)
+		return -EINVAL;
+	vms_thread();	/* registers the exit hook that deactivates */
+	if (current == s)
+		return 0;
+	if (current)
+		atomic_fetch_sub(&current->active, 1);
+	atomic_fetch_add(&s->active, 1);
+	current = s;
+	return 0;
+}
+
+int vms_space_deactivate(struct vms_space *s)
+{
+	if (!s || current != s)
+		return -EINVAL;
+	atomic_fetch_sub(&s->active, 1);
+	current = NULL;
+	return 0;
+}
+
+struct vms_space *vms_space_current(void)
+{
+	return current;
+}
+
+bool vms_space_is_current(struct vms_space *s)
+{
+	return s && current == s;
+}
+
+void vms_space_thread_exit(void)
+{
+	if (current)
+		vms_space_deactivate(current);
+}
+
+struct vms_pool *vms_space_pool(const struct vms_space *s)
+{
+	return s ? s->pool : NULL;
+}
+
+unsigned vms_space_flags(const struct vms_space *s)
+{
+	return s ? s->flags : 0;
+}

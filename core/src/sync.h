@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sync.h - every synchronisation primitive libvms uses, in one place.
+ *
+ * The algorithms (lock.c, cursor.c, access.c) never touch liburcu, C11
+ * atomics or TSan directly; they call the wrappers below. That keeps the
+ * memory-ordering argument in one file, lets a controlled scheduler hook
+ * in at VMS_SCHED_POINT(), and lets planted bugs or instrumented builds
+ * change a primitive without touching the algorithms.
+ *
+ * RCU flavour: liburcu "memb" (sys_membarrier). Readers are cheap (no
+ * fences on x86 with membarrier), any thread may be a reader once it is
+ * registered (done lazily here), and synchronize_rcu() is a real blocking
+ * grace period - which is what our deferred releases need. qsbr would be
+ * faster for readers but requires every thread to announce quiescent
+ * states, which harness threads that block on node locks cannot do.
+ */
+#ifndef VMS_SYNC_H
+#define VMS_SYNC_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <errno.h>
+#include <sched.h>
+#include <pthread.h>
+
+#ifdef VMS_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
+/* ---- scheduler hook ------------------------------------------------- */
+
+/* A controlled scheduler or a fault injector can install a hook that runs
+ * at every interesting step. Compiled out unless VMS_SCHED_HOOK is set. */
+#ifdef VMS_SCHED_HOOK
+extern void (*vms_sched_hook)(const char *where);
+#define VMS_SCHED_POINT()						\
+	do {								\
+		if (vms_sched_hook)					\
+			vms_sched_hook(__func__);			\
+	} while (0)
+#else
+#define VMS_SCHED_POINT() do { } while (0)
+#endif
+
+/* ---- threads ---------------------------------------------------------- */
+
+/* Per-thread state. id is the value a node lock holds while this thread
+ * owns it (never 0). rcu_nesting counts open read-side sections so that
+ * code which must block for a grace period can refuse to (blocking inside
+ * a read-side section would deadlock). */
+struct vms_thread {
+	uint32_t id;
+	int rcu_nesting;
+	bool registered;
+};
+extern __thread struct vms_thread vms_self;
+
+void vms_thread_register_slow(void);
+
+static inline struct vms_thread *vms_thread(void)
+{
+	if (__builtin_expect(!vms_self.registered, 0))
+		vms_thread_register_slow();
+	return &vms_self;
+}
+
+/* ---- RCU -------------------------------------------------------------- */
+
+/* TSan cannot see liburcu's grace periods (membarrier, futexes, inline
+ * asm). One token address stands for "a grace period": every read-side
+ * section releases it on exit and every synchronize acquires it, which
+ * is exactly the ordering RCU guarantees (see sanitizers/README.md). */
+#ifdef VMS_TSAN
+extern char vms_gp_token;
+#define VMS_TSAN_RELEASE(a) __tsan_release((void *)(a))
+#define VMS_TSAN_ACQUIRE(a) __tsan_acquire((void *)(a))
+#else
+#define VMS_TSAN_RELEASE(a) do { } while (0)
+#define VMS_TSAN_ACQUIRE(a) do { } while (0)
+#endif
+
+void vms_rcu_read_lock(void);
+void vms_rcu_read_unlock(void);
+/* Wait for a grace period. Returns -EDEADLK instead of hanging if the
+ * caller is inside a read-side section. */
+int vms_rcu_synchronize(void);
+
+static inline bool vms_rcu_in_read_section(void)
+{
+	return vms_thread()->rcu_nesting > 0;
+}
+
+/* ---- PTEs --------------------------------------------------------------- */
+
+typedef _Atomic uint64_t vms_pte_t;
+
+/* Lock-free walkers (cursor phase 1, the simulated MMU) load with acquire:
+ * it pairs with the release store that published a new child node, so
+ * the child's initialised entries are visible. */
+static inline uint64_t vms_pte_load(vms_pte_t *p)
+{
+	VMS_SCHED_POINT();
+	return atomic_load_explicit(p, memory_order_acquire);
+}
+
+/* Under the node's lock the entry cannot change: relaxed is enough. */
+static inline uint64_t vms_pte_load_locked(vms_pte_t *p)
+{
+	return atomic_load_explicit(p, memory_order_relaxed);
+}
+
+/* Every store is a release: it may publish a node or a frame whose
+ * contents were written just before. */
+static inline void vms_pte_store(vms_pte_t *p, uint64_t v)
+{
+	VMS_SCHED_POINT();
+	atomic_store_explicit(p, v, memory_order_release);
+}
+
+/* Initialise an entry of a node nobody else can see yet. */
+static inline void vms_pte_init(vms_pte_t *p, uint64_t v)
+{
+	atomic_store_explicit(p, v, memory_order_relaxed);
+}
+
+/* ---- node locks ------------------------------------------------------- */
+
+/* A node lock is a test-and-set spinlock that records its owner's thread
+ * id: a thread that finds a lock it already owns gets -EDEADLK instead of
+ * spinning forever (the lock is not re-entrant). Spinning yields the CPU
+ * after a while because harness runs have more threads than cores. */
+typedef _Atomic uint32_t vms_lock_t;
+
+static inline int vms_node_lock(vms_lock_t *l)
+{
+	uint32_t me = vms_thread()->id;
+	unsigned spins = 0;
+
+	VMS_SCHED_POINT();
+	for (;;) {
+		uint32_t cur = 0;
+
+		if (atomic_compare_exchange_weak_explicit(l, &cur, me,
+				memory_order_acquire, memory_order_relaxed))
+			return 0;
+		if (cur == me)
+			return -EDEADLK;
+		do {
+			if (++spins > 64) {
+				sched_yield();
+				spins = 0;
+			} else {
+				__builtin_ia32_pause();
+			}
+			cur = atomic_load_explicit(l, memory_order_relaxed);
+		} while (cur != 0 && cur != me);
+	}
+}
+
+/* Take the lock of a node nobody else can reach yet (fresh allocation). */
+static inline void vms_node_lock_fresh(vms_lock_t *l)
+{
+	atomic_store_explicit(l, vms_thread()->id, memory_order_relaxed);
+}
+
+static inline void vms_node_unlock(vms_lock_t *l)
+{
+	VMS_SCHED_POINT();
+	atomic_store_explicit(l, 0, memory_order_release);
+}
+
+static inline uint32_t vms_node_owner(vms_lock_t *l)
+{
+	return atomic_load_explicit(l, memory_order_relaxed);
+}
+
+/* ---- deferred release ------------------------------------------------ */
+
+/* Things removed from a page table (frame references, detached subtrees)
+ * are released only after a grace period, the way a TLB flush would
+ * precede reuse. Removers collect them in batches; a batch is pushed on a
+ * lock-free stack once its remover is done with the tree. A reclaimer
+ * takes the whole stack, waits for one grace period, then releases: every
+ * reader that could have seen a removed entry started before the push,
+ * hence before the grace period began. */
+struct vms_defer_batch {
+	struct vms_defer_batch *next;
+	uint32_t n, cap;
+	uint64_t item[];	/* opaque to this layer */
+};
+
+struct vms_defer_stack {
+	_Atomic(struct vms_defer_batch *) head;
+	_Atomic uint64_t items;		/* items waiting, for stats/thresholds */
+	pthread_mutex_t reclaim_lock;	/* held by the thread releasing a set */
+};
+
+void vms_defer_push(struct vms_defer_stack *s, struct vms_defer_batch *b);
+
+/* Wait for a grace period and call @release on every item pushed before
+ * the call; frees the batches. With @wait, also waits for a reclaim
+ * already under way on another thread (so everything pushed before the
+ * call is released on return); without, returns at once if one is.
+ * -EDEADLK inside a read-side section. */
+int vms_defer_reclaim(struct vms_defer_stack *s, bool wait,
+		      void (*release)(void *arg, uint64_t item), void *arg);
+
+/* ---- frame contents --------------------------------------------------- */
+
+/* Copies between user buffers and simulated physical memory. Two user
+ * threads writing the same page race by design (as in a real process);
+ * under TSan the copy uses relaxed atomic accesses so that such races
+ * in the *simulated* memory are not reported as races in libvms. */
+void vms_copy_from_frame(void *dst, const void *src, size_t n);
+void vms_copy_to_frame(void *dst, const void *src, size_t n);
+
+#endif /* VMS_SYNC_H */
