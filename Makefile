@@ -12,8 +12,12 @@ ifeq ($(origin CC),default)
 CC := clang
 endif
 SAN ?=
+# Planted bugs: BUG=name builds with -DVMS_BUG_name, never into the
+# default build directories.
+BUG ?=
 # Where this variant's objects and binaries go.
-B := build$(if $(SAN),/$(SAN))
+B := build$(if $(BUG),/bug-$(BUG))$(if $(SAN),/$(SAN))
+EXTRA_CFLAGS += $(if $(BUG),-DVMS_BUG_$(BUG)=1)
 
 include sanitizers/sanitizers.mk
 

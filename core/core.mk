@@ -2,13 +2,6 @@
 CORE_SRCS := core/src/sync.c core/src/pool.c core/src/lock.c core/src/cursor.c \
 	     core/src/space.c core/src/access.c core/src/check.c core/src/debug.c
 
-# Planted bugs: make BUG=name builds the core with -DVMS_BUG_name into
-# build/bug-name/ (never the default build).
-ifneq ($(BUG),)
-B := build/bug-$(BUG)$(if $(SAN),-$(SAN))
-EXTRA_CFLAGS += -DVMS_BUG_$(BUG)=1
-endif
-
 CORE_OBJS := $(CORE_SRCS:%.c=$(B)/obj/%.o)
 
 $(B)/libvms.a: $(CORE_OBJS)

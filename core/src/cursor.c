@@ -61,6 +61,12 @@ static int cursor_open(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
 		return ret;
 	}
 	c->guard_level = c->guard->level;
+#ifdef VMS_BUG_ro_no_excl
+	/* Planted: a read-only cursor lets go of its locks at once, so it
+	 * no longer excludes writers on its range. */
+	if (!mut)
+		vms_unlock_range(c->guard, start, end);
+#endif
 	*out = c;
 	return 0;
 }
@@ -84,6 +90,9 @@ void vms_cursor_drop(struct vms_cursor *c)
 	if (!c)
 		return;
 	p = c->pool;
+#ifdef VMS_BUG_ro_no_excl
+	if (c->mut)
+#endif
 	vms_unlock_range(c->guard, c->start, c->end);
 	vms_rcu_read_unlock();
 #ifdef VMS_GLOBAL_LOCK
@@ -149,6 +158,13 @@ static void defer_subtree(struct vms_cursor *c, struct vms_frame *node)
 
 static int check_len(const struct vms_cursor *c, uint64_t len)
 {
+#ifdef VMS_BUG_len_overflow
+	/* Planted (asterinas #3159 / 88975690e): va + len computed before
+	 * the bound check, so a huge len wraps around and passes. */
+	if (!len || (len & (VMS_PAGE_SIZE - 1)) || c->va + len > c->end)
+		return -EINVAL;
+	return 0;
+#endif
 	if (!len || (len & (VMS_PAGE_SIZE - 1)) || len > c->end - c->va)
 		return -EINVAL;
 	return 0;

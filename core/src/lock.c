@@ -99,9 +99,12 @@ static void dfs_unlock(struct vms_frame *node, vms_vaddr_t base,
 		if (!locked_before(st, lo, hi, child->level))
 			continue;
 		dfs_unlock(child, cbase, lo, hi, st);
-#ifndef VMS_BUG_skip_child_lock
-		note_unlock(child, cbase);
+#ifdef VMS_BUG_skip_child_lock
+		/* Only nodes this cursor created are locked under the bug. */
+		if (vms_node_owner(&child->lock) != vms_thread()->id)
+			continue;
 #endif
+		note_unlock(child, cbase);
 	}
 }
 
@@ -230,7 +233,18 @@ int vms_lock_range(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
 		if (ret)
 			return ret;
 	} while (!g);
+#ifdef VMS_BUG_lock_order
+	/* Planted: children first, guard last - against the global order,
+	 * so two cursors under one guard can each hold what the other needs. */
+	vms_node_unlock(&g->lock);
 	ret = dfs_lock(g, node_base(start, g->level), start, end, &failed);
+	if (!ret)
+		ret = vms_node_lock(&g->lock);
+	if (!ret && g->stray)
+		ret = -EAGAIN;	/* a buggy protocol, kept simple: report it */
+#else
+	ret = dfs_lock(g, node_base(start, g->level), start, end, &failed);
+#endif
 	if (ret) {
 		/* -EDEADLK: this thread holds a node we need through another
 		 * cursor. Give back what we took, in reverse. */
