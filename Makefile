@@ -47,10 +47,15 @@ include core/core.mk
 -include bench/bench.mk
 -include fuzz/fuzz.mk
 -include stress/stress.mk
+-include tools/campaign/campaign.mk
 
 # test: install what is missing, then every suite in its builds.
 test: deps
 	$(MAKE) --no-print-directory test-suites
+
+# run: the main job, a short default campaign ending in a report.
+run: deps
+	$(MAKE) --no-print-directory campaign-run
 
 clean:
 	rm -rf build
