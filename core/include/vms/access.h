@@ -24,26 +24,28 @@
 struct vms_reader;
 struct vms_writer;
 
-/* Create an accessor for [va, va + len) of @space. Requires va != 0,
- * len > 0, va + len <= VMS_MAX_USERSPACE_VADDR without overflow (-EINVAL),
- * @space active on this thread (-EACCES), and no conflict with the
- * registered accessors (-EBUSY). The new accessor is not yet registered. */
+/* Create an accessor for [va, va + len) of @space; it is not registered
+ * yet. Checks, in this order: NULL @space or @out (-EINVAL); @space active
+ * on this thread (-EACCES); va != 0, len > 0, va + len <=
+ * VMS_MAX_USERSPACE_VADDR without overflow (-EINVAL); no conflict with the
+ * registered accessors (-EBUSY). */
 int vms_space_create_reader(struct vms_space *space, vms_vaddr_t va,
 			    uint64_t len, struct vms_reader **out);
 int vms_space_create_writer(struct vms_space *space, vms_vaddr_t va,
 			    uint64_t len, struct vms_writer **out);
 
-/* Register an accessor made by this space. -EACCES if the space is not
- * active on this thread, -EBUSY on a conflict, -EFAULT if some page of the
- * range is not mapped, -EINVAL if already active or not from @space. */
+/* Register an accessor made by this space. Checks, in this order: NULL,
+ * not from @space, or already active (-EINVAL); @space not active on this
+ * thread (-EACCES); a conflict with the registered accessors (-EBUSY);
+ * some page of the range not mapped (-EFAULT). */
 int vms_space_activate_reader(struct vms_space *space, struct vms_reader *r);
 int vms_space_activate_writer(struct vms_space *space, struct vms_writer *w);
 
 /* Copy up to @n bytes from the reader's position into @buf (to the
- * writer's position from @buf), advancing it. Returns the bytes copied,
- * 0 if @n is 0 or the accessor is exhausted, -EFAULT if the first page
- * faulted, -EACCES if the space is not active on this thread, -EINVAL if
- * the accessor is not active. */
+ * writer's position from @buf), advancing it. Checks, in this order:
+ * NULL accessor, NULL @buf with @n > 0, or accessor not active (-EINVAL);
+ * space not active on this thread (-EACCES). Returns the bytes copied, 0 if
+ * @n is 0 or the accessor is exhausted, -EFAULT if the first page faulted. */
 long vms_reader_read(struct vms_reader *r, void *buf, size_t n);
 long vms_writer_write(struct vms_writer *w, const void *buf, size_t n);
 
