@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * model.h - the sequential reference model of libvms (one thread).
+ *
+ * Written for obviousness, not speed: mappings are a sorted array of
+ * leaves per space, frames are identified by a small integer id, frame
+ * contents are kept per 4 KiB page of each frame (so every alias of a
+ * frame, including the 4 KiB pieces of a split 2 MiB frame, sees the same
+ * bytes). Each call returns what the matching libvms call must return,
+ * error codes included, checked in the order access.h/cursor.h/... list
+ * them. Nothing here comes from core/: only the public types header.
+ *
+ * Where libvms depends on the shape of its tree (the absent range query
+ * returns), the model gives a constraint instead of a value: see
+ * vmt_model_absent_ok().
+ *
+ * -ENOMEM: the model does not know the tree shape, so it cannot know when
+ * the pool runs out. vmt_model_may_enomem() says whether exhaustion is
+ * possible at all (a conservative bound on used chunks); the caller then
+ * arms vmt_model_fail_next_alloc() and repeats the call, which fails with
+ * -ENOMEM after its argument checks only if it could have allocated.
+ */
+#ifndef VMT_MODEL_H
+#define VMT_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <vms/types.h>
+
+#define VMT_MODEL_SPACES	4
+#define VMT_MODEL_ACCS		8
+#define VMT_MODEL_NOFRAME	(-1)	/* the NULL frame */
+
+struct vmt_model;
+
+/* A leaf: [va, va + vms_page_size(level)) maps frame @frame at byte
+ * offset @off (non-zero only for a 4 KiB piece of a split 2 MiB frame). */
+struct vmt_mleaf {
+	uint64_t va;
+	int level;
+	int frame;
+	uint64_t off;
+	struct vms_prop prop;
+};
+
+struct vmt_model *vmt_model_new(void);
+void vmt_model_free(struct vmt_model *m);
+
+/* Pool geometry, for vmt_model_may_enomem(): 4 KiB frames and 2 MiB
+ * chunks the pool has (from vms_pool_stats and the pool size). */
+void vmt_model_set_pool(struct vmt_model *m, uint64_t total_frames, uint64_t nr_chunks);
+/* True if an allocation of a 2 MiB chunk (@chunk) or a 4 KiB frame could
+ * fail now, under a pessimistic bound (every 4 KiB frame or node ever
+ * possibly alive sits in its own chunk; releases since the last quiesce
+ * point still pending). */
+bool vmt_model_may_enomem(struct vmt_model *m, bool chunk);
+/* The next call that may allocate returns -ENOMEM after its argument
+ * checks (and changes nothing). Cleared by every call. */
+void vmt_model_fail_next_alloc(struct vmt_model *m);
+
+/* ---- frames (pool.h) ---- */
+int vmt_model_frame_alloc(struct vmt_model *m, int level, int *id);
+int vmt_model_frame_get(struct vmt_model *m, int id);
+int vmt_model_frame_put(struct vmt_model *m, int id);
+bool vmt_model_frame_live(const struct vmt_model *m, int id);
+int vmt_model_frame_level(const struct vmt_model *m, int id);
+uint64_t vmt_model_frame_handles(const struct vmt_model *m, int id);
+/* handles + leaves mapping it (pending releases are the core's business:
+ * compare only at a quiesce point). */
+uint64_t vmt_model_frame_refcount(const struct vmt_model *m, int id);
+/* Number of frame ids ever handed out (ids are 0..n-1). */
+int vmt_model_nr_frames(const struct vmt_model *m);
+/* Bytes of frame @id at [off, off + n) (zeros where never written). */
+void vmt_model_frame_read(const struct vmt_model *m, int id, uint64_t off,
+			  void *buf, size_t n);
+/* True if page @pg of frame @id was ever written (else it reads as 0). */
+bool vmt_model_frame_page_touched(const struct vmt_model *m, int id, uint64_t pg);
+/* 4 KiB units held by live data frames. */
+uint64_t vmt_model_data_frames(const struct vmt_model *m);
+
+/* ---- spaces (space.h) ---- */
+int vmt_model_space_new(struct vmt_model *m, int sp, unsigned flags);
+int vmt_model_space_destroy(struct vmt_model *m, int sp);
+int vmt_model_space_activate(struct vmt_model *m, int sp);
+int vmt_model_space_deactivate(struct vmt_model *m, int sp);
+bool vmt_model_space_live(const struct vmt_model *m, int sp);
+unsigned vmt_model_space_flags(const struct vmt_model *m, int sp);
+int vmt_model_current(const struct vmt_model *m);	/* -1 if none */
+int vmt_model_nr_spaces(const struct vmt_model *m);	/* live spaces */
+
+/* ---- cursors (cursor.h), at most one per space ---- */
+int vmt_model_cursor_new(struct vmt_model *m, int sp, bool mut,
+			 uint64_t start, uint64_t end);
+void vmt_model_cursor_drop(struct vmt_model *m, int sp);
+bool vmt_model_cursor_open(const struct vmt_model *m, int sp);
+uint64_t vmt_model_cursor_va(const struct vmt_model *m, int sp);
+
+/* Query: 0 and *@mapped says whether @leaf is filled; if not, the core's
+ * answer must satisfy vmt_model_absent_ok() for the cursor's va. */
+int vmt_model_query(struct vmt_model *m, int sp, bool *mapped, struct vmt_mleaf *leaf);
+/* The core's absent slot [start, end) at @level is acceptable for @va:
+ * it contains va, is one aligned slot of its level, and no leaf of the
+ * model overlaps it. */
+bool vmt_model_absent_ok(const struct vmt_model *m, int sp, uint64_t va,
+			 uint64_t start, uint64_t end, int level);
+int vmt_model_find_next(struct vmt_model *m, int sp, uint64_t len, uint64_t *found);
+int vmt_model_jump(struct vmt_model *m, int sp, uint64_t va);
+int vmt_model_map(struct vmt_model *m, int sp, int frame, struct vms_prop prop);
+long vmt_model_unmap(struct vmt_model *m, int sp, uint64_t len);
+int vmt_model_protect_next(struct vmt_model *m, int sp, uint64_t len,
+			   void (*fn)(struct vms_prop *, void *), void *arg,
+			   uint64_t *start, uint64_t *end);
+
+/* Leaves of space @sp in address order. */
+size_t vmt_model_nr_leaves(const struct vmt_model *m, int sp);
+const struct vmt_mleaf *vmt_model_leaf(const struct vmt_model *m, int sp, size_t i);
+/* The leaf containing @va, or NULL. */
+const struct vmt_mleaf *vmt_model_lookup(const struct vmt_model *m, int sp, uint64_t va);
+uint64_t vmt_model_mapped_bytes(const struct vmt_model *m, int sp);
+
+/* ---- accessors (access.h); slot @acc, 0..VMT_MODEL_ACCS-1 ---- */
+int vmt_model_acc_new(struct vmt_model *m, int acc, int sp, bool writer,
+		      uint64_t va, uint64_t len);
+int vmt_model_acc_activate(struct vmt_model *m, int acc, int sp);
+long vmt_model_acc_read(struct vmt_model *m, int acc, void *buf, size_t n);
+long vmt_model_acc_write(struct vmt_model *m, int acc, const void *buf, size_t n);
+uint64_t vmt_model_acc_remain(const struct vmt_model *m, int acc);
+int vmt_model_acc_release(struct vmt_model *m, int acc);
+bool vmt_model_acc_used(const struct vmt_model *m, int acc);
+bool vmt_model_acc_writer(const struct vmt_model *m, int acc);
+int vmt_model_acc_space(const struct vmt_model *m, int acc);
+
+/* ---- check.h / quiesce ---- */
+/* What vms_space_check must return; on 0 it is a quiesce point. */
+int vmt_model_check(struct vmt_model *m, int sp);
+int vmt_model_quiesce(struct vmt_model *m);
+
+/* The model's own invariants (the seed's owner invariant on every
+ * space's registry, sorted disjoint aligned leaves, frame reference
+ * counts). @full adds the O(leaves) checks. 0, or -1 with @why set. */
+int vmt_model_selfcheck(const struct vmt_model *m, bool full, char *why, size_t n);
+
+#endif /* VMT_MODEL_H */

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * op.h - the vmtorture op language: programs of libvms calls over small
+ * slot tables, a total binary decoder and its exact encoder, a text form,
+ * and the differential executor that runs a program on libvms and on the
+ * reference model (model/model.h) in lock-step.
+ *
+ * Slots. A program never names a pointer; it names slots:
+ *   space slot   0..VMT_NR_SPACES-1  (each with at most one open cursor)
+ *   frame slot   0..VMT_NR_FRAMES-1  (a frame allocated by frame_alloc)
+ *   accessor     0..VMT_NR_ACCS-1    (a reader or a writer)
+ * Every run starts with space 0 created (flags 0) and active on the
+ * calling thread; everything else is empty.
+ *
+ * What an op does with an empty slot (identical on both sides, never a
+ * divergence):
+ *   - cursor ops other than cursor_new, and space ops other than
+ *     space_new, on a space slot with no space (or no open cursor): skipped;
+ *   - accessor ops on an empty accessor slot: skipped;
+ *   - frame ops on an empty frame slot pass NULL (libvms must say -EINVAL);
+ *   - cursor_new on a space that already has a cursor drops it first;
+ *     reader_new/writer_new into a used accessor slot releases it first;
+ *     frame_alloc into a used frame slot just forgets the slot's frame
+ *     (its handles stay held; the executor puts them at the end);
+ *     space_new on a used space slot is skipped.
+ * A frame slot empties when its frame dies (no handle and no mapping left).
+ *
+ * Text form: one op per line, '#' starts a comment, blank lines ignored.
+ * Numbers are decimal or 0x-hex. The operands an op is about (frame,
+ * acc, level, start, end, va, len, n, prop, mut/ro) are required; the
+ * others (space, flags, pattern, set, clear, cache, priv^) default to 0
+ * (cache: keep) and the printer omits them then. Examples:
+ *   cursor_new mut start=0x200000 end=0x400000
+ *   cursor_new ro space=1 start=0 end=0x800000000000
+ *   map frame=2 prop=RW-,wb,user
+ *   protect_next len=0x1000 set=W clear=X cache=uc
+ *   writer_new acc=1 va=0x201000 len=0x2000
+ *   write acc=1 n=4096 pattern=0x5a
+ * The complete grammar is what vmt_format_op() prints (see op.c); the
+ * keys are space, frame, acc, level, flags, start, end, va, len, n,
+ * pattern, prop (FLAGS,CACHE,PRIV), set, clear, cache, priv^ and the bare
+ * words mut/ro (cursor_new). FLAGS: letters RWXAD ('-' ignored) or a
+ * number; CACHE: wb wt wc uc wp or a number; PRIV: none user global
+ * user+global or a number.
+ *
+ * Threads: vmt_decode/encode/parse/print are pure. vmt_exec keeps all its
+ * state in the call (its own pool, model and slot tables), so different
+ * threads may run programs at the same time.
+ */
+#ifndef VMT_OP_H
+#define VMT_OP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <vms/types.h>
+
+#define VMT_MAX_OPS	256	/* ops per program */
+#define VMT_NR_SPACES	2
+#define VMT_NR_FRAMES	8
+#define VMT_NR_ACCS	4
+#define VMT_MAX_IO	65536	/* largest read/write byte count */
+/* Upper bound on vmt_encode()'s output for any valid program. */
+#define VMT_MAX_ENCODED	(VMT_MAX_OPS * 40)
+
+enum vmt_opcode {
+	/* cursors (one per space slot) */
+	VMT_OP_CURSOR_NEW,	/* space, arg = 1 mutable / 0 read-only, a = start, b = end */
+	VMT_OP_QUERY,		/* space */
+	VMT_OP_FIND_NEXT,	/* space, a = len */
+	VMT_OP_JUMP,		/* space, a = va */
+	VMT_OP_MAP,		/* space, slot = frame slot, prop */
+	VMT_OP_UNMAP,		/* space, a = len */
+	VMT_OP_PROTECT_NEXT,	/* space, a = len, pset, pclr, pcache, ppriv */
+	VMT_OP_DROP,		/* space */
+	/* frames */
+	VMT_OP_FRAME_ALLOC,	/* slot, arg = level (0..3; only 1 and 2 are valid) */
+	VMT_OP_FRAME_GET,	/* slot */
+	VMT_OP_FRAME_PUT,	/* slot */
+	/* spaces */
+	VMT_OP_SPACE_NEW,	/* space, arg = flags */
+	VMT_OP_SPACE_DESTROY,	/* space */
+	VMT_OP_SPACE_ACTIVATE,	/* space */
+	VMT_OP_SPACE_DEACTIVATE,/* space */
+	VMT_OP_SPACE_SWITCH,	/* activate the other space slot (slot 0 if none is current) */
+	/* accessors */
+	VMT_OP_ACC_NEW,		/* slot = accessor, space, arg = 1 writer / 0 reader, a = va, b = len */
+	VMT_OP_ACC_ACTIVATE,	/* slot; arg = 0: on its own space; 1: passed space slot @space */
+	VMT_OP_ACC_READ,	/* slot, a = n (<= VMT_MAX_IO); a writer slot is skipped */
+	VMT_OP_ACC_WRITE,	/* slot, a = n (<= VMT_MAX_IO), arg = pattern; a reader slot is skipped */
+	VMT_OP_ACC_RELEASE,	/* slot */
+	/* whole-pool */
+	VMT_OP_CHECK,		/* vms_space_check on every space + full sweep compare */
+	VMT_OP_QUIESCE,		/* vms_pool_quiesce */
+	VMT_OP__COUNT
+};
+
+/* pcache value meaning "leave the cache policy alone". */
+#define VMT_CACHE_KEEP	0xff
+
+/*
+ * One op. Fields an op does not use (see the enum) are zero: the decoder
+ * and the parser guarantee it, vmt_prog_valid() checks it.
+ */
+struct vmt_op {
+	uint8_t code;		/* enum vmt_opcode */
+	uint8_t space;		/* space slot */
+	uint8_t slot;		/* frame slot or accessor slot */
+	uint8_t arg;		/* small per-op argument (see the enum) */
+	uint64_t a, b;		/* addresses and lengths */
+	struct vms_prop prop;	/* map: the property (any bytes: invalid ones test -EINVAL) */
+	uint8_t pset, pclr;	/* protect_next: flags |= pset; flags &= ~pclr */
+	uint8_t pcache;		/* protect_next: new cache, or VMT_CACHE_KEEP */
+	uint8_t ppriv;		/* protect_next: XORed into priv (libvms must ignore it) */
+};
+
+struct vmt_prog {
+	unsigned n;		/* number of ops, <= VMT_MAX_OPS */
+	struct vmt_op ops[VMT_MAX_OPS];
+};
+
+/* ---- binary form ------------------------------------------------------ */
+
+/*
+ * Decode @n bytes into @p. Total: every byte string gives a valid program
+ * (at most VMT_MAX_OPS ops; a truncated last op reads zeros). Operands are
+ * biased toward page, 2 MiB, 1 GiB and 512 GiB boundaries, the top of user
+ * space, zero, unaligned and overflowing values, earlier addresses with
+ * small perturbations, cursor ends a short span after their start, jump
+ * targets and lengths relative to the space's last cursor range, and
+ * accessor ranges touching the previous accessor. Returns the number of
+ * ops. The format is not stable across versions of this file: keep
+ * reproducers in the text form.
+ */
+int vmt_decode(const uint8_t *buf, size_t n, struct vmt_prog *p);
+
+/*
+ * Encode @p into @buf (at most @cap bytes). Returns the encoded length
+ * (which may exceed @cap: then nothing useful was written), or -EINVAL if
+ * @p is not valid. vmt_decode(vmt_encode(p)) == p for every valid p.
+ */
+long vmt_encode(const struct vmt_prog *p, uint8_t *buf, size_t cap);
+
+/* ---- validity and comparison ------------------------------------------ */
+
+/* True if every op is in its field domains (what decode/parse produce).
+ * On false, *@bad_op (if non-NULL) is the index of the first bad op. */
+bool vmt_prog_valid(const struct vmt_prog *p, unsigned *bad_op);
+bool vmt_op_equal(const struct vmt_op *x, const struct vmt_op *y);
+bool vmt_prog_equal(const struct vmt_prog *x, const struct vmt_prog *y);
+const char *vmt_op_name(unsigned code);
+
+/* ---- text form -------------------------------------------------------- */
+
+/* Print one op (no newline) into @buf; returns the length it needs, like
+ * snprintf. 160 bytes always suffice. */
+int vmt_format_op(const struct vmt_op *op, char *buf, size_t size);
+/* Print the program, one op per line. If @mark >= 0, op #@mark gets a
+ * "  # <-- <note>" suffix (@note may be NULL). Every line is prefixed
+ * with @prefix (may be NULL). */
+void vmt_print_prog(FILE *f, const struct vmt_prog *p, int mark,
+		    const char *note, const char *prefix);
+
+/*
+ * Parse the text form. Returns 0, or -EINVAL with *@err_line (1-based)
+ * and a one-line message in @err. print(parse(t)) is canonical and
+ * parse(print(p)) == p.
+ */
+int vmt_parse(const char *text, struct vmt_prog *p, int *err_line,
+	      char *err, size_t errlen);
+/* Parse one line into @op: 1 if it held an op, 0 if blank/comment, -EINVAL. */
+int vmt_parse_op(const char *line, struct vmt_op *op, char *err, size_t errlen);
+
+/* ---- differential executor -------------------------------------------- */
+
+struct vmt_exec_opts {
+	size_t pool_bytes;	/* 0: VMT_EXEC_POOL_DEFAULT (small pools: -ENOMEM paths) */
+	FILE *trace;		/* if non-NULL, one line per op: "  17 map frame=2 ...   = 1" */
+	bool no_sweep;		/* skip the full sweeps (check ops still call vms_space_check) */
+};
+
+#define VMT_EXEC_POOL_DEFAULT	(256ULL << 20)
+
+struct vmt_result {
+	int status;		/* 0 agree, 1 divergence, -EINVAL bad program, -ENOMEM setup failed */
+	int op;			/* index of the diverging op; n for the final sweep/teardown */
+	unsigned executed;	/* ops executed (not skipped) */
+	unsigned skipped;	/* ops skipped on both sides */
+	char sig[256];		/* one line, e.g. "DIVERGENCE op#17 map: core=-EINVAL model=0" */
+};
+
+/*
+ * Run @p on libvms (a fresh pool, destroyed at the end) and on the model
+ * in lock-step; stop at the first difference. Compared after every op:
+ * return values, query results (an absent slot against the model's
+ * constraint), found addresses, protected ranges, cursor va, handles,
+ * copied byte counts and bytes, accessor remain, the current space. At
+ * each check op and at the end (after dropping the cursors):
+ * vms_space_check of every space (leaves and mapped bytes too) and, if
+ * no cursor is open, a sweep of both spaces with a read-only cursor over
+ * [0, VMS_USER_END) against the model's leaves, frame refcounts, handles
+ * and contents, and the pool counters. Then everything still held is
+ * released through the model-checked calls; vms_pool_destroy must return
+ * 0 (otherwise: a leak divergence, and the pool is not freed).
+ * -ENOMEM from libvms is accepted only where the model says the pool may
+ * be exhausted (never with the default pool and <= 256 ops in practice).
+ * Returns r->status. @o may be NULL. Must be called on a thread that holds
+ * no cursor and has no active space.
+ */
+int vmt_exec(const struct vmt_prog *p, const struct vmt_exec_opts *o,
+	     struct vmt_result *r);
+
+/* vmt_decode + vmt_exec with default options: 0 agree, 1 divergence. */
+int vmt_run_bytes(const uint8_t *buf, size_t n, struct vmt_result *r);
+
+#endif /* VMT_OP_H */

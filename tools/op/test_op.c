@@ -1,0 +1,729 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_op.c - tests of the op language and the differential executor.
+ *
+ *   test_op                 every test
+ *   test_op -n N -s SEED    N random programs for the executor test (10000)
+ *   test_op -k DIR          also keep diverging random inputs in DIR
+ *   test_op -p BYTES        pool size for the random programs (small: -ENOMEM)
+ *
+ * Round trips (binary and text) on random programs, decoder totality on
+ * random bytes (run through the executor: a correct libvms must agree with
+ * the model on every one), text-form errors, and executor scenarios whose
+ * outcome is known.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <vms/vms.h>
+#include "op.h"
+
+static int failures;
+static const char *keep_dir;
+static size_t pool_bytes;	/* 0: the executor's default */
+
+#define T_CHECK(cond, ...)						\
+	do {								\
+		if (!(cond)) {						\
+			failures++;					\
+			fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond); \
+			fprintf(stderr, __VA_ARGS__);			\
+			fputc('\n', stderr);				\
+		}							\
+	} while (0)
+
+#define M2_ (2ULL << 20)
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+	/* splitmix64: reproducible from the printed seed */
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static void rnd_bytes(uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		b[i] = (uint8_t)rnd();
+}
+
+/* A random op with every field anywhere in its domain (wider than what
+ * the decoder's biased forms usually produce). */
+static void rnd_op(struct vmt_op *op)
+{
+	uint8_t bytes[64];
+	struct vmt_prog one;
+
+	/* Start from a decoded op (valid shape), then widen its fields. */
+	do {
+		rnd_bytes(bytes, sizeof(bytes));
+		vmt_decode(bytes, sizeof(bytes), &one);
+	} while (!one.n);
+	*op = one.ops[0];
+	switch (op->code) {
+	case VMT_OP_CURSOR_NEW:
+	case VMT_OP_ACC_NEW:
+		op->a = rnd() >> (rnd() % 64);
+		op->b = rnd() >> (rnd() % 64);
+		break;
+	case VMT_OP_FIND_NEXT:
+	case VMT_OP_JUMP:
+	case VMT_OP_UNMAP:
+		op->a = rnd() >> (rnd() % 64);
+		break;
+	case VMT_OP_PROTECT_NEXT:
+		op->a = rnd() >> (rnd() % 64);
+		op->pset = (uint8_t)rnd();
+		op->pclr = (uint8_t)rnd();
+		op->pcache = (uint8_t)rnd();
+		op->ppriv = (uint8_t)rnd();
+		break;
+	case VMT_OP_MAP:
+		op->prop.flags = (uint8_t)rnd();
+		op->prop.cache = (uint8_t)rnd();
+		op->prop.priv = (uint8_t)rnd();
+		op->slot = rnd() % VMT_NR_FRAMES;
+		break;
+	case VMT_OP_ACC_READ:
+		op->a = rnd() % (VMT_MAX_IO + 1);
+		break;
+	case VMT_OP_ACC_WRITE:
+		op->a = rnd() % (VMT_MAX_IO + 1);
+		op->arg = (uint8_t)rnd();
+		break;
+	case VMT_OP_SPACE_NEW:
+		op->arg = (uint8_t)rnd();
+		break;
+	case VMT_OP_FRAME_ALLOC:
+		op->arg = rnd() % 4;
+		op->slot = rnd() % VMT_NR_FRAMES;
+		break;
+	default:
+		break;
+	}
+}
+
+static void rnd_prog(struct vmt_prog *p, bool wide)
+{
+	if (!wide) {
+		uint8_t buf[2048];
+		size_t n = rnd() % sizeof(buf);
+
+		rnd_bytes(buf, n);
+		vmt_decode(buf, n, p);
+		return;
+	}
+	p->n = (unsigned)(rnd() % (VMT_MAX_OPS + 1));
+	for (unsigned i = 0; i < p->n; i++)
+		rnd_op(&p->ops[i]);
+}
+
+static char *prog_text(const struct vmt_prog *p)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	vmt_print_prog(f, p, -1, NULL, NULL);
+	fclose(f);
+	return buf;
+}
+
+/* ---- round trips ------------------------------------------------------- */
+
+static void test_roundtrip(unsigned iters)
+{
+	static struct vmt_prog p, q;
+	static uint8_t bin[VMT_MAX_ENCODED];
+
+	for (unsigned it = 0; it < iters; it++) {
+		char err[160], *t1, *t2;
+		int line = 0;
+		long n;
+
+		rnd_prog(&p, it & 1);
+		T_CHECK(vmt_prog_valid(&p, NULL), "random program %u invalid", it);
+		n = vmt_encode(&p, bin, sizeof(bin));
+		T_CHECK(n >= 0 && (size_t)n <= sizeof(bin), "encode gave %ld", n);
+		if (n < 0 || (size_t)n > sizeof(bin))
+			return;
+		vmt_decode(bin, (size_t)n, &q);
+		if (!vmt_prog_equal(&p, &q)) {
+			unsigned k = 0;
+			char a[200], b[200];
+
+			while (k < p.n && k < q.n && vmt_op_equal(&p.ops[k], &q.ops[k]))
+				k++;
+			a[0] = b[0] = 0;
+			if (k < p.n)
+				vmt_format_op(&p.ops[k], a, sizeof(a));
+			if (k < q.n)
+				vmt_format_op(&q.ops[k], b, sizeof(b));
+			T_CHECK(0, "decode(encode(p)) != p at op %u: '%s' vs '%s' (n %u/%u)",
+				k, a, b, p.n, q.n);
+			return;
+		}
+		t1 = prog_text(&p);
+		T_CHECK(vmt_parse(t1, &q, &line, err, sizeof(err)) == 0,
+			"parse(print(p)) failed line %d: %s", line, err);
+		T_CHECK(vmt_prog_equal(&p, &q), "parse(print(p)) != p");
+		t2 = prog_text(&q);
+		T_CHECK(!strcmp(t1, t2), "print(parse(print(p))) not canonical");
+		free(t1);
+		free(t2);
+		if (failures)
+			return;
+	}
+}
+
+/* Non-canonical text prints canonically and means the same. */
+static void test_text_forms(void)
+{
+	static struct vmt_prog p;
+	char err[160], *t;
+	int line;
+	const char *in =
+		"  # comment line\n"
+		"\n"
+		"cursor_new start=4096 end=0x3000 mut\n"
+		"map frame=3 prop=R-X-D,uc,global   # trailing comment\n"
+		"protect_next len=0x1000 set=WR clear=0x20 cache=7 priv^=user+global\n"
+		"protect_next len=4096\n"
+		"activate acc=2 space=0\n"
+		"activate acc=2\n"
+		"reader_new space=1 acc=3 va=1 len=2\n"
+		"space_new space=1 flags=1\n"
+		"write acc=1 n=0 pattern=0\n"
+		"frame_alloc level=2 frame=7\n";
+	const char *want =
+		"cursor_new mut start=0x1000 end=0x3000\n"
+		"map frame=3 prop=R-XD,uc,global\n"
+		"protect_next len=0x1000 set=RW clear=0x20 cache=7 priv^=user+global\n"
+		"protect_next len=0x1000\n"
+		"activate acc=2 space=0\n"
+		"activate acc=2\n"
+		"reader_new acc=3 space=1 va=0x1 len=0x2\n"
+		"space_new space=1 flags=0x1\n"
+		"write acc=1 n=0\n"
+		"frame_alloc frame=7 level=2\n";
+
+	T_CHECK(vmt_parse(in, &p, &line, err, sizeof(err)) == 0, "line %d: %s", line, err);
+	T_CHECK(p.n == 10, "%u ops", p.n);
+	T_CHECK(p.ops[1].prop.flags == (VMS_PROP_R | VMS_PROP_X | VMS_PROP_DIRTY) &&
+		p.ops[1].prop.cache == VMS_CACHE_UNCACHEABLE &&
+		p.ops[1].prop.priv == VMS_PRIV_GLOBAL, "map prop");
+	T_CHECK(p.ops[3].pcache == VMT_CACHE_KEEP, "cache default is keep");
+	T_CHECK(p.ops[4].arg == 1 && p.ops[5].arg == 0, "activate space= sets arg");
+	t = prog_text(&p);
+	T_CHECK(!strcmp(t, want), "canonical form:\n%s", t);
+	free(t);
+}
+
+static void expect_parse_error(const char *text, int want_line, const char *want_msg)
+{
+	static struct vmt_prog p;
+	char err[160] = "";
+	int line = -1, rc = vmt_parse(text, &p, &line, err, sizeof(err));
+
+	T_CHECK(rc == -EINVAL, "'%s' parsed", text);
+	T_CHECK(line == want_line, "'%s': line %d, want %d", text, line, want_line);
+	T_CHECK(strstr(err, want_msg) != NULL, "'%s': message '%s' lacks '%s'",
+		text, err, want_msg);
+	T_CHECK(!strchr(err, '\n'), "message is one line");
+}
+
+static void test_parse_errors(void)
+{
+	expect_parse_error("check\nfrobnicate\n", 2, "unknown op");
+	expect_parse_error("map frame=8 prop=RW-,wb,user", 1, "bad value");
+	expect_parse_error("map frame=1", 1, "missing field 'prop'");
+	expect_parse_error("\n\ncursor_new start=0 end=0x1000", 3, "mut");
+	expect_parse_error("query len=0x1000", 1, "unexpected field");
+	expect_parse_error("unmap len=0x1000 len=0x2000", 1, "twice");
+	expect_parse_error("read acc=0 n=65537", 1, "bad value");
+	expect_parse_error("jump va=-1", 1, "bad value");
+	expect_parse_error("jump va=0x1000x", 1, "bad value");
+	expect_parse_error("frame_alloc frame=0 level=4", 1, "bad value");
+	expect_parse_error("map frame=0 prop=RW-,wb", 1, "bad value");
+	expect_parse_error("map frame=0 prop=RQ-,wb,user", 1, "bad value");
+	expect_parse_error("check extra", 1, "expected key=value");
+	expect_parse_error("space_switch space=1", 1, "unexpected field");
+}
+
+/* Truncated and empty inputs decode; long ones stop at VMT_MAX_OPS. */
+static void test_decode_edges(void)
+{
+	static struct vmt_prog p;
+	static uint8_t big[1 << 16];
+
+	T_CHECK(vmt_decode(NULL, 0, &p) == 0 && p.n == 0, "empty");
+	T_CHECK(vmt_decode((const uint8_t *)"\xff", 1, &p) == 1, "one byte");
+	T_CHECK(vmt_prog_valid(&p, NULL), "one byte: valid");
+	memset(big, 0x55, sizeof(big));
+	T_CHECK(vmt_decode(big, sizeof(big), &p) == VMT_MAX_OPS, "long input: %u", p.n);
+	T_CHECK(vmt_prog_valid(&p, NULL), "long input valid");
+	for (int i = 0; i < 2000; i++) {
+		size_t n = rnd() % 64;
+
+		rnd_bytes(big, n);
+		vmt_decode(big, n, &p);
+		T_CHECK(vmt_prog_valid(&p, NULL), "random short input invalid");
+	}
+	/* The encoder refuses what the decoder can never produce. */
+	p.n = 1;
+	memset(&p.ops[0], 0, sizeof(p.ops[0]));
+	p.ops[0].code = VMT_OP_QUERY;
+	p.ops[0].a = 5;
+	T_CHECK(vmt_encode(&p, big, sizeof(big)) == -EINVAL, "stray field accepted");
+	p.ops[0].a = 0;
+	p.ops[0].code = VMT_OP__COUNT;
+	T_CHECK(vmt_encode(&p, big, sizeof(big)) == -EINVAL, "bad opcode accepted");
+}
+
+/* ---- executor ---------------------------------------------------------- */
+
+static int run_text(const char *text, struct vmt_result *r)
+{
+	static struct vmt_prog p;
+	char err[160];
+	int line;
+
+	if (vmt_parse(text, &p, &line, err, sizeof(err))) {
+		fprintf(stderr, "scenario parse error line %d: %s\n", line, err);
+		return -1;
+	}
+	return vmt_exec(&p, NULL, r);
+}
+
+static void expect_agree(const char *name, const char *text)
+{
+	struct vmt_result r;
+	int rc = run_text(text, &r);
+
+	T_CHECK(rc == 0, "scenario %s: %s", name, r.sig);
+}
+
+static void test_scenarios(void)
+{
+	/* A 4K frame inside a 2M leaf: split, aliases share bytes. */
+	expect_agree("split-alias",
+		"frame_alloc frame=0 level=2\n"
+		"frame_get frame=0\n"
+		"cursor_new mut start=0x200000 end=0x400000\n"
+		"map frame=0 prop=RW-,wb,user\n"
+		"drop\n"
+		"writer_new acc=0 va=0x200ff0 len=0x20\n"
+		"activate acc=0\n"
+		"write acc=0 n=32 pattern=0x11\n"
+		"release acc=0\n"
+		"cursor_new mut start=0x600000 end=0x800000\n"
+		"map frame=0 prop=R--,wb,user\n"
+		"drop\n"
+		"frame_alloc frame=1 level=1\n"
+		"cursor_new mut start=0x200000 end=0x400000\n"
+		"jump va=0x300000\n"
+		"map frame=1 prop=RW-,wt,user\n"
+		"query\n"
+		"jump va=0x200000\n"
+		"query\n"
+		"drop\n"
+		"reader_new acc=1 va=0x600ff8 len=0x10\n"
+		"activate acc=1\n"
+		"read acc=1 n=16\n"
+		"check\n");
+	/* Closed-interval conflicts: touching ranges conflict. */
+	expect_agree("touching",
+		"frame_alloc frame=0 level=2\n"
+		"cursor_new mut start=0x200000 end=0x400000\n"
+		"map frame=0 prop=RW-,wb,user\n"
+		"drop\n"
+		"writer_new acc=0 va=0x200000 len=0x1000\n"
+		"activate acc=0\n"
+		"reader_new acc=1 va=0x201000 len=0x1000\n"
+		"reader_new acc=1 va=0x202000 len=0x1000\n"
+		"activate acc=1\n"
+		"reader_new acc=2 va=0x202000 len=0x1000\n"
+		"activate acc=2\n"
+		"check\n");
+	/* Errors in documented order, top of user space. */
+	expect_agree("bounds",
+		"cursor_new mut start=0x7ffffffff000 end=0x800000000000\n"
+		"find_next len=0x2000\n"
+		"find_next len=0x1000\n"
+		"query\n"
+		"jump va=0x800000000000\n"
+		"cursor_new ro start=0x1000 end=0x1000\n"
+		"cursor_new ro start=0x1000 end=0x800000001000\n"
+		"cursor_new ro start=0x1001 end=0x2000\n"
+		"frame_alloc frame=0 level=1\n"
+		"cursor_new ro start=0x0 end=0x800000000000\n"
+		"map frame=0 prop=RW-,wb,user\n"
+		"unmap len=0x1000\n"
+		"cursor_new mut start=0x7fffffe00000 end=0x800000000000\n"
+		"map frame=0 prop=0x20,wb,user\n"
+		"map frame=0 prop=RW-,wp,user\n"
+		"map frame=0 prop=RW-,wb,0x4\n"
+		"jump va=0x7ffffffff000\n"
+		"map frame=0 prop=RW-,wb,user\n"
+		"find_next len=0x1000\n"
+		"writer_new acc=0 va=0x7ffffffff000 len=0x1\n"
+		"writer_new acc=0 va=0x7fffffffe000 len=0x1000\n"
+		"writer_new acc=0 va=0 len=0x1000\n"
+		"check\n");
+	/* A detached table counts every leaf it held, 2 MiB ones included;
+	 * the top page of user space is mappable by a cursor. */
+	expect_agree("detach-count",
+		"frame_alloc frame=0 level=2\n"
+		"frame_alloc frame=1 level=1\n"
+		"frame_alloc frame=2 level=1\n"
+		"cursor_new mut start=0x0 end=0x80000000\n"
+		"map frame=0 prop=RW-,wb,user\n"
+		"jump va=0x201000\n"
+		"map frame=1 prop=RW-,wb,user\n"
+		"map frame=2 prop=RW-,wb,user\n"
+		"jump va=0x40000000\n"
+		"frame_alloc frame=3 level=2\n"
+		"map frame=3 prop=RW-,wb,user\n"
+		"jump va=0x0\n"
+		"unmap len=0x80000000\n"
+		"cursor_new mut start=0x0 end=0x800000000000\n"
+		"frame_alloc frame=4 level=1\n"
+		"jump va=0x7ffffffff000\n"
+		"map frame=4 prop=RW-,wb,user\n"
+		"jump va=0x0\n"
+		"find_next len=0x800000000000\n"
+		"query\n"
+		"drop\n"
+		"check\n");
+	/* The same frame mapped in two spaces; destroy with leftovers. */
+	expect_agree("two-spaces",
+		"space_new space=1 flags=0x1\n"
+		"frame_alloc frame=2 level=1\n"
+		"frame_get frame=2\n"
+		"cursor_new mut start=0x1000 end=0x2000\n"
+		"map frame=2 prop=RW-,wb,user\n"
+		"cursor_new mut space=1 start=0x5000 end=0x6000\n"
+		"map space=1 frame=2 prop=RW-,wb,user\n"
+		"space_destroy space=1\n"
+		"drop space=1\n"
+		"space_switch\n"
+		"reader_new acc=0 space=1 va=0x5000 len=0x1000\n"
+		"reader_new acc=1 space=1 va=0x5000 len=0x1000\n"
+		"activate acc=0\n"
+		"activate acc=1\n"
+		"read acc=1 n=100\n"
+		"check\n"
+		"release acc=0\n"
+		"release acc=1\n"
+		"space_deactivate space=1\n"
+		"space_destroy space=1\n"
+		"check\n");
+}
+
+/* The NULL and out-of-range arguments the op language cannot express
+ * (it never passes NULL spaces, cursors or out pointers). */
+static void test_null_args(void)
+{
+	struct vms_pool *pool = NULL;
+	struct vms_space *s = NULL;
+	struct vms_cursor *c = NULL;
+	struct vms_reader *r = NULL;
+	struct vms_check_report rep;
+	struct vms_frame *f = NULL;
+
+	T_CHECK(vms_pool_new(64 << 20, NULL) == -EINVAL, "pool_new NULL out");
+	T_CHECK(vms_pool_new(65ULL << 30, &pool) == -EINVAL, "pool_new > 64 GiB");
+	T_CHECK(vms_pool_new(0, &pool) == -EINVAL, "pool_new 0 bytes");
+	if (vms_pool_new(4 << 20, &pool)) {
+		T_CHECK(0, "pool_new 4 MiB failed");
+		return;
+	}
+	T_CHECK(vms_space_new(pool, 0, NULL) == -EINVAL, "space_new NULL out");
+	T_CHECK(vms_space_new(NULL, 0, &s) == -EINVAL, "space_new NULL pool");
+	T_CHECK(vms_space_new(pool, 2, &s) == -EINVAL, "space_new bad flags");
+	T_CHECK(vms_space_new(pool, VMS_SPACE_SHARED_READERS, &s) == 0, "space_new");
+	T_CHECK(vms_space_flags(s) == VMS_SPACE_SHARED_READERS, "space flags");
+	T_CHECK(vms_space_pool(s) == pool, "space pool");
+	T_CHECK(vms_cursor_new(NULL, 0, 4096, &c) == -EINVAL, "cursor_new NULL space");
+	T_CHECK(vms_cursor_new(s, 0, 4096, NULL) == -EINVAL, "cursor_new NULL out");
+	T_CHECK(vms_cursor_mut_new(s, 0, 4096, NULL) == -EINVAL, "cursor_mut_new NULL out");
+	vms_cursor_drop(NULL);
+	T_CHECK(vms_space_check(NULL, &rep) == -EINVAL, "check NULL space");
+	T_CHECK(vms_space_check(s, NULL) == -EINVAL, "check NULL report");
+	T_CHECK(vms_space_deactivate(s) == -EINVAL, "deactivate a space not current");
+	T_CHECK(vms_space_activate(s) == 0, "activate");
+	T_CHECK(vms_space_current() == s, "current");
+	T_CHECK(vms_space_create_reader(s, 4096, 4096, NULL) == -EINVAL, "reader NULL out");
+	T_CHECK(vms_space_create_reader(NULL, 4096, 4096, &r) == -EINVAL, "reader NULL space");
+	T_CHECK(vms_reader_release(NULL) == 0, "release NULL");
+	T_CHECK(vms_writer_release(NULL) == 0, "release NULL writer");
+	T_CHECK(vms_frame_alloc(pool, 1, NULL) == -EINVAL, "frame_alloc NULL out");
+	T_CHECK(vms_frame_paddr(NULL) == 0 && vms_frame_level(NULL) == 0 &&
+		vms_frame_refcount(NULL) == 0 && vms_frame_handles(NULL) == 0, "NULL frame getters");
+	T_CHECK(vms_frame_from_paddr(pool, 0) == NULL, "paddr 0 is never a frame");
+	T_CHECK(vms_frame_alloc(pool, 1, &f) == 0, "frame_alloc");
+	T_CHECK(vms_frame_from_paddr(pool, vms_frame_paddr(f)) == f, "from_paddr");
+	T_CHECK(vms_frame_put(f) == 0, "put");
+	T_CHECK(vms_space_deactivate(s) == 0, "deactivate");
+	T_CHECK(vms_space_destroy(s) == 0, "destroy");
+	T_CHECK(vms_pool_destroy(pool) == 0, "pool_destroy");
+}
+
+/* Random byte strings through the whole executor: on a correct libvms
+ * every one must agree. */
+static void test_random_exec(unsigned iters, uint64_t seed)
+{
+	static uint8_t buf[4096];
+	unsigned diverged = 0, skipped = 0, executed = 0;
+
+	for (unsigned it = 0; it < iters; it++) {
+		struct vmt_result r;
+		size_t n = 1 + rnd() % (it % 4 == 0 ? sizeof(buf) : 600);
+		int rc;
+
+		rnd_bytes(buf, n);
+		if (pool_bytes) {
+			static struct vmt_prog p;
+			struct vmt_exec_opts o = { .pool_bytes = pool_bytes };
+
+			vmt_decode(buf, n, &p);
+			rc = vmt_exec(&p, &o, &r);
+		} else {
+			rc = vmt_run_bytes(buf, n, &r);
+		}
+		executed += r.executed;
+		skipped += r.skipped;
+		if (rc != 0) {
+			if (diverged++ < 5) {
+				static struct vmt_prog p;
+
+				fprintf(stderr, "random input %u (seed 0x%" PRIx64 "): %s\n",
+					it, seed, r.sig);
+				vmt_decode(buf, n, &p);
+				vmt_print_prog(stderr, &p, r.op, "here", "    ");
+			}
+			if (keep_dir) {
+				char path[512];
+				FILE *f;
+
+				snprintf(path, sizeof(path), "%s/div-%" PRIx64 "-%u", keep_dir, seed, it);
+				f = fopen(path, "wb");
+				if (f) {
+					fwrite(buf, 1, n, f);
+					fclose(f);
+				}
+			}
+		}
+	}
+	T_CHECK(diverged == 0, "%u of %u random programs diverged", diverged, iters);
+	printf("random exec: %u programs, %u ops executed, %u skipped, %u diverged\n",
+	       iters, executed, skipped, diverged);
+}
+
+/*
+ * Dense programs: every address inside [0, 8 MiB) (four 2 MiB slots), so
+ * splits, partial unmaps, aliases, touching accessors and protects meet
+ * far more often than in random bytes.
+ */
+static uint64_t dense_addr(void)
+{
+	switch (rnd() % 4) {
+	case 0: return (rnd() % 5) * M2_;
+	case 1: return (rnd() % 4) * M2_ + (rnd() % 4) * 4096;
+	case 2: return (rnd() % 4) * M2_ + M2_ - (rnd() % 3) * 4096;
+	default: return (rnd() % 2048) * 4096;
+	}
+}
+
+static void gen_dense(struct vmt_prog *p)
+{
+	uint64_t last_va = M2_, last_len = 4096;
+
+	p->n = 20 + (unsigned)(rnd() % 100);
+	for (unsigned i = 0; i < p->n; i++) {
+		struct vmt_op *op = &p->ops[i];
+		unsigned k = rnd() % 20;
+
+		memset(op, 0, sizeof(*op));
+		/* Cursor ops (and accessor creation) sometimes go to space 1. */
+		if (k <= 13 && !(k >= 6 && k <= 8))
+			op->space = rnd() % 8 == 0;
+		switch (k) {
+		case 0: case 1: case 2:
+			op->code = VMT_OP_CURSOR_NEW;
+			op->arg = rnd() % 6 != 0;
+			op->a = dense_addr();
+			op->b = op->a + (rnd() % 2 ? M2_ : (1 + rnd() % 4) * 4096 * (rnd() % 2 ? 1 : 512));
+			break;
+		case 3: case 4: case 5:
+			op->code = VMT_OP_MAP;
+			op->slot = rnd() % VMT_NR_FRAMES;
+			op->prop.flags = (uint8_t)(VMS_PROP_R | (rnd() % 2 ? VMS_PROP_W : 0));
+			op->prop.priv = VMS_PRIV_USER;
+			break;
+		case 6: case 7:
+			op->code = VMT_OP_FRAME_ALLOC;
+			op->slot = rnd() % VMT_NR_FRAMES;
+			op->arg = 1 + rnd() % 2;
+			break;
+		case 8:
+			op->code = rnd() % 2 ? VMT_OP_FRAME_GET : VMT_OP_FRAME_PUT;
+			op->slot = rnd() % VMT_NR_FRAMES;
+			break;
+		case 9:
+			op->code = VMT_OP_JUMP;
+			op->a = dense_addr();
+			break;
+		case 10:
+			op->code = rnd() % 2 ? VMT_OP_UNMAP : VMT_OP_FIND_NEXT;
+			op->a = (1 + rnd() % 3) * 4096 * (rnd() % 3 ? 1 : 512);
+			break;
+		case 11:
+			op->code = VMT_OP_PROTECT_NEXT;
+			op->a = (1 + rnd() % 3) * 4096 * (rnd() % 3 ? 1 : 512);
+			op->pset = rnd() % 2 ? VMS_PROP_W : 0;
+			op->pclr = rnd() % 2 ? VMS_PROP_W : (rnd() % 4 ? 0 : VMS_PROP_R);
+			op->pcache = rnd() % 4 ? VMT_CACHE_KEEP : (uint8_t)(rnd() % 5);
+			break;
+		case 12:
+			op->code = VMT_OP_QUERY;
+			break;
+		case 13:
+			op->code = VMT_OP_DROP;
+			break;
+		case 14: case 15:
+			op->code = VMT_OP_ACC_NEW;
+			op->space = rnd() % 8 == 0;
+			op->slot = rnd() % VMT_NR_ACCS;
+			op->arg = rnd() % 2;
+			op->b = 1 + rnd() % (3 * 4096);
+			switch (rnd() % 4) {
+			case 0:	/* touches the previous accessor's end */
+				op->a = last_va + last_len;
+				break;
+			case 1:	/* ends where the previous one starts */
+				op->a = last_va - op->b;
+				break;
+			default:
+				op->a = dense_addr() + (rnd() % 3 ? 0 : rnd() % 4096);
+				break;
+			}
+			if (!op->a || op->a >= 5 * M2_)
+				op->a = 4096;
+			last_va = op->a;
+			last_len = op->b;
+			break;
+		case 16:
+			op->code = VMT_OP_ACC_ACTIVATE;
+			op->slot = rnd() % VMT_NR_ACCS;
+			break;
+		case 17:
+			op->code = rnd() % 2 ? VMT_OP_ACC_READ : VMT_OP_ACC_WRITE;
+			op->slot = rnd() % VMT_NR_ACCS;
+			op->a = rnd() % (3 * 4096);
+			if (op->code == VMT_OP_ACC_WRITE)
+				op->arg = (uint8_t)rnd();
+			break;
+		case 18:
+			op->code = rnd() % 3 ? VMT_OP_ACC_RELEASE : VMT_OP_CHECK;
+			op->slot = op->code == VMT_OP_ACC_RELEASE ? rnd() % VMT_NR_ACCS : 0;
+			break;
+		default:
+			op->code = (unsigned[]){ VMT_OP_SPACE_NEW, VMT_OP_SPACE_SWITCH,
+				VMT_OP_SPACE_DESTROY, VMT_OP_QUIESCE }[rnd() % 4];
+			if (op->code == VMT_OP_SPACE_NEW)
+				op->arg = rnd() % 2;
+			if (op->code == VMT_OP_SPACE_SWITCH || op->code == VMT_OP_QUIESCE)
+				op->space = 0;
+			else
+				op->space = 1;
+			break;
+		}
+	}
+}
+
+static void test_dense_exec(unsigned iters, uint64_t seed)
+{
+	static struct vmt_prog p;
+	static uint8_t bin[VMT_MAX_ENCODED];
+	unsigned diverged = 0, executed = 0;
+
+	for (unsigned it = 0; it < iters; it++) {
+		struct vmt_result r;
+		int rc;
+
+		gen_dense(&p);
+		if (!vmt_prog_valid(&p, NULL)) {
+			T_CHECK(0, "dense program invalid");
+			return;
+		}
+		rc = vmt_exec(&p, NULL, &r);
+		executed += r.executed;
+		if (rc == 0)
+			continue;
+		if (diverged++ < 3) {
+			fprintf(stderr, "dense program %u (seed 0x%" PRIx64 "): %s\n", it, seed, r.sig);
+			vmt_print_prog(stderr, &p, r.op, "here", "    ");
+		}
+		if (keep_dir) {
+			char path[512];
+			long n = vmt_encode(&p, bin, sizeof(bin));
+			FILE *f;
+
+			snprintf(path, sizeof(path), "%s/dense-%" PRIx64 "-%u", keep_dir, seed, it);
+			f = n > 0 ? fopen(path, "wb") : NULL;
+			if (f) {
+				fwrite(bin, 1, (size_t)n, f);
+				fclose(f);
+			}
+		}
+	}
+	T_CHECK(diverged == 0, "%u of %u dense programs diverged", diverged, iters);
+	printf("dense exec: %u programs, %u ops executed, %u diverged\n", iters, executed, diverged);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned iters = 10000;
+	uint64_t seed = (uint64_t)time(NULL);
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-n") && i + 1 < argc)
+			iters = (unsigned)strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "-s") && i + 1 < argc)
+			seed = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "-k") && i + 1 < argc)
+			keep_dir = argv[++i];
+		else if (!strcmp(argv[i], "-p") && i + 1 < argc)
+			pool_bytes = strtoull(argv[++i], NULL, 0);
+		else {
+			fprintf(stderr, "usage: test_op [-n N] [-s SEED] [-k DIR] [-p BYTES]\n");
+			return 2;
+		}
+	}
+	printf("test_op: seed 0x%" PRIx64 "\n", seed);
+	rng_state = seed;
+	test_text_forms();
+	test_parse_errors();
+	test_decode_edges();
+	test_roundtrip(2000);
+	test_scenarios();
+	test_null_args();
+	test_random_exec(iters, seed);
+	test_dense_exec(iters / 5, seed);
+	if (failures) {
+		printf("test_op: %d FAILED checks\n", failures);
+		return 1;
+	}
+	printf("test_op: all passed\n");
+	return 0;
+}

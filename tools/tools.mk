@@ -1,0 +1,56 @@
+# tools/tools.mk - the op language, the differential executor and the CLI.
+#
+#   $(B)/libvmt.a        tools/op (op.c: codec and text form; exec.c: executor)
+#   $(B)/vmtorture       the CLI (tools/vmtorture.c): replay, decode, encode, ...
+#   make op-tests        model and op-language tests, default and asan builds
+#   make op-tests-here   the same tests in this build variant only
+#
+# Other tools add their sources to VMT_CLI_SRCS (linked into the CLI) and
+# their subcommands to the dispatch table in tools/vmtorture.c.
+
+OP_SRCS := tools/op/op.c tools/op/exec.c
+OP_OBJS := $(OP_SRCS:%.c=$(B)/obj/%.o)
+VMT_LIB := $(B)/libvmt.a
+
+VMT_CLI_SRCS += tools/vmtorture.c
+VMT_CLI_OBJS = $(VMT_CLI_SRCS:%.c=$(B)/obj/%.o)
+VMT_CLI_BIN := $(B)/vmtorture
+
+# Everything a program linking the executor needs, in link order.
+VMT_LINK = $(VMT_LIB) $(MODEL_LIB) $(B)/libvms.a $(URCU_LIBS)
+
+$(VMT_LIB): $(OP_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+# Second expansion: fragments included after this one may still add sources.
+.SECONDEXPANSION:
+$(VMT_CLI_BIN): $$(VMT_CLI_OBJS) $(VMT_LIB) $(MODEL_LIB) $(B)/libvms.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) $(VMT_CLI_OBJS) $(VMT_LINK) $(LDLIBS) -o $@
+
+OP_TEST_BIN := $(B)/tests/test_op
+
+$(OP_TEST_BIN): $(B)/obj/tools/op/test_op.o $(VMT_LIB) $(MODEL_LIB) $(B)/libvms.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) $(B)/obj/tools/op/test_op.o $(VMT_LINK) $(LDLIBS) -o $@
+
+all: $(VMT_LIB) $(VMT_CLI_BIN) $(OP_TEST_BIN)
+
+.PHONY: op-tests op-tests-here
+op-tests-here: $(MODEL_TEST_BIN) $(OP_TEST_BIN) $(VMT_CLI_BIN)
+	@rc=0; \
+	$(SAN_ENV) $(MODEL_TEST_BIN) || rc=1; \
+	$(SAN_ENV) $(OP_TEST_BIN) || rc=1; \
+	$(SAN_ENV) bash tools/op/test_cli.sh $(VMT_CLI_BIN) || rc=1; \
+	exit $$rc
+
+# Every variant runs even if an earlier one failed; the target fails if any did.
+op-tests:
+	@rc=0; \
+	$(MAKE) --no-print-directory SAN= op-tests-here || rc=1; \
+	$(MAKE) --no-print-directory SAN=asan op-tests-here || rc=1; \
+	exit $$rc
+
+test-suites: op-tests
