@@ -74,7 +74,8 @@ int vms_cursor_jump(struct vms_cursor *c, vms_vaddr_t va);
  * @frame on success only. Returns 1 if an existing mapping was replaced,
  * 0 if the slot was empty, -EPERM on a read-only cursor, -EINVAL (bad
  * frame, prop, va not aligned to the frame size, or frame past end),
- * -ENOMEM (tree unchanged). */
+ * -ENOMEM (tree unchanged). A child table under the slot counts as
+ * replaced only if it held at least one leaf. */
 int vms_cursor_map(struct vms_cursor *c, struct vms_frame *frame,
 		   struct vms_prop prop);
 
@@ -95,7 +96,8 @@ typedef void (*vms_protect_fn)(struct vms_prop *prop, void *arg);
  * and store the leaf range in *@start and *@end; va moves to its end. Returns
  * 1 (even if @fn changed nothing), 0 if nothing is mapped (va = va + len),
  * -EPERM, -EINVAL (len as for find_next, or @fn produced an invalid prop:
- * then the PTE is unchanged and va does not move), -ENOMEM. */
+ * then the mapping and its property are unchanged and va does not move,
+ * though a 2 MiB leaf split to reach the page stays split), -ENOMEM. */
 int vms_cursor_protect_next(struct vms_cursor *c, uint64_t len,
 			    vms_protect_fn fn, void *arg,
 			    vms_vaddr_t *start, vms_vaddr_t *end);

@@ -38,7 +38,8 @@ int vms_pool_new(size_t bytes, struct vms_pool **out);
 
 /* Destroy @pool after waiting for deferred releases. Returns -EBUSY (and
  * keeps the pool) while a space exists or any frame is still referenced,
- * so a leak is reported rather than hidden. */
+ * so a leak is reported rather than hidden; -EDEADLK if the calling thread
+ * holds a cursor (it cannot wait for a grace period then). */
 int vms_pool_destroy(struct vms_pool *pool);
 
 /* Snapshot of the counters (racy under concurrency, exact at quiescence). */

@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_check.c - the checker passes clean trees and catches corrupted
+ * ones. Every corruption is undone afterwards and the tree re-checked, so
+ * each test also proves it was that corruption the checker saw.
+ */
+#include "test.h"
+
+/* x86-64 layout (core/src/pte.h): the frame address in bits 12..51,
+ * bit 7 marks a leaf, bits 9..11 are never used by libvms. */
+#define T_PTE_ADDR	0x000ffffffffff000ULL
+#define T_PTE_UNUSED	(1ULL << 9)
+#define T_PTE_NX	(1ULL << 63)
+
+TEST(check_clean_tree_report)
+{
+	struct vmt_env e;
+	struct vms_check_report rep;
+	struct vms_pool_stats st;
+
+	vmt_env_init(&e, 16 * MiB, 0);
+	memset(&rep, 0xff, sizeof(rep));
+	CHECK_OK(vms_space_check(e.space, &rep));
+	CHECK_EQ(rep.errors, 0);
+	CHECK_EQ(rep.leaves, 0);
+	CHECK_EQ(rep.mapped_bytes, 0);
+	CHECK_EQ(rep.nodes, 1);		/* the root */
+
+	for (int i = 0; i < 3; i++)
+		vmt_map_new(e.space, 0x10000 + i * K4, 1, PROP_RW, false);
+	vmt_map_new(e.space, G1 + M2, 2, PROP_R, false);
+	CHECK_OK(vms_space_check(e.space, &rep));
+	CHECK_EQ(rep.errors, 0);
+	CHECK_EQ(rep.leaves, 4);
+	CHECK_EQ(rep.mapped_bytes, 3 * K4 + M2);
+	st = vmt_stats(e.pool);
+	CHECK_EQ(rep.nodes, st.pt_frames);
+	/* root, L3 [0,512G), L2 [0,1G), L1 [0,2M), L2 [1G,2G) */
+	CHECK_EQ(rep.nodes, 5);
+	CHECK_EQ(vms_space_check(NULL, &rep), -EINVAL);
+	CHECK_EQ(vms_space_check(e.space, NULL), -EINVAL);
+	vmt_env_fini(&e);
+}
+
+TEST(check_catches_bad_pte_bits)
+{
+	struct vmt_env e;
+	_Atomic uint64_t *pte;
+	uint64_t good;
+
+	vmt_env_init(&e, 4 * MiB, 0);
+	vmt_map_new(e.space, 0x5000, 1, PROP_RW, false);
+	CHECK_CLEAN(e.space);
+
+	pte = vms__debug_pte(e.space, 0x5000, 1);
+	CHECK(pte != NULL);
+	good = *pte;
+	CHECK(good != 0);
+	*pte = good | T_PTE_UNUSED;
+	CHECK_DIRTY(e.space);
+	*pte = good;
+	CHECK_CLEAN(e.space);
+
+	/* An intermediate entry with a leaf-only bit. */
+	pte = vms__debug_pte(e.space, 0x5000, 2);
+	CHECK(pte != NULL);
+	good = *pte;
+	*pte = good | T_PTE_NX;
+	CHECK_DIRTY(e.space);
+	*pte = good;
+	CHECK_CLEAN(e.space);
+	CHECK_EQ(vmt_unmap(e.space, 0x5000, K4), 1);
+	vmt_env_fini(&e);
+}
+
+TEST(check_catches_pte_to_free_frame)
+{
+	struct vmt_env e;
+	struct vms_frame *f, *gone;
+	_Atomic uint64_t *pte;
+	uint64_t good;
+	vms_paddr_t free_pa;
+
+	vmt_env_init(&e, 4 * MiB, 0);
+	f = vmt_map_new(e.space, 0x5000, 1, PROP_RW, false);
+	gone = vmt_alloc(e.pool, 1);
+	free_pa = vms_frame_paddr(gone);
+	CHECK_OK(vms_frame_put(gone));
+	CHECK(vms_frame_from_paddr(e.pool, free_pa) == NULL);
+
+	pte = vms__debug_pte(e.space, 0x5000, 1);
+	CHECK(pte != NULL);
+	good = *pte;
+	CHECK_EQ(good & T_PTE_ADDR, vms_frame_paddr(f));
+	*pte = (good & ~T_PTE_ADDR) | free_pa;
+	CHECK_DIRTY(e.space);
+	/* Past the end of the pool. */
+	*pte = (good & ~T_PTE_ADDR) | (1ULL << 40);
+	CHECK_DIRTY(e.space);
+	*pte = good;
+	CHECK_CLEAN(e.space);
+	CHECK_EQ(vmt_unmap(e.space, 0x5000, K4), 1);
+	vmt_env_fini(&e);
+}
+
+TEST(check_catches_misaligned_huge_leaf)
+{
+	struct vmt_env e;
+	_Atomic uint64_t *pte;
+	uint64_t good;
+
+	vmt_env_init(&e, 8 * MiB, 0);
+	vmt_map_new(e.space, M2, 2, PROP_RW, false);
+	pte = vms__debug_pte(e.space, M2, 2);
+	CHECK(pte != NULL);
+	good = *pte;
+	*pte = good + K4;	/* paddr no longer 2M-aligned */
+	CHECK_DIRTY(e.space);
+	*pte = good;
+	CHECK_CLEAN(e.space);
+	CHECK_EQ(vmt_unmap(e.space, M2, M2), 1);
+	vmt_env_fini(&e);
+}
+
+TEST(check_catches_nr_children)
+{
+	struct vmt_env e;
+
+	vmt_env_init(&e, 4 * MiB, 0);
+	vmt_map_new(e.space, 0x5000, 1, PROP_RW, false);
+	vmt_map_new(e.space, 0x6000, 1, PROP_RW, false);
+	for (int level = 1; level <= VMS_NR_LEVELS; level++) {
+		for (int d = -1; d <= 1; d += 2) {
+			CHECK_OK(vms__debug_adjust_children(e.space, 0x5000, level, d));
+			CHECK_DIRTY(e.space);
+			CHECK_OK(vms__debug_adjust_children(e.space, 0x5000, level, -d));
+			CHECK_CLEAN(e.space);
+		}
+	}
+	CHECK_EQ(vms__debug_adjust_children(e.space, 7 * G1, 1, 1), -ENOENT);
+	CHECK_EQ(vmt_unmap(e.space, 0x5000, 2 * K4), 2);
+	vmt_env_fini(&e);
+}
+
+TEST(check_catches_refcount)
+{
+	struct vmt_env e;
+	struct vms_frame *a, *b, *big;
+
+	vmt_env_init(&e, 8 * MiB, 0);
+	a = vmt_map_new(e.space, 0x5000, 1, PROP_RW, false);
+	b = vmt_map_new(e.space, 0x6000, 1, PROP_RW, true);	/* a handle too */
+	big = vmt_map_new(e.space, M2, 2, PROP_RW, false);
+	struct vms_frame *all[] = { a, b, big };
+	for (int i = 0; i < 3; i++) {
+		for (int d = -1; d <= 1; d += 2) {
+			vms__debug_adjust_refcount(all[i], d);
+			CHECK_DIRTY(e.space);
+			vms__debug_adjust_refcount(all[i], -d);
+			CHECK_CLEAN(e.space);
+		}
+	}
+	/* A free-standing frame with handles only. */
+	vms__debug_adjust_refcount(b, 1);
+	CHECK_OK(vms_frame_put(b));	/* handles 0, refcount 2 for one PTE */
+	CHECK_DIRTY(e.space);
+	vms__debug_adjust_refcount(b, -1);
+	CHECK_CLEAN(e.space);
+	CHECK_EQ(vmt_unmap(e.space, 0, 4 * MiB), 3);
+	vmt_env_fini(&e);
+}
+
+TEST(check_frames_in_two_spaces)
+{
+	struct vmt_env e;
+	struct vms_space *s2;
+	struct vms_frame *f, *big;
+	struct vms_check_report rep;
+
+	vmt_env_init(&e, 8 * MiB, 0);
+	CHECK_OK(vms_space_new(e.pool, 0, &s2));
+	f = vmt_alloc(e.pool, 1);
+	big = vmt_alloc(e.pool, 2);
+	CHECK_OK(vms_frame_get(f));
+	CHECK_OK(vms_frame_get(big));
+	CHECK_EQ(vmt_map(e.space, 0x3000, f, PROP_RW), 0);
+	CHECK_EQ(vmt_map(s2, 0x9000, f, PROP_R), 0);
+	CHECK_EQ(vmt_map(e.space, M2, big, PROP_RW), 0);
+	CHECK_EQ(vmt_map(s2, 3 * M2, big, PROP_RW), 0);
+	CHECK_EQ(vms_frame_refcount(f), 2);
+	CHECK_EQ(vms_frame_handles(f), 0);
+	CHECK_OK(vms_space_check(e.space, &rep));
+	CHECK_EQ(rep.leaves, 2);
+	CHECK_OK(vms_space_check(s2, &rep));
+	CHECK_EQ(rep.leaves, 2);
+	/* An extra reference is seen from either space. */
+	vms__debug_adjust_refcount(f, 1);
+	CHECK_DIRTY(e.space);
+	CHECK_DIRTY(s2);
+	vms__debug_adjust_refcount(f, -1);
+
+	CHECK_EQ(vmt_unmap(e.space, 0x3000, K4), 1);
+	CHECK_EQ(vmt_unmap(s2, 3 * M2 + 8 * K4, K4), 1);	/* splits big in s2 */
+	CHECK_CLEAN(e.space);
+	CHECK_CLEAN(s2);
+	CHECK_EQ(vms_frame_refcount(f), 1);
+	CHECK_EQ(vms_frame_refcount(big), 1 + 511);
+	CHECK_OK(vms_space_destroy(s2));
+	CHECK_OK(vms_pool_quiesce(e.pool));
+	CHECK_EQ(vms_frame_refcount(f), 0);
+	CHECK_EQ(vms_frame_refcount(big), 1);
+	CHECK_CLEAN(e.space);
+	CHECK_EQ(vmt_unmap(e.space, M2, M2), 1);
+	vmt_env_fini(&e);
+}
+
+struct hold_arg {
+	struct vms_space *space;
+	atomic_int step;
+};
+
+static void *hold_cursor(void *p)
+{
+	struct hold_arg *a = p;
+	struct vms_cursor *c;
+
+	CHECK_OK(vms_cursor_new(a->space, 0x1000, 0x2000, &c));
+	atomic_store(&a->step, 1);
+	WAIT_FLAG(&a->step, 2);
+	vms_cursor_drop(c);
+	return NULL;
+}
+
+TEST(check_refuses_with_open_cursor)
+{
+	struct vmt_env e;
+	struct vms_check_report rep;
+	struct hold_arg a = { 0 };
+	struct vms_cursor *c;
+	pthread_t t;
+
+	vmt_env_init(&e, 4 * MiB, 0);
+	CHECK_OK(vms_cursor_new(e.space, 0x1000, 0x2000, &c));
+	CHECK_EQ(vms_space_check(e.space, &rep), -EDEADLK);
+	vms_cursor_drop(c);
+
+	a.space = e.space;
+	t = vmt_thread(hold_cursor, &a);
+	WAIT_FLAG(&a.step, 1);
+	CHECK_EQ(vms_space_check(e.space, &rep), -EBUSY);
+	atomic_store(&a.step, 2);
+	vmt_join(t);
+	CHECK_CLEAN(e.space);
+	vmt_env_fini(&e);
+}

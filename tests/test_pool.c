@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: MIT */
+/* test_pool.c - the frame pool: sizes, allocation, handles, accounting. */
+#include "test.h"
+
+TEST(pool_new_bad_args)
+{
+	struct vms_pool *p = (struct vms_pool *)0x1;
+
+	CHECK_EQ(vms_pool_new(0, &p), -EINVAL);
+	CHECK_EQ(vms_pool_new(4 * MiB, NULL), -EINVAL);
+	CHECK_EQ(vms_pool_new((64ULL << 30) + 1, &p), -EINVAL);
+	CHECK_EQ(vms_pool_new(SIZE_MAX, &p), -EINVAL);
+	/* A failed call leaves *out alone or NULL, never a live pool. */
+	CHECK(p == (struct vms_pool *)0x1 || p == NULL);
+	CHECK_EQ(vms_pool_destroy(NULL), -EINVAL);
+	CHECK_EQ(vms_pool_quiesce(NULL), -EINVAL);
+}
+
+TEST(pool_new_sizes)
+{
+	struct vms_pool_stats st;
+	struct vms_pool *p;
+
+	/* 4 MiB: 1024 frames, frame 0 (physical address 0) never handed out. */
+	p = vmt_pool(4 * MiB);
+	st = vmt_stats(p);
+	CHECK(st.total_frames <= 1024 && st.total_frames >= 1023);
+	CHECK_EQ(st.free_frames, st.total_frames);
+	CHECK_EQ(st.data_frames, 0);
+	CHECK_EQ(st.pt_frames, 0);
+	CHECK_EQ(st.deferred, 0);
+	CHECK_EQ(st.spaces, 0);
+	CHECK_OK(vms_pool_destroy(p));
+
+	/* Rounded up to 2 MiB. */
+	p = vmt_pool(6 * MiB + 1);
+	st = vmt_stats(p);
+	CHECK(st.total_frames >= 2047 && st.total_frames <= 2048);
+	CHECK_OK(vms_pool_destroy(p));
+
+	/* The maximum is accepted (lazily committed, so it costs nothing). */
+	p = vmt_pool(64ULL << 30);
+	st = vmt_stats(p);
+	CHECK(st.total_frames >= (16ULL << 20) - 1);
+	CHECK_EQ(st.free_frames, st.total_frames);
+	CHECK_OK(vms_pool_destroy(p));
+
+	CHECK_EQ(vms_pool_stats(NULL, &st), -EINVAL);
+}
+
+TEST(pool_alloc_levels)
+{
+	struct vms_pool *p = vmt_pool(8 * MiB);
+	struct vms_frame *f = (struct vms_frame *)0x1, *a, *b;
+	struct vms_pool_stats st;
+
+	CHECK_EQ(vms_frame_alloc(p, 0, &f), -EINVAL);
+	CHECK_EQ(vms_frame_alloc(p, 3, &f), -EINVAL);
+	CHECK_EQ(vms_frame_alloc(p, -1, &f), -EINVAL);
+	CHECK_EQ(vms_frame_alloc(p, 1, NULL), -EINVAL);
+	CHECK_EQ(vms_frame_alloc(NULL, 1, &f), -EINVAL);
+	CHECK(f == (struct vms_frame *)0x1 || f == NULL);
+
+	b = vmt_alloc(p, 2);
+	a = vmt_alloc(p, 1);
+	CHECK_EQ(vms_frame_level(a), 1);
+	CHECK_EQ(vms_frame_level(b), 2);
+	CHECK(vms_frame_paddr(a) != 0);
+	CHECK(vms_frame_paddr(b) != 0);
+	CHECK_EQ(vms_frame_paddr(a) % K4, 0);
+	CHECK_EQ(vms_frame_paddr(b) % M2, 0);
+	CHECK_EQ(vms_frame_refcount(a), 1);
+	CHECK_EQ(vms_frame_handles(a), 1);
+	CHECK_EQ(vms_frame_refcount(b), 1);
+	CHECK_EQ(vms_frame_handles(b), 1);
+
+	st = vmt_stats(p);
+	CHECK_EQ(st.data_frames, 1 + 512);
+	CHECK_CONSERVED(p);
+
+	/* paddr -> frame, for any address inside the frame. */
+	CHECK(vms_frame_from_paddr(p, vms_frame_paddr(a)) == a);
+	CHECK(vms_frame_from_paddr(p, vms_frame_paddr(a) + 123) == a);
+	CHECK(vms_frame_from_paddr(p, vms_frame_paddr(b)) == b);
+	CHECK(vms_frame_from_paddr(p, vms_frame_paddr(b) + M2 - 1) == b);
+	CHECK(vms_frame_from_paddr(p, vms_frame_paddr(b) + 300 * K4) == b);
+	CHECK(vms_frame_from_paddr(p, 0) == NULL);
+	CHECK(vms_frame_from_paddr(p, 1ULL << 40) == NULL);
+	CHECK(vms_frame_from_paddr(NULL, vms_frame_paddr(a)) == NULL);
+	CHECK(vms_frame_data(a) != NULL);
+	CHECK(vms_frame_data(b) != NULL);
+
+	CHECK_OK(vms_frame_put(a));
+	CHECK_OK(vms_frame_put(b));
+	/* Freed: no longer a live data frame. */
+	CHECK(vms_frame_from_paddr(p, vms_frame_paddr(b)) == NULL);
+	st = vmt_stats(p);
+	CHECK_EQ(st.data_frames, 0);
+	CHECK_EQ(st.free_frames, st.total_frames);
+	CHECK_OK(vms_pool_destroy(p));
+}
+
+TEST(pool_alloc_zeroed)
+{
+	struct vms_pool *p = vmt_pool(4 * MiB);
+	static struct vms_frame *f[1024];
+	unsigned n = 0, i;
+	struct vms_frame *big;
+	unsigned char *d;
+
+	/* Dirty every 4K frame, free them all, and get them back: each must
+	 * come back zeroed. */
+	while (n < 1024 && vms_frame_alloc(p, 1, &f[n]) == 0) {
+		memset(vms_frame_data(f[n]), 0xa5, K4);
+		n++;
+	}
+	CHECK(n > 500);
+	for (i = 0; i < n; i++)
+		CHECK_OK(vms_frame_put(f[i]));
+	for (i = 0; i < n; i++) {
+		CHECK_OK(vms_frame_alloc(p, 1, &f[i]));
+		d = vms_frame_data(f[i]);
+		for (unsigned j = 0; j < K4; j++)
+			if (d[j])
+				CHECK(!"a reused 4K frame is not zeroed");
+	}
+	for (i = 0; i < n; i++)
+		CHECK_OK(vms_frame_put(f[i]));
+	CHECK_OK(vms_pool_destroy(p));
+
+	/* Same for a 2 MiB frame. */
+	p = vmt_pool(4 * MiB);
+	big = vmt_alloc(p, 2);
+	memset(vms_frame_data(big), 0x5a, M2);
+	CHECK_OK(vms_frame_put(big));
+	big = vmt_alloc(p, 2);
+	d = vms_frame_data(big);
+	for (i = 0; i < M2; i++)
+		if (d[i])
+			CHECK(!"a reused 2M frame is not zeroed");
+	CHECK_OK(vms_frame_put(big));
+	CHECK_OK(vms_pool_destroy(p));
+}
+
+TEST(pool_get_put_refcounts)
+{
+	struct vms_pool *p = vmt_pool(4 * MiB);
+	struct vms_frame *f = vmt_alloc(p, 1);
+	struct vms_pool_stats st;
+
+	CHECK_OK(vms_frame_get(f));
+	CHECK_EQ(vms_frame_refcount(f), 2);
+	CHECK_EQ(vms_frame_handles(f), 2);
+	CHECK_OK(vms_frame_get(f));
+	CHECK_EQ(vms_frame_refcount(f), 3);
+	CHECK_EQ(vms_frame_handles(f), 3);
+	CHECK_OK(vms_frame_put(f));
+	CHECK_OK(vms_frame_put(f));
+	CHECK_EQ(vms_frame_refcount(f), 1);
+	CHECK_EQ(vms_frame_handles(f), 1);
+	st = vmt_stats(p);
+	CHECK_EQ(st.data_frames, 1);
+	CHECK_OK(vms_frame_put(f));
+	st = vmt_stats(p);
+	CHECK_EQ(st.data_frames, 0);
+	CHECK_EQ(st.free_frames, st.total_frames);
+
+	/* Double put and get on a freed frame are refused. */
+	CHECK_EQ(vms_frame_put(f), -EINVAL);
+	CHECK_EQ(vms_frame_get(f), -EINVAL);
+	st = vmt_stats(p);
+	CHECK_EQ(st.free_frames, st.total_frames);
+
+	CHECK_EQ(vms_frame_get(NULL), -EINVAL);
+	CHECK_EQ(vms_frame_put(NULL), -EINVAL);
+	CHECK_EQ(vms_frame_refcount(NULL), 0);
+	CHECK_EQ(vms_frame_handles(NULL), 0);
+	CHECK_EQ(vms_frame_paddr(NULL), 0);
+	CHECK_EQ(vms_frame_level(NULL), 0);
+	CHECK(vms_frame_data(NULL) == NULL);
+	CHECK_OK(vms_pool_destroy(p));
+}
+
+TEST(pool_put_without_handle)
+{
+	struct vmt_env e;
+	struct vms_frame *f;
+
+	/* A mapped frame whose only handle went into the PTE: the caller
+	 * holds nothing, so a put must be refused and change nothing. */
+	vmt_env_init(&e, 4 * MiB, 0);
+	f = vmt_map_new(e.space, 0x10000, 1, PROP_RW, false);
+	CHECK_EQ(vms_frame_handles(f), 0);
+	CHECK_EQ(vms_frame_refcount(f), 1);
+	CHECK_EQ(vms_frame_put(f), -EINVAL);
+	CHECK_EQ(vms_frame_refcount(f), 1);
+	CHECK_EQ(vms_frame_handles(f), 0);
+	CHECK_CLEAN(e.space);
+	vmt_env_fini(&e);
+}
+
+TEST(pool_exhaustion)
+{
+	struct vms_pool *p = vmt_pool(4 * MiB);
+	static struct vms_frame *f[1024];
+	struct vms_frame *big, *x;
+	struct vms_pool_stats st;
+	unsigned n = 0, i;
+	int r;
+
+	/* Two chunks: frame 0 lives in the first, so only one 2M frame. */
+	big = vmt_alloc(p, 2);
+	CHECK_EQ(vms_frame_alloc(p, 2, &x), -ENOMEM);
+	st = vmt_stats(p);
+	CHECK_CONSERVED(p);
+	while ((r = vms_frame_alloc(p, 1, &f[n])) == 0) {
+		n++;
+		CHECK(n < 1024);
+	}
+	CHECK_EQ(r, -ENOMEM);
+	CHECK_EQ(n, st.free_frames);
+	st = vmt_stats(p);
+	CHECK_EQ(st.free_frames, 0);
+	CHECK_CONSERVED(p);
+
+	/* One free frame makes one allocation possible again. */
+	CHECK_OK(vms_frame_put(f[n - 1]));
+	CHECK_OK(vms_frame_alloc(p, 1, &f[n - 1]));
+	CHECK_EQ(vms_frame_alloc(p, 1, &x), -ENOMEM);
+
+	/* Freeing the 2M frame gives its chunk back for another 2M frame. */
+	CHECK_OK(vms_frame_put(big));
+	big = vmt_alloc(p, 2);
+	CHECK_OK(vms_frame_put(big));
+
+	for (i = 0; i < n; i++)
+		CHECK_OK(vms_frame_put(f[i]));
+	st = vmt_stats(p);
+	CHECK_EQ(st.free_frames, st.total_frames);
+	CHECK_EQ(st.data_frames, 0);
+	CHECK_OK(vms_pool_destroy(p));
+}
+
+TEST(pool_stats_conservation)
+{
+	struct vmt_env e;
+	struct vms_frame *a, *b;
+	struct vms_pool_stats st;
+
+	vmt_env_init(&e, 16 * MiB, 0);
+	CHECK_CONSERVED(e.pool);
+	st = vmt_stats(e.pool);
+	CHECK_EQ(st.spaces, 1);
+	CHECK(st.pt_frames >= 1);	/* the root */
+	a = vmt_map_new(e.space, 0x400000, 2, PROP_RW, false);
+	b = vmt_map_new(e.space, 0x1000, 1, PROP_RW, true);
+	CHECK_CONSERVED(e.pool);
+	st = vmt_stats(e.pool);
+	CHECK_EQ(st.data_frames, 513);
+	CHECK(st.pt_frames >= 3);
+	CHECK_EQ(vms_frame_refcount(a), 1);
+	CHECK_EQ(vms_frame_refcount(b), 2);
+	CHECK_EQ(vmt_unmap(e.space, 0, 8 * MiB), 2);
+	CHECK_CONSERVED(e.pool);
+	CHECK_OK(vms_pool_quiesce(e.pool));
+	CHECK_CONSERVED(e.pool);
+	st = vmt_stats(e.pool);
+	CHECK_EQ(st.data_frames, 1);
+	CHECK_EQ(st.deferred, 0);
+	CHECK_EQ(vms_frame_refcount(b), 1);
+	CHECK_OK(vms_frame_put(b));
+	CHECK_CLEAN(e.space);
+	vmt_env_fini(&e);
+}
+
+TEST(pool_destroy_busy)
+{
+	struct vms_pool *p = vmt_pool(4 * MiB);
+	struct vms_frame *f = vmt_alloc(p, 1);
+	struct vms_space *s;
+
+	CHECK_EQ(vms_pool_destroy(p), -EBUSY);
+	/* The pool survived: it still works. */
+	CHECK_EQ(vms_frame_refcount(f), 1);
+	CHECK_OK(vms_frame_put(f));
+
+	CHECK_OK(vms_space_new(p, 0, &s));
+	CHECK_EQ(vms_pool_destroy(p), -EBUSY);
+	CHECK_EQ(vmt_stats(p).spaces, 1);
+	CHECK_OK(vms_space_destroy(s));
+	CHECK_OK(vms_pool_destroy(p));
+}
+
+TEST(pool_destroy_mapped_frame_busy)
+{
+	struct vmt_env e;
+	struct vms_frame *f;
+
+	vmt_env_init(&e, 4 * MiB, 0);
+	f = vmt_map_new(e.space, 0x2000, 1, PROP_RW, true);
+	/* A handle outlives the space that mapped the frame. */
+	CHECK_OK(vms_space_destroy(e.space));
+	CHECK_OK(vms_pool_quiesce(e.pool));
+	CHECK_EQ(vms_frame_refcount(f), 1);
+	CHECK_EQ(vms_pool_destroy(e.pool), -EBUSY);
+	CHECK_OK(vms_frame_put(f));
+	CHECK_OK(vms_pool_destroy(e.pool));
+}

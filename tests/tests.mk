@@ -1,0 +1,30 @@
+# tests/tests.mk - the libvms unit-test suite.
+#
+#   make unit-tests        build and run it in this build variant ($(B))
+#   make unit-tests-all    run it in the default, asan and tsan builds
+#   make unit-tests TESTS_FILTER=map    only tests whose name contains "map"
+
+TESTS_SRCS := $(wildcard tests/*.c)
+TESTS_OBJS := $(patsubst %.c,$(B)/obj/%.o,$(TESTS_SRCS))
+TESTS_BIN := $(B)/tests/run_tests
+TESTS_FILTER ?=
+
+all: $(TESTS_BIN)
+
+$(TESTS_BIN): $(TESTS_OBJS) $(B)/libvms.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) $(TESTS_OBJS) $(B)/libvms.a $(URCU_LIBS) $(LDLIBS) -o $@
+
+.PHONY: unit-tests unit-tests-all test-suites
+unit-tests: $(TESTS_BIN)
+	$(SAN_ENV) $(TESTS_BIN) $(TESTS_FILTER)
+
+# Every variant runs even if an earlier one failed; the target fails if any did.
+unit-tests-all:
+	@rc=0; \
+	$(MAKE) --no-print-directory SAN= unit-tests || rc=1; \
+	$(MAKE) --no-print-directory SAN=asan unit-tests || rc=1; \
+	$(MAKE) --no-print-directory SAN=tsan unit-tests || rc=1; \
+	exit $$rc
+
+test-suites: unit-tests-all
