@@ -354,6 +354,7 @@ static int cmd_encode(int argc, char **argv)
 }
 
 static int cmd_help(int argc, char **argv);
+int vmt_stress_main(int argc, char **argv);	/* stress/stress.c */
 
 /*
  * The dispatch table. More subcommands (stress, campaign, minimize,
@@ -361,6 +362,9 @@ static int cmd_help(int argc, char **argv);
  * argv[0] the subcommand name and must answer --help.
  */
 static const struct cmd cmds[] = {
+	{ "stress", vmt_stress_main,
+	  "stress [options]  (see: vmtorture stress --help)\n"
+	  "  Multi-threaded cursor sessions checked against the model by oracles." },
 	{ "replay", cmd_replay,
 	  "replay [-q] [-v] [-p BYTES] FILE...\n"
 	  "  Run binary programs on libvms and the model. On a divergence print the\n"

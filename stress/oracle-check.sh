@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# stress/oracle-check.sh - keep the oracles honest in `make test`: a few
+# planted bugs that must be caught, each by the oracle named here, within
+# SECONDS (one seed each; the full scorecard is `make bugcheck-stress`).
+set -u
+SECS=${1:-20}
+rc=0
+check() {	# bug oracle extra-args...
+	local bug=$1 want=$2; shift 2
+	make --no-print-directory -s BUG="$bug" "build/bug-$bug/vmtorture-stress" >/dev/null || { echo "FAIL $bug: build"; rc=1; return; }
+	out=$("build/bug-$bug/vmtorture-stress" --seed 1 --seconds "$SECS" --json --out "build/bug-$bug/stress-out" "$@" 2>/dev/null | tail -1)
+	got=$(echo "$out" | sed -n 's/.*"first": {"oracle": "\([a-z]*\)".*/\1/p')
+	t=$(echo "$out" | sed -n 's/.*"time_s": \([0-9.]*\).*/\1/p')
+	if [ "$got" = "$want" ]; then
+		echo "ok   $bug caught by $want in ${t}s"
+	else
+		echo "FAIL $bug: expected oracle $want, got '${got:-nothing}'"; rc=1
+	fi
+}
+check ro_no_excl mutex
+check ro_no_excl serial --oracles serial,quiesce
+check put_no_grace grace --oracles grace,access,watchdog
+check skip_child_lock quiesce --oracles quiesce
+check lock_order watchdog --oracles watchdog --watchdog 3
+check touching_ok access --hot 64k
+exit $rc

@@ -1,0 +1,802 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stress.c - `vmtorture stress`: options, the round protocol, the
+ * watchdog, progress and the summary. See stress.h for the oracles.
+ *
+ * Rounds: workers and accessors run freely for --round-ms; then the
+ * coordinator raises `pause`, every thread parks at its next checkpoint
+ * (workers only between sessions, holding no cursor), and the coordinator
+ * replays the round's sessions on the model in ticket order and compares
+ * the quiescent tree. Then everybody resumes.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <execinfo.h>
+#include <getopt.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "stress.h"
+
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+#define UNDER_SANITIZER 1
+#endif
+#endif
+
+struct stress *vmts_S;
+_Atomic uint64_t vmts_gp_done;
+
+/* Count grace periods: the core calls liburcu's synchronize from sync.c.
+ * A definition in the executable takes precedence over the shared
+ * library's, so every grace period passes through here (no linker flags
+ * needed, so this also works inside the CLI). */
+void urcu_memb_synchronize_rcu(void);
+void urcu_memb_synchronize_rcu(void)
+{
+	static void (*real)(void);
+
+	if (!real)
+		real = (void (*)(void))dlsym(RTLD_NEXT, "urcu_memb_synchronize_rcu");
+	real();
+	atomic_fetch_add(&vmts_gp_done, 1);
+}
+
+static const char *oracle_names[ORA__COUNT] = {
+	"mutex", "serial", "quiesce", "grace", "access", "watchdog", "crash",
+};
+
+static const char *mix_names[MIX__COUNT] = {
+	"query", "find_next", "jump", "map", "unmap", "protect", "alloc", "get", "put",
+	"ro", "mut", "huge",
+};
+
+const char *vmts_mix_name(int k)
+{
+	return k >= 0 && k < MIX__COUNT ? mix_names[k] : "?";
+}
+
+const char *vmts_oracle_name(int o)
+{
+	return o >= 0 && o < ORA__COUNT ? oracle_names[o] : "none";
+}
+
+double vmts_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* splitmix64 */
+uint64_t vmts_rand(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static __thread int my_index = -1;
+
+/* --noise: at a core scheduling point (VMS_SCHED_POINT), sometimes yield
+ * or spin, so that short windows (between an unlock and the next lock,
+ * between a PTE store and the next) are hit far more often on 2 cores. */
+/* Weak: only a core built with VMS_SCHED_HOOK (the stress driver's own
+ * copy, see stress.mk) has it; the CLI's ordinary core does not. */
+extern void (*vms_sched_hook)(const char *where) __attribute__((weak));
+static unsigned noise_permille;
+static __thread uint64_t noise_rng;
+
+static void noise_hook(const char *where)
+{
+	uint64_t r;
+
+	if (my_index < 0)
+		return;		/* the coordinator's checks run undisturbed */
+	if (!noise_rng)
+		noise_rng = (uint64_t)(uintptr_t)&noise_rng | 1;
+	r = vmts_rand(&noise_rng);
+	if (r % 1000 >= noise_permille)
+		return;
+	if (r & 0x10000) {
+		sched_yield();
+	} else {
+		for (unsigned i = (r >> 20) % 256; i; i--)
+			__builtin_ia32_pause();
+	}
+}
+
+void vmts_violation(struct stress *S, enum vmt_oracle oracle, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	uint64_t n;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&S->report_lock);
+	n = atomic_fetch_add(&S->violations, 1);
+	if (n == 0) {
+		atomic_store(&S->first_oracle, oracle);
+		S->first_time = vmts_now() - S->t0;
+		snprintf(S->first_msg, sizeof(S->first_msg), "%s", msg);
+	}
+	if (n < 20)
+		fprintf(stderr, "%sVIOLATION [%s] %.3fs: %s\n", S->o.progress ? "\n" : "",
+			oracle_names[oracle], vmts_now() - S->t0, msg);
+	if (n == 0 && my_index >= 0 && (unsigned)my_index < S->nworkers &&
+	    oracle != ORA_SERIAL)
+		vmts_save_worker(S, (unsigned)my_index, msg);
+	pthread_mutex_unlock(&S->report_lock);
+	if (n + 1 >= S->o.stop_after)
+		atomic_store(&S->stop, 1);
+}
+
+bool vmts_checkpoint(struct stress *S, unsigned self)
+{
+	my_index = (int)self;
+	if (!atomic_load_explicit(&S->pause, memory_order_acquire))
+		return !atomic_load_explicit(&S->stop, memory_order_relaxed);
+	atomic_store_explicit(&S->ts[self].what, "parked at the round barrier",
+			      memory_order_relaxed);
+	pthread_mutex_lock(&S->park_lock);
+	S->parked++;
+	pthread_cond_broadcast(&S->park_cv);
+	while (atomic_load(&S->pause) && !atomic_load(&S->stop))
+		pthread_cond_wait(&S->resume_cv, &S->park_lock);
+	S->parked--;
+	pthread_mutex_unlock(&S->park_lock);
+	return !atomic_load(&S->stop);
+}
+
+/* ---- summary ------------------------------------------------------------------- */
+
+static void print_states(struct stress *S, FILE *f)
+{
+	for (unsigned i = 0; i < S->nworkers + S->nacc; i++) {
+		const char *w = atomic_load(&S->ts[i].what);
+
+		fprintf(f, "  %s %u: %s", i < S->nworkers ? "worker" : "accessor",
+			i < S->nworkers ? i : i - S->nworkers, w ? w : "?");
+		if (i < S->nworkers && w && strstr(w, "ession") + 0 != NULL)
+			fprintf(f, " [%#lx,%#lx)", atomic_load(&S->ts[i].start),
+				atomic_load(&S->ts[i].end));
+		else if (i < S->nworkers && w && strstr(w, "cursor"))
+			fprintf(f, " [%#lx,%#lx)", atomic_load(&S->ts[i].start),
+				atomic_load(&S->ts[i].end));
+		fprintf(f, ", %lu steps\n", atomic_load(&S->ts[i].progress));
+	}
+}
+
+static void summary(struct stress *S, double elapsed)
+{
+	uint64_t sess = atomic_load(&S->sessions), ops = atomic_load(&S->ops);
+	uint64_t v = atomic_load(&S->violations);
+	FILE *f = stdout;
+	/* trylock: the crash handler may run while this thread holds it */
+	bool locked = !pthread_mutex_trylock(&S->report_lock);
+
+	if (S->o.progress)
+		fprintf(stderr, "\n");
+	if (S->o.json) {
+		fprintf(f, "{\"seed\": \"%#lx\", \"threads\": %u, \"accessors\": %u, \"hot\": %lu, "
+			"\"seconds\": %.3f, \"sessions\": %lu, \"ops\": %lu, \"sessions_per_s\": %.0f, "
+			"\"ops_per_s\": %.0f, \"rounds\": %lu, \"resets\": %lu, \"checks\": %lu, "
+			"\"reads\": %lu, \"writes\": %lu, \"roundtrips\": %lu, \"accessor_refused\": %lu, "
+			"\"grace_periods\": %lu, \"pipe\": [", S->o.seed, S->nworkers, S->nacc, S->hot,
+			elapsed, sess, ops, sess / elapsed, ops / elapsed, S->round, S->resets,
+			atomic_load(&S->checks), atomic_load(&S->reads), atomic_load(&S->writes),
+			atomic_load(&S->roundtrips), atomic_load(&S->acc_fail),
+			atomic_load(&vmts_gp_done));
+		for (int i = 0; i < 10; i++)
+			fprintf(f, "%s%lu", i ? ", " : "", atomic_load(&S->pipe[i]));
+		fprintf(f, "], \"gp_during_read\": [%lu, %lu, %lu], \"poison\": %lu, "
+			"\"violations\": %lu", atomic_load(&S->gp_during[0]),
+			atomic_load(&S->gp_during[1]), atomic_load(&S->gp_during[2]),
+			atomic_load(&S->poison_seen), v);
+		if (v) {
+			fprintf(f, ", \"first\": {\"oracle\": \"%s\", \"time_s\": %.3f, \"msg\": \"",
+				vmts_oracle_name(atomic_load(&S->first_oracle)), S->first_time);
+			for (const char *p = S->first_msg; *p; p++)
+				fprintf(f, *p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
+			fprintf(f, "\"}");
+		}
+		fprintf(f, ", \"result\": \"%s\"}\n", v ? "FAILURE" : "SUCCESS");
+		fflush(f);
+		if (locked)
+			pthread_mutex_unlock(&S->report_lock);
+		return;
+	}
+	fprintf(f, "sessions %lu (%.0f/s), ops %lu (%.0f/s), rounds %lu, model resets %lu, "
+		"checks %lu\n", sess, sess / elapsed, ops, ops / elapsed, S->round, S->resets,
+		atomic_load(&S->checks));
+	fprintf(f, "accessors: %lu reads, %lu writes, %lu stable round trips, %lu refused "
+		"(-EBUSY/-EFAULT), %lu grace periods\n", atomic_load(&S->reads),
+		atomic_load(&S->writes), atomic_load(&S->roundtrips), atomic_load(&S->acc_fail),
+		atomic_load(&vmts_gp_done));
+	fprintf(f, "reader pipe (frees of the frame seen while the reader held it):");
+	for (int i = 0; i < 10; i++) {
+		uint64_t x = atomic_load(&S->pipe[i]);
+
+		fprintf(f, " %s%lu%s", i == 9 ? ">=" : "", x, i && x ? "!!!" : "");
+	}
+	fprintf(f, "\ngrace periods completed during one read: 0: %lu  1: %lu  >=2: %lu%s; "
+		"poison seen: %lu\n", atomic_load(&S->gp_during[0]),
+		atomic_load(&S->gp_during[1]), atomic_load(&S->gp_during[2]),
+		atomic_load(&S->gp_during[2]) ? "!!!" : "", atomic_load(&S->poison_seen));
+	if (v)
+		fprintf(f, "first violation: [%s] at %.3fs: %s\n",
+			vmts_oracle_name(atomic_load(&S->first_oracle)), S->first_time, S->first_msg);
+	fprintf(f, "--- End of stress: %s (%lu violations; seed %#lx, threads %u, accessors %u, "
+		"hot %#lx, %.1fs)\n", v ? "FAILURE" : "SUCCESS", v, S->o.seed, S->nworkers,
+		S->nacc, S->hot, elapsed);
+	fflush(f);
+	if (locked)
+		pthread_mutex_unlock(&S->report_lock);
+}
+
+/* ---- watchdog and crashes ---------------------------------------------------- */
+
+static uint64_t total_progress(struct stress *S)
+{
+	uint64_t t = 0;
+
+	for (unsigned i = 0; i <= MAX_THREADS; i++)
+		t += atomic_load_explicit(&S->ts[i].progress, memory_order_relaxed);
+	return t;
+}
+
+static void *watchdog_main(void *arg)
+{
+	struct stress *S = arg;
+	uint64_t last = total_progress(S);
+	double since = vmts_now();
+
+	/* Runs until the threads are joined: a run that stops after a
+	 * violation may still hang in the join if the bug left threads
+	 * deadlocked. */
+	while (!atomic_load(&S->done)) {
+		uint64_t now_p;
+
+		usleep(50000);
+		now_p = total_progress(S);
+		if (now_p != last) {
+			last = now_p;
+			since = vmts_now();
+			continue;
+		}
+		if (vmts_now() - since < S->o.watchdog_s)
+			continue;
+		if (atomic_load(&S->violations)) {
+			fprintf(stderr, "vmtorture stress: threads stuck after the violation; "
+				"thread states:\n");
+			print_states(S, stderr);
+			summary(S, vmts_now() - S->t0);
+			_exit(1);
+		}
+		vmts_violation(S, ORA_WATCHDOG, "no progress for %.1f s (deadlock?)",
+			      vmts_now() - since);
+		fprintf(stderr, "thread states:\n");
+		print_states(S, stderr);
+#ifndef UNDER_SANITIZER
+		/* Reading another thread's log races with it if it is not
+		 * stuck after all; harmless here, but TSan would report the
+		 * harness instead of the deadlock, so sanitizer builds skip it. */
+		for (unsigned i = 0; i < S->nworkers; i++)
+			vmts_save_worker(S, i, "no progress (watchdog)");
+#endif
+		/* Stuck threads cannot be joined: report and leave. */
+		summary(S, vmts_now() - S->t0);
+		_exit(1);
+	}
+	return NULL;
+}
+
+
+#ifndef UNDER_SANITIZER
+static void crash_handler(int sig)
+{
+	struct stress *S = vmts_S;
+
+	if (S) {
+		void *frames[32];
+		int n = backtrace(frames, 32);
+
+		fprintf(stderr, "crash backtrace:\n");
+		backtrace_symbols_fd(frames, n, 2);
+		vmts_violation(S, ORA_CRASH, "signal %d (%s) in %s %d", sig, strsignal(sig),
+			      my_index < 0 ? "main" :
+			      (unsigned)my_index < S->nworkers ? "worker" : "accessor",
+			      my_index < 0 ? 0 : (unsigned)my_index < S->nworkers ? my_index :
+			      my_index - (int)S->nworkers);
+		print_states(S, stderr);
+		summary(S, vmts_now() - S->t0);
+	}
+	_exit(1);
+}
+#endif
+
+static void install_crash_handler(void)
+{
+#ifndef UNDER_SANITIZER
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = crash_handler;
+	sa.sa_flags = SA_RESETHAND;
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGABRT, &sa, NULL);
+	sigaction(SIGFPE, &sa, NULL);
+	sigaction(SIGILL, &sa, NULL);
+#endif
+}
+
+/* ---- options -------------------------------------------------------------------- */
+
+static const char usage_text[] =
+"usage: vmtorture stress [options]\n"
+"  --threads N       cursor worker threads (default: 2 x online CPUs)\n"
+"  --accessors N     lock-free reader/writer threads (default 2)\n"
+"  --seconds S       run time (default 10)\n"
+"  --seed X          PRNG seed (default: from the clock; printed first)\n"
+"  --hot BYTES       size of the shared VA region cursor ranges come from\n"
+"                    (k/m/g suffixes; default 16m: small = heavy overlap)\n"
+"  --mix K=W,...     op weights, keys: query find_next jump map unmap protect\n"
+"                    alloc get put (kept with probability W/max) and ro mut\n"
+"                    (cursor kind odds), huge (level-2 allocations that stay\n"
+"                    2 MiB, out of 8); default ro=1,mut=3,huge=1, others 1\n"
+"  --round-ms MS     time between round barriers (default 100)\n"
+"  --watchdog S      report a deadlock after S seconds without progress (default 5)\n"
+"  --oracles LIST    comma list of mutex,serial,quiesce,grace,access,watchdog\n"
+"                    (default: all)\n"
+"  --out DIR         where failing sessions are saved (default stress-out)\n"
+"  --stop-after N    stop after N violations (default 1)\n"
+"  --noise N         per mille of the core's scheduling points where a thread\n"
+"                    yields or spins, to widen race windows (default 10)\n"
+"  --prog-bytes N    random bytes per decoded program, at most (default 256)\n"
+"  --json            one JSON summary line on stdout\n"
+"  --quiet           no progress line even on a terminal\n"
+"Exit status: 0 every check passed, 1 a violation, 2 bad usage.\n";
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return false;
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	default: break;
+	}
+	if (*end)
+		return false;
+	*out = v;
+	return true;
+}
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "vmtorture stress: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see --help)\n");
+	return 2;
+}
+
+static int parse_mix(struct stress_opts *o, const char *s)
+{
+	char buf[512], *save, *tok;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		uint64_t v;
+		int k;
+
+		if (!eq || !parse_u64(eq + 1, &v) || v > 1000)
+			return bad_usage("bad --mix entry '%s'", tok);
+		*eq = 0;
+		for (k = 0; k < MIX__COUNT && strcmp(mix_names[k], tok); k++)
+			;
+		if (k == MIX__COUNT)
+			return bad_usage("unknown --mix key '%s'", tok);
+		o->mix[k] = (unsigned)v;
+	}
+	return 0;
+}
+
+static int parse_oracles(struct stress_opts *o, const char *s)
+{
+	char buf[256], *save, *tok;
+
+	o->oracles = 1u << ORA_CRASH;
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int k;
+
+		if (!strcmp(tok, "all")) {
+			o->oracles = ~0u;
+			continue;
+		}
+		for (k = 0; k < ORA_CRASH && strcmp(oracle_names[k], tok); k++)
+			;
+		if (k == ORA_CRASH)
+			return bad_usage("unknown oracle '%s'", tok);
+		o->oracles |= 1u << k;
+	}
+	return 0;
+}
+
+static int parse_opts(struct stress_opts *o, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "threads", 1, 0, 't' }, { "accessors", 1, 0, 'a' }, { "seconds", 1, 0, 's' },
+		{ "seed", 1, 0, 'S' }, { "hot", 1, 0, 'H' }, { "mix", 1, 0, 'm' },
+		{ "round-ms", 1, 0, 'r' }, { "watchdog", 1, 0, 'w' }, { "oracles", 1, 0, 'O' },
+		{ "out", 1, 0, 'o' }, { "stop-after", 1, 0, 'x' }, { "prog-bytes", 1, 0, 'p' },
+		{ "noise", 1, 0, 'n' }, { "json", 0, 0, 'j' }, { "quiet", 0, 0, 'q' }, { "help", 0, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	bool seeded = false;
+	uint64_t v;
+	int c;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(o, 0, sizeof(*o));
+	o->threads = (unsigned)(cpus > 0 ? 2 * cpus : 4);
+	o->accessors = 2;
+	o->seconds = 10;
+	o->round_ms = 100;
+	o->watchdog_s = 5;
+	o->hot = 16 << 20;
+	o->oracles = ~0u;
+	o->outdir = "stress-out";
+	o->stop_after = 1;
+	o->noise = 10;
+	o->max_prog_bytes = 256;
+	o->pool_bytes = 1ULL << 30;
+	for (int i = 0; i < MIX__COUNT; i++)
+		o->mix[i] = 1;
+	o->mix[MIX_MUT] = 3;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			if (!parse_u64(optarg, &v) || !v || v > MAX_THREADS / 2)
+				return bad_usage("--threads must be 1..32, got '%s'", optarg);
+			o->threads = (unsigned)v;
+			break;
+		case 'a':
+			if (!parse_u64(optarg, &v) || v > MAX_THREADS / 2)
+				return bad_usage("--accessors must be 0..32, got '%s'", optarg);
+			o->accessors = (unsigned)v;
+			break;
+		case 's':
+			o->seconds = strtod(optarg, NULL);
+			if (!(o->seconds > 0) || o->seconds > 1e7)
+				return bad_usage("bad --seconds '%s'", optarg);
+			break;
+		case 'S':
+			if (!parse_u64(optarg, &o->seed))
+				return bad_usage("bad --seed '%s'", optarg);
+			seeded = true;
+			break;
+		case 'H':
+			if (!parse_u64(optarg, &v) || v < VMS_PAGE_SIZE || v > (1ULL << 40) ||
+			    v % VMS_PAGE_SIZE)
+				return bad_usage("--hot must be a multiple of 4096 in [4k, 1t], got '%s'",
+						 optarg);
+			o->hot = v;
+			break;
+		case 'm':
+			if (parse_mix(o, optarg))
+				return 2;
+			break;
+		case 'r':
+			o->round_ms = strtod(optarg, NULL);
+			if (!(o->round_ms >= 1) || o->round_ms > 1e6)
+				return bad_usage("bad --round-ms '%s'", optarg);
+			break;
+		case 'w':
+			o->watchdog_s = strtod(optarg, NULL);
+			if (!(o->watchdog_s > 0))
+				return bad_usage("bad --watchdog '%s'", optarg);
+			break;
+		case 'O':
+			if (parse_oracles(o, optarg))
+				return 2;
+			break;
+		case 'o':
+			o->outdir = optarg;
+			break;
+		case 'x':
+			if (!parse_u64(optarg, &v) || !v)
+				return bad_usage("bad --stop-after '%s'", optarg);
+			o->stop_after = (unsigned)v;
+			break;
+		case 'p':
+			if (!parse_u64(optarg, &v) || v < 8 || v > 4096)
+				return bad_usage("--prog-bytes must be 8..4096, got '%s'", optarg);
+			o->max_prog_bytes = (unsigned)v;
+			break;
+		case 'n':
+			if (!parse_u64(optarg, &v) || v > 1000)
+				return bad_usage("--noise must be 0..1000 (per mille), got '%s'", optarg);
+			o->noise = (unsigned)v;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 1;
+		default:
+			return bad_usage("unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return bad_usage("unexpected argument '%s'", argv[optind]);
+	{
+		unsigned any = 0;
+
+		for (int i = 0; i < MIX_RO; i++)
+			any |= o->mix[i];
+		if (!any)
+			return bad_usage("%s", "--mix leaves no op with a weight");
+	}
+	if (!seeded) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		o->seed = (uint64_t)ts.tv_sec * 1000000007ULL ^ (uint64_t)ts.tv_nsec ^
+			  ((uint64_t)getpid() << 32);
+	}
+	o->progress = !o->quiet && !o->json && isatty(2);
+	return 0;
+}
+
+/* ---- setup --------------------------------------------------------------------- */
+
+static int setup(struct stress *S)
+{
+	struct vms_cursor *c;
+	int ret;
+
+	/* Hot region at 512 GiB, the stable zone right after it (sharing the
+	 * upper nodes when the region is small). */
+	S->hot = S->o.hot;
+	S->hot_base = 1ULL << 39;
+	S->hot_end = S->hot_base + S->hot;
+	S->stable_base = S->hot_end;
+	S->stable_pages = 16;
+	ret = vms_pool_new(S->o.pool_bytes, &S->pool);
+	if (ret)
+		return ret;
+	ret = vms_space_new(S->pool, 0, &S->space);
+	if (ret)
+		return ret;
+	S->gid_of = calloc(S->pool->nr_frames, sizeof(*S->gid_of));
+	S->stable_frames = calloc(S->stable_pages, sizeof(*S->stable_frames));
+	if (!S->gid_of || !S->stable_frames)
+		return -ENOMEM;
+	atomic_store(&S->next_gid, 1);
+	ret = vms_cursor_mut_new(S->space, S->stable_base,
+				 S->stable_base + S->stable_pages * VMS_PAGE_SIZE, &c);
+	if (ret)
+		return ret;
+	for (uint64_t i = 0; i < S->stable_pages; i++) {
+		struct vms_prop rw = { VMS_PROP_R | VMS_PROP_W, 0, VMS_PRIV_USER };
+		struct vms_frame *f;
+
+		ret = vms_frame_alloc(S->pool, 1, &f);
+		if (!ret)
+			ret = vms_frame_get(f);	/* one handle stays with us */
+		if (!ret)
+			ret = vms_cursor_map(c, f, rw) < 0 ? -EIO : 0;
+		if (ret)
+			break;
+		vmts_stamp_frame(S, f);
+		S->stable_frames[i] = f;
+	}
+	vms_cursor_drop(c);
+	if (ret)
+		return ret;
+	S->m = vmt_model_new();
+	if (!S->m || vmt_model_space_new(S->m, 0, 0))
+		return -ENOMEM;
+	return 0;
+}
+
+static int teardown(struct stress *S)
+{
+	struct vms_cursor *c;
+	int ret;
+
+	vmts_reset(S);
+	ret = vms_cursor_mut_new(S->space, S->stable_base,
+				 S->stable_base + S->stable_pages * VMS_PAGE_SIZE, &c);
+	if (!ret) {
+		vms_cursor_unmap(c, S->stable_pages * VMS_PAGE_SIZE);
+		vms_cursor_drop(c);
+	}
+	for (uint64_t i = 0; i < S->stable_pages; i++)
+		vms_frame_put(S->stable_frames[i]);
+	if (vms_space_destroy(S->space))
+		return -EBUSY;
+	return vms_pool_destroy(S->pool);
+}
+
+/* ---- the run --------------------------------------------------------------------- */
+
+static void park_all(struct stress *S)
+{
+	unsigned want = S->nworkers + S->nacc;
+
+	atomic_store(&S->pause, 1);
+	pthread_mutex_lock(&S->park_lock);
+	while (S->parked < want && !atomic_load(&S->stop)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 20 * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&S->park_cv, &S->park_lock, &ts);
+	}
+	pthread_mutex_unlock(&S->park_lock);
+}
+
+static void resume_all(struct stress *S)
+{
+	pthread_mutex_lock(&S->park_lock);
+	atomic_store(&S->pause, 0);
+	pthread_cond_broadcast(&S->resume_cv);
+	pthread_mutex_unlock(&S->park_lock);
+}
+
+static void progress_line(struct stress *S, double t, uint64_t *last_ops, double *last_t)
+{
+	uint64_t ops = atomic_load(&S->ops);
+
+	fprintf(stderr, "\r[%6.1fs] %8.0f ops/s  sessions %lu  rounds %lu  checks %lu  "
+		"reads %lu  violations %lu   ", t, (ops - *last_ops) / (t - *last_t + 1e-9),
+		atomic_load(&S->sessions), S->round, atomic_load(&S->checks),
+		atomic_load(&S->reads), atomic_load(&S->violations));
+	*last_ops = ops;
+	*last_t = t;
+}
+
+int vmt_stress_main(int argc, char **argv)
+{
+	struct stress *S = calloc(1, sizeof(*S));
+	pthread_t wd;
+	double t, last_p = 0, last_t = 0, end;
+	uint64_t last_ops = 0;
+	bool joined = false;
+	int ret;
+
+	if (!S)
+		return 2;
+	ret = parse_opts(&S->o, argc, argv);
+	if (ret)
+		return ret == 1 ? 0 : 2;
+	printf("seed %#lx\n", S->o.seed);
+	fflush(stdout);
+	vmts_S = S;
+	pthread_mutex_init(&S->park_lock, NULL);
+	pthread_mutex_init(&S->report_lock, NULL);
+	pthread_cond_init(&S->park_cv, NULL);
+	pthread_cond_init(&S->resume_cv, NULL);
+	ret = setup(S);
+	if (ret) {
+		fprintf(stderr, "vmtorture stress: setup failed: %s\n", strerror(-ret));
+		return 2;
+	}
+	if (!S->o.json)
+		printf("stress: %u workers, %u accessors, hot [%#lx,%#lx), %.1fs, rounds of %.0f ms\n",
+		       S->o.threads, S->o.accessors, S->hot_base, S->hot_end, S->o.seconds,
+		       S->o.round_ms);
+	install_crash_handler();
+	noise_permille = S->o.noise;
+	if (noise_permille && &vms_sched_hook)
+		vms_sched_hook = noise_hook;
+	else if (noise_permille && !S->o.json)
+		printf("stress: this core has no scheduling hook, --noise is ignored "
+		       "(build/vmtorture-stress has it)\n");
+	S->nworkers = S->o.threads;
+	S->nacc = S->o.accessors;
+	S->t0 = vmts_now();
+	for (unsigned i = 0; i < S->nworkers; i++) {
+		S->w[i] = vmts_worker_new(S, i);
+		if (!S->w[i] || pthread_create(&S->tid[i], NULL, vmts_worker_main, S->w[i])) {
+			fprintf(stderr, "vmtorture stress: cannot start worker %u\n", i);
+			return 2;
+		}
+	}
+	for (unsigned j = 0; j < S->nacc; j++)
+		if (pthread_create(&S->tid[S->nworkers + j], NULL, vmts_accessor_main,
+				   (void *)(uintptr_t)j)) {
+			fprintf(stderr, "vmtorture stress: cannot start accessor %u\n", j);
+			return 2;
+		}
+	if (S->o.oracles & (1u << ORA_WATCHDOG))
+		pthread_create(&wd, NULL, watchdog_main, S);
+	end = S->t0 + S->o.seconds;
+	last_p = S->t0;
+	while (!atomic_load(&S->stop)) {
+		double next = vmts_now() + S->o.round_ms / 1000.0;
+
+		while ((t = vmts_now()) < next && t < end && !atomic_load(&S->stop)) {
+			usleep(5000);
+			atomic_fetch_add(&S->ts[MAX_THREADS].progress, 1);
+			if (S->o.progress && t - last_p >= 1.0) {
+				progress_line(S, t - S->t0, &last_ops, &last_t);
+				last_p = t;
+			}
+		}
+		if (t >= end)
+			atomic_store(&S->stop, 1);
+		park_all(S);
+		if (atomic_load(&S->stop)) {
+			/* stopping: let everybody finish before the last check */
+			resume_all(S);
+			for (unsigned i = 0; i < S->nworkers + S->nacc; i++)
+				pthread_join(S->tid[i], NULL);
+			joined = true;
+		}
+		S->round++;
+		{
+			struct vms_pool_stats st;
+			bool model_ok = !vmts_replay_round(S);
+
+			/* A diverged model (its oracle switched off) is reset, so
+			 * the other oracles keep a valid witness. */
+			if (vmts_quiescent_check(S, model_ok))
+				model_ok = false;
+			vms_pool_stats(S->pool, &st);
+			if (!model_ok || vmt_model_nr_frames(S->m) > 50000 ||
+			    st.free_frames < st.total_frames / 2)
+				vmts_reset(S);
+		}
+		if (atomic_load(&S->stop))
+			break;
+		resume_all(S);
+	}
+	atomic_store(&S->stop, 1);
+	resume_all(S);
+	for (unsigned i = 0; !joined && i < S->nworkers + S->nacc; i++)
+		pthread_join(S->tid[i], NULL);
+	atomic_store(&S->done, 1);
+	if (S->o.oracles & (1u << ORA_WATCHDOG))
+		pthread_join(wd, NULL);
+	t = vmts_now() - S->t0;
+	if (!atomic_load(&S->violations)) {
+		ret = teardown(S);
+		if (ret)
+			vmts_violation(S, ORA_QUIESCE, "teardown: %s (a leak)", strerror(-ret));
+	}
+	summary(S, t);
+	return atomic_load(&S->violations) ? 1 : 0;
+}

@@ -1,0 +1,971 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * worker.c - stress workers: decode random bytes into an op-language
+ * program, run its cursor sessions and frame ops on the shared space
+ * (addresses folded into the hot region), record every result, and the
+ * coordinator side: replay in ticket order on the model, compare the
+ * quiescent tree, reset.
+ *
+ * Frame slots are per thread and a thread only uses a slot while it holds
+ * a handle on the frame: another thread may unmap the last mapping of a
+ * frame at any time, so a slot without a handle could name a dead or
+ * reused frame. That keeps every frame op's result a function of the
+ * thread's own history, so replaying a thread's frame ops just before its
+ * next session (in ticket order) is a faithful serialization.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "stress.h"
+
+#define PAGE	((uint64_t)VMS_PAGE_SIZE)
+#define SPAN	(4ULL << 20)	/* usual upper bound of a session's range */
+
+struct worker {
+	struct stress *S;
+	unsigned idx;
+	uint64_t rng;
+	/* frame slots */
+	struct vms_frame *fr[VMT_NR_FRAMES];
+	uint64_t fgid[VMT_NR_FRAMES];
+	uint64_t handles[VMT_NR_FRAMES];
+	/* op log and records of the current round */
+	struct srec_op *log;
+	size_t nlog, caplog;
+	struct srec *recs;
+	size_t nrec, caprec;
+	size_t pending;		/* first log entry not yet in a record */
+	/* the program being run, for saving */
+	uint8_t bytes[4096];
+	size_t nbytes;
+	struct vmt_prog prog;
+	uint64_t prog_no;
+	uint64_t cur_ticket;	/* ticket of the open session */
+};
+
+/* Recently mapped addresses, so accessors find mapped pages in a big
+ * hot region. */
+_Atomic uint64_t vmts_recent_va[256];
+static _Atomic unsigned recent_pos;
+
+static void note_mapped(uint64_t va)
+{
+	unsigned i = atomic_fetch_add_explicit(&recent_pos, 1, memory_order_relaxed);
+
+	atomic_store_explicit(&vmts_recent_va[i % 256], va, memory_order_relaxed);
+}
+
+struct worker *vmts_worker_new(struct stress *S, unsigned idx)
+{
+	struct worker *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->S = S;
+	w->idx = idx;
+	w->rng = S->o.seed ^ (0x9e3779b97f4a7c15ULL * (idx + 1));
+	vmts_rand(&w->rng);
+	return w;
+}
+
+void vmts_worker_free(struct worker *w)
+{
+	if (!w)
+		return;
+	free(w->log);
+	free(w->recs);
+	free(w);
+}
+
+static struct srec_op *log_add(struct worker *w, const struct vmt_op *op)
+{
+	struct srec_op *r;
+
+	if (w->nlog == w->caplog) {
+		size_t cap = w->caplog ? 2 * w->caplog : 4096;
+		struct srec_op *n = realloc(w->log, cap * sizeof(*n));
+
+		if (!n) {
+			fprintf(stderr, "vmtorture stress: out of memory\n");
+			exit(2);
+		}
+		w->log = n;
+		w->caplog = cap;
+	}
+	r = &w->log[w->nlog++];
+	memset(r, 0, sizeof(*r));
+	r->op = *op;
+	return r;
+}
+
+/* Close a record over the log entries since the last one. */
+static void rec_close(struct worker *w, uint64_t ticket)
+{
+	struct srec *r;
+
+	if (w->nlog == w->pending)
+		return;
+	if (w->nrec == w->caprec) {
+		size_t cap = w->caprec ? 2 * w->caprec : 1024;
+		struct srec *n = realloc(w->recs, cap * sizeof(*n));
+
+		if (!n) {
+			fprintf(stderr, "vmtorture stress: out of memory\n");
+			exit(2);
+		}
+		w->recs = n;
+		w->caprec = cap;
+	}
+	r = &w->recs[w->nrec++];
+	r->ticket = ticket;
+	r->first = (uint32_t)w->pending;
+	r->n = (uint32_t)(w->nlog - w->pending);
+	r->thread = (uint16_t)w->idx;
+	r->prog_no = w->prog_no;
+	w->pending = w->nlog;
+}
+
+static uint64_t take_ticket(struct stress *S)
+{
+	return atomic_fetch_add(&S->ticket, 1);
+}
+
+/* ---- mutual exclusion shadow ------------------------------------------ */
+
+/* One word per thread so a reader never sees half an update: start page
+ * number in the high bits, length in pages in the low 29. */
+static uint64_t pack_range(uint64_t start, uint64_t end)
+{
+	uint64_t pages = (end - start) / PAGE;
+
+	if (pages >= (1ULL << 29))
+		pages = (1ULL << 29) - 1;
+	return (start / PAGE) << 29 | pages;
+}
+
+static void unpack_range(uint64_t v, uint64_t *s, uint64_t *e)
+{
+	*s = (v >> 29) * PAGE;
+	*e = *s + (v & ((1ULL << 29) - 1)) * PAGE;
+}
+
+/* Published after the cursor is open and withdrawn before it is dropped,
+ * so a published range is always one the core claims to hold. Seq-cst
+ * store then loads: of two overlapping holders at least one sees the
+ * other. */
+static void shadow_enter(struct worker *w, uint64_t start, uint64_t end, bool mut)
+{
+	struct stress *S = w->S;
+
+	atomic_store(&S->shadow_start[w->idx], pack_range(start, end));
+	if (!(S->o.oracles & (1u << ORA_MUTEX)))
+		return;
+	for (unsigned j = 0; j < S->nworkers; j++) {
+		uint64_t v, s, e;
+
+		if (j == w->idx)
+			continue;
+		v = atomic_load(&S->shadow_start[j]);
+		if (!v)
+			continue;
+		unpack_range(v, &s, &e);
+		if (s < end && start < e)
+			vmts_violation(S, ORA_MUTEX,
+				      "cursors overlap: thread %u holds [%#lx,%#lx) (%s) while "
+				      "thread %u holds [%#lx,%#lx)", w->idx, start, end,
+				      mut ? "mut" : "ro", j, s, e);
+	}
+}
+
+static void shadow_leave(struct worker *w)
+{
+	atomic_store(&w->S->shadow_start[w->idx], 0);
+}
+
+/* ---- normalisation ---------------------------------------------------- */
+
+static bool keep(struct worker *w, int cls)
+{
+	unsigned max = 0, wt = w->S->o.mix[cls];
+
+	for (int i = 0; i < MIX_RO; i++)
+		if (w->S->o.mix[i] > max)
+			max = w->S->o.mix[i];
+	if (!wt)
+		return false;
+	return vmts_rand(&w->rng) % max < wt;
+}
+
+static uint64_t fit_len(uint64_t a, uint64_t rem)
+{
+	uint64_t len;
+
+	if (!rem)
+		return a;	/* cursor at its end: anything is -EINVAL */
+	if (a && !(a % PAGE) && a <= rem)
+		return a;
+	len = ((a % rem) + PAGE - 1) & ~(PAGE - 1);
+	return len ? len : PAGE;
+}
+
+struct protect_arg {
+	uint8_t set, clr, cache, priv;
+};
+
+/* Same edit as the executor's (tools/op/exec.c), so a saved program
+ * replays identically. */
+static void protect_fn(struct vms_prop *p, void *arg)
+{
+	const struct protect_arg *a = arg;
+
+	p->flags = (uint8_t)((p->flags | a->set) & ~a->clr);
+	if (a->cache != VMT_CACHE_KEEP)
+		p->cache = a->cache;
+	p->priv ^= a->priv;
+}
+
+static uint64_t frame_gid(struct stress *S, struct vms_frame *f)
+{
+	return atomic_load_explicit(&S->gid_of[vms_frame_paddr(f) / PAGE], memory_order_acquire);
+}
+
+/* ---- frame ops ---------------------------------------------------------- */
+
+static void frame_put_one(struct worker *w, int slot)
+{
+	struct vmt_op op = { .code = VMT_OP_FRAME_PUT, .slot = (uint8_t)slot };
+	struct srec_op *r = log_add(w, &op);
+
+	r->gid = w->fgid[slot];
+	r->ret = vms_frame_put(w->fr[slot]);
+	if (r->ret == 0 && --w->handles[slot] == 0)
+		w->fr[slot] = NULL;
+}
+
+static void frame_alloc_op(struct worker *w, struct vmt_op *op)
+{
+	struct stress *S = w->S;
+	struct vms_frame *f = NULL;
+	struct srec_op *r;
+	int slot = op->slot;
+	long ret;
+
+	while (w->fr[slot])
+		frame_put_one(w, slot);
+	/* 2 MiB frames cost 512 page faults to stamp and a madvise to free:
+	 * keep only some (--mix huge=N out of 8). */
+	if (op->arg == 2 && vmts_rand(&w->rng) % 8 >= S->o.mix[MIX_HUGE])
+		op->arg = 1;
+	ret = vms_frame_alloc(S->pool, op->arg, &f);
+	if (ret == -ENOMEM)
+		return;		/* a fragmented pool: not an observable of the model */
+	r = log_add(w, op);
+	r->ret = ret;
+	if (ret)
+		return;
+	r->gid = atomic_fetch_add(&S->next_gid, 1);
+	r->o_paddr_off = vms_frame_paddr(f);
+	atomic_store_explicit(&S->gid_of[vms_frame_paddr(f) / PAGE], r->gid,
+			      memory_order_release);
+	vmts_stamp_frame(S, f);
+	w->fr[slot] = f;
+	w->fgid[slot] = r->gid;
+	w->handles[slot] = 1;
+}
+
+/* ---- one program ---------------------------------------------------------- */
+
+static void set_state(struct worker *w, const char *what)
+{
+	atomic_store_explicit(&w->S->ts[w->idx].what, what, memory_order_relaxed);
+}
+
+static void end_session(struct worker *w, struct vms_cursor *c)
+{
+	struct vmt_op d = { .code = VMT_OP_DROP };
+
+	shadow_leave(w);
+	log_add(w, &d);
+	set_state(w, "cursor_drop");
+	vms_cursor_drop(c);
+	rec_close(w, w->cur_ticket);
+	set_state(w, "idle");
+	atomic_fetch_add_explicit(&w->S->sessions, 1, memory_order_relaxed);
+}
+
+static void run_prog(struct worker *w)
+{
+	struct stress *S = w->S;
+	struct vms_cursor *c = NULL;
+	uint64_t cs = 0, ce = 0;
+	bool cmut = false;
+
+	w->nbytes = 8 + vmts_rand(&w->rng) % S->o.max_prog_bytes;
+	for (size_t i = 0; i < w->nbytes; i += 8) {
+		uint64_t x = vmts_rand(&w->rng);
+
+		memcpy(w->bytes + i, &x, w->nbytes - i < 8 ? w->nbytes - i : 8);
+	}
+	vmt_decode(w->bytes, w->nbytes, &w->prog);
+	w->prog_no++;
+
+	for (unsigned k = 0; k < w->prog.n; k++) {
+		struct vmt_op op = w->prog.ops[k];
+		struct srec_op *r;
+
+		op.space = 0;
+		atomic_fetch_add_explicit(&S->ts[w->idx].progress, 1, memory_order_relaxed);
+		switch (op.code) {
+		case VMT_OP_CURSOR_NEW: {
+			uint64_t hot = S->hot, s, e, len, ticket;
+			unsigned ro = S->o.mix[MIX_RO], mu = S->o.mix[MIX_MUT];
+			int ret;
+
+			if (c) {
+				end_session(w, c);
+				c = NULL;
+			}
+			if (atomic_load_explicit(&S->pause, memory_order_relaxed) ||
+			    atomic_load_explicit(&S->stop, memory_order_relaxed)) {
+				rec_close(w, take_ticket(S));
+				return;
+			}
+			/* The start anywhere in the hot region; the length from
+			 * the decoded one, usually at most 4 MiB (so a big hot
+			 * region means mostly disjoint sessions), one time in
+			 * eight up to the whole region (whole 1 GiB slots get
+			 * detached only by such sessions). */
+			len = op.b > op.a ? op.b - op.a : op.a - op.b;
+			len %= vmts_rand(&w->rng) % 8 ? (hot < SPAN ? hot : SPAN) : hot;
+			s = (op.a % hot) & ~(PAGE - 1);
+			e = (s + len + PAGE - 1) & ~(PAGE - 1);
+			if (e <= s)
+				e = s + PAGE;
+			if (e > hot)
+				e = hot;
+			op.a = S->hot_base + s;
+			op.b = S->hot_base + e;
+			if (ro + mu)
+				op.arg = vmts_rand(&w->rng) % (ro + mu) >= ro;
+			cmut = op.arg;
+			set_state(w, cmut ? "cursor_mut_new (locking)" : "cursor_new (locking)");
+			atomic_store_explicit(&S->ts[w->idx].start, op.a, memory_order_relaxed);
+			atomic_store_explicit(&S->ts[w->idx].end, op.b, memory_order_relaxed);
+			ret = cmut ? vms_cursor_mut_new(S->space, op.a, op.b, &c)
+				   : vms_cursor_new(S->space, op.a, op.b, &c);
+			ticket = take_ticket(S);
+			r = log_add(w, &op);
+			r->ret = ret;
+			r->o_start = ret ? 0 : vms_cursor_va(c);
+			if (ret) {
+				c = NULL;
+				rec_close(w, ticket);
+				set_state(w, "idle");
+				break;
+			}
+			cs = op.a;
+			ce = op.b;
+			/* the record is closed at drop, with this ticket */
+			w->cur_ticket = ticket;
+			shadow_enter(w, cs, ce, cmut);
+			set_state(w, "in session");
+			break;
+		}
+		case VMT_OP_QUERY: {
+			struct vms_mapping m;
+
+			if (!c || !keep(w, MIX_QUERY))
+				break;
+			r = log_add(w, &op);
+			r->ret = vms_cursor_query(c, &m);
+			if (!r->ret) {
+				r->o_start = m.start;
+				r->o_end = m.end;
+				r->o_level = m.level;
+				r->o_mapped = m.frame != NULL;
+				if (m.frame) {
+					r->o_gid = frame_gid(S, m.frame);
+					r->o_paddr_off = m.paddr - vms_frame_paddr(m.frame);
+					r->o_prop = m.prop;
+				}
+			}
+			r->gid = vms_cursor_va(c);
+			break;
+		}
+		case VMT_OP_FIND_NEXT: {
+			vms_vaddr_t found = 0;
+
+			if (!c || !keep(w, MIX_FIND))
+				break;
+			op.a = fit_len(op.a, ce - vms_cursor_va(c));
+			r = log_add(w, &op);
+			r->ret = vms_cursor_find_next(c, op.a, &found);
+			r->o_start = found;
+			r->gid = vms_cursor_va(c);
+			break;
+		}
+		case VMT_OP_JUMP:
+			if (!c || !keep(w, MIX_JUMP))
+				break;
+			op.a = cs + ((op.a % (ce - cs)) & ~(PAGE - 1));
+			r = log_add(w, &op);
+			r->ret = vms_cursor_jump(c, op.a);
+			r->gid = vms_cursor_va(c);
+			break;
+		case VMT_OP_MAP: {
+			int slot = op.slot;
+			uint64_t va;
+
+			if (!c || !w->fr[slot] || !keep(w, MIX_MAP))
+				break;
+			va = vms_cursor_va(c);
+			r = log_add(w, &op);
+			r->o_gid = w->fgid[slot];
+			r->ret = vms_cursor_map(c, w->fr[slot], op.prop);
+			if (r->ret >= 0) {
+				note_mapped(va);
+				if (--w->handles[slot] == 0)
+					w->fr[slot] = NULL;
+			}
+			r->gid = vms_cursor_va(c);
+			break;
+		}
+		case VMT_OP_UNMAP:
+			if (!c || !keep(w, MIX_UNMAP))
+				break;
+			op.a = fit_len(op.a, ce - vms_cursor_va(c));
+			r = log_add(w, &op);
+			r->ret = vms_cursor_unmap(c, op.a);
+			r->gid = vms_cursor_va(c);
+			break;
+		case VMT_OP_PROTECT_NEXT: {
+			struct protect_arg pa = { op.pset, op.pclr, op.pcache, op.ppriv };
+			vms_vaddr_t ps = 0, pe = 0;
+
+			if (!c || !keep(w, MIX_PROTECT))
+				break;
+			op.a = fit_len(op.a, ce - vms_cursor_va(c));
+			r = log_add(w, &op);
+			r->ret = vms_cursor_protect_next(c, op.a, protect_fn, &pa, &ps, &pe);
+			r->o_start = ps;
+			r->o_end = pe;
+			r->gid = vms_cursor_va(c);
+			break;
+		}
+		case VMT_OP_DROP:
+			if (!c)
+				break;
+			end_session(w, c);
+			c = NULL;
+			break;
+		case VMT_OP_FRAME_ALLOC:
+			if (!keep(w, MIX_ALLOC))
+				break;
+			frame_alloc_op(w, &op);
+			break;
+		case VMT_OP_FRAME_GET:
+			if (!w->fr[op.slot] || !keep(w, MIX_GET))
+				break;
+			r = log_add(w, &op);
+			r->gid = w->fgid[op.slot];
+			r->ret = vms_frame_get(w->fr[op.slot]);
+			if (!r->ret)
+				w->handles[op.slot]++;
+			break;
+		case VMT_OP_FRAME_PUT:
+			if (!w->fr[op.slot] || !keep(w, MIX_PUT))
+				break;
+			frame_put_one(w, op.slot);
+			break;
+		default:
+			continue;	/* spaces, accessors, checks: not in stress */
+		}
+		atomic_fetch_add_explicit(&S->ops, 1, memory_order_relaxed);
+	}
+	if (c)
+		end_session(w, c);
+}
+
+void *vmts_worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct stress *S = w->S;
+
+	set_state(w, "idle");
+	for (;;) {
+		if (atomic_load(&S->pause) || atomic_load(&S->stop))
+			rec_close(w, take_ticket(S));	/* frame ops since the last session */
+		if (!vmts_checkpoint(S, w->idx))
+			break;
+		run_prog(w);
+	}
+	rec_close(w, take_ticket(S));
+	set_state(w, "exited");
+	return NULL;
+}
+
+/* ---- saving ---------------------------------------------------------------- */
+
+/* Open a new file in the output directory; never overwrites. */
+static FILE *open_new(struct stress *S, const char *kind, char *path, size_t n)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "%s", S->o.outdir);
+	for (char *p = cmd + 1; *p; p++)
+		if (*p == '/') {
+			*p = 0;
+			mkdir(cmd, 0777);
+			*p = '/';
+		}
+	mkdir(cmd, 0777);
+	for (int k = 0; k < 100000; k++) {
+		int fd;
+
+		snprintf(path, n, "%s/%s-%#lx-%d.vmt", S->o.outdir, kind, S->o.seed, k);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0666);
+		if (fd >= 0)
+			return fdopen(fd, "w");
+		if (errno != EEXIST)
+			break;
+	}
+	fprintf(stderr, "vmtorture stress: cannot create a file in %s: %s\n",
+		S->o.outdir, strerror(errno));
+	return NULL;
+}
+
+static void save_header(struct stress *S, FILE *f, const char *why)
+{
+	fprintf(f, "# vmtorture stress failure: %s\n", why);
+	fprintf(f, "# reproduce the run (timing decides whether it fails again): "
+		"vmtorture stress --seed %#lx --threads %u --accessors %u --hot %#lx "
+		"--seconds %g --round-ms %g --noise %u --prog-bytes %u --mix ", S->o.seed,
+		S->o.threads, S->o.accessors, S->hot, S->o.seconds, S->o.round_ms,
+		S->o.noise, S->o.max_prog_bytes);
+	for (int i = 0; i < MIX__COUNT; i++)
+		fprintf(f, "%s%s=%u", i ? "," : "", vmts_mix_name(i), S->o.mix[i]);
+	fprintf(f, "\n");
+	fprintf(f, "# addresses are in the hot region [%#lx,%#lx); frame slots are the "
+		"thread's own, so a frame allocated before this excerpt shows as an empty "
+		"slot when replayed alone (vmtorture run FILE)\n", S->hot_base, S->hot_end);
+}
+
+/* Write the session record @r of worker @w as a program, op @mark marked. */
+static void save_session(struct stress *S, struct worker *w, const struct srec *r,
+			 int mark, const char *note, const char *why)
+{
+	struct vmt_prog *p = malloc(sizeof(*p));
+	char path[700];
+	FILE *f;
+
+	if (!p)
+		return;
+	p->n = 0;
+	for (uint32_t k = 0; k < r->n && p->n < VMT_MAX_OPS; k++)
+		p->ops[p->n++] = w->log[r->first + k].op;
+	f = open_new(S, "session", path, sizeof(path));
+	if (f) {
+		save_header(S, f, why);
+		fprintf(f, "# thread %u, ticket %lu, program #%lu of that thread\n",
+			w->idx, r->ticket, r->prog_no);
+		vmt_print_prog(f, p, mark, note, NULL);
+		fclose(f);
+		fprintf(stderr, "vmtorture stress: saved %s\n", path);
+	}
+	free(p);
+}
+
+void vmts_save_worker(struct stress *S, unsigned idx, const char *why)
+{
+	struct worker *w = S->w[idx];
+	char path[700];
+	FILE *f;
+
+	if (!w || !w->prog.n)
+		return;
+	if (w->nlog > w->pending) {
+		/* the session (and frame ops) in progress, as executed */
+		struct srec r = { .ticket = w->cur_ticket, .first = (uint32_t)w->pending,
+				  .n = (uint32_t)(w->nlog - w->pending), .thread = (uint16_t)idx,
+				  .prog_no = w->prog_no };
+
+		save_session(S, w, &r, (int)r.n - 1, "last op before the violation", why);
+	}
+	f = open_new(S, "program", path, sizeof(path));
+	if (!f)
+		return;
+	save_header(S, f, why);
+	fprintf(f, "# thread %u, program #%lu as decoded from %zu random bytes "
+		"(before folding into the hot region)\n", idx, w->prog_no, w->nbytes);
+	vmt_print_prog(f, &w->prog, -1, NULL, NULL);
+	fclose(f);
+	fprintf(stderr, "vmtorture stress: saved %s\n", path);
+}
+
+/* ---- coordinator: the model ------------------------------------------------ */
+
+static int *mid_slot(struct stress *S, uint64_t gid)
+{
+	uint64_t i;
+
+	if (gid < S->gid_base)
+		return NULL;
+	i = gid - S->gid_base;
+	if (i >= S->model_id_cap) {
+		size_t cap = S->model_id_cap ? S->model_id_cap : 4096;
+		int *n;
+
+		while (cap <= i)
+			cap *= 2;
+		n = realloc(S->model_id, cap * sizeof(*n));
+		if (!n)
+			return NULL;
+		for (size_t k = S->model_id_cap; k < cap; k++)
+			n[k] = -1;
+		S->model_id = n;
+		S->model_id_cap = cap;
+		S->gid_pa = realloc(S->gid_pa, cap * sizeof(*S->gid_pa));
+	}
+	return &S->model_id[i];
+}
+
+static int mid(struct stress *S, uint64_t gid)
+{
+	int *p = mid_slot(S, gid);
+
+	return p ? *p : -1;
+}
+
+static void set_gid_of_model(struct stress *S, int id, uint64_t gid)
+{
+	if ((size_t)id >= S->gid_of_model_cap) {
+		size_t cap = S->gid_of_model_cap ? S->gid_of_model_cap : 4096;
+
+		while (cap <= (size_t)id)
+			cap *= 2;
+		S->gid_of_model = realloc(S->gid_of_model, cap * sizeof(uint64_t));
+		S->gid_of_model_cap = cap;
+	}
+	S->gid_of_model[id] = gid;
+}
+
+static uint64_t model_gid(struct stress *S, int id)
+{
+	return id >= 0 && (size_t)id < S->gid_of_model_cap ? S->gid_of_model[id] : ~0ULL;
+}
+
+static int cmp_rec(const void *a, const void *b)
+{
+	const struct srec *x = *(const struct srec * const *)a, *y = *(const struct srec * const *)b;
+
+	return x->ticket < y->ticket ? -1 : x->ticket > y->ticket;
+}
+
+/* Apply one recorded op to the model; a one-line difference into @why. */
+static bool replay_op(struct stress *S, const struct srec_op *e, char *why, size_t n)
+{
+	struct vmt_model *m = S->m;
+	const struct vmt_op *op = &e->op;
+	long r = 0;
+	int id;
+
+	why[0] = 0;
+	switch (op->code) {
+	case VMT_OP_FRAME_ALLOC:
+		r = vmt_model_frame_alloc(m, op->arg, &id);
+		if (r == e->ret && !r) {
+			int *slot = mid_slot(S, e->gid);
+
+			if (!slot) {
+				snprintf(why, n, "out of memory");
+				return false;
+			}
+			*slot = id;
+			S->gid_pa[e->gid - S->gid_base] = e->o_paddr_off;
+			set_gid_of_model(S, id, e->gid);
+		}
+		break;
+	case VMT_OP_FRAME_GET:
+		r = vmt_model_frame_get(m, mid(S, e->gid));
+		break;
+	case VMT_OP_FRAME_PUT:
+		r = vmt_model_frame_put(m, mid(S, e->gid));
+		break;
+	case VMT_OP_CURSOR_NEW:
+		r = vmt_model_cursor_new(m, 0, op->arg, op->a, op->b);
+		break;
+	case VMT_OP_DROP:
+		vmt_model_cursor_drop(m, 0);
+		return true;
+	case VMT_OP_QUERY: {
+		bool mapped = false;
+		struct vmt_mleaf l;
+		uint64_t va = vmt_model_cursor_va(m, 0);
+
+		r = vmt_model_query(m, 0, &mapped, &l);
+		if (r != e->ret || r)
+			break;
+		if (mapped != e->o_mapped) {
+			snprintf(why, n, "query at %#lx: core says %s, model says %s", va,
+				 e->o_mapped ? "mapped" : "absent", mapped ? "mapped" : "absent");
+			return false;
+		}
+		if (mapped && (e->o_start != l.va || e->o_end != l.va + vms_page_size(l.level) ||
+			       e->o_level != l.level || e->o_gid != model_gid(S, l.frame) ||
+			       e->o_paddr_off != l.off || !vms_prop_equal(e->o_prop, l.prop))) {
+			snprintf(why, n, "query at %#lx: core [%#lx,%#lx) L%d frame g%lu+%#lx "
+				 "prop %x/%x/%x, model [%#lx,%#lx) L%d frame g%lu+%#lx prop %x/%x/%x",
+				 va, e->o_start, e->o_end, e->o_level, e->o_gid, e->o_paddr_off,
+				 e->o_prop.flags, e->o_prop.cache, e->o_prop.priv, l.va,
+				 l.va + vms_page_size(l.level), l.level, model_gid(S, l.frame),
+				 l.off, l.prop.flags, l.prop.cache, l.prop.priv);
+			return false;
+		}
+		if (!mapped && !vmt_model_absent_ok(m, 0, va, e->o_start, e->o_end, e->o_level)) {
+			snprintf(why, n, "query at %#lx: core's absent slot [%#lx,%#lx) L%d "
+				 "is not absent in the model", va, e->o_start, e->o_end, e->o_level);
+			return false;
+		}
+		break;
+	}
+	case VMT_OP_FIND_NEXT: {
+		uint64_t found = 0;
+
+		r = vmt_model_find_next(m, 0, op->a, &found);
+		if (r == e->ret && r == 1 && found != e->o_start) {
+			snprintf(why, n, "find_next: core found %#lx, model %#lx", e->o_start, found);
+			return false;
+		}
+		break;
+	}
+	case VMT_OP_JUMP:
+		r = vmt_model_jump(m, 0, op->a);
+		break;
+	case VMT_OP_MAP:
+		r = vmt_model_map(m, 0, mid(S, e->o_gid), op->prop);
+		break;
+	case VMT_OP_UNMAP:
+		r = vmt_model_unmap(m, 0, op->a);
+		break;
+	case VMT_OP_PROTECT_NEXT: {
+		struct protect_arg pa = { op->pset, op->pclr, op->pcache, op->ppriv };
+		uint64_t s = 0, en = 0;
+
+		r = vmt_model_protect_next(m, 0, op->a, protect_fn, &pa, &s, &en);
+		if (r == e->ret && r == 1 && (s != e->o_start || en != e->o_end)) {
+			snprintf(why, n, "protect_next: core [%#lx,%#lx), model [%#lx,%#lx)",
+				 e->o_start, e->o_end, s, en);
+			return false;
+		}
+		break;
+	}
+	default:
+		return true;
+	}
+	if (r != e->ret) {
+		snprintf(why, n, "%s: core returned %ld, model %ld", vmt_op_name(op->code),
+			 e->ret, r);
+		return false;
+	}
+	/* Cursor position after every cursor op (recorded in gid). */
+	if (op->code != VMT_OP_FRAME_ALLOC && op->code != VMT_OP_FRAME_GET &&
+	    op->code != VMT_OP_FRAME_PUT && !(op->code == VMT_OP_CURSOR_NEW)) {
+		uint64_t va = vmt_model_cursor_va(m, 0);
+
+		if (va != e->gid) {
+			snprintf(why, n, "%s: cursor va core %#lx, model %#lx",
+				 vmt_op_name(op->code), e->gid, va);
+			return false;
+		}
+	}
+	return true;
+}
+
+int vmts_replay_round(struct stress *S)
+{
+	size_t total = 0, k = 0;
+	struct srec **all;
+	int bad = 0;
+
+	for (unsigned i = 0; i < S->nworkers; i++)
+		total += S->w[i]->nrec;
+	all = malloc((total + 1) * sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	for (unsigned i = 0; i < S->nworkers; i++)
+		for (size_t j = 0; j < S->w[i]->nrec; j++)
+			all[k++] = &S->w[i]->recs[j];
+	qsort(all, total, sizeof(*all), cmp_rec);
+	for (k = 0; k < total && !bad; k++) {
+		struct srec *r = all[k];
+		struct worker *w = S->w[r->thread];
+		char why[400];
+
+		for (uint32_t j = 0; j < r->n; j++) {
+			const struct srec_op *e = &w->log[r->first + j];
+
+			if (replay_op(S, e, why, sizeof(why)))
+				continue;
+			if (S->o.oracles & (1u << ORA_SERIAL)) {
+				char msg[600];
+
+				snprintf(msg, sizeof(msg), "round %lu, ticket %lu, thread %u, "
+					 "session op %u: %s", S->round, r->ticket, r->thread, j, why);
+				vmts_violation(S, ORA_SERIAL, "%s", msg);
+				save_session(S, w, r, (int)j, "diverges here", msg);
+			}
+			bad = 1;
+			break;
+		}
+		atomic_fetch_add_explicit(&S->ts[MAX_THREADS].progress, 1, memory_order_relaxed);
+	}
+	atomic_fetch_add(&S->checks, total);
+	free(all);
+	for (unsigned i = 0; i < S->nworkers; i++)
+		S->w[i]->nlog = S->w[i]->nrec = S->w[i]->pending = 0;
+	return bad;
+}
+
+/* ---- coordinator: quiescent state ------------------------------------------- */
+
+int vmts_quiescent_check(struct stress *S, bool model_ok)
+{
+	struct vms_check_report rep;
+	struct vms_pool_stats st;
+	struct vms_cursor *c;
+	struct vmt_model *m = S->m;
+	size_t nl = vmt_model_nr_leaves(m, 0), li = 0;
+	uint64_t va = S->hot_base;
+	char why[256];
+	int ret, bad = 0;
+
+	if (!(S->o.oracles & (1u << ORA_QUIESCE)))
+		return 0;
+	atomic_fetch_add(&S->checks, 1);
+	ret = vms_space_check(S->space, &rep);
+	if (ret) {
+		vmts_violation(S, ORA_QUIESCE, "round %lu: vms_space_check = %d: %s", S->round,
+			      ret, rep.first);
+		return 1;
+	}
+	if (!model_ok)
+		return 0;	/* the replay diverged: the model is no witness now */
+	if (vmt_model_selfcheck(m, true, why, sizeof(why))) {
+		vmts_violation(S, ORA_QUIESCE, "round %lu: model self-check: %s", S->round, why);
+		return 1;
+	}
+	/* Sweep the hot region through a read-only cursor, leaf by leaf. */
+	ret = vms_cursor_new(S->space, S->hot_base, S->hot_end, &c);
+	if (ret) {
+		vmts_violation(S, ORA_QUIESCE, "round %lu: sweep cursor: %d", S->round, ret);
+		return 1;
+	}
+	while (va < S->hot_end && !bad) {
+		vms_vaddr_t found;
+		struct vms_mapping mp;
+		const struct vmt_mleaf *l;
+
+		ret = vms_cursor_find_next(c, S->hot_end - va, &found);
+		if (ret != 1)
+			break;
+		vms_cursor_query(c, &mp);
+		l = li < nl ? vmt_model_leaf(m, 0, li) : NULL;
+		li++;
+		if (!l || !mp.frame || l->va != mp.start || l->level != mp.level ||
+		    model_gid(S, l->frame) != frame_gid(S, mp.frame) ||
+		    l->off != mp.paddr - vms_frame_paddr(mp.frame) ||
+		    !vms_prop_equal(l->prop, mp.prop)) {
+			if (l)
+				vmts_violation(S, ORA_QUIESCE, "round %lu: tree has leaf [%#lx,+L%d) "
+					      "g%lu+%#lx, model has [%#lx,+L%d) g%lu+%#lx", S->round,
+					      mp.start, mp.level, mp.frame ? frame_gid(S, mp.frame) : 0,
+					      mp.frame ? mp.paddr - vms_frame_paddr(mp.frame) : 0,
+					      l->va, l->level, model_gid(S, l->frame), l->off);
+			else
+				vmts_violation(S, ORA_QUIESCE, "round %lu: tree has leaf [%#lx,+L%d) "
+					      "the model does not", S->round, mp.start, mp.level);
+			bad = 1;
+			break;
+		}
+		va = mp.end;
+		if (va < S->hot_end)
+			vms_cursor_jump(c, va);
+	}
+	vms_cursor_drop(c);
+	if (!bad && li < nl) {
+		const struct vmt_mleaf *l = vmt_model_leaf(m, 0, li);
+
+		vmts_violation(S, ORA_QUIESCE, "round %lu: model has leaf [%#lx,+L%d) g%lu, the "
+			      "tree does not", S->round, l->va, l->level, model_gid(S, l->frame));
+		bad = 1;
+	}
+	/* Every live model frame: same refcount and handles in libvms. */
+	for (int id = 0; id < vmt_model_nr_frames(m) && !bad; id++) {
+		uint64_t gid, pa;
+		struct vms_frame *f;
+
+		if (!vmt_model_frame_live(m, id))
+			continue;
+		gid = model_gid(S, id);
+		pa = S->gid_pa[gid - S->gid_base];
+		f = vms_frame_from_paddr(S->pool, pa);
+		if (!f || frame_gid(S, f) != gid) {
+			vmts_violation(S, ORA_QUIESCE, "round %lu: frame g%lu (pa %#lx) is live in the "
+				      "model but not in libvms", S->round, gid, pa);
+			bad = 1;
+		} else if (vms_frame_refcount(f) != vmt_model_frame_refcount(m, id) ||
+			   vms_frame_handles(f) != vmt_model_frame_handles(m, id)) {
+			vmts_violation(S, ORA_QUIESCE, "round %lu: frame g%lu: libvms refcount %lu "
+				      "handles %lu, model %lu/%lu", S->round, gid,
+				      vms_frame_refcount(f), vms_frame_handles(f),
+				      vmt_model_frame_refcount(m, id), vmt_model_frame_handles(m, id));
+			bad = 1;
+		}
+	}
+	vms_pool_stats(S->pool, &st);
+	if (!bad && st.data_frames != vmt_model_data_frames(m) + S->stable_pages) {
+		vmts_violation(S, ORA_QUIESCE, "round %lu: %lu data frames in the pool, model "
+			      "%lu + %lu stable", S->round, st.data_frames,
+			      vmt_model_data_frames(m), S->stable_pages);
+		bad = 1;
+	}
+	return bad;
+}
+
+int vmts_reset(struct stress *S)
+{
+	struct vms_cursor *c;
+	int ret;
+
+	for (unsigned i = 0; i < S->nworkers; i++) {
+		struct worker *w = S->w[i];
+
+		for (int k = 0; k < VMT_NR_FRAMES; k++) {
+			while (w->fr[k] && w->handles[k]) {
+				vms_frame_put(w->fr[k]);
+				w->handles[k]--;
+			}
+			w->fr[k] = NULL;
+		}
+		w->nlog = w->nrec = w->pending = 0;
+	}
+	ret = vms_cursor_mut_new(S->space, S->hot_base, S->hot_end, &c);
+	if (ret)
+		return ret;
+	vms_cursor_unmap(c, S->hot_end - S->hot_base);
+	vms_cursor_drop(c);
+	vms_pool_quiesce(S->pool);
+	vmt_model_free(S->m);
+	S->m = vmt_model_new();
+	if (!S->m || vmt_model_space_new(S->m, 0, vms_space_flags(S->space)))
+		return -ENOMEM;
+	S->gid_base = atomic_load(&S->next_gid);
+	for (size_t k = 0; k < S->model_id_cap; k++)
+		S->model_id[k] = -1;
+	S->resets++;
+	return 0;
+}
