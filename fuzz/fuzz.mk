@@ -1,0 +1,128 @@
+# fuzz/fuzz.mk - coverage-guided differential fuzzing of libvms against the
+# model (one target, fuzz/target.c, built several ways) and the text seed
+# corpus under corpora/seq/.
+#
+#   make fuzz               build every fuzz binary and the seeds
+#   make seeds              encode corpora/seq/*.txt into build/corpora/seq/
+#   make seeds-check        replay the seeds: they must all agree
+#   make fuzz-libfuzzer     fuzz with libFuzzer until ^C (SECONDS=N to stop)
+#   make fuzz-afl           fuzz with AFL++ until ^C (SECONDS=N to stop;
+#                           FUZZ_JOBS=N instances, default 2)
+#   make fuzz-smoke         ~20 s of each engine from the seeds; fails on any
+#                           finding or if an engine does not start
+#   make coverage           llvm-cov line coverage of core/src from the seeds
+#                           (COV_INPUTS="dirs/files" for another corpus,
+#                           COV_HTML=1 for an HTML report)
+#   make fuzz-dict          regenerate fuzz/vmt.dict from the op encoder
+#
+# Known divergences that are reported but not fixed yet can be skipped by a
+# campaign: VMT_FUZZ_IGNORE='sig substring;...' (see fuzz/target.c).
+# Findings: build/fuzz-out/libfuzzer/<date>/crash-*, build/fuzz-out/afl/
+# <date>/*/crashes/; reproduce with build/fuzz/vmt-replay FILE (prints the
+# signature and the program in text form).
+#
+# Everything goes to build/fuzz/ and build/fuzz-out/ whatever SAN is: the
+# fuzz builds carry their own instrumentation. Each build compiles the
+# core, the model and the op module again with that instrumentation
+# (linking the plain libvms.a would leave core/ invisible to the engine).
+
+FZ := build/fuzz
+FZ_OUT := build/fuzz-out
+SEQ_DIR := corpora/seq
+SEQ_OUT := build/corpora/seq
+VMT_CLI ?= $(if $(VMT_CLI_BIN),$(VMT_CLI_BIN),build/vmtorture)
+
+# What the target links, besides the driver: the core, the model and the
+# op module without the CLI's main.
+FUZZ_MODEL_SRCS := $(if $(MODEL_SRCS),$(MODEL_SRCS),$(wildcard model/*.c))
+FUZZ_OP_SRCS := $(if $(OP_SRCS),$(OP_SRCS),$(filter-out tools/op/main.c tools/op/cli.c,$(wildcard tools/op/*.c)))
+FUZZ_LIB_SRCS := $(CORE_SRCS) $(FUZZ_MODEL_SRCS) $(FUZZ_OP_SRCS) fuzz/target.c
+
+FUZZ_CFLAGS := -std=gnu11 -pthread -D_LGPL_SOURCE -I. -Icore/include -Icore/src \
+	-Imodel -Itools/op -Ifuzz -MMD -MP $(WARN) -g -fno-omit-frame-pointer
+FUZZ_SAN := -fno-sanitize-recover=all
+comma := ,
+
+# A build's objects depend on a file holding its flags, rewritten (at parse
+# time) only when they change: a flag change rebuilds that build alone.
+fuzz_stamp = $(shell mkdir -p $(FZ)/$(1) && f=$(FZ)/$(1)/.flags && \
+	[ "$$(cat $$f 2>/dev/null)" = '$(FZ_FLAGS_$(1))' ] || printf '%s' '$(FZ_FLAGS_$(1))' > $$f)
+
+# $(call fuzz_variant,name,compiler-with-env,cflags,ldflags,driver.c,binary)
+define fuzz_variant
+FZ_FLAGS_$(1) := $(2) $(3) $(4) $$(FUZZ_CFLAGS) $$(LF_CORE_NOCMP)
+$$(call fuzz_stamp,$(1))
+$(if $(findstring libfuzzer,$(1)),$(FZ)/$(1)/obj/core/%.o $(FZ)/$(1)/obj/model/%.o: FUZZ_OBJ_CFLAGS = $$(LF_CORE_NOCMP))
+$(FZ)/$(1)/obj/%.o: %.c $(FZ)/$(1)/.flags
+	@mkdir -p $$(dir $$@)
+	$(2) $$(FUZZ_CFLAGS) $(3) $$(FUZZ_OBJ_CFLAGS) -c $$< -o $$@
+
+$(6): $$(patsubst %.c,$(FZ)/$(1)/obj/%.o,$$(FUZZ_LIB_SRCS) $(5))
+	@mkdir -p $$(dir $$@)
+	$(2) -pthread $(4) $$^ $$(URCU_LIBS) -o $$@
+endef
+
+AFL_CC := AFL_QUIET=1 afl-clang-fast
+
+# libFuzzer's comparison tracing (trace-cmp) costs 2.4x CPU per input
+# here: the core's and the model's 512-entry table scans compare on every
+# entry, on values derived from the tree rather than from input bytes.
+# The decoder and the executor, which do read input bytes, keep it.
+# LF_CORE_NOCMP= restores full tracing everywhere.
+LF_CORE_NOCMP ?= -fno-sanitize-coverage=trace-cmp
+
+$(eval $(call fuzz_variant,libfuzzer,clang,-O1 -fsanitize=fuzzer-no-link$(comma)address$(comma)undefined $(FUZZ_SAN),-fsanitize=fuzzer$(comma)address$(comma)undefined,,$(FZ)/vmt-libfuzzer))
+$(eval $(call fuzz_variant,afl,$(AFL_CC),-O2,,fuzz/afl_main.c,$(FZ)/vmt-afl))
+$(eval $(call fuzz_variant,afl-asan,AFL_USE_ASAN=1 AFL_USE_UBSAN=1 $(AFL_CC),-O1 $(FUZZ_SAN),,fuzz/afl_main.c,$(FZ)/vmt-afl-asan))
+$(eval $(call fuzz_variant,afl-cmplog,AFL_LLVM_CMPLOG=1 $(AFL_CC),-O2,,fuzz/afl_main.c,$(FZ)/vmt-afl-cmplog))
+$(eval $(call fuzz_variant,replay,clang,-O2,,fuzz/replay_main.c,$(FZ)/vmt-replay))
+$(eval $(call fuzz_variant,cov,clang,-O0 -fprofile-instr-generate -fcoverage-mapping,-fprofile-instr-generate,fuzz/replay_main.c,$(FZ)/vmt-cov))
+
+FUZZ_BINS := $(FZ)/vmt-libfuzzer $(FZ)/vmt-afl $(FZ)/vmt-afl-asan $(FZ)/vmt-afl-cmplog $(FZ)/vmt-replay
+
+# ---- seed corpus: text scenarios compiled with the CLI's encoder ------------
+
+SEQ_TXT := $(sort $(wildcard $(SEQ_DIR)/*.txt))
+SEQ_SEEDS := $(SEQ_TXT:$(SEQ_DIR)/%.txt=$(SEQ_OUT)/%)
+
+# Written to a temporary name first: a failed encode leaves no seed behind.
+$(SEQ_OUT)/%: $(SEQ_DIR)/%.txt $(VMT_CLI)
+	@mkdir -p $(dir $@)
+	@$(VMT_CLI) encode $< -o $@.tmp -f && mv -f $@.tmp $@ || { rm -f $@.tmp; exit 1; }
+
+.PHONY: fuzz seeds seeds-check fuzz-libfuzzer fuzz-afl fuzz-smoke coverage
+# A seed whose scenario was deleted must not linger in the corpus.
+seeds: $(SEQ_SEEDS)
+	@for f in $(SEQ_OUT)/*; do [ -e "$$f" ] || continue; \
+		[ -e "$(SEQ_DIR)/$${f##*/}.txt" ] || { echo "seeds: removing stale $$f"; rm -f "$$f"; }; done
+
+fuzz: $(FUZZ_BINS) seeds
+
+seeds-check: seeds $(FZ)/vmt-replay $(VMT_CLI)
+	$(VMT_CLI) replay $(SEQ_SEEDS)
+	$(FZ)/vmt-replay -q $(SEQ_SEEDS)
+
+SECONDS ?=
+FUZZ_JOBS ?= 2
+FUZZ_ENV = FZ=$(FZ) FZ_OUT=$(FZ_OUT) SEQ_OUT=$(SEQ_OUT)
+
+fuzz-libfuzzer: $(FZ)/vmt-libfuzzer seeds
+	@$(FUZZ_ENV) SECONDS_LIMIT='$(SECONDS)' bash fuzz/run-libfuzzer.sh
+
+fuzz-afl: $(FZ)/vmt-afl $(FZ)/vmt-afl-cmplog $(FZ)/vmt-afl-asan seeds
+	@$(FUZZ_ENV) SECONDS_LIMIT='$(SECONDS)' FUZZ_JOBS='$(FUZZ_JOBS)' bash fuzz/run-afl.sh
+
+fuzz-smoke: $(FZ)/vmt-libfuzzer $(FZ)/vmt-afl $(FZ)/vmt-replay seeds
+	@$(FUZZ_ENV) bash fuzz/smoke.sh
+
+coverage: $(FZ)/vmt-cov seeds
+	@$(FUZZ_ENV) bash fuzz/coverage.sh
+
+test-suites: fuzz-smoke
+
+# The dictionary is produced by the op module's own encoder.
+.PHONY: fuzz-dict
+$(FZ)/gen-dict: $(FZ)/replay/obj/fuzz/gen_dict.o $(FZ)/replay/obj/tools/op/op.o
+	clang -pthread $^ -o $@
+fuzz-dict: $(FZ)/gen-dict
+	$(FZ)/gen-dict > fuzz/vmt.dict.tmp && mv -f fuzz/vmt.dict.tmp fuzz/vmt.dict

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# fuzz/smoke.sh - make fuzz-smoke: the seeds replay clean, then a short run
+# of each engine from the seed corpus (SMOKE_SECONDS each, default 20).
+# Fails if a seed diverges, if either engine finds a crash or divergence,
+# or if an engine does not start (exits early or executes nothing).
+# Output: build/fuzz-out/smoke/<UTC date-time>/.
+set -uo pipefail
+. fuzz/lib.sh
+
+secs=${SMOKE_SECONDS:-20}
+fail=0
+bad() { echo "fuzz-smoke: FAIL: $*" >&2; fail=1; }
+
+run=$(fresh_dir "$FZ_OUT/smoke") || exit 1
+ls "$SEQ_OUT"/* >/dev/null 2>&1 || { echo "fuzz-smoke: no seeds in $SEQ_OUT" >&2; exit 1; }
+
+# 1. The seeds are known-good programs: any finding here is a regression.
+if ! "$FZ/vmt-replay" -q "$SEQ_OUT" 2> "$run/replay.log"; then
+	bad "seed replay (see $run/replay.log)"
+	grep -E '^(DIVERGENCE|SETUP)|vmt-replay:' "$run/replay.log" | head -20 >&2
+fi
+
+# 2. libFuzzer, ASan + UBSan. New inputs go to a scratch corpus.
+mkdir -p "$run/lf-corpus"
+mapfile -t flags < <(libfuzzer_flags)
+"$FZ/vmt-libfuzzer" "${flags[@]}" -max_total_time="$secs" -artifact_prefix="$run/lf-" \
+	"$run/lf-corpus" "$SEQ_OUT" > "$run/libfuzzer.log" 2>&1
+rc=$?
+lf_execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$run/libfuzzer.log")
+lf_rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$run/libfuzzer.log")
+if compgen -G "$run/lf-*-*" >/dev/null; then
+	bad "libFuzzer found something:"
+	ls "$run"/lf-* >&2
+	grep -m3 -E '^DIVERGENCE|^SETUP|ERROR: ' "$run/libfuzzer.log" >&2
+elif [ $rc -ne 0 ]; then
+	bad "libFuzzer exited with $rc (see $run/libfuzzer.log)"
+	tail -5 "$run/libfuzzer.log" >&2
+elif [ -z "$lf_execs" ] || [ "$lf_execs" -le 0 ]; then
+	bad "libFuzzer executed nothing (see $run/libfuzzer.log)"
+else
+	echo "fuzz-smoke: libFuzzer ok: $lf_execs execs, $lf_rate exec/s" >&2
+fi
+
+# 3. AFL++ persistent mode, one instance.
+afl_env
+AFL_BENCH_UNTIL_CRASH=1 afl-fuzz -i "$SEQ_OUT" -o "$run/afl" -x fuzz/vmt.dict -t "$AFL_TIMEOUT" -V "$secs" \
+	-M main -- "$FZ/vmt-afl" > "$run/afl.log" 2>&1
+rc=$?
+s=$run/afl/main/fuzzer_stats
+execs=$(afl_stat "$s" execs_done)
+crashes=$(afl_stat "$s" saved_crashes)
+hangs=$(afl_stat "$s" saved_hangs)
+if [ ! -f "$s" ] || [ -z "$execs" ] || [ "$execs" -le 0 ]; then
+	bad "AFL++ did not start (exit $rc, see $run/afl.log)"
+	grep -m5 -E 'PROGRAM ABORT|Location|ERROR' "$run/afl.log" >&2
+elif [ "${crashes:-0}" -gt 0 ]; then
+	bad "AFL++ found $crashes crash(es) in $run/afl/main/crashes/"
+	for c in "$run"/afl/main/crashes/id:*; do
+		"$FZ/vmt-replay" -q "$c" 2>&1 | grep -m1 -E '^DIVERGENCE|^SETUP' >&2
+	done
+elif [ $rc -ne 0 ]; then
+	bad "afl-fuzz exited with $rc (see $run/afl.log)"
+else
+	echo "fuzz-smoke: AFL++ ok: $execs execs, $(afl_stat "$s" execs_per_sec) exec/s, stability $(afl_stat "$s" stability)" >&2
+	[ "${hangs:-0}" -gt 0 ] && echo "fuzz-smoke: warning: $hangs hang(s) in $run/afl/main/hangs/" >&2
+fi
+
+[ $fail -eq 0 ] && echo "fuzz-smoke: PASS ($run)" >&2
+exit $fail
