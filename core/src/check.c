@@ -171,7 +171,7 @@ int vms_space_check(struct vms_space *s, struct vms_check_report *rep)
 	p = s->pool;
 	if (vms_rcu_in_read_section())
 		return -EDEADLK;
-	if (atomic_load(&p->cursors))
+	if (vms_count_sum(&p->cursors))
 		return -EBUSY;
 	ret = vms_pool_quiesce(p);
 	if (ret)

@@ -12,6 +12,9 @@
  * Nodes an operation needs are allocated before it changes anything, so
  * -ENOMEM always leaves the mappings as they were.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP */
+#endif
 #include <stdlib.h>
 #include "internal.h"
 
@@ -43,8 +46,8 @@ static int cursor_open(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
 	c->start = c->va = start;
 	c->end = end;
 	c->mut = mut;
-	atomic_fetch_add(&s->cursors, 1);
-	atomic_fetch_add(&s->pool->cursors, 1);
+	vms_count_add(&s->cursors, 1);
+	vms_count_add(&s->pool->cursors, 1);
 #ifdef VMS_GLOBAL_LOCK
 	pthread_mutex_lock(&global_lock);
 #endif
@@ -55,8 +58,8 @@ static int cursor_open(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
 #ifdef VMS_GLOBAL_LOCK
 		pthread_mutex_unlock(&global_lock);
 #endif
-		atomic_fetch_sub(&s->pool->cursors, 1);
-		atomic_fetch_sub(&s->cursors, 1);
+		vms_count_add(&s->pool->cursors, -1);
+		vms_count_add(&s->cursors, -1);
 		free(c);
 		return ret;
 	}
@@ -100,8 +103,8 @@ void vms_cursor_drop(struct vms_cursor *c)
 #endif
 	if (c->defer)
 		vms_pool_defer(p, c->defer);
-	atomic_fetch_sub(&p->cursors, 1);
-	atomic_fetch_sub(&c->space->cursors, 1);
+	vms_count_add(&p->cursors, -1);
+	vms_count_add(&c->space->cursors, -1);
 	free(c);
 	vms_pool_maybe_reclaim(p);
 }

@@ -81,9 +81,21 @@ struct vms_pool {
 	_Atomic uint64_t used_frames;	/* 4K units not free (incl. frame 0) */
 	_Atomic uint64_t data_frames;
 	_Atomic uint64_t pt_frames;
-	_Atomic uint64_t cursors;	/* open cursors over all spaces */
+	struct vms_count cursors;	/* open cursors over all spaces */
 
+	/*
+	 * Deferred releases. Cursor drops only push; once enough is waiting
+	 * they kick the reclaimer, a thread started on first need, which
+	 * waits for the grace period off the hot path. vms_pool_quiesce()
+	 * reclaims synchronously (serialised with the reclaimer by the
+	 * stack's reclaim_lock).
+	 */
 	struct vms_defer_stack deferred;
+	_Atomic bool kicked;		/* a kick is pending: droppers skip the mutex */
+	pthread_mutex_t reclaimer_lock;	/* protects the four fields below */
+	pthread_cond_t reclaimer_cond;
+	pthread_t reclaimer;
+	bool reclaimer_running, reclaimer_wake, reclaimer_stop;
 
 	pthread_mutex_t spaces_lock;	/* protects spaces, nr_spaces */
 	struct vms_space *spaces;
@@ -110,7 +122,7 @@ struct vms_space {
 	struct vms_pool *pool;
 	struct vms_frame *root;
 	unsigned flags;
-	_Atomic int cursors;
+	struct vms_count cursors;
 	_Atomic int active;
 	pthread_mutex_t acc_lock;	/* protects readers, writers, accessors */
 	struct vms_acc *readers, *writers;

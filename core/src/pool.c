@@ -15,7 +15,7 @@
 
 #include "internal.h"
 
-#define RECLAIM_THRESHOLD 256	/* deferred items before a dropper reclaims */
+#define RECLAIM_THRESHOLD 1024	/* deferred items before the reclaimer is kicked */
 
 static struct vms_shard *my_shard(struct vms_pool *p)
 {
@@ -90,6 +90,33 @@ static uint64_t carve(struct vms_pool *p, struct vms_shard *s, uint64_t c)
 	return first;
 }
 
+/* Move up to a batch of free frames from @from to @to; returns one of
+ * them for the caller, or 0 if @from was empty. Frames released by the
+ * reclaimer land in its shard: allocators take them back in batches
+ * rather than carving new chunks (which would grow the pool's RSS). */
+static uint64_t steal(struct vms_pool *p, struct vms_shard *from, struct vms_shard *to)
+{
+	uint64_t first, last, n = 0;
+
+	vms_node_lock(&from->lock);
+	first = last = from->head;
+	if (first) {
+		for (n = 1; n < 64 && p->meta[last].next_free; n++)
+			last = p->meta[last].next_free;
+		from->head = p->meta[last].next_free;
+		from->count -= n;
+	}
+	vms_node_unlock(&from->lock);
+	if (n > 1) {
+		vms_node_lock(&to->lock);
+		p->meta[last].next_free = to->head;
+		to->head = p->meta[first].next_free;
+		to->count += n - 1;
+		vms_node_unlock(&to->lock);
+	}
+	return first;
+}
+
 /* One zeroed 4K frame (metadata fields other than pool and gen unset). */
 static struct vms_frame *alloc_4k(struct vms_pool *p)
 {
@@ -97,11 +124,11 @@ static struct vms_frame *alloc_4k(struct vms_pool *p)
 	uint64_t idx = shard_pop(p, s);
 	int64_t c;
 
-	if (!idx && (c = chunk_take(p)) >= 0)
-		idx = carve(p, s, (uint64_t)c);
 	for (int i = 0; !idx && i < VMS_NR_SHARDS; i++)
 		if (&p->shard[i] != s)
-			idx = shard_pop(p, &p->shard[i]);
+			idx = steal(p, &p->shard[i], s);
+	if (!idx && (c = chunk_take(p)) >= 0)
+		idx = carve(p, s, (uint64_t)c);
 	if (!idx)
 		return NULL;
 	atomic_fetch_add_explicit(&p->used_frames, 1, memory_order_relaxed);
@@ -186,6 +213,8 @@ int vms_pool_new(size_t bytes, struct vms_pool **out)
 	 * pointer when the chunk is first handed out (carve, alloc_2m). */
 	pthread_mutex_init(&p->spaces_lock, NULL);
 	pthread_mutex_init(&p->deferred.reclaim_lock, NULL);
+	pthread_mutex_init(&p->reclaimer_lock, NULL);
+	pthread_cond_init(&p->reclaimer_cond, NULL);
 	/* Frame 0 is reserved so that physical address 0 never appears in
 	 * a PTE; the rest of chunk 0 goes to shard 0. */
 	p->meta[0].kind = VMS_FRAME_RESERVED;
@@ -223,12 +252,66 @@ void vms_pool_defer(struct vms_pool *p, struct vms_defer_batch *b)
 		free(b);
 }
 
+/* The reclaimer: waits for kicks, then releases everything deferred. */
+static void *reclaimer_main(void *arg)
+{
+	struct vms_pool *p = arg;
+
+	pthread_mutex_lock(&p->reclaimer_lock);
+	for (;;) {
+		while (!p->reclaimer_wake && !p->reclaimer_stop)
+			pthread_cond_wait(&p->reclaimer_cond, &p->reclaimer_lock);
+		if (p->reclaimer_stop)
+			break;
+		p->reclaimer_wake = false;
+		pthread_mutex_unlock(&p->reclaimer_lock);
+		atomic_store(&p->kicked, false);
+		vms_defer_reclaim(&p->deferred, true, release_item, p);
+		pthread_mutex_lock(&p->reclaimer_lock);
+	}
+	pthread_mutex_unlock(&p->reclaimer_lock);
+	return NULL;
+}
+
 void vms_pool_maybe_reclaim(struct vms_pool *p)
 {
-	if (vms_rcu_in_read_section() ||
-	    atomic_load_explicit(&p->deferred.items, memory_order_relaxed) < RECLAIM_THRESHOLD)
+	bool inline_reclaim = false;
+
+	if (atomic_load_explicit(&p->deferred.items, memory_order_relaxed) < RECLAIM_THRESHOLD ||
+	    atomic_exchange(&p->kicked, true))
 		return;
-	vms_defer_reclaim(&p->deferred, false, release_item, p);
+	pthread_mutex_lock(&p->reclaimer_lock);
+	if (!p->reclaimer_running && !p->reclaimer_stop)
+		p->reclaimer_running = !pthread_create(&p->reclaimer, NULL, reclaimer_main, p);
+	if (p->reclaimer_running) {
+		p->reclaimer_wake = true;
+		pthread_cond_signal(&p->reclaimer_cond);
+	} else {
+		inline_reclaim = true;	/* no thread: do it here if we may */
+	}
+	pthread_mutex_unlock(&p->reclaimer_lock);
+	if (inline_reclaim) {
+		atomic_store(&p->kicked, false);
+		if (!vms_rcu_in_read_section())
+			vms_defer_reclaim(&p->deferred, false, release_item, p);
+	}
+}
+
+static void reclaimer_stop(struct vms_pool *p)
+{
+	bool join;
+
+	pthread_mutex_lock(&p->reclaimer_lock);
+	join = p->reclaimer_running;
+	p->reclaimer_stop = true;
+	pthread_cond_signal(&p->reclaimer_cond);
+	pthread_mutex_unlock(&p->reclaimer_lock);
+	if (join)
+		pthread_join(p->reclaimer, NULL);
+	pthread_mutex_lock(&p->reclaimer_lock);
+	p->reclaimer_running = false;
+	p->reclaimer_stop = false;	/* a refused destroy leaves a usable pool */
+	pthread_mutex_unlock(&p->reclaimer_lock);
 }
 
 int vms_pool_destroy(struct vms_pool *p)
@@ -237,6 +320,9 @@ int vms_pool_destroy(struct vms_pool *p)
 
 	if (!p)
 		return -EINVAL;
+	if (vms_rcu_in_read_section())
+		return -EDEADLK;
+	reclaimer_stop(p);
 	ret = vms_pool_quiesce(p);
 	if (ret)
 		return ret;
@@ -249,6 +335,8 @@ int vms_pool_destroy(struct vms_pool *p)
 	munmap(p->meta, p->meta_bytes);
 	pthread_mutex_destroy(&p->spaces_lock);
 	pthread_mutex_destroy(&p->deferred.reclaim_lock);
+	pthread_mutex_destroy(&p->reclaimer_lock);
+	pthread_cond_destroy(&p->reclaimer_cond);
 	free(p->free_chunks);
 	free(p);
 	return 0;

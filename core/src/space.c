@@ -43,7 +43,7 @@ int vms_space_destroy(struct vms_space *s)
 		return -EINVAL;
 	p = s->pool;
 	pthread_mutex_lock(&s->acc_lock);
-	ret = s->accessors || atomic_load(&s->cursors) || atomic_load(&s->active) ? -EBUSY : 0;
+	ret = s->accessors || vms_count_sum(&s->cursors) || atomic_load(&s->active) ? -EBUSY : 0;
 	pthread_mutex_unlock(&s->acc_lock);
 	if (ret)
 		return ret;

@@ -176,6 +176,34 @@ static inline uint32_t vms_node_owner(vms_lock_t *l)
 	return atomic_load_explicit(l, memory_order_relaxed);
 }
 
+/* ---- sharded counters ------------------------------------------------- */
+
+/* A count every cursor open/close updates (open cursors per space and per
+ * pool): one cache line per shard, so threads on disjoint ranges do not
+ * bounce a shared line. Only the sum means anything; a cursor may be
+ * closed on another shard than it was opened on. */
+#define VMS_NR_COUNT_SHARDS 8
+struct vms_count {
+	struct {
+		_Atomic long v;
+	} __attribute__((aligned(64))) shard[VMS_NR_COUNT_SHARDS];
+};
+
+static inline void vms_count_add(struct vms_count *c, long d)
+{
+	atomic_fetch_add_explicit(&c->shard[vms_thread()->id % VMS_NR_COUNT_SHARDS].v, d,
+				  memory_order_relaxed);
+}
+
+static inline long vms_count_sum(struct vms_count *c)
+{
+	long sum = 0;
+
+	for (int i = 0; i < VMS_NR_COUNT_SHARDS; i++)
+		sum += atomic_load(&c->shard[i].v);
+	return sum;
+}
+
 /* ---- deferred release ------------------------------------------------ */
 
 /* Things removed from a page table (frame references, detached subtrees)
