@@ -707,6 +707,18 @@ static bool len_ok(const struct mcursor *c, uint64_t len)
 	return len && !(len % K4) && len <= c->end - c->va;
 }
 
+/* The checks unmap and protect_next make first, in the core's order. A
+ * failed check allocates nothing, so a pending allocation failure is
+ * dropped. */
+static long check_mut_len(struct vmt_model *m, const struct mcursor *c, uint64_t len)
+{
+	long err = !c ? -EINVAL : !c->mut ? -EPERM : !len_ok(c, len) ? -EINVAL : 0;
+
+	if (err)
+		m->fail_alloc = false;
+	return err;
+}
+
 int vmt_model_find_next(struct vmt_model *m, int sp, uint64_t len, uint64_t *found)
 {
 	struct mcursor *c = cursor(m, sp);
@@ -804,18 +816,10 @@ long vmt_model_unmap(struct vmt_model *m, int sp, uint64_t len)
 	long n;
 	bool may_alloc;
 
-	if (!c) {
-		m->fail_alloc = false;
-		return -EINVAL;
-	}
-	if (!c->mut) {
-		m->fail_alloc = false;
-		return -EPERM;
-	}
-	if (!len_ok(c, len)) {
-		m->fail_alloc = false;
-		return -EINVAL;
-	}
+	long err = check_mut_len(m, c, len);
+
+	if (err)
+		return err;
 	end = c->va + len;
 	may_alloc = split_at(m, sp, c->va, true, true) || split_at(m, sp, end, true, true);
 	if (take_fail(m, may_alloc))
@@ -840,18 +844,10 @@ int vmt_model_protect_next(struct vmt_model *m, int sp, uint64_t len,
 	size_t i;
 	bool split;
 
-	if (!c) {
-		m->fail_alloc = false;
-		return -EINVAL;
-	}
-	if (!c->mut) {
-		m->fail_alloc = false;
-		return -EPERM;
-	}
-	if (!len_ok(c, len)) {
-		m->fail_alloc = false;
-		return -EINVAL;
-	}
+	long err = check_mut_len(m, c, len);
+
+	if (err)
+		return err;
 	lim = c->va + len;
 	i = first_from(s, c->va);
 	if (i >= s->n || s->leaves[i].va >= lim) {

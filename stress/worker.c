@@ -212,21 +212,6 @@ static uint64_t fit_len(uint64_t a, uint64_t rem)
 	return len ? len : PAGE;
 }
 
-struct protect_arg {
-	uint8_t set, clr, cache, priv;
-};
-
-/* Same edit as the executor's (tools/op/exec.c), so a saved program
- * replays identically. */
-static void protect_fn(struct vms_prop *p, void *arg)
-{
-	const struct protect_arg *a = arg;
-
-	p->flags = (uint8_t)((p->flags | a->set) & ~a->clr);
-	if (a->cache != VMT_CACHE_KEEP)
-		p->cache = a->cache;
-	p->priv ^= a->priv;
-}
 
 static uint64_t frame_gid(struct stress *S, struct vms_frame *f)
 {
@@ -443,14 +428,14 @@ static void run_prog(struct worker *w)
 			r->gid = vms_cursor_va(c);
 			break;
 		case VMT_OP_PROTECT_NEXT: {
-			struct protect_arg pa = { op.pset, op.pclr, op.pcache, op.ppriv };
+			struct vmt_protect_edit pa = VMT_PROTECT_EDIT(&op);
 			vms_vaddr_t ps = 0, pe = 0;
 
 			if (!c || !keep(w, MIX_PROTECT))
 				break;
 			op.a = fit_len(op.a, ce - vms_cursor_va(c));
 			r = log_add(w, &op);
-			r->ret = vms_cursor_protect_next(c, op.a, protect_fn, &pa, &ps, &pe);
+			r->ret = vms_cursor_protect_next(c, op.a, vmt_protect_apply, &pa, &ps, &pe);
 			r->o_start = ps;
 			r->o_end = pe;
 			r->gid = vms_cursor_va(c);
@@ -752,10 +737,10 @@ static bool replay_op(struct stress *S, const struct srec_op *e, char *why, size
 		r = vmt_model_unmap(m, 0, op->a);
 		break;
 	case VMT_OP_PROTECT_NEXT: {
-		struct protect_arg pa = { op->pset, op->pclr, op->pcache, op->ppriv };
+		struct vmt_protect_edit pa = VMT_PROTECT_EDIT(op);
 		uint64_t s = 0, en = 0;
 
-		r = vmt_model_protect_next(m, 0, op->a, protect_fn, &pa, &s, &en);
+		r = vmt_model_protect_next(m, 0, op->a, vmt_protect_apply, &pa, &s, &en);
 		if (r == e->ret && r == 1 && (s != e->o_start || en != e->o_end)) {
 			snprintf(why, n, "protect_next: core [%#lx,%#lx), model [%#lx,%#lx)",
 				 e->o_start, e->o_end, s, en);

@@ -359,19 +359,6 @@ static void do_check(struct xs *x)
 
 /* ---- ops --------------------------------------------------------------- */
 
-struct protect_arg {
-	uint8_t set, clr, cache, priv;
-};
-
-static void protect_fn(struct vms_prop *p, void *arg)
-{
-	const struct protect_arg *a = arg;
-
-	p->flags = (uint8_t)((p->flags | a->set) & ~a->clr);
-	if (a->cache != VMT_CACHE_KEEP)
-		p->cache = a->cache;
-	p->priv ^= a->priv;
-}
 
 static void fill_pattern(uint8_t *buf, size_t n, uint8_t pat)
 {
@@ -513,16 +500,16 @@ static bool exec_op(struct xs *x, const struct vmt_op *op)
 		break;
 	}
 	case VMT_OP_PROTECT_NEXT: {
-		struct protect_arg pa = { op->pset, op->pclr, op->pcache, op->ppriv };
+		struct vmt_protect_edit pa = VMT_PROTECT_EDIT(op);
 		vms_vaddr_t cs = 0, ce = 0;
 		uint64_t ms = 0, me = 0;
 
 		if (!cur)
 			return false;
-		c = vms_cursor_protect_next(cur, op->a, protect_fn, &pa, &cs, &ce);
+		c = vms_cursor_protect_next(cur, op->a, vmt_protect_apply, &pa, &cs, &ce);
 		if (c == -ENOMEM && enomem_ok(x, false))
 			vmt_model_fail_next_alloc(x->m);
-		mrc = vmt_model_protect_next(x->m, sp, op->a, protect_fn, &pa, &ms, &me);
+		mrc = vmt_model_protect_next(x->m, sp, op->a, vmt_protect_apply, &pa, &ms, &me);
 		if (same(x, c, mrc) && c == 1 && same_u64(x, "protected start", cs, ms))
 			same_u64(x, "protected end", ce, me);
 		break;

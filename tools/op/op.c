@@ -1219,3 +1219,13 @@ int vmt_parse(const char *text, struct vmt_prog *p, int *err_line, char *err, si
 	}
 	return 0;
 }
+
+void vmt_protect_apply(struct vms_prop *p, void *edit)
+{
+	const struct vmt_protect_edit *e = edit;
+
+	p->flags = (uint8_t)((p->flags | e->set) & ~e->clr);
+	if (e->cache != VMT_CACHE_KEEP)
+		p->cache = e->cache;
+	p->priv ^= e->priv;
+}

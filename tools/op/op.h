@@ -190,6 +190,17 @@ struct vmt_result {
 	char sig[256];		/* one line, e.g. "DIVERGENCE op#17 map: core=-EINVAL model=0" */
 };
 
+/* The property edit of a protect_next op, as a vms_protect_fn: set and
+ * clear flag bits, replace the cache unless VMT_CACHE_KEEP, and flip priv
+ * bits (which libvms must ignore). The executor and the stress driver
+ * share it so a saved session replays identically. */
+struct vmt_protect_edit {
+	uint8_t set, clr, cache, priv;
+};
+#define VMT_PROTECT_EDIT(op) \
+	((struct vmt_protect_edit){ (op)->pset, (op)->pclr, (op)->pcache, (op)->ppriv })
+void vmt_protect_apply(struct vms_prop *p, void *edit);
+
 /*
  * Run @p on libvms (a fresh pool, destroyed at the end) and on the model
  * in lock-step; stop at the first difference. Compared after every op:
