@@ -126,3 +126,11 @@ $(FZ)/gen-dict: $(FZ)/replay/obj/fuzz/gen_dict.o $(FZ)/replay/obj/tools/op/op.o
 	clang -pthread $^ -o $@
 fuzz-dict: $(FZ)/gen-dict
 	$(FZ)/gen-dict > fuzz/vmt.dict.tmp && mv -f fuzz/vmt.dict.tmp fuzz/vmt.dict
+
+# make bugcheck: the fuzzer must find every planted sequential bug from the
+# shipped seeds (BUGCHECK_FUZZ_SEEDS runs each, capped at BUGCHECK_FUZZ_CAP s).
+BUGCHECK_FUZZ_SEEDS ?= 3
+BUGCHECK_FUZZ_CAP ?= 120
+.PHONY: bugcheck
+bugcheck: seeds
+	bash fuzz/bugcheck.sh $(BUGCHECK_FUZZ_SEEDS) $(BUGCHECK_FUZZ_CAP)
