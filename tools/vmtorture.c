@@ -355,6 +355,7 @@ static int cmd_encode(int argc, char **argv)
 
 static int cmd_help(int argc, char **argv);
 int vmt_stress_main(int argc, char **argv);	/* stress/stress.c */
+#include "campaign/campaign.h"			/* campaign, minimize, report, classify */
 
 /*
  * The dispatch table. More subcommands (stress, campaign, minimize,
@@ -362,6 +363,19 @@ int vmt_stress_main(int argc, char **argv);	/* stress/stress.c */
  * argv[0] the subcommand name and must answer --help.
  */
 static const struct cmd cmds[] = {
+	{ "campaign", vmt_cmd_campaign,
+	  "campaign [--duration 8h] [--jobs N] [--engines afl,libfuzzer,stress,tsan]\n"
+	  "         [--out DIR] [--resume]  (see: vmtorture campaign --help)\n"
+	  "  Run the engines side by side, triage, minimize, report." },
+	{ "minimize", vmt_cmd_minimize,
+	  "minimize FILE  (see: vmtorture minimize --help)\n"
+	  "  Shrink a failing input while it keeps its signature." },
+	{ "report", vmt_cmd_report,
+	  "report FILE  (see: vmtorture report --help)\n"
+	  "  Write the Markdown bug report for a failing input." },
+	{ "classify", vmt_cmd_classify,
+	  "classify FILE...  (see: vmtorture classify --help)\n"
+	  "  Replay findings and print their signatures." },
 	{ "stress", vmt_stress_main,
 	  "stress [options]  (see: vmtorture stress --help)\n"
 	  "  Multi-threaded cursor sessions checked against the model by oracles." },

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# tools/campaign/bugcheck.sh BUG [SECONDS] - make campaign-bugcheck BUG=name:
+# a campaign with every engine on the planted-bug build, then the verdict
+# the issue asks for: exactly one signature that is the planted bug's,
+# its replay command reproduces it, its minimized program is a few ops.
+#
+# A signature is the planted bug's if its (minimized) finding does NOT
+# reproduce on the correct build (build/fuzz/vmt-replay, or the same stress
+# command on build/ or build/tsan/); signatures that do are pre-existing
+# differences between core and model and are listed apart, as are those
+# whose replay command reproduced them in none of the report's runs.
+# Output: build/campaign/bugcheck-BUG-<date>/ and one line per verdict.
+set -uo pipefail
+# Read in full before running: safe to edit while a check runs.
+{
+cd "$(dirname "$0")/../.."
+bug=${1:?usage: bugcheck.sh BUG [SECONDS]}
+secs=${2:-300}
+out=build/campaign/bugcheck-$bug-$(date -u +%Y%m%d-%H%M%S)
+good_fz=build/fuzz
+
+# BUGCHECK_OUT=DIR: judge an earlier campaign again instead of running one.
+if [ -n "${BUGCHECK_OUT:-}" ]; then
+	out=$BUGCHECK_OUT
+else
+	bash tools/campaign/campaign.sh --duration "$secs" --out "$out" --quiet \
+		--engines "${BUGCHECK_ENGINES:-afl,libfuzzer,stress,tsan}" > /dev/null 2>&1
+fi
+mine=() other=() flaky=()
+for d in "$out"/triage/*/; do
+	d=${d%/}
+	id=$(basename "$d")
+	[ "$id" = unreproduced ] && continue
+	[ -f "$d/signature" ] || continue
+	if [ "$(cat "$d/oracle")" = stress ]; then
+		# Same command line, correct core: three clean runs = not pre-existing.
+		# The same variant (plain or TSan, CLI or standalone) of the
+		# correct build; exit 1 is a violation, 2 could not run.
+		mapfile -t args < <(sed -n 's/^arg: //p' "$d/stress.rec")
+		gdir=build; case ${args[0]} in */tsan/*) gdir=build/tsan ;; esac
+		if [ "${args[1]:-}" = stress ]; then good=("$gdir/vmtorture"); else good=("$gdir/vmtorture-stress"); fi
+		hit=0
+		for i in 1 2 3; do
+			timeout 120 "${good[@]}" "${args[@]:1}" > /dev/null 2>&1
+			[ $? = 1 ] && hit=1
+		done
+	else
+		f=$d/min; [ -f "$f" ] || f=$d/first
+		"$good_fz/vmt-replay" -q "$f" > /dev/null 2>&1; rc=$?
+		hit=$(( rc == 1 ))
+	fi
+	rep=$(sed -n 's/^| reproduces | \([0-9]*\)\/.*/\1/p' "$d/report.md")
+	if [ "${rep:-0}" = 0 ]; then flaky+=("$id")
+	elif [ $hit = 0 ]; then mine+=("$id"); else other+=("$id"); fi
+done
+printf 'bugcheck %s: %ss campaign, %d signature(s) of the planted bug, %d also on the correct core, %d not reproducible (%s)\n' \
+	"$bug" "$secs" "${#mine[@]}" "${#other[@]}" "${#flaky[@]}" "$out"
+for id in "${other[@]}"; do echo "  pre-existing: $(cat "$out/triage/$id/signature")"; done
+for id in "${flaky[@]}"; do echo "  not reproducible by its replay command: $(cat "$out/triage/$id/signature") (seen $(cat "$out/triage/$id/count")x)"; done
+rc=0
+for id in "${mine[@]}"; do
+	d=$out/triage/$id
+	rep=$(sed -n 's/^| reproduces | \(.*\) |$/\1/p' "$d/report.md")
+	size=
+	if [ -f "$d/min.txt" ] && [ "$(cat "$d/oracle")" != stress ]; then
+		size="$(sed -n 's/^# before: //p' "$d/min.txt") -> $(sed -n 's/^# after bytes[^:]*: //p' "$d/min.txt")"
+	elif [ -f "$d/stress.rec" ]; then
+		size="stress: $(sed -n 's/^arg: //p' "$d/stress.rec" | tail -n +2 | paste -sd' ')"
+	fi
+	echo "  $id: $(cat "$d/signature") | seen $(cat "$d/count")x by $(sort -u "$d/engines" | paste -sd,) | replay reproduces ${rep:-?} | $size"
+	case $rep in 0/*|'') rc=1 ;; esac
+done
+[ ${#mine[@]} -eq 1 ] || rc=1
+exit $rc
+exit $rc
+}

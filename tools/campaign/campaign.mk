@@ -1,0 +1,93 @@
+# tools/campaign/campaign.mk - overnight campaigns: all engines side by
+# side, triage, minimization, reports, corpus upkeep, OSS-Fuzz layout.
+#
+#   make campaign-run        the README's main job (make run): a 60 s campaign
+#                            with every engine on the shipped corpora, ending in
+#                            build/campaign/latest/summary.md and its reports
+#   make campaign CAMPAIGN_ARGS="--duration 8h"    any campaign
+#   make campaign-test       20 s, all engines, correct core: logs, summary.md,
+#                            no findings (part of test-suites)
+#   make campaign-bugcheck   BUG=name: a campaign on the planted-bug build,
+#                            must end with exactly one signature
+#   make oss-fuzz-test       oss-fuzz/build.sh for libFuzzer and AFL++ here
+#   $(B)/vmt-campaign        the campaign commands as a standalone binary
+#
+# With BUG=name everything runs on build/bug-name/ (core built with the
+# planted bug), including the fuzz binaries under build/bug-name/fuzz/.
+
+CAMPAIGN_SRCS := tools/campaign/sig.c tools/campaign/run.c tools/campaign/minimize.c \
+		 tools/campaign/stress.c tools/campaign/report.c tools/campaign/cmd.c
+CAMPAIGN_OBJS := $(CAMPAIGN_SRCS:%.c=$(B)/obj/%.o)
+CAMPAIGN_BIN := $(B)/vmt-campaign
+
+# The subcommands are also linked into the CLI (see tools/tools.mk).
+VMT_CLI_SRCS += $(CAMPAIGN_SRCS)
+
+$(CAMPAIGN_BIN): $(B)/obj/tools/campaign/main.o $(CAMPAIGN_OBJS) $(VMT_LIB) $(MODEL_LIB) $(B)/libvms.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) $(B)/obj/tools/campaign/main.o $(CAMPAIGN_OBJS) $(VMT_LINK) $(LDLIBS) -o $@
+
+all: $(CAMPAIGN_BIN)
+
+# ---- fuzz binaries of a planted-bug build ------------------------------------
+# fuzz/fuzz.mk builds build/fuzz/ from the correct core only; for BUG=name
+# the same variants are built here, with -DVMS_BUG_name, into
+# build/bug-name/fuzz/ (objects under build/fuzz/bug-name/).
+ifneq ($(BUG),)
+CAMPAIGN_FZ := build/bug-$(BUG)/fuzz
+CBUG := -DVMS_BUG_$(BUG)=1
+ifdef fuzz_variant
+$(eval $(call fuzz_variant,bug-$(BUG)/libfuzzer,clang,$(CBUG) -O1 -fsanitize=fuzzer-no-link$(comma)address$(comma)undefined $(FUZZ_SAN),-fsanitize=fuzzer$(comma)address$(comma)undefined,,$(CAMPAIGN_FZ)/vmt-libfuzzer))
+$(eval $(call fuzz_variant,bug-$(BUG)/afl,$(AFL_CC),$(CBUG) -O2,,fuzz/afl_main.c,$(CAMPAIGN_FZ)/vmt-afl))
+$(eval $(call fuzz_variant,bug-$(BUG)/afl-asan,AFL_USE_ASAN=1 AFL_USE_UBSAN=1 $(AFL_CC),$(CBUG) -O1 $(FUZZ_SAN),,fuzz/afl_main.c,$(CAMPAIGN_FZ)/vmt-afl-asan))
+$(eval $(call fuzz_variant,bug-$(BUG)/afl-cmplog,AFL_LLVM_CMPLOG=1 $(AFL_CC),$(CBUG) -O2,,fuzz/afl_main.c,$(CAMPAIGN_FZ)/vmt-afl-cmplog))
+$(eval $(call fuzz_variant,bug-$(BUG)/replay,clang,$(CBUG) -O2,,fuzz/replay_main.c,$(CAMPAIGN_FZ)/vmt-replay))
+endif
+else
+CAMPAIGN_FZ := build/fuzz
+endif
+CAMPAIGN_FUZZ_BINS := $(addprefix $(CAMPAIGN_FZ)/,vmt-libfuzzer vmt-afl vmt-afl-asan vmt-afl-cmplog vmt-replay)
+
+# The TSan CLI of the same variant (stress rounds under TSan).
+CAMPAIGN_TSAN_DIR := build$(if $(BUG),/bug-$(BUG))/tsan
+CAMPAIGN_TSAN_CLI := $(CAMPAIGN_TSAN_DIR)/vmtorture
+
+.PHONY: campaign-deps campaign-tsan-cli campaign campaign-run campaign-test \
+	campaign-bugcheck oss-fuzz-test
+campaign-tsan-cli:
+	@$(MAKE) --no-print-directory SAN=tsan BUG=$(BUG) $(CAMPAIGN_TSAN_CLI) \
+		$(if $(STRESS_BIN),$(CAMPAIGN_TSAN_DIR)/vmtorture-stress)
+
+# Everything a campaign runs; the coverage build measures core/ over time.
+campaign-deps: $(VMT_CLI_BIN) $(CAMPAIGN_BIN) $(CAMPAIGN_FUZZ_BINS) build/fuzz/vmt-cov seeds \
+	campaign-tsan-cli $(STRESS_BIN)
+
+CAMPAIGN_ENV = VMT_FZ=$(CAMPAIGN_FZ) VMT_CLI=$(VMT_CLI_BIN) VMT_TSAN_CLI=$(CAMPAIGN_TSAN_CLI) \
+	VMT_CAMPAIGN_BIN=$(CAMPAIGN_BIN) VMT_SEEDS=$(SEQ_OUT) VMT_COV_BIN=build/fuzz/vmt-cov
+CAMPAIGN_ARGS ?=
+
+campaign: campaign-deps
+	$(CAMPAIGN_ENV) bash tools/campaign/campaign.sh $(CAMPAIGN_ARGS)
+
+# make run: one minute, every engine, a fresh output directory each time
+# (build/campaign/latest points at the newest).
+campaign-run: campaign-deps
+	@out=build/campaign/run-$$(date -u +%Y%m%d-%H%M%S); \
+	$(CAMPAIGN_ENV) bash tools/campaign/campaign.sh --duration 60 --out $$out \
+		--engines afl,libfuzzer,stress,tsan $(CAMPAIGN_ARGS); rc=$$?; \
+	ln -sfn $$(basename $$out) build/campaign/latest; \
+	[ -f $$out/summary.md ] && { echo; cat $$out/summary.md; }; \
+	echo "campaign-run: summary in $$out/summary.md"; \
+	[ $$rc -le 1 ]	# 1 = it found something: the report is the result, not an error
+
+campaign-test: campaign-deps
+	$(CAMPAIGN_ENV) bash tools/campaign/test-campaign.sh
+
+campaign-bugcheck: campaign-deps
+	@[ -n "$(BUG)" ] || { echo "campaign-bugcheck: set BUG=name (see docs/bugs.md)"; exit 2; }
+	$(CAMPAIGN_ENV) bash tools/campaign/bugcheck.sh $(BUG) $(or $(BUG_SECONDS),300)
+
+oss-fuzz-test: seeds
+	bash oss-fuzz/test-local.sh
+
+test-suites: campaign-test oss-fuzz-test

@@ -1,0 +1,643 @@
+#!/usr/bin/env bash
+# tools/campaign/campaign.sh - `vmtorture campaign`: every engine side by
+# side for a fixed time, then triage, minimization, reports, corpus merge
+# and a summary with plots. See docs/campaigns.md.
+#
+#   vmtorture campaign [--duration 8h] [--jobs N] [--engines afl,libfuzzer,stress,tsan]
+#                      [--out DIR] [--resume] [--no-minimize] [--minimize-seconds S]
+#                      [--stress-round S] [--cov-every S] [--quiet]
+#
+# Output directory (never reused unless --resume):
+#   campaign.conf state status.tsv   settings, elapsed time, one row per tick
+#   logs/<engine>.log                one log per engine (afl-<name>, libfuzzer,
+#                                    stress, tsan) plus triage.log, finalize.log
+#   afl/ libfuzzer/ stress/          the engines' own working directories
+#   triage/<id>/                     one directory per signature: signature,
+#                                    count, oracle, first, inputs/, min, min.txt,
+#                                    report.md
+#   corpus/                          merged corpus (libFuzzer -merge=1, afl-cmin,
+#                                    text forms in corpus/seq/)
+#   summary.md coverage.png execs.png [afl-plot/]
+#
+# Binaries (set by campaign.mk; defaults for a plain build):
+#   VMT_FZ=build/fuzz VMT_CLI=build/vmtorture VMT_TSAN_CLI=build/tsan/vmtorture
+#   VMT_CAMPAIGN_BIN=build/vmt-campaign VMT_SEEDS=build/corpora/seq
+#   VMT_COV_BIN=build/fuzz/vmt-cov
+set -uo pipefail
+# The whole script is one block, read before anything runs: editing or
+# updating this file during an overnight campaign cannot derail it.
+{
+
+die() { echo "campaign: $*" >&2; exit 2; }
+now() { date +%s; }
+
+# ---- arguments ----------------------------------------------------------------
+
+duration= jobs= engines= out= resume=0 minimize=1 min_secs=120 round_secs=10
+cov_every= quiet=0
+usage() {
+	sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
+	exit "${1:-2}"
+}
+# 8h, 30m, 90s, 90, 1h30m -> seconds
+parse_duration() {
+	local s=$1 t=0 n
+	[[ $s =~ ^([0-9]+[hms]?)+$ ]] || return 1
+	while [[ $s =~ ^([0-9]+)([hms]?)(.*)$ ]]; do
+		n=${BASH_REMATCH[1]}
+		case ${BASH_REMATCH[2]} in h) t=$((t + n * 3600)) ;; m) t=$((t + n * 60)) ;; *) t=$((t + n)) ;; esac
+		s=${BASH_REMATCH[3]}
+	done
+	[ "$t" -gt 0 ] && echo "$t"
+}
+while [ $# -gt 0 ]; do
+	case $1 in
+	--duration) [ $# -ge 2 ] || die "--duration needs a value"
+		duration=$(parse_duration "$2") || die "bad --duration '$2' (e.g. 8h, 30m, 90s, 90)"; shift ;;
+	--duration=*) duration=$(parse_duration "${1#*=}") || die "bad --duration '${1#*=}'" ;;
+	--jobs) [ $# -ge 2 ] || die "--jobs needs a value"; jobs=$2; shift ;;
+	--jobs=*) jobs=${1#*=} ;;
+	--engines) [ $# -ge 2 ] || die "--engines needs a value"; engines=$2; shift ;;
+	--engines=*) engines=${1#*=} ;;
+	--out) [ $# -ge 2 ] || die "--out needs a value"; out=$2; shift ;;
+	--out=*) out=${1#*=} ;;
+	--resume) resume=1 ;;
+	--no-minimize) minimize=0 ;;
+	--minimize-seconds) [ $# -ge 2 ] || die "--minimize-seconds needs a value"; min_secs=$2; shift ;;
+	--stress-round) [ $# -ge 2 ] || die "--stress-round needs a value"; round_secs=$2; shift ;;
+	--cov-every) [ $# -ge 2 ] || die "--cov-every needs a value"; cov_every=$2; shift ;;
+	--quiet|-q) quiet=1 ;;
+	-h|--help) usage 0 ;;
+	*) echo "campaign: unknown argument '$1'" >&2; usage ;;
+	esac
+	shift
+done
+[ -z "$jobs" ] || [[ $jobs =~ ^[1-9][0-9]*$ ]] || die "--jobs must be a positive number (got '$jobs')"
+[[ $min_secs =~ ^[0-9]+$ ]] || die "--minimize-seconds must be a number"
+[[ $round_secs =~ ^[1-9][0-9]*$ ]] || die "--stress-round must be a positive number"
+[ -z "$cov_every" ] || [[ $cov_every =~ ^[1-9][0-9]*$ ]] || die "--cov-every must be a positive number"
+
+# Paths given by the user are relative to where they ran us; the binaries
+# and scripts relative to the source tree.
+root=$(cd "$(dirname "$0")/../.." && pwd)
+[ -n "$out" ] || out=build/campaign/$(date -u +%Y%m%d-%H%M%S)
+case $out in /*) ;; *) out=$PWD/$out ;; esac
+cd "$root" || die "cannot enter $root"
+
+FZ=${VMT_FZ:-build/fuzz}
+CLI=${VMT_CLI:-build/vmtorture}
+TSAN_CLI=${VMT_TSAN_CLI:-build/tsan/vmtorture}
+SEEDS=${VMT_SEEDS:-build/corpora/seq}
+COV_BIN=${VMT_COV_BIN:-build/fuzz/vmt-cov}
+DICT=fuzz/vmt.dict
+TOOL=${VMT_CAMPAIGN_BIN:-}
+if [ -z "$TOOL" ]; then
+	if "$CLI" classify --help >/dev/null 2>&1; then TOOL=$CLI; else TOOL=build/vmt-campaign; fi
+fi
+for v in FZ CLI TSAN_CLI SEEDS COV_BIN TOOL; do
+	case ${!v} in /*) ;; *) printf -v "$v" '%s' "$root/${!v}" ;; esac
+done
+export VMT_FZ=$FZ VMT_CLI=$CLI
+
+# ---- the output directory ------------------------------------------------------
+
+if [ $resume = 1 ]; then
+	[ -f "$out/campaign.conf" ] || die "$out is not a campaign directory (no campaign.conf); nothing to resume"
+	# shellcheck disable=SC1091
+	. "$out/campaign.conf"
+	engines=${engines:-$c_engines}
+	jobs=${jobs:-$c_jobs}
+	elapsed0=$(cat "$out/state" 2>/dev/null || echo 0)
+	[[ $elapsed0 =~ ^[0-9]+$ ]] || elapsed0=0
+	# Without a new --duration, run what is left of the original one.
+	if [ -z "$duration" ]; then
+		duration=$((c_duration - elapsed0))
+		[ "$duration" -gt 0 ] || duration=0
+	fi
+	resumes=$((c_resumes + 1))
+else
+	if [ -e "$out" ] && [ -n "$(ls -A "$out" 2>/dev/null)" ]; then
+		die "$out exists; pass --resume to continue it or choose another --out"
+	fi
+	elapsed0=0 resumes=0
+	duration=${duration:-$((8 * 3600))}
+	engines=${engines:-afl,libfuzzer,stress,tsan}
+	jobs=${jobs:-$(nproc)}
+fi
+declare -A on=()
+IFS=, read -ra elist <<< "$engines"
+for e in "${elist[@]}"; do
+	case $e in afl|libfuzzer|stress|tsan) on[$e]=1 ;; *) die "unknown engine '$e' (afl, libfuzzer, stress, tsan)" ;; esac
+done
+[ ${#on[@]} -gt 0 ] || die "no engines"
+mkdir -p "$out"/logs "$out"/triage "$out"/stress/findings "$out"/libfuzzer/corpus \
+	"$out"/libfuzzer/artifacts || die "cannot create $out"
+# One campaign per directory. The engines do not inherit the lock (AFL++
+# targets detach into their own sessions and could hold it forever);
+# instead a resume stops what a killed campaign left running.
+exec 9>> "$out/.lock"
+if ! flock -n 9; then
+	die "$out is in use by another campaign"
+fi
+if [ -f "$out/pids" ]; then
+	while read -r name p; do
+		# Only if that pid still runs something of this campaign.
+		if [ -r "/proc/$p/cmdline" ] && tr '\0' ' ' < "/proc/$p/cmdline" | grep -q -- "$out"; then
+			echo "campaign: stopping $name (pid $p) left running by the previous run" >&2
+			kill -INT -- "-$p" 2>/dev/null; sleep 2; kill -KILL -- "-$p" 2>/dev/null
+		fi
+	done < "$out/pids"
+fi
+: > "$out/pids"
+
+
+# What each engine needs; a missing binary disables that engine, loudly.
+need() { [ -x "$1" ] || { echo "campaign: $2 disabled: $1 not built" | tee -a "$out/logs/campaign.log" >&2; unset "on[$2]"; }; }
+[ -n "${on[afl]:-}" ] && { need "$FZ/vmt-afl" afl; command -v afl-fuzz >/dev/null || { echo "campaign: afl disabled: afl-fuzz not installed" >&2; unset "on[afl]"; }; }
+[ -n "${on[afl]:-}" ] && need "$FZ/vmt-afl-cmplog" afl
+[ -n "${on[libfuzzer]:-}" ] && need "$FZ/vmt-libfuzzer" libfuzzer
+# The stress driver: `vmtorture stress` if the CLI has it, else the
+# standalone build/vmtorture-stress next to it.
+stress_cmd() {	# cli -> prints the command words, one per line
+	if "$1" stress --help >/dev/null 2>&1; then printf '%s\nstress\n' "$1"
+	elif [ -x "$(dirname "$1")/vmtorture-stress" ]; then printf '%s\n' "$(dirname "$1")/vmtorture-stress"
+	else return 1; fi
+}
+STRESS_CMD=() TSAN_STRESS_CMD=()
+if [ -n "${on[stress]:-}" ]; then
+	mapfile -t STRESS_CMD < <(stress_cmd "$CLI")
+	if [ ${#STRESS_CMD[@]} = 0 ]; then
+		echo "campaign: stress disabled: neither '$CLI stress' nor vmtorture-stress is built" | tee -a "$out/logs/campaign.log" >&2
+		unset "on[stress]"
+	fi
+fi
+if [ -n "${on[tsan]:-}" ]; then
+	mapfile -t TSAN_STRESS_CMD < <(stress_cmd "$TSAN_CLI")
+	if [ ${#TSAN_STRESS_CMD[@]} = 0 ]; then
+		echo "campaign: tsan disabled: neither '$TSAN_CLI stress' nor its vmtorture-stress is built" | tee -a "$out/logs/campaign.log" >&2
+		unset "on[tsan]"
+	fi
+fi
+[ -x "$FZ/vmt-replay" ] || die "$FZ/vmt-replay not built: findings could not be triaged"
+[ -x "$TOOL" ] || die "$TOOL not built (make build/vmt-campaign)"
+ls "$SEEDS"/* >/dev/null 2>&1 || die "no seeds in $SEEDS (make seeds)"
+
+started=$(now)
+deadline=$((started + duration))
+cat > "$out/campaign.conf" <<EOF
+# written by vmtorture campaign; read back by --resume
+c_engines=$engines
+c_jobs=$jobs
+c_duration=$((elapsed0 + duration))
+c_resumes=$resumes
+c_fz='$FZ'
+c_started_first='${c_started_first:-$(date -u +%FT%TZ)}'
+EOF
+echo "$(date -u +%FT%TZ) start: engines=$engines jobs=$jobs duration=${duration}s resume=$resume fz=$FZ" >> "$out/logs/campaign.log"
+
+# ---- engines ------------------------------------------------------------------
+
+declare -A pid=()		# engine instance -> pid (its own process group)
+start_bg() {	# name log cmd...
+	local name=$1 log=$2
+	shift 2
+	setsid "$@" >> "$log" 2>&1 < /dev/null 9>&- &
+	pid[$name]=$!
+	echo "$name ${pid[$name]}" >> "$out/pids"
+}
+
+afl_n=0 lf_n=0
+if [ -n "${on[afl]:-}" ]; then
+	afl_n=$jobs
+	[ -n "${on[libfuzzer]:-}" ] && [ "$jobs" -gt 2 ] && afl_n=$((jobs - jobs / 3))
+	[ "$afl_n" -ge 1 ] || afl_n=1
+	# Main and cmplog are the minimum worth having.
+	[ "$afl_n" -lt 2 ] && [ "$jobs" -ge 2 ] && afl_n=2
+fi
+[ -n "${on[libfuzzer]:-}" ] && { lf_n=$(( (jobs - afl_n) > 0 ? jobs - afl_n : 1 )); }
+
+# Power schedules rotate over the plain secondaries (see afl-fuzz -h).
+scheds=(exploit rare coe lin quad seek mmopt)
+start_afl() {
+	local remain=$1 i name args
+	mkdir -p "$out/afl" "$out/afl-in"
+	[ -n "$(ls -A "$out/afl-in")" ] || cp "$SEEDS"/* "$out/afl-in/"
+	export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
+	export AFL_IMPORT_FIRST=1 AFL_AUTORESUME=1 AFL_NO_AFFINITY=1 AFL_FAST_CAL=1
+	export AFL_CMPLOG_ONLY_NEW=1
+	for ((i = 1; i <= afl_n; i++)); do
+		case $i in
+		# -F: the main instance also imports libFuzzer's finds.
+		1) name=main; args=(-M main -p fast -F "$out/libfuzzer/corpus" -- "$FZ/vmt-afl") ;;
+		2) name=cmplog; args=(-S cmplog -p explore -c 0 -l 2AT -- "$FZ/vmt-afl-cmplog") ;;
+		3) if [ -x "$FZ/vmt-afl-asan" ]; then name=asan; args=(-S asan -p coe -- "$FZ/vmt-afl-asan")
+		   else name=s3; args=(-S s3 -p coe -- "$FZ/vmt-afl"); fi ;;
+		*) name=s$i; args=(-S "s$i" -p "${scheds[(i - 4) % ${#scheds[@]}]}")
+		   [ $((i % 3)) = 0 ] && args+=(-L 0)	# MOpt on some
+		   args+=(-- "$FZ/vmt-afl") ;;
+		esac
+		echo "== $(date -u +%FT%TZ) afl-fuzz $name (remaining ${remain}s)" >> "$out/logs/afl-$name.log"
+		ASAN_OPTIONS="abort_on_error=1:symbolize=0:detect_leaks=0:allocator_may_return_null=1" \
+		UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1" \
+		start_bg "afl-$name" "$out/logs/afl-$name.log" \
+			afl-fuzz -i "$out/afl-in" -o "$out/afl" -x "$DICT" -V "$((remain + 30))" "${args[@]}"
+	done
+}
+
+lf_flags() {	# fuzz/vmt-libfuzzer.options, [libfuzzer] section
+	awk -F= '/^\[/{s=$0} s=="[libfuzzer]" && NF==2 && $1 !~ /^#/ {
+		gsub(/[ \t]/,"",$1); gsub(/^[ \t]+|[ \t]+$/,"",$2);
+		if ($1 == "dict") $2 = "fuzz/" $2; print "-" $1 "=" $2 }' fuzz/vmt-libfuzzer.options
+}
+start_libfuzzer() {
+	local remain=$1
+	mapfile -t lff < <(lf_flags)
+	echo "== $(date -u +%FT%TZ) libFuzzer -fork=$lf_n (remaining ${remain}s)" >> "$out/logs/libfuzzer.log"
+	# Overnight: a crash is saved and the campaign goes on (-ignore_crashes).
+	ASAN_OPTIONS="detect_leaks=0:symbolize=1" \
+	start_bg libfuzzer "$out/logs/libfuzzer.log" \
+		"$FZ/vmt-libfuzzer" "${lff[@]}" -fork="$lf_n" -ignore_crashes=1 -ignore_timeouts=1 \
+		-ignore_ooms=1 -max_total_time="$remain" -artifact_prefix="$out/libfuzzer/artifacts/" \
+		"$out/libfuzzer/corpus" "$SEEDS" $( [ -d "$out/afl/main/queue" ] && echo "$out/afl/main/queue")
+}
+
+# Stress rounds with fresh seeds until the deadline. A failing round keeps
+# its log and leaves a finding record (see tools/campaign/stress.c).
+stress_loop() {	# kind command...
+	local kind=$1 n=0 seed secs rc left rec threads
+	shift
+	local cmd=("$@")
+	local dir=$out/stress/$kind
+	mkdir -p "$dir"
+	n=$(cat "$dir/next" 2>/dev/null || echo 0)
+	threads=$(( $(nproc) > 2 ? $(nproc) : 2 ))
+	[ "$kind" = tsan ] && threads=2
+	export TSAN_OPTIONS="$(cat sanitizers/tsan.options 2>/dev/null)"
+	while :; do
+		left=$((deadline - $(now)))
+		[ "$left" -ge 3 ] || break
+		secs=$(( left - 2 < round_secs ? left - 2 : round_secs ))
+		seed=$(od -An -N8 -tu8 /dev/urandom | tr -d ' ')
+		n=$((n + 1))
+		echo $n > "$dir/next"
+		local args=("${cmd[@]}" --seed "$seed" --seconds "$secs" --threads "$threads"
+			    --accessors 2 --prog-bytes 256 --quiet --out "$dir/saved")
+		local t0
+		t0=$(now)
+		timeout -k 5 $((secs * 3 + 30)) "${args[@]}" > "$dir/round-$n.log" 2>&1
+		rc=$?
+		local sig
+		sig=$("$TOOL" classify --log "$dir/round-$n.log" 2>/dev/null | cut -f3)
+		[ $rc = 124 ] && [ -z "$sig" ] && sig="STRESS timeout: round did not finish (hang)"
+		[ $rc != 0 ] && [ -z "$sig" ] && sig="STRESS exit $rc"
+		printf '%s round=%d seed=%s seconds=%s threads=%s rc=%d %s\n' "$(date -u +%T)" \
+			"$n" "$seed" "$secs" "$threads" "$rc" "${sig:+FINDING: $sig}"
+		tail -3 "$dir/round-$n.log" | sed 's/^/    /'
+		echo "$(now) $(( $(now) - t0 )) $rc" >> "$dir/rounds"
+		# The first 10 of each signature become records; the rest are
+		# only counted (a bug that fires every round would bury triage).
+		local seen=0
+		[ -n "$sig" ] && seen=$(grep -cxF -- "$sig" "$dir/signatures" 2>/dev/null)
+		[ -n "$sig" ] && echo "$sig" >> "$dir/signatures"
+		if [ -n "$sig" ] && [ "${seen:-0}" -lt 10 ]; then
+			rec=$out/stress/findings/$kind-$n.rec
+			{
+				echo "# vmtorture stress finding"
+				echo "signature: $sig"
+				for a in "${args[@]}"; do echo "arg: $a"; done
+			} > "$rec.tmp" && mv "$rec.tmp" "$rec"
+		else
+			rm -f "$dir/round-$n.log"
+		fi
+	done
+}
+
+start_engines() {
+	local remain=$((deadline - $(now)))
+	[ -n "${on[afl]:-}" ] && start_afl "$remain"
+	[ -n "${on[libfuzzer]:-}" ] && start_libfuzzer "$remain"
+	if [ -n "${on[stress]:-}" ]; then
+		setsid bash -c "$(declare -f now stress_loop); $(declare -p out deadline round_secs TOOL STRESS_CMD); stress_loop stress \"\${STRESS_CMD[@]}\"" \
+			>> "$out/logs/stress.log" 2>&1 < /dev/null 9>&- &
+		pid[stress]=$!
+		echo "stress ${pid[stress]}" >> "$out/pids"
+	fi
+	if [ -n "${on[tsan]:-}" ]; then
+		setsid bash -c "$(declare -f now stress_loop); $(declare -p out deadline round_secs TOOL TSAN_STRESS_CMD); stress_loop tsan \"\${TSAN_STRESS_CMD[@]}\"" \
+			>> "$out/logs/tsan.log" 2>&1 < /dev/null 9>&- &
+		pid[tsan]=$!
+		echo "tsan ${pid[tsan]}" >> "$out/pids"
+	fi
+}
+
+# Every process below @1, by parent links (AFL++ targets leave the
+# engine's process group: afl-fuzz puts its fork server in a session of
+# its own).
+descendants() {
+	ps -eo pid=,ppid= | awk -v root="$1" '
+		{ kids[$2] = kids[$2] " " $1 }
+		END { n = split(kids[root], q, " "); for (i = 1; i <= n; i++) {
+			print q[i]; m = split(kids[q[i]], more, " ");
+			for (j = 1; j <= m; j++) q[++n] = more[j] } }'
+}
+
+stop_engines() {
+	local p k t
+	local -a below=()
+	# Debian's 4.04c leaves the -c 0 CmpLog child stopped (SIGSTOP) when
+	# afl-fuzz exits; note the whole tree now and kill what outlives it.
+	for k in "${!pid[@]}"; do below+=($(descendants "${pid[$k]}")); done
+	for k in "${!pid[@]}"; do kill -INT -- "-${pid[$k]}" 2>/dev/null; done
+	# afl-fuzz and libFuzzer write their final stats on SIGINT; give them time.
+	for ((t = 0; t < 20; t++)); do
+		local alive=0
+		for k in "${!pid[@]}"; do kill -0 "${pid[$k]}" 2>/dev/null && alive=1; done
+		[ $alive = 0 ] && break
+		sleep 0.5
+	done
+	for k in "${!pid[@]}"; do kill -KILL -- "-${pid[$k]}" 2>/dev/null; done
+	for k in "${!pid[@]}"; do p=${pid[$k]}; wait "$p" 2>/dev/null; done
+	for p in "${below[@]}"; do
+		# Only if it is still one of this campaign's binaries (no pid reuse).
+		case $(readlink "/proc/$p/exe" 2>/dev/null) in "$FZ"/*) kill -KILL "$p" 2>/dev/null ;; esac
+	done
+	pid=()
+}
+
+# ---- statistics -----------------------------------------------------------------
+
+afl_stat() { [ -f "$1" ] && awk -F' *: *' -v k="$2" '$1 == k { print $2; exit }' "$1"; }
+# Sum of a fuzzer_stats key over all AFL++ instances.
+afl_sum() { local s=0 f v; for f in "$out"/afl/*/fuzzer_stats; do v=$(afl_stat "$f" "$1"); s=$((s + ${v:-0})); done; echo $s; }
+# AFL++ refreshes fuzzer_stats about once a minute, plot_data every 5 s
+# after the first minute: take the newest of the two.
+afl_execs() {
+	local s=0 d a b
+	for d in "$out"/afl/*/; do
+		a=$(afl_stat "$d/fuzzer_stats" execs_done); a=${a:-0}
+		b=$(awk -F', *' '!/^#/ && NF > 11 { v = $12 } END { print v + 0 }' "$d/plot_data" 2>/dev/null)
+		[ "${b:-0}" -gt "$a" ] && a=$b
+		s=$((s + a))
+	done
+	echo $s
+}
+afl_edges() { local m=0 v f; for f in "$out"/afl/*/fuzzer_stats; do v=$(afl_stat "$f" edges_found); [ "${v:-0}" -gt $m ] && m=$v; done; echo $m; }
+afl_queue() { find "$out"/afl/*/queue -maxdepth 1 -name 'id:*' 2>/dev/null | wc -l; }
+afl_crashes() { find "$out"/afl/*/crashes* -maxdepth 1 -name 'id:*' 2>/dev/null | wc -l; }
+# libFuzzer: the last "#N ... cov: C ..." line; in fork mode "#N: cov: C ...".
+lf_last() { grep -aE '^#[0-9]+:? ' "$out/logs/libfuzzer.log" 2>/dev/null | tail -1; }
+lf_execs_now() { lf_last | sed -E 's/^#([0-9]+).*/\1/'; }
+lf_cov() { lf_last | sed -nE 's/.* cov: ([0-9]+).*/\1/p'; }
+# Executions of earlier runs of this campaign (resume) are kept in state files.
+lf_execs() { local a b; a=$(lf_execs_now); b=$(cat "$out/libfuzzer/execs-before" 2>/dev/null); echo $(( ${a:-0} + ${b:-0} )); }
+lf_crashes() { find "$out/libfuzzer/artifacts" -maxdepth 1 -type f 2>/dev/null | wc -l; }
+stress_rounds() { cat "$out/stress/$1/rounds" 2>/dev/null | wc -l; }
+stress_findings() { cat "$out/stress/$1/signatures" 2>/dev/null | wc -l; }
+nsigs() { find "$out/triage" -mindepth 1 -maxdepth 1 -type d ! -name unreproduced 2>/dev/null | wc -l; }
+
+# Line coverage of core/src (without debug.c: test-only hooks) from
+# replaying everything the engines kept, on the coverage build.
+cov_snapshot() {
+	local t=$1 dir pct
+	dir=$out/cov/t$t
+	[ -x "$COV_BIN" ] || return 0
+	command -v llvm-profdata-14 >/dev/null || return 0
+	mkdir -p "$dir"
+	local inputs=("$SEEDS" "$out/libfuzzer/corpus")
+	local q
+	for q in "$out"/afl/*/queue; do [ -d "$q" ] && inputs+=("$q"); done
+	LLVM_PROFILE_FILE="$dir/p-%p.profraw" timeout 120 "$COV_BIN" -q "${inputs[@]}" > /dev/null 2>&1
+	llvm-profdata-14 merge -sparse "$dir"/p-*.profraw -o "$dir/all.profdata" 2>/dev/null || { rm -rf "$dir"; return 0; }
+	pct=$(llvm-cov-14 report "$COV_BIN" -instr-profile="$dir/all.profdata" core/src/*.c 2>/dev/null |
+		awk '$2 ~ /^[0-9]+$/ && $1 != "TOTAL" && $1 !~ /debug\.c$/ { l += $8; m += $9 }
+		     END { if (l) printf "%.2f", 100 * (l - m) / l }')
+	rm -f "$dir"/p-*.profraw
+	[ -n "$pct" ] && echo "$t $pct" >> "$out/coverage.tsv"
+	rm -rf "$dir"
+}
+
+status_header='# t_s afl_execs afl_edges afl_queue afl_crashes lf_execs lf_cov lf_crashes stress_rounds stress_findings tsan_rounds tsan_findings signatures'
+status_tick() {
+	local t=$(( $(now) - started + elapsed0 ))
+	local ae ed aq ac le lc lx sr sf tr tf sg
+	ae=$(afl_execs) ed=$(afl_edges) aq=$(afl_queue) ac=$(afl_crashes)
+	le=$(lf_execs) lc=$(lf_cov) lx=$(lf_crashes)
+	sr=$(stress_rounds stress) sf=$(stress_findings stress) tr=$(stress_rounds tsan) tf=$(stress_findings tsan)
+	sg=$(nsigs)
+	[ -f "$out/status.tsv" ] || echo "$status_header" > "$out/status.tsv"
+	echo "$t $ae ${ed:-0} $aq $ac $le ${lc:-0} $lx $sr $sf $tr $tf $sg" >> "$out/status.tsv"
+	echo "$t" > "$out/state"
+	[ $quiet = 1 ] && return
+	local line
+	line=$(printf '[%5ss/%ss]' "$t" "$((elapsed0 + duration))")
+	[ -n "${on[afl]:-}" ] && line+=$(printf ' afl(%d): %s execs %s edges %s crashes |' "$afl_n" "$ae" "${ed:-0}" "$ac")
+	[ -n "${on[libfuzzer]:-}" ] && line+=$(printf ' libfuzzer: %s execs cov %s %s crashes |' "$le" "${lc:-0}" "$lx")
+	[ -n "${on[stress]:-}" ] && line+=$(printf ' stress: %s rounds %s viol |' "$sr" "$sf")
+	[ -n "${on[tsan]:-}" ] && line+=$(printf ' tsan: %s rounds %s viol |' "$tr" "$tf")
+	line+=" signatures: $sg"
+	echo "$line" >&2
+}
+
+# ---- triage ---------------------------------------------------------------------
+
+# Every finding file of every engine, once (by content): replay it on the
+# replay build (then the ASan build), file it under its signature.
+triage_file() {	# engine path
+	local eng=$1 f=$2 h line oracle id sig d
+	h=$(sha1sum < "$f" | cut -c1-40)
+	grep -qx "$h" "$out/triage/seen" 2>/dev/null && return 0
+	case $eng in
+	stress|tsan)
+		sig=$(sed -n 's/^signature: //p' "$f")
+		id=$("$TOOL" classify --id "$sig" 2>/dev/null)
+		oracle=stress
+		;;
+	*)
+		line=$("$TOOL" classify "$f" 2>> "$out/logs/triage.log") || true
+		oracle=$(cut -f1 <<< "$line") id=$(cut -f2 <<< "$line") sig=$(cut -f3- <<< "$line")
+		;;
+	esac
+	if [ -z "$id" ]; then
+		echo "$(date -u +%T) $eng $f: classify failed" >> "$out/logs/triage.log"
+		return 0
+	fi
+	[ "$sig" = UNREPRODUCED ] && id=unreproduced
+	d=$out/triage/$id
+	mkdir -p "$d/inputs"
+	if [ ! -f "$d/signature" ]; then
+		echo "$sig" > "$d/signature"
+		echo "$oracle" > "$d/oracle"
+		cp "$f" "$d/first"
+		[ "$oracle" = stress ] && cp "$f" "$d/stress.rec"
+		echo "$eng $(date -u +%FT%TZ) $f" > "$d/first-seen"
+		echo "$(date -u +%T) NEW signature $id from $eng: $sig" | tee -a "$out/logs/triage.log" >&2
+	elif [ "$(cat "$d/oracle")" = stress ] && [ "$oracle" != stress ]; then
+		# A program reproduces deterministically and minimizes to a few
+		# ops: it becomes the signature's representative.
+		echo "$oracle" > "$d/oracle"
+		cp "$f" "$d/first"
+		echo "$eng $(date -u +%FT%TZ) $f" > "$d/first-seen"
+	fi
+	echo $(( $(cat "$d/count" 2>/dev/null || echo 0) + 1 )) > "$d/count"
+	echo "$eng" >> "$d/engines"
+	# Keep a bounded number of examples per signature.
+	[ "$(ls "$d/inputs" | wc -l)" -lt 20 ] && cp "$f" "$d/inputs/$eng-$h"
+	echo "$(date -u +%T) $eng $(basename "$f") -> $id ($oracle) $sig" >> "$out/logs/triage.log"
+	echo "$h" >> "$out/triage/seen"
+}
+
+triage_pass() {	# [max files]
+	local max=${1:-1000000} n=0 f
+	while IFS= read -r f; do
+		[ -f "$f" ] || continue
+		case $f in */README.txt) continue ;; esac
+		local eng=afl
+		case $f in */libfuzzer/*) eng=libfuzzer ;; */stress/findings/tsan-*) eng=tsan ;; */stress/findings/*) eng=stress ;; esac
+		triage_file "$eng" "$f"
+		n=$((n + 1))
+		[ $n -ge "$max" ] && break
+	done < <( { find "$out"/afl/*/crashes* "$out"/afl/*/hangs* -maxdepth 1 -type f -name 'id:*' 2>/dev/null
+		    find "$out/libfuzzer/artifacts" -maxdepth 1 -type f 2>/dev/null
+		    find "$out/stress/findings" -maxdepth 1 -type f -name '*.rec' 2>/dev/null; } | sort)
+}
+
+# ---- run --------------------------------------------------------------------------
+
+# Whatever happens to this script, no engine outlives it.
+trap '[ ${#pid[@]} -gt 0 ] && stop_engines' EXIT
+stopping=0
+on_signal() {
+	[ $stopping = 1 ] && { echo "campaign: interrupted again, stopping now" >&2; stop_engines; exit 130; }
+	stopping=1
+	echo "campaign: stopping (Ctrl-C again to skip the final triage and reports)" >&2
+}
+trap on_signal INT TERM
+
+# Earlier runs' libFuzzer execs (its counter restarts at 0 on resume).
+if [ $resume = 1 ]; then
+	prev=$(awk '!/^#/ { v = $6 } END { print v + 0 }' "$out/status.tsv" 2>/dev/null)
+	echo "${prev:-0}" > "$out/libfuzzer/execs-before"
+	echo "campaign: resuming $out (resume #$resumes, ${elapsed0}s done, ${duration}s to go)" >&2
+fi
+
+echo "campaign: out $out, engines:${on[afl]:+ afl x$afl_n}${on[libfuzzer]:+ libfuzzer -fork=$lf_n}${on[stress]:+ stress}${on[tsan]:+ tsan}, ${duration}s" >&2
+[ "$duration" -gt 0 ] && start_engines
+tick=5
+[ -n "$cov_every" ] || cov_every=$(( duration / 6 > 600 ? 600 : duration / 6 > 10 ? duration / 6 : 10 ))
+last_cov=-1000000 last_triage=$(now) triage_pid= cov_pid=
+declare -A dead=()
+[ $resume = 0 ] && cov_snapshot 0
+while [ $stopping = 0 ] && [ "$(now)" -lt "$deadline" ]; do
+	sleep "$tick" & wait $! 2>/dev/null
+	[ $stopping = 1 ] && break
+	status_tick
+	# Triage in the background, one pass at a time, so the status line
+	# keeps its pace when many findings come in at once.
+	if [ $(( $(now) - last_triage )) -ge 10 ] && { [ -z "$triage_pid" ] || ! kill -0 "$triage_pid" 2>/dev/null; }; then
+		triage_pass 200 9>&- &
+		triage_pid=$!
+		last_triage=$(now)
+	fi
+	t=$(( $(now) - started + elapsed0 ))
+	if [ $(( t - last_cov )) -ge "$cov_every" ] && [ "$(now)" -lt $((deadline - 5)) ] &&
+	   { [ -z "$cov_pid" ] || ! kill -0 "$cov_pid" 2>/dev/null; }; then
+		cov_snapshot "$t" 9>&- &
+		cov_pid=$!
+		last_cov=$t
+	fi
+	# An engine that died early is worth a line (its log says why).
+	for k in "${!pid[@]}"; do
+		if ! kill -0 "${pid[$k]}" 2>/dev/null && [ -z "${dead[$k]:-}" ] && [ "$(now)" -lt $((deadline - 10)) ]; then
+			dead[$k]=1
+			echo "campaign: warning: $k exited early (see $out/logs/$k.log)" | tee -a "$out/logs/campaign.log" >&2
+		fi
+	done
+done
+stop_engines
+[ -n "${triage_pid:-}" ] && wait "$triage_pid" 2>/dev/null
+[ -n "${cov_pid:-}" ] && wait "$cov_pid" 2>/dev/null
+status_tick
+trap 'echo "campaign: interrupted during the final steps; rerun with --resume --duration 1 to redo them" >&2; exit 130' INT TERM
+echo "$(date -u +%FT%TZ) engines stopped after $(( $(now) - started ))s" >> "$out/logs/campaign.log"
+
+# ---- the morning after: triage, minimize, report, merge, summary -------------------
+
+exec 3>&2
+{
+	echo "== $(date -u +%FT%TZ) finalize"
+	triage_pass
+	t=$(( $(now) - started + elapsed0 ))
+	cov_snapshot "$t"
+
+	# Minimization gets a quarter of the campaign's duration in all (at
+	# least 2 minutes), the most frequent signatures first; past that,
+	# reports describe the first input as found.
+	fin_deadline=$(( $(now) + (duration / 4 > 120 ? duration / 4 : 120) ))
+	for d in $(for c in "$out"/triage/*/count; do [ -f "$c" ] && echo "$(cat "$c") ${c%/count}"; done | sort -rn | cut -d' ' -f2-); do
+		id=$(basename "$d")
+		[ "$id" = unreproduced ] && continue
+		oracle=$(cat "$d/oracle")
+		left=$(( fin_deadline - $(now) ))
+		[ "$left" -gt "$min_secs" ] && left=$min_secs
+		if [ $minimize = 1 ] && [ "$left" -gt 5 ] && [ ! -f "$d/min" ] && [ ! -f "$d/stress.min" ]; then
+			if [ "$oracle" = stress ]; then
+				"$TOOL" minimize --runs 3 --max-seconds "$left" -o "$d/stress.min.rec" "$d/stress.rec" &&
+					cp "$d/stress.rec" "$d/stress.orig.rec" && mv "$d/stress.min.rec" "$d/stress.rec"
+				touch "$d/stress.min"
+			else
+				"$TOOL" minimize --oracle "$oracle" --sig "$(cat "$d/signature")" \
+					--max-seconds "$left" -o "$d/min" "$d/first"
+			fi
+		elif [ $minimize = 1 ]; then
+			echo "minimize: $id: skipped, the minimization budget is spent"
+		fi
+		# Stress reruns take seconds each: fewer of them.
+		runs=10; [ "$oracle" = stress ] && runs=5
+		"$TOOL" report --runs $runs -o "$d/report.md" "$d"
+		mkdir -p "$out/reports" && cp "$d/report.md" "$out/reports/$id.md"
+		echo "report: $out/reports/$id.md"
+	done
+
+	# Corpus upkeep: everything the engines kept, minimized two ways.
+	mkdir -p "$out/corpus/all"
+	for q in "$SEEDS" "$out/libfuzzer/corpus" "$out"/afl/*/queue; do
+		[ -d "$q" ] || continue
+		find "$q" -maxdepth 1 -type f | while IFS= read -r f; do
+			cp -n "$f" "$out/corpus/all/$(sha1sum < "$f" | cut -c1-40)"
+		done
+	done
+	if [ -x "$FZ/vmt-libfuzzer" ]; then
+		rm -rf "$out/corpus/merged" && mkdir -p "$out/corpus/merged"
+		ASAN_OPTIONS=detect_leaks=0 "$FZ/vmt-libfuzzer" -merge=1 -artifact_prefix="$out/corpus/merge-" \
+			-merge_control_file="$out/corpus/merge.ctl" "$out/corpus/merged" "$out/corpus/all" 2>&1 | tail -3
+	fi
+	if command -v afl-cmin >/dev/null && [ -x "$FZ/vmt-afl" ]; then
+		rm -rf "$out/corpus/afl-cmin"
+		AFL_ALLOW_TMP=1 AFL_NO_UI=1 timeout 600 afl-cmin -i "$out/corpus/all" -o "$out/corpus/afl-cmin" \
+			-- "$FZ/vmt-afl" 2>&1 | tail -3
+	fi
+	# The text form, for review before it replaces corpora/seq/.
+	if [ -d "$out/corpus/merged" ]; then
+		mkdir -p "$out/corpus/seq"
+		for f in "$out"/corpus/merged/*; do
+			[ -f "$f" ] || continue
+			"$CLI" decode "$f" > "$out/corpus/seq/$(basename "$f" | cut -c1-16).txt" 2>/dev/null ||
+				rm -f "$out/corpus/seq/$(basename "$f" | cut -c1-16).txt"
+		done
+	fi
+} > "$out/logs/finalize.log" 2>&1
+grep -E '^(report|minimize):' "$out/logs/finalize.log" >&3
+
+# AFL++'s own plots, when it ran long enough to have them.
+if [ -f "$out/afl/main/plot_data" ]; then
+	afl-plot "$out/afl/main" "$out/afl-plot" >> "$out/logs/finalize.log" 2>&1 ||
+		rm -rf "$out/afl-plot"
+fi
+bash "$root/tools/campaign/summary.sh" "$out" >> "$out/logs/finalize.log" 2>&1 ||
+	echo "campaign: summary failed (see $out/logs/finalize.log)" >&2
+echo "$(date -u +%FT%TZ) done" >> "$out/logs/campaign.log"
+echo "campaign: done: $out/summary.md ($(nsigs) signature(s))" >&2
+# Exit 1 if anything was found: scripts (make run, CI) can tell.
+[ "$(nsigs)" -eq 0 ]
+exit
+}

@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd.c - `vmtorture classify` and `vmtorture campaign`.
+ *
+ * classify is the triage step the campaign script runs on every new
+ * finding: replay it on the replay build (then the ASan build), print
+ * "oracle<TAB>id<TAB>signature". campaign itself is a shell script
+ * (tools/campaign/campaign.sh): it only starts processes and moves files,
+ * which the shell does best; this command finds and runs it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "campaign.h"
+
+int vmt_cmd_classify(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "fz", required_argument, 0, 'f' },
+		{ "log", no_argument, 0, 'l' },
+		{ "id", no_argument, 0, 'i' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	struct vmt_cenv e;
+	int c, rc = 0;
+	bool logs = false, ids = false;
+
+	vmt_cenv_init(&e);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'f': e.fz = optarg; break;
+		case 'l': logs = true; break;
+		case 'i': ids = true; break;
+		case 'h':
+			printf("usage: vmtorture classify [--fz DIR] [--log] FILE...\n"
+			       "  Replay each finding on the replay build, then the ASan build;\n"
+			       "  print oracle, signature id and signature, tab-separated\n"
+			       "  (oracle 'none' if neither reproduces it).\n"
+			       "  --log: FILEs are outputs of runs (e.g. a stress round); print\n"
+			       "  'log', id and the signature of the finding in each, or nothing.\n"
+			       "  --id: the arguments are signatures; print the id of each.\n");
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "usage: vmtorture classify [--fz DIR] FILE...\n");
+		return 2;
+	}
+	for (int i = optind; i < argc; i++) {
+		char sig[VMT_SIG_MAX], id[17];
+		enum vmt_obuild o;
+		int r;
+
+		if (ids) {
+			vmt_sig_id(argv[i], id);
+			printf("%s\n", id);
+			continue;
+		}
+		if (logs) {
+			size_t n;
+			char *txt = (char *)vmt_read_file(argv[i], &n);
+
+			if (!txt) {
+				fprintf(stderr, "classify: %s: %s\n", argv[i], strerror(errno));
+				rc = 2;
+				continue;
+			}
+			if (vmt_sig_from_output(txt, sig, sizeof(sig))) {
+				vmt_sig_id(sig, id);
+				printf("log\t%s\t%s\n", id, sig);
+			}
+			free(txt);
+			continue;
+		}
+		r = vmt_classify(&e, argv[i], sig, sizeof(sig), &o);
+
+		if (r < 0) {
+			fprintf(stderr, "classify: %s: cannot replay (%s)\n", argv[i], strerror(-r));
+			rc = 2;
+			continue;
+		}
+		if (!r)
+			snprintf(sig, sizeof(sig), "UNREPRODUCED");
+		vmt_sig_id(sig, id);
+		printf("%s\t%s\t%s\n", vmt_oracle_name(o), id, sig);
+	}
+	return rc;
+}
+
+/* tools/campaign/campaign.sh relative to the running binary: it lives in
+ * build/, build/<san>/ or build/bug-<name>/[<san>/]. */
+static char *find_script(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	const char *root = getenv("VMT_ROOT");
+
+	if (root) {
+		char *p = vmt_strf("%s/tools/campaign/campaign.sh", root);
+
+		if (!access(p, R_OK))
+			return p;
+		free(p);
+	}
+	if (n > 0) {
+		exe[n] = 0;
+		for (int up = 0; up < 5; up++) {
+			char *p;
+
+			dirname(exe);
+			p = vmt_strf("%s/tools/campaign/campaign.sh", exe);
+			if (!access(p, R_OK))
+				return p;
+			free(p);
+		}
+	}
+	if (!access("tools/campaign/campaign.sh", R_OK))
+		return strdup("tools/campaign/campaign.sh");
+	return NULL;
+}
+
+int vmt_cmd_campaign(int argc, char **argv)
+{
+	char *script = find_script();
+	char **av;
+
+	if (!script) {
+		fprintf(stderr, "campaign: tools/campaign/campaign.sh not found (set VMT_ROOT)\n");
+		return 2;
+	}
+	/* The binaries of this build variant, unless the caller chose:
+	 * build/bug-x/vmtorture campaigns on build/bug-x/fuzz/ and so on. */
+	{
+		char exe[PATH_MAX], dir[PATH_MAX];
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+		if (n > 0) {
+			char *p;
+
+			exe[n] = 0;
+			snprintf(dir, sizeof(dir), "%s", exe);
+			dirname(dir);
+			setenv("VMT_CLI", exe, 0);
+			p = vmt_strf("%s/fuzz/vmt-replay", dir);
+			if (!access(p, X_OK)) {
+				free(p);
+				p = vmt_strf("%s/fuzz", dir);
+				setenv("VMT_FZ", p, 0);
+			}
+			free(p);
+			p = vmt_strf("%s/tsan/vmtorture", dir);
+			setenv("VMT_TSAN_CLI", p, 0);
+			free(p);
+		}
+	}
+	av = calloc((size_t)argc + 2, sizeof(*av));
+	if (!av)
+		return 2;
+	av[0] = (char *)"bash";
+	av[1] = script;
+	for (int i = 1; i < argc; i++)
+		av[i + 1] = argv[i];
+	execvp("bash", av);
+	fprintf(stderr, "campaign: cannot run bash: %s\n", strerror(errno));
+	return 2;
+}

@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report.c - `vmtorture report FILE`: one Markdown page per bug, for a
+ * colleague who has the tree but not the campaign: the title, the
+ * minimized program as text, the first place core and model disagree
+ * (with the per-op trace up to it), the sanitizer stack if any, how often
+ * it reproduces, and the one command that replays it.
+ *
+ * FILE is a finding (bytes or text form), a stress finding record, or a
+ * campaign signature directory (triage/<id>/ with signature, count,
+ * oracle, first and, once minimized, min and min.txt).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "campaign.h"
+#include "../op/op.h"
+
+bool vmt_is_stress_record(const uint8_t *buf, size_t n);
+int vmt_stress_measure(const struct vmt_cenv *e, const char *file, int runs, char *sig,
+		       size_t n, char **cmdline, char **out);
+
+static char *slurp_str(const char *dir, const char *name)
+{
+	char *p = vmt_strf("%s/%s", dir, name);
+	size_t n;
+	char *s = (char *)vmt_read_file(p, &n);
+
+	free(p);
+	if (s)
+		while (n && (s[n - 1] == '\n' || s[n - 1] == ' '))
+			s[--n] = 0;
+	return s;
+}
+
+static bool exists(const char *p)
+{
+	struct stat st;
+
+	return !stat(p, &st);
+}
+
+/* Print at most @max lines of @s, fenced. */
+static void fenced(FILE *f, const char *lang, const char *s, int max)
+{
+	int lines = 0;
+
+	fprintf(f, "```%s\n", lang);
+	while (*s && lines < max) {
+		const char *nl = strchr(s, '\n');
+		size_t len = nl ? (size_t)(nl - s) : strlen(s);
+
+		fprintf(f, "%.*s\n", (int)len, s);
+		lines++;
+		s += len + (nl ? 1 : 0);
+	}
+	if (*s)
+		fprintf(f, "... (cut)\n");
+	fprintf(f, "```\n\n");
+}
+
+/* The lines of @out that a reader needs for a divergence: from the
+ * signature on, without the engine's banners. */
+static const char *from_key(const char *out, const char *key)
+{
+	const char *h = strstr(out, key);
+
+	if (!h)
+		return NULL;
+	while (h > out && h[-1] != '\n')
+		h--;
+	return h;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: vmtorture report [--fz DIR] [--runs N] [--oracle replay|asan] [-o OUT.md] FILE|DIR\n"
+		"  Markdown report of one finding (stdout without -o). DIR is a campaign\n"
+		"  signature directory (OUT/triage/<id>/).\n");
+}
+
+int vmt_cmd_report(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "fz", required_argument, 0, 'f' },
+		{ "runs", required_argument, 0, 'r' },
+		{ "oracle", required_argument, 0, 'O' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	struct vmt_cenv e;
+	const char *outpath = NULL, *arg;
+	enum vmt_obuild oracle = VMT_ORACLE_NONE;
+	int c, runs = 10, hits = 0;
+	char sig[VMT_SIG_MAX] = "", id[17], absfile[PATH_MAX];
+	char *dir_sig = NULL, *count = NULL, *first = NULL, *file = NULL, *mintxt = NULL;
+	char *out_one = NULL, *cmdline = NULL, *trace = NULL;
+	bool is_dir, stress = false;
+	struct stat st;
+	FILE *f;
+	size_t n;
+	uint8_t *buf;
+
+	vmt_cenv_init(&e);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'f': e.fz = optarg; break;
+		case 'r': runs = atoi(optarg); break;
+		case 'O':
+			oracle = vmt_oracle_parse(optarg);
+			if (oracle == VMT_ORACLE_NONE) {
+				fprintf(stderr, "report: unknown oracle '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'o': outpath = optarg; break;
+		case 'h': usage(); return 0;
+		default: usage(); return 2;
+		}
+	}
+	if (optind != argc - 1 || runs < 1 || runs > 10000) {
+		usage();
+		return 2;
+	}
+	arg = argv[optind];
+	if (stat(arg, &st)) {
+		fprintf(stderr, "report: %s: %s\n", arg, strerror(errno));
+		return 2;
+	}
+	is_dir = S_ISDIR(st.st_mode);
+	if (is_dir) {
+		char *p;
+
+		dir_sig = slurp_str(arg, "signature");
+		count = slurp_str(arg, "count");
+		first = slurp_str(arg, "first-seen");
+		char *o = slurp_str(arg, "oracle");
+		bool srec = o && !strcmp(o, "stress");
+
+		if (!oracle)
+			oracle = vmt_oracle_parse(o);
+		free(o);
+		/* The smallest finding we have: the stress record, else the
+		 * minimized program, else the first input. */
+		p = vmt_strf("%s/min", arg);
+		if (srec) {
+			free(p);
+			file = vmt_strf("%s/stress.rec", arg);
+		} else if (exists(p)) {
+			file = p;
+			mintxt = vmt_strf("%s/min.txt", arg);
+		} else {
+			free(p);
+			file = vmt_strf("%s/first", arg);
+		}
+		if (!exists(file)) {
+			fprintf(stderr, "report: %s: no finding in this directory\n", arg);
+			return 2;
+		}
+	} else {
+		file = strdup(arg);
+		char *p = vmt_strf("%s.txt", arg);
+
+		if (exists(p))
+			mintxt = p;
+		else
+			free(p);
+	}
+	if (!realpath(file, absfile))
+		snprintf(absfile, sizeof(absfile), "%s", file);
+
+	buf = vmt_read_file(file, &n);
+	if (!buf) {
+		fprintf(stderr, "report: %s: %s\n", file, strerror(errno));
+		return 2;
+	}
+	stress = vmt_is_stress_record(buf, n);
+
+	/* Reproduce: the rate, and the output of one failing run. */
+	if (stress) {
+		hits = vmt_stress_measure(&e, file, runs, sig, sizeof(sig), &cmdline, &out_one);
+		if (hits < 0) {
+			fprintf(stderr, "report: %s: bad stress record\n", file);
+			return 2;
+		}
+	} else {
+		if (!oracle) {
+			if (vmt_classify(&e, file, sig, sizeof(sig), &oracle) < 0) {
+				fprintf(stderr, "report: %s: cannot run the oracles (built?)\n", file);
+				return 2;
+			}
+		}
+		for (int i = 0; i < runs && oracle; i++) {
+			struct vmt_run r;
+			char s[VMT_SIG_MAX];
+
+			if (vmt_oracle_run(&e, oracle, file, s, sizeof(s), &r) < 0)
+				break;
+			if (s[0] && (!sig[0] || !strcmp(s, sig))) {
+				if (!sig[0])
+					snprintf(sig, sizeof(sig), "%s", s);
+				hits++;
+				if (!out_one) {
+					out_one = r.out;
+					r.out = NULL;
+				}
+			}
+			vmt_run_free(&r);
+		}
+		/* The per-op trace (core and model side by side) from the CLI. */
+		if (access(e.cli, X_OK) == 0) {
+			char *av[] = { (char *)e.cli, (char *)"replay", (char *)"-v", file, NULL };
+			struct vmt_run r;
+
+			if (!vmt_run_capture(av, e.timeout, &r)) {
+				trace = r.out;
+				r.out = NULL;
+			}
+		}
+	}
+	if (!sig[0] && dir_sig)
+		snprintf(sig, sizeof(sig), "%s", dir_sig);
+
+	f = outpath ? fopen(outpath, "w") : stdout;
+	if (!f) {
+		fprintf(stderr, "report: cannot write %s: %s\n", outpath, strerror(errno));
+		return 2;
+	}
+	vmt_sig_id(dir_sig ? dir_sig : sig, id);
+	if (is_dir) {
+		/* The directory's name is the id the campaign filed it under. */
+		char tmp[PATH_MAX], *b;
+
+		snprintf(tmp, sizeof(tmp), "%s", arg);
+		while (strlen(tmp) > 1 && tmp[strlen(tmp) - 1] == '/')
+			tmp[strlen(tmp) - 1] = 0;
+		b = strrchr(tmp, '/');
+		snprintf(id, sizeof(id), "%.16s", b ? b + 1 : tmp);
+	}
+	fprintf(f, "# %s\n\n", sig[0] ? sig : "(does not reproduce)");
+	fprintf(f, "| | |\n|---|---|\n");
+	fprintf(f, "| signature id | `%s` |\n", id);
+	if (dir_sig && strcmp(dir_sig, sig))
+		fprintf(f, "| signature at triage | %s |\n", dir_sig);
+	fprintf(f, "| oracle | %s |\n", stress ? "stress (vmtorture stress)" :
+		oracle == VMT_ORACLE_REPLAY ? "replay build (`vmt-replay`, core vs model)" :
+		oracle == VMT_ORACLE_ASAN ? "ASan+UBSan build (`vmt-libfuzzer`)" : "none reproduced it");
+	if (count)
+		fprintf(f, "| seen | %s time(s) in the campaign |\n", count);
+	if (first)
+		fprintf(f, "| first seen | %s |\n", first);
+	fprintf(f, "| reproduces | %d/%d runs |\n", hits, runs);
+	if (!stress) {
+		struct vmt_prog *p = malloc(sizeof(*p));
+
+		if (p) {
+			char *t = NULL;
+
+			if (mintxt) {
+				size_t tn;
+
+				t = (char *)vmt_read_file(mintxt, &tn);
+			}
+			if (t && strstr(t, "# before: ")) {
+				char *b = strstr(t, "# before: "), *a = strstr(t, "# after bytes");
+
+				fprintf(f, "| size before minimization | %.*s |\n",
+					(int)strcspn(b + 10, "\n"), b + 10);
+				if (a) {
+					a = strchr(a, ':');
+					fprintf(f, "| size after minimization | %.*s |\n",
+						a ? (int)strcspn(a + 2, "\n") : 0, a ? a + 2 : "");
+				}
+			} else {
+				vmt_decode(buf, n, p);
+				fprintf(f, "| size | %u ops, %zu bytes (not minimized) |\n", p->n, n);
+			}
+			free(t);
+			free(p);
+		}
+	}
+	fprintf(f, "\n## Replay\n\n");
+	if (stress) {
+		fenced(f, "sh", cmdline ? cmdline : "", 4);
+	} else {
+		char *cmd = vmt_strf("%s/%s %s", e.fz,
+				     oracle == VMT_ORACLE_ASAN ? "vmt-libfuzzer" : "vmt-replay", absfile);
+		fenced(f, "sh", cmd, 4);
+		free(cmd);
+		fprintf(f, "The same program with the per-op trace: `%s replay -v %s`.\n\n",
+			e.cli, absfile);
+	}
+	if (!stress) {
+		struct vmt_prog *p = malloc(sizeof(*p));
+		char *txt;
+		size_t tl;
+		FILE *m;
+
+		if (p) {
+			/* A text-form file decodes as text; the rest as bytes. */
+			int line;
+			char err[128];
+
+			if (vmt_parse((const char *)buf, p, &line, err, sizeof(err)))
+				vmt_decode(buf, n, p);
+			m = open_memstream(&txt, &tl);
+			if (m) {
+				vmt_print_prog(m, p, -1, NULL, NULL);
+				fclose(m);
+				fprintf(f, "## Program (text form, %u ops)\n\n", p->n);
+				fenced(f, "", txt, 300);
+				free(txt);
+			}
+			free(p);
+		}
+	}
+	if (out_one) {
+		const char *d = from_key(out_one, "DIVERGENCE");
+		char *san = vmt_sanitizer_stack(out_one);
+
+		if (d && !stress) {
+			fprintf(f, "## First divergence (core vs model)\n\n");
+			fenced(f, "", d, 60);
+		}
+		if (trace && !stress) {
+			const char *t = trace;
+			int lines = 0;
+
+			for (const char *q = trace; *q; q++)
+				lines += *q == '\n';
+			/* The tail: the ops leading up to the divergence. */
+			for (int skip = lines > 40 ? lines - 40 : 0; skip > 0 && *t; t++)
+				if (*t == '\n')
+					skip--;
+			fprintf(f, "## Trace (`vmtorture replay -v`, last lines)\n\n");
+			fenced(f, "", t, 40);
+		}
+		if (san) {
+			fprintf(f, "## Sanitizer report\n\n");
+			fenced(f, "", san, 80);
+			free(san);
+		}
+		if (stress) {
+			const char *v = from_key(out_one, "VIOLATION");
+
+			fprintf(f, "## Stress output\n\n");
+			fenced(f, "", v ? v : out_one, 60);
+		}
+	} else {
+		fprintf(f, "## Output\n\nNo run reproduced the finding (%d tried). "
+			   "It may depend on timing; see the campaign logs.\n\n", runs);
+	}
+	if (f != stdout)
+		fclose(f);
+	free(buf);
+	free(dir_sig);
+	free(count);
+	free(first);
+	free(file);
+	free(mintxt);
+	free(out_one);
+	free(cmdline);
+	free(trace);
+	return sig[0] && hits ? 0 : 1;
+}

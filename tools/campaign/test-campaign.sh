@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# tools/campaign/test-campaign.sh - make campaign-test (part of test-suites).
+#
+#  1. A 20 s campaign with every engine on the correct core: it must exit 0,
+#     leave one log per engine, a status.tsv with work done by each engine,
+#     a summary.md saying "0 signature(s)" and plots.
+#  2. The same --out again without --resume must be refused and change
+#     nothing.
+#  3. Kill a campaign hard (SIGKILL to it and every engine) half-way, then
+#     --resume it: every corpus entry and crash file that existed at the
+#     kill must still be there afterwards, and the summary counts the resume.
+# Binaries come from the environment (see campaign.mk's CAMPAIGN_ENV).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+secs=${CAMPAIGN_TEST_SECONDS:-20}
+engines=${CAMPAIGN_TEST_ENGINES:-afl,libfuzzer,stress,tsan}
+base=build/campaign/test-$(date -u +%Y%m%d-%H%M%S)
+fail=0
+bad() { echo "campaign-test: FAIL: $*" >&2; fail=1; }
+col() { awk -v c="$2" '!/^#/ && NF { v = $c } END { print v + 0 }' "$1/status.tsv" 2>/dev/null; }
+
+# ---- 1 ----
+out=$base/run
+bash tools/campaign/campaign.sh --duration "$secs" --engines "$engines" --out "$out" --quiet
+rc=$?
+[ $rc -eq 0 ] || bad "campaign exited with $rc (findings or errors on the correct core; see $out/summary.md)"
+IFS=, read -ra el <<< "$engines"
+for e in "${el[@]}"; do
+	case $e in
+	afl) for i in main cmplog; do [ -s "$out/logs/afl-$i.log" ] || bad "no log $out/logs/afl-$i.log"; done
+	     [ "$(col "$out" 2)" -gt 0 ] || bad "AFL++ executed nothing" ;;
+	libfuzzer) [ -s "$out/logs/libfuzzer.log" ] || bad "no log $out/logs/libfuzzer.log"
+	     [ "$(col "$out" 6)" -gt 0 ] || bad "libFuzzer executed nothing" ;;
+	stress) [ -s "$out/logs/stress.log" ] || bad "no log $out/logs/stress.log"
+	     [ "$(col "$out" 9)" -gt 0 ] || bad "no stress round finished" ;;
+	tsan) [ -s "$out/logs/tsan.log" ] || bad "no log $out/logs/tsan.log"
+	     [ "$(col "$out" 11)" -gt 0 ] || bad "no TSan stress round finished" ;;
+	esac
+done
+grep -q 'disabled' "$out/logs/campaign.log" 2>/dev/null && bad "an engine was disabled: $(grep disabled "$out/logs/campaign.log")"
+[ -f "$out/summary.md" ] || bad "no $out/summary.md"
+grep -q '^## Findings: 0 signature(s)' "$out/summary.md" 2>/dev/null || bad "summary.md does not report 0 findings"
+[ -s "$out/execs.png" ] || bad "no execs.png"
+[ -n "$(ls "$out"/corpus/merged 2>/dev/null)" ] || bad "no merged corpus"
+[ "$(find "$out/triage" -mindepth 1 -maxdepth 1 -type d | wc -l)" -eq 0 ] || bad "triage holds findings: $(ls "$out/triage")"
+
+# ---- 2 ----
+before=$(find "$out" -type f | sort | xargs sha1sum | sha1sum)
+bash tools/campaign/campaign.sh --duration 5 --engines "$engines" --out "$out" --quiet 2> "$base/again.err"
+rc=$?
+after=$(find "$out" -type f | sort | xargs sha1sum | sha1sum)
+[ $rc -eq 2 ] || bad "an existing --out without --resume was not refused (exit $rc)"
+[ "$before" = "$after" ] || bad "the refused run changed $out"
+
+# ---- 3 ----
+out=$base/resume
+bash tools/campaign/campaign.sh --duration $((secs + 10)) --engines afl,libfuzzer --out "$out" --quiet &
+cpid=$!
+sleep $((secs / 2 + 5))
+kill -KILL $cpid
+while read -r name p; do kill -KILL -- "-$p" 2>/dev/null; done < "$out/pids"
+wait $cpid 2>/dev/null
+sleep 1
+# What a killed campaign has: corpus entries and crashes, by content.
+list() { find "$out"/afl/*/queue "$out"/afl/*/crashes* "$out/libfuzzer/corpus" "$out/libfuzzer/artifacts" \
+	-maxdepth 1 -type f ! -name README.txt 2>/dev/null | xargs -r sha1sum | cut -c1-40 | sort -u; }
+list > "$base/at-kill"
+n_kill=$(wc -l < "$base/at-kill")
+[ "$n_kill" -gt 0 ] || bad "nothing in the killed campaign to check"
+bash tools/campaign/campaign.sh --resume --duration 8 --out "$out" --quiet
+rc=$?
+[ $rc -eq 0 ] || bad "resumed campaign exited with $rc"
+list > "$base/after-resume"
+lost=$(comm -23 "$base/at-kill" "$base/after-resume" | wc -l)
+[ "$lost" -eq 0 ] && echo "campaign-test: resume kept all $n_kill corpus/crash files ($(wc -l < "$base/after-resume") after)" >&2 ||
+	bad "resume lost $lost of $n_kill corpus/crash files"
+grep -q 'resumed 1 time' "$out/summary.md" 2>/dev/null || bad "summary.md does not mention the resume"
+
+[ $fail -eq 0 ] && echo "campaign-test: PASS ($base)" >&2
+exit $fail
