@@ -136,7 +136,10 @@ mkdir -p "$out"/logs "$out"/triage "$out"/stress/findings "$out"/libfuzzer/corpu
 # targets detach into their own sessions and could hold it forever);
 # instead a resume stops what a killed campaign left running.
 exec 9>> "$out/.lock"
-if ! flock -n 9; then
+# A killed campaign's last short-lived children (a command substitution
+# under way at the kill) may hold the lock a little longer: wait a while
+# for them; a campaign that is really running keeps it and is refused.
+if ! flock -w 15 9; then
 	die "$out is in use by another campaign"
 fi
 if [ -f "$out/pids" ]; then
