@@ -360,9 +360,11 @@ stop_engines() {
 	done
 	for k in "${!pid[@]}"; do kill -KILL -- "-${pid[$k]}" 2>/dev/null; done
 	for k in "${!pid[@]}"; do p=${pid[$k]}; wait "$p" 2>/dev/null; done
+	local fz_abs
+	fz_abs=$(readlink -f "$FZ")	# /proc/PID/exe is absolute; $FZ may not be
 	for p in "${below[@]}"; do
 		# Only if it is still one of this campaign's binaries (no pid reuse).
-		case $(readlink "/proc/$p/exe" 2>/dev/null) in "$FZ"/*) kill -KILL "$p" 2>/dev/null ;; esac
+		case $(readlink "/proc/$p/exe" 2>/dev/null) in "$fz_abs"/*) kill -KILL "$p" 2>/dev/null ;; esac
 	done
 	pid=()
 }
