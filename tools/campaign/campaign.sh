@@ -31,6 +31,20 @@ set -uo pipefail
 die() { echo "campaign: $*" >&2; exit 2; }
 now() { date +%s; }
 
+# Our fuzz binaries still reading their input from this campaign's
+# directory: AFL++'s persistent children sit stopped in sessions of their
+# own and outlive a killed afl-fuzz (or a killed campaign), so neither the
+# process groups nor the parent links reach them.
+kill_strays() {
+	local fz_abs out_abs p
+	fz_abs=$(readlink -f "$FZ")
+	out_abs=$(readlink -f "$out")
+	for p in /proc/[0-9]*; do
+		case $(readlink "$p/exe" 2>/dev/null) in "$fz_abs"/*) ;; *) continue ;; esac
+		case $(readlink "$p/fd/0" 2>/dev/null) in "$out_abs"/*) kill -KILL "${p#/proc/}" 2>/dev/null ;; esac
+	done
+}
+
 # ---- arguments ----------------------------------------------------------------
 
 duration= jobs= engines= out= resume=0 minimize=1 min_secs=120 round_secs=10
@@ -150,6 +164,7 @@ if [ -f "$out/pids" ]; then
 			kill -INT -- "-$p" 2>/dev/null; sleep 2; kill -KILL -- "-$p" 2>/dev/null
 		fi
 	done < "$out/pids"
+	kill_strays
 fi
 : > "$out/pids"
 
@@ -366,6 +381,7 @@ stop_engines() {
 		# Only if it is still one of this campaign's binaries (no pid reuse).
 		case $(readlink "/proc/$p/exe" 2>/dev/null) in "$fz_abs"/*) kill -KILL "$p" 2>/dev/null ;; esac
 	done
+	kill_strays
 	pid=()
 }
 

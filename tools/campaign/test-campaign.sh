@@ -76,5 +76,19 @@ lost=$(comm -23 "$base/at-kill" "$base/after-resume" | wc -l)
 	bad "resume lost $lost of $n_kill corpus/crash files"
 grep -q 'resumed 1 time' "$out/summary.md" 2>/dev/null || bad "summary.md does not mention the resume"
 
+# ---- 4 ----
+# Nothing of ours outlives the campaigns (AFL++ leaves persistent children
+# stopped in sessions of their own; the campaign must reap them, even after
+# it was killed and resumed).
+sleep 1
+base_abs=$(readlink -f "$base")
+strays=$(for p in /proc/[0-9]*; do
+	case $(readlink "$p/fd/0" 2>/dev/null) in "$base_abs"/*) echo "${p#/proc/}" ;; esac
+done)
+if [ -n "$strays" ]; then
+	bad "processes outlived the campaigns: $strays"
+	kill -KILL $strays 2>/dev/null
+fi
+
 [ $fail -eq 0 ] && echo "campaign-test: PASS ($base)" >&2
 exit $fail
