@@ -328,19 +328,18 @@ struct copy_arg {
 	long faults, bad;
 };
 
-static void *copy_reader(void *p)
+/* Copy [va, va + len) through a fresh reader until told to stop,
+ * counting faults and bytes that are not PATTERN. */
+static void copy_loop(struct copy_arg *a, vms_vaddr_t va, unsigned char *buf, size_t len)
 {
-	struct copy_arg *a = p;
-	static unsigned char buf[4096];
-
 	CHECK_OK(vms_space_activate(a->space));
 	while (!atomic_load(&a->stop)) {
 		struct vms_reader *r;
 		long n;
 
-		CHECK_OK(vms_space_create_reader(a->space, 0x10000, K4, &r));
+		CHECK_OK(vms_space_create_reader(a->space, va, len, &r));
 		if (vms_space_activate_reader(a->space, r) == 0) {
-			n = vms_reader_read(r, buf, K4);
+			n = vms_reader_read(r, buf, len);
 			if (n == -EFAULT) {
 				a->faults++;
 			} else {
@@ -356,6 +355,13 @@ static void *copy_reader(void *p)
 		CHECK_OK(vms_reader_release(r));
 	}
 	CHECK_OK(vms_space_deactivate(a->space));
+}
+
+static void *copy_reader(void *p)
+{
+	static unsigned char buf[4096];
+
+	copy_loop(p, 0x10000, buf, sizeof(buf));
 	return NULL;
 }
 
@@ -624,32 +630,9 @@ TEST(conc_memory_pressure)
 
 static void *copy_reader_2m(void *p)
 {
-	struct copy_arg *a = p;
 	static unsigned char buf[3 * 4096];
 
-	CHECK_OK(vms_space_activate(a->space));
-	while (!atomic_load(&a->stop)) {
-		struct vms_reader *r;
-		long n;
-
-		CHECK_OK(vms_space_create_reader(a->space, M2 + 100 * K4 + 5, sizeof(buf), &r));
-		if (vms_space_activate_reader(a->space, r) == 0) {
-			n = vms_reader_read(r, buf, sizeof(buf));
-			if (n == -EFAULT) {
-				a->faults++;
-			} else {
-				CHECK(n > 0);
-				atomic_fetch_add(&a->reads, 1);
-				for (long i = 0; i < n; i++)
-					if (buf[i] != PATTERN) {
-						a->bad++;
-						break;
-					}
-			}
-		}
-		CHECK_OK(vms_reader_release(r));
-	}
-	CHECK_OK(vms_space_deactivate(a->space));
+	copy_loop(p, M2 + 100 * K4 + 5, buf, sizeof(buf));
 	return NULL;
 }
 
