@@ -92,49 +92,45 @@ int vms_space_create_writer(struct vms_space *s, vms_vaddr_t va, uint64_t len,
 	return create(s, va, len, true, (struct vms_acc **)out);
 }
 
-void *vms_mmu_translate(struct vms_space *s, vms_vaddr_t va, bool write, uint64_t *avail)
+/* The simulated MMU's walk, inside a read-side section: the entry where
+ * the walk for @va stops (a leaf, or 0 if nothing maps it) and the size
+ * of its slot. */
+static uint64_t mmu_walk(struct vms_space *s, vms_vaddr_t va, uint64_t *size)
 {
 	struct vms_frame *node = s->root;
 
 	for (;;) {
 		uint64_t v = vms_pte_load(&vms_node_ptes(node)[vms_pte_index(va, node->level)]);
-		uint64_t size = vms_page_size(node->level);
 
-		if (vms_pte_is_table(v) && node->level > 1) {
-			node = vms_pte_child(s->pool, v);
-			continue;
-		}
-		if (!vms_pte_is_leaf(v) || !(v & PTE_P) || (write && !(v & PTE_W)))
-			return NULL;
-		*avail = size - (va & (size - 1));
-		return s->pool->base + vms_pte_paddr(v) + (va & (size - 1));
+		*size = vms_page_size(node->level);
+		if (!vms_pte_is_table(v) || node->level == 1)
+			return vms_pte_is_leaf(v) ? v : 0;
+		node = vms_pte_child(s->pool, v);
 	}
+}
+
+/* Translate @va for reading (or writing): the linear-map pointer and the
+ * bytes left in its leaf, or NULL on a fault. */
+static void *mmu_translate(struct vms_space *s, vms_vaddr_t va, bool write, uint64_t *avail)
+{
+	uint64_t size, v = mmu_walk(s, va, &size);
+
+	if (!(v & PTE_P) || (write && !(v & PTE_W)))
+		return NULL;
+	*avail = size - (va & (size - 1));
+	return s->pool->base + vms_pte_paddr(v) + (va & (size - 1));
 }
 
 /* Is every page of [start, end) mapped (any permission)? */
 static bool all_mapped(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end)
 {
 	vms_vaddr_t va = start & ~(VMS_PAGE_SIZE - 1);
+	uint64_t size;
 	bool ok = true;
 
 	vms_rcu_read_lock();
-	while (ok && va < end) {
-		struct vms_frame *node = s->root;
-
-		for (;;) {
-			uint64_t v = vms_pte_load(&vms_node_ptes(node)[vms_pte_index(va, node->level)]);
-			uint64_t size = vms_page_size(node->level);
-
-			if (vms_pte_is_table(v) && node->level > 1) {
-				node = vms_pte_child(s->pool, v);
-				continue;
-			}
-			if (!vms_pte_is_leaf(v))
-				ok = false;
-			va = vms_align_down(va, size) + size;
-			break;
-		}
-	}
+	for (; ok && va < end; va = vms_align_down(va, size) + size)
+		ok = mmu_walk(s, va, &size) != 0;
 	vms_rcu_read_unlock();
 	return ok;
 }
@@ -191,7 +187,7 @@ static long copy(struct vms_acc *a, void *buf, size_t n, bool write)
 		void *frame;
 
 		vms_rcu_read_lock();
-		frame = vms_mmu_translate(a->space, a->pos, write, &avail);
+		frame = mmu_translate(a->space, a->pos, write, &avail);
 		if (!frame) {
 			vms_rcu_read_unlock();
 			break;

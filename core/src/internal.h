@@ -213,11 +213,6 @@ static inline struct vms_frame *vms_pte_child(struct vms_pool *p, uint64_t pte)
 void vms_space_thread_exit(void);
 bool vms_space_is_current(struct vms_space *s);
 
-/* ---- access.c ---- */
-/* The simulated MMU: translate @va in @s for reading (or writing) inside a
- * read-side section; returns the linear-map pointer or NULL on a fault. */
-void *vms_mmu_translate(struct vms_space *s, vms_vaddr_t va, bool write, uint64_t *avail);
-
 /* ---- debug.c ---- */
 void vms__debug_note_unlock(struct vms_frame *node, vms_vaddr_t base);
 extern bool vms__debug_recording;
