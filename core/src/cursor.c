@@ -178,6 +178,25 @@ static vms_pte_t *slot_of(struct vms_frame *node, vms_vaddr_t va)
 	return &vms_node_ptes(node)[vms_pte_index(va, node->level)];
 }
 
+/* Walk down from the guard toward @va through child tables, stopping at
+ * the first entry that is not a table or at a node of level @stop. Returns
+ * that entry, its node in *@nodep; the cursor holds every node on the way. */
+static uint64_t walk(struct vms_cursor *c, vms_vaddr_t va, int stop,
+		     struct vms_frame **nodep)
+{
+	struct vms_frame *node = c->guard;
+	uint64_t v;
+
+	for (;;) {
+		v = vms_pte_load_locked(slot_of(node, va));
+		if (!vms_pte_is_table(v) || node->level <= stop)
+			break;
+		node = vms_pte_child(c->pool, v);
+	}
+	*nodep = node;
+	return v;
+}
+
 /*
  * Replace the leaf in *@slot (level @level >= 2) by a child table of 512
  * leaves one level down, same frame and property: the mapping set does not
@@ -237,19 +256,11 @@ static void prealloc_release(struct prealloc *pa)
 int vms_cursor_query(struct vms_cursor *c, struct vms_mapping *m)
 {
 	struct vms_frame *node;
-	vms_pte_t *slot;
 	uint64_t v, size;
 
 	if (!c || !m || c->va >= c->end)
 		return -EINVAL;
-	node = c->guard;
-	for (;;) {
-		slot = slot_of(node, c->va);
-		v = vms_pte_load_locked(slot);
-		if (!vms_pte_is_table(v) || node->level == 1)
-			break;
-		node = vms_pte_child(c->pool, v);
-	}
+	v = walk(c, c->va, 1, &node);
 	size = vms_page_size(node->level);
 	m->start = vms_align_down(c->va, size);
 	m->end = m->start + size;
@@ -364,13 +375,8 @@ int vms_cursor_map(struct vms_cursor *c, struct vms_frame *frame, struct vms_pro
 		return -EINVAL;
 
 	/* Plan: nodes needed between the guard and the item's level. */
-	for (node = c->guard; node->level > level; node = vms_pte_child(c->pool, v)) {
-		v = vms_pte_load_locked(slot_of(node, c->va));
-		if (!vms_pte_is_table(v)) {
-			need = node->level - level;
-			break;
-		}
-	}
+	walk(c, c->va, level, &node);
+	need = node->level - level;
 	if (prealloc_fill(c->pool, &pa, need) || defer_reserve(c, 1)) {
 		prealloc_release(&pa);
 		return -ENOMEM;
@@ -441,15 +447,9 @@ long vms_cursor_unmap(struct vms_cursor *c, uint64_t len)
 	edge[0] = c->va;
 	edge[1] = lim - VMS_PAGE_SIZE;
 	for (int k = 0; k < 2; k++) {
-		struct vms_frame *node = c->guard;
-		uint64_t v;
+		struct vms_frame *node;
+		uint64_t v = walk(c, edge[k], 1, &node);
 
-		for (;;) {
-			v = vms_pte_load_locked(slot_of(node, edge[k]));
-			if (!vms_pte_is_table(v))
-				break;
-			node = vms_pte_child(c->pool, v);
-		}
 		if (vms_pte_is_leaf(v) && node->level > 1) {
 			uint64_t size = vms_page_size(node->level);
 			vms_vaddr_t s0 = vms_align_down(edge[k], size);
