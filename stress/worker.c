@@ -482,8 +482,15 @@ void *vmts_worker_main(void *arg)
 
 	set_state(w, "idle");
 	for (;;) {
-		if (atomic_load(&S->pause) || atomic_load(&S->stop))
-			rec_close(w, take_ticket(S));	/* frame ops since the last session */
+		/* Frame ops since the last session go into a record now, not
+		 * only when a pause is seen: the coordinator may raise the pause
+		 * between that test and the barrier, and a record left open at
+		 * the barrier is missing from the model at the quiescent check
+		 * (a frame put there looked "live in the model but not in
+		 * libvms"). Any ticket after the ops and before the thread's
+		 * next session is a faithful place for them; see the top. */
+		if (w->nlog != w->pending)
+			rec_close(w, take_ticket(S));
 		if (!vmts_checkpoint(S, w->idx))
 			break;
 		run_prog(w);
