@@ -59,6 +59,8 @@ struct vmt_model {
 
 	/* -ENOMEM plausibility (see model.h) */
 	bool fail_alloc;
+	/* The rule behind the last refusal (see vmt_model_why). */
+	const char *why;
 	uint64_t total_frames, nr_chunks;
 	uint64_t allocs_4k;		/* 4 KiB data frames ever allocated */
 	uint64_t dead_2m;		/* 2 MiB frames released since the last quiesce point */
@@ -67,6 +69,23 @@ struct vmt_model {
 	size_t nnodes, capnodes;
 	uint32_t incarnations;
 };
+
+/* Refuse with @err because of @rule: the rule names the refusal in
+ * divergence reports, whichever op ran into it. */
+static long refuse(struct vmt_model *m, long err, const char *rule)
+{
+	m->why = rule;
+	m->fail_alloc = false;
+	return err;
+}
+
+const char *vmt_model_why(struct vmt_model *m)
+{
+	const char *w = m->why;
+
+	m->why = NULL;
+	return w;
+}
 
 static void *xrealloc(void *p, size_t n)
 {
@@ -233,10 +252,8 @@ int vmt_model_frame_alloc(struct vmt_model *m, int level, int *id)
 	bool fail;
 	struct mframe *f;
 
-	if (level != 1 && level != 2) {
-		m->fail_alloc = false;
-		return -EINVAL;
-	}
+	if (level != 1 && level != 2)
+		return refuse(m, -EINVAL, "frame level must be 1 or 2");
 	fail = take_fail(m, true);
 	if (fail)
 		return -ENOMEM;
@@ -263,9 +280,9 @@ int vmt_model_frame_get(struct vmt_model *m, int id)
 {
 	struct mframe *f = frame(m, id);
 
-	m->fail_alloc = false;
 	if (!f)
-		return -EINVAL;
+		return refuse(m, -EINVAL, "frame handle of a dead frame");
+	m->fail_alloc = false;
 	f->handles++;
 	return 0;
 }
@@ -274,9 +291,9 @@ int vmt_model_frame_put(struct vmt_model *m, int id)
 {
 	struct mframe *f = frame(m, id);
 
-	m->fail_alloc = false;
 	if (!f || !f->handles)
-		return -EINVAL;
+		return refuse(m, -EINVAL, "frame put without a handle");
+	m->fail_alloc = false;
 	f->handles--;
 	reap(m);
 	return 0;
@@ -626,11 +643,10 @@ int vmt_model_cursor_new(struct vmt_model *m, int sp, bool mut,
 {
 	struct mspace *s = space(m, sp);
 
-	if (!s || s->cur.open || (start | end) % K4 || start >= end ||
-	    end > VMS_USER_END) {
-		m->fail_alloc = false;
-		return -EINVAL;
-	}
+	if (!s || s->cur.open)
+		return refuse(m, -EINVAL, "cursor on a dead space or twice");
+	if ((start | end) % K4 || start >= end || end > VMS_USER_END)
+		return refuse(m, -EINVAL, "cursor range unaligned, empty or past user space");
 	if (take_fail(m, true))
 		return -ENOMEM;
 	/*
@@ -677,9 +693,9 @@ int vmt_model_query(struct vmt_model *m, int sp, bool *mapped, struct vmt_mleaf 
 	struct mcursor *c = cursor(m, sp);
 	struct vmt_mleaf *l;
 
-	m->fail_alloc = false;
 	if (!c || c->va >= c->end)
-		return -EINVAL;
+		return refuse(m, -EINVAL, "query at the cursor's end");
+	m->fail_alloc = false;
 	l = find_leaf(&m->spaces[sp], c->va);
 	*mapped = l != NULL;
 	if (l)
@@ -712,11 +728,13 @@ static bool len_ok(const struct mcursor *c, uint64_t len)
  * dropped. */
 static long check_mut_len(struct vmt_model *m, const struct mcursor *c, uint64_t len)
 {
-	long err = !c ? -EINVAL : !c->mut ? -EPERM : !len_ok(c, len) ? -EINVAL : 0;
-
-	if (err)
-		m->fail_alloc = false;
-	return err;
+	if (!c)
+		return refuse(m, -EINVAL, "no cursor");
+	if (!c->mut)
+		return refuse(m, -EPERM, "change through a read-only cursor");
+	if (!len_ok(c, len))
+		return refuse(m, -EINVAL, "length zero, unaligned or past the cursor's end");
+	return 0;
 }
 
 int vmt_model_find_next(struct vmt_model *m, int sp, uint64_t len, uint64_t *found)
@@ -725,9 +743,9 @@ int vmt_model_find_next(struct vmt_model *m, int sp, uint64_t len, uint64_t *fou
 	struct mspace *s = &m->spaces[sp];
 	size_t i;
 
-	m->fail_alloc = false;
 	if (!c || !len_ok(c, len))
-		return -EINVAL;
+		return refuse(m, -EINVAL, "length zero, unaligned or past the cursor's end");
+	m->fail_alloc = false;
 	i = first_from(s, c->va);
 	if (i < s->n && s->leaves[i].va < c->va + len) {
 		/* Inside a leaf: va itself; else the next leaf's start. */
@@ -744,9 +762,9 @@ int vmt_model_jump(struct vmt_model *m, int sp, uint64_t va)
 {
 	struct mcursor *c = cursor(m, sp);
 
-	m->fail_alloc = false;
 	if (!c || va % K4 || va < c->start || va >= c->end)
-		return -EINVAL;
+		return refuse(m, -EINVAL, "jump target unaligned or outside the cursor's range");
+	m->fail_alloc = false;
 	c->va = va;
 	return 0;
 }
@@ -767,23 +785,17 @@ int vmt_model_map(struct vmt_model *m, int sp, int fid, struct vms_prop prop)
 	bool may_alloc;
 	long removed;
 
-	if (!c) {
-		m->fail_alloc = false;
-		return -EINVAL;
-	}
-	if (!c->mut) {
-		m->fail_alloc = false;
-		return -EPERM;
-	}
-	if (!f || !f->handles || !prop_valid(prop)) {
-		m->fail_alloc = false;
-		return -EINVAL;
-	}
+	if (!c)
+		return refuse(m, -EINVAL, "no cursor");
+	if (!c->mut)
+		return refuse(m, -EPERM, "change through a read-only cursor");
+	if (!f || !f->handles)
+		return refuse(m, -EINVAL, "map of a frame without a handle");
+	if (!prop_valid(prop))
+		return refuse(m, -EINVAL, "invalid page property");
 	size = vms_page_size(f->level);
-	if (c->va % size || size > c->end - c->va) {
-		m->fail_alloc = false;
-		return -EINVAL;
-	}
+	if (c->va % size || size > c->end - c->va)
+		return refuse(m, -EINVAL, "map unaligned to the frame or past the cursor's end");
 	/* Only a slot already holding a leaf of the same size is sure to have
 	 * its whole path in place (and needs no split). */
 	old = find_leaf(s, c->va);
@@ -871,7 +883,7 @@ int vmt_model_protect_next(struct vmt_model *m, int sp, uint64_t len,
 	fn(&p, arg);
 	p.priv = l->prop.priv;		/* protect_next cannot change priv */
 	if (!prop_valid(p))
-		return -EINVAL;
+		return refuse(m, -EINVAL, "invalid page property");
 	l->prop = p;
 	*start = l->va;
 	*end = leaf_end(l);
@@ -900,6 +912,8 @@ static bool acc_overlap(const struct macc *a, uint64_t va, uint64_t len)
  * readers. (The seed's can_create_reader is weaker: it looks at writers
  * only; the header is the contract.)
  */
+#define ACC_CONFLICT VMT_RULE_ACC_CONFLICT
+
 static bool conflicts(const struct vmt_model *m, int sp, int self, bool writer,
 		      uint64_t va, uint64_t len)
 {
@@ -925,16 +939,16 @@ int vmt_model_acc_new(struct vmt_model *m, int acc, int sp, bool writer,
 {
 	struct macc *a;
 
-	m->fail_alloc = false;
 	if (acc < 0 || acc >= VMT_MODEL_ACCS || m->accs[acc].used || !space(m, sp))
-		return -EINVAL;
+		return refuse(m, -EINVAL, "accessor slot in use or dead space");
 	/* access.h's order: the thread's active space before the range. */
 	if (m->current != sp)
-		return -EACCES;
+		return refuse(m, -EACCES, "accessor on a space that is not active");
 	if (!va || !len || va + len < va || va + len > VMS_MAX_USERSPACE_VADDR)
-		return -EINVAL;
+		return refuse(m, -EINVAL, "accessor range empty or past user space");
 	if (conflicts(m, sp, acc, writer, va, len))
-		return -EBUSY;
+		return refuse(m, -EBUSY, ACC_CONFLICT);
+	m->fail_alloc = false;
 	a = &m->accs[acc];
 	memset(a, 0, sizeof(*a));
 	a->used = true;
@@ -974,11 +988,11 @@ int vmt_model_acc_activate(struct vmt_model *m, int acc, int sp)
 	if (a->space != sp || a->active)
 		return -EINVAL;
 	if (m->current != sp)
-		return -EACCES;
+		return refuse(m, -EACCES, "accessor on a space that is not active");
 	if (conflicts(m, sp, acc, a->writer, a->va, a->len))
-		return -EBUSY;
+		return refuse(m, -EBUSY, ACC_CONFLICT);
 	if (!range_mapped(&m->spaces[sp], a->va, a->len))
-		return -EFAULT;
+		return refuse(m, -EFAULT, "accessor range not all mapped");
 	a->active = true;
 	return 0;
 }

@@ -107,6 +107,13 @@ static void test_cursor_bounds(void)
 	EQ(vmt_model_find_next(m, 0, 0, &found), -EINVAL);
 	EQ(vmt_model_find_next(m, 0, 2 * K4, &found), -EINVAL);
 	EQ(vmt_model_find_next(m, 0, K4 + 1, &found), -EINVAL);
+	/* A refusal names its rule once; divergence titles depend on it. */
+	{
+		const char *why = vmt_model_why(m);
+
+		OK(why && strstr(why, "past the cursor's end"));
+		OK(vmt_model_why(m) == NULL);
+	}
 	EQ(vmt_model_find_next(m, 0, K4, &found), 0);
 	EQ(vmt_model_cursor_va(m, 0), VMS_USER_END);
 	/* va == end: query fails, jump back works, jump to end does not. */

@@ -63,9 +63,9 @@ static void acc_enter(struct stress *S, unsigned j, uint64_t start, uint64_t len
 		if (!(s <= start + len && start <= s + l))
 			continue;
 		if (writer || wk || !(vms_space_flags(S->space) & VMS_SPACE_SHARED_READERS))
-			vmts_violation(S, ORA_ACCESS, "accessors overlap: accessor %u %s "
+			vmts_violation(S, ORA_ACCESS, "%s: accessor %u %s "
 				      "[%#lx,%#lx) and accessor %u %s [%#lx,%#lx) are both active",
-				      j, writer ? "writer" : "reader", start, start + len, k,
+				      VMT_RULE_ACC_CONFLICT, j, writer ? "writer" : "reader", start, start + len, k,
 				      wk ? "writer" : "reader", s, s + l);
 	}
 }

@@ -666,6 +666,7 @@ static bool replay_op(struct stress *S, const struct srec_op *e, char *why, size
 	int id;
 
 	why[0] = 0;
+	vmt_model_why(m);	/* forget a refusal of an earlier op */
 	switch (op->code) {
 	case VMT_OP_FRAME_ALLOC:
 		r = vmt_model_frame_alloc(m, op->arg, &id);
@@ -710,11 +711,15 @@ static bool replay_op(struct stress *S, const struct srec_op *e, char *why, size
 			       e->o_level != l.level || e->o_gid != model_gid(S, l.frame) ||
 			       e->o_paddr_off != l.off || !vms_prop_equal(e->o_prop, l.prop))) {
 			snprintf(why, n, "query at %#lx: core [%#lx,%#lx) L%d frame g%lu+%#lx "
-				 "prop %x/%x/%x, model [%#lx,%#lx) L%d frame g%lu+%#lx prop %x/%x/%x",
+				 "prop %x/%x/%x, model [%#lx,%#lx) L%d frame g%lu+%#lx prop %x/%x/%x "
+				 "(differs:%s%s%s)",
 				 va, e->o_start, e->o_end, e->o_level, e->o_gid, e->o_paddr_off,
 				 e->o_prop.flags, e->o_prop.cache, e->o_prop.priv, l.va,
 				 l.va + vms_page_size(l.level), l.level, model_gid(S, l.frame),
-				 l.off, l.prop.flags, l.prop.cache, l.prop.priv);
+				 l.off, l.prop.flags, l.prop.cache, l.prop.priv,
+				 e->o_start != l.va || e->o_level != l.level ? " range" : "",
+				 e->o_gid != model_gid(S, l.frame) || e->o_paddr_off != l.off ?
+				 " frame" : "", vms_prop_equal(e->o_prop, l.prop) ? "" : " prop");
 			return false;
 		}
 		if (!mapped && !vmt_model_absent_ok(m, 0, va, e->o_start, e->o_end, e->o_level)) {
@@ -759,8 +764,14 @@ static bool replay_op(struct stress *S, const struct srec_op *e, char *why, size
 		return true;
 	}
 	if (r != e->ret) {
-		snprintf(why, n, "%s: core returned %ld, model %ld", vmt_op_name(op->code),
-			 e->ret, r);
+		const char *rule = vmt_model_why(m);
+
+		if (e->ret >= 0 && r < 0 && rule)
+			snprintf(why, n, "%s: core returned %ld, model %ld (model refuses: %s)",
+				 vmt_op_name(op->code), e->ret, r, rule);
+		else
+			snprintf(why, n, "%s: core returned %ld, model %ld",
+				 vmt_op_name(op->code), e->ret, r);
 		return false;
 	}
 	/* Cursor position after every cursor op (recorded in gid). */
@@ -873,10 +884,17 @@ int vmts_quiescent_check(struct stress *S, bool model_ok)
 		    !vms_prop_equal(l->prop, mp.prop)) {
 			if (l)
 				vmts_violation(S, ORA_QUIESCE, "round %lu: tree has leaf [%#lx,+L%d) "
-					      "g%lu+%#lx, model has [%#lx,+L%d) g%lu+%#lx", S->round,
+					      "g%lu+%#lx prop %x/%x/%x, model has [%#lx,+L%d) "
+					      "g%lu+%#lx prop %x/%x/%x (differs:%s%s%s)", S->round,
 					      mp.start, mp.level, mp.frame ? frame_gid(S, mp.frame) : 0,
 					      mp.frame ? mp.paddr - vms_frame_paddr(mp.frame) : 0,
-					      l->va, l->level, model_gid(S, l->frame), l->off);
+					      mp.prop.flags, mp.prop.cache, mp.prop.priv,
+					      l->va, l->level, model_gid(S, l->frame), l->off,
+					      l->prop.flags, l->prop.cache, l->prop.priv,
+					      l->va != mp.start || l->level != mp.level ? " range" : "",
+					      !mp.frame || model_gid(S, l->frame) != frame_gid(S, mp.frame) ||
+					      l->off != mp.paddr - vms_frame_paddr(mp.frame) ? " frame" : "",
+					      vms_prop_equal(l->prop, mp.prop) ? "" : " prop");
 			else
 				vmts_violation(S, ORA_QUIESCE, "round %lu: tree has leaf [%#lx,+L%d) "
 					      "the model does not", S->round, mp.start, mp.level);

@@ -191,6 +191,12 @@ static int run_progs(int argc, char **argv, bool text, const char *name)
 		if (o.trace)
 			printf("== %s\n", argv[i]);
 		vmt_exec(p, &o, &r);
+		if (r.status == 1) {
+			struct vmt_exec_opts lo = o;
+
+			lo.trace = NULL;	/* the trace above shows where an answer differed */
+			vmt_localize(p, &lo, &r);
+		}
 		report_result(argv[i], p, &r, quiet);
 		if (r.status == 1)
 			rc = EXIT_DIVERGE;

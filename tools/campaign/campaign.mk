@@ -53,7 +53,7 @@ CAMPAIGN_TSAN_DIR := build$(if $(BUG),/bug-$(BUG))/tsan
 CAMPAIGN_TSAN_CLI := $(CAMPAIGN_TSAN_DIR)/vmtorture
 
 .PHONY: campaign-deps campaign-tsan-cli campaign campaign-run campaign-test \
-	campaign-bugcheck oss-fuzz-test
+	campaign-bugcheck oss-fuzz-test campaign-sig-test
 campaign-tsan-cli:
 	@$(MAKE) --no-print-directory SAN=tsan BUG=$(BUG) $(CAMPAIGN_TSAN_CLI) \
 		$(if $(STRESS_BIN),$(CAMPAIGN_TSAN_DIR)/vmtorture-stress)
@@ -83,6 +83,10 @@ campaign-run: campaign-deps
 campaign-test: campaign-deps
 	$(CAMPAIGN_ENV) bash tools/campaign/test-campaign.sh
 
+# Dedup titles: one root cause seen by different ops and engines, one title.
+campaign-sig-test: $(CAMPAIGN_BIN)
+	VMT_CAMPAIGN_BIN=$(CAMPAIGN_BIN) bash tools/campaign/test-sig.sh
+
 campaign-bugcheck: campaign-deps
 	@[ -n "$(BUG)" ] || { echo "campaign-bugcheck: set BUG=name (see docs/bugs.md)"; exit 2; }
 	$(CAMPAIGN_ENV) bash tools/campaign/bugcheck.sh $(BUG) $(or $(BUG_SECONDS),300)
@@ -90,4 +94,4 @@ campaign-bugcheck: campaign-deps
 oss-fuzz-test: seeds
 	bash oss-fuzz/test-local.sh
 
-test-suites: campaign-test oss-fuzz-test
+test-suites: campaign-sig-test campaign-test oss-fuzz-test

@@ -101,6 +101,11 @@ cd "$root" || die "cannot enter $root"
 FZ=${VMT_FZ:-build/fuzz}
 CLI=${VMT_CLI:-build/vmtorture}
 TSAN_CLI=${VMT_TSAN_CLI:-build/tsan/vmtorture}
+# TSan rounds keep running after a race (halt_on_error=0) so the stress
+# oracles can still say what the race broke: a run's title prefers an
+# oracle's verdict to the race report (tools/campaign/sig.c). Exported
+# here so that triage and report replays run under the same options.
+export TSAN_OPTIONS="$(cat sanitizers/tsan.options 2>/dev/null):halt_on_error=0"
 SEEDS=${VMT_SEEDS:-build/corpora/seq}
 COV_BIN=${VMT_COV_BIN:-build/fuzz/vmt-cov}
 DICT=fuzz/vmt.dict
@@ -290,7 +295,6 @@ stress_loop() {	# kind command...
 	n=$(cat "$dir/next" 2>/dev/null || echo 0)
 	threads=$(( $(nproc) > 2 ? $(nproc) : 2 ))
 	[ "$kind" = tsan ] && threads=2
-	export TSAN_OPTIONS="$(cat sanitizers/tsan.options 2>/dev/null)"
 	while :; do
 		left=$((deadline - $(now)))
 		[ "$left" -ge 3 ] || break

@@ -107,6 +107,7 @@ static void diverge(struct xs *x, const char *fmt, ...)
 static bool same(struct xs *x, long core, long model)
 {
 	char a[32], b[32];
+	const char *why;
 
 	if (!x->have_rc) {
 		x->have_rc = true;
@@ -114,8 +115,13 @@ static bool same(struct xs *x, long core, long model)
 	}
 	if (core == model)
 		return true;
-	diverge(x, "core=%s model=%s", errname(core, a, sizeof(a)),
-		errname(model, b, sizeof(b)));
+	why = vmt_model_why(x->m);
+	if (core >= 0 && model < 0 && why)
+		diverge(x, "core=%s model=%s (model refuses: %s)", errname(core, a, sizeof(a)),
+			errname(model, b, sizeof(b)), why);
+	else
+		diverge(x, "core=%s model=%s", errname(core, a, sizeof(a)),
+			errname(model, b, sizeof(b)));
 	return false;
 }
 
@@ -192,10 +198,12 @@ static bool same_leaf(struct xs *x, const struct vms_mapping *mm, const struct v
 	    mm->paddr == pa && mm->frame == x->fr[l->frame].f &&
 	    vms_prop_equal(mm->prop, l->prop))
 		return true;
-	diverge(x, "core=%s model=%s%s",
+	diverge(x, "core=%s model=%s (differs:%s%s%s)",
 		fmt_leaf(a, sizeof(a), mm->start, mm->end, mm->level, mm->paddr, mm->prop),
 		fmt_leaf(b, sizeof(b), l->va, l->va + size, l->level, pa, l->prop),
-		mm->frame == x->fr[l->frame].f ? "" : " (other frame)");
+		mm->start != l->va || mm->level != l->level ? " range" : "",
+		mm->frame != x->fr[l->frame].f || mm->paddr != pa ? " frame" : "",
+		vms_prop_equal(mm->prop, l->prop) ? "" : " prop");
 	return false;
 }
 
@@ -408,6 +416,7 @@ static bool exec_op(struct xs *x, const struct vmt_op *op)
 	struct vms_cursor *cur = x->cur[sp];
 	struct vms_frame *f;
 
+	vmt_model_why(x->m);	/* forget a refusal of an earlier op */
 	switch (op->code) {
 	case VMT_OP_CURSOR_NEW: {
 		struct vms_cursor *nc = NULL;
@@ -899,6 +908,49 @@ out_model:
 	return r->status;
 }
 
+/*
+ * An answer may differ long after the op that went wrong: a split that
+ * lost a property shows at the next query, write or final sweep. So for
+ * each k before the diverging op, ops 0..k are run alone (vmt_exec ends
+ * every run by dropping the cursors and comparing the whole state); the
+ * first k whose end-of-run comparison differs is the op after which the
+ * states first differ, and the result is rewritten to name it. Prefixes
+ * of a deterministic run agree up to k, so only their end can differ.
+ */
+int vmt_localize(const struct vmt_prog *p, const struct vmt_exec_opts *o,
+		 struct vmt_result *r)
+{
+	struct vmt_prog *q;
+	struct vmt_result t;
+	int first = r->op;
+
+	if (r->status != 1 || first <= 0)
+		return 0;
+	if (first > (int)p->n)
+		first = (int)p->n;
+	q = malloc(sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	for (int k = 0; k < first; k++) {
+		const char *d;
+
+		q->n = (unsigned)k + 1;
+		memcpy(q->ops, p->ops, q->n * sizeof(q->ops[0]));
+		if (vmt_exec(q, o, &t) != 1 || t.op <= k)
+			continue;
+		/* "DIVERGENCE end check: core=[...] ..." -> what differed */
+		d = strchr(t.sig, ':');
+		d = d ? d + 2 : t.sig;
+		snprintf(r->sig, sizeof(r->sig), "DIVERGENCE op#%d %s: state after the op: %.200s",
+			 k, vmt_op_name(p->ops[k].code), d);
+		r->op = k;
+		free(q);
+		return 1;
+	}
+	free(q);
+	return 0;
+}
+
 int vmt_run_bytes(const uint8_t *buf, size_t n, struct vmt_result *r)
 {
 	struct vmt_prog *p = malloc(sizeof(*p));
@@ -911,6 +963,8 @@ int vmt_run_bytes(const uint8_t *buf, size_t n, struct vmt_result *r)
 	}
 	vmt_decode(buf, n, p);
 	rc = vmt_exec(p, NULL, r);
+	if (rc == 1)
+		vmt_localize(p, NULL, r);
 	free(p);
 	return rc;
 }

@@ -222,7 +222,18 @@ void vmt_protect_apply(struct vms_prop *p, void *edit);
 int vmt_exec(const struct vmt_prog *p, const struct vmt_exec_opts *o,
 	     struct vmt_result *r);
 
-/* vmt_decode + vmt_exec with default options: 0 agree, 1 divergence. */
+/*
+ * After a divergence in @r: find the first op after which the whole state
+ * of libvms and the model differ (the end-of-run comparison of each
+ * shorter prefix), if that comes before r->op. Then r->op is that op and
+ * r->sig reads "DIVERGENCE op#K <op>: state after the op: <difference>".
+ * Returns 1 if it moved the divergence, 0 if not, -ENOMEM.
+ */
+int vmt_localize(const struct vmt_prog *p, const struct vmt_exec_opts *o,
+		 struct vmt_result *r);
+
+/* vmt_decode + vmt_exec (+ vmt_localize on a divergence) with default
+ * options: 0 agree, 1 divergence. */
 int vmt_run_bytes(const uint8_t *buf, size_t n, struct vmt_result *r);
 
 #endif /* VMT_OP_H */

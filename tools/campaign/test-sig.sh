@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# tools/campaign/test-sig.sh - deduplication titles (sig.c): the outputs
+# in sig-cases/ are what each engine prints for one root cause; files
+# whose names share the part before the first '-' must get one title,
+# and different prefixes different titles. Each expected title is also
+# spelled out below, so a change in wording is a visible diff.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+tool=${VMT_CAMPAIGN_BIN:-build/vmt-campaign}
+[ -x "$tool" ] || tool=build/vmtorture
+declare -A want=(
+	[len]="DIVERGENCE rule: length zero, unaligned or past the cursor's end"
+	[prop]="DIVERGENCE state: leaf prop differs"
+	[acc]="DIVERGENCE rule: accessor ranges conflict (closed intervals)"
+	[refcount]="DIVERGENCE check: vms_space_check"
+	[map]="DIVERGENCE map"
+	[tsan]=""	# checked apart below
+)
+fail=0
+for f in tools/campaign/sig-cases/*.txt; do
+	name=$(basename "$f" .txt)
+	group=${name%%-*}
+	got=$("$tool" classify --log "$f" | cut -f3)
+	case $name in
+	tsan-then-mutex) exp="STRESS mutex: cursors overlap: thread holds" ;;
+	tsan-alone) exp="TSAN data race in scan_leaf (cursor.c) | vms_cursor_unmap (cursor.c)" ;;
+	*) exp=${want[$group]:-?} ;;
+	esac
+	if [ "$got" != "$exp" ]; then
+		echo "test-sig: $name: got '$got', want '$exp'"
+		fail=1
+	fi
+done
+[ $fail = 0 ] && echo "test-sig: $(ls tools/campaign/sig-cases/*.txt | wc -l) outputs, titles as expected"
+exit $fail
