@@ -56,7 +56,7 @@ done
 printf 'bugcheck %s: %ss campaign, %d signature(s) of the planted bug, %d also on the correct core, %d not reproducible (%s)\n' \
 	"$bug" "$secs" "${#mine[@]}" "${#other[@]}" "${#flaky[@]}" "$out"
 for id in "${other[@]}"; do echo "  pre-existing: $(cat "$out/triage/$id/signature")"; done
-for id in "${flaky[@]}"; do echo "  not reproducible by its replay command: $(cat "$out/triage/$id/signature") (seen $(cat "$out/triage/$id/count")x)"; done
+for id in "${flaky[@]}"; do echo "  unconfirmed (reproduced by none of its replays, so not reported): $(cat "$out/triage/$id/signature") (seen $(cat "$out/triage/$id/count")x)"; done
 rc=0
 for id in "${mine[@]}"; do
 	d=$out/triage/$id

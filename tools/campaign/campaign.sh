@@ -619,7 +619,27 @@ exec 3>&2
 		# Stress reruns take seconds each: fewer of them.
 		runs=10; [ "$oracle" = stress ] && runs=5
 		"$TOOL" report --runs $runs -o "$d/report.md" "$d"
-		mkdir -p "$out/reports" && cp "$d/report.md" "$out/reports/$id.md"
+		# A shrunk stress command is judged on 3 runs: if it then
+		# reproduces in none of the report's, the command as found is
+		# the one to hand over.
+		if [ "$oracle" = stress ] && [ -f "$d/stress.orig.rec" ] &&
+		   grep -q '^| reproduces | 0/' "$d/report.md"; then
+			echo "report: $id: the shrunk stress command did not reproduce; reporting the original"
+			mv "$d/stress.rec" "$d/stress.shrunk.rec" && mv "$d/stress.orig.rec" "$d/stress.rec"
+			"$TOOL" report --runs $runs -o "$d/report.md" "$d"
+		fi
+		# ClusterFuzz's rule: a finding that does not reproduce is not
+		# handed to anyone as a bug. It stays in triage/ with its report
+		# (count, logs, command) and summary.md lists it apart.
+		mkdir -p "$out/reports"
+		if grep -q '^| reproduces | 0/' "$d/report.md"; then
+			touch "$d/unconfirmed"
+			rm -f "$out/reports/$id.md"
+			echo "report: $id: did not reproduce in $runs replays; listed as unconfirmed"
+			continue
+		fi
+		rm -f "$d/unconfirmed"
+		cp "$d/report.md" "$out/reports/$id.md"
 		echo "report: $out/reports/$id.md"
 	done
 

@@ -69,11 +69,11 @@ secs=$(last 1)
 	echo "| fuzz build | \`$c_fz\` |"
 	echo "| git | $(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$(dirname "$0")" diff --quiet 2>/dev/null || echo ' (modified tree)') |"
 	echo
-	n=0
+	n=0 nu=0
 	for d in "$out"/triage/*/; do
 		[ -f "$d/signature" ] || continue
 		[ "$(basename "$d")" = unreproduced ] && continue
-		n=$((n + 1))
+		if [ -f "$d/unconfirmed" ]; then nu=$((nu + 1)); else n=$((n + 1)); fi
 	done
 	echo "## Findings: $n signature(s)"
 	echo
@@ -85,6 +85,7 @@ secs=$(last 1)
 			id=$(basename "$d")
 			[ "$id" = unreproduced ] && continue
 			[ -f "$d/signature" ] || continue
+			[ -f "$d/unconfirmed" ] && continue
 			sig=$(sed 's/|/\\|/g' "$d/signature")
 			engs=$(sort -u "$d/engines" 2>/dev/null | paste -sd, -)
 			rep=$(sed -n 's/^| reproduces | \(.*\) |$/\1/p' "$d/report.md" 2>/dev/null)
@@ -99,6 +100,15 @@ secs=$(last 1)
 				size="$(wc -c < "$d/first") bytes (not minimized)"
 			fi
 			echo "| \`$id\` | $sig | $(cat "$d/count") | $engs | $(cat "$d/oracle") | ${rep:-?} | ${size:-} | [report](triage/$id/report.md) |"
+		done
+		echo
+	fi
+	if [ $nu -gt 0 ]; then
+		echo "Unconfirmed: $nu stress signature(s) seen in a round but reproduced by none of their replays, so not reported (the evidence stays in \`triage/<id>/\`):"
+		echo
+		for d in "$out"/triage/*/; do
+			[ -f "$d/unconfirmed" ] || continue
+			echo "- \`$(basename "$d")\` $(sed 's/|/\\|/g' "$d/signature") (seen $(cat "$d/count")x by $(sort -u "$d/engines" 2>/dev/null | paste -sd, -))"
 		done
 		echo
 	fi
