@@ -94,6 +94,23 @@ static __thread int my_index = -1;
 /* Weak: only a core built with VMS_SCHED_HOOK (the stress driver's own
  * copy, see stress.mk) has it; the CLI's ordinary core does not. */
 extern void (*vms_sched_hook)(const char *where) __attribute__((weak));
+/* Weak too: the poison core's check that nodes in use are live nodes. */
+extern void (*vms_poison_hook)(const char *what, const char *where) __attribute__((weak));
+
+static void node_freed(const char *what, const char *where)
+{
+	bool mutex = !strcmp(what, "foreign unlock");
+
+	if (!(vmts_S->o.oracles & (1u << (mutex ? ORA_MUTEX : ORA_GRACE))))
+		return;		/* --oracles: each oracle can be shown to fire alone */
+	if (mutex)
+		vmts_violation(vmts_S, ORA_MUTEX, "foreign unlock: a node lock released by "
+			      "a thread that does not hold it (in %s)", where);
+	else
+		vmts_violation(vmts_S, ORA_GRACE, "page-table node used after it was freed "
+			      "(%s in %s): a pointer or a lock outlived its grace period", what,
+			      where);
+}
 static unsigned noise_permille;
 static __thread uint64_t noise_rng;
 
@@ -722,6 +739,8 @@ int vmt_stress_main(int argc, char **argv)
 	noise_permille = S->o.noise;
 	if (noise_permille && &vms_sched_hook)
 		vms_sched_hook = noise_hook;
+	if (&vms_poison_hook)
+		vms_poison_hook = node_freed;
 	else if (noise_permille && !S->o.json)
 		printf("stress: this core has no scheduling hook, --noise is ignored "
 		       "(build/vmtorture-stress has it)\n");

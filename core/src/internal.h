@@ -217,4 +217,26 @@ bool vms_space_is_current(struct vms_space *s);
 void vms__debug_note_unlock(struct vms_frame *node, vms_vaddr_t base);
 extern bool vms__debug_recording;
 
+/*
+ * Poison builds (the stress driver's copy of the core, -DVMS_POISON) check
+ * at run time what the seed keeps as ghost state: a node that a walk
+ * enters, or a cursor locks or unlocks, is a live page-table node. A freed
+ * one (now free or a data frame) was reached through a pointer that
+ * outlived its grace period, or a lock kept past its node's release. The
+ * hook (set by the stress driver) reports it; without one, abort. @what
+ * is "walk", "lock", "unlock", or "foreign unlock" (VMS_NODE_MINE).
+ */
+#ifdef VMS_POISON
+extern void (*vms_poison_hook)(const char *what, const char *where);
+void vms_node_check_live(const struct vms_frame *n, const char *what, const char *where);
+void vms_node_check_mine(struct vms_frame *n, const char *where);
+#define VMS_NODE_LIVE(n, what) vms_node_check_live((n), (what), __func__)
+/* A cursor releases only locks it holds: a lock it does not hold was
+ * reached through an entry it read without holding the node above. */
+#define VMS_NODE_MINE(n) vms_node_check_mine((n), __func__)
+#else
+#define VMS_NODE_LIVE(n, what) do { } while (0)
+#define VMS_NODE_MINE(n) do { } while (0)
+#endif
+
 #endif /* VMS_INTERNAL_H */

@@ -62,6 +62,8 @@ static void note_unlock(struct vms_frame *n, vms_vaddr_t base)
 {
 	if (vms__debug_recording)
 		vms__debug_note_unlock(n, base);
+	VMS_NODE_LIVE(n, "unlock");
+	VMS_NODE_MINE(n);
 	vms_node_unlock(&n->lock);
 }
 
@@ -134,6 +136,7 @@ static int dfs_lock(struct vms_frame *node, vms_vaddr_t base,
 			return ret;
 		}
 #endif
+		VMS_NODE_LIVE(child, "lock");
 		ret = dfs_lock(child, cbase, lo, hi, failed);
 		if (ret)
 			return ret;
@@ -204,12 +207,14 @@ static struct vms_frame *find_guard(struct vms_space *s, vms_vaddr_t start,
 			held = false;
 		}
 		node = vms_pte_child(s->pool, v);
+		VMS_NODE_LIVE(node, "walk");
 	}
 	if (!held) {
 		*err = vms_node_lock(&node->lock);
 		if (*err)
 			return NULL;
 	}
+	VMS_NODE_LIVE(node, "lock");
 #ifndef VMS_BUG_skip_stray_check
 	/* Detached while we walked to it or waited for its lock: the walk
 	 * read a stale parent entry. The memory is still valid (RCU). */

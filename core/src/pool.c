@@ -9,6 +9,7 @@
  * to the chunk list (no coalescing): a pool that has been fragmented that
  * way can still hand out 4 KiB frames but may fail 2 MiB ones.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -476,6 +477,36 @@ struct vms_frame *vms_frame_from_paddr(struct vms_pool *p, vms_paddr_t pa)
 {
 	return p ? vms_frame_owner(p, pa) : NULL;
 }
+
+#ifdef VMS_POISON
+void (*vms_poison_hook)(const char *what, const char *where);
+
+void vms_node_check_live(const struct vms_frame *n, const char *what, const char *where)
+{
+	/* Atomic: under the bug this read races with the frame's reuse. */
+	if (__atomic_load_n(&n->kind, __ATOMIC_RELAXED) == VMS_FRAME_PT)
+		return;
+	if (vms_poison_hook) {
+		vms_poison_hook(what, where);
+		return;
+	}
+	fprintf(stderr, "libvms: page-table node used after it was freed (%s in %s)\n",
+		what, where);
+	abort();
+}
+
+void vms_node_check_mine(struct vms_frame *n, const char *where)
+{
+	if (vms_node_owner(&n->lock) == vms_thread()->id)
+		return;
+	if (vms_poison_hook) {
+		vms_poison_hook("foreign unlock", where);
+		return;
+	}
+	fprintf(stderr, "libvms: %s releases a node lock it does not hold\n", where);
+	abort();
+}
+#endif
 
 struct vms_frame *vms_node_alloc(struct vms_pool *p, int level)
 {
