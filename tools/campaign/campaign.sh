@@ -179,11 +179,12 @@ need() { [ -x "$1" ] || { echo "campaign: $2 disabled: $1 not built" | tee -a "$
 [ -n "${on[afl]:-}" ] && { need "$FZ/vmt-afl" afl; command -v afl-fuzz >/dev/null || { echo "campaign: afl disabled: afl-fuzz not installed" >&2; unset "on[afl]"; }; }
 [ -n "${on[afl]:-}" ] && need "$FZ/vmt-afl-cmplog" afl
 [ -n "${on[libfuzzer]:-}" ] && need "$FZ/vmt-libfuzzer" libfuzzer
-# The stress driver: `vmtorture stress` if the CLI has it, else the
-# standalone build/vmtorture-stress next to it.
+# The stress driver: the standalone vmtorture-stress next to the CLI (its
+# core has the scheduling hook behind --noise and poisons freed frames),
+# else `vmtorture stress`.
 stress_cmd() {	# cli -> prints the command words, one per line
-	if "$1" stress --help >/dev/null 2>&1; then printf '%s\nstress\n' "$1"
-	elif [ -x "$(dirname "$1")/vmtorture-stress" ]; then printf '%s\n' "$(dirname "$1")/vmtorture-stress"
+	if [ -x "$(dirname "$1")/vmtorture-stress" ]; then printf '%s\n' "$(dirname "$1")/vmtorture-stress"
+	elif "$1" stress --help >/dev/null 2>&1; then printf '%s\nstress\n' "$1"
 	else return 1; fi
 }
 STRESS_CMD=() TSAN_STRESS_CMD=()
@@ -293,9 +294,15 @@ stress_loop() {	# kind command...
 	local dir=$out/stress/$kind
 	mkdir -p "$dir"
 	n=$(cat "$dir/next" 2>/dev/null || echo 0)
-	threads=$(( $(nproc) > 2 ? $(nproc) : 2 ))
-	[ "$kind" = tsan ] && threads=2
+	# Each round draws its shape, as rcutorture's scenarios do: a small
+	# hot region makes every session overlap, a big one makes them
+	# disjoint and detaches whole tables; more threads than cores and
+	# scheduling noise widen race windows. The finding records the draw.
+	local hots=(1m 2m 8m 16m 4g) tcounts=(2 3 4 6) noise
+	[ "$kind" = tsan ] && tcounts=(2 3)
 	while :; do
+		threads=${tcounts[RANDOM % ${#tcounts[@]}]}
+		noise=$(( RANDOM % 2 ? 100 : 0 ))
 		left=$((deadline - $(now)))
 		[ "$left" -ge 3 ] || break
 		secs=$(( left - 2 < round_secs ? left - 2 : round_secs ))
@@ -303,7 +310,8 @@ stress_loop() {	# kind command...
 		n=$((n + 1))
 		echo $n > "$dir/next"
 		local args=("${cmd[@]}" --seed "$seed" --seconds "$secs" --threads "$threads"
-			    --accessors 2 --prog-bytes 256 --quiet --out "$dir/saved")
+			    --hot "${hots[RANDOM % ${#hots[@]}]}" --noise "$noise"
+			    --accessors 2 --prog-bytes 256 --stop-after 5 --quiet --out "$dir/saved")
 		local t0
 		t0=$(now)
 		timeout -k 5 $((secs * 3 + 30)) "${args[@]}" > "$dir/round-$n.log" 2>&1

@@ -411,6 +411,10 @@ static void stress_title(const char *h, char *sig, size_t n)
 			return;
 		}
 	}
+	if (!strcmp(oracle, "grace") && strstr(p, "page-table node used after it was freed")) {
+		snprintf(sig, n, "STRESS grace: page-table node used after it was freed");
+		return;
+	}
 	/* Skip a time stamp such as "0.012s:". */
 	while (*p == ' ')
 		p++;
@@ -508,6 +512,30 @@ bool vmt_sig_from_output(const char *out, char *sig, size_t n)
 		if (v) {
 			h = v;
 			k = K_STRESS + k2;
+		}
+	}
+	/*
+	 * Among a stress run's violations, a broken guarantee of RCU (memory
+	 * used after its grace period: a reader saw a freed frame, a walk or
+	 * a lock met a freed node) or of the lock protocol (two cursors
+	 * holding overlapping ranges) is nearer the cause than what follows
+	 * from it: wrong answers in the replay, a tree unlike the model, a
+	 * crash, a hang. A freed node whose lock is still taken lets two
+	 * cursors overlap, not the other way round: grace first. Campaign rounds go on for a few violations
+	 * (--stop-after) so that the cause gets its chance to show.
+	 */
+	if (k == K_STRESS) {
+		static const char *const causes[] = { "VIOLATION [grace]", "VIOLATION [mutex]" };
+
+		for (size_t i = 0; i < 2; i++) {
+			const char *c = strstr(out, causes[i]);
+
+			while (c && c > out && c[-1] != '\n')
+				c = strstr(c + 1, causes[i]);
+			if (c) {
+				h = c;
+				break;
+			}
 		}
 	}
 	l = line_start(out, h);

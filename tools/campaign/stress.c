@@ -121,7 +121,7 @@ static const struct {
 	long min;
 } shrinkable[] = {
 	{ "--seconds", 1 }, { "--threads", 1 }, { "--accessors", 0 }, { "--prog-bytes", 8 },
-	{ "--ops", 1 }, { "--iters", 1 },
+	{ "--ops", 1 }, { "--iters", 1 }, { "--noise", 0 },
 };
 
 int vmt_stress_minimize(const struct vmt_cenv *e, const char *file, const char *out,

@@ -13,7 +13,9 @@ declare -A want=(
 	[prop]="DIVERGENCE state: leaf prop differs"
 	[acc]="DIVERGENCE rule: accessor ranges conflict (closed intervals)"
 	[refcount]="DIVERGENCE check: vms_space_check"
+	[foreign]="STRESS mutex: foreign unlock: a node lock released"
 	[map]="DIVERGENCE map"
+	[nodeuaf]="STRESS grace: page-table node used after it was freed"
 	[tsan]=""	# checked apart below
 )
 fail=0
@@ -22,7 +24,7 @@ for f in tools/campaign/sig-cases/*.txt; do
 	group=${name%%-*}
 	got=$("$tool" classify --log "$f" | cut -f3)
 	case $name in
-	tsan-then-mutex) exp="STRESS mutex: cursors overlap: thread holds" ;;
+	tsan-then-mutex|mutex-after-serial) exp="STRESS mutex: cursors overlap: thread holds" ;;
 	tsan-alone) exp="TSAN data race in scan_leaf (cursor.c) | vms_cursor_unmap (cursor.c)" ;;
 	*) exp=${want[$group]:-?} ;;
 	esac
