@@ -15,6 +15,7 @@ declare -A want=(
 	[refcount]="DIVERGENCE check: vms_space_check"
 	[foreign]="STRESS mutex: foreign unlock: a node lock released"
 	[map]="DIVERGENCE map"
+	[framefree]="STRESS grace: reader copied from a freed frame"
 	[nodeuaf]="STRESS grace: page-table node used after it was freed"
 	[tsan]=""	# checked apart below
 )
