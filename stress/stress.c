@@ -106,6 +106,9 @@ static void node_freed(const char *what, const char *where)
 	if (mutex)
 		vmts_violation(vmts_S, ORA_MUTEX, "foreign unlock: a node lock released by "
 			      "a thread that does not hold it (in %s)", where);
+	else if (!strncmp(what, "freed before", 12))
+		vmts_violation(vmts_S, ORA_GRACE, "%s (in %s): a lock-free reader may still "
+			      "reach it", what, where);
 	else
 		vmts_violation(vmts_S, ORA_GRACE, "page-table node used after it was freed "
 			      "(%s in %s): a pointer or a lock outlived its grace period", what,

@@ -234,9 +234,20 @@ void vms_node_check_mine(struct vms_frame *n, const char *where);
 /* A cursor releases only locks it holds: a lock it does not hold was
  * reached through an entry it read without holding the node above. */
 #define VMS_NODE_MINE(n) vms_node_check_mine((n), __func__)
+/* What a lock-free reader may still reach (a page-table subtree, a frame
+ * reference a PTE held) is released only after a grace period, i.e. from
+ * the deferred-release loop. */
+#define VMS_AFTER_GRACE(what)						\
+	do {								\
+		if (!vms_after_grace && vms_poison_hook)		\
+			vms_poison_hook("freed before a grace period: " what, __func__); \
+		else if (!vms_after_grace)				\
+			vms_node_check_live(NULL, "freed before a grace period: " what, __func__); \
+	} while (0)
 #else
 #define VMS_NODE_LIVE(n, what) do { } while (0)
 #define VMS_NODE_MINE(n) do { } while (0)
+#define VMS_AFTER_GRACE(what) do { } while (0)
 #endif
 
 #endif /* VMS_INTERNAL_H */

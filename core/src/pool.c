@@ -396,8 +396,18 @@ void vms_frame_ref_add(struct vms_frame *f, uint64_t n)
 	atomic_fetch_add_explicit(&f->refcount, n, memory_order_relaxed);
 }
 
-/* Drop one reference; the last one returns the frame to the pool. */
+static void frame_ref_put(struct vms_frame *f);
+
+/* Drop one reference a mapping held (only after a grace period: a reader
+ * may still copy through the PTE that held it); the last one returns the
+ * frame to the pool. */
 void vms_frame_ref_put(struct vms_frame *f)
+{
+	VMS_AFTER_GRACE("frame reference");
+	frame_ref_put(f);
+}
+
+static void frame_ref_put(struct vms_frame *f)
 {
 	struct vms_pool *p = f->pool;
 
@@ -432,7 +442,7 @@ int vms_frame_put(struct vms_frame *f)
 			return -EINVAL;	/* a put without a handle: refuse */
 	} while (!atomic_compare_exchange_weak_explicit(&f->handles, &h, h - 1,
 			memory_order_relaxed, memory_order_relaxed));
-	vms_frame_ref_put(f);
+	frame_ref_put(f);	/* a handle: no reader reaches the frame through it */
 	return 0;
 }
 
@@ -484,7 +494,7 @@ void (*vms_poison_hook)(const char *what, const char *where);
 void vms_node_check_live(const struct vms_frame *n, const char *what, const char *where)
 {
 	/* Atomic: under the bug this read races with the frame's reuse. */
-	if (__atomic_load_n(&n->kind, __ATOMIC_RELAXED) == VMS_FRAME_PT)
+	if (n && __atomic_load_n(&n->kind, __ATOMIC_RELAXED) == VMS_FRAME_PT)
 		return;
 	if (vms_poison_hook) {
 		vms_poison_hook(what, where);
@@ -536,6 +546,7 @@ void vms_subtree_free(struct vms_frame *node)
 {
 	vms_pte_t *pte = vms_node_ptes(node);
 
+	VMS_AFTER_GRACE("page-table subtree");
 	for (int i = 0; i < VMS_NR_ENTRIES; i++) {
 		uint64_t v = vms_pte_load_locked(&pte[i]);
 

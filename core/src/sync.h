@@ -226,6 +226,9 @@ struct vms_defer_stack {
 };
 
 void vms_defer_push(struct vms_defer_stack *s, struct vms_defer_batch *b);
+/* Non-zero while this thread releases items whose grace period is over:
+ * poison builds check that what RCU readers may reach is freed only then. */
+extern __thread int vms_after_grace;
 
 /* Wait for a grace period and call @release on every item pushed before
  * the call; frees the batches. With @wait, also waits for a reclaim

@@ -427,6 +427,13 @@ static void stress_title(const char *h, char *sig, size_t n)
 	 * generation, poison, or foreign words, depending on how far the
 	 * free and the reuse got: one event, one title. */
 	if (!strcmp(oracle, "grace")) {
+		const char *fb = strstr(p, "freed before a grace period: ");
+
+		/* Caught at the free itself: what was freed names the bug. */
+		if (fb && strstr_line(fb, " (in ")) {
+			snprintf(sig, n, "STRESS grace: %.*s", (int)(strstr(fb, " (in ") - fb), fb);
+			return;
+		}
 		snprintf(sig, n, "%s", strstr(p, "page-table node used after it was freed") ?
 			 GRACE_NODE : GRACE_FRAME);
 		return;
@@ -586,16 +593,21 @@ bool vmt_sig_from_output(const char *out, char *sig, size_t n)
 	 * (--stop-after) so that the cause gets its chance to show.
 	 */
 	if (k == K_STRESS) {
-		/* A node freed early takes its frames with it: node first. */
+		/* The free itself first, then a freed node (it takes its
+		 * frames with it), then any grace or mutex violation. */
 		static const char *const causes[] = {
-			"VIOLATION [grace] ", "VIOLATION [grace]", "VIOLATION [mutex]",
+			"VIOLATION [grace]", "VIOLATION [grace]", "VIOLATION [grace]",
+			"VIOLATION [mutex]",
+		};
+		static const char *const needs[] = {
+			"freed before a grace period", "page-table node used after", NULL, NULL,
 		};
 
-		for (size_t i = 0; i < 3; i++) {
+		for (size_t i = 0; i < 4; i++) {
 			const char *c = strstr(out, causes[i]);
 
 			while (c && ((c > out && c[-1] != '\n') ||
-				     (i == 0 && !strstr_line(c, "page-table node used after"))))
+				     (needs[i] && !strstr_line(c, needs[i]))))
 				c = strstr(c + 1, causes[i]);
 			if (c) {
 				h = c;
