@@ -99,11 +99,14 @@ extern void (*vms_poison_hook)(const char *what, const char *where) __attribute_
 
 static void node_freed(const char *what, const char *where)
 {
-	bool mutex = !strcmp(what, "foreign unlock");
+	bool mutex = !strcmp(what, "foreign unlock") || !strcmp(what, "lock order");
 
 	if (!(vmts_S->o.oracles & (1u << (mutex ? ORA_MUTEX : ORA_GRACE))))
 		return;		/* --oracles: each oracle can be shown to fire alone */
-	if (mutex)
+	if (!strcmp(what, "lock order"))
+		vmts_violation(vmts_S, ORA_MUTEX, "lock order: a node locked after one that "
+			      "follows it in the global order: two cursors can deadlock");
+	else if (mutex)
 		vmts_violation(vmts_S, ORA_MUTEX, "foreign unlock: a node lock released by "
 			      "a thread that does not hold it (in %s)", where);
 	else if (!strncmp(what, "freed before", 12))

@@ -58,6 +58,49 @@ static vms_vaddr_t node_base(vms_vaddr_t va, int level)
 	return vms_align_down(va, vms_page_size(level) * VMS_NR_ENTRIES);
 }
 
+#ifdef VMS_POISON
+/*
+ * Poison builds check the global lock order the way lockdep does, per
+ * acquisition instead of per deadlock: within one vms_lock_range, every
+ * blocking lock is taken on a node later in the pre-order (parent before
+ * child, left before right) than the one before it. Fresh nodes (locked
+ * before publication) cannot be waited for and are not counted.
+ */
+static __thread struct { vms_vaddr_t base; int level; bool set; } last_lock;
+
+static void order_reset(void)
+{
+	last_lock.set = false;
+}
+
+static void order_check(const struct vms_frame *n, vms_vaddr_t base)
+{
+	if (last_lock.set && !(last_lock.base < base ||
+			       (last_lock.base == base && last_lock.level > n->level))) {
+		if (vms_poison_hook)
+			vms_poison_hook("lock order", __func__);
+		else
+			vms_node_check_live(NULL, "lock order", __func__);
+	}
+	last_lock.base = base;
+	last_lock.level = n->level;
+	last_lock.set = true;
+}
+#else
+static void order_reset(void) { }
+static void order_check(const struct vms_frame *n, vms_vaddr_t base) { }
+#endif
+
+/* A blocking lock of node @n (span start @base), in the global order. */
+static int lock_node(struct vms_frame *n, vms_vaddr_t base)
+{
+	int ret = vms_node_lock(&n->lock);
+
+	if (!ret)
+		order_check(n, base);
+	return ret;
+}
+
 static void note_unlock(struct vms_frame *n, vms_vaddr_t base)
 {
 	if (vms__debug_recording)
@@ -129,7 +172,7 @@ static int dfs_lock(struct vms_frame *node, vms_vaddr_t base,
 			continue;	/* leaves are covered by this node's lock */
 		child = vms_pte_child(node->pool, v);
 #ifndef VMS_BUG_skip_child_lock
-		ret = vms_node_lock(&child->lock);
+		ret = lock_node(child, cbase);
 		if (ret) {
 			failed->va = lo;
 			failed->level = child->level;
@@ -169,7 +212,7 @@ static struct vms_frame *find_guard(struct vms_space *s, vms_vaddr_t start,
 		if (!v) {
 			/* Absent: create the child under this node's lock. */
 			if (!held) {
-				*err = vms_node_lock(&node->lock);
+				*err = lock_node(node, node_base(start, level));
 				if (*err)
 					return NULL;
 				held = true;
@@ -210,7 +253,7 @@ static struct vms_frame *find_guard(struct vms_space *s, vms_vaddr_t start,
 		VMS_NODE_LIVE(node, "walk");
 	}
 	if (!held) {
-		*err = vms_node_lock(&node->lock);
+		*err = lock_node(node, node_base(start, node->level));
 		if (*err)
 			return NULL;
 	}
@@ -234,6 +277,7 @@ int vms_lock_range(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
 	int ret;
 
 	do {
+		order_reset();
 		g = find_guard(s, start, end, &ret);
 		if (ret)
 			return ret;
@@ -244,7 +288,7 @@ int vms_lock_range(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
 	vms_node_unlock(&g->lock);
 	ret = dfs_lock(g, node_base(start, g->level), start, end, &failed);
 	if (!ret)
-		ret = vms_node_lock(&g->lock);
+		ret = lock_node(g, node_base(start, g->level));
 	if (!ret && g->stray)
 		ret = -EAGAIN;	/* a buggy protocol, kept simple: report it */
 #else
