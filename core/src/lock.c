@@ -301,6 +301,12 @@ int vms_lock_range(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
 		note_unlock(g, node_base(start, g->level));
 		return ret;
 	}
+#ifdef VMS_POISON
+	/* The protocol's postcondition: the guard is in the tree (a node is
+	 * detached only by a cursor holding it, so it stays there). */
+	if (__atomic_load_n(&g->stray, __ATOMIC_RELAXED) && vms_poison_hook)
+		vms_poison_hook("stray guard", __func__);
+#endif
 	*guard = g;
 	return 0;
 }
