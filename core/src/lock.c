@@ -153,6 +153,31 @@ static void dfs_unlock(struct vms_frame *node, vms_vaddr_t base,
 	}
 }
 
+#ifdef VMS_POISON
+/* Does this thread hold @node and every node below it meeting the range? */
+static bool all_held(struct vms_frame *node, vms_vaddr_t base, vms_vaddr_t start,
+		     vms_vaddr_t end)
+{
+	int level = node->level;
+	vms_pte_t *pte = vms_node_ptes(node);
+
+	if (vms_node_owner(&node->lock) != vms_thread()->id)
+		return false;
+	if (level == 1)
+		return true;
+	for (int i = vms_pte_index(start, level); i <= vms_pte_index(end - 1, level); i++) {
+		vms_vaddr_t lo, hi, cbase = base + (uint64_t)i * vms_page_size(level);
+		uint64_t v = vms_pte_load_locked(&pte[i]);
+
+		if (!vms_pte_is_table(v) || !entry_clip(base, level, i, start, end, &lo, &hi))
+			continue;
+		if (!all_held(vms_pte_child(node->pool, v), cbase, lo, hi))
+			return false;
+	}
+	return true;
+}
+#endif
+
 /* Phase 2: lock every node below @node that meets [start, end). */
 static int dfs_lock(struct vms_frame *node, vms_vaddr_t base,
 		    vms_vaddr_t start, vms_vaddr_t end, struct stop *failed)
@@ -302,10 +327,13 @@ int vms_lock_range(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
 		return ret;
 	}
 #ifdef VMS_POISON
-	/* The protocol's postcondition: the guard is in the tree (a node is
-	 * detached only by a cursor holding it, so it stays there). */
+	/* The protocol's postconditions: the guard is in the tree (a node is
+	 * detached only by a cursor holding it, so it stays there), and this
+	 * thread holds it and every node below it that meets the range. */
 	if (__atomic_load_n(&g->stray, __ATOMIC_RELAXED) && vms_poison_hook)
 		vms_poison_hook("stray guard", __func__);
+	else if (vms_poison_hook && !all_held(g, node_base(start, g->level), start, end))
+		vms_poison_hook("unlocked descendant", __func__);
 #endif
 	*guard = g;
 	return 0;
