@@ -38,7 +38,9 @@ FUZZ_MODEL_SRCS := $(if $(MODEL_SRCS),$(MODEL_SRCS),$(wildcard model/*.c))
 FUZZ_OP_SRCS := $(if $(OP_SRCS),$(OP_SRCS),$(filter-out tools/op/main.c tools/op/cli.c,$(wildcard tools/op/*.c)))
 FUZZ_LIB_SRCS := $(CORE_SRCS) $(FUZZ_MODEL_SRCS) $(FUZZ_OP_SRCS) fuzz/target.c
 
-FUZZ_CFLAGS := -std=gnu11 -pthread -D_LGPL_SOURCE -I. -Icore/include -Icore/src \
+# -DVMS_INVARIANTS: the core's run-time invariant checks (internal.h),
+# reported by the executor as divergences.
+FUZZ_CFLAGS := -std=gnu11 -pthread -D_LGPL_SOURCE -DVMS_INVARIANTS=1 -I. -Icore/include -Icore/src \
 	-Imodel -Itools/op -Ifuzz -MMD -MP $(WARN) -g -fno-omit-frame-pointer
 FUZZ_SAN := -fno-sanitize-recover=all
 comma := ,

@@ -100,13 +100,17 @@ extern void (*vms_poison_hook)(const char *what, const char *where) __attribute_
 static void node_freed(const char *what, const char *where)
 {
 	bool mutex = !strcmp(what, "foreign unlock") || !strcmp(what, "lock order") ||
-		     !strcmp(what, "stray guard") || !strcmp(what, "unlocked descendant");
+		     !strcmp(what, "stray guard") || !strcmp(what, "unlocked descendant") ||
+		     !strcmp(what, "detached subtree");
 
 	if (!(vmts_S->o.oracles & (1u << (mutex ? ORA_MUTEX : ORA_GRACE))))
 		return;		/* --oracles: each oracle can be shown to fire alone */
 	if (!strcmp(what, "lock order"))
 		vmts_violation(vmts_S, ORA_MUTEX, "lock order: a node locked after one that "
 			      "follows it in the global order: two cursors can deadlock");
+	else if (!strcmp(what, "detached subtree"))
+		vmts_violation(vmts_S, ORA_MUTEX, "invariant broken: detached subtree (a node "
+			      "not marked stray or still locked by its detacher, in %s)", where);
 	else if (!strcmp(what, "unlocked descendant"))
 		vmts_violation(vmts_S, ORA_MUTEX, "unlocked descendant: a range lock returned "
 			      "without holding every node below its guard in the range");

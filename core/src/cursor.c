@@ -420,6 +420,7 @@ int vms_cursor_map(struct vms_cursor *c, struct vms_frame *frame, struct vms_pro
 		struct vms_frame *child = vms_pte_child(c->pool, v);
 
 		replaced = vms_detach_subtree(child, c->va) > 0;
+		vms_check_detached(child);
 		defer_subtree(c, child);
 	}
 	c->va += size;
@@ -503,6 +504,7 @@ long vms_cursor_unmap(struct vms_cursor *c, uint64_t len)
 				struct vms_frame *child = vms_pte_child(c->pool, v);
 
 				count += (long)vms_detach_subtree(child, s0);
+				vms_check_detached(child);
 				defer_subtree(c, child);
 			}
 			cur = s0 + size;

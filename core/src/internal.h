@@ -218,7 +218,8 @@ void vms__debug_note_unlock(struct vms_frame *node, vms_vaddr_t base);
 extern bool vms__debug_recording;
 
 /*
- * Poison builds (the stress driver's copy of the core, -DVMS_POISON) check
+ * Poison builds (the stress driver's copy of the core, -DVMS_POISON) and
+ * the fuzz builds (-DVMS_INVARIANTS) check
  * at run time what the seed keeps as ghost state: a node that a walk
  * enters, or a cursor locks or unlocks, is a live page-table node. A freed
  * one (now free or a data frame) was reached through a pointer that
@@ -226,8 +227,12 @@ extern bool vms__debug_recording;
  * hook (set by the stress driver) reports it; without one, abort. @what
  * is "walk", "lock", "unlock", or "foreign unlock" (VMS_NODE_MINE).
  */
-#ifdef VMS_POISON
+#if defined(VMS_POISON) || defined(VMS_INVARIANTS)
+#define VMS_CHECKS 1
+#endif
+#ifdef VMS_CHECKS
 extern void (*vms_poison_hook)(const char *what, const char *where);
+void vms_check_detached(struct vms_frame *node);
 void vms_node_check_live(const struct vms_frame *n, const char *what, const char *where);
 void vms_node_check_mine(struct vms_frame *n, const char *where);
 #define VMS_NODE_LIVE(n, what) vms_node_check_live((n), (what), __func__)
@@ -248,6 +253,7 @@ void vms_node_check_mine(struct vms_frame *n, const char *where);
 #define VMS_NODE_LIVE(n, what) do { } while (0)
 #define VMS_NODE_MINE(n) do { } while (0)
 #define VMS_AFTER_GRACE(what) do { } while (0)
+static inline void vms_check_detached(struct vms_frame *node) { }
 #endif
 
 #endif /* VMS_INTERNAL_H */

@@ -58,7 +58,7 @@ static vms_vaddr_t node_base(vms_vaddr_t va, int level)
 	return vms_align_down(va, vms_page_size(level) * VMS_NR_ENTRIES);
 }
 
-#ifdef VMS_POISON
+#ifdef VMS_CHECKS
 /*
  * Poison builds check the global lock order the way lockdep does, per
  * acquisition instead of per deadlock: within one vms_lock_range, every
@@ -153,7 +153,7 @@ static void dfs_unlock(struct vms_frame *node, vms_vaddr_t base,
 	}
 }
 
-#ifdef VMS_POISON
+#ifdef VMS_CHECKS
 /* Does this thread hold @node and every node below it meeting the range? */
 static bool all_held(struct vms_frame *node, vms_vaddr_t base, vms_vaddr_t start,
 		     vms_vaddr_t end)
@@ -326,7 +326,7 @@ int vms_lock_range(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
 		note_unlock(g, node_base(start, g->level));
 		return ret;
 	}
-#ifdef VMS_POISON
+#ifdef VMS_CHECKS
 	/* The protocol's postconditions: the guard is in the tree (a node is
 	 * detached only by a cursor holding it, so it stays there), and this
 	 * thread holds it and every node below it that meets the range. */
@@ -354,6 +354,31 @@ void vms_unlock_range(struct vms_frame *guard, vms_vaddr_t start, vms_vaddr_t en
 	note_unlock(guard, base);
 #endif
 }
+
+#ifdef VMS_CHECKS
+/* A detached subtree is dead all through: every node stray (a walker
+ * that reaches one through a stale entry must see it is dead) and no
+ * longer locked by the detaching thread. Another thread may hold one for
+ * a moment: a walker that waited on its lock takes it, sees stray and
+ * lets go. */
+void vms_check_detached(struct vms_frame *node)
+{
+	vms_pte_t *pte = vms_node_ptes(node);
+
+	if (!__atomic_load_n(&node->stray, __ATOMIC_RELAXED) ||
+	    vms_node_owner(&node->lock) == vms_thread()->id) {
+		if (vms_poison_hook)
+			vms_poison_hook("detached subtree", __func__);
+		return;
+	}
+	for (int i = 0; node->level > 1 && i < VMS_NR_ENTRIES; i++) {
+		uint64_t v = vms_pte_load_locked(&pte[i]);
+
+		if (vms_pte_is_table(v))
+			vms_check_detached(vms_pte_child(node->pool, v));
+	}
+}
+#endif
 
 uint64_t vms_detach_subtree(struct vms_frame *node, vms_vaddr_t base)
 {

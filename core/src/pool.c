@@ -488,7 +488,7 @@ struct vms_frame *vms_frame_from_paddr(struct vms_pool *p, vms_paddr_t pa)
 	return p ? vms_frame_owner(p, pa) : NULL;
 }
 
-#ifdef VMS_POISON
+#ifdef VMS_CHECKS
 void (*vms_poison_hook)(const char *what, const char *where);
 
 void vms_node_check_live(const struct vms_frame *n, const char *what, const char *where)

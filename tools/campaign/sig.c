@@ -215,6 +215,16 @@ static bool root_cause_title(const char *l, char *sig, size_t n)
 		snprintf(sig, n, "DIVERGENCE rule: %s", VMT_RULE_ACC_CONFLICT);
 		return true;
 	}
+	/* The core's own invariant checks, same wording in every engine. */
+	p = memmem(l, len, "invariant broken: ", 18);
+	if (p) {
+		p += 18;
+		snprintf(sig, n, "INVARIANT %.*s", (int)strcspn(p, "(\n"), p);
+		len = strlen(sig);
+		while (len && sig[len - 1] == ' ')
+			sig[--len] = 0;
+		return true;
+	}
 	p = memmem(l, len, "(differs:", 9);
 	if (p && (e = memchr(p, ')', len - (size_t)(p - l)))) {
 		p += 9;

@@ -13,6 +13,7 @@ declare -A want=(
 	[prop]="DIVERGENCE state: leaf prop differs"
 	[acc]="DIVERGENCE rule: accessor ranges conflict (closed intervals)"
 	[refcount]="DIVERGENCE check: vms_space_check"
+	[detached]="INVARIANT detached subtree"
 	[unlockeddesc]="STRESS mutex: unlocked descendant: a range lock returned"
 	[strayguard]="STRESS mutex: stray guard: a cursor locked a"
 	[lockorder]="STRESS mutex: lock order: a node locked after"

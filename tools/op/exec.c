@@ -103,6 +103,19 @@ static void diverge(struct xs *x, const char *fmt, ...)
 			 x->what, detail);
 }
 
+/*
+ * The core's invariant checks (fuzz builds: -DVMS_INVARIANTS) call this
+ * hook inside a libvms call; the op that made it call is the divergence.
+ */
+extern void (*vms_poison_hook)(const char *what, const char *where) __attribute__((weak));
+static __thread struct xs *hook_xs;
+
+static void invariant_broken(const char *what, const char *where)
+{
+	if (hook_xs)
+		diverge(hook_xs, "invariant broken: %s (in %s)", what, where);
+}
+
 /* Compare two results; true if they agree. */
 static bool same(struct xs *x, long core, long model)
 {
@@ -809,6 +822,10 @@ int vmt_exec(const struct vmt_prog *p, const struct vmt_exec_opts *o,
 	x->o = o;
 	x->r = r;
 	x->what = "setup";
+	if (&vms_poison_hook) {
+		vms_poison_hook = invariant_broken;
+		hook_xs = x;
+	}
 	for (int s = 0; s < VMT_NR_FRAMES; s++)
 		x->fslot[s] = NOFRAME;
 
@@ -901,6 +918,7 @@ out_pool:
 		}
 	}
 out_model:
+	hook_xs = NULL;
 	vmt_model_free(x->m);
 	free(x->cbuf);
 	free(x->mbuf);
