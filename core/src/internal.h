@@ -223,15 +223,19 @@ extern bool vms__debug_recording;
  * at run time what the seed keeps as ghost state: a node that a walk
  * enters, or a cursor locks or unlocks, is a live page-table node. A freed
  * one (now free or a data frame) was reached through a pointer that
- * outlived its grace period, or a lock kept past its node's release. The
- * hook (set by the stress driver) reports it; without one, abort. @what
- * is "walk", "lock", "unlock", or "foreign unlock" (VMS_NODE_MINE).
+ * outlived its grace period, or a lock kept past its node's release.
+ * Every check reports through vms_invariant_broken: the hook (set by the
+ * stress driver and the fuzz executor) if there is one, else abort. @what
+ * names the check ("walk", "lock", "unlock", "foreign unlock", "lock
+ * order", "stray guard", "unlocked descendant", "detached subtree",
+ * "freed before a grace period: ...").
  */
 #if defined(VMS_POISON) || defined(VMS_INVARIANTS)
 #define VMS_CHECKS 1
 #endif
 #ifdef VMS_CHECKS
 extern void (*vms_poison_hook)(const char *what, const char *where);
+void vms_invariant_broken(const char *what, const char *where);
 void vms_check_detached(struct vms_frame *node);
 void vms_node_check_live(const struct vms_frame *n, const char *what, const char *where);
 void vms_node_check_mine(struct vms_frame *n, const char *where);
@@ -244,10 +248,8 @@ void vms_node_check_mine(struct vms_frame *n, const char *where);
  * the deferred-release loop. */
 #define VMS_AFTER_GRACE(what)						\
 	do {								\
-		if (!vms_after_grace && vms_poison_hook)		\
-			vms_poison_hook("freed before a grace period: " what, __func__); \
-		else if (!vms_after_grace)				\
-			vms_node_check_live(NULL, "freed before a grace period: " what, __func__); \
+		if (!vms_after_grace)					\
+			vms_invariant_broken("freed before a grace period: " what, __func__); \
 	} while (0)
 #else
 #define VMS_NODE_LIVE(n, what) do { } while (0)

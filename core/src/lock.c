@@ -76,12 +76,8 @@ static void order_reset(void)
 static void order_check(const struct vms_frame *n, vms_vaddr_t base)
 {
 	if (last_lock.set && !(last_lock.base < base ||
-			       (last_lock.base == base && last_lock.level > n->level))) {
-		if (vms_poison_hook)
-			vms_poison_hook("lock order", __func__);
-		else
-			vms_node_check_live(NULL, "lock order", __func__);
-	}
+			       (last_lock.base == base && last_lock.level > n->level)))
+		vms_invariant_broken("lock order", __func__);
 	last_lock.base = base;
 	last_lock.level = n->level;
 	last_lock.set = true;
@@ -330,10 +326,10 @@ int vms_lock_range(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
 	/* The protocol's postconditions: the guard is in the tree (a node is
 	 * detached only by a cursor holding it, so it stays there), and this
 	 * thread holds it and every node below it that meets the range. */
-	if (__atomic_load_n(&g->stray, __ATOMIC_RELAXED) && vms_poison_hook)
-		vms_poison_hook("stray guard", __func__);
-	else if (vms_poison_hook && !all_held(g, node_base(start, g->level), start, end))
-		vms_poison_hook("unlocked descendant", __func__);
+	if (__atomic_load_n(&g->stray, __ATOMIC_RELAXED))
+		vms_invariant_broken("stray guard", __func__);
+	else if (!all_held(g, node_base(start, g->level), start, end))
+		vms_invariant_broken("unlocked descendant", __func__);
 #endif
 	*guard = g;
 	return 0;
@@ -367,8 +363,7 @@ void vms_check_detached(struct vms_frame *node)
 
 	if (!__atomic_load_n(&node->stray, __ATOMIC_RELAXED) ||
 	    vms_node_owner(&node->lock) == vms_thread()->id) {
-		if (vms_poison_hook)
-			vms_poison_hook("detached subtree", __func__);
+		vms_invariant_broken("detached subtree", __func__);
 		return;
 	}
 	for (int i = 0; node->level > 1 && i < VMS_NR_ENTRIES; i++) {

@@ -491,30 +491,27 @@ struct vms_frame *vms_frame_from_paddr(struct vms_pool *p, vms_paddr_t pa)
 #ifdef VMS_CHECKS
 void (*vms_poison_hook)(const char *what, const char *where);
 
-void vms_node_check_live(const struct vms_frame *n, const char *what, const char *where)
+void vms_invariant_broken(const char *what, const char *where)
 {
-	/* Atomic: under the bug this read races with the frame's reuse. */
-	if (n && __atomic_load_n(&n->kind, __ATOMIC_RELAXED) == VMS_FRAME_PT)
-		return;
 	if (vms_poison_hook) {
 		vms_poison_hook(what, where);
 		return;
 	}
-	fprintf(stderr, "libvms: page-table node used after it was freed (%s in %s)\n",
-		what, where);
+	fprintf(stderr, "libvms: invariant broken in %s: %s\n", where, what);
 	abort();
+}
+
+void vms_node_check_live(const struct vms_frame *n, const char *what, const char *where)
+{
+	/* Atomic: under the bug this read races with the frame's reuse. */
+	if (__atomic_load_n(&n->kind, __ATOMIC_RELAXED) != VMS_FRAME_PT)
+		vms_invariant_broken(what, where);
 }
 
 void vms_node_check_mine(struct vms_frame *n, const char *where)
 {
-	if (vms_node_owner(&n->lock) == vms_thread()->id)
-		return;
-	if (vms_poison_hook) {
-		vms_poison_hook("foreign unlock", where);
-		return;
-	}
-	fprintf(stderr, "libvms: %s releases a node lock it does not hold\n", where);
-	abort();
+	if (vms_node_owner(&n->lock) != vms_thread()->id)
+		vms_invariant_broken("foreign unlock", where);
 }
 #endif
 
