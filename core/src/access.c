@@ -66,12 +66,12 @@ static int create(struct vms_space *s, vms_vaddr_t va, uint64_t len, bool writer
 	a->start = a->pos = va;
 	a->end = va + len;
 	a->writer = writer;
-	pthread_mutex_lock(&s->acc_lock);
+	vms_mutex_lock(&s->acc_lock);
 	if (conflicts(s, writer, a->start, a->end, NULL))
 		ret = -EBUSY;
 	else
 		s->accessors++;
-	pthread_mutex_unlock(&s->acc_lock);
+	vms_mutex_unlock(&s->acc_lock);
 	if (ret) {
 		free(a);
 		return ret;
@@ -144,7 +144,7 @@ static int activate(struct vms_space *s, struct vms_acc *a, bool writer)
 		return -EINVAL;
 	if (!vms_space_is_current(s))
 		return -EACCES;
-	pthread_mutex_lock(&s->acc_lock);
+	vms_mutex_lock(&s->acc_lock);
 	if (conflicts(s, writer, a->start, a->end, a))
 		ret = -EBUSY;
 	else if (!all_mapped(s, a->start, a->end))
@@ -156,7 +156,7 @@ static int activate(struct vms_space *s, struct vms_acc *a, bool writer)
 		*list = a;
 		a->active = true;
 	}
-	pthread_mutex_unlock(&s->acc_lock);
+	vms_mutex_unlock(&s->acc_lock);
 	return ret;
 }
 
@@ -237,7 +237,7 @@ static int release(struct vms_acc *a, bool writer)
 	if (a->writer != writer)
 		return -EINVAL;
 	s = a->space;
-	pthread_mutex_lock(&s->acc_lock);
+	vms_mutex_lock(&s->acc_lock);
 	if (a->active) {
 		struct vms_acc **pp = writer ? &s->writers : &s->readers;
 
@@ -246,7 +246,7 @@ static int release(struct vms_acc *a, bool writer)
 		*pp = a->next;
 	}
 	s->accessors--;
-	pthread_mutex_unlock(&s->acc_lock);
+	vms_mutex_unlock(&s->acc_lock);
 	free(a);
 	return 0;
 }

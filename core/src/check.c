@@ -102,7 +102,7 @@ static void check_frames(struct walk *w)
 		touched = p->nr_frames;
 	for (uint64_t i = 1; i < touched; i++) {
 		struct vms_frame *f = &p->meta[i];
-		uint64_t rc = atomic_load(&f->refcount), h = atomic_load(&f->handles);
+		uint64_t rc = vms_ref_read(&f->refcount), h = vms_ref_read(&f->handles);
 
 		switch (f->kind) {
 		case VMS_FRAME_DATA:
@@ -138,7 +138,7 @@ static bool acc_overlap(const struct vms_acc *a, const struct vms_acc *b)
 /* The owner invariant over the registered accessors. */
 static void check_registry(struct walk *w, struct vms_space *s)
 {
-	pthread_mutex_lock(&s->acc_lock);
+	vms_mutex_lock(&s->acc_lock);
 	for (struct vms_acc *a = s->writers; a; a = a->next) {
 		for (struct vms_acc *b = a->next; b; b = b->next)
 			if (acc_overlap(a, b))
@@ -156,7 +156,7 @@ static void check_registry(struct walk *w, struct vms_space *s)
 					fail(w, "readers [%#lx,%#lx) and [%#lx,%#lx) overlap "
 					     "without shared readers", a->start, a->end,
 					     b->start, b->end);
-	pthread_mutex_unlock(&s->acc_lock);
+	vms_mutex_unlock(&s->acc_lock);
 }
 
 int vms_space_check(struct vms_space *s, struct vms_check_report *rep)
@@ -182,13 +182,13 @@ int vms_space_check(struct vms_space *s, struct vms_check_report *rep)
 	if (!w.refs)
 		return -ENOMEM;
 	vms_rcu_read_lock();
-	pthread_mutex_lock(&p->spaces_lock);
+	vms_mutex_lock(&p->spaces_lock);
 	for (struct vms_space *sp = p->spaces; sp; sp = sp->next) {
 		w.counting = sp == s;
 		walk_node(&w, sp->root, VMS_NR_LEVELS, 0);
 	}
 	check_frames(&w);
-	pthread_mutex_unlock(&p->spaces_lock);
+	vms_mutex_unlock(&p->spaces_lock);
 	vms_rcu_read_unlock();
 	check_registry(&w, s);
 	free(w.refs);

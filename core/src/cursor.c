@@ -21,7 +21,7 @@
 #ifdef VMS_GLOBAL_LOCK
 /* Baseline for the benchmarks: one lock around every cursor session.
  * Recursive so a thread may hold several cursors, as in the real core. */
-static pthread_mutex_t global_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+static vms_mutex_t global_lock = VMS_MUTEX_RECURSIVE_INIT;
 #endif
 
 static bool range_ok(vms_vaddr_t start, vms_vaddr_t end)
@@ -49,14 +49,14 @@ static int cursor_open(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
 	vms_count_add(&s->cursors, 1);
 	vms_count_add(&s->pool->cursors, 1);
 #ifdef VMS_GLOBAL_LOCK
-	pthread_mutex_lock(&global_lock);
+	vms_mutex_lock(&global_lock);
 #endif
 	vms_rcu_read_lock();
 	ret = vms_lock_range(s, start, end, &c->guard);
 	if (ret) {
 		vms_rcu_read_unlock();
 #ifdef VMS_GLOBAL_LOCK
-		pthread_mutex_unlock(&global_lock);
+		vms_mutex_unlock(&global_lock);
 #endif
 		vms_count_add(&s->pool->cursors, -1);
 		vms_count_add(&s->cursors, -1);
@@ -99,7 +99,7 @@ void vms_cursor_drop(struct vms_cursor *c)
 	vms_unlock_range(c->guard, c->start, c->end);
 	vms_rcu_read_unlock();
 #ifdef VMS_GLOBAL_LOCK
-	pthread_mutex_unlock(&global_lock);
+	vms_mutex_unlock(&global_lock);
 #endif
 	if (c->defer)
 		vms_pool_defer(p, c->defer);
@@ -341,19 +341,6 @@ int vms_cursor_jump(struct vms_cursor *c, vms_vaddr_t va)
 
 /* ---- mutating operations ---- */
 
-/* Take one of the caller's handles on @f (it moves into a PTE). */
-static bool take_handle(struct vms_frame *f)
-{
-	uint64_t h = atomic_load_explicit(&f->handles, memory_order_relaxed);
-
-	do {
-		if (!h)
-			return false;
-	} while (!atomic_compare_exchange_weak_explicit(&f->handles, &h, h - 1,
-			memory_order_relaxed, memory_order_relaxed));
-	return true;
-}
-
 int vms_cursor_map(struct vms_cursor *c, struct vms_frame *frame, struct vms_prop prop)
 {
 	struct vms_frame *node;
@@ -381,7 +368,8 @@ int vms_cursor_map(struct vms_cursor *c, struct vms_frame *frame, struct vms_pro
 		prealloc_release(&pa);
 		return -ENOMEM;
 	}
-	if (!take_handle(frame)) {
+	/* One of the caller's handles on the frame moves into the PTE. */
+	if (!vms_ref_dec_not_zero(&frame->handles)) {
 		prealloc_release(&pa);
 		return -EINVAL;
 	}

@@ -72,7 +72,7 @@ int vms__debug_adjust_children(struct vms_space *s, vms_vaddr_t va, int level, i
 
 void vms__debug_adjust_refcount(struct vms_frame *f, int delta)
 {
-	atomic_fetch_add(&f->refcount, (uint64_t)(int64_t)delta);
+	vms_ref_add(&f->refcount, (uint64_t)(int64_t)delta);
 }
 
 long vms__debug_node_owner(struct vms_space *s, vms_vaddr_t va, int level)
@@ -90,4 +90,9 @@ int vms__debug_cursor_guard_level(const struct vms_cursor *c)
 uint32_t vms__debug_thread_id(void)
 {
 	return vms_thread()->id;
+}
+
+void vms__debug_reclaim_threshold(struct vms_pool *p, uint64_t items)
+{
+	p->reclaim_threshold = items;
 }

@@ -17,6 +17,9 @@
 #define VMS_POOL_MIN		(2 * VMS_CHUNK_SIZE)
 #define VMS_POOL_MAX		(64ULL << 30)
 #define VMS_NR_SHARDS		8
+/* Deferred items before a cursor drop kicks the reclaimer (per pool:
+ * vms__debug_reclaim_threshold). */
+#define VMS_RECLAIM_THRESHOLD	1024
 
 enum vms_frame_kind {
 	VMS_FRAME_FREE = 0,	/* on a free list or never handed out */
@@ -41,8 +44,8 @@ enum vms_frame_kind {
  * at least one grace period after it was detached.
  */
 struct vms_frame {
-	_Atomic uint64_t refcount;
-	_Atomic uint64_t handles;
+	vms_ref_t refcount;
+	vms_ref_t handles;
 	vms_lock_t lock;
 	uint32_t next_free;		/* free-list link (frame index), under the shard lock */
 	uint16_t nr_children;
@@ -84,20 +87,17 @@ struct vms_pool {
 	struct vms_count cursors;	/* open cursors over all spaces */
 
 	/*
-	 * Deferred releases. Cursor drops only push; once enough is waiting
-	 * they kick the reclaimer, a thread started on first need, which
-	 * waits for the grace period off the hot path. vms_pool_quiesce()
-	 * reclaims synchronously (serialised with the reclaimer by the
-	 * stack's reclaim_lock).
+	 * Deferred releases. Cursor drops only push; once reclaim_threshold
+	 * items are waiting they kick the reclaimer, a worker thread started
+	 * on first need, which waits for the grace period off the hot path.
+	 * vms_pool_quiesce() reclaims synchronously (serialised with the
+	 * reclaimer by the stack's reclaim_lock).
 	 */
 	struct vms_defer_stack deferred;
-	_Atomic bool kicked;		/* a kick is pending: droppers skip the mutex */
-	pthread_mutex_t reclaimer_lock;	/* protects the four fields below */
-	pthread_cond_t reclaimer_cond;
-	pthread_t reclaimer;
-	bool reclaimer_running, reclaimer_wake, reclaimer_stop;
+	struct vms_worker reclaimer;
+	uint64_t reclaim_threshold;
 
-	pthread_mutex_t spaces_lock;	/* protects spaces, nr_spaces */
+	vms_mutex_t spaces_lock;	/* protects spaces, nr_spaces */
 	struct vms_space *spaces;
 	uint64_t nr_spaces;
 };
@@ -123,8 +123,8 @@ struct vms_space {
 	struct vms_frame *root;
 	unsigned flags;
 	struct vms_count cursors;
-	_Atomic int active;
-	pthread_mutex_t acc_lock;	/* protects readers, writers, accessors */
+	vms_ref_t active;
+	vms_mutex_t acc_lock;		/* protects readers, writers, accessors */
 	struct vms_acc *readers, *writers;
 	int accessors;			/* created and not yet released */
 	struct vms_space *next;		/* pool->spaces link */

@@ -16,8 +16,6 @@
 
 #include "internal.h"
 
-#define RECLAIM_THRESHOLD 1024	/* deferred items before the reclaimer is kicked */
-
 static struct vms_shard *my_shard(struct vms_pool *p)
 {
 	return &p->shard[vms_thread()->id % VMS_NR_SHARDS];
@@ -180,6 +178,8 @@ static void free_2m(struct vms_frame *head)
 	atomic_fetch_sub_explicit(&p->used_frames, VMS_CHUNK_FRAMES, memory_order_relaxed);
 }
 
+static void reclaimer_run(void *arg);
+
 int vms_pool_new(size_t bytes, struct vms_pool **out)
 {
 	struct vms_pool *p;
@@ -212,10 +212,10 @@ int vms_pool_new(size_t bytes, struct vms_pool **out)
 	}
 	/* Metadata is committed lazily too: a chunk's slots get their pool
 	 * pointer when the chunk is first handed out (carve, alloc_2m). */
-	pthread_mutex_init(&p->spaces_lock, NULL);
-	pthread_mutex_init(&p->deferred.reclaim_lock, NULL);
-	pthread_mutex_init(&p->reclaimer_lock, NULL);
-	pthread_cond_init(&p->reclaimer_cond, NULL);
+	vms_mutex_init(&p->spaces_lock);
+	vms_mutex_init(&p->deferred.reclaim_lock);
+	vms_worker_init(&p->reclaimer, reclaimer_run, p);
+	p->reclaim_threshold = VMS_RECLAIM_THRESHOLD;
 	/* Frame 0 is reserved so that physical address 0 never appears in
 	 * a PTE; the rest of chunk 0 goes to shard 0. */
 	p->meta[0].kind = VMS_FRAME_RESERVED;
@@ -253,66 +253,21 @@ void vms_pool_defer(struct vms_pool *p, struct vms_defer_batch *b)
 		free(b);
 }
 
-/* The reclaimer: waits for kicks, then releases everything deferred. */
-static void *reclaimer_main(void *arg)
+/* The reclaimer's work: release everything deferred. */
+static void reclaimer_run(void *arg)
 {
 	struct vms_pool *p = arg;
 
-	pthread_mutex_lock(&p->reclaimer_lock);
-	for (;;) {
-		while (!p->reclaimer_wake && !p->reclaimer_stop)
-			pthread_cond_wait(&p->reclaimer_cond, &p->reclaimer_lock);
-		if (p->reclaimer_stop)
-			break;
-		p->reclaimer_wake = false;
-		pthread_mutex_unlock(&p->reclaimer_lock);
-		atomic_store(&p->kicked, false);
-		vms_defer_reclaim(&p->deferred, true, release_item, p);
-		pthread_mutex_lock(&p->reclaimer_lock);
-	}
-	pthread_mutex_unlock(&p->reclaimer_lock);
-	return NULL;
+	vms_defer_reclaim(&p->deferred, true, release_item, p);
 }
 
 void vms_pool_maybe_reclaim(struct vms_pool *p)
 {
-	bool inline_reclaim = false;
-
-	if (atomic_load_explicit(&p->deferred.items, memory_order_relaxed) < RECLAIM_THRESHOLD ||
-	    atomic_exchange(&p->kicked, true))
+	if (vms_defer_pending(&p->deferred) < p->reclaim_threshold)
 		return;
-	pthread_mutex_lock(&p->reclaimer_lock);
-	if (!p->reclaimer_running && !p->reclaimer_stop)
-		p->reclaimer_running = !pthread_create(&p->reclaimer, NULL, reclaimer_main, p);
-	if (p->reclaimer_running) {
-		p->reclaimer_wake = true;
-		pthread_cond_signal(&p->reclaimer_cond);
-	} else {
-		inline_reclaim = true;	/* no thread: do it here if we may */
-	}
-	pthread_mutex_unlock(&p->reclaimer_lock);
-	if (inline_reclaim) {
-		atomic_store(&p->kicked, false);
-		if (!vms_rcu_in_read_section())
-			vms_defer_reclaim(&p->deferred, false, release_item, p);
-	}
-}
-
-static void reclaimer_stop(struct vms_pool *p)
-{
-	bool join;
-
-	pthread_mutex_lock(&p->reclaimer_lock);
-	join = p->reclaimer_running;
-	p->reclaimer_stop = true;
-	pthread_cond_signal(&p->reclaimer_cond);
-	pthread_mutex_unlock(&p->reclaimer_lock);
-	if (join)
-		pthread_join(p->reclaimer, NULL);
-	pthread_mutex_lock(&p->reclaimer_lock);
-	p->reclaimer_running = false;
-	p->reclaimer_stop = false;	/* a refused destroy leaves a usable pool */
-	pthread_mutex_unlock(&p->reclaimer_lock);
+	/* No reclaimer thread: do it here if we may. */
+	if (!vms_worker_kick(&p->reclaimer) && !vms_rcu_in_read_section())
+		vms_defer_reclaim(&p->deferred, false, release_item, p);
 }
 
 int vms_pool_destroy(struct vms_pool *p)
@@ -323,21 +278,20 @@ int vms_pool_destroy(struct vms_pool *p)
 		return -EINVAL;
 	if (vms_rcu_in_read_section())
 		return -EDEADLK;
-	reclaimer_stop(p);
+	vms_worker_stop(&p->reclaimer);
 	ret = vms_pool_quiesce(p);
 	if (ret)
 		return ret;
-	pthread_mutex_lock(&p->spaces_lock);
+	vms_mutex_lock(&p->spaces_lock);
 	ret = p->nr_spaces ? -EBUSY : 0;
-	pthread_mutex_unlock(&p->spaces_lock);
+	vms_mutex_unlock(&p->spaces_lock);
 	if (ret || atomic_load(&p->used_frames) != 1)
 		return -EBUSY;
 	munmap(p->base, p->nr_frames << VMS_PAGE_SHIFT);
 	munmap(p->meta, p->meta_bytes);
-	pthread_mutex_destroy(&p->spaces_lock);
-	pthread_mutex_destroy(&p->deferred.reclaim_lock);
-	pthread_mutex_destroy(&p->reclaimer_lock);
-	pthread_cond_destroy(&p->reclaimer_cond);
+	vms_mutex_destroy(&p->spaces_lock);
+	vms_mutex_destroy(&p->deferred.reclaim_lock);
+	vms_worker_destroy(&p->reclaimer);
 	free(p->free_chunks);
 	free(p);
 	return 0;
@@ -351,17 +305,16 @@ int vms_pool_stats(struct vms_pool *p, struct vms_pool_stats *st)
 	st->free_frames = p->nr_frames - atomic_load(&p->used_frames);
 	st->data_frames = atomic_load(&p->data_frames);
 	st->pt_frames = atomic_load(&p->pt_frames);
-	st->deferred = atomic_load(&p->deferred.items);
-	pthread_mutex_lock(&p->spaces_lock);
+	st->deferred = vms_defer_pending(&p->deferred);
+	vms_mutex_lock(&p->spaces_lock);
 	st->spaces = p->nr_spaces;
-	pthread_mutex_unlock(&p->spaces_lock);
+	vms_mutex_unlock(&p->spaces_lock);
 	return 0;
 }
 
 bool vms_frame_is_data(const struct vms_frame *f)
 {
-	return f && f->pool && f->kind == VMS_FRAME_DATA &&
-	       atomic_load_explicit(&f->refcount, memory_order_relaxed) > 0;
+	return f && f->pool && f->kind == VMS_FRAME_DATA && vms_ref_read(&f->refcount) > 0;
 }
 
 int vms_frame_alloc(struct vms_pool *p, int level, struct vms_frame **out)
@@ -383,8 +336,8 @@ int vms_frame_alloc(struct vms_pool *p, int level, struct vms_frame **out)
 	f->level = (uint8_t)level;
 	f->nr_children = 0;
 	f->stray = 0;
-	atomic_store_explicit(&f->handles, 1, memory_order_relaxed);
-	atomic_store_explicit(&f->refcount, 1, memory_order_release);
+	vms_ref_init(&f->handles, 1, false);
+	vms_ref_init(&f->refcount, 1, true);
 	atomic_fetch_add_explicit(&p->data_frames, level == 1 ? 1 : VMS_CHUNK_FRAMES,
 				  memory_order_relaxed);
 	*out = f;
@@ -393,7 +346,7 @@ int vms_frame_alloc(struct vms_pool *p, int level, struct vms_frame **out)
 
 void vms_frame_ref_add(struct vms_frame *f, uint64_t n)
 {
-	atomic_fetch_add_explicit(&f->refcount, n, memory_order_relaxed);
+	vms_ref_add(&f->refcount, n);
 }
 
 static void frame_ref_put(struct vms_frame *f);
@@ -411,7 +364,7 @@ static void frame_ref_put(struct vms_frame *f)
 {
 	struct vms_pool *p = f->pool;
 
-	if (atomic_fetch_sub_explicit(&f->refcount, 1, memory_order_acq_rel) != 1)
+	if (!vms_ref_sub(&f->refcount, 1))
 		return;
 	atomic_fetch_sub_explicit(&p->data_frames,
 				  f->level == 1 ? 1 : VMS_CHUNK_FRAMES, memory_order_relaxed);
@@ -425,23 +378,17 @@ int vms_frame_get(struct vms_frame *f)
 {
 	if (!vms_frame_is_data(f))
 		return -EINVAL;
-	atomic_fetch_add_explicit(&f->handles, 1, memory_order_relaxed);
+	vms_ref_add(&f->handles, 1);
 	vms_frame_ref_add(f, 1);
 	return 0;
 }
 
 int vms_frame_put(struct vms_frame *f)
 {
-	uint64_t h;
-
 	if (!vms_frame_is_data(f))
 		return -EINVAL;
-	h = atomic_load_explicit(&f->handles, memory_order_relaxed);
-	do {
-		if (h == 0)
-			return -EINVAL;	/* a put without a handle: refuse */
-	} while (!atomic_compare_exchange_weak_explicit(&f->handles, &h, h - 1,
-			memory_order_relaxed, memory_order_relaxed));
+	if (!vms_ref_dec_not_zero(&f->handles))
+		return -EINVAL;	/* a put without a handle: refuse */
 	frame_ref_put(f);	/* a handle: no reader reaches the frame through it */
 	return 0;
 }
@@ -458,12 +405,12 @@ int vms_frame_level(const struct vms_frame *f)
 
 uint64_t vms_frame_refcount(const struct vms_frame *f)
 {
-	return f ? atomic_load(&f->refcount) : 0;
+	return f ? vms_ref_read(&f->refcount) : 0;
 }
 
 uint64_t vms_frame_handles(const struct vms_frame *f)
 {
-	return f ? atomic_load(&f->handles) : 0;
+	return f ? vms_ref_read(&f->handles) : 0;
 }
 
 void *vms_frame_data(const struct vms_frame *f)
@@ -525,9 +472,9 @@ struct vms_frame *vms_node_alloc(struct vms_pool *p, int level)
 	n->level = (uint8_t)level;
 	n->nr_children = 0;
 	n->stray = 0;
-	atomic_store_explicit(&n->lock, 0, memory_order_relaxed);
-	atomic_store_explicit(&n->refcount, 1, memory_order_relaxed);
-	atomic_store_explicit(&n->handles, 0, memory_order_relaxed);
+	vms_node_lock_init(&n->lock);
+	vms_ref_init(&n->refcount, 1, false);
+	vms_ref_init(&n->handles, 0, false);
 	atomic_fetch_add_explicit(&p->pt_frames, 1, memory_order_relaxed);
 	return n;
 }
@@ -535,7 +482,7 @@ struct vms_frame *vms_node_alloc(struct vms_pool *p, int level)
 void vms_node_free(struct vms_frame *n)
 {
 	atomic_fetch_sub_explicit(&n->pool->pt_frames, 1, memory_order_relaxed);
-	atomic_store_explicit(&n->refcount, 0, memory_order_relaxed);
+	vms_ref_init(&n->refcount, 0, false);
 	free_4k(n);
 }
 

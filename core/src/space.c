@@ -22,12 +22,12 @@ int vms_space_new(struct vms_pool *p, unsigned flags, struct vms_space **out)
 	}
 	s->pool = p;
 	s->flags = flags;
-	pthread_mutex_init(&s->acc_lock, NULL);
-	pthread_mutex_lock(&p->spaces_lock);
+	vms_mutex_init(&s->acc_lock);
+	vms_mutex_lock(&p->spaces_lock);
 	s->next = p->spaces;
 	p->spaces = s;
 	p->nr_spaces++;
-	pthread_mutex_unlock(&p->spaces_lock);
+	vms_mutex_unlock(&p->spaces_lock);
 	*out = s;
 	return 0;
 }
@@ -42,9 +42,9 @@ int vms_space_destroy(struct vms_space *s)
 	if (!s)
 		return -EINVAL;
 	p = s->pool;
-	pthread_mutex_lock(&s->acc_lock);
-	ret = s->accessors || vms_count_sum(&s->cursors) || atomic_load(&s->active) ? -EBUSY : 0;
-	pthread_mutex_unlock(&s->acc_lock);
+	vms_mutex_lock(&s->acc_lock);
+	ret = s->accessors || vms_count_sum(&s->cursors) || vms_ref_read(&s->active) ? -EBUSY : 0;
+	vms_mutex_unlock(&s->acc_lock);
 	if (ret)
 		return ret;
 	/* Unmap everything through an ordinary cursor: the whole user half
@@ -64,13 +64,13 @@ int vms_space_destroy(struct vms_space *s)
 	c->defer->item[c->defer->n++] = vms_meta_paddr(s->root) | VMS_DEFER_SUBTREE;
 	vms_cursor_drop(c);
 
-	pthread_mutex_lock(&p->spaces_lock);
+	vms_mutex_lock(&p->spaces_lock);
 	for (pp = &p->spaces; *pp != s; pp = &(*pp)->next)
 		;
 	*pp = s->next;
 	p->nr_spaces--;
-	pthread_mutex_unlock(&p->spaces_lock);
-	pthread_mutex_destroy(&s->acc_lock);
+	vms_mutex_unlock(&p->spaces_lock);
+	vms_mutex_destroy(&s->acc_lock);
 	free(s);
 	return 0;
 }
@@ -83,8 +83,8 @@ int vms_space_activate(struct vms_space *s)
 	if (current == s)
 		return 0;
 	if (current)
-		atomic_fetch_sub(&current->active, 1);
-	atomic_fetch_add(&s->active, 1);
+		vms_ref_sub(&current->active, 1);
+	vms_ref_add(&s->active, 1);
 	current = s;
 	return 0;
 }
@@ -93,7 +93,7 @@ int vms_space_deactivate(struct vms_space *s)
 {
 	if (!s || current != s)
 		return -EINVAL;
-	atomic_fetch_sub(&s->active, 1);
+	vms_ref_sub(&s->active, 1);
 	current = NULL;
 	return 0;
 }

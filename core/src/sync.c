@@ -92,8 +92,8 @@ int vms_defer_reclaim(struct vms_defer_stack *s, bool wait,
 	if (vms_rcu_in_read_section())
 		return -EDEADLK;
 	if (wait)
-		pthread_mutex_lock(&s->reclaim_lock);
-	else if (pthread_mutex_trylock(&s->reclaim_lock))
+		vms_mutex_lock(&s->reclaim_lock);
+	else if (!vms_mutex_trylock(&s->reclaim_lock))
 		return 0;
 	b = atomic_exchange_explicit(&s->head, NULL, memory_order_acquire);
 	if (b)
@@ -107,8 +107,81 @@ int vms_defer_reclaim(struct vms_defer_stack *s, bool wait,
 		atomic_fetch_sub_explicit(&s->items, b->n, memory_order_relaxed);
 		free(b);
 	}
-	pthread_mutex_unlock(&s->reclaim_lock);
+	vms_mutex_unlock(&s->reclaim_lock);
 	return 0;
+}
+
+void vms_worker_init(struct vms_worker *w, void (*fn)(void *arg), void *arg)
+{
+	w->fn = fn;
+	w->arg = arg;
+	atomic_init(&w->kicked, false);
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	w->running = w->wake = w->stop = false;
+}
+
+static void *worker_main(void *arg)
+{
+	struct vms_worker *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (!w->wake && !w->stop)
+			pthread_cond_wait(&w->cond, &w->lock);
+		if (w->stop)
+			break;
+		w->wake = false;
+		pthread_mutex_unlock(&w->lock);
+		atomic_store(&w->kicked, false);
+		w->fn(w->arg);
+		pthread_mutex_lock(&w->lock);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+bool vms_worker_kick(struct vms_worker *w)
+{
+	bool running;
+
+	if (atomic_exchange(&w->kicked, true))
+		return true;	/* the pending kick covers this one */
+	pthread_mutex_lock(&w->lock);
+	if (!w->running && !w->stop)
+		w->running = !pthread_create(&w->thread, NULL, worker_main, w);
+	running = w->running;
+	if (running) {
+		w->wake = true;
+		pthread_cond_signal(&w->cond);
+	}
+	pthread_mutex_unlock(&w->lock);
+	if (!running)
+		atomic_store(&w->kicked, false);
+	return running;
+}
+
+void vms_worker_stop(struct vms_worker *w)
+{
+	bool join;
+
+	pthread_mutex_lock(&w->lock);
+	join = w->running;
+	w->stop = true;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	if (join)
+		pthread_join(w->thread, NULL);
+	pthread_mutex_lock(&w->lock);
+	w->running = false;
+	w->stop = false;	/* a refused destroy leaves a usable pool */
+	pthread_mutex_unlock(&w->lock);
+}
+
+void vms_worker_destroy(struct vms_worker *w)
+{
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->cond);
 }
 
 #ifdef VMS_TSAN

@@ -159,6 +159,11 @@ static inline int vms_node_lock(vms_lock_t *l)
 	}
 }
 
+static inline void vms_node_lock_init(vms_lock_t *l)
+{
+	atomic_store_explicit(l, 0, memory_order_relaxed);
+}
+
 /* Take the lock of a node nobody else can reach yet (fresh allocation). */
 static inline void vms_node_lock_fresh(vms_lock_t *l)
 {
@@ -174,6 +179,88 @@ static inline void vms_node_unlock(vms_lock_t *l)
 static inline uint32_t vms_node_owner(vms_lock_t *l)
 {
 	return atomic_load_explicit(l, memory_order_relaxed);
+}
+
+/* ---- mutexes ------------------------------------------------------- */
+
+/* For the registries and the reclaim serialisation: short sections that
+ * may block, off the cursors' hot path. */
+typedef struct {
+	pthread_mutex_t m;
+} vms_mutex_t;
+
+#define VMS_MUTEX_INIT { PTHREAD_MUTEX_INITIALIZER }
+/* Needs _GNU_SOURCE in the including file (glibc's initializer). */
+#define VMS_MUTEX_RECURSIVE_INIT { PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP }
+
+static inline void vms_mutex_init(vms_mutex_t *m)
+{
+	pthread_mutex_init(&m->m, NULL);
+}
+
+static inline void vms_mutex_destroy(vms_mutex_t *m)
+{
+	pthread_mutex_destroy(&m->m);
+}
+
+static inline void vms_mutex_lock(vms_mutex_t *m)
+{
+	pthread_mutex_lock(&m->m);
+}
+
+/* True if the mutex was free and is now held. */
+static inline bool vms_mutex_trylock(vms_mutex_t *m)
+{
+	return pthread_mutex_trylock(&m->m) == 0;
+}
+
+static inline void vms_mutex_unlock(vms_mutex_t *m)
+{
+	pthread_mutex_unlock(&m->m);
+}
+
+/* ---- reference counts ------------------------------------------------ */
+
+/* Frame references and handles, space activations. Taking a reference
+ * orders nothing (the taker already reaches the object); dropping one is
+ * acq_rel so that whoever drops the last sees every earlier holder's
+ * writes before the object is freed. */
+typedef _Atomic uint64_t vms_ref_t;
+
+/* Set the count of an object nobody else can see yet; @publish makes it
+ * a release (the object's other fields are visible with it). */
+static inline void vms_ref_init(vms_ref_t *r, uint64_t v, bool publish)
+{
+	atomic_store_explicit(r, v, publish ? memory_order_release : memory_order_relaxed);
+}
+
+static inline uint64_t vms_ref_read(const vms_ref_t *r)
+{
+	return atomic_load_explicit(r, memory_order_relaxed);
+}
+
+static inline void vms_ref_add(vms_ref_t *r, uint64_t n)
+{
+	atomic_fetch_add_explicit(r, n, memory_order_relaxed);
+}
+
+/* Drop @n references; true if that was the last of them. */
+static inline bool vms_ref_sub(vms_ref_t *r, uint64_t n)
+{
+	return atomic_fetch_sub_explicit(r, n, memory_order_acq_rel) == n;
+}
+
+/* Drop one reference unless there is none: false (and no change) at 0. */
+static inline bool vms_ref_dec_not_zero(vms_ref_t *r)
+{
+	uint64_t v = atomic_load_explicit(r, memory_order_relaxed);
+
+	do {
+		if (!v)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(r, &v, v - 1,
+			memory_order_relaxed, memory_order_relaxed));
+	return true;
 }
 
 /* ---- sharded counters ------------------------------------------------- */
@@ -222,10 +309,16 @@ struct vms_defer_batch {
 struct vms_defer_stack {
 	_Atomic(struct vms_defer_batch *) head;
 	_Atomic uint64_t items;		/* items waiting, for stats/thresholds */
-	pthread_mutex_t reclaim_lock;	/* held by the thread releasing a set */
+	vms_mutex_t reclaim_lock;	/* held by the thread releasing a set */
 };
 
 void vms_defer_push(struct vms_defer_stack *s, struct vms_defer_batch *b);
+
+/* Items pushed and not yet released (a hint: it may change at once). */
+static inline uint64_t vms_defer_pending(struct vms_defer_stack *s)
+{
+	return atomic_load_explicit(&s->items, memory_order_relaxed);
+}
 /* Non-zero while this thread releases items whose grace period is over:
  * poison builds check that what RCU readers may reach is freed only then. */
 extern __thread int vms_after_grace;
@@ -237,6 +330,30 @@ extern __thread int vms_after_grace;
  * -EDEADLK inside a read-side section. */
 int vms_defer_reclaim(struct vms_defer_stack *s, bool wait,
 		      void (*release)(void *arg, uint64_t item), void *arg);
+
+/* ---- background worker ---------------------------------------------- */
+
+/* A thread that runs @fn whenever it is kicked (the pool's reclaimer).
+ * It is started on the first kick; kicks while one is pending collapse
+ * into one run. */
+struct vms_worker {
+	void (*fn)(void *arg);
+	void *arg;
+	_Atomic bool kicked;		/* a kick is pending: kickers skip the mutex */
+	pthread_mutex_t lock;		/* protects the five fields below */
+	pthread_cond_t cond;
+	pthread_t thread;
+	bool running, wake, stop;
+};
+
+void vms_worker_init(struct vms_worker *w, void (*fn)(void *arg), void *arg);
+/* Have the worker run @fn soon. Returns false if there is no worker
+ * thread (it could not be started, or it is being stopped): then the
+ * caller does the work itself. */
+bool vms_worker_kick(struct vms_worker *w);
+/* Stop and join the worker; a later kick starts it again. */
+void vms_worker_stop(struct vms_worker *w);
+void vms_worker_destroy(struct vms_worker *w);
 
 /* ---- frame contents --------------------------------------------------- */
 
