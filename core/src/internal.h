@@ -248,7 +248,7 @@ void vms_node_check_mine(struct vms_frame *n, const char *where);
  * the deferred-release loop. */
 #define VMS_AFTER_GRACE(what)						\
 	do {								\
-		if (!vms_after_grace)					\
+		if (!vms_thread()->after_grace)				\
 			vms_invariant_broken("freed before a grace period: " what, __func__); \
 	} while (0)
 #else

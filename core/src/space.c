@@ -3,9 +3,6 @@
 #include <stdlib.h>
 #include "internal.h"
 
-/* The calling thread's current page table. */
-static __thread struct vms_space *current;
-
 int vms_space_new(struct vms_pool *p, unsigned flags, struct vms_space **out)
 {
 	struct vms_space *s;
@@ -75,43 +72,51 @@ int vms_space_destroy(struct vms_space *s)
 	return 0;
 }
 
+/* The calling thread's current page table is vms_thread()->current;
+ * vms_thread() also registers the exit hook that deactivates it. */
 int vms_space_activate(struct vms_space *s)
 {
+	struct vms_thread *t;
+
 	if (!s)
 		return -EINVAL;
-	vms_thread();	/* registers the exit hook that deactivates */
-	if (current == s)
+	t = vms_thread();
+	if (t->current == s)
 		return 0;
-	if (current)
-		vms_ref_sub(&current->active, 1);
+	if (t->current)
+		vms_ref_sub(&t->current->active, 1);
 	vms_ref_add(&s->active, 1);
-	current = s;
+	t->current = s;
 	return 0;
 }
 
 int vms_space_deactivate(struct vms_space *s)
 {
-	if (!s || current != s)
+	struct vms_thread *t = vms_thread();
+
+	if (!s || t->current != s)
 		return -EINVAL;
 	vms_ref_sub(&s->active, 1);
-	current = NULL;
+	t->current = NULL;
 	return 0;
 }
 
 struct vms_space *vms_space_current(void)
 {
-	return current;
+	return vms_thread()->current;
 }
 
 bool vms_space_is_current(struct vms_space *s)
 {
-	return s && current == s;
+	return s && vms_thread()->current == s;
 }
 
 void vms_space_thread_exit(void)
 {
-	if (current)
-		vms_space_deactivate(current);
+	struct vms_thread *t = vms_thread();
+
+	if (t->current)
+		vms_space_deactivate(t->current);
 }
 
 struct vms_pool *vms_space_pool(const struct vms_space *s)

@@ -71,8 +71,6 @@ int vms_rcu_synchronize(void)
 	return 0;
 }
 
-__thread int vms_after_grace;
-
 void vms_defer_push(struct vms_defer_stack *s, struct vms_defer_batch *b)
 {
 	struct vms_defer_batch *old = atomic_load_explicit(&s->head, memory_order_relaxed);
@@ -100,10 +98,10 @@ int vms_defer_reclaim(struct vms_defer_stack *s, bool wait,
 		vms_rcu_synchronize();
 	for (; b; b = next) {
 		next = b->next;
-		vms_after_grace++;
+		vms_thread()->after_grace++;
 		for (uint32_t i = 0; i < b->n; i++)
 			release(arg, b->item[i]);
-		vms_after_grace--;
+		vms_thread()->after_grace--;
 		atomic_fetch_sub_explicit(&s->items, b->n, memory_order_relaxed);
 		free(b);
 	}

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <pthread.h>
+#include <vms/types.h>
 
 #ifdef VMS_TSAN
 #include <sanitizer/tsan_interface.h>
@@ -46,14 +47,33 @@ extern void (*vms_sched_hook)(const char *where);
 
 /* ---- threads ---------------------------------------------------------- */
 
-/* Per-thread state. id is the value a node lock holds while this thread
- * owns it (never 0). rcu_nesting counts open read-side sections so that
- * code which must block for a grace period can refuse to (blocking inside
- * a read-side section would deadlock). */
+/*
+ * Every piece of the core's per-thread state, reached only through
+ * vms_thread(): a controlled scheduler gives each of its threads its own.
+ *
+ * id is the value a node lock holds while this thread owns it (never 0).
+ * rcu_nesting counts open read-side sections so that code which must
+ * block for a grace period can refuse to (blocking inside a read-side
+ * section would deadlock). after_grace is non-zero while the thread
+ * releases items whose grace period is over (poison builds check that
+ * what RCU readers may reach is freed only then).
+ */
+#define VMS_UNLOCK_LOG_MAX 1024
+struct vms_space;
 struct vms_thread {
 	uint32_t id;
 	int rcu_nesting;
 	bool registered;
+	int after_grace;
+	struct vms_space *current;	/* space.c: the active page table */
+	/* lock.c, checks builds: the last node locked in this range lock */
+	struct { vms_vaddr_t base; int level; bool set; } last_lock;
+	/* debug.c: the node unlocks of this thread, when recording */
+	struct {
+		size_t n;
+		int level[VMS_UNLOCK_LOG_MAX];
+		vms_vaddr_t va[VMS_UNLOCK_LOG_MAX];
+	} unlock_log;
 };
 extern __thread struct vms_thread vms_self;
 
@@ -319,9 +339,6 @@ static inline uint64_t vms_defer_pending(struct vms_defer_stack *s)
 {
 	return atomic_load_explicit(&s->items, memory_order_relaxed);
 }
-/* Non-zero while this thread releases items whose grace period is over:
- * poison builds check that what RCU readers may reach is freed only then. */
-extern __thread int vms_after_grace;
 
 /* Wait for a grace period and call @release on every item pushed before
  * the call; frees the batches. With @wait, also waits for a reclaim
