@@ -43,6 +43,7 @@ $(B)/obj/%.o: %.c
 include core/core.mk
 -include model/model.mk
 -include tools/tools.mk
+-include tools/sched/sched.mk
 -include tests/tests.mk
 -include bench/bench.mk
 -include fuzz/fuzz.mk

@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-/* sync.c - thread registration, RCU wrappers and deferred release. */
+/* sync.c - thread registration, RCU wrappers, deferred release, workers. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <urcu.h>
 
 #include "sync.h"
 #include "internal.h"
+#ifdef VMS_SCHED
+#include "scheduler.h"
+#else
+#include <urcu.h>
+#endif
 
 __thread struct vms_thread vms_self;
 static _Atomic uint32_t next_thread_id;
-static pthread_key_t exit_key;
-static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 
 #ifdef VMS_TSAN
 char vms_gp_token;
@@ -19,6 +21,47 @@ char vms_gp_token;
 #ifdef VMS_SCHED_HOOK
 void (*vms_sched_hook)(const char *where);
 #endif
+
+#ifdef VMS_SCHED
+__thread struct vms_thread *vms_sched_cur;
+
+/* An OS thread outside controlled runs (the harness's own, which sets up
+ * and checks pools): an id above every controlled thread's, no liburcu. */
+void vms_thread_register_slow(void)
+{
+	vms_self.id = VMS_SCHED_MAX_THREADS + 1 + atomic_fetch_add(&next_thread_id, 1);
+	vms_self.registered = true;
+	vms_sched_cur = &vms_self;
+}
+
+void vms_rcu_read_lock_at(VMS_SITE_PARAM_ONLY)
+{
+	struct vms_thread *t = vms_thread();
+
+	VMS_SCHED_AT(site);
+	if (!t->rcu_nesting++)
+		t->rcu_sections++;
+}
+
+void vms_rcu_read_unlock_at(VMS_SITE_PARAM_ONLY)
+{
+	struct vms_thread *t = vms_thread();
+
+	VMS_SCHED_AT(site);
+	t->rcu_nesting--;
+}
+
+int vms_rcu_synchronize_at(VMS_SITE_PARAM_ONLY)
+{
+	if (vms_rcu_in_read_section())
+		return -EDEADLK;
+	VMS_SCHED_AT(site);
+	vms_sched_grace(site);
+	return 0;
+}
+#else
+static pthread_key_t exit_key;
+static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 
 /* At thread exit: drop the thread's activation and leave RCU, so a
  * grace period never waits for a thread that is gone. */
@@ -47,34 +90,40 @@ void vms_thread_register_slow(void)
 	pthread_setspecific(exit_key, &vms_self);
 }
 
-void vms_rcu_read_lock(void)
+void vms_rcu_read_lock_at(VMS_SITE_PARAM_ONLY)
 {
 	struct vms_thread *t = vms_thread();
 
+	VMS_SCHED_AT(site);
 	rcu_read_lock();
 	t->rcu_nesting++;
 }
 
-void vms_rcu_read_unlock(void)
+void vms_rcu_read_unlock_at(VMS_SITE_PARAM_ONLY)
 {
+	VMS_SCHED_AT(site);
 	vms_self.rcu_nesting--;
 	VMS_TSAN_RELEASE(&vms_gp_token);
 	rcu_read_unlock();
 }
 
-int vms_rcu_synchronize(void)
+int vms_rcu_synchronize_at(VMS_SITE_PARAM_ONLY)
 {
 	if (vms_rcu_in_read_section())
 		return -EDEADLK;
+	VMS_SCHED_AT(site);
 	synchronize_rcu();
 	VMS_TSAN_ACQUIRE(&vms_gp_token);
 	return 0;
 }
+#endif
 
-void vms_defer_push(struct vms_defer_stack *s, struct vms_defer_batch *b)
+void vms_defer_push_at(struct vms_defer_stack *s, struct vms_defer_batch *b VMS_SITE_PARAM)
 {
-	struct vms_defer_batch *old = atomic_load_explicit(&s->head, memory_order_relaxed);
+	struct vms_defer_batch *old;
 
+	VMS_SCHED_AT(site);
+	old = atomic_load_explicit(&s->head, memory_order_relaxed);
 	atomic_fetch_add_explicit(&s->items, b->n, memory_order_relaxed);
 	do {
 		b->next = old;
@@ -97,6 +146,7 @@ int vms_defer_reclaim(struct vms_defer_stack *s, bool wait,
 	if (b)
 		vms_rcu_synchronize();
 	for (; b; b = next) {
+		VMS_SCHED_POINT(VMS_SP_RECLAIM);
 		next = b->next;
 		vms_thread()->after_grace++;
 		for (uint32_t i = 0; i < b->n; i++)
@@ -109,6 +159,47 @@ int vms_defer_reclaim(struct vms_defer_stack *s, bool wait,
 	return 0;
 }
 
+#ifdef VMS_SCHED
+void vms_worker_init(struct vms_worker *w, void (*fn)(void *arg), void *arg)
+{
+	w->fn = fn;
+	w->arg = arg;
+	w->thread = 0;
+	w->wake = w->stop = false;
+}
+
+/* A controlled thread: runs while kicked, then ends. */
+static void worker_main(void *arg)
+{
+	struct vms_worker *w = arg;
+
+	while (w->wake) {
+		w->wake = false;
+		w->fn(w->arg);
+	}
+}
+
+bool vms_worker_kick(struct vms_worker *w)
+{
+	if (w->stop)
+		return false;
+	w->wake = true;
+	if (vms_sched_alive(w->thread))
+		return true;
+	return !vms_sched_spawn(worker_main, w, &w->thread);
+}
+
+void vms_worker_stop(struct vms_worker *w)
+{
+	w->stop = true;
+	vms_sched_join(w->thread, VMS_SITE(VMS_SP_THREAD));
+	w->stop = false;
+}
+
+void vms_worker_destroy(struct vms_worker *w)
+{
+}
+#else
 void vms_worker_init(struct vms_worker *w, void (*fn)(void *arg), void *arg)
 {
 	w->fn = fn;
@@ -181,6 +272,7 @@ void vms_worker_destroy(struct vms_worker *w)
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);
 }
+#endif
 
 #ifdef VMS_TSAN
 /* Relaxed atomics: racy by design in simulated memory, not in libvms. */
@@ -194,23 +286,25 @@ static void copy_relaxed(void *dst, const void *src, size_t n)
 				 __ATOMIC_RELAXED);
 }
 
-void vms_copy_from_frame(void *dst, const void *src, size_t n)
+void vms_copy_from_frame_at(void *dst, const void *src, size_t n VMS_SITE_PARAM)
 {
 	copy_relaxed(dst, src, n);
 }
 
-void vms_copy_to_frame(void *dst, const void *src, size_t n)
+void vms_copy_to_frame_at(void *dst, const void *src, size_t n VMS_SITE_PARAM)
 {
 	copy_relaxed(dst, src, n);
 }
 #else
-void vms_copy_from_frame(void *dst, const void *src, size_t n)
+void vms_copy_from_frame_at(void *dst, const void *src, size_t n VMS_SITE_PARAM)
 {
+	VMS_SCHED_AT(site);
 	memcpy(dst, src, n);
 }
 
-void vms_copy_to_frame(void *dst, const void *src, size_t n)
+void vms_copy_to_frame_at(void *dst, const void *src, size_t n VMS_SITE_PARAM)
 {
+	VMS_SCHED_AT(site);
 	memcpy(dst, src, n);
 }
 #endif

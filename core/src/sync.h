@@ -4,9 +4,10 @@
  *
  * The algorithms (lock.c, cursor.c, access.c) never touch liburcu, C11
  * atomics or TSan directly; they call the wrappers below. That keeps the
- * memory-ordering argument in one file, lets a controlled scheduler hook
- * in at VMS_SCHED_POINT(), and lets planted bugs or instrumented builds
- * change a primitive without touching the algorithms.
+ * memory-ordering argument in one file, lets a controlled scheduler take
+ * over at every scheduling point (below; the VMS_SCHED build, sched.c),
+ * and lets planted bugs or instrumented builds change a primitive
+ * without touching the algorithms.
  *
  * RCU flavour: liburcu "memb" (sys_membarrier). Readers are cheap (no
  * fences on x86 with membarrier), any thread may be a reader once it is
@@ -14,6 +15,8 @@
  * grace period - which is what our deferred releases need. qsbr would be
  * faster for readers but requires every thread to announce quiescent
  * states, which harness threads that block on node locks cannot do.
+ * The VMS_SCHED build does not use liburcu at all: it simulates grace
+ * periods (sched.c).
  */
 #ifndef VMS_SYNC_H
 #define VMS_SYNC_H
@@ -30,20 +33,90 @@
 #include <sanitizer/tsan_interface.h>
 #endif
 
-/* ---- scheduler hook ------------------------------------------------- */
+/* ---- scheduling points --------------------------------------------- */
 
-/* A controlled scheduler or a fault injector can install a hook that runs
- * at every interesting step. Compiled out unless VMS_SCHED_HOOK is set. */
-#ifdef VMS_SCHED_HOOK
-extern void (*vms_sched_hook)(const char *where);
-#define VMS_SCHED_POINT()						\
+/*
+ * Every wrapper below that orders threads is a scheduling point: a lock
+ * attempt or release, a shared PTE load or store, a read-side enter or
+ * exit, a grace period, a deferred push or release, a reference count
+ * change, a copy of frame contents. The site of a point is its caller's
+ * function and line plus what happens there: each wrapper is a macro
+ * that passes a static struct vms_site, so site identities are stable
+ * across runs and builds (no code addresses).
+ *
+ * What a point does depends on the build:
+ * - VMS_SCHED (the controlled build, sched.c): hand control to the
+ *   scheduler, which decides who runs next;
+ * - VMS_SCHED_HOOK (the stress driver's core): call vms_sched_hook with
+ *   the site's function, if one is installed;
+ * - otherwise nothing: sites are not even compiled in.
+ */
+enum vms_sched_kind {
+	VMS_SP_NODE_LOCK, VMS_SP_NODE_UNLOCK,
+	VMS_SP_MUTEX_LOCK, VMS_SP_MUTEX_UNLOCK,
+	VMS_SP_PTE_LOAD, VMS_SP_PTE_STORE,
+	VMS_SP_RCU_ENTER, VMS_SP_RCU_EXIT,
+	VMS_SP_GRACE,		/* a grace period begins */
+	VMS_SP_DEFER,		/* a batch is pushed for deferred release */
+	VMS_SP_RECLAIM,		/* a batch is released after its grace period */
+	VMS_SP_REF,		/* a reference count changes */
+	VMS_SP_COPY,		/* a page of an accessor copy */
+	VMS_SP_THREAD,		/* thread start, end, join (sched.c) */
+	VMS_SP_USER,		/* the harness's own points */
+	VMS_SP_NR
+};
+
+struct vms_site {
+	enum vms_sched_kind kind;
+	int line;
+	const char *func;
+};
+
+#if defined(VMS_SCHED) || defined(VMS_SCHED_HOOK)
+#define VMS_SITES 1
+#define VMS_SITE(k)							\
+	({ static const struct vms_site vms_site_ = { (k), __LINE__, __func__ }; &vms_site_; })
+/* The extra parameter of a wrapper's _at function, and its argument
+ * (ONLY: for a function without other parameters). */
+#define VMS_SITE_PARAM , const struct vms_site *site
+#define VMS_SITE_ARG(k) , VMS_SITE(k)
+#define VMS_SITE_PARAM_ONLY const struct vms_site *site
+#define VMS_SITE_ARG_ONLY(k) VMS_SITE(k)
+#else
+#define VMS_SITE_PARAM
+#define VMS_SITE_ARG(k)
+#define VMS_SITE_PARAM_ONLY void
+#define VMS_SITE_ARG_ONLY(k)
+#endif
+
+#if defined(VMS_SCHED)
+#ifdef VMS_TSAN
+#error "the controlled build (VMS_SCHED) does not support TSan"
+#endif
+extern bool vms_sched_active;	/* a controlled thread is running */
+void vms_sched_point(const struct vms_site *site);
+#define VMS_SCHED_AT(site)						\
 	do {								\
-		if (vms_sched_hook)					\
-			vms_sched_hook(__func__);			\
+		if (vms_sched_active)					\
+			vms_sched_point(site);				\
+	} while (0)
+#elif defined(VMS_SCHED_HOOK)
+/* The stress driver's noise goes where it always went: node locks and
+ * unlocks, shared PTE loads and stores. */
+extern void (*vms_sched_hook)(const char *where);
+#define VMS_HOOKED(k)							\
+	((k) == VMS_SP_NODE_LOCK || (k) == VMS_SP_NODE_UNLOCK ||	\
+	 (k) == VMS_SP_PTE_LOAD || (k) == VMS_SP_PTE_STORE)
+#define VMS_SCHED_AT(site)						\
+	do {								\
+		if (vms_sched_hook && VMS_HOOKED((site)->kind))		\
+			vms_sched_hook((site)->func);			\
 	} while (0)
 #else
-#define VMS_SCHED_POINT() do { } while (0)
+#define VMS_SCHED_AT(site) do { } while (0)
 #endif
+/* A point of kind @k right here (in the sync layer or a harness). */
+#define VMS_SCHED_POINT(k) VMS_SCHED_AT(VMS_SITE(k))
 
 /* ---- threads ---------------------------------------------------------- */
 
@@ -63,6 +136,7 @@ struct vms_space;
 struct vms_thread {
 	uint32_t id;
 	int rcu_nesting;
+	uint32_t rcu_sections;		/* read sections entered (VMS_SCHED) */
 	bool registered;
 	int after_grace;
 	struct vms_space *current;	/* space.c: the active page table */
@@ -79,12 +153,25 @@ extern __thread struct vms_thread vms_self;
 
 void vms_thread_register_slow(void);
 
+#ifdef VMS_SCHED
+/* The state of the controlled thread running now, or this OS thread's
+ * own (vms_self) outside a controlled run: sched.c swaps the pointer. */
+extern __thread struct vms_thread *vms_sched_cur;
+
+static inline struct vms_thread *vms_thread(void)
+{
+	if (__builtin_expect(!vms_sched_cur, 0))
+		vms_thread_register_slow();
+	return vms_sched_cur;
+}
+#else
 static inline struct vms_thread *vms_thread(void)
 {
 	if (__builtin_expect(!vms_self.registered, 0))
 		vms_thread_register_slow();
 	return &vms_self;
 }
+#endif
 
 /* ---- RCU -------------------------------------------------------------- */
 
@@ -101,11 +188,17 @@ extern char vms_gp_token;
 #define VMS_TSAN_ACQUIRE(a) do { } while (0)
 #endif
 
-void vms_rcu_read_lock(void);
-void vms_rcu_read_unlock(void);
+/* In the VMS_SCHED build, RCU is simulated in sched.c, deterministically:
+ * a grace period that begins at decision i ends once every thread that
+ * was inside a read-side section at i has left that section. */
+void vms_rcu_read_lock_at(VMS_SITE_PARAM_ONLY);
+void vms_rcu_read_unlock_at(VMS_SITE_PARAM_ONLY);
+#define vms_rcu_read_lock() vms_rcu_read_lock_at(VMS_SITE_ARG_ONLY(VMS_SP_RCU_ENTER))
+#define vms_rcu_read_unlock() vms_rcu_read_unlock_at(VMS_SITE_ARG_ONLY(VMS_SP_RCU_EXIT))
 /* Wait for a grace period. Returns -EDEADLK instead of hanging if the
  * caller is inside a read-side section. */
-int vms_rcu_synchronize(void);
+int vms_rcu_synchronize_at(VMS_SITE_PARAM_ONLY);
+#define vms_rcu_synchronize() vms_rcu_synchronize_at(VMS_SITE_ARG_ONLY(VMS_SP_GRACE))
 
 static inline bool vms_rcu_in_read_section(void)
 {
@@ -119,11 +212,12 @@ typedef _Atomic uint64_t vms_pte_t;
 /* Lock-free walkers (cursor phase 1, the simulated MMU) load with acquire:
  * it pairs with the release store that published a new child node, so
  * the child's initialised entries are visible. */
-static inline uint64_t vms_pte_load(vms_pte_t *p)
+static inline uint64_t vms_pte_load_at(vms_pte_t *p VMS_SITE_PARAM)
 {
-	VMS_SCHED_POINT();
+	VMS_SCHED_AT(site);
 	return atomic_load_explicit(p, memory_order_acquire);
 }
+#define vms_pte_load(p) vms_pte_load_at((p) VMS_SITE_ARG(VMS_SP_PTE_LOAD))
 
 /* Under the node's lock the entry cannot change: relaxed is enough. */
 static inline uint64_t vms_pte_load_locked(vms_pte_t *p)
@@ -133,11 +227,12 @@ static inline uint64_t vms_pte_load_locked(vms_pte_t *p)
 
 /* Every store is a release: it may publish a node or a frame whose
  * contents were written just before. */
-static inline void vms_pte_store(vms_pte_t *p, uint64_t v)
+static inline void vms_pte_store_at(vms_pte_t *p, uint64_t v VMS_SITE_PARAM)
 {
-	VMS_SCHED_POINT();
+	VMS_SCHED_AT(site);
 	atomic_store_explicit(p, v, memory_order_release);
 }
+#define vms_pte_store(p, v) vms_pte_store_at((p), (v) VMS_SITE_ARG(VMS_SP_PTE_STORE))
 
 /* Initialise an entry of a node nobody else can see yet. */
 static inline void vms_pte_init(vms_pte_t *p, uint64_t v)
@@ -150,15 +245,26 @@ static inline void vms_pte_init(vms_pte_t *p, uint64_t v)
 /* A node lock is a test-and-set spinlock that records its owner's thread
  * id: a thread that finds a lock it already owns gets -EDEADLK instead of
  * spinning forever (the lock is not re-entrant). Spinning yields the CPU
- * after a while because harness runs have more threads than cores. */
+ * after a while because harness runs have more threads than cores. In
+ * the VMS_SCHED build a waiter is blocked instead: not runnable until the
+ * lock is free. */
 typedef _Atomic uint32_t vms_lock_t;
 
-static inline int vms_node_lock(vms_lock_t *l)
+#ifdef VMS_SCHED
+/* Block the running controlled thread until @obj is free (sched.c). */
+enum vms_sched_wait_kind {
+	VMS_WAIT_NONE, VMS_WAIT_NODE_LOCK, VMS_WAIT_MUTEX, VMS_WAIT_GRACE, VMS_WAIT_JOIN,
+};
+void vms_sched_block(enum vms_sched_wait_kind kind, const void *obj,
+		     const struct vms_site *site);
+#endif
+
+static inline int vms_node_lock_at(vms_lock_t *l VMS_SITE_PARAM)
 {
 	uint32_t me = vms_thread()->id;
 	unsigned spins = 0;
 
-	VMS_SCHED_POINT();
+	VMS_SCHED_AT(site);
 	for (;;) {
 		uint32_t cur = 0;
 
@@ -167,6 +273,10 @@ static inline int vms_node_lock(vms_lock_t *l)
 			return 0;
 		if (cur == me)
 			return -EDEADLK;
+#ifdef VMS_SCHED
+		vms_sched_block(VMS_WAIT_NODE_LOCK, l, site);
+		(void)spins;
+#else
 		do {
 			if (++spins > 64) {
 				sched_yield();
@@ -176,8 +286,10 @@ static inline int vms_node_lock(vms_lock_t *l)
 			}
 			cur = atomic_load_explicit(l, memory_order_relaxed);
 		} while (cur != 0 && cur != me);
+#endif
 	}
 }
+#define vms_node_lock(l) vms_node_lock_at((l) VMS_SITE_ARG(VMS_SP_NODE_LOCK))
 
 static inline void vms_node_lock_init(vms_lock_t *l)
 {
@@ -190,11 +302,12 @@ static inline void vms_node_lock_fresh(vms_lock_t *l)
 	atomic_store_explicit(l, vms_thread()->id, memory_order_relaxed);
 }
 
-static inline void vms_node_unlock(vms_lock_t *l)
+static inline void vms_node_unlock_at(vms_lock_t *l VMS_SITE_PARAM)
 {
-	VMS_SCHED_POINT();
+	VMS_SCHED_AT(site);
 	atomic_store_explicit(l, 0, memory_order_release);
 }
+#define vms_node_unlock(l) vms_node_unlock_at((l) VMS_SITE_ARG(VMS_SP_NODE_UNLOCK))
 
 static inline uint32_t vms_node_owner(vms_lock_t *l)
 {
@@ -205,6 +318,55 @@ static inline uint32_t vms_node_owner(vms_lock_t *l)
 
 /* For the registries and the reclaim serialisation: short sections that
  * may block, off the cursors' hot path. */
+#ifdef VMS_SCHED
+/* Controlled build: an owner id (0: free) and a depth for the recursive
+ * kind; a waiter is blocked until the owner lets go. */
+typedef struct {
+	uint32_t owner, depth;
+	bool recursive;
+} vms_mutex_t;
+
+#define VMS_MUTEX_INIT { 0, 0, false }
+#define VMS_MUTEX_RECURSIVE_INIT { 0, 0, true }
+
+static inline void vms_mutex_init(vms_mutex_t *m)
+{
+	*m = (vms_mutex_t)VMS_MUTEX_INIT;
+}
+
+static inline void vms_mutex_destroy(vms_mutex_t *m) { }
+
+static inline bool vms_mutex_take(vms_mutex_t *m, uint32_t me)
+{
+	if (m->owner && (m->owner != me || !m->recursive))
+		return false;
+	m->owner = me;
+	m->depth++;
+	return true;
+}
+
+static inline void vms_mutex_lock_at(vms_mutex_t *m VMS_SITE_PARAM)
+{
+	uint32_t me = vms_thread()->id;
+
+	VMS_SCHED_AT(site);
+	while (!vms_mutex_take(m, me))
+		vms_sched_block(VMS_WAIT_MUTEX, m, site);
+}
+
+static inline bool vms_mutex_trylock_at(vms_mutex_t *m VMS_SITE_PARAM)
+{
+	VMS_SCHED_AT(site);
+	return vms_mutex_take(m, vms_thread()->id);
+}
+
+static inline void vms_mutex_unlock_at(vms_mutex_t *m VMS_SITE_PARAM)
+{
+	VMS_SCHED_AT(site);
+	if (!--m->depth)
+		m->owner = 0;
+}
+#else
 typedef struct {
 	pthread_mutex_t m;
 } vms_mutex_t;
@@ -223,21 +385,28 @@ static inline void vms_mutex_destroy(vms_mutex_t *m)
 	pthread_mutex_destroy(&m->m);
 }
 
-static inline void vms_mutex_lock(vms_mutex_t *m)
+static inline void vms_mutex_lock_at(vms_mutex_t *m VMS_SITE_PARAM)
 {
+	VMS_SCHED_AT(site);
 	pthread_mutex_lock(&m->m);
 }
 
 /* True if the mutex was free and is now held. */
-static inline bool vms_mutex_trylock(vms_mutex_t *m)
+static inline bool vms_mutex_trylock_at(vms_mutex_t *m VMS_SITE_PARAM)
 {
+	VMS_SCHED_AT(site);
 	return pthread_mutex_trylock(&m->m) == 0;
 }
 
-static inline void vms_mutex_unlock(vms_mutex_t *m)
+static inline void vms_mutex_unlock_at(vms_mutex_t *m VMS_SITE_PARAM)
 {
+	VMS_SCHED_AT(site);
 	pthread_mutex_unlock(&m->m);
 }
+#endif
+#define vms_mutex_lock(m) vms_mutex_lock_at((m) VMS_SITE_ARG(VMS_SP_MUTEX_LOCK))
+#define vms_mutex_trylock(m) vms_mutex_trylock_at((m) VMS_SITE_ARG(VMS_SP_MUTEX_LOCK))
+#define vms_mutex_unlock(m) vms_mutex_unlock_at((m) VMS_SITE_ARG(VMS_SP_MUTEX_UNLOCK))
 
 /* ---- reference counts ------------------------------------------------ */
 
@@ -259,21 +428,28 @@ static inline uint64_t vms_ref_read(const vms_ref_t *r)
 	return atomic_load_explicit(r, memory_order_relaxed);
 }
 
-static inline void vms_ref_add(vms_ref_t *r, uint64_t n)
+static inline void vms_ref_add_at(vms_ref_t *r, uint64_t n VMS_SITE_PARAM)
 {
+	VMS_SCHED_AT(site);
 	atomic_fetch_add_explicit(r, n, memory_order_relaxed);
 }
+#define vms_ref_add(r, n) vms_ref_add_at((r), (n) VMS_SITE_ARG(VMS_SP_REF))
 
 /* Drop @n references; true if that was the last of them. */
-static inline bool vms_ref_sub(vms_ref_t *r, uint64_t n)
+static inline bool vms_ref_sub_at(vms_ref_t *r, uint64_t n VMS_SITE_PARAM)
 {
+	VMS_SCHED_AT(site);
 	return atomic_fetch_sub_explicit(r, n, memory_order_acq_rel) == n;
 }
+#define vms_ref_sub(r, n) vms_ref_sub_at((r), (n) VMS_SITE_ARG(VMS_SP_REF))
 
 /* Drop one reference unless there is none: false (and no change) at 0. */
-static inline bool vms_ref_dec_not_zero(vms_ref_t *r)
+static inline bool vms_ref_dec_not_zero_at(vms_ref_t *r VMS_SITE_PARAM)
 {
-	uint64_t v = atomic_load_explicit(r, memory_order_relaxed);
+	uint64_t v;
+
+	VMS_SCHED_AT(site);
+	v = atomic_load_explicit(r, memory_order_relaxed);
 
 	do {
 		if (!v)
@@ -282,6 +458,7 @@ static inline bool vms_ref_dec_not_zero(vms_ref_t *r)
 			memory_order_relaxed, memory_order_relaxed));
 	return true;
 }
+#define vms_ref_dec_not_zero(r) vms_ref_dec_not_zero_at((r) VMS_SITE_ARG(VMS_SP_REF))
 
 /* ---- sharded counters ------------------------------------------------- */
 
@@ -332,7 +509,8 @@ struct vms_defer_stack {
 	vms_mutex_t reclaim_lock;	/* held by the thread releasing a set */
 };
 
-void vms_defer_push(struct vms_defer_stack *s, struct vms_defer_batch *b);
+void vms_defer_push_at(struct vms_defer_stack *s, struct vms_defer_batch *b VMS_SITE_PARAM);
+#define vms_defer_push(s, b) vms_defer_push_at((s), (b) VMS_SITE_ARG(VMS_SP_DEFER))
 
 /* Items pushed and not yet released (a hint: it may change at once). */
 static inline uint64_t vms_defer_pending(struct vms_defer_stack *s)
@@ -352,15 +530,22 @@ int vms_defer_reclaim(struct vms_defer_stack *s, bool wait,
 
 /* A thread that runs @fn whenever it is kicked (the pool's reclaimer).
  * It is started on the first kick; kicks while one is pending collapse
- * into one run. */
+ * into one run. In the VMS_SCHED build it is a controlled thread that
+ * runs @fn until no kick is pending, then ends (a later kick starts it
+ * again in the same slot): runnable exactly when kicked. */
 struct vms_worker {
 	void (*fn)(void *arg);
 	void *arg;
+#ifdef VMS_SCHED
+	uint64_t thread;		/* sched.c handle; 0: never started */
+	bool wake, stop;
+#else
 	_Atomic bool kicked;		/* a kick is pending: kickers skip the mutex */
 	pthread_mutex_t lock;		/* protects the five fields below */
 	pthread_cond_t cond;
 	pthread_t thread;
 	bool running, wake, stop;
+#endif
 };
 
 void vms_worker_init(struct vms_worker *w, void (*fn)(void *arg), void *arg);
@@ -378,7 +563,9 @@ void vms_worker_destroy(struct vms_worker *w);
  * threads writing the same page race by design (as in a real process);
  * under TSan the copy uses relaxed atomic accesses so that such races
  * in the *simulated* memory are not reported as races in libvms. */
-void vms_copy_from_frame(void *dst, const void *src, size_t n);
-void vms_copy_to_frame(void *dst, const void *src, size_t n);
+void vms_copy_from_frame_at(void *dst, const void *src, size_t n VMS_SITE_PARAM);
+void vms_copy_to_frame_at(void *dst, const void *src, size_t n VMS_SITE_PARAM);
+#define vms_copy_from_frame(d, s, n) vms_copy_from_frame_at((d), (s), (n) VMS_SITE_ARG(VMS_SP_COPY))
+#define vms_copy_to_frame(d, s, n) vms_copy_to_frame_at((d), (s), (n) VMS_SITE_ARG(VMS_SP_COPY))
 
 #endif /* VMS_SYNC_H */

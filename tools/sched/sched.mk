@@ -1,0 +1,27 @@
+# tools/sched/sched.mk - the controlled build of the core and its scheduler.
+#
+#   $(B)/libvms-sched.a    the core compiled with -DVMS_SCHED (sched.c takes
+#                          over every scheduling point of sync.h) and
+#                          -DVMS_POISON (freed frames poisoned, the run-time
+#                          invariant checks on), from $(B)/obj-sched/
+#
+# The controlled build runs its threads as user-level contexts on one OS
+# thread; it needs no liburcu (grace periods are simulated) and does not
+# support TSan.
+
+SCHED_CFLAGS := -DVMS_SCHED=1 -DVMS_POISON=1
+SCHED_CORE_OBJS := $(CORE_SRCS:%.c=$(B)/obj-sched/%.o)
+SCHED_CORE_LIB := $(B)/libvms-sched.a
+
+$(B)/obj-sched/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) $(SCHED_CFLAGS) -c $< -o $@
+
+$(SCHED_CORE_LIB): $(SCHED_CORE_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+ifneq ($(SAN),tsan)
+all: $(SCHED_CORE_LIB)
+endif
