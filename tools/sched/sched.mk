@@ -4,6 +4,7 @@
 #                          over every scheduling point of sync.h) and
 #                          -DVMS_POISON (freed frames poisoned, the run-time
 #                          invariant checks on), from $(B)/obj-sched/
+#   $(B)/libvmt-sched.a    the policies (replay, random, PCT) and traces
 #
 # The controlled build runs its threads as user-level contexts on one OS
 # thread; it needs no liburcu (grace periods are simulated) and does not
@@ -22,6 +23,14 @@ $(SCHED_CORE_LIB): $(SCHED_CORE_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
+SCHED_POLICY_SRCS := tools/sched/policy.c
+SCHED_POLICY_LIB := $(B)/libvmt-sched.a
+
+$(SCHED_POLICY_LIB): $(SCHED_POLICY_SRCS:%.c=$(B)/obj-sched/%.o)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
 ifneq ($(SAN),tsan)
-all: $(SCHED_CORE_LIB)
+all: $(SCHED_CORE_LIB) $(SCHED_POLICY_LIB)
 endif
