@@ -5,6 +5,11 @@
 #                          -DVMS_POISON (freed frames poisoned, the run-time
 #                          invariant checks on), from $(B)/obj-sched/
 #   $(B)/libvmt-sched.a    the policies (replay, random, PCT) and traces
+#   make sched-tests       tests/sched/ against the controlled core, in this
+#                          build (SAN= or SAN=asan; not tsan)
+#   make sched-tests-all   the plain and the asan build (part of `make test`)
+#   make sched-bugcheck    planted bugs the sched tests must report (in
+#                          `make test`, about 30 s)
 #
 # The controlled build runs its threads as user-level contexts on one OS
 # thread; it needs no liburcu (grace periods are simulated) and does not
@@ -16,7 +21,7 @@ SCHED_CORE_LIB := $(B)/libvms-sched.a
 
 $(B)/obj-sched/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) $(SCHED_CFLAGS) -c $< -o $@
+	$(CC) $(BASE_CFLAGS) -Itools/sched -Itests $(CFLAGS) $(EXTRA_CFLAGS) $(SCHED_CFLAGS) -c $< -o $@
 
 $(SCHED_CORE_LIB): $(SCHED_CORE_OBJS)
 	@mkdir -p $(dir $@)
@@ -31,6 +36,29 @@ $(SCHED_POLICY_LIB): $(SCHED_POLICY_SRCS:%.c=$(B)/obj-sched/%.o)
 	rm -f $@
 	$(AR) rcs $@ $^
 
+# The unit-test runner and helpers, compiled against the controlled core.
+SCHED_TEST_SRCS := $(wildcard tests/sched/*.c) tests/runner.c tests/helpers.c
+SCHED_TEST_BIN := $(B)/tests/run_sched_tests
+
+$(SCHED_TEST_BIN): $(SCHED_TEST_SRCS:%.c=$(B)/obj-sched/%.o) $(SCHED_POLICY_LIB) $(SCHED_CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
 ifneq ($(SAN),tsan)
-all: $(SCHED_CORE_LIB) $(SCHED_POLICY_LIB)
+all: $(SCHED_CORE_LIB) $(SCHED_POLICY_LIB) $(SCHED_TEST_BIN)
 endif
+
+.PHONY: sched-tests sched-tests-all sched-bugcheck
+sched-tests: $(SCHED_TEST_BIN)
+	$(SAN_ENV) $(SCHED_TEST_BIN) $(TESTS_FILTER)
+
+sched-tests-all:
+	@rc=0; \
+	$(MAKE) --no-print-directory SAN= sched-tests || rc=1; \
+	$(MAKE) --no-print-directory SAN=asan sched-tests || rc=1; \
+	exit $$rc
+
+sched-bugcheck:
+	bash tests/sched/bugcheck.sh
+
+test-suites: sched-tests-all sched-bugcheck
