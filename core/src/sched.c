@@ -44,6 +44,10 @@
 #else
 #define STACK_SIZE (256u << 10)
 #endif
+/* The frames an ended thread never returns from (thread_main down to
+ * switch_to) must hold no ASan fake frames: its fake stack goes, empty,
+ * to the next thread of its slot. */
+#define NO_FAKE_FRAME __attribute__((no_sanitize("address")))
 
 enum tstate { T_READY, T_BLOCKED, T_DONE };
 
@@ -140,22 +144,23 @@ static void asan_after(void *fake)
 #endif
 }
 
-/* From the running thread to thread @next; @exiting: the running thread
- * never runs again (ASan may free its fake stack). */
-static void switch_to(int next, bool exiting)
+/* From the running thread to thread @next. A thread that ended keeps
+ * its (then empty) ASan fake stack for the next thread in its slot:
+ * creating one per thread costs an mmap and a munmap. */
+static NO_FAKE_FRAME void switch_to(int next)
 {
 	struct cthread *from = &S.t[S.cur], *to = &S.t[next];
 
 	S.switches++;
 	S.cur = next;
 	vms_sched_cur = &to->self;
-	asan_before(exiting ? NULL : &from->fake_stack, to->stack, STACK_SIZE);
+	asan_before(&from->fake_stack, to->stack, STACK_SIZE);
 	vms_sched_ctx_swap(&from->sp, to->sp);
 	asan_after(from->fake_stack);
 }
 
 /* End the run: back to vms_sched_run, abandoning the running thread. */
-static void to_host(enum vms_sched_verdict v, bool exiting)
+static void to_host(enum vms_sched_verdict v)
 {
 	struct cthread *from = &S.t[S.cur];
 
@@ -163,20 +168,18 @@ static void to_host(enum vms_sched_verdict v, bool exiting)
 	vms_sched_active = false;
 	vms_sched_cur = S.host_self;
 #ifdef SCHED_ASAN
-	asan_before(exiting ? NULL : &from->fake_stack, S.host_bottom, S.host_size);
-#else
-	(void)exiting;
+	asan_before(&from->fake_stack, S.host_bottom, S.host_size);
 #endif
 	vms_sched_ctx_swap(&from->sp, S.host_sp);
 	abort();	/* an abandoned thread is never resumed */
 }
 
 /* A thread's first instructions: the switch to it made it S.cur. */
-static void thread_main(void)
+static NO_FAKE_FRAME void thread_main(void)
 {
 	struct cthread *t = &S.t[S.cur];
 
-	asan_after(NULL);
+	asan_after(t->fake_stack);
 	t->fn(t->arg);
 	vms_space_thread_exit();
 	t->state = T_DONE;
@@ -197,6 +200,7 @@ static int thread_start(int slot, void (*fn)(void *arg), void *arg)
 			t->stack = NULL;
 			return -ENOMEM;
 		}
+		t->fake_stack = NULL;
 	}
 #ifdef SCHED_ASAN
 	ASAN_UNPOISON_MEMORY_REGION(t->stack, STACK_SIZE);
@@ -337,7 +341,7 @@ static int choose(struct cthread *t, enum vms_sched_event ev)
 }
 
 /* The running thread stopped (at a point, blocked or ended): decide. */
-static void decide(enum vms_sched_event ev)
+static NO_FAKE_FRAME void decide(enum vms_sched_event ev)
 {
 	struct cthread *t = &S.t[S.cur];
 	int next;
@@ -345,12 +349,12 @@ static void decide(enum vms_sched_event ev)
 	t->nth++;
 	next = choose(t, ev);
 	if (next < 0)
-		to_host(S.verdict, ev == VMS_EV_EXIT);
+		to_host(S.verdict);
 	if (next != S.cur)
-		switch_to(next, ev == VMS_EV_EXIT);
+		switch_to(next);
 }
 
-void vms_sched_point(const struct vms_site *site)
+NO_FAKE_FRAME void vms_sched_point(const struct vms_site *site)
 {
 	struct cthread *t = &S.t[S.cur];
 

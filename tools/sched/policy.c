@@ -134,8 +134,10 @@ int vmt_random_choose(void *random, const struct vms_sched_view *v)
 {
 	struct vmt_random *r = random;
 
-	return nth_bit(v->runnable,
-		       (unsigned)(vmt_sched_rand(&r->state) % (unsigned)__builtin_popcount(v->runnable)));
+	uint64_t n = (uint64_t)__builtin_popcount(v->runnable);
+
+	/* (32 random bits * n) >> 32: uniform enough, and no division. */
+	return nth_bit(v->runnable, (unsigned)(((vmt_sched_rand(&r->state) >> 32) * n) >> 32));
 }
 
 /* ---- PCT ---- */

@@ -10,6 +10,8 @@
 #   make sched-tests-all   the plain and the asan build (part of `make test`)
 #   make sched-bugcheck    planted bugs the sched tests must report (in
 #                          `make test`, about 30 s)
+#   make bench-sched       controlled executions/s, plain and asan builds
+#                          (bench/sched_bench.c; SCHED_BENCH_ARGS=...)
 #
 # The controlled build runs its threads as user-level contexts on one OS
 # thread; it needs no liburcu (grace periods are simulated) and does not
@@ -21,7 +23,7 @@ SCHED_CORE_LIB := $(B)/libvms-sched.a
 
 $(B)/obj-sched/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -Itools/sched -Itests $(CFLAGS) $(EXTRA_CFLAGS) $(SCHED_CFLAGS) -c $< -o $@
+	$(CC) $(BASE_CFLAGS) -Itools/sched -Itests -Ibench $(CFLAGS) $(EXTRA_CFLAGS) $(SCHED_CFLAGS) -c $< -o $@
 
 $(SCHED_CORE_LIB): $(SCHED_CORE_OBJS)
 	@mkdir -p $(dir $@)
@@ -44,8 +46,15 @@ $(SCHED_TEST_BIN): $(SCHED_TEST_SRCS:%.c=$(B)/obj-sched/%.o) $(SCHED_POLICY_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+SCHED_BENCH_BIN := $(B)/bench/vms-sched-bench
+SCHED_BENCH_ARGS ?=
+
+$(SCHED_BENCH_BIN): $(B)/obj-sched/bench/sched_bench.o $(SCHED_POLICY_LIB) $(SCHED_CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
 ifneq ($(SAN),tsan)
-all: $(SCHED_CORE_LIB) $(SCHED_POLICY_LIB) $(SCHED_TEST_BIN)
+all: $(SCHED_CORE_LIB) $(SCHED_POLICY_LIB) $(SCHED_TEST_BIN) $(SCHED_BENCH_BIN)
 endif
 
 .PHONY: sched-tests sched-tests-all sched-bugcheck
@@ -60,5 +69,14 @@ sched-tests-all:
 
 sched-bugcheck:
 	bash tests/sched/bugcheck.sh
+
+# Not part of `make test`: timings. Plain then ASan+UBSan, one after the other.
+.PHONY: bench-sched bench-sched-here
+bench-sched-here: $(SCHED_BENCH_BIN)
+	$(SAN_ENV) $(SCHED_BENCH_BIN) $(SCHED_BENCH_ARGS)
+
+bench-sched:
+	$(MAKE) --no-print-directory SAN= bench-sched-here
+	$(MAKE) --no-print-directory SAN=asan bench-sched-here
 
 test-suites: sched-tests-all sched-bugcheck
