@@ -14,8 +14,8 @@
 #                          (bench/sched_bench.c; SCHED_BENCH_ARGS=...)
 #
 # The controlled build runs its threads as user-level contexts on one OS
-# thread; it needs no liburcu (grace periods are simulated) and does not
-# support TSan.
+# thread (x86-64); it needs no liburcu (grace periods are simulated) and
+# supports neither TSan nor MSan.
 
 SCHED_CFLAGS := -DVMS_SCHED=1 -DVMS_POISON=1
 SCHED_CORE_OBJS := $(CORE_SRCS:%.c=$(B)/obj-sched/%.o)
@@ -53,7 +53,7 @@ $(SCHED_BENCH_BIN): $(B)/obj-sched/bench/sched_bench.o $(SCHED_POLICY_LIB) $(SCH
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-ifneq ($(SAN),tsan)
+ifeq ($(filter tsan msan,$(SAN)),)
 all: $(SCHED_CORE_LIB) $(SCHED_POLICY_LIB) $(SCHED_TEST_BIN) $(SCHED_BENCH_BIN)
 endif
 
