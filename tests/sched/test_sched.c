@@ -286,6 +286,48 @@ TEST(sched_replay_reproduces_random_runs)
 	}
 }
 
+/* Thread 0 makes 6 points, thread 1 @w1_points: a preemption keyed on
+ * thread 0's 4th decision lands at the same place of thread 0 whatever
+ * thread 1 does (dropping another thread's ops moves no key). */
+static int w1_points, order[32], nr_order;
+
+static void keyed_thread(void *arg)
+{
+	int t = (int)(long)arg, n = t ? w1_points : 6;
+
+	for (int i = 0; i < n; i++) {
+		if (nr_order < 32)
+			order[nr_order++] = t * 100 + i;
+		VMS_SCHED_POINT(VMS_SP_USER);
+	}
+}
+
+TEST(sched_preemption_keys_are_per_thread)
+{
+	struct vmt_preempt p = { 4, 0, 1 };
+	struct vms_sched_opts o = { .nr_threads = 2 };
+	struct vms_sched_result r;
+	struct vmt_replay rep;
+
+	for (int i = 0; i < 2; i++) {
+		o.thread[i].fn = keyed_thread;
+		o.thread[i].arg = (void *)(long)i;
+	}
+	o.policy = vmt_replay_choose;
+	o.policy_arg = &rep;
+	for (w1_points = 1; w1_points <= 8; w1_points += 7) {
+		nr_order = 0;
+		CHECK_OK(vmt_replay_init(&rep, &p, 1));
+		CHECK_OK(vms_sched_run(&o, &r));
+		CHECK_EQ(r.verdict, VMS_SCHED_DONE);
+		CHECK_EQ(rep.used, 1);
+		/* Thread 0's ops 0..3, then all of thread 1, then the rest. */
+		CHECK_EQ(order[3], 3);
+		CHECK_EQ(order[4], 100);
+		CHECK_EQ(order[4 + w1_points], 4);
+	}
+}
+
 /* Preemption keys are per thread, and their text reads as such. */
 TEST(sched_preemption_text)
 {
