@@ -32,13 +32,13 @@ now() { date +%s.%N; }
 rc=0
 printf '%-20s %-34s %-9s %-26s %-9s\n' bug "stress: oracles (seeds)" median "tsan alone: found (seeds)" median
 for bug in $BUGS; do
-	make --no-print-directory -s BUG="$bug" "build/bug-$bug/vmtorture-stress" >/dev/null || { echo "$bug: build failed"; rc=1; continue; }
-	[ "$TSAN" = 1 ] && { make --no-print-directory -s SAN=tsan BUG="$bug" "build/bug-$bug/tsan/vmtorture-stress" >/dev/null || { echo "$bug: tsan build failed"; rc=1; }; }
+	make --no-print-directory -s BUG="$bug" "build/bug-$bug/vmtorture" >/dev/null || { echo "$bug: build failed"; rc=1; continue; }
+	[ "$TSAN" = 1 ] && { make --no-print-directory -s SAN=tsan BUG="$bug" "build/bug-$bug/tsan/vmtorture" >/dev/null || { echo "$bug: tsan build failed"; rc=1; }; }
 	a=$(args_for "$bug")
 	oracles=""; times=""; found=0
 	for s in $(seq 1 "$SEEDS"); do
 		log="$OUT/$bug-seed$s.json"
-		timeout $((SECS + 30)) "build/bug-$bug/vmtorture-stress" --seed "$s" --seconds "$SECS" \
+		timeout $((SECS + 30)) "build/bug-$bug/vmtorture" stress --seed "$s" --seconds "$SECS" \
 			$a --json --watchdog 5 --out "$OUT/$bug-saved" >"$log" 2>"$OUT/$bug-seed$s.err"
 		o=$(sed -n 's/.*"first": {"oracle": "\([a-z]*\)".*/\1/p' "$log" | tail -1)
 		t=$(sed -n 's/.*"first": {"oracle": "[a-z]*", "time_s": \([0-9.]*\).*/\1/p' "$log" | tail -1)
@@ -58,7 +58,7 @@ for bug in $BUGS; do
 			err="$OUT/$bug-tsan-seed$s.err"
 			t0=$(now)
 			TSAN_OPTIONS="$(cat sanitizers/tsan.options)" timeout $((SECS + 30)) \
-				"build/bug-$bug/tsan/vmtorture-stress" --seed "$s" --seconds "$SECS" \
+				"build/bug-$bug/tsan/vmtorture" stress --seed "$s" --seconds "$SECS" \
 				$a --threads 3 --oracles watchdog --watchdog 10 --json \
 				--out "$OUT/$bug-tsan-saved" >/dev/null 2>"$err"
 			t1=$(now)

@@ -37,7 +37,7 @@ _Atomic uint64_t vmts_gp_done;
 /* Count grace periods: the core calls liburcu's synchronize from sync.c.
  * A definition in the executable takes precedence over the shared
  * library's, so every grace period passes through here (no linker flags
- * needed, so this also works inside the CLI). */
+ * needed). */
 void urcu_memb_synchronize_rcu(void);
 void urcu_memb_synchronize_rcu(void)
 {
@@ -88,14 +88,14 @@ uint64_t vmts_rand(uint64_t *s)
 
 static __thread int my_index = -1;
 
+/* The core this driver links (stress.mk) is built with VMS_SCHED_HOOK
+ * and VMS_POISON: a scheduling hook, and a hook for its run-time checks. */
+extern void (*vms_sched_hook)(const char *where);
+extern void (*vms_poison_hook)(const char *what, const char *where);
+
 /* --noise: at a core scheduling point (VMS_SCHED_POINT), sometimes yield
  * or spin, so that short windows (between an unlock and the next lock,
  * between a PTE store and the next) are hit far more often on 2 cores. */
-/* Weak: only a core built with VMS_SCHED_HOOK (the stress driver's own
- * copy, see stress.mk) has it; the CLI's ordinary core does not. */
-extern void (*vms_sched_hook)(const char *where) __attribute__((weak));
-/* Weak too: the poison core's check that nodes in use are live nodes. */
-extern void (*vms_poison_hook)(const char *what, const char *where) __attribute__((weak));
 
 static void node_freed(const char *what, const char *where)
 {
@@ -754,13 +754,9 @@ int vmt_stress_main(int argc, char **argv)
 		       S->o.round_ms);
 	install_crash_handler();
 	noise_permille = S->o.noise;
-	if (noise_permille && &vms_sched_hook)
+	if (noise_permille)
 		vms_sched_hook = noise_hook;
-	if (&vms_poison_hook)
-		vms_poison_hook = node_freed;
-	else if (noise_permille && !S->o.json)
-		printf("stress: this core has no scheduling hook, --noise is ignored "
-		       "(build/vmtorture-stress has it)\n");
+	vms_poison_hook = node_freed;
 	S->nworkers = S->o.threads;
 	S->nacc = S->o.accessors;
 	S->t0 = vmts_now();

@@ -55,12 +55,11 @@ CAMPAIGN_TSAN_CLI := $(CAMPAIGN_TSAN_DIR)/vmtorture
 .PHONY: campaign-deps campaign-tsan-cli campaign campaign-run campaign-test \
 	campaign-bugcheck oss-fuzz-test campaign-sig-test
 campaign-tsan-cli:
-	@$(MAKE) --no-print-directory SAN=tsan BUG=$(BUG) $(CAMPAIGN_TSAN_CLI) \
-		$(if $(STRESS_BIN),$(CAMPAIGN_TSAN_DIR)/vmtorture-stress)
+	@$(MAKE) --no-print-directory SAN=tsan BUG=$(BUG) $(CAMPAIGN_TSAN_CLI)
 
 # Everything a campaign runs; the coverage build measures core/ over time.
 campaign-deps: $(VMT_CLI_BIN) $(CAMPAIGN_BIN) $(CAMPAIGN_FUZZ_BINS) build/fuzz/vmt-cov seeds \
-	campaign-tsan-cli $(STRESS_BIN)
+	campaign-tsan-cli
 
 CAMPAIGN_ENV = VMT_FZ=$(CAMPAIGN_FZ) VMT_CLI=$(VMT_CLI_BIN) VMT_TSAN_CLI=$(CAMPAIGN_TSAN_CLI) \
 	VMT_CAMPAIGN_BIN=$(CAMPAIGN_BIN) VMT_SEEDS=$(SEQ_OUT) VMT_COV_BIN=build/fuzz/vmt-cov

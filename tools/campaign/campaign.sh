@@ -179,29 +179,11 @@ need() { [ -x "$1" ] || { echo "campaign: $2 disabled: $1 not built" | tee -a "$
 [ -n "${on[afl]:-}" ] && { need "$FZ/vmt-afl" afl; command -v afl-fuzz >/dev/null || { echo "campaign: afl disabled: afl-fuzz not installed" >&2; unset "on[afl]"; }; }
 [ -n "${on[afl]:-}" ] && need "$FZ/vmt-afl-cmplog" afl
 [ -n "${on[libfuzzer]:-}" ] && need "$FZ/vmt-libfuzzer" libfuzzer
-# The stress driver: the standalone vmtorture-stress next to the CLI (its
-# core has the scheduling hook behind --noise and poisons freed frames),
-# else `vmtorture stress`.
-stress_cmd() {	# cli -> prints the command words, one per line
-	if [ -x "$(dirname "$1")/vmtorture-stress" ]; then printf '%s\n' "$(dirname "$1")/vmtorture-stress"
-	elif "$1" stress --help >/dev/null 2>&1; then printf '%s\nstress\n' "$1"
-	else return 1; fi
-}
-STRESS_CMD=() TSAN_STRESS_CMD=()
-if [ -n "${on[stress]:-}" ]; then
-	mapfile -t STRESS_CMD < <(stress_cmd "$CLI")
-	if [ ${#STRESS_CMD[@]} = 0 ]; then
-		echo "campaign: stress disabled: neither '$CLI stress' nor vmtorture-stress is built" | tee -a "$out/logs/campaign.log" >&2
-		unset "on[stress]"
-	fi
-fi
-if [ -n "${on[tsan]:-}" ]; then
-	mapfile -t TSAN_STRESS_CMD < <(stress_cmd "$TSAN_CLI")
-	if [ ${#TSAN_STRESS_CMD[@]} = 0 ]; then
-		echo "campaign: tsan disabled: neither '$TSAN_CLI stress' nor its vmtorture-stress is built" | tee -a "$out/logs/campaign.log" >&2
-		unset "on[tsan]"
-	fi
-fi
+# The stress driver is `vmtorture stress` (its core has the scheduling
+# hook behind --noise and poisons freed frames).
+STRESS_CMD=("$CLI" stress) TSAN_STRESS_CMD=("$TSAN_CLI" stress)
+[ -n "${on[stress]:-}" ] && need "$CLI" stress
+[ -n "${on[tsan]:-}" ] && need "$TSAN_CLI" tsan
 [ -x "$FZ/vmt-replay" ] || die "$FZ/vmt-replay not built: findings could not be triaged"
 [ -x "$TOOL" ] || die "$TOOL not built (make build/vmt-campaign)"
 ls "$SEEDS"/* >/dev/null 2>&1 || die "no seeds in $SEEDS (make seeds)"
