@@ -349,7 +349,7 @@ static void crash_handler(int sig)
 
 		fprintf(stderr, "crash backtrace:\n");
 		backtrace_symbols_fd(frames, n, 2);
-		vmts_violation(S, ORA_CRASH, "signal %d (%s) in %s %d", sig, strsignal(sig),
+		vmts_violation(S, ORA_CRASH, "SIG%s (signal %d) in %s %d", sigabbrev_np(sig), sig,
 			      my_index < 0 ? "main" :
 			      (unsigned)my_index < S->nworkers ? "worker" : "accessor",
 			      my_index < 0 ? 0 : (unsigned)my_index < S->nworkers ? my_index :
