@@ -111,6 +111,10 @@ int vms_defer_reclaim(struct vms_defer_stack *s, bool wait,
 	return 0;
 }
 
+/* Every copy starts with a scheduling point: an accessor copies inside
+ * its read-side section, so a hook that lingers here keeps the reader in
+ * its section longer (the stress driver's --read-hold), and a grace
+ * period may end in the middle of a read. */
 #ifdef VMS_TSAN
 /* Relaxed atomics: racy by design in simulated memory, not in libvms. */
 static void copy_relaxed(void *dst, const void *src, size_t n)
@@ -125,21 +129,25 @@ static void copy_relaxed(void *dst, const void *src, size_t n)
 
 void vms_copy_from_frame(void *dst, const void *src, size_t n)
 {
+	VMS_SCHED_POINT();
 	copy_relaxed(dst, src, n);
 }
 
 void vms_copy_to_frame(void *dst, const void *src, size_t n)
 {
+	VMS_SCHED_POINT();
 	copy_relaxed(dst, src, n);
 }
 #else
 void vms_copy_from_frame(void *dst, const void *src, size_t n)
 {
+	VMS_SCHED_POINT();
 	memcpy(dst, src, n);
 }
 
 void vms_copy_to_frame(void *dst, const void *src, size_t n)
 {
+	VMS_SCHED_POINT();
 	memcpy(dst, src, n);
 }
 #endif
