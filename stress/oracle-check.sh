@@ -20,6 +20,7 @@ check() {	# bug oracle extra-args...
 check ro_no_excl mutex
 check ro_no_excl serial --oracles serial,quiesce
 check put_no_grace grace --oracles grace,access,watchdog
+check copy_outside_rcu grace --oracles grace,access,watchdog
 check skip_child_lock quiesce --oracles quiesce
 check lock_order watchdog --oracles watchdog --watchdog 3
 check touching_ok access --hot 64k
