@@ -130,14 +130,17 @@ static void check_page(struct stress *S, uint64_t va, const uint64_t *w, bool ou
 		vmts_violation(S, ORA_GRACE, "reader at %#lx: header %#lx names no frame", va, h);
 		return;
 	}
-	cur = __atomic_load_n(&S->pool->meta[idx].gen, __ATOMIC_RELAXED) & 0xfffff;
-	age = (cur - gen) & 0xfffff;
-	if (outer)
+	/* Only inside the section the page was copied in: after it, the
+	 * frame may be freed (gen++) at any moment, a race to look at. */
+	if (outer) {
+		cur = __atomic_load_n(&S->pool->meta[idx].gen, __ATOMIC_RELAXED) & 0xfffff;
+		age = (cur - gen) & 0xfffff;
 		atomic_fetch_add_explicit(&S->pipe[age < 9 ? age : 9], 1, memory_order_relaxed);
-	if (outer && age)
-		vmts_violation(S, ORA_GRACE, "reader at %#lx copied from frame %#lx (gen %u), "
-			      "freed %lu time(s) before the reader's read-side section ended",
-			      va, idx * PAGE, gen, age);
+		if (age)
+			vmts_violation(S, ORA_GRACE, "reader at %#lx copied from frame %#lx (gen %u), "
+				      "freed %lu time(s) before the reader's read-side section ended",
+				      va, idx * PAGE, gen, age);
+	}
 	for (unsigned i = 1; i < PAGE / 8; i++) {
 		if (w[i] == POISON_WORD) {
 			atomic_fetch_add(&S->poison_seen, 1);
