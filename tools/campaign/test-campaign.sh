@@ -14,6 +14,9 @@
 #     exit 1): `make run`'s script must exit 4 (no engine ran), and
 #     summary.md must name each engine as failed, retried once, with the
 #     reason from its log.
+#  6. A replay build on which the empty program fails: the pre-flight
+#     must file it as a finding under its title (exit 1), not as a dead
+#     engine.
 # Binaries come from the environment (see campaign.mk's CAMPAIGN_ENV).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -106,6 +109,21 @@ for e in afl-main:'is a shell script' afl-cmplog:'is a shell script' libfuzzer:p
 	grep -qE "^\| ${e%%:*} \| \*\*failed\*\* \(retried 1x\) \| [0-9]+ s \| exit [0-9]+: .*${e#*:}" "$sum" 2>/dev/null ||
 		bad "$sum does not name ${e%%:*} as failed after a retry with the reason from its log"
 done
+
+# ---- 6 ----
+fz6=$base/fz-empty-fails
+mkdir -p "$fz6"
+printf '#!/bin/sh\nfor f; do :; done\nif [ ! -s "$f" ]; then echo "DIVERGENCE check: vms_space_check: planted for the empty program (campaign-test)"; exit 1; fi\nexec %s "$@"\n' \
+	"$(readlink -f "$VMT_FZ")/vmt-replay" > "$fz6/vmt-replay"
+chmod +x "$fz6/vmt-replay"
+out=$base/empty-fails
+VMT_FZ=$fz6 bash tools/campaign/campaign.sh --duration 8 --engines stress --out "$out" --quiet --no-minimize \
+	> "$base/empty-fails.out" 2>&1
+rc=$?
+[ $rc -eq 1 ] || bad "a failing empty program: campaign exited with $rc, want 1 (a finding)"
+grep -qx preflight "$out"/triage/*/engines 2>/dev/null || bad "the failing empty program was not filed by triage (engine preflight)"
+grep -q '^| `[0-9a-f]*` | DIVERGENCE check: vms_space_check |' "$out/summary.md" 2>/dev/null ||
+	bad "summary.md does not list the empty program's finding under its title"
 
 # ---- 4 (last: it covers every campaign above) ----
 # Nothing of ours outlives the campaigns (AFL++ leaves persistent children
