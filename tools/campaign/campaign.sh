@@ -242,11 +242,15 @@ record() {	# instance state end reason
 since_start() { tail -c +$(( ${off0[$1]} + 1 )) "${logf[$1]}" 2>/dev/null | sed 's/\x1b\[[0-9;]*[A-Za-z]//g; s/\r//g'; }
 # Did it get going: AFL++ past its dry run, libFuzzer through its first
 # inputs, a stress loop through a round that started.
+# (A here-string, not a pipe: grep -q would stop reading early, and
+# under pipefail the writer's SIGPIPE would turn a match into a miss.)
 has_run() {
+	local log
+	log=$(since_start "$1")
 	case $1 in
-	afl-*) since_start "$1" | grep -qE 'All test cases processed|Entering queue cycle' ;;
-	libfuzzer) since_start "$1" | grep -qE '^#[0-9]+' ;;
-	*) since_start "$1" | grep -q ' round=[0-9]* seed=' ;;
+	afl-*) grep -qE 'All test cases processed|Entering queue cycle' <<< "$log" ;;
+	libfuzzer) grep -qE '^#[0-9]+' <<< "$log" ;;
+	*) grep -q ' round=[0-9]* seed=' <<< "$log" ;;
 	esac
 }
 # One line saying why an instance stopped: AFL++'s abort message, a
