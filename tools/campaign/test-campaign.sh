@@ -51,8 +51,8 @@ grep -q '^## Findings: 0 signature(s)' "$out/summary.md" 2>/dev/null || bad "sum
 # Every instance ran through: no failure, no retry.
 n_inst=$(awk -F'\t' '!/^#/ { print $2 }' "$out/engines.tsv" 2>/dev/null | sort -u | wc -l)
 [ "$n_inst" -ge ${#el[@]} ] || bad "engines.tsv lists $n_inst engine instances (want one row per instance)"
-awk -F'\t' '!/^#/ && $3 != "ran"' "$out/engines.tsv" 2>/dev/null | grep -q . &&
-	bad "an engine did not run through: $(awk -F'\t' '!/^#/ && $3 != "ran"' "$out/engines.tsv")"
+not_ran=$(awk -F'\t' '!/^#/ && $3 != "ran"' "$out/engines.tsv" 2>/dev/null)
+[ -z "$not_ran" ] || bad "an engine did not run through: $not_ran"
 grep -q "^## Engines: $n_inst ran\$" "$out/summary.md" 2>/dev/null || bad "summary.md does not say that all $n_inst engines ran"
 [ -s "$out/execs.png" ] || bad "no execs.png"
 [ -n "$(ls "$out"/corpus/merged 2>/dev/null)" ] || bad "no merged corpus"
