@@ -18,6 +18,10 @@
 #   corpus/                          merged corpus (libFuzzer -merge=1, afl-cmin,
 #                                    text forms in corpus/seq/)
 #   summary.md coverage.png execs.png [afl-plot/]
+#   engines.tsv                      one row per start of an engine instance
+#
+# Exit status: 0 nothing found, 1 findings, 2 could not begin, 3 an engine
+# failed or died (after one retry), 4 engines were to run and none did.
 #
 # Binaries (set by campaign.mk; defaults for a plain build):
 #   VMT_FZ=build/fuzz VMT_CLI=build/vmtorture VMT_TSAN_CLI=build/tsan/vmtorture
