@@ -454,8 +454,8 @@ static const char usage_text[] =
 "                    microseconds while the round runs, so grace periods end\n"
 "                    during reads (default 1000; 0: only at round barriers)\n"
 "  --read-hold US    the even-numbered accessors linger inside their read-side\n"
-"                    section before three copies in four: spin, yield, or sleep\n"
-"                    up to US microseconds (default 5000; 0: never)\n"
+"                    section before three in four copies of a hot read: spin,\n"
+"                    yield, or sleep up to US microseconds (default 5000; 0: never)\n"
 "  --prog-bytes N    random bytes per decoded program, at most (default 256)\n"
 "  --json            one JSON summary line on stdout\n"
 "  --quiet           no progress line even on a terminal\n"
@@ -768,7 +768,12 @@ static void *reclaimer_main(void *arg)
 		atomic_fetch_add_explicit(&S->ts[RECLAIM_SLOT].progress, 1, memory_order_relaxed);
 		atomic_store_explicit(&S->ts[RECLAIM_SLOT].what, "reclaimer idle",
 				      memory_order_relaxed);
-		usleep(vmts_rand(&rng) % (2 * S->o.reclaim_us) + 1);
+		/* in slices, so that a long gap does not hold up a barrier */
+		for (uint64_t left = vmts_rand(&rng) % (2 * S->o.reclaim_us) + 1, step; left &&
+		     !atomic_load(&S->pause) && !atomic_load(&S->stop); left -= step) {
+			step = left < 1000 ? left : 1000;
+			usleep(step);
+		}
 	}
 	return NULL;
 }
