@@ -7,12 +7,13 @@
 # with the TSan build and every stress oracle off but the watchdog, to show
 # what TSan alone finds. A seed that finds nothing counts as "miss" (and
 # as SECONDS for the median). Set BUGCHECK_TSAN=0 to skip the TSan pass,
-# BUGCHECK_BUGS="a b" to pick bugs.
+# BUGCHECK_BUGS="a b" to pick bugs, BUGCHECK_ARGS="..." to add stress
+# options to every run (e.g. "--reclaim 0 --read-hold 0").
 set -u
 SEEDS=${1:-5}
 SECS=${2:-60}
 TSAN=${BUGCHECK_TSAN:-1}
-BUGS=${BUGCHECK_BUGS:-"skip_child_lock skip_stray_check free_node_no_grace put_no_grace lock_order ro_no_excl stray_root_only unlock_order"}
+BUGS=${BUGCHECK_BUGS:-"skip_child_lock skip_stray_check free_node_no_grace put_no_grace lock_order ro_no_excl stray_root_only unlock_order copy_outside_rcu"}
 OUT=build/bugcheck-stress
 mkdir -p "$OUT"
 
@@ -32,13 +33,13 @@ now() { date +%s.%N; }
 rc=0
 printf '%-20s %-34s %-9s %-26s %-9s\n' bug "stress: oracles (seeds)" median "tsan alone: found (seeds)" median
 for bug in $BUGS; do
-	make --no-print-directory -s BUG="$bug" "build/bug-$bug/vmtorture-stress" >/dev/null || { echo "$bug: build failed"; rc=1; continue; }
-	[ "$TSAN" = 1 ] && { make --no-print-directory -s SAN=tsan BUG="$bug" "build/bug-$bug/tsan/vmtorture-stress" >/dev/null || { echo "$bug: tsan build failed"; rc=1; }; }
-	a=$(args_for "$bug")
+	make --no-print-directory -s BUG="$bug" "build/bug-$bug/vmtorture" >/dev/null || { echo "$bug: build failed"; rc=1; continue; }
+	[ "$TSAN" = 1 ] && { make --no-print-directory -s SAN=tsan BUG="$bug" "build/bug-$bug/tsan/vmtorture" >/dev/null || { echo "$bug: tsan build failed"; rc=1; }; }
+	a="$(args_for "$bug") ${BUGCHECK_ARGS:-}"
 	oracles=""; times=""; found=0
 	for s in $(seq 1 "$SEEDS"); do
 		log="$OUT/$bug-seed$s.json"
-		timeout $((SECS + 30)) "build/bug-$bug/vmtorture-stress" --seed "$s" --seconds "$SECS" \
+		timeout $((SECS + 30)) "build/bug-$bug/vmtorture" stress --seed "$s" --seconds "$SECS" \
 			$a --json --watchdog 5 --out "$OUT/$bug-saved" >"$log" 2>"$OUT/$bug-seed$s.err"
 		o=$(sed -n 's/.*"first": {"oracle": "\([a-z]*\)".*/\1/p' "$log" | tail -1)
 		t=$(sed -n 's/.*"first": {"oracle": "[a-z]*", "time_s": \([0-9.]*\).*/\1/p' "$log" | tail -1)
@@ -58,7 +59,7 @@ for bug in $BUGS; do
 			err="$OUT/$bug-tsan-seed$s.err"
 			t0=$(now)
 			TSAN_OPTIONS="$(cat sanitizers/tsan.options)" timeout $((SECS + 30)) \
-				"build/bug-$bug/tsan/vmtorture-stress" --seed "$s" --seconds "$SECS" \
+				"build/bug-$bug/tsan/vmtorture" stress --seed "$s" --seconds "$SECS" \
 				$a --threads 3 --oracles watchdog --watchdog 10 --json \
 				--out "$OUT/$bug-tsan-saved" >/dev/null 2>"$err"
 			t1=$(now)

@@ -53,6 +53,8 @@ struct stress_opts {
 	uint64_t pool_bytes;
 	unsigned stop_after;		/* violations before stopping (default 1) */
 	unsigned noise;			/* per mille of sched points that yield or spin */
+	unsigned reclaim_us;		/* mean gap between in-round reclaims, 0 none */
+	unsigned read_hold_us;		/* longest linger inside an accessor's copy */
 };
 
 /* Stamps in simulated memory. Every 4 KiB page of a data frame starts with
@@ -94,6 +96,9 @@ struct srec {
 };
 
 #define MAX_THREADS	64
+/* The thread that reclaims during rounds (--reclaim): its state slot,
+ * after the coordinator's (ts[MAX_THREADS]). */
+#define RECLAIM_SLOT	(MAX_THREADS + 1)
 
 struct worker;
 struct stress;
@@ -113,10 +118,10 @@ struct stress {
 	uint64_t stable_base, stable_pages;
 	struct vms_frame **stable_frames;
 
-	pthread_t tid[MAX_THREADS];
+	pthread_t tid[MAX_THREADS], reclaim_tid;
 	struct worker *w[MAX_THREADS];
-	struct tstate ts[MAX_THREADS + 1];
-	unsigned nworkers, nacc;
+	struct tstate ts[RECLAIM_SLOT + 1];
+	unsigned nworkers, nacc, nreclaim;
 
 	/* round protocol */
 	_Atomic int pause;		/* coordinator asks threads to park */
@@ -149,7 +154,11 @@ struct stress {
 
 	/* counters */
 	_Atomic uint64_t sessions, ops, checks, reads, writes, acc_fail;
-	_Atomic uint64_t pipe[10], gp_during[3], poison_seen, bad_words;
+	/* grace periods completed during one read: inside the harness's
+	 * outer read-side section (at most 1 may), or in a read that runs
+	 * in the core's own sections only (any number may) */
+	_Atomic uint64_t pipe[10], gp_during[3], gp_during_bare[3], poison_seen, bad_words;
+	_Atomic uint64_t reclaims;
 	_Atomic uint64_t roundtrips, wseq;
 	_Atomic uint64_t violations;
 	_Atomic int first_oracle;
@@ -186,6 +195,11 @@ int vmts_reset(struct stress *S);
 void vmts_worker_free(struct worker *w);
 /* Save the failing session(s) of a worker; prints the paths. */
 void vmts_save_worker(struct stress *S, unsigned idx, const char *why);
+
+/* --read-hold (stress.c): while a thread's vmts_lingering is set, the
+ * scheduling hook sometimes holds its copies inside the read section. */
+extern unsigned vmts_hold_us;
+extern __thread bool vmts_lingering;
 
 /* access.c */
 void *vmts_accessor_main(void *arg);

@@ -18,6 +18,8 @@ VMT_CLI_BIN := $(B)/vmtorture
 
 # Everything a program linking the executor needs, in link order.
 VMT_LINK = $(VMT_LIB) $(MODEL_LIB) $(B)/libvms.a $(URCU_LIBS)
+# The core the CLI links; stress/stress.mk sets its checking variant.
+VMT_CLI_CORE = $(B)/libvms.a
 
 $(VMT_LIB): $(OP_OBJS)
 	@mkdir -p $(dir $@)
@@ -26,9 +28,10 @@ $(VMT_LIB): $(OP_OBJS)
 
 # Second expansion: fragments included after this one may still add sources.
 .SECONDEXPANSION:
-$(VMT_CLI_BIN): $$(VMT_CLI_OBJS) $(VMT_LIB) $(MODEL_LIB) $(B)/libvms.a
+$(VMT_CLI_BIN): $$(VMT_CLI_OBJS) $(VMT_LIB) $(MODEL_LIB) $$(VMT_CLI_CORE)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) $(VMT_CLI_OBJS) $(VMT_LINK) $(LDLIBS) -o $@
+	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) $(VMT_CLI_OBJS) $(VMT_LIB) $(MODEL_LIB) $(VMT_CLI_CORE) \
+		$(URCU_LIBS) $(LDLIBS) -o $@
 
 OP_TEST_BIN := $(B)/tests/test_op
 

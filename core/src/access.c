@@ -193,13 +193,18 @@ static long copy(struct vms_acc *a, void *buf, size_t n, bool write)
 			vms_rcu_read_unlock();
 			break;
 		}
+#ifdef VMS_BUG_copy_outside_rcu
+		vms_rcu_read_unlock();	/* "the translation is done" */
+#endif
 		if (avail > n - done)
 			avail = n - done;
 		if (write)
 			vms_copy_to_frame(frame, p + done, avail);
 		else
 			vms_copy_from_frame(p + done, frame, avail);
+#ifndef VMS_BUG_copy_outside_rcu
 		vms_rcu_read_unlock();
+#endif
 		done += avail;
 		a->pos += avail;
 	}

@@ -274,6 +274,10 @@ void vms_worker_destroy(struct vms_worker *w)
 }
 #endif
 
+/* Every copy starts with a scheduling point: an accessor copies inside
+ * its read-side section, so a hook that lingers here keeps the reader in
+ * its section longer (the stress driver's --read-hold), and a grace
+ * period may end in the middle of a read. */
 #ifdef VMS_TSAN
 /* Relaxed atomics: racy by design in simulated memory, not in libvms. */
 static void copy_relaxed(void *dst, const void *src, size_t n)
@@ -288,11 +292,13 @@ static void copy_relaxed(void *dst, const void *src, size_t n)
 
 void vms_copy_from_frame_at(void *dst, const void *src, size_t n VMS_SITE_PARAM)
 {
+	VMS_SCHED_AT(site);
 	copy_relaxed(dst, src, n);
 }
 
 void vms_copy_to_frame_at(void *dst, const void *src, size_t n VMS_SITE_PARAM)
 {
+	VMS_SCHED_AT(site);
 	copy_relaxed(dst, src, n);
 }
 #else

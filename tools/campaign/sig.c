@@ -460,6 +460,14 @@ static void stress_title(const char *h, char *sig, size_t n)
 		size_t w = strcspn(p, " \n");
 		bool num = false;
 
+		/* A parenthesized aside goes as a whole, "(signal 11)" as
+		 * much as "(ro)": half of one would leave a lone ")". */
+		if (*p == '(') {
+			const char *close = memchr(p, ')', strcspn(p, "\n"));
+
+			if (close)
+				w = (size_t)(close - p) + 1 + strcspn(close + 1, " \n");
+		}
 		for (size_t i = 0; i < w; i++)
 			num |= isdigit((unsigned char)p[i]) || p[i] == '[' || p[i] == '(';
 		/* Which of the two parties is the reader or the writer (or a

@@ -23,6 +23,9 @@ declare -A want=(
 	[earlysubtree]="STRESS grace: freed before a grace period: page-table subtree"
 	[framefree]="STRESS grace: reader copied from a freed frame"
 	[nodeuaf]="STRESS grace: page-table node used after it was freed"
+	[segv]="STRESS crash: SIGSEGV in worker"
+	# the wording before 2026-12: an aside goes whole, no lone ")"
+	[segvold]="STRESS crash: signal in worker"
 	[tsan]=""	# checked apart below
 )
 fail=0
