@@ -100,7 +100,7 @@ uint64_t vmts_rand(uint64_t *s)
 
 /* The core this driver links (stress.mk) is built with VMS_SCHED_HOOK
  * and VMS_POISON: a scheduling hook, and a hook for its run-time checks. */
-extern void (*vms_sched_hook)(const char *where);
+extern void (*vms_sched_hook)(bool copy, const char *where);
 extern void (*vms_poison_hook)(const char *what, const char *where);
 
 static void node_freed(const char *what, const char *where)
@@ -162,7 +162,7 @@ static void read_hold(uint64_t r)
 /* --noise: at a core scheduling point (VMS_SCHED_POINT), sometimes yield
  * or spin, so that short windows (between an unlock and the next lock,
  * between a PTE store and the next) are hit far more often on 2 cores. */
-static void noise_hook(const char *where)
+static void noise_hook(bool copy, const char *where)
 {
 	uint64_t r;
 
@@ -171,8 +171,9 @@ static void noise_hook(const char *where)
 	if (!noise_rng)
 		noise_rng = (uint64_t)(uintptr_t)&noise_rng | 1;
 	r = vmts_rand(&noise_rng);
-	if (vmts_lingering && !strcmp(where, "vms_copy_from_frame")) {
-		read_hold(r);
+	if (copy) {
+		if (vmts_lingering)
+			read_hold(r);
 		return;
 	}
 	if (r % 1000 >= noise_permille)

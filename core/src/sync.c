@@ -19,7 +19,7 @@ static _Atomic uint32_t next_thread_id;
 char vms_gp_token;
 #endif
 #ifdef VMS_SCHED_HOOK
-void (*vms_sched_hook)(const char *where);
+void (*vms_sched_hook)(bool copy, const char *where);
 #endif
 
 #ifdef VMS_SCHED

@@ -102,15 +102,19 @@ void vms_sched_point(const struct vms_site *site);
 	} while (0)
 #elif defined(VMS_SCHED_HOOK)
 /* The stress driver's noise goes where it always went: node locks and
- * unlocks, shared PTE loads and stores. */
-extern void (*vms_sched_hook)(const char *where);
+ * unlocks, shared PTE loads and stores; and it lingers before a copy of
+ * frame contents (inside the reader's read-side section), so grace
+ * periods end during reads. @copy tells the two apart. */
+extern void (*vms_sched_hook)(bool copy, const char *where);
 #define VMS_HOOKED(k)							\
 	((k) == VMS_SP_NODE_LOCK || (k) == VMS_SP_NODE_UNLOCK ||	\
-	 (k) == VMS_SP_PTE_LOAD || (k) == VMS_SP_PTE_STORE)
+	 (k) == VMS_SP_PTE_LOAD || (k) == VMS_SP_PTE_STORE ||		\
+	 (k) == VMS_SP_COPY)
 #define VMS_SCHED_AT(site)						\
 	do {								\
 		if (vms_sched_hook && VMS_HOOKED((site)->kind))		\
-			vms_sched_hook((site)->func);			\
+			vms_sched_hook((site)->kind == VMS_SP_COPY,	\
+				       (site)->func);			\
 	} while (0)
 #else
 #define VMS_SCHED_AT(site) do { } while (0)
