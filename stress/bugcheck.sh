@@ -13,17 +13,21 @@ set -u
 SEEDS=${1:-5}
 SECS=${2:-60}
 TSAN=${BUGCHECK_TSAN:-1}
-BUGS=${BUGCHECK_BUGS:-"skip_child_lock skip_stray_check free_node_no_grace put_no_grace lock_order ro_no_excl stray_root_only unlock_order copy_outside_rcu"}
+cd "$(dirname "$0")/.."
+# By default, every bug the registry (core/bugs.tsv) says stress must find.
+BUGS=${BUGCHECK_BUGS:-$(scripts/bugs.sh list stress | tr '\n' ' ')}
 OUT=build/bugcheck-stress
 mkdir -p "$OUT"
 
-# Where each bug is reachable: the nodes stray_root_only mishandles exist
-# only under 1 GiB slots, so it needs a hot region spanning several.
+# Where each bug is reachable: the registry's stress_args (e.g. the nodes
+# stray_root_only mishandles exist only under 1 GiB slots, so it needs a
+# hot region spanning several), else a small hot region, many threads and
+# scheduling noise.
 args_for() {
-	case "$1" in
-	stray_root_only) echo "--hot 4g --threads 4" ;;
-	*) echo "--hot 8m --threads 6 --noise 100" ;;
-	esac
+	local a
+	a=$(scripts/bugs.sh get "$1" stress_args 2>/dev/null) || a=-
+	[ "$a" = - ] && a="--hot 8m --threads 6 --noise 100"
+	echo "$a"
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {if (!NR) print "-"; else if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }

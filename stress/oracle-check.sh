@@ -7,6 +7,7 @@ SECS=${1:-20}
 rc=0
 check() {	# bug oracle extra-args...
 	local bug=$1 want=$2; shift 2
+	bash scripts/bugs.sh get "$bug" file >/dev/null || { echo "FAIL $bug: not in core/bugs.tsv"; rc=1; return; }
 	make --no-print-directory -s BUG="$bug" "build/bug-$bug/vmtorture" >/dev/null || { echo "FAIL $bug: build"; rc=1; return; }
 	out=$("build/bug-$bug/vmtorture" stress --seed 1 --seconds "$SECS" --json --out "build/bug-$bug/stress-out" "$@" 2>/dev/null | tail -1)
 	got=$(echo "$out" | sed -n 's/.*"first": {"oracle": "\([a-z]*\)".*/\1/p')

@@ -9,6 +9,7 @@ set -u
 rc=0
 check() {	# bug expected-text
 	local bug=$1 want=$2 bin=build/bug-$1/tests/run_sched_tests out line
+	bash scripts/bugs.sh get "$bug" file >/dev/null || { echo "FAIL $bug: not in core/bugs.tsv"; rc=1; return; }
 	make --no-print-directory -s BUG="$bug" "$bin" >/dev/null || { echo "FAIL $bug: build"; rc=1; return; }
 	if out=$("$bin" sched_explore_clean 2>&1); then
 		echo "FAIL $bug: sched_explore_clean passed on the buggy core"; rc=1; return
