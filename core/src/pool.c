@@ -7,7 +7,8 @@
  * fresh 2 MiB chunk, then steals from the other shards. 2 MiB frames take
  * a whole chunk. Chunks that were carved into 4 KiB frames never go back
  * to the chunk list (no coalescing): a pool that has been fragmented that
- * way can still hand out 4 KiB frames but may fail 2 MiB ones.
+ * way can still hand out 4 KiB frames but may fail 2 MiB ones, until
+ * vms_pool_reset takes it back to its initial state.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,50 @@
 #include "internal.h"
 
 #define RECLAIM_THRESHOLD 1024	/* deferred items before the reclaimer is kicked */
+
+/*
+ * Dirty bits: frame @idx may hold non-zero bytes. Set when a 4K frame is
+ * handed out, when an accessor writes (vms_pool_dirty) and when a caller
+ * takes a writable pointer (vms_frame_data); cleared by zeroing. Freed
+ * memory is never given back to the kernel while the pool lives: a 2 MiB
+ * frame zeroes only its dirty pages, so reuse costs what was touched.
+ */
+static bool dirty_test_set(struct vms_pool *p, uint64_t idx)
+{
+	_Atomic uint64_t *w = &p->dirty[idx / 64];
+	uint64_t bit = 1ULL << (idx % 64);
+
+	/* Read first: concurrent writers of one page share the word. */
+	if (atomic_load_explicit(w, memory_order_relaxed) & bit)
+		return true;
+	return atomic_fetch_or_explicit(w, bit, memory_order_relaxed) & bit;
+}
+
+static void dirty_range(struct vms_pool *p, uint64_t first, uint64_t end)
+{
+	for (uint64_t i = first; i < end; i++)
+		dirty_test_set(p, i);
+}
+
+void vms_pool_dirty(struct vms_pool *p, const void *at, size_t n)
+{
+	uint64_t off = (uint64_t)((const unsigned char *)at - p->base);
+
+	if (n)
+		dirty_range(p, off >> VMS_PAGE_SHIFT, ((off + n - 1) >> VMS_PAGE_SHIFT) + 1);
+}
+
+/* Zero the dirty pages of chunk @c (a whole one, owned by the caller). */
+static void chunk_zero(struct vms_pool *p, uint64_t c)
+{
+	for (uint64_t w = c * VMS_CHUNK_FRAMES / 64; w < (c + 1) * VMS_CHUNK_FRAMES / 64; w++) {
+		uint64_t bits = atomic_exchange_explicit(&p->dirty[w], 0, memory_order_relaxed);
+
+		for (; bits; bits &= bits - 1)
+			memset(p->base + ((w * 64 + (uint64_t)__builtin_ctzll(bits)) << VMS_PAGE_SHIFT),
+			       0, VMS_PAGE_SIZE);
+	}
+}
 
 static struct vms_shard *my_shard(struct vms_pool *p)
 {
@@ -133,7 +178,8 @@ static struct vms_frame *alloc_4k(struct vms_pool *p)
 	if (!idx)
 		return NULL;
 	atomic_fetch_add_explicit(&p->used_frames, 1, memory_order_relaxed);
-	memset(p->base + (idx << VMS_PAGE_SHIFT), 0, VMS_PAGE_SIZE);
+	if (dirty_test_set(p, idx))	/* stays set: the frame goes out */
+		memset(p->base + (idx << VMS_PAGE_SHIFT), 0, VMS_PAGE_SIZE);
 	return &p->meta[idx];
 }
 
@@ -164,7 +210,8 @@ static struct vms_frame *alloc_2m(struct vms_pool *p)
 		head[i].kind = VMS_FRAME_TAIL;
 	}
 	atomic_fetch_add_explicit(&p->used_frames, VMS_CHUNK_FRAMES, memory_order_relaxed);
-	return head;	/* untouched or MADV_DONTNEED'ed: already zero */
+	chunk_zero(p, (uint64_t)c);
+	return head;
 }
 
 static void free_2m(struct vms_frame *head)
@@ -172,12 +219,25 @@ static void free_2m(struct vms_frame *head)
 	struct vms_pool *p = head->pool;
 	uint64_t first = (uint64_t)(head - p->meta);
 
-	madvise(p->base + vms_meta_paddr(head), VMS_CHUNK_SIZE, MADV_DONTNEED);
 	for (int i = 0; i < VMS_CHUNK_FRAMES; i++)
 		head[i].kind = VMS_FRAME_FREE;
 	head->gen++;
 	chunk_give(p, first / VMS_CHUNK_FRAMES);
 	atomic_fetch_sub_explicit(&p->used_frames, VMS_CHUNK_FRAMES, memory_order_relaxed);
+}
+
+/* The state of a pool nothing was taken from: frame 0 is reserved so that
+ * physical address 0 never appears in a PTE; the rest of chunk 0 goes to
+ * shard 0; every other chunk is untaken. Metadata is committed lazily: a
+ * chunk's slots get their pool pointer when it is handed out (carve,
+ * alloc_2m). */
+static void pool_start(struct vms_pool *p)
+{
+	p->meta[0].kind = VMS_FRAME_RESERVED;
+	p->meta[0].pool = p;
+	p->used_frames = 1;
+	p->next_chunk = 1;
+	carve(p, &p->shard[0], 0);	/* keeps frame 0 out of the list */
 }
 
 int vms_pool_new(size_t bytes, struct vms_pool **out)
@@ -201,28 +261,22 @@ int vms_pool_new(size_t bytes, struct vms_pool **out)
 	p->meta = mmap(NULL, p->meta_bytes, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	p->free_chunks = calloc(p->nr_chunks, sizeof(*p->free_chunks));
-	if (p->base == MAP_FAILED || p->meta == MAP_FAILED || !p->free_chunks) {
+	p->dirty = calloc(p->nr_frames / 64, sizeof(*p->dirty));
+	if (p->base == MAP_FAILED || p->meta == MAP_FAILED || !p->free_chunks || !p->dirty) {
 		if (p->base != MAP_FAILED)
 			munmap(p->base, size);
 		if (p->meta != MAP_FAILED)
 			munmap(p->meta, p->meta_bytes);
 		free(p->free_chunks);
+		free(p->dirty);
 		free(p);
 		return -ENOMEM;
 	}
-	/* Metadata is committed lazily too: a chunk's slots get their pool
-	 * pointer when the chunk is first handed out (carve, alloc_2m). */
 	pthread_mutex_init(&p->spaces_lock, NULL);
 	pthread_mutex_init(&p->deferred.reclaim_lock, NULL);
 	pthread_mutex_init(&p->reclaimer_lock, NULL);
 	pthread_cond_init(&p->reclaimer_cond, NULL);
-	/* Frame 0 is reserved so that physical address 0 never appears in
-	 * a PTE; the rest of chunk 0 goes to shard 0. */
-	p->meta[0].kind = VMS_FRAME_RESERVED;
-	p->meta[0].pool = p;
-	p->used_frames = 1;
-	p->next_chunk = 1;
-	carve(p, &p->shard[0], 0);	/* keeps frame 0 out of the list */
+	pool_start(p);
 	*out = p;
 	return 0;
 }
@@ -315,7 +369,9 @@ static void reclaimer_stop(struct vms_pool *p)
 	pthread_mutex_unlock(&p->reclaimer_lock);
 }
 
-int vms_pool_destroy(struct vms_pool *p)
+/* What a destroy or a reset needs: nothing deferred (released here, with
+ * the reclaimer stopped), no space, no frame in use but frame 0. */
+static int pool_idle(struct vms_pool *p)
 {
 	int ret;
 
@@ -332,6 +388,36 @@ int vms_pool_destroy(struct vms_pool *p)
 	pthread_mutex_unlock(&p->spaces_lock);
 	if (ret || atomic_load(&p->used_frames) != 1)
 		return -EBUSY;
+	return 0;
+}
+
+int vms_pool_reset(struct vms_pool *p)
+{
+	int ret = pool_idle(p);
+
+	if (ret)
+		return ret;
+	/* Only chunks below next_chunk were ever handed out. Their contents
+	 * stay: the dirty bits say which pages to zero on reuse. */
+	memset(p->meta, 0, atomic_load(&p->next_chunk) * VMS_CHUNK_FRAMES * sizeof(*p->meta));
+	for (int i = 0; i < VMS_NR_SHARDS; i++) {
+		p->shard[i].head = 0;
+		p->shard[i].count = 0;
+	}
+	p->nr_free_chunks = 0;
+	for (int i = 0; i < VMS_NR_COUNT_SHARDS; i++)
+		atomic_store(&p->cursors.shard[i].v, 0);
+	atomic_store(&p->kicked, false);
+	pool_start(p);
+	return 0;
+}
+
+int vms_pool_destroy(struct vms_pool *p)
+{
+	int ret = pool_idle(p);
+
+	if (ret)
+		return ret;
 	munmap(p->base, p->nr_frames << VMS_PAGE_SHIFT);
 	munmap(p->meta, p->meta_bytes);
 	pthread_mutex_destroy(&p->spaces_lock);
@@ -339,6 +425,7 @@ int vms_pool_destroy(struct vms_pool *p)
 	pthread_mutex_destroy(&p->reclaimer_lock);
 	pthread_cond_destroy(&p->reclaimer_cond);
 	free(p->free_chunks);
+	free(p->dirty);
 	free(p);
 	return 0;
 }
@@ -467,6 +554,19 @@ uint64_t vms_frame_handles(const struct vms_frame *f)
 }
 
 void *vms_frame_data(const struct vms_frame *f)
+{
+	uint64_t first;
+
+	if (!f || !f->pool)
+		return NULL;
+	/* The caller may write through it. */
+	first = (uint64_t)(f - f->pool->meta);
+	dirty_range(f->pool, first, first + (f->kind == VMS_FRAME_DATA && f->level == 2 ?
+					     VMS_CHUNK_FRAMES : 1));
+	return f->pool->base + vms_meta_paddr(f);
+}
+
+const void *vms_frame_peek(const struct vms_frame *f)
 {
 	return f && f->pool ? f->pool->base + vms_meta_paddr(f) : NULL;
 }
