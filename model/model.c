@@ -110,16 +110,21 @@ static uint64_t leaf_end(const struct vmt_mleaf *l)
 
 /* ---- model construction ------------------------------------------------ */
 
-struct vmt_model *vmt_model_new(void)
+/* The initial state, over a zeroed struct. */
+static void model_init(struct vmt_model *m)
 {
-	struct vmt_model *m = calloc(1, sizeof(*m));
-
-	if (!m)
-		return NULL;
 	m->current = -1;
 	/* Large enough that nothing is ever judged exhaustible by accident. */
 	m->nr_chunks = UINT64_MAX / 2;
 	m->total_frames = UINT64_MAX / 2;
+}
+
+struct vmt_model *vmt_model_new(void)
+{
+	struct vmt_model *m = calloc(1, sizeof(*m));
+
+	if (m)
+		model_init(m);
 	return m;
 }
 
@@ -144,6 +149,26 @@ void vmt_model_free(struct vmt_model *m)
 		free(m->spaces[s].leaves);
 	free(m->nodes);
 	free(m);
+}
+
+void vmt_model_reset(struct vmt_model *m)
+{
+	struct vmt_model keep = *m;
+
+	for (int i = 0; i < m->nframes; i++)
+		frame_free_pages(&m->frames[i]);
+	/* Everything but the arrays (emptied, kept for the next run) is
+	 * what vmt_model_new() makes. */
+	memset(m, 0, sizeof(*m));
+	model_init(m);
+	m->frames = keep.frames;
+	m->capframes = keep.capframes;
+	for (int s = 0; s < VMT_MODEL_SPACES; s++) {
+		m->spaces[s].leaves = keep.spaces[s].leaves;
+		m->spaces[s].cap = keep.spaces[s].cap;
+	}
+	m->nodes = keep.nodes;
+	m->capnodes = keep.capnodes;
 }
 
 void vmt_model_set_pool(struct vmt_model *m, uint64_t total_frames, uint64_t nr_chunks)
