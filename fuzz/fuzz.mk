@@ -114,8 +114,8 @@ fuzz-libfuzzer: $(FZ)/vmt-libfuzzer seeds
 fuzz-afl: $(FZ)/vmt-afl $(FZ)/vmt-afl-cmplog $(FZ)/vmt-afl-asan seeds
 	@$(FUZZ_ENV) SECONDS_LIMIT='$(SECONDS)' FUZZ_JOBS='$(FUZZ_JOBS)' bash fuzz/run-afl.sh
 
-fuzz-smoke: $(FZ)/vmt-libfuzzer $(FZ)/vmt-afl $(FZ)/vmt-replay seeds
-	@$(FUZZ_ENV) bash fuzz/smoke.sh
+fuzz-smoke: $(FZ)/vmt-libfuzzer $(FZ)/vmt-afl $(FZ)/vmt-replay seeds $(VMT_CLI)
+	@$(FUZZ_ENV) VMT_CLI=$(VMT_CLI) bash fuzz/smoke.sh
 
 coverage: $(FZ)/vmt-cov seeds
 	@$(FUZZ_ENV) bash fuzz/coverage.sh
