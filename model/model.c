@@ -67,6 +67,10 @@ struct vmt_model {
 	uint64_t roots;			/* root nodes ever allocated */
 	uint64_t *nodes;		/* keys of page-table nodes that may have existed */
 	size_t nnodes, capnodes;
+	/* Frames that lost their last handle or leaf in the current call:
+	 * reap() looks at these only, not at every frame. */
+	int *doomed;
+	size_t ndoomed, capdoomed;
 	uint32_t incarnations;
 };
 
@@ -133,7 +137,8 @@ static void frame_free_pages(struct mframe *f)
 	if (!f->pages)
 		return;
 	for (uint64_t i = 0; i < f->npages; i++)
-		free(f->pages[i]);
+		if (f->pages[i])	/* most pages of a 2 MiB frame are never written */
+			free(f->pages[i]);
 	free(f->pages);
 	f->pages = NULL;
 }
@@ -148,6 +153,7 @@ void vmt_model_free(struct vmt_model *m)
 	for (int s = 0; s < VMT_MODEL_SPACES; s++)
 		free(m->spaces[s].leaves);
 	free(m->nodes);
+	free(m->doomed);
 	free(m);
 }
 
@@ -169,6 +175,8 @@ void vmt_model_reset(struct vmt_model *m)
 	}
 	m->nodes = keep.nodes;
 	m->capnodes = keep.capnodes;
+	m->doomed = keep.doomed;
+	m->capdoomed = keep.capdoomed;
 }
 
 void vmt_model_set_pool(struct vmt_model *m, uint64_t total_frames, uint64_t nr_chunks)
@@ -260,6 +268,25 @@ static struct mframe *frame(const struct vmt_model *m, int id)
 
 static void reap(struct vmt_model *m);
 
+/* Frame @id lost a handle or a leaf: if that was its last, it may die at
+ * the end of the call. */
+static void frame_unref(struct vmt_model *m, int id, bool leaf)
+{
+	struct mframe *f = &m->frames[id];
+
+	if (leaf)
+		f->ptes--;
+	else
+		f->handles--;
+	if (f->ptes || f->handles)
+		return;
+	if (m->ndoomed == m->capdoomed) {
+		m->capdoomed = m->capdoomed ? 2 * m->capdoomed : 16;
+		m->doomed = xrealloc(m->doomed, m->capdoomed * sizeof(*m->doomed));
+	}
+	m->doomed[m->ndoomed++] = id;
+}
+
 static void frame_maybe_die(struct vmt_model *m, int id)
 {
 	struct mframe *f = &m->frames[id];
@@ -319,7 +346,7 @@ int vmt_model_frame_put(struct vmt_model *m, int id)
 	if (!f || !f->handles)
 		return refuse(m, -EINVAL, "frame put without a handle");
 	m->fail_alloc = false;
-	f->handles--;
+	frame_unref(m, id, false);
 	reap(m);
 	return 0;
 }
@@ -462,12 +489,15 @@ static void leaf_insert(struct vmt_model *m, struct mspace *s, const struct vmt_
 	m->frames[l->frame].ptes++;
 }
 
-/* Remove leaf @i; the frame may die only once the caller is done. */
-static void leaf_remove(struct vmt_model *m, struct mspace *s, size_t i)
+/* Remove leaves [i, j); their frames may die only once the caller is done. */
+static void leaves_remove(struct vmt_model *m, struct mspace *s, size_t i, size_t j)
 {
-	m->frames[s->leaves[i].frame].ptes--;
-	memmove(&s->leaves[i], &s->leaves[i + 1], (s->n - i - 1) * sizeof(*s->leaves));
-	s->n--;
+	if (i == j)
+		return;		/* s->leaves may still be NULL */
+	for (size_t k = i; k < j; k++)
+		frame_unref(m, s->leaves[k].frame, true);
+	memmove(&s->leaves[i], &s->leaves[j], (s->n - j) * sizeof(*s->leaves));
+	s->n -= j - i;
 }
 
 /* Replace the 2 MiB leaf @i by its 512 4 KiB pieces (same frame, same
@@ -513,22 +543,20 @@ static bool split_at(struct vmt_model *m, int sp, uint64_t va, bool inside, bool
 static long remove_range(struct vmt_model *m, int sp, uint64_t va, uint64_t end)
 {
 	struct mspace *s = &m->spaces[sp];
-	size_t i = first_from(s, va);
-	long n = 0;
+	size_t i = first_from(s, va), j = i;
 
-	while (i < s->n && s->leaves[i].va < end) {
-		leaf_remove(m, s, i);
-		n++;
-	}
-	return n;
+	while (j < s->n && s->leaves[j].va < end)
+		j++;
+	leaves_remove(m, s, i, j);
+	return (long)(j - i);
 }
 
 /* Frames die only once an operation is complete (a frame moved from one
  * slot to another in one call must not die half-way). */
 static void reap(struct vmt_model *m)
 {
-	for (int i = 0; i < m->nframes; i++)
-		frame_maybe_die(m, i);
+	while (m->ndoomed)
+		frame_maybe_die(m, m->doomed[--m->ndoomed]);
 }
 
 /* Remove every leaf of a space, releasing frames. */
@@ -536,8 +564,7 @@ static void remove_all(struct vmt_model *m, int sp)
 {
 	struct mspace *s = &m->spaces[sp];
 
-	while (s->n)
-		leaf_remove(m, s, s->n - 1);
+	leaves_remove(m, s, 0, s->n);
 	reap(m);
 }
 
@@ -839,8 +866,8 @@ int vmt_model_map(struct vmt_model *m, int sp, int fid, struct vms_prop prop)
 	leaf.frame = fid;
 	leaf.off = 0;
 	leaf.prop = prop;
-	f->handles--;
 	leaf_insert(m, s, &leaf);
+	frame_unref(m, fid, false);	/* the handle became the leaf: never the last */
 	reap(m);
 	c->va += size;
 	return removed ? 1 : 0;
