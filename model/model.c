@@ -52,7 +52,8 @@ struct macc {
 
 struct vmt_model {
 	struct mframe *frames;
-	int nframes, capframes;
+	int nframes;
+	size_t capframes;
 	struct mspace spaces[VMT_MODEL_SPACES];
 	struct macc accs[VMT_MODEL_ACCS];
 	int current;
@@ -100,6 +101,28 @@ static void *xrealloc(void *p, size_t n)
 		abort();
 	}
 	return q;
+}
+
+/*
+ * Make room for @need elements of @size in the array *@pp of capacity
+ * *@cap. Called whether or not it has to grow: a model kept between fuzz
+ * inputs has grown as far as the inputs before needed, and a fuzzer would
+ * see a growth branch in the caller as unstable coverage (this function
+ * is left out of coverage: fuzz/nocov.txt).
+ */
+__attribute__((noinline)) static void array_reserve(void *pp, size_t *cap, size_t need,
+						     size_t size)
+{
+	void *p;
+
+	if (need <= *cap)
+		return;
+	while (need > *cap)
+		*cap = *cap ? 2 * *cap : 64;
+	/* *pp is a pointer to some element type: copied, not aliased. */
+	memcpy(&p, pp, sizeof(p));
+	p = xrealloc(p, *cap * size);
+	memcpy(pp, &p, sizeof(p));
 }
 
 static uint64_t leaf_size(const struct vmt_mleaf *l)
@@ -209,10 +232,7 @@ static void note_node(struct vmt_model *m, int sp, int level, uint64_t va)
 	}
 	if (lo < m->nnodes && m->nodes[lo] == key)
 		return;
-	if (m->nnodes == m->capnodes) {
-		m->capnodes = m->capnodes ? 2 * m->capnodes : 64;
-		m->nodes = xrealloc(m->nodes, m->capnodes * sizeof(*m->nodes));
-	}
+	array_reserve(&m->nodes, &m->capnodes, m->nnodes + 1, sizeof(*m->nodes));
 	memmove(&m->nodes[lo + 1], &m->nodes[lo], (m->nnodes - lo) * sizeof(*m->nodes));
 	m->nodes[lo] = key;
 	m->nnodes++;
@@ -280,10 +300,7 @@ static void frame_unref(struct vmt_model *m, int id, bool leaf)
 		f->handles--;
 	if (f->ptes || f->handles)
 		return;
-	if (m->ndoomed == m->capdoomed) {
-		m->capdoomed = m->capdoomed ? 2 * m->capdoomed : 16;
-		m->doomed = xrealloc(m->doomed, m->capdoomed * sizeof(*m->doomed));
-	}
+	array_reserve(&m->doomed, &m->capdoomed, m->ndoomed + 1, sizeof(*m->doomed));
 	m->doomed[m->ndoomed++] = id;
 }
 
@@ -309,10 +326,7 @@ int vmt_model_frame_alloc(struct vmt_model *m, int level, int *id)
 	fail = take_fail(m, true);
 	if (fail)
 		return -ENOMEM;
-	if (m->nframes == m->capframes) {
-		m->capframes = m->capframes ? 2 * m->capframes : 16;
-		m->frames = xrealloc(m->frames, m->capframes * sizeof(*m->frames));
-	}
+	array_reserve(&m->frames, &m->capframes, (size_t)m->nframes + 1, sizeof(*m->frames));
 	f = &m->frames[m->nframes];
 	memset(f, 0, sizeof(*f));
 	f->live = true;
@@ -470,11 +484,7 @@ static struct vmt_mleaf *find_leaf(const struct mspace *s, uint64_t va)
 
 static void leaves_reserve(struct mspace *s, size_t extra)
 {
-	if (s->n + extra <= s->cap)
-		return;
-	while (s->n + extra > s->cap)
-		s->cap = s->cap ? 2 * s->cap : 64;
-	s->leaves = xrealloc(s->leaves, s->cap * sizeof(*s->leaves));
+	array_reserve(&s->leaves, &s->cap, s->n + extra, sizeof(*s->leaves));
 }
 
 /* Insert a leaf (the caller made room: nothing overlaps it). */
