@@ -52,9 +52,9 @@ fuzz_stamp = $(shell mkdir -p $(FZ)/$(1) && f=$(FZ)/$(1)/.flags && \
 
 # $(call fuzz_variant,name,compiler-with-env,cflags,ldflags,driver.c,binary)
 define fuzz_variant
-FZ_FLAGS_$(1) := $(2) $(3) $(4) $$(FUZZ_CFLAGS) $$(LF_CORE_NOCMP)
+FZ_FLAGS_$(1) := $(2) $(3) $(4) $$(FUZZ_CFLAGS) $$(LF_CORE_NOCMP) $$(LF_NOCMP_SRCS)
 $$(call fuzz_stamp,$(1))
-$(if $(findstring libfuzzer,$(1)),$(FZ)/$(1)/obj/core/%.o $(FZ)/$(1)/obj/model/%.o: FUZZ_OBJ_CFLAGS = $$(LF_CORE_NOCMP))
+$(if $(findstring libfuzzer,$(1)),$$(patsubst %.c,$(FZ)/$(1)/obj/%.o,$$(LF_NOCMP_SRCS)): FUZZ_OBJ_CFLAGS = $$(LF_CORE_NOCMP))
 $(FZ)/$(1)/obj/%.o: %.c $(FZ)/$(1)/.flags $(FUZZ_NOCOV)
 	@mkdir -p $$(dir $$@)
 	$(2) $$(FUZZ_CFLAGS) $(3) $$(FUZZ_OBJ_CFLAGS) -c $$< -o $$@
@@ -73,9 +73,13 @@ LF_NOCOV := -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV)
 # libFuzzer's comparison tracing (trace-cmp) costs 2.4x CPU per input
 # here: the core's and the model's 512-entry table scans compare on every
 # entry, on values derived from the tree rather than from input bytes.
-# The decoder and the executor, which do read input bytes, keep it.
+# The executor's byte loops (write patterns, zero checks, frame sweeps:
+# a quarter of the CPU after the pool reset) compare results of the core
+# and the model, not input bytes, and go without it too. The decoder,
+# which reads the input bytes, keeps it.
 # LF_CORE_NOCMP= restores full tracing everywhere.
 LF_CORE_NOCMP ?= -fno-sanitize-coverage=trace-cmp
+LF_NOCMP_SRCS = $(CORE_SRCS) $(FUZZ_MODEL_SRCS) tools/op/exec.c tools/op/reuse.c
 
 $(eval $(call fuzz_variant,libfuzzer,clang,-O1 -fsanitize=fuzzer-no-link$(comma)address$(comma)undefined $(FUZZ_SAN) $(LF_NOCOV),-fsanitize=fuzzer$(comma)address$(comma)undefined,,$(FZ)/vmt-libfuzzer))
 $(eval $(call fuzz_variant,afl,$(AFL_CC),-O2,,fuzz/afl_main.c,$(FZ)/vmt-afl))
