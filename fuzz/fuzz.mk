@@ -14,6 +14,8 @@
 #                           (COV_INPUTS="dirs/files" for another corpus,
 #                           COV_HTML=1 for an HTML report)
 #   make fuzz-dict          regenerate fuzz/vmt.dict from the op encoder
+#   make bench-fuzz         exec/s per engine beside an empty target, and
+#                           where the target's time goes (fuzz/bench.sh)
 #
 # Known divergences that are reported but not fixed yet can be skipped by a
 # campaign: VMT_FUZZ_IGNORE='sig substring;...' (see fuzz/target.c).
@@ -50,7 +52,8 @@ comma := ,
 fuzz_stamp = $(shell mkdir -p $(FZ)/$(1) && f=$(FZ)/$(1)/.flags && \
 	[ "$$(cat $$f 2>/dev/null)" = '$(FZ_FLAGS_$(1))' ] || printf '%s' '$(FZ_FLAGS_$(1))' > $$f)
 
-# $(call fuzz_variant,name,compiler-with-env,cflags,ldflags,driver.c,binary)
+# $(call fuzz_variant,name,compiler-with-env,cflags,ldflags,driver.c,binary[,target sources])
+# (default target sources: FUZZ_LIB_SRCS)
 define fuzz_variant
 FZ_FLAGS_$(1) := $(2) $(3) $(4) $$(FUZZ_CFLAGS) $$(LF_CORE_NOCMP) $$(LF_NOCMP_SRCS)
 $$(call fuzz_stamp,$(1))
@@ -59,7 +62,7 @@ $(FZ)/$(1)/obj/%.o: %.c $(FZ)/$(1)/.flags $(FUZZ_NOCOV)
 	@mkdir -p $$(dir $$@)
 	$(2) $$(FUZZ_CFLAGS) $(3) $$(FUZZ_OBJ_CFLAGS) -c $$< -o $$@
 
-$(6): $$(patsubst %.c,$(FZ)/$(1)/obj/%.o,$$(FUZZ_LIB_SRCS) $(5))
+$(6): $$(patsubst %.c,$(FZ)/$(1)/obj/%.o,$(if $(7),$(7),$$(FUZZ_LIB_SRCS)) $(5))
 	@mkdir -p $$(dir $$@)
 	$(2) -pthread $(4) $$^ $$(URCU_LIBS) -o $$@
 endef
@@ -87,6 +90,12 @@ $(eval $(call fuzz_variant,afl-asan,AFL_USE_ASAN=1 AFL_USE_UBSAN=1 $(AFL_CC),-O1
 $(eval $(call fuzz_variant,afl-cmplog,AFL_LLVM_CMPLOG=1 $(AFL_CC),-O2,,fuzz/afl_main.c,$(FZ)/vmt-afl-cmplog))
 $(eval $(call fuzz_variant,replay,clang,-O2,,fuzz/replay_main.c,$(FZ)/vmt-replay))
 $(eval $(call fuzz_variant,cov,clang,-O0 -fprofile-instr-generate -fcoverage-mapping,-fprofile-instr-generate,fuzz/replay_main.c,$(FZ)/vmt-cov))
+
+# The same builds of an empty target (fuzz/empty_target.c): what each
+# engine costs per input by itself, the baseline of make bench-fuzz.
+$(eval $(call fuzz_variant,libfuzzer-empty,clang,-O1 -fsanitize=fuzzer-no-link$(comma)address$(comma)undefined $(FUZZ_SAN) $(LF_NOCOV),-fsanitize=fuzzer$(comma)address$(comma)undefined,,$(FZ)/empty-libfuzzer,fuzz/empty_target.c))
+$(eval $(call fuzz_variant,afl-empty,$(AFL_CC),-O2,,fuzz/afl_main.c,$(FZ)/empty-afl,fuzz/empty_target.c))
+$(eval $(call fuzz_variant,replay-empty,clang,-O2,,fuzz/replay_main.c,$(FZ)/empty-replay,fuzz/empty_target.c))
 
 FUZZ_BINS := $(FZ)/vmt-libfuzzer $(FZ)/vmt-afl $(FZ)/vmt-afl-asan $(FZ)/vmt-afl-cmplog $(FZ)/vmt-replay
 
@@ -136,6 +145,13 @@ $(FZ)/gen-dict: $(FZ)/replay/obj/fuzz/gen_dict.o $(FZ)/replay/obj/tools/op/op.o
 	clang -pthread $^ -o $@
 fuzz-dict: $(FZ)/gen-dict
 	$(FZ)/gen-dict > fuzz/vmt.dict.tmp && mv -f fuzz/vmt.dict.tmp fuzz/vmt.dict
+
+# make bench-fuzz: exec/s of the target beside the empty target in each
+# engine build, and the profile split (BENCH_FUZZ_SECONDS, BENCH_FUZZ_RUNS).
+.PHONY: bench-fuzz
+bench-fuzz: $(FZ)/vmt-afl $(FZ)/empty-afl $(FZ)/vmt-libfuzzer $(FZ)/empty-libfuzzer \
+		$(FZ)/vmt-replay $(FZ)/empty-replay seeds
+	@$(FUZZ_ENV) bash fuzz/bench.sh
 
 # make bugcheck: the fuzzer must find every planted sequential bug from the
 # shipped seeds (BUGCHECK_FUZZ_SEEDS runs each, capped at BUGCHECK_FUZZ_CAP s).
