@@ -116,33 +116,32 @@ summary() {
 summary | tee "$out/summary.txt"
 grep -h stability "$res" | awk -F'\t' '$2 == "vmt-afl" { print "bench-fuzz: vmt-afl run " $3 ": " $8 }' >&2
 
-# Profile: the replay build running the same inputs, each read once and
-# run 20 times (execution only, no file I/O), sampled by cpu-clock (no
-# hardware PMU needed). Samples are split by where the code lives: the
-# kernel, core/, model/, tools/op/ + fuzz/ (the executor), and the rest
-# (libc, liburcu).
-if command -v perf >/dev/null; then
-	perf record -q -e cpu-clock -F 5000 -o "$out/perf.data" -- \
-		"$FZ/vmt-replay" -q -r 20 "$out/inputs" >/dev/null 2>&1
-	nm -l --defined-only "$FZ/vmt-replay" 2>/dev/null | awk -F'\t' 'NF == 2 {
+# A perf profile's samples of one binary's processes, split by where the
+# code lives: the kernel, core/, model/, tools/op/ + fuzz/ (the executor),
+# and the rest (libc, liburcu). Kernel samples taken when a task switch
+# re-enables interrupts (cpu-clock cannot fire while they are off) are
+# counted apart: on a shared machine they measure the other load, and
+# under afl-fuzz the fork server's wake-up per input.
+split_profile() {	# perf.data binary label
+	local syms=$out/symbols-${2##*/}.tsv
+	nm -l --defined-only "$2" 2>/dev/null | awk -F'\t' 'NF == 2 {
 		split($1, a, " ")
 		c = "other"
 		if ($2 ~ /\/core\//) c = "core"
 		else if ($2 ~ /\/model\//) c = "model"
 		else if ($2 ~ /\/tools\/op\// || $2 ~ /\/fuzz\//) c = "executor"
-		print a[3] "\t" c }' > "$out/symbols.tsv"
-	perf report -i "$out/perf.data" --stdio --no-children --sort dso,sym --percent-limit 0 -q \
-		2>/dev/null > "$out/profile.txt"
-	awk -v syms="$out/symbols.tsv" '
-		BEGIN { FS = "\t"; while ((getline l < syms) > 0) { split(l, a, "\t"); cat[a[1]] = a[2] } FS = " " }
-		/%/ { p = $1; sub("%", "", p); dso = $2; sym = $4
+		print a[3] "\t" c }' > "$syms"
+	perf report -i "$1" --stdio --no-children --sort comm,dso,sym --percent-limit 0 -q \
+		2>/dev/null > "$1.txt"
+	awk -v syms="$syms" -v comm="${2##*/}" -v label="$3" '
+		BEGIN { while ((getline l < syms) > 0) { split(l, a, "\t"); cat[a[1]] = a[2] } }
+		/%/ && substr($2, 1, 15) == substr(comm, 1, 15) {
+			p = $1; sub("%", "", p); dso = $3; sym = $5; tot += p
 			if (dso ~ /kernel/) {
 				k = "kernel"
-				# Switching to and from other processes: the load of a
-				# shared machine, not the work of this one.
-				if (sym ~ /^(finish_task_switch|irqentry_exit_to_user_mode|__schedule|schedule)/)
-					sched += p
-			} else if (dso ~ /vmt-replay/) {
+				if (sym ~ /^(finish_task_switch|irqentry_exit_to_user_mode|_raw_spin_unlock_irqrestore|__schedule|schedule)/)
+					sw += p
+			} else if (dso == comm) {
 				k = "executor"
 				if (sym in cat)
 					k = cat[sym]
@@ -150,8 +149,24 @@ if command -v perf >/dev/null; then
 				k = "other"
 			}
 			s[k] += p }
-		END { printf "profile (vmt-replay -r 20, perf cpu-clock, %% of samples): kernel %.1f (of which %.1f task switches under load), core %.1f, model %.1f, executor %.1f, libc+liburcu %.1f\n",
-			s["kernel"], sched, s["core"], s["model"], s["executor"], s["other"] }' "$out/profile.txt" |
-		tee -a "$out/summary.txt"
+		END { if (tot <= 0) exit
+			printf "profile (%s, perf cpu-clock, %% of its samples): kernel %.1f (task switches %.1f, the rest %.1f), core %.1f, model %.1f, executor %.1f, libc+liburcu %.1f\n",
+			label, 100 * s["kernel"] / tot, 100 * sw / tot, 100 * (s["kernel"] - sw) / tot,
+			100 * s["core"] / tot, 100 * s["model"] / tot, 100 * s["executor"] / tot,
+			100 * s["other"] / tot }' "$1.txt" | tee -a "$out/summary.txt"
+}
+
+# Profiles: the replay build running the same inputs, each read once and
+# run 20 times (execution only, no file I/O); then the AFL++ target
+# processes in a run of their own (perf follows afl-fuzz's children).
+if command -v perf >/dev/null; then
+	perf record -q -e cpu-clock -F 5000 -o "$out/perf-replay.data" -- \
+		"$FZ/vmt-replay" -q -r 20 "$out/inputs" >/dev/null 2>&1
+	split_profile "$out/perf-replay.data" "$FZ/vmt-replay" "vmt-replay -r 20"
+	afl_env
+	perf record -q -e cpu-clock -F 5000 -o "$out/perf-afl.data" -- afl-fuzz -i "$SEQ_OUT" \
+		-o "$out/afl-perf" -x fuzz/vmt.dict -t "$AFL_TIMEOUT" -V "$secs" -- "$FZ/vmt-afl" \
+		>/dev/null 2>&1
+	split_profile "$out/perf-afl.data" "$FZ/vmt-afl" "vmt-afl under afl-fuzz"
 fi
 echo "bench-fuzz: done ($out)" >&2
