@@ -49,7 +49,7 @@ struct vms_frame {
 	uint8_t kind;			/* enum vms_frame_kind */
 	uint8_t level;
 	uint8_t stray;
-	uint32_t gen;			/* bumped at every final free */
+	uint32_t gen;			/* bumped at every final free; 0 after a reset */
 	struct vms_pool *pool;
 };
 

@@ -3,7 +3,8 @@
  * vms/pool.h - simulated physical memory: a frame pool and frame handles.
  *
  * A pool is one reserved, lazily committed region (so a pool of several
- * GiB costs nothing until touched) carved into 2 MiB chunks. A chunk is
+ * GiB costs nothing until touched; what was touched stays committed until
+ * the pool is destroyed) carved into 2 MiB chunks. A chunk is
  * either one level-2 (2 MiB) frame or 512 level-1 (4 KiB) frames; page-
  * table nodes are level-1 frames of the same pool. Physical address 0 is
  * never handed out, so an all-zero PTE always means "absent".
