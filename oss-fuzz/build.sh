@@ -28,7 +28,7 @@ obj=$WORK/vmt-obj
 mkdir -p "$obj"
 cd "$src"
 incs="-I. -Icore/include -Icore/src -Imodel -Itools/op -Ifuzz"
-srcs="core/src/*.c model/model.c tools/op/op.c tools/op/exec.c fuzz/target.c"
+srcs="core/src/*.c model/model.c tools/op/op.c tools/op/exec.c tools/op/reuse.c fuzz/target.c"
 objs=()
 for f in $srcs; do
 	o=$obj/$(echo "${f%.c}" | tr / _).o

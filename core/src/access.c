@@ -198,10 +198,12 @@ static long copy(struct vms_acc *a, void *buf, size_t n, bool write)
 #endif
 		if (avail > n - done)
 			avail = n - done;
-		if (write)
+		if (write) {
+			vms_pool_dirty(a->space->pool, frame, avail);
 			vms_copy_to_frame(frame, p + done, avail);
-		else
+		} else {
 			vms_copy_from_frame(p + done, frame, avail);
+		}
 #ifndef VMS_BUG_copy_outside_rcu
 		vms_rcu_read_unlock();
 #endif

@@ -279,32 +279,36 @@ int vms_cursor_query(struct vms_cursor *c, struct vms_mapping *m)
 
 /*
  * Scan [cur, lim) for the first leaf. Absent slots and empty child tables
- * are skipped whole. Returns the leaf's slot (and its node) or NULL; *cur
- * ends at the leaf address or at/after lim.
+ * are skipped whole; the scan runs along a node's slots and walks down
+ * from the guard again only when it leaves the node. Returns the leaf's
+ * slot (and its node) or NULL; *cur ends at the leaf address or at/after
+ * lim.
  */
 static vms_pte_t *scan_leaf(struct vms_cursor *c, vms_vaddr_t *cur, vms_vaddr_t lim,
 			    struct vms_frame **nodep)
 {
-	while (*cur < lim) {
-		struct vms_frame *node = c->guard;
+	struct vms_frame *node = c->guard;
 
-		for (;;) {
-			vms_pte_t *slot = slot_of(node, *cur);
-			uint64_t v = vms_pte_load_locked(slot);
-			uint64_t size = vms_page_size(node->level);
-			struct vms_frame *child;
+	while (*cur < lim) {
+		vms_pte_t *pte = vms_node_ptes(node);
+		uint64_t size = vms_page_size(node->level);
+		struct vms_frame *child = NULL;
+
+		for (int i = vms_pte_index(*cur, node->level); i < VMS_NR_ENTRIES && *cur < lim; i++) {
+			uint64_t v = vms_pte_load_locked(&pte[i]);
 
 			if (vms_pte_is_leaf(v)) {
 				*nodep = node;
-				return slot;
+				return &pte[i];
 			}
-			if (v && (child = vms_pte_child(c->pool, v))->nr_children) {
-				node = child;
-				continue;
-			}
+			if (v && (child = vms_pte_child(c->pool, v))->nr_children)
+				break;
+			child = NULL;
 			*cur = vms_align_down(*cur, size) + size;
-			break;
 		}
+		/* Down into a table, or past the node's last slot: the next
+		 * slot hangs elsewhere, found from the guard. */
+		node = child ? child : c->guard;
 	}
 	return NULL;
 }

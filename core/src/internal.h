@@ -52,7 +52,7 @@ struct vms_frame {
 	uint8_t kind;			/* enum vms_frame_kind */
 	uint8_t level;
 	uint8_t stray;
-	uint32_t gen;			/* bumped at every final free */
+	uint32_t gen;			/* bumped at every final free; 0 after a reset */
 	struct vms_pool *pool;
 };
 
@@ -65,9 +65,10 @@ struct vms_shard {
 /*
  * A pool: one reserved region [base, base + nr_frames * 4K) and its
  * metadata array. paddr == frame index * 4K; the linear map is base + pa.
- * Chunks below next_chunk have been handed out at least once; higher ones
- * are untouched (zero, uncommitted). Free 2 MiB chunks are zero: a freed
- * 2 MiB frame is returned with MADV_DONTNEED.
+ * Chunks below next_chunk have been handed out at least once (since the
+ * pool was made or last reset); higher ones are untaken. A page whose
+ * dirty bit is clear holds zeros; memory is not given back to the kernel
+ * before vms_pool_destroy.
  */
 struct vms_pool {
 	unsigned char *base;
@@ -79,6 +80,7 @@ struct vms_pool {
 	vms_lock_t chunk_lock;		/* protects free_chunks */
 	uint32_t *free_chunks;
 	uint64_t nr_free_chunks;
+	_Atomic uint64_t *dirty;	/* a bit per frame: may be non-zero (pool.c) */
 	struct vms_shard shard[VMS_NR_SHARDS];
 
 	_Atomic uint64_t used_frames;	/* 4K units not free (incl. frame 0) */
@@ -183,6 +185,8 @@ bool vms_frame_is_data(const struct vms_frame *f);
 /* Hand a cursor's batch to the pool and reclaim if enough is waiting. */
 void vms_pool_defer(struct vms_pool *p, struct vms_defer_batch *b);
 void vms_pool_maybe_reclaim(struct vms_pool *p);
+/* An accessor wrote [at, at + n) of the pool's memory. */
+void vms_pool_dirty(struct vms_pool *p, const void *at, size_t n);
 /* Release a detached subtree now (its grace period has passed). */
 void vms_subtree_free(struct vms_frame *node);
 

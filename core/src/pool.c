@@ -7,7 +7,8 @@
  * fresh 2 MiB chunk, then steals from the other shards. 2 MiB frames take
  * a whole chunk. Chunks that were carved into 4 KiB frames never go back
  * to the chunk list (no coalescing): a pool that has been fragmented that
- * way can still hand out 4 KiB frames but may fail 2 MiB ones.
+ * way can still hand out 4 KiB frames but may fail 2 MiB ones, until
+ * vms_pool_reset takes it back to its initial state.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,49 @@
 #include <sys/mman.h>
 
 #include "internal.h"
+
+/*
+ * Dirty bits: frame @idx may hold non-zero bytes. Set when a 4K frame is
+ * handed out, when an accessor writes (vms_pool_dirty) and when a caller
+ * takes a writable pointer (vms_frame_data); cleared by zeroing. Freed
+ * memory is never given back to the kernel while the pool lives: a 2 MiB
+ * frame zeroes only its dirty pages, so reuse costs what was touched.
+ *
+ * Setting takes no branch on the bits' old value: in a pool kept between
+ * fuzz inputs that value depends on the inputs before, and a fuzzer
+ * would see the branch as unstable coverage. chunk_zero, whose loop does
+ * depend on it, is left out of coverage (fuzz/nocov.txt).
+ */
+static void dirty_range(struct vms_pool *p, uint64_t first, uint64_t end)
+{
+	for (uint64_t w = first / 64; w * 64 < end; w++) {
+		uint64_t lo = first > w * 64 ? first - w * 64 : 0;
+		uint64_t hi = end < (w + 1) * 64 ? end - w * 64 : 64;
+		uint64_t mask = (hi == 64 ? ~0ULL : (1ULL << hi) - 1) & ~((1ULL << lo) - 1);
+
+		atomic_fetch_or_explicit(&p->dirty[w], mask, memory_order_relaxed);
+	}
+}
+
+void vms_pool_dirty(struct vms_pool *p, const void *at, size_t n)
+{
+	uint64_t off = (uint64_t)((const unsigned char *)at - p->base);
+
+	if (n)
+		dirty_range(p, off >> VMS_PAGE_SHIFT, ((off + n - 1) >> VMS_PAGE_SHIFT) + 1);
+}
+
+/* Zero the dirty pages of chunk @c (a whole one, owned by the caller). */
+__attribute__((noinline)) static void chunk_zero(struct vms_pool *p, uint64_t c)
+{
+	for (uint64_t w = c * VMS_CHUNK_FRAMES / 64; w < (c + 1) * VMS_CHUNK_FRAMES / 64; w++) {
+		uint64_t bits = atomic_exchange_explicit(&p->dirty[w], 0, memory_order_relaxed);
+
+		for (; bits; bits &= bits - 1)
+			memset(p->base + ((w * 64 + (uint64_t)__builtin_ctzll(bits)) << VMS_PAGE_SHIFT),
+			       0, VMS_PAGE_SIZE);
+	}
+}
 
 static struct vms_shard *my_shard(struct vms_pool *p)
 {
@@ -132,6 +176,7 @@ static struct vms_frame *alloc_4k(struct vms_pool *p)
 		return NULL;
 	atomic_fetch_add_explicit(&p->used_frames, 1, memory_order_relaxed);
 	memset(p->base + (idx << VMS_PAGE_SHIFT), 0, VMS_PAGE_SIZE);
+	dirty_range(p, idx, idx + 1);	/* it goes out: anything may be written */
 	return &p->meta[idx];
 }
 
@@ -162,7 +207,8 @@ static struct vms_frame *alloc_2m(struct vms_pool *p)
 		head[i].kind = VMS_FRAME_TAIL;
 	}
 	atomic_fetch_add_explicit(&p->used_frames, VMS_CHUNK_FRAMES, memory_order_relaxed);
-	return head;	/* untouched or MADV_DONTNEED'ed: already zero */
+	chunk_zero(p, (uint64_t)c);
+	return head;
 }
 
 static void free_2m(struct vms_frame *head)
@@ -170,7 +216,6 @@ static void free_2m(struct vms_frame *head)
 	struct vms_pool *p = head->pool;
 	uint64_t first = (uint64_t)(head - p->meta);
 
-	madvise(p->base + vms_meta_paddr(head), VMS_CHUNK_SIZE, MADV_DONTNEED);
 	for (int i = 0; i < VMS_CHUNK_FRAMES; i++)
 		head[i].kind = VMS_FRAME_FREE;
 	head->gen++;
@@ -179,6 +224,20 @@ static void free_2m(struct vms_frame *head)
 }
 
 static void reclaimer_run(void *arg);
+
+/* The state of a pool nothing was taken from: frame 0 is reserved so that
+ * physical address 0 never appears in a PTE; the rest of chunk 0 goes to
+ * shard 0; every other chunk is untaken. Metadata is committed lazily: a
+ * chunk's slots get their pool pointer when it is handed out (carve,
+ * alloc_2m). */
+static void pool_start(struct vms_pool *p)
+{
+	p->meta[0].kind = VMS_FRAME_RESERVED;
+	p->meta[0].pool = p;
+	p->used_frames = 1;
+	p->next_chunk = 1;
+	carve(p, &p->shard[0], 0);	/* keeps frame 0 out of the list */
+}
 
 int vms_pool_new(size_t bytes, struct vms_pool **out)
 {
@@ -201,28 +260,22 @@ int vms_pool_new(size_t bytes, struct vms_pool **out)
 	p->meta = mmap(NULL, p->meta_bytes, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	p->free_chunks = calloc(p->nr_chunks, sizeof(*p->free_chunks));
-	if (p->base == MAP_FAILED || p->meta == MAP_FAILED || !p->free_chunks) {
+	p->dirty = calloc(p->nr_frames / 64, sizeof(*p->dirty));
+	if (p->base == MAP_FAILED || p->meta == MAP_FAILED || !p->free_chunks || !p->dirty) {
 		if (p->base != MAP_FAILED)
 			munmap(p->base, size);
 		if (p->meta != MAP_FAILED)
 			munmap(p->meta, p->meta_bytes);
 		free(p->free_chunks);
+		free(p->dirty);
 		free(p);
 		return -ENOMEM;
 	}
-	/* Metadata is committed lazily too: a chunk's slots get their pool
-	 * pointer when the chunk is first handed out (carve, alloc_2m). */
 	vms_mutex_init(&p->spaces_lock);
 	vms_mutex_init(&p->deferred.reclaim_lock);
 	vms_worker_init(&p->reclaimer, reclaimer_run, p);
 	p->reclaim_threshold = VMS_RECLAIM_THRESHOLD;
-	/* Frame 0 is reserved so that physical address 0 never appears in
-	 * a PTE; the rest of chunk 0 goes to shard 0. */
-	p->meta[0].kind = VMS_FRAME_RESERVED;
-	p->meta[0].pool = p;
-	p->used_frames = 1;
-	p->next_chunk = 1;
-	carve(p, &p->shard[0], 0);	/* keeps frame 0 out of the list */
+	pool_start(p);
 	*out = p;
 	return 0;
 }
@@ -270,7 +323,9 @@ void vms_pool_maybe_reclaim(struct vms_pool *p)
 		vms_defer_reclaim(&p->deferred, false, release_item, p);
 }
 
-int vms_pool_destroy(struct vms_pool *p)
+/* What a destroy or a reset needs: nothing deferred (released here, with
+ * the reclaimer stopped), no space, no frame in use but frame 0. */
+static int pool_idle(struct vms_pool *p)
 {
 	int ret;
 
@@ -287,12 +342,42 @@ int vms_pool_destroy(struct vms_pool *p)
 	vms_mutex_unlock(&p->spaces_lock);
 	if (ret || atomic_load(&p->used_frames) != 1)
 		return -EBUSY;
+	return 0;
+}
+
+int vms_pool_reset(struct vms_pool *p)
+{
+	int ret = pool_idle(p);
+
+	if (ret)
+		return ret;
+	/* Only chunks below next_chunk were ever handed out. Their contents
+	 * stay: the dirty bits say which pages to zero on reuse. */
+	memset(p->meta, 0, atomic_load(&p->next_chunk) * VMS_CHUNK_FRAMES * sizeof(*p->meta));
+	for (int i = 0; i < VMS_NR_SHARDS; i++) {
+		p->shard[i].head = 0;
+		p->shard[i].count = 0;
+	}
+	p->nr_free_chunks = 0;
+	for (int i = 0; i < VMS_NR_COUNT_SHARDS; i++)
+		atomic_store(&p->cursors.shard[i].v, 0);
+	pool_start(p);
+	return 0;
+}
+
+int vms_pool_destroy(struct vms_pool *p)
+{
+	int ret = pool_idle(p);
+
+	if (ret)
+		return ret;
 	munmap(p->base, p->nr_frames << VMS_PAGE_SHIFT);
 	munmap(p->meta, p->meta_bytes);
 	vms_mutex_destroy(&p->spaces_lock);
 	vms_mutex_destroy(&p->deferred.reclaim_lock);
 	vms_worker_destroy(&p->reclaimer);
 	free(p->free_chunks);
+	free(p->dirty);
 	free(p);
 	return 0;
 }
@@ -414,6 +499,19 @@ uint64_t vms_frame_handles(const struct vms_frame *f)
 }
 
 void *vms_frame_data(const struct vms_frame *f)
+{
+	uint64_t first;
+
+	if (!f || !f->pool)
+		return NULL;
+	/* The caller may write through it. */
+	first = (uint64_t)(f - f->pool->meta);
+	dirty_range(f->pool, first, first + (f->kind == VMS_FRAME_DATA && f->level == 2 ?
+					     VMS_CHUNK_FRAMES : 1));
+	return f->pool->base + vms_meta_paddr(f);
+}
+
+const void *vms_frame_peek(const struct vms_frame *f)
 {
 	return f && f->pool ? f->pool->base + vms_meta_paddr(f) : NULL;
 }

@@ -265,6 +265,9 @@ void vms_worker_stop(struct vms_worker *w)
 	w->running = false;
 	w->stop = false;	/* a refused destroy leaves a usable pool */
 	pthread_mutex_unlock(&w->lock);
+	/* A kick that came in while it stopped is void: the next one must
+	 * start the thread again (a pool reset reuses the worker). */
+	atomic_store(&w->kicked, false);
 }
 
 void vms_worker_destroy(struct vms_worker *w)

@@ -17,6 +17,7 @@
 #include <vms/vms.h>
 
 #include "op.h"
+#include "reuse.h"
 #include "../../model/model.h"
 
 _Static_assert(VMS_SPACE_SHARED_READERS == 0x1u && VMS_SPACE_FLAGS_MASK == 0x1u,
@@ -42,6 +43,7 @@ struct xs {
 	const struct vmt_exec_opts *o;
 	struct vmt_result *r;
 	struct vmt_model *m;
+	struct vmt_reuse *u;		/* where pool and m come from */
 
 	struct vms_pool *pool;
 	struct vms_space *space[VMT_NR_SPACES];
@@ -293,7 +295,7 @@ static void sweep_frames(struct xs *x)
 			return;
 		pages = vms_page_size(vmt_model_frame_level(x->m, id)) / VMS_PAGE_SIZE;
 		for (uint64_t pg = 0; pg < pages; pg++) {
-			const uint8_t *core = (const uint8_t *)vms_frame_data(f) + pg * VMS_PAGE_SIZE;
+			const uint8_t *core = (const uint8_t *)vms_frame_peek(f) + pg * VMS_PAGE_SIZE;
 
 			/* Untouched pages must still be zero: checked whole for 4
 			 * KiB frames (a stray write shows), skipped in 2 MiB ones. */
@@ -569,7 +571,7 @@ static bool exec_op(struct xs *x, const struct vmt_op *op)
 		if (same_u64(x, "level", (uint64_t)vms_frame_level(nf), (uint64_t)level) &&
 		    same_u64(x, "refcount", vms_frame_refcount(nf), 1) &&
 		    same_u64(x, "handles", vms_frame_handles(nf), 1)) {
-			const uint8_t *d = vms_frame_data(nf);
+			const uint8_t *d = vms_frame_peek(nf);
 			uint64_t size = vms_page_size(level);
 
 			/* Zeroed: look at the first and the last page only (a 2
@@ -739,10 +741,14 @@ static void trace_op(struct xs *x, const struct vmt_op *op, bool ran)
 
 	if (!x->o || !x->o->trace)
 		return;
-	char rc[48] = "", e[32];
+	char rc[80] = "", e[32];
 
 	vmt_format_op(op, line, sizeof(line));
-	if (ran && x->have_rc)
+	/* A new frame's address: a reused pool must give the fresh one's. */
+	if (ran && x->have_rc && op->code == VMT_OP_FRAME_ALLOC && !x->last_rc)
+		snprintf(rc, sizeof(rc), "   = 0 (pa 0x%" PRIx64 ")",
+			 (uint64_t)vms_frame_paddr(x->fr[x->nfr - 1].f));
+	else if (ran && x->have_rc)
 		snprintf(rc, sizeof(rc), "   = %s", errname(x->last_rc, e, sizeof(e)));
 	fprintf(x->o->trace, "%4d %s%s%s%s\n", x->opi, line, ran ? "" : "   (skipped)", rc,
 		x->diverged ? "   <-- DIVERGENCE" : "");
@@ -807,17 +813,19 @@ int vmt_exec(const struct vmt_prog *p, const struct vmt_exec_opts *o,
 		return r->status;
 	}
 	x = calloc(1, sizeof(*x));
-	if (!x || !(x->cbuf = malloc(VMT_MAX_IO)) || !(x->mbuf = malloc(VMT_MAX_IO)) ||
-	    !(x->m = vmt_model_new())) {
-		if (x) {
-			free(x->cbuf);
-			free(x->mbuf);
-		}
-		free(x);
+	if (!x || !(x->u = vmt_reuse_get(pool_bytes, &c))) {
 		r->status = -ENOMEM;
-		snprintf(r->sig, sizeof(r->sig), "out of memory");
+		if (x && c != -ENOMEM)
+			snprintf(r->sig, sizeof(r->sig), "vms_pool_new(%zu): %d", pool_bytes, c);
+		else
+			snprintf(r->sig, sizeof(r->sig), "out of memory");
+		free(x);
 		return r->status;
 	}
+	x->m = x->u->m;
+	x->pool = x->u->pool;
+	x->cbuf = x->u->cbuf;
+	x->mbuf = x->u->mbuf;
 	x->p = p;
 	x->o = o;
 	x->r = r;
@@ -829,12 +837,6 @@ int vmt_exec(const struct vmt_prog *p, const struct vmt_exec_opts *o,
 	for (int s = 0; s < VMT_NR_FRAMES; s++)
 		x->fslot[s] = NOFRAME;
 
-	c = vms_pool_new(pool_bytes, &x->pool);
-	if (c) {
-		r->status = -ENOMEM;
-		snprintf(r->sig, sizeof(r->sig), "vms_pool_new(%zu): %d", pool_bytes, c);
-		goto out_model;
-	}
 	if (vms_pool_stats(x->pool, &st) == 0)
 		vmt_model_set_pool(x->m, st.total_frames,
 				   ((uint64_t)pool_bytes + (2ULL << 20) - 1) >> 21);
@@ -858,7 +860,10 @@ int vmt_exec(const struct vmt_prog *p, const struct vmt_exec_opts *o,
 			r->executed++;
 		else
 			r->skipped++;
-		if (!x->diverged && vmt_model_selfcheck(x->m, false, why, sizeof(why)))
+		/* The quick self-check covers the accessor registry, which
+		 * only these ops change (check ops run the full one). */
+		if (!x->diverged && (op->code == VMT_OP_ACC_NEW || op->code == VMT_OP_ACC_ACTIVATE) &&
+		    vmt_model_selfcheck(x->m, false, why, sizeof(why)))
 			diverge(x, "MODEL SELF-CHECK: %s", why);
 		trace_op(x, op, ran);
 	}
@@ -907,21 +912,17 @@ int vmt_exec(const struct vmt_prog *p, const struct vmt_exec_opts *o,
 out_teardown:
 	teardown(x);
 out_pool:
-	c = vms_pool_destroy(x->pool);
+	/* Pool and model back to their initial state for the next run. */
+	c = vmt_reuse_put(x->u);
 	if (c) {
-		/* libvms kept something: report it (the pool is leaked on purpose,
-		 * freeing it under live references would be worse). */
-		x->what = "pool_destroy";
+		/* libvms kept something: report it (vmt_reuse_put dropped the pool). */
+		x->what = "pool_reset";
 		if (!x->diverged) {
 			x->opi = (int)p->n;
-			diverge(x, "vms_pool_destroy: %d (leak)", c);
+			diverge(x, "vms_pool_reset: %d (leak)", c);
 		}
 	}
-out_model:
 	hook_xs = NULL;
-	vmt_model_free(x->m);
-	free(x->cbuf);
-	free(x->mbuf);
 	free(x);
 	return r->status;
 }

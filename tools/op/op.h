@@ -43,9 +43,11 @@
  * number; CACHE: wb wt wc uc wp or a number; PRIV: none user global
  * user+global or a number.
  *
- * Threads: vmt_decode/encode/parse/print are pure. vmt_exec keeps all its
- * state in the call (its own pool, model and slot tables), so different
- * threads may run programs at the same time.
+ * Threads: vmt_decode/encode/parse/print are pure. vmt_exec keeps its
+ * state in the call (slot tables) and in a pool and a model of the calling
+ * thread, reset after every run (tools/op/reuse.c), so different threads
+ * may run programs at the same time, and a program's result does not
+ * depend on what the thread ran before.
  */
 #ifndef VMT_OP_H
 #define VMT_OP_H
