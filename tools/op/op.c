@@ -56,29 +56,9 @@ enum fld {
 
 #define MAXF 6
 static const uint8_t op_fields[VMT_OP__COUNT][MAXF] = {
-	[VMT_OP_CURSOR_NEW] = { F_SPACE, F_MUT, F_A, F_RANGE_END },
-	[VMT_OP_QUERY] = { F_SPACE },
-	[VMT_OP_FIND_NEXT] = { F_SPACE, F_LEN },
-	[VMT_OP_JUMP] = { F_SPACE, F_JVA },
-	[VMT_OP_MAP] = { F_SPACE, F_FSLOT, F_PROP },
-	[VMT_OP_UNMAP] = { F_SPACE, F_LEN },
-	[VMT_OP_PROTECT_NEXT] = { F_SPACE, F_LEN, F_PROTECT },
-	[VMT_OP_DROP] = { F_SPACE },
-	[VMT_OP_FRAME_ALLOC] = { F_FSLOT, F_LEVEL },
-	[VMT_OP_FRAME_GET] = { F_FSLOT },
-	[VMT_OP_FRAME_PUT] = { F_FSLOT },
-	[VMT_OP_SPACE_NEW] = { F_SPACE1, F_SPFLAGS },
-	[VMT_OP_SPACE_DESTROY] = { F_SPACE1 },
-	[VMT_OP_SPACE_ACTIVATE] = { F_SPACE },
-	[VMT_OP_SPACE_DEACTIVATE] = { F_SPACE },
-	[VMT_OP_SPACE_SWITCH] = { F_END },
-	[VMT_OP_ACC_NEW] = { F_ASLOT, F_SPACE, F_WRITER, F_ALEN, F_AVA },
-	[VMT_OP_ACC_ACTIVATE] = { F_LSLOT, F_ACTSPACE },
-	[VMT_OP_ACC_READ] = { F_RSLOT, F_IO },
-	[VMT_OP_ACC_WRITE] = { F_WSLOT, F_IO, F_PATTERN },
-	[VMT_OP_ACC_RELEASE] = { F_LSLOT },
-	[VMT_OP_CHECK] = { F_END },
-	[VMT_OP_QUIESCE] = { F_END },
+#define VMT_OP(code, name, ...) [VMT_OP_##code] = { __VA_ARGS__ },
+#include "ops.def"
+#undef VMT_OP
 };
 
 static bool has_field(unsigned code, enum fld f)
@@ -107,30 +87,11 @@ static bool uses_a(unsigned code)
 	       has_field(code, F_AVA) || has_field(code, F_IO);
 }
 
+/* acc_new is printed as reader_new / writer_new. */
 static const char *const op_names[VMT_OP__COUNT] = {
-	[VMT_OP_CURSOR_NEW] = "cursor_new",
-	[VMT_OP_QUERY] = "query",
-	[VMT_OP_FIND_NEXT] = "find_next",
-	[VMT_OP_JUMP] = "jump",
-	[VMT_OP_MAP] = "map",
-	[VMT_OP_UNMAP] = "unmap",
-	[VMT_OP_PROTECT_NEXT] = "protect_next",
-	[VMT_OP_DROP] = "drop",
-	[VMT_OP_FRAME_ALLOC] = "frame_alloc",
-	[VMT_OP_FRAME_GET] = "frame_get",
-	[VMT_OP_FRAME_PUT] = "frame_put",
-	[VMT_OP_SPACE_NEW] = "space_new",
-	[VMT_OP_SPACE_DESTROY] = "space_destroy",
-	[VMT_OP_SPACE_ACTIVATE] = "space_activate",
-	[VMT_OP_SPACE_DEACTIVATE] = "space_deactivate",
-	[VMT_OP_SPACE_SWITCH] = "space_switch",
-	[VMT_OP_ACC_NEW] = "acc_new",	/* printed as reader_new / writer_new */
-	[VMT_OP_ACC_ACTIVATE] = "activate",
-	[VMT_OP_ACC_READ] = "read",
-	[VMT_OP_ACC_WRITE] = "write",
-	[VMT_OP_ACC_RELEASE] = "release",
-	[VMT_OP_CHECK] = "check",
-	[VMT_OP_QUIESCE] = "quiesce",
+#define VMT_OP(code, name, ...) [VMT_OP_##code] = #name,
+#include "ops.def"
+#undef VMT_OP
 };
 
 const char *vmt_op_name(unsigned code)

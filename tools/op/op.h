@@ -64,35 +64,11 @@
 /* Upper bound on vmt_encode()'s output for any valid program. */
 #define VMT_MAX_ENCODED	(VMT_MAX_OPS * 40)
 
+/* The ops, their operands and their steps: ops.def, one row each. */
 enum vmt_opcode {
-	/* cursors (one per space slot) */
-	VMT_OP_CURSOR_NEW,	/* space, arg = 1 mutable / 0 read-only, a = start, b = end */
-	VMT_OP_QUERY,		/* space */
-	VMT_OP_FIND_NEXT,	/* space, a = len */
-	VMT_OP_JUMP,		/* space, a = va */
-	VMT_OP_MAP,		/* space, slot = frame slot, prop */
-	VMT_OP_UNMAP,		/* space, a = len */
-	VMT_OP_PROTECT_NEXT,	/* space, a = len, pset, pclr, pcache, ppriv */
-	VMT_OP_DROP,		/* space */
-	/* frames */
-	VMT_OP_FRAME_ALLOC,	/* slot, arg = level (0..3; only 1 and 2 are valid) */
-	VMT_OP_FRAME_GET,	/* slot */
-	VMT_OP_FRAME_PUT,	/* slot */
-	/* spaces */
-	VMT_OP_SPACE_NEW,	/* space, arg = flags */
-	VMT_OP_SPACE_DESTROY,	/* space */
-	VMT_OP_SPACE_ACTIVATE,	/* space */
-	VMT_OP_SPACE_DEACTIVATE,/* space */
-	VMT_OP_SPACE_SWITCH,	/* activate the other space slot (slot 0 if none is current) */
-	/* accessors */
-	VMT_OP_ACC_NEW,		/* slot = accessor, space, arg = 1 writer / 0 reader, a = va, b = len */
-	VMT_OP_ACC_ACTIVATE,	/* slot; arg = 0: on its own space; 1: passed space slot @space */
-	VMT_OP_ACC_READ,	/* slot, a = n (<= VMT_MAX_IO); a writer slot is skipped */
-	VMT_OP_ACC_WRITE,	/* slot, a = n (<= VMT_MAX_IO), arg = pattern; a reader slot is skipped */
-	VMT_OP_ACC_RELEASE,	/* slot */
-	/* whole-pool */
-	VMT_OP_CHECK,		/* vms_space_check on every space + full sweep compare */
-	VMT_OP_QUIESCE,		/* vms_pool_quiesce */
+#define VMT_OP(code, name, ...) VMT_OP_##code,
+#include "ops.def"
+#undef VMT_OP
 	VMT_OP__COUNT
 };
 
@@ -100,7 +76,7 @@ enum vmt_opcode {
 #define VMT_CACHE_KEEP	0xff
 
 /*
- * One op. Fields an op does not use (see the enum) are zero: the decoder
+ * One op. Fields an op does not use (see ops.def) are zero: the decoder
  * and the parser guarantee it, vmt_prog_valid() checks it.
  */
 struct vmt_op {
