@@ -300,13 +300,7 @@ static void teardown(struct lockstep *x)
 		t->acc[a].r = NULL;
 		t->acc[a].w = NULL;
 	}
-	for (unsigned i = 0; i < t->nheld; i++) {
-		while (t->held[i].handles) {
-			t->held[i].handles--;
-			if (vms_frame_put(t->held[i].f))
-				break;
-		}
-	}
+	vmt_thread_put_frames(t);
 	if (vms_space_current())
 		vms_space_deactivate(vms_space_current());
 	for (int sp = 0; sp < VMT_NR_SPACES; sp++) {

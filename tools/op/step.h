@@ -130,6 +130,8 @@ int vmt_thread_init(struct vmt_thread *t, struct vmt_shared *sh, uint16_t id, bo
 void vmt_thread_fini(struct vmt_thread *t);
 /* The frame in slot @slot (NULL if empty); *@gid its gid (0). */
 struct vms_frame *vmt_thread_frame(const struct vmt_thread *t, int slot, uint64_t *gid);
+/* Put every handle the thread holds; empty its slots. */
+void vmt_thread_put_frames(struct vmt_thread *t);
 /* Empty every slot naming frame @gid (an exclusive thread's frame died). */
 void vmt_thread_forget(struct vmt_thread *t, uint64_t gid);
 

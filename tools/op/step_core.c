@@ -76,6 +76,20 @@ void vmt_thread_forget(struct vmt_thread *t, uint64_t gid)
 			t->fslot[s] = -1;
 }
 
+void vmt_thread_put_frames(struct vmt_thread *t)
+{
+	for (unsigned i = 0; i < t->nheld; i++) {
+		while (t->held[i].handles) {
+			t->held[i].handles--;
+			if (vms_frame_put(t->held[i].f))
+				break;
+		}
+	}
+	t->nheld = 0;
+	for (int s = 0; s < VMT_NR_FRAMES; s++)
+		t->fslot[s] = -1;
+}
+
 /* A full ledger drops the frames it holds no handle on and no slot
  * names, keeping the order (only long stress runs get here). */
 static void held_compact(struct vmt_thread *t)
