@@ -769,82 +769,133 @@ static void fmt_priv(struct sb *s, uint8_t p)
 		sbf(s, "0x%02x", p);
 }
 
+/*
+ * The text keys, in the order the printer writes them. Each spells one or
+ * more fields (enum fld); an op takes the keys of its fields, so the op
+ * table alone says which keys an op accepts and requires. Optional keys
+ * default to 0 (cache: keep) and are printed only when not.
+ */
+enum key {
+	K_ACC, K_MUT, K_SPACE, K_FRAME, K_LEVEL, K_FLAGS, K_START, K_VA, K_END,
+	K_LEN, K_N, K_PATTERN, K_PROP, K_SET, K_CLEAR, K_CACHE, K_PRIV, K__N
+};
+
+static const struct {
+	const char *name;	/* NULL: the bare words mut and ro */
+	uint8_t fields[4];
+	bool required;
+} keys[K__N] = {
+	[K_ACC] = { "acc", { F_ASLOT, F_RSLOT, F_WSLOT, F_LSLOT }, true },
+	[K_MUT] = { NULL, { F_MUT }, true },
+	[K_SPACE] = { "space", { F_SPACE, F_SPACE1, F_ACTSPACE }, false },
+	[K_FRAME] = { "frame", { F_FSLOT }, true },
+	[K_LEVEL] = { "level", { F_LEVEL }, true },
+	[K_FLAGS] = { "flags", { F_SPFLAGS }, false },
+	[K_START] = { "start", { F_A }, true },
+	[K_VA] = { "va", { F_JVA, F_AVA }, true },
+	[K_END] = { "end", { F_RANGE_END }, true },
+	[K_LEN] = { "len", { F_LEN, F_ALEN }, true },
+	[K_N] = { "n", { F_IO }, true },
+	[K_PATTERN] = { "pattern", { F_PATTERN }, false },
+	[K_PROP] = { "prop", { F_PROP }, true },
+	[K_SET] = { "set", { F_PROTECT }, false },
+	[K_CLEAR] = { "clear", { F_PROTECT }, false },
+	[K_CACHE] = { "cache", { F_PROTECT }, false },
+	[K_PRIV] = { "priv^", { F_PROTECT }, false },
+};
+
+/* The field of op @c that key @k spells, or F_END if @c has no such key. */
+static enum fld key_field(unsigned c, int k)
+{
+	for (int i = 0; i < 4 && keys[k].fields[i]; i++)
+		if (has_field(c, keys[k].fields[i]))
+			return keys[k].fields[i];
+	return F_END;
+}
+
+/* The name an op is written with (acc_new: reader_new or writer_new). */
+static const char *text_name(const struct vmt_op *op)
+{
+	if (has_field(op->code, F_WRITER))
+		return op->arg ? "writer_new" : "reader_new";
+	return op_names[op->code];
+}
+
+static void fmt_key(struct sb *s, const struct vmt_op *op, int k, enum fld f)
+{
+	switch (k) {
+	case K_ACC: sbf(s, " acc=%u", op->slot); break;
+	case K_MUT: sbf(s, " %s", op->arg ? "mut" : "ro"); break;
+	case K_SPACE:
+		if (f == F_ACTSPACE ? op->arg : op->space)
+			sbf(s, " space=%u", op->space);
+		break;
+	case K_FRAME: sbf(s, " frame=%u", op->slot); break;
+	case K_LEVEL: sbf(s, " level=%u", op->arg); break;
+	case K_FLAGS:
+		if (op->arg)
+			sbf(s, " flags=0x%x", op->arg);
+		break;
+	case K_START: sbf(s, " start=0x%" PRIx64, op->a); break;
+	case K_VA: sbf(s, " va=0x%" PRIx64, op->a); break;
+	case K_END: sbf(s, " end=0x%" PRIx64, op->b); break;
+	case K_LEN: sbf(s, " len=0x%" PRIx64, f == F_ALEN ? op->b : op->a); break;
+	case K_N: sbf(s, " n=%" PRIu64, op->a); break;
+	case K_PATTERN:
+		if (op->arg)
+			sbf(s, " pattern=0x%02x", op->arg);
+		break;
+	case K_PROP:
+		sbf(s, " prop=");
+		fmt_flags(s, op->prop.flags, true);
+		sbf(s, ",");
+		fmt_cache(s, op->prop.cache);
+		sbf(s, ",");
+		fmt_priv(s, op->prop.priv);
+		break;
+	case K_SET:
+		if (op->pset) {
+			sbf(s, " set=");
+			fmt_flags(s, op->pset, false);
+		}
+		break;
+	case K_CLEAR:
+		if (op->pclr) {
+			sbf(s, " clear=");
+			fmt_flags(s, op->pclr, false);
+		}
+		break;
+	case K_CACHE:
+		if (op->pcache != VMT_CACHE_KEEP) {
+			sbf(s, " cache=");
+			fmt_cache(s, op->pcache);
+		}
+		break;
+	case K_PRIV:
+		if (op->ppriv) {
+			sbf(s, " priv^=");
+			fmt_priv(s, op->ppriv);
+		}
+		break;
+	}
+}
+
 int vmt_format_op(const struct vmt_op *op, char *buf, size_t size)
 {
 	struct sb s = { buf, size, 0 };
-	unsigned c = op->code;
 
 	if (size)
 		buf[0] = 0;
-	if (c >= VMT_OP__COUNT) {
-		sbf(&s, "invalid_op_%u", c);
+	if (op->code >= VMT_OP__COUNT) {
+		sbf(&s, "invalid_op_%u", op->code);
 		return (int)s.n;
 	}
-	if (c == VMT_OP_ACC_NEW)
-		sbf(&s, "%s", op->arg ? "writer_new" : "reader_new");
-	else
-		sbf(&s, "%s", op_names[c]);
-	if (has_aslot(c))
-		sbf(&s, " acc=%u", op->slot);
-	if (has_field(c, F_MUT))
-		sbf(&s, " %s", op->arg ? "mut" : "ro");
-	if ((has_space(c) && op->space) || (has_field(c, F_ACTSPACE) && op->arg))
-		sbf(&s, " space=%u", op->space);
-	if (has_field(c, F_FSLOT))
-		sbf(&s, " frame=%u", op->slot);
-	if (has_field(c, F_LEVEL))
-		sbf(&s, " level=%u", op->arg);
-	if (has_field(c, F_SPFLAGS) && op->arg)
-		sbf(&s, " flags=0x%x", op->arg);
-	switch (c) {
-	case VMT_OP_CURSOR_NEW:
-		sbf(&s, " start=0x%" PRIx64 " end=0x%" PRIx64, op->a, op->b);
-		break;
-	case VMT_OP_ACC_NEW:
-		sbf(&s, " va=0x%" PRIx64 " len=0x%" PRIx64, op->a, op->b);
-		break;
-	case VMT_OP_JUMP:
-		sbf(&s, " va=0x%" PRIx64, op->a);
-		break;
-	case VMT_OP_FIND_NEXT:
-	case VMT_OP_UNMAP:
-	case VMT_OP_PROTECT_NEXT:
-		sbf(&s, " len=0x%" PRIx64, op->a);
-		break;
-	case VMT_OP_ACC_READ:
-	case VMT_OP_ACC_WRITE:
-		sbf(&s, " n=%" PRIu64, op->a);
-		break;
-	default:
-		break;
-	}
-	if (has_field(c, F_PATTERN) && op->arg)
-		sbf(&s, " pattern=0x%02x", op->arg);
-	if (has_field(c, F_PROP)) {
-		sbf(&s, " prop=");
-		fmt_flags(&s, op->prop.flags, true);
-		sbf(&s, ",");
-		fmt_cache(&s, op->prop.cache);
-		sbf(&s, ",");
-		fmt_priv(&s, op->prop.priv);
-	}
-	if (has_field(c, F_PROTECT)) {
-		if (op->pset) {
-			sbf(&s, " set=");
-			fmt_flags(&s, op->pset, false);
-		}
-		if (op->pclr) {
-			sbf(&s, " clear=");
-			fmt_flags(&s, op->pclr, false);
-		}
-		if (op->pcache != VMT_CACHE_KEEP) {
-			sbf(&s, " cache=");
-			fmt_cache(&s, op->pcache);
-		}
-		if (op->ppriv) {
-			sbf(&s, " priv^=");
-			fmt_priv(&s, op->ppriv);
-		}
+	sbf(&s, "%s", text_name(op));
+	for (int k = 0; k < K__N; k++) {
+		enum fld f = key_field(op->code, k);
+
+		if (f != F_END)
+			fmt_key(&s, op, k, f);
 	}
 	return (int)s.n;
 }
@@ -960,55 +1011,61 @@ static bool parse_prop(char *s, struct vms_prop *p)
 	       parse_priv(c2, &p->priv);
 }
 
-/* Which keys an op accepts and which it requires. */
-enum key { K_SPACE, K_FRAME, K_ACC, K_LEVEL, K_FLAGS, K_START, K_END, K_VA,
-	   K_LEN, K_N, K_PATTERN, K_PROP, K_SET, K_CLEAR, K_CACHE, K_PRIV, K__N };
-static const char *const key_names[K__N] = {
-	"space", "frame", "acc", "level", "flags", "start", "end", "va",
-	"len", "n", "pattern", "prop", "set", "clear", "cache", "priv^",
-};
-
-static unsigned keys_allowed(unsigned c, unsigned *required)
+/* The value of key @k (spelling field @f) into @op; false if bad. */
+static bool parse_key(struct vmt_op *op, int k, enum fld f, const char *val)
 {
-	unsigned a = 0, r = 0;
+	char pv[64];
 
-	if (has_space(c) || has_field(c, F_ACTSPACE))
-		a |= 1u << K_SPACE;
-	if (has_field(c, F_FSLOT))
-		r |= 1u << K_FRAME;
-	if (has_aslot(c))
-		r |= 1u << K_ACC;
-	if (has_field(c, F_LEVEL))
-		r |= 1u << K_LEVEL;
-	if (has_field(c, F_SPFLAGS))
-		a |= 1u << K_FLAGS;
-	if (has_field(c, F_PATTERN))
-		a |= 1u << K_PATTERN;
-	if (has_field(c, F_PROP))
-		r |= 1u << K_PROP;
-	if (has_field(c, F_PROTECT))
-		a |= (1u << K_SET) | (1u << K_CLEAR) | (1u << K_CACHE) | (1u << K_PRIV);
-	switch (c) {
-	case VMT_OP_CURSOR_NEW: r |= (1u << K_START) | (1u << K_END); break;
-	case VMT_OP_ACC_NEW: r |= (1u << K_VA) | (1u << K_LEN); break;
-	case VMT_OP_JUMP: r |= 1u << K_VA; break;
-	case VMT_OP_FIND_NEXT:
-	case VMT_OP_UNMAP:
-	case VMT_OP_PROTECT_NEXT: r |= 1u << K_LEN; break;
-	case VMT_OP_ACC_READ:
-	case VMT_OP_ACC_WRITE: r |= 1u << K_N; break;
-	default: break;
+	switch (k) {
+	case K_SPACE:
+		if (f == F_ACTSPACE)
+			op->arg = 1;
+		return parse_u8(val, &op->space) && op->space < VMT_NR_SPACES;
+	case K_FRAME: return parse_u8(val, &op->slot) && op->slot < VMT_NR_FRAMES;
+	case K_ACC: return parse_u8(val, &op->slot) && op->slot < VMT_NR_ACCS;
+	case K_LEVEL: return parse_u8(val, &op->arg) && op->arg <= 3;
+	case K_FLAGS:
+	case K_PATTERN: return parse_u8(val, &op->arg);
+	case K_START:
+	case K_VA: return parse_u64(val, &op->a);
+	case K_END: return parse_u64(val, &op->b);
+	case K_LEN: return parse_u64(val, f == F_ALEN ? &op->b : &op->a);
+	case K_N: return parse_u64(val, &op->a) && op->a <= VMT_MAX_IO;
+	case K_PROP:
+		if (strlen(val) >= sizeof(pv))
+			return false;
+		strcpy(pv, val);
+		return parse_prop(pv, &op->prop);
+	case K_SET: return parse_flags(val, &op->pset);
+	case K_CLEAR: return parse_flags(val, &op->pclr);
+	case K_CACHE: return parse_cache(val, &op->pcache);
+	case K_PRIV: return parse_priv(val, &op->ppriv);
+	default: return false;
 	}
-	*required = r;
-	return a | r;
+}
+
+/* The op named @tok (reader_new/writer_new set arg); VMT_OP__COUNT if none. */
+static unsigned parse_name(const char *tok, struct vmt_op *op)
+{
+	unsigned code;
+
+	for (code = 0; code < VMT_OP__COUNT; code++) {
+		if (has_field(code, F_WRITER)) {
+			if (strcmp(tok, "reader_new") && strcmp(tok, "writer_new"))
+				continue;
+			op->arg = tok[0] == 'w';
+			break;
+		}
+		if (!strcmp(tok, op_names[code]))
+			break;
+	}
+	return code;
 }
 
 int vmt_parse_op(const char *line, struct vmt_op *op, char *err, size_t errlen)
 {
 	char buf[512], *tok, *save = NULL;
-	unsigned code, allowed, required, seen = 0;
-	int mutkw = -1;
-	bool writer = false;
+	unsigned code, seen = 0;
 
 	memset(op, 0, sizeof(*op));
 	if (strlen(line) >= sizeof(buf))
@@ -1020,117 +1077,46 @@ int vmt_parse_op(const char *line, struct vmt_op *op, char *err, size_t errlen)
 	tok = strtok_r(buf, " \t\r\n", &save);
 	if (!tok)
 		return 0;
-	for (code = 0; code < VMT_OP__COUNT; code++)
-		if (code != VMT_OP_ACC_NEW && !strcmp(tok, op_names[code]))
-			break;
-	if (code == VMT_OP__COUNT) {
-		if (!strcmp(tok, "reader_new") || !strcmp(tok, "writer_new")) {
-			code = VMT_OP_ACC_NEW;
-			writer = tok[0] == 'w';
-		} else {
-			return perr(err, errlen, "unknown op '%s'", tok);
-		}
-	}
+	code = parse_name(tok, op);
+	if (code == VMT_OP__COUNT)
+		return perr(err, errlen, "unknown op '%s'", tok);
 	op->code = (uint8_t)code;
-	if (code == VMT_OP_PROTECT_NEXT)
+	if (has_field(code, F_PROTECT))
 		op->pcache = VMT_CACHE_KEEP;
-	if (code == VMT_OP_ACC_NEW)
-		op->arg = writer;
-	allowed = keys_allowed(code, &required);
 
 	while ((tok = strtok_r(NULL, " \t\r\n", &save))) {
 		char *eq = strchr(tok, '=');
-		const char *val;
+		enum fld f = F_END;
 		int k;
-		bool ok = true;
 
 		if (!eq) {
-			if (code == VMT_OP_CURSOR_NEW && (!strcmp(tok, "mut") || !strcmp(tok, "ro"))) {
-				if (mutkw >= 0)
-					return perr(err, errlen, "mut/ro given twice");
-				mutkw = tok[0] == 'm';
-				continue;
-			}
-			return perr(err, errlen, "'%s': expected key=value", tok);
+			if (key_field(code, K_MUT) == F_END || (strcmp(tok, "mut") && strcmp(tok, "ro")))
+				return perr(err, errlen, "'%s': expected key=value", tok);
+			if (seen & (1u << K_MUT))
+				return perr(err, errlen, "mut/ro given twice");
+			seen |= 1u << K_MUT;
+			op->arg = tok[0] == 'm';
+			continue;
 		}
 		*eq = 0;
-		val = eq + 1;
-		for (k = 0; k < K__N && strcmp(tok, key_names[k]); k++)
-			;
-		if (k == K__N || !(allowed & (1u << k)))
+		for (k = 0; k < K__N; k++)
+			if (keys[k].name && !strcmp(tok, keys[k].name) &&
+			    (f = key_field(code, k)) != F_END)
+				break;
+		if (k == K__N)
 			return perr(err, errlen, "%s: unexpected field '%s'", op_names[code], tok);
 		if (seen & (1u << k))
 			return perr(err, errlen, "field '%s' given twice", tok);
 		seen |= 1u << k;
-		switch (k) {
-		case K_SPACE:
-			ok = parse_u8(val, &op->space) && op->space < VMT_NR_SPACES;
-			if (code == VMT_OP_ACC_ACTIVATE)
-				op->arg = 1;
-			break;
-		case K_FRAME:
-			ok = parse_u8(val, &op->slot) && op->slot < VMT_NR_FRAMES;
-			break;
-		case K_ACC:
-			ok = parse_u8(val, &op->slot) && op->slot < VMT_NR_ACCS;
-			break;
-		case K_LEVEL:
-			ok = parse_u8(val, &op->arg) && op->arg <= 3;
-			break;
-		case K_FLAGS:
-		case K_PATTERN:
-			ok = parse_u8(val, &op->arg);
-			break;
-		case K_START:
-		case K_VA:
-			ok = parse_u64(val, &op->a);
-			break;
-		case K_END:
-			ok = parse_u64(val, &op->b);
-			break;
-		case K_LEN:
-			ok = parse_u64(val, code == VMT_OP_ACC_NEW ? &op->b : &op->a);
-			break;
-		case K_N:
-			ok = parse_u64(val, &op->a) && op->a <= VMT_MAX_IO;
-			break;
-		case K_PROP: {
-			char pv[64];
-
-			ok = strlen(val) < sizeof(pv);
-			if (ok) {
-				strcpy(pv, val);
-				ok = parse_prop(pv, &op->prop);
-			}
-			break;
-		}
-		case K_SET:
-			ok = parse_flags(val, &op->pset);
-			break;
-		case K_CLEAR:
-			ok = parse_flags(val, &op->pclr);
-			break;
-		case K_CACHE:
-			ok = parse_cache(val, &op->pcache);
-			break;
-		case K_PRIV:
-			ok = parse_priv(val, &op->ppriv);
-			break;
-		}
-		if (!ok)
-			return perr(err, errlen, "bad value '%s' for '%s'", val, tok);
+		if (!parse_key(op, k, f, eq + 1))
+			return perr(err, errlen, "bad value '%s' for '%s'", eq + 1, tok);
 	}
-	if (code == VMT_OP_CURSOR_NEW) {
-		if (mutkw < 0)
-			return perr(err, errlen, "cursor_new: missing 'mut' or 'ro'");
-		op->arg = (uint8_t)mutkw;
-	}
-	if ((seen & required) != required) {
-		for (int k = 0; k < K__N; k++)
-			if ((required & ~seen) & (1u << k))
-				return perr(err, errlen, "%s: missing field '%s'",
-					    code == VMT_OP_ACC_NEW ? (writer ? "writer_new" : "reader_new") :
-					    op_names[code], key_names[k]);
+	for (int k = 0; k < K__N; k++) {
+		if (!keys[k].required || (seen & (1u << k)) || key_field(code, k) == F_END)
+			continue;
+		if (!keys[k].name)
+			return perr(err, errlen, "%s: missing 'mut' or 'ro'", op_names[code]);
+		return perr(err, errlen, "%s: missing field '%s'", text_name(op), keys[k].name);
 	}
 	if (!op_valid(op))
 		return perr(err, errlen, "%s: fields out of range", op_names[code]);
