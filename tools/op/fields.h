@@ -38,4 +38,10 @@ enum fld {
 
 #define VMT_MAXF 6	/* fields per op, at most */
 
+/* Each op's fields in binary order, F_END-terminated (op.c, from ops.def). */
+extern const uint8_t vmt_op_fields[VMT_OP__COUNT][VMT_MAXF];
+bool vmt_has_field(unsigned code, enum fld f);
+/* Every field of @op in its domain, unused fields zero. */
+bool vmt_op_valid(const struct vmt_op *op);
+
 #endif /* VMT_FIELDS_H */
