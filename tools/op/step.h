@@ -80,9 +80,11 @@ struct vmt_outcome {
 	long release_ret;		/* with this result */
 	uint64_t remain;		/* accessor ops */
 	int current;			/* space ops: slot of vms_space_current() (-1 none, -2 foreign) */
-	/* read: the bytes; check: struct vmt_check_seen[VMT_NR_SPACES] (and
-	 * ret = the pool quiesce if there was no space). Owned by the thread:
-	 * valid until its next core step, a driver that checks later copies. */
+	/* read: the bytes read; write: the bytes written (NULL: the model
+	 * step makes them again from the pattern); check: struct
+	 * vmt_check_seen[VMT_NR_SPACES] (and ret = the pool quiesce if there
+	 * was no space). Owned by the thread: valid until its next core step,
+	 * a driver that checks later copies them (or drops a write's). */
 	const void *data;
 };
 

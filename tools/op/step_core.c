@@ -452,6 +452,7 @@ static bool core_write(struct vmt_thread *t, const struct vmt_op *op, struct vmt
 		return false;
 	vmt_fill_pattern(t->io, op->a, op->arg);
 	o->ret = vms_writer_write(t->acc[op->slot].w, t->io, op->a);
+	o->data = t->io;
 	o->remain = acc_remain(t, op->slot);
 	return true;
 }

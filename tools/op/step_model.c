@@ -468,10 +468,14 @@ static bool model_read(struct mstep *s)
 
 static bool model_write(struct mstep *s)
 {
+	const uint8_t *bytes = s->o->data;
 	int a = macc(s);
 
-	vmt_fill_pattern(s->ms->io, s->op->a, s->op->arg);
-	if (!same(s, s->o->ret, vmt_model_acc_write(s->m, a, s->ms->io, s->op->a)))
+	if (!bytes) {
+		vmt_fill_pattern(s->ms->io, s->op->a, s->op->arg);
+		bytes = s->ms->io;
+	}
+	if (!same(s, s->o->ret, vmt_model_acc_write(s->m, a, bytes, s->op->a)))
 		return false;
 	return same_u64(s, "remain", s->o->remain, vmt_model_acc_remain(s->m, a));
 }
