@@ -86,7 +86,7 @@ void vmts_worker_free(struct worker *w)
 }
 
 /* Run @op's core step and log its outcome; NULL if it was skipped. */
-static struct vmt_outcome *step(struct worker *w, const struct vmt_op *op)
+static struct vmt_outcome *run_op(struct worker *w, const struct vmt_op *op)
 {
 	if (w->nlog == w->caplog) {
 		size_t cap = w->caplog ? 2 * w->caplog : 4096;
@@ -257,7 +257,7 @@ static void frame_put_one(struct worker *w, int slot)
 {
 	struct vmt_op op = { .code = VMT_OP_FRAME_PUT, .slot = (uint8_t)slot };
 
-	step(w, &op);
+	run_op(w, &op);
 }
 
 static void frame_alloc_op(struct worker *w, struct vmt_op *op)
@@ -272,7 +272,7 @@ static void frame_alloc_op(struct worker *w, struct vmt_op *op)
 	 * keep only some (--mix huge=N out of 8). */
 	if (op->arg == 2 && vmts_rand(&w->rng) % 8 >= S->o.mix[MIX_HUGE])
 		op->arg = 1;
-	o = step(w, op);
+	o = run_op(w, op);
 	if (o && o->ret == -ENOMEM)
 		w->nlog--;	/* a fragmented pool: not an observable of the model */
 	else if (o && !o->ret)
@@ -292,7 +292,7 @@ static void end_session(struct worker *w)
 
 	shadow_leave(w);
 	set_state(w, "cursor_drop");
-	step(w, &d);
+	run_op(w, &d);
 	rec_close(w, w->cur_ticket);
 	set_state(w, "idle");
 	atomic_fetch_add_explicit(&w->S->sessions, 1, memory_order_relaxed);
@@ -333,7 +333,7 @@ static bool open_session(struct worker *w, struct vmt_op *op)
 	set_state(w, op->arg ? "cursor_mut_new (locking)" : "cursor_new (locking)");
 	atomic_store_explicit(&S->ts[w->idx].start, op->a, memory_order_relaxed);
 	atomic_store_explicit(&S->ts[w->idx].end, op->b, memory_order_relaxed);
-	o = step(w, op);
+	o = run_op(w, op);
 	ticket = take_ticket(S);
 	if (o->ret) {
 		rec_close(w, ticket);
@@ -381,7 +381,7 @@ static void run_prog(struct worker *w)
 			frame_alloc_op(w, &op);
 		} else {
 			uint64_t va = op.code == VMT_OP_MAP ? vms_cursor_va(w->t.cur[0]) : 0;
-			struct vmt_outcome *o = step(w, &op);
+			struct vmt_outcome *o = run_op(w, &op);
 
 			if (op.code == VMT_OP_MAP && o && o->ret >= 0)
 				note_mapped(va);

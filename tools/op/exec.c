@@ -252,7 +252,7 @@ static void reap_slots(struct lockstep *x)
 
 /* Core step, model step, and at a check op the sweeps. Returns false if
  * the op was skipped. */
-static bool run_op(struct lockstep *x, const struct vmt_op *op)
+static bool exec_op(struct lockstep *x, const struct vmt_op *op)
 {
 	struct vmt_outcome o;
 
@@ -321,7 +321,7 @@ static void checked_teardown(struct lockstep *x)
 	struct vmt_thread *t = &x->t;
 
 	for (int a = 0; a < VMT_NR_ACCS && !x->diverged; a++)
-		run_op(x, &(struct vmt_op){ .code = VMT_OP_ACC_RELEASE, .slot = (uint8_t)a });
+		exec_op(x, &(struct vmt_op){ .code = VMT_OP_ACC_RELEASE, .slot = (uint8_t)a });
 	for (unsigned i = 0; i < t->nheld && !x->diverged; i++) {
 		while (t->held[i].handles && !x->diverged) {
 			struct vmt_outcome o = { .op.code = VMT_OP_FRAME_PUT,
@@ -333,10 +333,10 @@ static void checked_teardown(struct lockstep *x)
 		}
 	}
 	if (!x->diverged && vmt_model_current(x->m) >= 0)
-		run_op(x, &(struct vmt_op){ .code = VMT_OP_SPACE_DEACTIVATE,
+		exec_op(x, &(struct vmt_op){ .code = VMT_OP_SPACE_DEACTIVATE,
 					    .space = (uint8_t)vmt_model_current(x->m) });
 	for (int sp = 0; sp < VMT_NR_SPACES && !x->diverged; sp++)
-		run_op(x, &(struct vmt_op){ .code = VMT_OP_SPACE_DESTROY, .space = (uint8_t)sp });
+		exec_op(x, &(struct vmt_op){ .code = VMT_OP_SPACE_DESTROY, .space = (uint8_t)sp });
 	for (int id = 0; id < vmt_model_nr_frames(x->m) && !x->diverged; id++)
 		if (vmt_model_frame_live(x->m, id))
 			diverge(x, "model frame %d still live after teardown", id);
@@ -401,10 +401,10 @@ int vmt_exec(const struct vmt_prog *p, const struct vmt_exec_opts *o,
 
 	/* The prologue every program starts from: space 0, active. */
 	x->opi = -1;
-	run_op(x, &(struct vmt_op){ .code = VMT_OP_SPACE_NEW });
+	exec_op(x, &(struct vmt_op){ .code = VMT_OP_SPACE_NEW });
 	if (x->diverged || !x->sh.space[0])
 		goto out_pool;
-	run_op(x, &(struct vmt_op){ .code = VMT_OP_SPACE_ACTIVATE });
+	exec_op(x, &(struct vmt_op){ .code = VMT_OP_SPACE_ACTIVATE });
 	if (x->diverged)
 		goto out_teardown;
 
@@ -413,7 +413,7 @@ int vmt_exec(const struct vmt_prog *p, const struct vmt_exec_opts *o,
 		bool ran;
 
 		x->what = vmt_op_name(op->code);
-		ran = run_op(x, op);
+		ran = exec_op(x, op);
 		if (ran)
 			r->executed++;
 		else
@@ -429,8 +429,8 @@ int vmt_exec(const struct vmt_prog *p, const struct vmt_exec_opts *o,
 	x->opi = (int)p->n;
 	x->what = "check";
 	for (int sp = 0; sp < VMT_NR_SPACES; sp++)
-		run_op(x, &(struct vmt_op){ .code = VMT_OP_DROP, .space = (uint8_t)sp });
-	run_op(x, &(struct vmt_op){ .code = VMT_OP_CHECK });
+		exec_op(x, &(struct vmt_op){ .code = VMT_OP_DROP, .space = (uint8_t)sp });
+	exec_op(x, &(struct vmt_op){ .code = VMT_OP_CHECK });
 	if (x->diverged)
 		goto out_teardown;
 	x->what = "teardown";

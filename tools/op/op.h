@@ -5,6 +5,12 @@
  * and the differential executor that runs a program on libvms and on the
  * reference model (model/model.h) in lock-step.
  *
+ * The ops are rows of one table, ops.def: name, operand fields (which
+ * give the binary layout and the text keys) and two steps, one running
+ * the op on libvms and one checking its outcome on the model (step.h).
+ * Files: op.c (table, validity), op_bin.c (binary form), op_text.c (text
+ * form), step_core.c and step_model.c (the steps), exec.c (executor).
+ *
  * Slots. A program never names a pointer; it names slots:
  *   space slot   0..VMT_NR_SPACES-1  (each with at most one open cursor)
  *   frame slot   0..VMT_NR_FRAMES-1  (a frame allocated by frame_alloc)
@@ -36,7 +42,7 @@
  *   protect_next len=0x1000 set=W clear=X cache=uc
  *   writer_new acc=1 va=0x201000 len=0x2000
  *   write acc=1 n=4096 pattern=0x5a
- * The complete grammar is what vmt_format_op() prints (see op.c); the
+ * The complete grammar is what vmt_format_op() prints (see op_text.c); the
  * keys are space, frame, acc, level, flags, start, end, va, len, n,
  * pattern, prop (FLAGS,CACHE,PRIV), set, clear, cache, priv^ and the bare
  * words mut/ro (cursor_new). FLAGS: letters RWXAD ('-' ignored) or a
