@@ -240,7 +240,7 @@ static bool shape(struct worker *w, struct vmt_op *op)
 		       op->code == VMT_OP_FRAME_PUT;
 	uint64_t gid;
 
-	if ((op->code <= VMT_OP_DROP && !c) ||
+	if ((vmt_op_on_cursor(op->code) && !c) ||
 	    (on_slot && !vmt_thread_frame(&w->t, op->slot, &gid)) || !keep(w, mix_of[op->code]))
 		return false;
 	if (op->code == VMT_OP_JUMP)

@@ -132,6 +132,11 @@ bool vmt_prog_valid(const struct vmt_prog *p, unsigned *bad_op);
 bool vmt_op_equal(const struct vmt_op *x, const struct vmt_op *y);
 bool vmt_prog_equal(const struct vmt_prog *x, const struct vmt_prog *y);
 const char *vmt_op_name(unsigned code);
+/* The ops on a space's cursor (cursor_new up to drop in ops.def). */
+static inline bool vmt_op_on_cursor(unsigned code)
+{
+	return code <= VMT_OP_DROP;
+}
 
 /* ---- text form -------------------------------------------------------- */
 

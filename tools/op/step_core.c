@@ -507,12 +507,6 @@ static core_step_fn *const core_steps[VMT_OP__COUNT] = {
 #undef VMT_OP
 };
 
-/* Ops on a cursor: skipped without one, and its va recorded after. */
-static bool on_cursor(unsigned code)
-{
-	return code <= VMT_OP_DROP;
-}
-
 bool vmt_step_core(struct vmt_thread *t, const struct vmt_op *op, struct vmt_outcome *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -521,11 +515,12 @@ bool vmt_step_core(struct vmt_thread *t, const struct vmt_op *op, struct vmt_out
 	o->space = op->space;
 	if (op->code >= VMT_OP__COUNT)
 		return false;
-	if (on_cursor(op->code) && op->code != VMT_OP_CURSOR_NEW && !t->cur[op->space])
+	/* Ops on a cursor: skipped without one, and its va recorded after. */
+	if (vmt_op_on_cursor(op->code) && op->code != VMT_OP_CURSOR_NEW && !t->cur[op->space])
 		return false;
 	if (!core_steps[op->code](t, op, o))
 		return false;
-	if (on_cursor(op->code) && t->cur[op->space]) {
+	if (vmt_op_on_cursor(op->code) && t->cur[op->space]) {
 		o->va = vms_cursor_va(t->cur[op->space]);
 		o->seen |= VMT_SEEN_VA;
 	}
