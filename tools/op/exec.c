@@ -165,8 +165,12 @@ static bool sweep_space(struct lockstep *x, int sp)
 static void sweep_frames(struct lockstep *x)
 {
 	struct vms_pool_stats st;
-	uint8_t *mbuf = x->ms.io;
+	uint8_t *mbuf = vmt_io(&x->ms.io, &x->ms.iocap, VMS_PAGE_SIZE);
 
+	if (!mbuf) {
+		diverge(x, "out of memory");
+		return;
+	}
 	for (int id = 0; id < vmt_model_nr_frames(x->m) && !x->diverged; id++) {
 		uint64_t gid = vmt_model_side_gid(&x->ms, id), pages;
 		struct vms_frame *f;

@@ -17,12 +17,23 @@ const uint8_t vmt_op_fields[VMT_OP__COUNT][VMT_MAXF] = {
 #undef VMT_OP
 };
 
+/* The same rows as sets, for the printer and the parser, which ask a
+ * lot: bit f set if the op has field f (up to VMT_MAXF of them). */
+#define FBIT(f)	(1u << (f))
+#define FSET_(a, b, c, d, e, f, ...) \
+	(FBIT(a) | FBIT(b) | FBIT(c) | FBIT(d) | FBIT(e) | FBIT(f))
+#define FSET(...) (FSET_(__VA_ARGS__, F_END, F_END, F_END, F_END, F_END, F_END) & ~FBIT(F_END))
+_Static_assert(F_PROTECT < 32, "field sets are 32 bits");
+
+static const uint32_t op_field_set[VMT_OP__COUNT] = {
+#define VMT_OP(code, name, ...) [VMT_OP_##code] = FSET(__VA_ARGS__),
+#include "ops.def"
+#undef VMT_OP
+};
+
 bool vmt_has_field(unsigned code, enum fld f)
 {
-	for (int i = 0; i < VMT_MAXF && vmt_op_fields[code][i]; i++)
-		if (vmt_op_fields[code][i] == f)
-			return true;
-	return false;
+	return code < VMT_OP__COUNT && (op_field_set[code] & FBIT(f));
 }
 
 static bool has_space(unsigned code)

@@ -94,9 +94,14 @@ struct vmt_shared {
 	struct vms_pool *pool;
 	struct vms_space *space[VMT_NR_SPACES];
 	_Atomic uint64_t next_gid;	/* gids start at 1; 0 is "no frame" */
-	_Atomic uint64_t *gid_of;	/* per 4 KiB frame (paddr >> 12): gid of its allocation */
+	/* Per 4 KiB frame (paddr >> 12): the gid of its allocation, in pages
+	 * of VMT_GIDS_PER_PAGE entries made on first use (a short run touches
+	 * a few of a big pool's). */
+	_Atomic(_Atomic uint64_t *) *gid_pages;
 	size_t nr_frames;
 };
+
+#define VMT_GIDS_PER_PAGE	512
 
 /* A frame the thread allocated: its handles, by libvms's answers. */
 struct vmt_held {
@@ -118,7 +123,8 @@ struct vmt_thread {
 	int fslot[VMT_NR_FRAMES];		/* index into held[], or -1 */
 	struct vmt_held held[VMT_MAX_OPS];	/* in allocation order */
 	unsigned nheld;
-	uint8_t *io;				/* VMT_MAX_IO bytes */
+	uint8_t *io;				/* read/write bytes, see vmt_io() */
+	size_t iocap;
 	struct vmt_check_seen chk[VMT_NR_SPACES];
 };
 
@@ -153,7 +159,8 @@ struct vmt_model_side {
 	size_t cap;
 	uint64_t *gid;		/* model frame id -> gid */
 	size_t gcap;
-	uint8_t *io;		/* VMT_MAX_IO bytes */
+	uint8_t *io;		/* read/write bytes, see vmt_io() */
+	size_t iocap;
 	/* The first core value the last model step compared, for traces. */
 	bool have_rc;
 	long rc;
@@ -187,6 +194,11 @@ struct vmt_leaf_seen {
 /* Compare it with the model's leaf @l; false with a difference in @why. */
 bool vmt_leaf_same(const struct vmt_model_side *ms, const struct vmt_leaf_seen *c,
 		   const struct vmt_mleaf *l, char *why, size_t n);
+
+/* *@buf with room for @n bytes (grown as needed: most programs copy few
+ * bytes, and a fresh 64 KiB per run costs page faults); NULL if out of
+ * memory. */
+uint8_t *vmt_io(uint8_t **buf, size_t *cap, size_t n);
 
 /* An errno value by name ("-EINVAL"), else the number. */
 const char *vmt_errname(long v, char *buf, size_t n);

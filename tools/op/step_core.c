@@ -24,23 +24,50 @@ int vmt_shared_init(struct vmt_shared *sh, struct vms_pool *pool)
 		return -EINVAL;
 	sh->pool = pool;
 	sh->nr_frames = st.total_frames + 1;	/* paddr 0 is never a frame */
-	sh->gid_of = calloc(sh->nr_frames, sizeof(*sh->gid_of));
+	sh->gid_pages = calloc(sh->nr_frames / VMT_GIDS_PER_PAGE + 1, sizeof(*sh->gid_pages));
 	atomic_store(&sh->next_gid, 1);
-	return sh->gid_of ? 0 : -ENOMEM;
+	return sh->gid_pages ? 0 : -ENOMEM;
 }
 
 void vmt_shared_fini(struct vmt_shared *sh)
 {
-	free((void *)sh->gid_of);
-	sh->gid_of = NULL;
+	for (size_t p = 0; sh->gid_pages && p <= sh->nr_frames / VMT_GIDS_PER_PAGE; p++)
+		free((void *)sh->gid_pages[p]);
+	free(sh->gid_pages);
+	sh->gid_pages = NULL;
 }
 
 uint64_t vmt_frame_gid(const struct vmt_shared *sh, const struct vms_frame *f)
 {
 	uint64_t i = vms_frame_paddr(f) / VMS_PAGE_SIZE;
+	_Atomic uint64_t *page;
 
-	return f && i < sh->nr_frames ?
-	       atomic_load_explicit(&sh->gid_of[i], memory_order_acquire) : 0;
+	if (!f || i >= sh->nr_frames)
+		return 0;
+	page = atomic_load_explicit(&sh->gid_pages[i / VMT_GIDS_PER_PAGE], memory_order_acquire);
+	return page ? atomic_load_explicit(&page[i % VMT_GIDS_PER_PAGE], memory_order_acquire) : 0;
+}
+
+/* Number the frame at @paddr @gid; false if out of memory. */
+static bool set_gid(struct vmt_shared *sh, uint64_t paddr, uint64_t gid)
+{
+	uint64_t i = paddr / VMS_PAGE_SIZE;
+	_Atomic(_Atomic uint64_t *) *slot = &sh->gid_pages[i / VMT_GIDS_PER_PAGE];
+	_Atomic uint64_t *page = atomic_load_explicit(slot, memory_order_acquire), *none = NULL;
+
+	if (!page) {
+		page = calloc(VMT_GIDS_PER_PAGE, sizeof(*page));
+		if (!page)
+			return false;
+		/* Another thread may have made it first. */
+		if (!atomic_compare_exchange_strong_explicit(slot, &none, page, memory_order_acq_rel,
+							     memory_order_acquire)) {
+			free((void *)page);
+			page = none;
+		}
+	}
+	atomic_store_explicit(&page[i % VMT_GIDS_PER_PAGE], gid, memory_order_release);
+	return true;
 }
 
 int vmt_thread_init(struct vmt_thread *t, struct vmt_shared *sh, uint16_t id, bool exclusive)
@@ -51,14 +78,31 @@ int vmt_thread_init(struct vmt_thread *t, struct vmt_shared *sh, uint16_t id, bo
 	t->exclusive = exclusive;
 	for (int s = 0; s < VMT_NR_FRAMES; s++)
 		t->fslot[s] = -1;
-	t->io = malloc(VMT_MAX_IO);
-	return t->io ? 0 : -ENOMEM;
+	return 0;
 }
 
 void vmt_thread_fini(struct vmt_thread *t)
 {
 	free(t->io);
 	t->io = NULL;
+	t->iocap = 0;
+}
+
+uint8_t *vmt_io(uint8_t **buf, size_t *cap, size_t n)
+{
+	size_t c = *cap ? *cap : 4096;
+	uint8_t *b;
+
+	if (*buf && n <= *cap)
+		return *buf;
+	while (c < n)
+		c *= 2;
+	b = realloc(*buf, c);
+	if (b) {
+		*buf = b;
+		*cap = c;
+	}
+	return b;
 }
 
 struct vms_frame *vmt_thread_frame(const struct vmt_thread *t, int slot, uint64_t *gid)
@@ -258,8 +302,8 @@ static bool core_frame_alloc(struct vmt_thread *t, const struct vmt_op *op,
 		return true;
 	o->frame = atomic_fetch_add(&t->sh->next_gid, 1);
 	o->paddr = vms_frame_paddr(f);
-	atomic_store_explicit(&t->sh->gid_of[o->paddr / VMS_PAGE_SIZE], o->frame,
-			      memory_order_release);
+	if (!set_gid(t->sh, o->paddr, o->frame))
+		o->frame = ~0ULL;	/* no model frame will match: a divergence, not a crash */
 	/* Keep the frame whatever the model says: it must be put. */
 	h = &t->held[t->nheld];
 	h->f = f;
@@ -437,22 +481,26 @@ static bool core_activate(struct vmt_thread *t, const struct vmt_op *op, struct 
 
 static bool core_read(struct vmt_thread *t, const struct vmt_op *op, struct vmt_outcome *o)
 {
-	if (!t->acc[op->slot].r)
+	uint8_t *io = vmt_io(&t->io, &t->iocap, op->a);
+
+	if (!t->acc[op->slot].r || !io)
 		return false;
-	memset(t->io, 0xa5, op->a);
-	o->ret = vms_reader_read(t->acc[op->slot].r, t->io, op->a);
-	o->data = t->io;
+	memset(io, 0xa5, op->a);
+	o->ret = vms_reader_read(t->acc[op->slot].r, io, op->a);
+	o->data = io;
 	o->remain = acc_remain(t, op->slot);
 	return true;
 }
 
 static bool core_write(struct vmt_thread *t, const struct vmt_op *op, struct vmt_outcome *o)
 {
-	if (!t->acc[op->slot].w)
+	uint8_t *io = vmt_io(&t->io, &t->iocap, op->a);
+
+	if (!t->acc[op->slot].w || !io)
 		return false;
-	vmt_fill_pattern(t->io, op->a, op->arg);
-	o->ret = vms_writer_write(t->acc[op->slot].w, t->io, op->a);
-	o->data = t->io;
+	vmt_fill_pattern(io, op->a, op->arg);
+	o->ret = vms_writer_write(t->acc[op->slot].w, io, op->a);
+	o->data = io;
 	o->remain = acc_remain(t, op->slot);
 	return true;
 }

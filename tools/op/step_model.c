@@ -54,10 +54,9 @@ void vmt_fill_pattern(uint8_t *buf, size_t n, uint8_t pat)
 int vmt_model_side_init(struct vmt_model_side *ms, uint64_t gid_base)
 {
 	memset(ms, 0, sizeof(*ms));
-	ms->io = malloc(VMT_MAX_IO);
 	ms->m = vmt_model_new();
 	ms->gid_base = gid_base;
-	return ms->io && ms->m ? 0 : -ENOMEM;
+	return ms->m ? 0 : -ENOMEM;
 }
 
 void vmt_model_side_fini(struct vmt_model_side *ms)
@@ -449,13 +448,16 @@ static bool model_activate(struct mstep *s)
 
 static bool model_read(struct mstep *s)
 {
-	const uint8_t *core = s->o->data, *model = s->ms->io;
+	const uint8_t *core = s->o->data;
+	uint8_t *model = vmt_io(&s->ms->io, &s->ms->iocap, s->op->a);
 	long n = s->o->ret;
 	int a = macc(s);
 	size_t k = 0;
 
-	memset(s->ms->io, 0x5a, s->op->a);
-	if (!same(s, n, vmt_model_acc_read(s->m, a, s->ms->io, s->op->a)))
+	if (!model)
+		return differ(s, "model side: out of memory");
+	memset(model, 0x5a, s->op->a);
+	if (!same(s, n, vmt_model_acc_read(s->m, a, model, s->op->a)))
 		return false;
 	if (n > 0 && memcmp(core, model, (size_t)n)) {
 		while (core[k] == model[k])
@@ -472,8 +474,12 @@ static bool model_write(struct mstep *s)
 	int a = macc(s);
 
 	if (!bytes) {
-		vmt_fill_pattern(s->ms->io, s->op->a, s->op->arg);
-		bytes = s->ms->io;
+		uint8_t *io = vmt_io(&s->ms->io, &s->ms->iocap, s->op->a);
+
+		if (!io)
+			return differ(s, "model side: out of memory");
+		vmt_fill_pattern(io, s->op->a, s->op->arg);
+		bytes = io;
 	}
 	if (!same(s, s->o->ret, vmt_model_acc_write(s->m, a, bytes, s->op->a)))
 		return false;

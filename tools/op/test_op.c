@@ -114,18 +114,23 @@ static void widen(struct vmt_op *op, enum fld f)
 	}
 }
 
-/* A decoded op (valid shape) of code @code (any if VMT_OP__COUNT), then
- * every field widened. */
+/* A decoded op (valid shape) of code @code (the first op, whatever its
+ * code, if VMT_OP__COUNT), then every field widened. */
 static void rnd_op_of(struct vmt_op *op, unsigned code)
 {
 	uint8_t bytes[64];
-	struct vmt_prog one;
+	static struct vmt_prog some;
+	unsigned k = 0;
 
-	do {
+	for (;;) {
 		rnd_bytes(bytes, sizeof(bytes));
-		vmt_decode(bytes, sizeof(bytes), &one);
-	} while (!one.n || (code < VMT_OP__COUNT && one.ops[0].code != code));
-	*op = one.ops[0];
+		vmt_decode(bytes, sizeof(bytes), &some);
+		for (k = 0; code < VMT_OP__COUNT && k < some.n && some.ops[k].code != code; k++)
+			;
+		if (k < some.n)
+			break;
+	}
+	*op = some.ops[k];
 	for (int i = 0; i < VMT_MAXF && fields_of[op->code][i]; i++)
 		widen(op, fields_of[op->code][i]);
 }
