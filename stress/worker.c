@@ -214,7 +214,6 @@ static uint64_t fit_len(uint64_t a, uint64_t rem)
 	return len ? len : PAGE;
 }
 
-
 /* The --mix class of each op stress runs inside a session or between
  * them (cursor_new and drop open and close sessions); -1: not in stress
  * (spaces, accessors and checks belong to other oracles). */
@@ -335,7 +334,7 @@ static bool open_session(struct worker *w, struct vmt_op *op)
 	atomic_store_explicit(&S->ts[w->idx].end, op->b, memory_order_relaxed);
 	o = run_op(w, op);
 	ticket = take_ticket(S);
-	if (o->ret) {
+	if (!o || o->ret) {
 		rec_close(w, ticket);
 		set_state(w, "idle");
 		return true;
