@@ -141,7 +141,8 @@ test-suites: fuzz-smoke
 
 # The dictionary is produced by the op module's own encoder.
 .PHONY: fuzz-dict
-$(FZ)/gen-dict: $(FZ)/replay/obj/fuzz/gen_dict.o $(FZ)/replay/obj/tools/op/op.o
+$(FZ)/gen-dict: $(FZ)/replay/obj/fuzz/gen_dict.o $(FZ)/replay/obj/tools/op/op.o \
+		$(FZ)/replay/obj/tools/op/op_bin.o $(FZ)/replay/obj/tools/op/op_text.o
 	clang -pthread $^ -o $@
 fuzz-dict: $(FZ)/gen-dict
 	$(FZ)/gen-dict > fuzz/vmt.dict.tmp && mv -f fuzz/vmt.dict.tmp fuzz/vmt.dict

@@ -700,11 +700,13 @@ static int setup(struct stress *S)
 	ret = vms_space_new(S->pool, 0, &S->space);
 	if (ret)
 		return ret;
-	S->gid_of = calloc(S->pool->nr_frames, sizeof(*S->gid_of));
+	ret = vmt_shared_init(&S->sh, S->pool);
+	if (ret)
+		return ret;
+	S->sh.space[0] = S->space;
 	S->stable_frames = calloc(S->stable_pages, sizeof(*S->stable_frames));
-	if (!S->gid_of || !S->stable_frames)
+	if (!S->stable_frames)
 		return -ENOMEM;
-	atomic_store(&S->next_gid, 1);
 	ret = vms_cursor_mut_new(S->space, S->stable_base,
 				 S->stable_base + S->stable_pages * VMS_PAGE_SIZE, &c);
 	if (ret)
@@ -726,8 +728,7 @@ static int setup(struct stress *S)
 	vms_cursor_drop(c);
 	if (ret)
 		return ret;
-	S->m = vmt_model_new();
-	if (!S->m || vmt_model_space_new(S->m, 0, 0))
+	if (vmt_model_side_init(&S->ms, 1) || vmt_model_space_new(S->ms.m, 0, 0))
 		return -ENOMEM;
 	return 0;
 }
@@ -919,7 +920,7 @@ int vmt_stress_main(int argc, char **argv)
 			if (vmts_quiescent_check(S, model_ok))
 				model_ok = false;
 			vms_pool_stats(S->pool, &st);
-			if (!model_ok || vmt_model_nr_frames(S->m) > 50000 ||
+			if (!model_ok || vmt_model_nr_frames(S->ms.m) > 50000 ||
 			    st.free_frames < st.total_frames / 2)
 				vmts_reset(S);
 		}

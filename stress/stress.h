@@ -24,7 +24,7 @@
 #include <stdio.h>
 
 #include <vms/vms.h>
-#include "../tools/op/op.h"
+#include "../tools/op/step.h"
 #include "../model/model.h"
 
 enum vmt_oracle {
@@ -73,20 +73,8 @@ static inline uint64_t wr_word(unsigned wid, uint64_t seq)
 	return WR_MAGIC << 48 | (uint64_t)(wid & 0xff) << 40 | (seq & 0xffffffffffULL);
 }
 
-/* One executed op with what libvms answered. */
-struct srec_op {
-	struct vmt_op op;
-	long ret;
-	uint64_t gid;			/* frame ops and map: the frame's global id */
-	/* query: the slot; find_next: found; protect: start/end */
-	uint64_t o_start, o_end, o_paddr_off, o_gid;
-	struct vms_prop o_prop;
-	int o_level;
-	bool o_mapped;
-};
-
-/* A cursor session (or a run of frame ops): ops [first, first + n) of the
- * thread's op log, ordered by @ticket. */
+/* A cursor session (or a run of frame ops): outcomes [first, first + n)
+ * of the thread's op log (struct vmt_outcome, step.h), ordered by @ticket. */
 struct srec {
 	uint64_t ticket;
 	uint32_t first, n;
@@ -114,6 +102,7 @@ struct stress {
 	struct stress_opts o;
 	struct vms_pool *pool;
 	struct vms_space *space;
+	struct vmt_shared sh;		/* pool and space for the core steps, frame gids */
 	uint64_t hot, hot_base, hot_end;
 	uint64_t stable_base, stable_pages;
 	struct vms_frame **stable_frames;
@@ -139,17 +128,8 @@ struct stress {
 	_Atomic int acc_kind[MAX_THREADS];
 
 	_Atomic uint64_t ticket;
-	_Atomic uint64_t next_gid;
-	_Atomic uint64_t *gid_of;	/* per frame index: gid of its current allocation */
 
-	/* the model and its id maps (coordinator only) */
-	struct vmt_model *m;
-	uint64_t gid_base;		/* gids below belong to an older model */
-	int *model_id;			/* gid - gid_base -> model id, -1 */
-	size_t model_id_cap;
-	uint64_t *gid_of_model;		/* model id -> gid */
-	uint64_t *gid_pa;		/* gid - gid_base -> frame paddr */
-	size_t gid_of_model_cap;
+	struct vmt_model_side ms;	/* the model and its gid map (coordinator only) */
 	_Atomic uint64_t resets;
 
 	/* counters */

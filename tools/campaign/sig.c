@@ -140,8 +140,10 @@ static void scan_stacks(const char *p, int stacks, struct stackinfo *si)
 			if (!core_found && strstr(f.file, "core/src/") && si->ncore < 2) {
 				si->core[si->ncore++] = f;
 				core_found = true;
-			} else if (!si->op[0] && (strstr(f.file, "tools/op/") ||
-						  strstr(f.file, "stress/"))) {
+			} else if (!si->op[0] && !strstr(f.file, "tools/op/step_") &&
+				   (strstr(f.file, "tools/op/") || strstr(f.file, "stress/"))) {
+				/* The driver (exec_op, stress's run_op), not the
+				 * op's step, which every driver shares. */
 				snprintf(si->op, sizeof(si->op), "%s", f.fn);
 			}
 		} else if (in_stack) {

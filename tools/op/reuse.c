@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * reuse.c - what vmt_exec keeps from one program to the next, per thread:
- * a pool and a model, returned to their initial state after each run
- * (vms_pool_reset, vmt_model_reset), and the I/O scratch buffers.
+ * a pool with its frame numbering and a model side, returned to their
+ * initial state after each run (vms_pool_reset, vmt_model_side_reset).
  *
  * A fresh pool per program cost an mmap, a page fault on every page the
  * program touched and a munmap with its TLB flush: more than half of a
@@ -17,9 +17,7 @@
 
 #include <vms/vms.h>
 
-#include "op.h"
 #include "reuse.h"
-#include "../../model/model.h"
 
 static __thread struct vmt_reuse *mine;
 static pthread_key_t exit_key;
@@ -29,11 +27,10 @@ static void reuse_free(struct vmt_reuse *u)
 {
 	/* An idle pool (reset after the last run) destroys; one that failed
 	 * its reset was dropped already. */
+	vmt_shared_fini(&u->sh);
 	if (u->pool)
 		vms_pool_destroy(u->pool);
-	vmt_model_free(u->m);
-	free(u->cbuf);
-	free(u->mbuf);
+	vmt_model_side_fini(&u->ms);
 	free(u);
 }
 
@@ -54,11 +51,8 @@ static struct vmt_reuse *reuse_new(void)
 
 	if (!u)
 		return NULL;
-	u->m = vmt_model_new();
-	u->cbuf = malloc(VMT_MAX_IO);
-	u->mbuf = malloc(VMT_MAX_IO);
 	pthread_once(&key_once, make_key);
-	if (!u->m || !u->cbuf || !u->mbuf || pthread_setspecific(exit_key, u)) {
+	if (vmt_model_side_init(&u->ms, 1) || pthread_setspecific(exit_key, u)) {
 		reuse_free(u);
 		return NULL;
 	}
@@ -74,17 +68,27 @@ struct vmt_reuse *vmt_reuse_get(size_t pool_bytes, int *err)
 		return NULL;
 	/* Another size (a run with its own pool_bytes): a new pool. */
 	if (u->pool && u->pool_bytes != pool_bytes) {
+		vmt_shared_fini(&u->sh);
 		vms_pool_destroy(u->pool);
 		u->pool = NULL;
 	}
 	if (!u->pool) {
+		vmt_shared_fini(&u->sh);
 		*err = vms_pool_new(pool_bytes, &u->pool);
 		if (*err) {
 			u->pool = NULL;
 			return NULL;
 		}
 		u->pool_bytes = pool_bytes;
+		*err = vmt_shared_init(&u->sh, u->pool);
+		if (*err)
+			return NULL;
 	}
+	/* Stale gid entries of the last run are harmless: every frame's
+	 * entry is written again when it is allocated. */
+	atomic_store(&u->sh.next_gid, 1);
+	for (int sp = 0; sp < VMT_NR_SPACES; sp++)
+		u->sh.space[sp] = NULL;
 	*err = 0;
 	return u;
 }
@@ -95,8 +99,11 @@ int vmt_reuse_put(struct vmt_reuse *u)
 
 	/* Still referenced: leaked on purpose (releasing it under live
 	 * references would be worse); the next run makes a new one. */
-	if (c)
+	if (c) {
+		vmt_shared_fini(&u->sh);
 		u->pool = NULL;
-	vmt_model_reset(u->m);
+	}
+	if (vmt_model_side_reset(&u->ms, 1) && !c)
+		c = -ENOMEM;
 	return c;
 }
