@@ -371,6 +371,13 @@ int vmt_exec(const struct vmt_prog *p, const struct vmt_exec_opts *o,
 		snprintf(r->sig, sizeof(r->sig), "invalid program (op#%u)", bad);
 		return r->status;
 	}
+	if (vmt_prog_is_mt(p)) {
+		r->status = -EINVAL;
+		r->op = (int)p->n;
+		snprintf(r->sig, sizeof(r->sig), "a multi-thread program: the controlled executor "
+			 "runs it (vmtorture sched, vmtorture replay)");
+		return r->status;
+	}
 	if (vms_space_current()) {
 		r->status = -EINVAL;
 		snprintf(r->sig, sizeof(r->sig), "calling thread already has an active space");
@@ -483,7 +490,7 @@ int vmt_localize(const struct vmt_prog *p, const struct vmt_exec_opts *o,
 		return 0;
 	if (first > (int)p->n)
 		first = (int)p->n;
-	q = malloc(sizeof(*q));
+	q = calloc(1, sizeof(*q));
 	if (!q)
 		return -ENOMEM;
 	for (int k = 0; k < first; k++) {
@@ -517,6 +524,13 @@ int vmt_run_bytes(const uint8_t *buf, size_t n, struct vmt_result *r)
 		return r->status;
 	}
 	vmt_decode(buf, n, p);
+	if (vmt_prog_is_mt(p)) {
+		/* Not this executor's (op.h): nothing to compare here. */
+		memset(r, 0, sizeof(*r));
+		r->skipped = p->n;
+		free(p);
+		return 0;
+	}
 	rc = vmt_exec(p, NULL, r);
 	if (rc == 1)
 		vmt_localize(p, NULL, r);
