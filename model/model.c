@@ -41,7 +41,7 @@ struct mspace {
 	uint32_t incarnation;	/* tells nodes of a destroyed space from a new one's */
 	struct vmt_mleaf *leaves;
 	size_t n, cap;
-	struct mcursor cur;
+	struct mcursor cur[VMT_MODEL_THREADS];	/* each thread's cursor on the space */
 };
 
 struct macc {
@@ -56,7 +56,8 @@ struct vmt_model {
 	size_t capframes;
 	struct mspace spaces[VMT_MODEL_SPACES];
 	struct macc accs[VMT_MODEL_ACCS];
-	int current;
+	int current[VMT_MODEL_THREADS];	/* each thread's active space, -1 none */
+	int thread;			/* whose call this is (vmt_model_set_thread) */
 
 	/* -ENOMEM plausibility (see model.h) */
 	bool fail_alloc;
@@ -140,7 +141,8 @@ static uint64_t leaf_end(const struct vmt_mleaf *l)
 /* The initial state, over a zeroed struct. */
 static void model_init(struct vmt_model *m)
 {
-	m->current = -1;
+	for (int t = 0; t < VMT_MODEL_THREADS; t++)
+		m->current[t] = -1;
 	/* Large enough that nothing is ever judged exhaustible by accident. */
 	m->nr_chunks = UINT64_MAX / 2;
 	m->total_frames = UINT64_MAX / 2;
@@ -310,8 +312,10 @@ static void frame_maybe_die(struct vmt_model *m, int id)
 
 	if (!f->live || f->handles || f->ptes)
 		return;
+	/* The contents stay until the model is reset: a lock-free reader
+	 * that translated before the last unmap may still copy them, within
+	 * its grace period (the controlled executor compares those copies). */
 	f->live = false;
-	frame_free_pages(f);
 	if (f->level == 2)
 		m->dead_2m++;
 }
@@ -399,7 +403,7 @@ int vmt_model_nr_frames(const struct vmt_model *m)
 void vmt_model_frame_read(const struct vmt_model *m, int id, uint64_t off,
 			  void *buf, size_t n)
 {
-	const struct mframe *f = frame(m, id);
+	const struct mframe *f = id >= 0 && id < m->nframes ? &m->frames[id] : NULL;
 	uint8_t *out = buf;
 
 	while (n) {
@@ -442,6 +446,14 @@ static void frame_write(struct vmt_model *m, int id, uint64_t off,
 		off += chunk;
 		n -= chunk;
 	}
+}
+
+void vmt_model_frame_write(struct vmt_model *m, int id, uint64_t off,
+			   const void *buf, size_t n)
+{
+	if (id >= 0 && id < m->nframes && off < m->frames[id].npages * K4 &&
+	    n <= m->frames[id].npages * K4 - off)
+		frame_write(m, id, off, buf, n);
 }
 
 uint64_t vmt_model_data_frames(const struct vmt_model *m)
@@ -627,7 +639,7 @@ int vmt_model_space_new(struct vmt_model *m, int sp, unsigned flags)
 	s->flags = flags;
 	s->incarnation = ++m->incarnations;
 	s->n = 0;
-	memset(&s->cur, 0, sizeof(s->cur));
+	memset(s->cur, 0, sizeof(s->cur));
 	m->roots++;
 	return 0;
 }
@@ -639,8 +651,9 @@ int vmt_model_space_destroy(struct vmt_model *m, int sp)
 	m->fail_alloc = false;
 	if (!s)
 		return -EINVAL;
-	if (s->cur.open || m->current == sp)
-		return -EBUSY;
+	for (int t = 0; t < VMT_MODEL_THREADS; t++)
+		if (s->cur[t].open || m->current[t] == sp)
+			return -EBUSY;
 	for (int a = 0; a < VMT_MODEL_ACCS; a++)
 		if (m->accs[a].used && m->accs[a].space == sp)
 			return -EBUSY;
@@ -654,16 +667,16 @@ int vmt_model_space_activate(struct vmt_model *m, int sp)
 	m->fail_alloc = false;
 	if (!space(m, sp))
 		return -EINVAL;
-	m->current = sp;
+	m->current[m->thread] = sp;
 	return 0;
 }
 
 int vmt_model_space_deactivate(struct vmt_model *m, int sp)
 {
 	m->fail_alloc = false;
-	if (!space(m, sp) || m->current != sp)
+	if (!space(m, sp) || m->current[m->thread] != sp)
 		return -EINVAL;
-	m->current = -1;
+	m->current[m->thread] = -1;
 	return 0;
 }
 
@@ -679,7 +692,12 @@ unsigned vmt_model_space_flags(const struct vmt_model *m, int sp)
 
 int vmt_model_current(const struct vmt_model *m)
 {
-	return m->current;
+	return m->current[m->thread];
+}
+
+void vmt_model_set_thread(struct vmt_model *m, int thread)
+{
+	m->thread = thread >= 0 && thread < VMT_MODEL_THREADS ? thread : 0;
 }
 
 int vmt_model_nr_spaces(const struct vmt_model *m)
@@ -697,7 +715,7 @@ static struct mcursor *cursor(struct vmt_model *m, int sp)
 {
 	struct mspace *s = space(m, sp);
 
-	return s && s->cur.open ? &s->cur : NULL;
+	return s && s->cur[m->thread].open ? &s->cur[m->thread] : NULL;
 }
 
 int vmt_model_cursor_new(struct vmt_model *m, int sp, bool mut,
@@ -705,7 +723,7 @@ int vmt_model_cursor_new(struct vmt_model *m, int sp, bool mut,
 {
 	struct mspace *s = space(m, sp);
 
-	if (!s || s->cur.open)
+	if (!s || s->cur[m->thread].open)
 		return refuse(m, -EINVAL, "cursor on a dead space or twice");
 	if ((start | end) % K4 || start >= end || end > VMS_USER_END)
 		return refuse(m, -EINVAL, "cursor range unaligned, empty or past user space");
@@ -723,11 +741,7 @@ int vmt_model_cursor_new(struct vmt_model *m, int sp, bool mut,
 			break;
 		note_node(m, sp, l, start);
 	}
-	s->cur.open = true;
-	s->cur.mut = mut;
-	s->cur.start = start;
-	s->cur.end = end;
-	s->cur.va = start;
+	s->cur[m->thread] = (struct mcursor){ true, mut, start, end, start };
 	return 0;
 }
 
@@ -737,17 +751,17 @@ void vmt_model_cursor_drop(struct vmt_model *m, int sp)
 
 	m->fail_alloc = false;
 	if (s)
-		s->cur.open = false;
+		s->cur[m->thread].open = false;
 }
 
 bool vmt_model_cursor_open(const struct vmt_model *m, int sp)
 {
-	return vmt_model_space_live(m, sp) && m->spaces[sp].cur.open;
+	return vmt_model_space_live(m, sp) && m->spaces[sp].cur[m->thread].open;
 }
 
 uint64_t vmt_model_cursor_va(const struct vmt_model *m, int sp)
 {
-	return vmt_model_cursor_open(m, sp) ? m->spaces[sp].cur.va : 0;
+	return vmt_model_cursor_open(m, sp) ? m->spaces[sp].cur[m->thread].va : 0;
 }
 
 int vmt_model_query(struct vmt_model *m, int sp, bool *mapped, struct vmt_mleaf *leaf)
@@ -1004,7 +1018,7 @@ int vmt_model_acc_new(struct vmt_model *m, int acc, int sp, bool writer,
 	if (acc < 0 || acc >= VMT_MODEL_ACCS || m->accs[acc].used || !space(m, sp))
 		return refuse(m, -EINVAL, "accessor slot in use or dead space");
 	/* access.h's order: the thread's active space before the range. */
-	if (m->current != sp)
+	if (m->current[m->thread] != sp)
 		return refuse(m, -EACCES, "accessor on a space that is not active");
 	if (!va || !len || va + len < va || va + len > VMS_MAX_USERSPACE_VADDR)
 		return refuse(m, -EINVAL, "accessor range empty or past user space");
@@ -1037,7 +1051,8 @@ static bool range_mapped(const struct mspace *s, uint64_t va, uint64_t len)
 	return true;
 }
 
-int vmt_model_acc_activate(struct vmt_model *m, int acc, int sp)
+/* @mapped: the caller's verdict on "every page mapped" (-1: look). */
+static int acc_activate(struct vmt_model *m, int acc, int sp, int mapped)
 {
 	struct macc *a;
 
@@ -1049,14 +1064,29 @@ int vmt_model_acc_activate(struct vmt_model *m, int acc, int sp)
 	 * argument, whatever the thread's state. */
 	if (a->space != sp || a->active)
 		return -EINVAL;
-	if (m->current != sp)
+	if (m->current[m->thread] != sp)
 		return refuse(m, -EACCES, "accessor on a space that is not active");
 	if (conflicts(m, sp, acc, a->writer, a->va, a->len))
 		return refuse(m, -EBUSY, ACC_CONFLICT);
-	if (!range_mapped(&m->spaces[sp], a->va, a->len))
+	if (mapped < 0 ? !range_mapped(&m->spaces[sp], a->va, a->len) : !mapped)
 		return refuse(m, -EFAULT, "accessor range not all mapped");
 	a->active = true;
 	return 0;
+}
+
+int vmt_model_acc_activate(struct vmt_model *m, int acc, int sp)
+{
+	return acc_activate(m, acc, sp, -1);
+}
+
+int vmt_model_acc_activate_seen(struct vmt_model *m, int acc, int sp, bool mapped)
+{
+	return acc_activate(m, acc, sp, mapped);
+}
+
+bool vmt_model_range_mapped(const struct vmt_model *m, int sp, uint64_t va, uint64_t len)
+{
+	return vmt_model_space_live(m, sp) && range_mapped(&m->spaces[sp], va, len);
 }
 
 /* Translate @va for an access: the leaf, or NULL on a fault. */
@@ -1086,7 +1116,7 @@ static long acc_copy(struct vmt_model *m, int acc, uint8_t *rbuf,
 	a = &m->accs[acc];
 	if (!a->active)
 		return -EINVAL;
-	if (m->current != a->space)
+	if (m->current[m->thread] != a->space)
 		return -EACCES;
 	remain = a->va + a->len - a->pos;
 	want = n < remain ? n : remain;
@@ -1131,6 +1161,32 @@ long vmt_model_acc_write(struct vmt_model *m, int acc, const void *buf, size_t n
 	return acc_copy(m, acc, NULL, buf, n);
 }
 
+long vmt_model_acc_copy_seen(struct vmt_model *m, int acc, bool write, size_t n, long done)
+{
+	struct macc *a;
+	uint64_t want;
+
+	m->fail_alloc = false;
+	if (acc < 0 || acc >= VMT_MODEL_ACCS || !m->accs[acc].used ||
+	    m->accs[acc].writer != write || !m->accs[acc].active)
+		return -EINVAL;
+	a = &m->accs[acc];
+	if (m->current[m->thread] != a->space)
+		return -EACCES;
+	want = n < a->va + a->len - a->pos ? n : a->va + a->len - a->pos;
+	/* What a page-by-page copy can return: all of it, nothing but a
+	 * fault on the first page, or up to the end of a page. */
+	if (!want)
+		return 0;
+	if (done == -EFAULT)
+		return done;
+	if (done <= 0 || (uint64_t)done > want ||
+	    ((uint64_t)done < want && (a->pos + (uint64_t)done) % K4))
+		return (long)want;
+	a->pos += (uint64_t)done;
+	return done;
+}
+
 uint64_t vmt_model_acc_remain(const struct vmt_model *m, int acc)
 {
 	const struct macc *a = &m->accs[acc];
@@ -1163,11 +1219,13 @@ int vmt_model_acc_space(const struct vmt_model *m, int acc)
 
 /* ---- check and quiesce ------------------------------------------------- */
 
-static bool any_cursor(const struct vmt_model *m)
+/* An open cursor of thread @t (-1: of any thread). */
+static bool any_cursor(const struct vmt_model *m, int t)
 {
 	for (int s = 0; s < VMT_MODEL_SPACES; s++)
-		if (m->spaces[s].live && m->spaces[s].cur.open)
-			return true;
+		for (int u = 0; u < VMT_MODEL_THREADS; u++)
+			if (m->spaces[s].live && m->spaces[s].cur[u].open && (t < 0 || t == u))
+				return true;
 	return false;
 }
 
@@ -1176,9 +1234,12 @@ int vmt_model_check(struct vmt_model *m, int sp)
 	m->fail_alloc = false;
 	if (!space(m, sp))
 		return -EINVAL;
-	/* Single-threaded: an open cursor is always the caller's. */
-	if (any_cursor(m))
+	/* The caller's cursor first (it cannot wait for a grace period),
+	 * then any other thread's. */
+	if (any_cursor(m, m->thread))
 		return -EDEADLK;
+	if (any_cursor(m, -1))
+		return -EBUSY;
 	m->dead_2m = 0;
 	return 0;
 }
@@ -1186,7 +1247,7 @@ int vmt_model_check(struct vmt_model *m, int sp)
 int vmt_model_quiesce(struct vmt_model *m)
 {
 	m->fail_alloc = false;
-	if (any_cursor(m))
+	if (any_cursor(m, m->thread))
 		return -EDEADLK;
 	m->dead_2m = 0;
 	return 0;

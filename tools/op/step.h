@@ -47,6 +47,14 @@ enum {
 	VMT_SEEN_VA = 1 << 0,		/* va: the thread's cursor was open after the op */
 	VMT_SEEN_COUNTS = 1 << 1,	/* handles (frame ops; + refcount, level, dirty: frame_alloc) */
 	VMT_SEEN_QUIESCE = 1 << 2,	/* quiesce: the core relieved the pool after -ENOMEM */
+	/* The driver judged what raced (the controlled executor): a copy's
+	 * pages and bytes, an activation's "all mapped" (in mapped), against
+	 * every state the tree went through during the call; the model step
+	 * checks the rest of the call. */
+	VMT_SEEN_RACY = 1 << 3,
+	/* Not run: the op's space slot was empty when the thread looked (a
+	 * slot another thread fills); the model must have no space there. */
+	VMT_SEEN_SKIP = 1 << 4,
 };
 
 /* vms_space_check of one space, as the check op saw it. */
@@ -76,6 +84,7 @@ struct vmt_outcome {
 	bool dirty;			/* frame_alloc: the new frame was not zeroed */
 	long quiesce;			/* VMT_SEEN_QUIESCE */
 	unsigned flags;			/* space_new: the new space's flags */
+	bool mapped;			/* activate with VMT_SEEN_RACY: every page was mapped */
 	bool released;			/* acc_new: a used slot was released first, */
 	long release_ret;		/* with this result */
 	uint64_t remain;		/* accessor ops */
@@ -164,6 +173,10 @@ struct vmt_model_side {
 	/* The first core value the last model step compared, for traces. */
 	bool have_rc;
 	long rc;
+	/* Outcomes act for their own thread's cursors and active space
+	 * (vmt_model_set_thread); off: thread 0's, for drivers that apply
+	 * whole sessions at once (stress). */
+	bool per_thread;
 };
 
 /* A fresh model; frames numbered from @gid_base on. */

@@ -445,7 +445,20 @@ static bool model_acc_new(struct mstep *s)
 
 static bool model_activate(struct mstep *s)
 {
+	if (s->o->seen & VMT_SEEN_RACY)
+		return same(s, s->o->ret, vmt_model_acc_activate_seen(s->m, macc(s), s->o->space,
+								      s->o->mapped));
 	return same(s, s->o->ret, vmt_model_acc_activate(s->m, macc(s), s->o->space));
+}
+
+/* A copy whose pages the driver judged: the accessor's side of it. */
+static bool racy_copy(struct mstep *s, bool write)
+{
+	int a = macc(s);
+
+	if (!same(s, s->o->ret, vmt_model_acc_copy_seen(s->m, a, write, s->op->a, s->o->ret)))
+		return false;
+	return same_u64(s, "remain", s->o->remain, vmt_model_acc_remain(s->m, a));
 }
 
 static bool model_read(struct mstep *s)
@@ -456,6 +469,8 @@ static bool model_read(struct mstep *s)
 	int a = macc(s);
 	size_t k = 0;
 
+	if (s->o->seen & VMT_SEEN_RACY)
+		return racy_copy(s, false);
 	if (!model)
 		return differ(s, "model side: out of memory");
 	memset(model, 0x5a, s->op->a);
@@ -475,6 +490,8 @@ static bool model_write(struct mstep *s)
 	const uint8_t *bytes = s->o->data;
 	int a = macc(s);
 
+	if (s->o->seen & VMT_SEEN_RACY)
+		return racy_copy(s, true);
 	if (!bytes) {
 		uint8_t *io = vmt_io(&s->ms->io, &s->ms->iocap, s->op->a);
 
@@ -545,8 +562,13 @@ bool vmt_step_model(struct vmt_model_side *ms, const struct vmt_outcome *o,
 	why[0] = 0;
 	ms->have_rc = false;
 	vmt_model_why(ms->m);	/* forget a refusal of an earlier op */
+	vmt_model_set_thread(ms->m, ms->per_thread ? o->thread : 0);
 	if (o->op.code >= VMT_OP__COUNT)
 		return differ(&s, "no such op %u", o->op.code);
+	if (o->seen & VMT_SEEN_SKIP)
+		return !vmt_model_space_live(ms->m, o->space) ||
+		       differ(&s, "skipped: space slot %u was empty, the model has a space there",
+			      o->space);
 	if (o->op.code >= VMT_OP_ACC_NEW && o->op.code <= VMT_OP_ACC_RELEASE &&
 	    macc(&s) >= VMT_MODEL_ACCS)
 		return differ(&s, "thread %u: accessor slots beyond the model's", o->thread);
