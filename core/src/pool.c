@@ -528,6 +528,15 @@ struct vms_frame *vms_frame_owner(struct vms_pool *p, vms_paddr_t pa)
 	return f->kind == VMS_FRAME_DATA ? f : NULL;
 }
 
+vms_paddr_t vms_pool_paddr(const struct vms_pool *p, const void *at)
+{
+	const unsigned char *b = at;
+
+	if (!p || b < p->base || b >= p->base + p->nr_frames * VMS_PAGE_SIZE)
+		return 0;
+	return (vms_paddr_t)(b - p->base);
+}
+
 struct vms_frame *vms_frame_from_paddr(struct vms_pool *p, vms_paddr_t pa)
 {
 	return p ? vms_frame_owner(p, pa) : NULL;

@@ -305,15 +305,28 @@ void vms_copy_to_frame_at(void *dst, const void *src, size_t n VMS_SITE_PARAM)
 	copy_relaxed(dst, src, n);
 }
 #else
+#ifdef VMS_SCHED
+void (*vms_copy_hook)(const void *frame, size_t n, bool write);
+#define COPY_HOOK(frame, n, write)					\
+	do {								\
+		if (vms_copy_hook)					\
+			vms_copy_hook((frame), (n), (write));		\
+	} while (0)
+#else
+#define COPY_HOOK(frame, n, write) do { } while (0)
+#endif
+
 void vms_copy_from_frame_at(void *dst, const void *src, size_t n VMS_SITE_PARAM)
 {
 	VMS_SCHED_AT(site);
+	COPY_HOOK(src, n, false);
 	memcpy(dst, src, n);
 }
 
 void vms_copy_to_frame_at(void *dst, const void *src, size_t n VMS_SITE_PARAM)
 {
 	VMS_SCHED_AT(site);
+	COPY_HOOK(dst, n, true);
 	memcpy(dst, src, n);
 }
 #endif

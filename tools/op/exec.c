@@ -470,6 +470,42 @@ out_pool:
 	return r->status;
 }
 
+int vmt_exec_finish(struct vmt_shared *sh, struct vmt_model_side *ms,
+		    const struct vmt_exec_opts *o, struct vmt_result *r)
+{
+	static const struct vmt_prog none;
+	struct lockstep *x = calloc(1, sizeof(*x));
+
+	memset(r, 0, sizeof(*r));
+	if (!x) {
+		r->status = -ENOMEM;
+		snprintf(r->sig, sizeof(r->sig), "out of memory");
+		return r->status;
+	}
+	x->sh = sh;
+	x->ms = ms;
+	x->m = ms->m;
+	x->p = &none;
+	x->o = o;
+	x->r = r;
+	x->what = "check";
+	if (&vms_poison_hook) {
+		vms_poison_hook = invariant_broken;
+		hook_x = x;
+	}
+	vmt_thread_init(&x->t, sh, 0, true);
+	exec_op(x, &(struct vmt_op){ .code = VMT_OP_CHECK });
+	if (!x->diverged) {
+		x->what = "teardown";
+		checked_teardown(x);
+	}
+	teardown(x);
+	vmt_thread_fini(&x->t);
+	hook_x = NULL;
+	free(x);
+	return r->status;
+}
+
 /*
  * An answer may differ long after the op that went wrong: a split that
  * lost a property shows at the next query, write or final sweep. So for

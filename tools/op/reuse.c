@@ -107,3 +107,23 @@ int vmt_reuse_put(struct vmt_reuse *u)
 		c = -ENOMEM;
 	return c;
 }
+
+void vmt_reuse_abandon(struct vmt_reuse *u)
+{
+	static struct vms_pool **abandoned;
+	static size_t n, cap;
+
+	if (n == cap) {
+		struct vms_pool **a = realloc(abandoned, (cap ? 2 * cap : 16) * sizeof(*a));
+
+		if (a) {
+			abandoned = a;
+			cap = cap ? 2 * cap : 16;
+		}
+	}
+	if (n < cap)
+		abandoned[n++] = u->pool;
+	vmt_shared_fini(&u->sh);
+	u->pool = NULL;
+	vmt_model_side_reset(&u->ms, 1);
+}

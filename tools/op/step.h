@@ -38,6 +38,8 @@
 #include "op.h"
 
 struct vmt_model;
+struct vmt_exec_opts;
+struct vmt_result;
 struct vmt_mleaf;
 
 /* ---- the record -------------------------------------------------------- */
@@ -196,6 +198,18 @@ uint64_t vmt_model_side_paddr(const struct vmt_model_side *ms, uint64_t gid);
  */
 bool vmt_step_model(struct vmt_model_side *ms, const struct vmt_outcome *o,
 		    char *why, size_t n);
+
+/*
+ * The end of a run another driver made (the controlled executor): every
+ * thread's outcomes checked, their cursors dropped, accessors released
+ * and handles put, nobody's space active. On the calling thread, as
+ * vmt_exec ends a run: a check op with the full sweeps (leaves, frame
+ * refcounts, handles and contents, pool counters), then every space
+ * destroyed through the model-checked calls. r->sig reads "DIVERGENCE
+ * end check: ..." or "DIVERGENCE end teardown: ...".
+ */
+int vmt_exec_finish(struct vmt_shared *sh, struct vmt_model_side *ms,
+		    const struct vmt_exec_opts *o, struct vmt_result *r);
 
 /* A leaf as libvms showed it (a query, a sweep), its frame by gid. */
 struct vmt_leaf_seen {

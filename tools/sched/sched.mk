@@ -5,6 +5,8 @@
 #                          -DVMS_POISON (freed frames poisoned, the run-time
 #                          invariant checks on), from $(B)/obj-sched/
 #   $(B)/libvmt-sched.a    the policies (replay, random, PCT) and traces
+#   $(B)/vmtorture-sched   the controlled executor of multi-thread programs
+#                          (tools/sched/exec_mt.c) and its command line
 #   make sched-tests       tests/sched/ against the controlled core, in this
 #                          build (SAN= or SAN=asan; not tsan)
 #   make sched-tests-all   the plain and the asan build (part of `make test`)
@@ -38,6 +40,22 @@ $(SCHED_POLICY_LIB): $(SCHED_POLICY_SRCS:%.c=$(B)/obj-sched/%.o)
 	rm -f $@
 	$(AR) rcs $@ $^
 
+# The controlled executor and its command line (vmtorture-sched, which
+# `vmtorture sched` and `vmtorture replay` of multi-thread programs run):
+# the op module and the model compiled again for this build.
+SCHED_EXEC_SRCS := tools/sched/exec_mt.c $(OP_SRCS) $(MODEL_SRCS)
+SCHED_EXEC_LIB := $(B)/libvmt-exec-sched.a
+SCHED_CLI_BIN := $(B)/vmtorture-sched
+
+$(SCHED_EXEC_LIB): $(SCHED_EXEC_SRCS:%.c=$(B)/obj-sched/%.o)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(SCHED_CLI_BIN): $(B)/obj-sched/tools/sched/sched_cli.o $(SCHED_EXEC_LIB) $(SCHED_POLICY_LIB) $(SCHED_CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
 # The unit-test runner and helpers, compiled against the controlled core.
 SCHED_TEST_SRCS := $(wildcard tests/sched/*.c) tests/runner.c tests/helpers.c
 SCHED_TEST_BIN := $(B)/tests/run_sched_tests
@@ -54,7 +72,7 @@ $(SCHED_BENCH_BIN): $(B)/obj-sched/bench/sched_bench.o $(SCHED_POLICY_LIB) $(SCH
 	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 ifeq ($(filter tsan msan,$(SAN)),)
-all: $(SCHED_CORE_LIB) $(SCHED_POLICY_LIB) $(SCHED_TEST_BIN) $(SCHED_BENCH_BIN)
+all: $(SCHED_CORE_LIB) $(SCHED_POLICY_LIB) $(SCHED_TEST_BIN) $(SCHED_BENCH_BIN) $(SCHED_CLI_BIN)
 endif
 
 .PHONY: sched-tests sched-tests-all sched-bugcheck
