@@ -144,9 +144,19 @@ static int activate(struct vms_space *s, struct vms_acc *a, bool writer)
 		return -EINVAL;
 	if (!vms_space_is_current(s))
 		return -EACCES;
+#ifdef VMS_BUG_activate_unlocked
+	/* Planted: a writer's conflict check runs before the mutex is
+	 * taken; another writer can join the registry in between. */
+	if (writer && conflicts(s, writer, a->start, a->end, a))
+		return -EBUSY;
+	vms_mutex_lock(&s->acc_lock);
+	if (!writer && conflicts(s, writer, a->start, a->end, a))
+		ret = -EBUSY;
+#else
 	vms_mutex_lock(&s->acc_lock);
 	if (conflicts(s, writer, a->start, a->end, a))
 		ret = -EBUSY;
+#endif
 	else if (!all_mapped(s, a->start, a->end))
 		ret = -EFAULT;
 	if (!ret) {

@@ -273,12 +273,18 @@ static struct vms_frame *find_guard(struct vms_space *s, vms_vaddr_t start,
 		VMS_NODE_LIVE(node, "walk");
 	}
 	if (!held) {
+#ifdef VMS_BUG_stray_check_early
+		/* Planted: the node is checked before its lock is taken, so
+		 * a detach while this thread waits for the lock goes unseen. */
+		if (node->stray)
+			return NULL;
+#endif
 		*err = lock_node(node, node_base(start, node->level));
 		if (*err)
 			return NULL;
 	}
 	VMS_NODE_LIVE(node, "lock");
-#ifndef VMS_BUG_skip_stray_check
+#if !defined(VMS_BUG_skip_stray_check) && !defined(VMS_BUG_stray_check_early)
 	/* Detached while we walked to it or waited for its lock: the walk
 	 * read a stale parent entry. The memory is still valid (RCU). */
 	if (node->stray) {

@@ -449,8 +449,18 @@ static void frame_ref_put(struct vms_frame *f)
 {
 	struct vms_pool *p = f->pool;
 
+#ifdef VMS_BUG_put_last_check
+	/* Planted: "are we the last holder?" read before the decrement; two
+	 * putters can both read 2, and nobody frees the frame. */
+	bool last = vms_ref_read(&f->refcount) == 1;
+
+	vms_ref_sub(&f->refcount, 1);
+	if (!last)
+		return;
+#else
 	if (!vms_ref_sub(&f->refcount, 1))
 		return;
+#endif
 	atomic_fetch_sub_explicit(&p->data_frames,
 				  f->level == 1 ? 1 : VMS_CHUNK_FRAMES, memory_order_relaxed);
 	if (f->level == 1)

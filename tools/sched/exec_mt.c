@@ -472,9 +472,24 @@ static void thread_epilogue(struct mt_thread *mt)
 		run_op(mt, &(struct vmt_op){ .code = VMT_OP_SPACE_DEACTIVATE, .space = (uint8_t)cur }, -1);
 }
 
+/* VMT_MT_PERTURB (tests only): every other run, thread 0 stops at one
+ * more point, as an executor with uncontrolled nondeterminism would. */
+static bool perturbed(void)
+{
+	static int on = -1;
+	static unsigned runs;
+
+	if (on < 0)
+		on = getenv("VMT_MT_PERTURB") != NULL;
+	return on && runs++ % 2;
+}
+
 static void thread_main(void *arg)
 {
 	struct mt_thread *mt = arg;
+
+	if (mt->id == 0 && perturbed())
+		VMS_SCHED_POINT(VMS_SP_USER);
 
 	/* Every thread starts with space 0 active, as vmt_exec's does. */
 	run_op(mt, &(struct vmt_op){ .code = VMT_OP_SPACE_ACTIVATE }, -1);

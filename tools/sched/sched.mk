@@ -43,18 +43,35 @@ $(SCHED_POLICY_LIB): $(SCHED_POLICY_SRCS:%.c=$(B)/obj-sched/%.o)
 # The controlled executor and its command line (vmtorture-sched, which
 # `vmtorture sched` and `vmtorture replay` of multi-thread programs run):
 # the op module and the model compiled again for this build.
-SCHED_EXEC_SRCS := tools/sched/exec_mt.c $(OP_SRCS) $(MODEL_SRCS)
-SCHED_EXEC_LIB := $(B)/libvmt-exec-sched.a
+# None of it changes with a planted bug: a BUG= build links the library
+# of its sanitizer build (build/ or build/asan/) with its own core.
+SCHED_EXEC_SRCS := tools/sched/sched_cli.c tools/sched/exec_mt.c $(OP_SRCS) $(MODEL_SRCS)
+SCHED_EXEC_LIB := build$(if $(SAN),/$(SAN))/libvmt-exec-sched.a
 SCHED_CLI_BIN := $(B)/vmtorture-sched
 
+ifeq ($(BUG),)
 $(SCHED_EXEC_LIB): $(SCHED_EXEC_SRCS:%.c=$(B)/obj-sched/%.o)
 	@mkdir -p $(dir $@)
 	rm -f $@
 	$(AR) rcs $@ $^
+else
+.PHONY: $(SCHED_EXEC_LIB)
+$(SCHED_EXEC_LIB):
+	@$(MAKE) --no-print-directory BUG= $@
+endif
 
-$(SCHED_CLI_BIN): $(B)/obj-sched/tools/sched/sched_cli.o $(SCHED_EXEC_LIB) $(SCHED_POLICY_LIB) $(SCHED_CORE_LIB)
+$(SCHED_CLI_BIN): $(SCHED_EXEC_LIB) $(SCHED_POLICY_LIB) $(SCHED_CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# The shipped multi-thread scenarios, encoded like corpora/seq.
+MT_DIR := corpora/mt
+MT_OUT := build/corpora/mt
+MT_SEEDS := $(patsubst $(MT_DIR)/%.txt,$(MT_OUT)/%,$(wildcard $(MT_DIR)/*.txt))
+
+$(MT_OUT)/%: $(MT_DIR)/%.txt $(VMT_CLI_BIN)
+	@mkdir -p $(dir $@)
+	@$(VMT_CLI_BIN) encode $< -o $@.tmp -f && mv -f $@.tmp $@ || { rm -f $@.tmp; exit 1; }
 
 # The unit-test runner and helpers, compiled against the controlled core.
 SCHED_TEST_SRCS := $(wildcard tests/sched/*.c) tests/runner.c tests/helpers.c
@@ -75,7 +92,19 @@ ifeq ($(filter tsan msan,$(SAN)),)
 all: $(SCHED_CORE_LIB) $(SCHED_POLICY_LIB) $(SCHED_TEST_BIN) $(SCHED_BENCH_BIN) $(SCHED_CLI_BIN)
 endif
 
-.PHONY: sched-tests sched-tests-all sched-bugcheck
+.PHONY: sched-tests sched-tests-all sched-bugcheck mt-seeds mt-check bugcheck-sched
+mt-seeds: $(MT_SEEDS)
+
+# The controlled executor: replays, a short exploration, the planted-bug
+# smoke (tools/sched/mt-check.sh; in `make test`).
+mt-check: $(MT_SEEDS) $(VMT_CLI_BIN) $(SCHED_CLI_BIN)
+	bash tools/sched/mt-check.sh
+
+# Runs to the first finding of every planted concurrency bug, random and
+# PCT, 5 seeds (tools/sched/bugcheck.sh; not in `make test`).
+bugcheck-sched: $(MT_SEEDS) $(VMT_CLI_BIN) $(SCHED_CLI_BIN)
+	bash tools/sched/bugcheck.sh
+
 sched-tests: $(SCHED_TEST_BIN)
 	$(SAN_ENV) $(SCHED_TEST_BIN) $(TESTS_FILTER)
 
@@ -97,4 +126,4 @@ bench-sched:
 	$(MAKE) --no-print-directory SAN= bench-sched-here
 	$(MAKE) --no-print-directory SAN=asan bench-sched-here
 
-test-suites: sched-tests-all sched-bugcheck
+test-suites: sched-tests-all sched-bugcheck mt-check

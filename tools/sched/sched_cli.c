@@ -297,6 +297,9 @@ static int keep_finding(const struct explore *x, const struct vmt_prog *p, unsig
 	printf("finding after %u run(s) (seed %" PRIu64 "): %s\n  %s\n  schedule: %u preemption(s) "
 	       "(from %zu, %u shrink runs)\n  saved %s\n  replay: vmtorture replay %s\n", run_no, seed,
 	       r.title, r.detail, q.nsched, full, shrink_runs, path, path);
+	/* For scorecards: threads of the run (with the core's workers) and
+	 * the PCT estimate of decisions with a choice. */
+	printf("  stats: runs=%u threads=%d k=%" PRIu64 "\n", run_no, r.sched.nr_threads, k);
 	return EXIT_FOUND;
 }
 
