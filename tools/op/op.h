@@ -49,6 +49,15 @@
  * number; CACHE: wb wt wc uc wp or a number; PRIV: none user global
  * user+global or a number.
  *
+ * Multi-thread programs (threads, a schedule: struct vmt_prog) run on the
+ * controlled executor (tools/sched/exec_mt.h): every thread starts with
+ * space 0 active, owns its cursor, accessor and frame slots, and shares
+ * the space slots; an op on a space slot another thread has not filled
+ * yet is skipped (and checked as such); check and space_destroy are
+ * skipped there (a quiescent pool and a space nobody else may be
+ * entering cannot be had mid-run): the run ends with the full check.
+ * A thread's slot keeps a frame only while the thread holds a handle.
+ *
  * Threads: vmt_decode/encode/parse/print are pure. vmt_exec keeps its
  * state in the call (slot tables) and in a pool and a model of the calling
  * thread, reset after every run (tools/op/reuse.c), so different threads

@@ -117,6 +117,17 @@ sched-tests-all:
 sched-bugcheck:
 	bash tests/sched/bugcheck.sh
 
+# Not part of `make test`: controlled executions/s of the shipped
+# scenarios and where their time goes, plain then ASan+UBSan.
+.PHONY: bench-sched-mt bench-sched-mt-here
+bench-sched-mt-here: $(SCHED_CLI_BIN)
+	$(SAN_ENV) $(SCHED_CLI_BIN) bench --runs 3000 --reps 5 $(wildcard $(MT_DIR)/*.txt)
+	$(SAN_ENV) bash tools/sched/profile.sh $(SCHED_CLI_BIN)
+
+bench-sched-mt:
+	$(MAKE) --no-print-directory SAN= bench-sched-mt-here
+	$(MAKE) --no-print-directory SAN=asan bench-sched-mt-here
+
 # Not part of `make test`: timings. Plain then ASan+UBSan, one after the other.
 .PHONY: bench-sched bench-sched-here
 bench-sched-here: $(SCHED_BENCH_BIN)

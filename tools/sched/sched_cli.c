@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "exec_mt.h"
@@ -306,7 +307,7 @@ static int keep_finding(const struct explore *x, const struct vmt_prog *p, unsig
 static int explore(const struct explore *x)
 {
 	static struct vmt_prog p;
-	uint64_t k = 50, decisions = 0;
+	uint64_t k = 50, decisions = 0, seen = 0;
 	struct vmt_mt_result r;
 
 	if (load(x->path, &p))
@@ -322,6 +323,8 @@ static int explore(const struct explore *x)
 			run(&p, vmt_pct_choose, &pct, NULL, x->max_steps, &r);
 			if (pct.decisions > k)
 				k = pct.decisions;
+			if (pct.decisions > seen)
+				seen = pct.decisions;
 		} else {
 			vmt_random_init(&rnd, seed);
 			run(&p, vmt_random_choose, &rnd, NULL, x->max_steps, &r);
@@ -339,8 +342,8 @@ static int explore(const struct explore *x)
 		       " decisions)\n", x->path, x->runs, x->pct ? "pct" : "random", x->seed,
 		       x->seed + x->runs - 1, decisions);
 	if (!x->quiet && x->pct)
-		printf("  pct depth %d, k %" PRIu64 " (decisions with a choice, largest run)\n",
-		       x->depth, k);
+		printf("  pct depth %d, k %" PRIu64 " (decisions with a choice, largest run; the "
+		       "estimate starts at 50)\n", x->depth, seen);
 	return 0;
 }
 
@@ -527,6 +530,97 @@ static int cmd_replay(int argc, char **argv)
 	return rc;
 }
 
+/* ---- bench ------------------------------------------------------------------- */
+
+static double cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static const char bench_usage[] =
+	"usage: vmtorture-sched bench [--runs N] [--reps R] [--mode random|pct] FILE...\n"
+	"  Controlled executions per CPU second of each program (random or PCT\n"
+	"  schedules, seeds 1..N): R repetitions of N runs, median [min, max].\n";
+
+static int cmd_bench(int argc, char **argv)
+{
+	static struct vmt_prog p;
+	uint64_t runs = 2000, reps = 5, v;
+	double all_runs = 0, all_cpu = 0;
+	bool pct = false;
+	int files = 0;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(bench_usage, stdout);
+			return 0;
+		} else if (!strcmp(a, "--runs") && num(val, &v) && v) {
+			runs = v;
+			i++;
+		} else if (!strcmp(a, "--reps") && num(val, &v) && v && v <= 100) {
+			reps = v;
+			i++;
+		} else if (!strcmp(a, "--mode") && val && (!strcmp(val, "random") || !strcmp(val, "pct"))) {
+			pct = !strcmp(argv[++i], "pct");
+		} else if (a[0] == '-') {
+			fputs(bench_usage, stderr);
+			return EXIT_USAGE;
+		} else {
+			double rate[100];
+			uint64_t steps = 0;
+
+			if (load(a, &p))
+				return EXIT_USAGE;
+			for (uint64_t r = 0; r < reps; r++) {
+				double t0 = cpu_s();
+
+				steps = 0;
+				for (uint64_t k = 1; k <= runs; k++) {
+					struct vmt_mt_result res;
+					struct vmt_random rnd;
+					struct vmt_pct pp;
+
+					if (pct) {
+						vmt_pct_init(&pp, k, 2, 60);
+						run(&p, vmt_pct_choose, &pp, NULL, 0, &res);
+					} else {
+						vmt_random_init(&rnd, k);
+						run(&p, vmt_random_choose, &rnd, NULL, 0, &res);
+					}
+					if (res.status) {
+						fprintf(stderr, "bench: %s seed %" PRIu64 ": %s\n", a, k, res.title);
+						return EXIT_FOUND;
+					}
+					steps += res.sched.steps;
+				}
+				rate[r] = (double)runs / (cpu_s() - t0);
+				all_runs += (double)runs;
+				all_cpu += (double)runs / rate[r];
+			}
+			qsort(rate, reps, sizeof(rate[0]), dbl_cmp);
+			printf("%-36s %8.0f execs/s per core [%.0f, %.0f], %.0f decisions/exec\n", a,
+			       rate[reps / 2], rate[0], rate[reps - 1], (double)steps / (double)runs);
+			files++;
+		}
+	}
+	if (files > 1)
+		printf("%-36s %8.0f execs/s per core (all runs / all CPU time)\n", "all",
+		       all_runs / all_cpu);
+	return files ? 0 : EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -534,6 +628,8 @@ int main(int argc, char **argv)
 		return cmd_sched(argc - 1, argv + 1);
 	if (argc >= 2 && (!strcmp(argv[1], "replay") || !strcmp(argv[1], "run")))
 		return cmd_replay(argc - 1, argv + 1);
-	fprintf(stderr, "usage: vmtorture-sched sched|replay ...  (vmtorture sched --help)\n");
+	if (argc >= 2 && !strcmp(argv[1], "bench"))
+		return cmd_bench(argc - 1, argv + 1);
+	fprintf(stderr, "usage: vmtorture-sched sched|replay|bench ...  (vmtorture sched --help)\n");
 	return EXIT_USAGE;
 }
