@@ -517,9 +517,12 @@ static void diverge(const struct rec *r, const char *what, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	snprintf(title, sizeof(title), "DIVERGENCE %s: %s", what, why);
-	finding(VMT_MT_DIVERGE, r->o.thread, r->op, title, "DIVERGENCE thread %u %s%d %s: %s",
-		r->o.thread, r->op >= 0 ? "op#" : "epilogue", r->op >= 0 ? r->op : 0,
-		op_text(r, line, sizeof(line)), why);
+	if (r->op >= 0)
+		finding(VMT_MT_DIVERGE, r->o.thread, r->op, title, "DIVERGENCE thread %u op#%d %s: %s",
+			r->o.thread, r->op, op_text(r, line, sizeof(line)), why);
+	else
+		finding(VMT_MT_DIVERGE, r->o.thread, r->op, title, "DIVERGENCE thread %u, its own "
+			"%s at its start or end: %s", r->o.thread, op_text(r, line, sizeof(line)), why);
 }
 
 static int ev_cmp(const void *a, const void *b)
@@ -729,8 +732,8 @@ static void log_rec(const struct rec *r, bool ok)
 
 	if (!X.o->log)
 		return;
-	fprintf(X.o->log, "  t%u %4s %s   = %s%s\n", r->o.thread,
-		r->op >= 0 ? "" : "(end)", op_text(r, line, sizeof(line)),
+	fprintf(X.o->log, "  t%u %6s %s   = %s%s\n", r->o.thread,
+		r->op >= 0 ? "" : "(own)", op_text(r, line, sizeof(line)),
 		r->o.seen & VMT_SEEN_SKIP ? "(space slot empty)" : vmt_errname(r->o.ret, e, sizeof(e)),
 		ok ? "" : "   <-- DIVERGENCE");
 }
@@ -801,6 +804,27 @@ static void judge(void)
 }
 
 /* ---- a run --------------------------------------------------------------------------- */
+
+/* A run that did not end abandons its threads where they stand: what
+ * they hold (cursors, accessors) stays reachable, a leak on purpose. */
+static void abandon_threads(void)
+{
+	static struct vmt_thread **kept;
+	static size_t nkept, capkept;
+
+	for (int i = 0; i < X.nthreads; i++) {
+		struct vmt_thread *t = malloc(sizeof(*t));
+
+		if (t && reserve(&kept, &capkept, nkept + 1, sizeof(*kept))) {
+			*t = X.th[i].t;
+			t->io = NULL;
+			kept[nkept++] = t;
+		} else {
+			free(t);
+		}
+		vmt_thread_fini(&X.th[i].t);
+	}
+}
 
 static void reset_state(void)
 {
@@ -937,9 +961,7 @@ int vmt_exec_mt(const struct vmt_prog *p, const struct vmt_mt_opts *o, struct vm
 		snprintf(r->title, sizeof(r->title), "out of memory");
 	}
 	if (rc || r->sched.verdict != VMS_SCHED_DONE || r->status < 0) {
-		/* Threads stand where they stopped, holding what they hold. */
-		for (int i = 0; i < X.nthreads; i++)
-			vmt_thread_fini(&X.th[i].t);
+		abandon_threads();
 		X.ms->per_thread = false;
 		vmt_reuse_abandon(X.u);
 		vms_poison_hook = NULL;
@@ -947,16 +969,17 @@ int vmt_exec_mt(const struct vmt_prog *p, const struct vmt_mt_opts *o, struct vm
 	}
 	if (r->kind == VMT_MT_OK)
 		judge();
-	for (int i = 0; i < X.nthreads; i++)
-		vmt_thread_fini(&X.th[i].t);
 	/* The core's checks found memory used after it was freed, or two
 	 * threads in one range: the pool is not to be touched again. */
 	if (r->kind == VMT_MT_INVARIANT || r->kind == VMT_MT_MUTEX || X.oom) {
+		abandon_threads();
 		vms_poison_hook = NULL;
 		X.ms->per_thread = false;
 		vmt_reuse_abandon(X.u);
 		return r->status;
 	}
+	for (int i = 0; i < X.nthreads; i++)
+		vmt_thread_fini(&X.th[i].t);
 	/* Also gives back what is left after a divergence. */
 	if (vmt_exec_finish(X.sh, X.ms, NULL, &er))
 		finding(VMT_MT_DIVERGE, -1, -1, er.sig, "%s", er.sig);
