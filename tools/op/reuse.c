@@ -93,6 +93,24 @@ struct vmt_reuse *vmt_reuse_get(size_t pool_bytes, int *err)
 	return u;
 }
 
+/* A pool that cannot be reset or destroyed stays reachable: a leak on
+ * purpose, which LeakSanitizer need not report. */
+static void keep_pool(struct vms_pool *pool)
+{
+	static struct vms_pool **kept;
+	static size_t n, cap;
+
+	if (n == cap) {
+		struct vms_pool **a = realloc(kept, (cap ? 2 * cap : 16) * sizeof(*a));
+
+		if (!a)
+			return;
+		kept = a;
+		cap = cap ? 2 * cap : 16;
+	}
+	kept[n++] = pool;
+}
+
 int vmt_reuse_put(struct vmt_reuse *u)
 {
 	int c = vms_pool_reset(u->pool);
@@ -100,6 +118,7 @@ int vmt_reuse_put(struct vmt_reuse *u)
 	/* Still referenced: leaked on purpose (releasing it under live
 	 * references would be worse); the next run makes a new one. */
 	if (c) {
+		keep_pool(u->pool);
 		vmt_shared_fini(&u->sh);
 		u->pool = NULL;
 	}
@@ -110,19 +129,7 @@ int vmt_reuse_put(struct vmt_reuse *u)
 
 void vmt_reuse_abandon(struct vmt_reuse *u)
 {
-	static struct vms_pool **abandoned;
-	static size_t n, cap;
-
-	if (n == cap) {
-		struct vms_pool **a = realloc(abandoned, (cap ? 2 * cap : 16) * sizeof(*a));
-
-		if (a) {
-			abandoned = a;
-			cap = cap ? 2 * cap : 16;
-		}
-	}
-	if (n < cap)
-		abandoned[n++] = u->pool;
+	keep_pool(u->pool);
 	vmt_shared_fini(&u->sh);
 	u->pool = NULL;
 	vmt_model_side_reset(&u->ms, 1);
