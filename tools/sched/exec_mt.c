@@ -868,51 +868,42 @@ static void deadlock_title(const struct vms_sched_result *sr)
 	finding(VMT_MT_DEADLOCK, -1, -1, title, "%s", buf);
 }
 
-int vmt_exec_mt(const struct vmt_prog *p, const struct vmt_mt_opts *o, struct vmt_mt_result *r)
+/* The pool, the model and space 0; false with r->status set. */
+static bool setup(size_t pool)
 {
-	static const struct vmt_mt_opts none;
-	struct vms_sched_opts so = { 0 };
-	struct vmt_replay rep;
-	struct vmt_result er;
-	size_t pool = o && o->pool_bytes ? o->pool_bytes : VMT_MT_POOL_DEFAULT;
-	unsigned bad;
+	struct vms_pool_stats st;
 	int rc;
 
-	memset(r, 0, sizeof(*r));
-	r->thread = r->op = -1;
-	if (!vmt_prog_valid(p, &bad)) {
-		r->status = -EINVAL;
-		snprintf(r->title, sizeof(r->title), "invalid program (op#%u)", bad);
-		return r->status;
-	}
-	X.p = p;
-	X.o = o ? o : &none;
-	X.r = r;
 	reset_state();
 	X.u = vmt_reuse_get(pool, &rc);
 	if (!X.u) {
-		r->status = -ENOMEM;
-		snprintf(r->title, sizeof(r->title), "setup: vms_pool_new(%zu): %d", pool, rc);
-		return r->status;
+		X.r->status = -ENOMEM;
+		snprintf(X.r->title, sizeof(X.r->title), "setup: vms_pool_new(%zu): %d", pool, rc);
+		return false;
 	}
 	X.sh = &X.u->sh;
 	X.ms = &X.u->ms;
 	X.ms->per_thread = true;
+	/* Every drop that retired something kicks the reclaimer: reclaims
+	 * interleave with the readers. */
 	vms__debug_reclaim_threshold(X.sh->pool, 1);
-	{
-		struct vms_pool_stats st;
+	if (!vms_pool_stats(X.sh->pool, &st))
+		vmt_model_set_pool(X.ms->m, st.total_frames, ((uint64_t)pool + (2ULL << 20) - 1) >> 21);
+	if (prologue(X.r))
+		return true;
+	X.ms->per_thread = false;
+	vmt_reuse_abandon(X.u);
+	return false;
+}
 
-		if (!vms_pool_stats(X.sh->pool, &st))
-			vmt_model_set_pool(X.ms->m, st.total_frames, ((uint64_t)pool + (2ULL << 20) - 1) >> 21);
-	}
-	if (!prologue(r)) {
-		X.ms->per_thread = false;
-		vmt_reuse_abandon(X.u);
-		return r->status;
-	}
+/* The program's threads, and the policy: the caller's or the replay of
+ * the program's schedule. */
+static void threads(struct vms_sched_opts *so, struct vmt_replay *rep)
+{
+	const struct vmt_prog *p = X.p;
 
 	X.nthreads = (int)vmt_prog_threads(p);
-	so.nr_threads = X.nthreads;
+	so->nr_threads = X.nthreads;
 	for (int i = 0, k = 0; i < X.nthreads; i++) {
 		struct mt_thread *mt = &X.th[i];
 
@@ -925,58 +916,64 @@ int vmt_exec_mt(const struct vmt_prog *p, const struct vmt_mt_opts *o, struct vm
 		while ((unsigned)k < p->n && p->ops[k].thread == i)
 			k++;
 		mt->n = (unsigned)k - mt->first;
-		so.thread[i].fn = thread_main;
-		so.thread[i].arg = mt;
+		so->thread[i].fn = thread_main;
+		so->thread[i].arg = mt;
 	}
 	if (X.o->policy) {
-		so.policy = X.o->policy;
-		so.policy_arg = X.o->policy_arg;
+		so->policy = X.o->policy;
+		so->policy_arg = X.o->policy_arg;
 	} else {
-		vmt_replay_init(&rep, p->sched, p->nsched);
-		so.policy = vmt_replay_choose;
-		so.policy_arg = &rep;
+		vmt_replay_init(rep, p->sched, p->nsched);
+		so->policy = vmt_replay_choose;
+		so->policy_arg = rep;
 	}
-	so.max_steps = X.o->max_steps ? X.o->max_steps : VMT_MT_STEPS_DEFAULT;
-	so.trace = X.o->trace;
-	so.trace_cap = X.o->trace_cap;
-	vms_poison_hook = invariant;
-	vms_copy_hook = copy_hook;
-	rc = vms_sched_run(&so, &r->sched);
-	vms_copy_hook = NULL;
+	so->max_steps = X.o->max_steps ? X.o->max_steps : VMT_MT_STEPS_DEFAULT;
+	so->trace = X.o->trace;
+	so->trace_cap = X.o->trace_cap;
+}
+
+/* How the run ended; true if its threads all ended. */
+static bool verdict(int rc)
+{
+	struct vmt_mt_result *r = X.r;
+	char buf[256];
+
 	if (rc) {
 		r->status = rc;
 		snprintf(r->title, sizeof(r->title), "vms_sched_run: %d", rc);
-	} else if (r->sched.verdict == VMS_SCHED_DEADLOCK) {
+		return false;
+	}
+	if (r->sched.verdict == VMS_SCHED_DEADLOCK) {
 		deadlock_title(&r->sched);
 	} else if (r->sched.verdict != VMS_SCHED_DONE) {
-		char buf[256];
-
 		vms_sched_format(&r->sched, buf, sizeof(buf));
 		finding(VMT_MT_BUDGET, -1, -1, r->sched.verdict == VMS_SCHED_BUDGET ?
 			"BUDGET step budget exhausted (a livelock or a spin)" :
 			"BUDGET the policy chose a thread that cannot run", "%s", buf);
 	}
+	return r->sched.verdict == VMS_SCHED_DONE;
+}
+
+/* The end: the full check and the teardown, or, if the core cannot be
+ * trusted with its pool any more, nothing but keeping it. */
+static void finish(bool ended)
+{
+	struct vmt_mt_result *r = X.r;
+	struct vmt_result er;
+	int rc;
+
 	if (X.oom && r->kind == VMT_MT_OK) {
 		r->status = -ENOMEM;
 		snprintf(r->title, sizeof(r->title), "out of memory");
 	}
-	if (rc || r->sched.verdict != VMS_SCHED_DONE || r->status < 0) {
-		abandon_threads();
-		X.ms->per_thread = false;
-		vmt_reuse_abandon(X.u);
-		vms_poison_hook = NULL;
-		return r->status;
-	}
-	if (r->kind == VMT_MT_OK)
-		judge();
-	/* The core's checks found memory used after it was freed, or two
-	 * threads in one range: the pool is not to be touched again. */
-	if (r->kind == VMT_MT_INVARIANT || r->kind == VMT_MT_MUTEX || X.oom) {
+	/* Threads stand where they stopped; or the core's checks found
+	 * memory used after it was freed, or two threads in one range. */
+	if (!ended || X.oom || r->kind == VMT_MT_INVARIANT || r->kind == VMT_MT_MUTEX) {
 		abandon_threads();
 		vms_poison_hook = NULL;
 		X.ms->per_thread = false;
 		vmt_reuse_abandon(X.u);
-		return r->status;
+		return;
 	}
 	for (int i = 0; i < X.nthreads; i++)
 		vmt_thread_fini(&X.th[i].t);
@@ -989,5 +986,37 @@ int vmt_exec_mt(const struct vmt_prog *p, const struct vmt_mt_opts *o, struct vm
 	if (rc && r->kind == VMT_MT_OK)
 		finding(VMT_MT_DIVERGE, -1, -1, "DIVERGENCE end pool_reset: leak",
 			"DIVERGENCE end pool_reset: vms_pool_reset = %d (leak)", rc);
+}
+
+int vmt_exec_mt(const struct vmt_prog *p, const struct vmt_mt_opts *o, struct vmt_mt_result *r)
+{
+	static const struct vmt_mt_opts none;
+	struct vms_sched_opts so = { 0 };
+	struct vmt_replay rep;
+	unsigned bad;
+	bool ended;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->thread = r->op = -1;
+	if (!vmt_prog_valid(p, &bad)) {
+		r->status = -EINVAL;
+		snprintf(r->title, sizeof(r->title), "invalid program (op#%u)", bad);
+		return r->status;
+	}
+	X.p = p;
+	X.o = o ? o : &none;
+	X.r = r;
+	if (!setup(o && o->pool_bytes ? o->pool_bytes : VMT_MT_POOL_DEFAULT))
+		return r->status;
+	threads(&so, &rep);
+	vms_poison_hook = invariant;
+	vms_copy_hook = copy_hook;
+	rc = vms_sched_run(&so, &r->sched);
+	vms_copy_hook = NULL;
+	ended = verdict(rc);
+	if (ended && r->kind == VMT_MT_OK && !X.oom)
+		judge();
+	finish(ended);
 	return r->status;
 }

@@ -37,6 +37,22 @@ else
 	bad "a perturbed executor was not reported: $out"
 fi
 
+echo "mt-check: the command line"
+expect() {	# STATUS WHAT CMD...
+	local want=$1 what=$2 got; shift 2
+	"$@" >"$tmp/out" 2>"$tmp/err"; got=$?
+	if [ "$got" = "$want" ]; then ok "$what"; else
+		bad "$what: exit $got, want $want"; head -5 "$tmp/err"; fi
+}
+abs=$(pwd)
+expect 0 "sched --help" "$cli" sched --help
+expect 2 "sched: a missing file" "$cli" sched "$tmp/none.txt"
+[ "$(wc -l <"$tmp/err")" = 1 ] && grep -q none.txt "$tmp/err" || bad "a missing file: one line naming it"
+expect 2 "sched: a bad option" "$cli" sched corpora/mt/put-release.txt --mode fifo
+expect 0 "sched from another directory" sh -c "cd '$tmp' && '$abs/$cli' sched '$abs/corpora/mt/put-release.txt' --runs 20"
+expect 0 "run: a multi-thread text program" "$cli" run corpora/mt/split-reader.txt
+grep -q "no finding" "$tmp/out" || bad "run of a multi-thread program says what it found"
+
 echo "mt-check: $RUNS runs of random and of PCT schedules per scenario"
 for f in corpora/mt/*.txt; do
 	for mode in random pct; do

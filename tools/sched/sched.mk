@@ -100,6 +100,13 @@ mt-seeds: $(MT_SEEDS)
 mt-check: $(MT_SEEDS) $(VMT_CLI_BIN) $(SCHED_CLI_BIN)
 	bash tools/sched/mt-check.sh
 
+# SOAK_SECONDS (1800) of vmtorture sched over the scenarios on the correct
+# core (tools/sched/soak.sh; not in `make test`).
+SOAK_SECONDS ?= 1800
+.PHONY: sched-soak
+sched-soak: $(MT_SEEDS) $(VMT_CLI_BIN) $(SCHED_CLI_BIN)
+	bash tools/sched/soak.sh $(SOAK_SECONDS)
+
 # Runs to the first finding of every planted concurrency bug, random and
 # PCT, 5 seeds (tools/sched/bugcheck.sh; not in `make test`).
 bugcheck-sched: $(MT_SEEDS) $(VMT_CLI_BIN) $(SCHED_CLI_BIN)
