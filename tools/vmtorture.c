@@ -239,6 +239,8 @@ static int run_progs(int argc, char **argv, bool text, const char *name)
 			vmt_decode(buf, len, p);
 		}
 		free(buf);
+		if (o.trace)
+			printf("== %s\n", argv[i]);
 		if (vmt_prog_is_mt(p)) {
 			char *args[6] = { "vmtorture-sched", "replay" };
 			int k = 2, c;
@@ -253,8 +255,6 @@ static int run_progs(int argc, char **argv, bool text, const char *name)
 				rc = c;
 			continue;
 		}
-		if (o.trace)
-			printf("== %s\n", argv[i]);
 		vmt_exec(p, &o, &r);
 		if (r.status == 1) {
 			struct vmt_exec_opts lo = o;
