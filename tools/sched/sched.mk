@@ -20,12 +20,26 @@
 # supports neither TSan nor MSan.
 
 SCHED_CFLAGS := -DVMS_SCHED=1 -DVMS_POISON=1
-SCHED_CORE_OBJS := $(CORE_SRCS:%.c=$(B)/obj-sched/%.o)
 SCHED_CORE_LIB := $(B)/libvms-sched.a
 
 $(B)/obj-sched/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -Itools/sched -Itests -Ibench $(CFLAGS) $(EXTRA_CFLAGS) $(SCHED_CFLAGS) -c $< -o $@
+
+# A planted bug lives in one core file (core/bugs.tsv): a BUG= build
+# compiles that file alone and takes the others from its sanitizer build.
+ifeq ($(BUG),)
+SCHED_CORE_OBJS := $(CORE_SRCS:%.c=$(B)/obj-sched/%.o)
+else
+SCHED_BASE := build$(if $(SAN),/$(SAN))
+SCHED_BUG_OBJ := $(B)/obj-sched/core/src/$(patsubst %.c,%.o,$(shell bash scripts/bugs.sh get $(BUG) file))
+SCHED_BASE_OBJS := $(filter-out %/$(notdir $(SCHED_BUG_OBJ)),$(CORE_SRCS:%.c=$(SCHED_BASE)/obj-sched/%.o))
+SCHED_CORE_OBJS := $(SCHED_BASE_OBJS) $(SCHED_BUG_OBJ)
+
+$(SCHED_BASE)/obj-sched/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -Itools/sched -Itests -Ibench $(CFLAGS) $(filter-out -DVMS_BUG_%,$(EXTRA_CFLAGS)) $(SCHED_CFLAGS) -c $< -o $@
+endif
 
 $(SCHED_CORE_LIB): $(SCHED_CORE_OBJS)
 	@mkdir -p $(dir $@)
