@@ -174,7 +174,8 @@ static int run_progs(int argc, char **argv, bool text, const char *name)
 {
 	struct vmt_exec_opts o = { 0 };
 	struct vmt_prog *p;
-	bool quiet = false;
+	bool quiet = false, trace = false;
+	char *repeat = NULL;
 	int rc = 0, nfiles = 0, i;
 
 	for (i = 1; i < argc; i++) {
@@ -184,6 +185,14 @@ static int run_progs(int argc, char **argv, bool text, const char *name)
 			quiet = true;
 		} else if (!strcmp(argv[i], "-v")) {
 			o.trace = stdout;
+		} else if (!strcmp(argv[i], "--trace")) {
+			trace = true;
+		} else if (!strcmp(argv[i], "--repeat")) {
+			if (++i >= argc || strspn(argv[i], "0123456789") != strlen(argv[i]) || !*argv[i]) {
+				fprintf(stderr, "vmtorture %s: --repeat needs a number of runs\n", name);
+				return usage_of(name, stderr, EXIT_USAGE);
+			}
+			repeat = argv[i];
 		} else if (!strcmp(argv[i], "-p")) {
 			char *end;
 
@@ -220,7 +229,10 @@ static int run_progs(int argc, char **argv, bool text, const char *name)
 			rc = rc ? rc : EXIT_USAGE;
 			continue;
 		}
-		if (text) {
+		/* replay takes the text form too: any saved program replays. */
+		if (!text && !memchr(buf, 0, len) && !vmt_parse((const char *)buf, p, NULL, NULL, 0)) {
+			/* parsed as text */
+		} else if (text) {
 			char err[160];
 			int line;
 
@@ -242,13 +254,19 @@ static int run_progs(int argc, char **argv, bool text, const char *name)
 		if (o.trace)
 			printf("== %s\n", argv[i]);
 		if (vmt_prog_is_mt(p)) {
-			char *args[6] = { "vmtorture-sched", "replay" };
+			char *args[9] = { "vmtorture-sched", "replay" };
 			int k = 2, c;
 
 			if (quiet)
 				args[k++] = "-q";
 			if (o.trace)
 				args[k++] = "-v";
+			if (trace)
+				args[k++] = "--trace";
+			if (repeat) {
+				args[k++] = "--repeat";
+				args[k++] = repeat;
+			}
 			args[k++] = argv[i];
 			c = run_companion(args);
 			if (c == EXIT_DIVERGE || (c && !rc))
@@ -472,13 +490,15 @@ static const struct cmd cmds[] = {
 	  "  Explore schedules of a program on the controlled build (see: vmtorture sched\n"
 	  "  --help); a finding is saved as a program whose schedule replays it." },
 	{ "replay", cmd_replay,
-	  "replay [-q] [-v] [-p BYTES] FILE...\n"
-	  "  Run binary programs on libvms and the model. On a divergence print the\n"
-	  "  signature and the program as text with the failing op marked.\n"
+	  "replay [-q] [-v] [-p BYTES] [--trace] [--repeat N] FILE...\n"
+	  "  Run programs (binary, or text: any saved program) on libvms and the model.\n"
+	  "  On a divergence print the signature and the program as text with the\n"
+	  "  failing op marked.\n"
 	  "  -q  print nothing for agreeing files   -v  trace every op\n"
 	  "  -p  pool size (default 256 MiB; a small pool exercises -ENOMEM)\n"
 	  "  A multi-thread program runs on the controlled build under its schedule,\n"
-	  "  twice: a difference in the decisions is uncontrolled nondeterminism (exit 3).\n"
+	  "  twice (--repeat N: N times): a difference in the decisions is uncontrolled\n"
+	  "  nondeterminism (exit 3). --trace prints every decision of the first run.\n"
 	  "  Exit: 0 all agree, 1 a divergence, 2 unreadable input." },
 	{ "run", cmd_run,
 	  "run [-q] [-v] [-p BYTES] FILE.txt...\n"

@@ -52,6 +52,9 @@ expect 2 "sched: a bad option" "$cli" sched corpora/mt/put-release.txt --mode fi
 expect 0 "sched from another directory" sh -c "cd '$tmp' && '$abs/$cli' sched '$abs/corpora/mt/put-release.txt' --runs 20"
 expect 0 "run: a multi-thread text program" "$cli" run corpora/mt/split-reader.txt
 grep -q "no finding" "$tmp/out" || bad "run of a multi-thread program says what it found"
+expect 0 "replay: a text program, --repeat 3 --trace" "$cli" replay --repeat 3 --trace corpora/mt/put-release.txt
+grep -q "3 runs, the same" "$tmp/out" && grep -q "thread 0 decision 0 " "$tmp/out" ||
+	bad "replay --repeat 3 --trace: three runs and the decisions"
 
 echo "mt-check: $RUNS runs of random and of PCT schedules per scenario"
 for f in corpora/mt/*.txt; do

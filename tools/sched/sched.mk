@@ -14,6 +14,12 @@
 #                          `make test`, about 30 s)
 #   make bench-sched       controlled executions/s, plain and asan builds
 #                          (bench/sched_bench.c; SCHED_BENCH_ARGS=...)
+#   make mt-check          multi-thread programs: the scenarios of corpora/mt
+#                          replay exactly, explorations find nothing, every
+#                          planted sched bug is found (in `make test`)
+#   make bugcheck-sched    runs to the first finding of every sched bug
+#   make bench-sched-mt    executions/s of the scenarios, and the time split
+#   make sched-soak        SOAK_SECONDS of exploration on the correct core
 #
 # The controlled build runs its threads as user-level contexts on one OS
 # thread (x86-64); it needs no liburcu (grace periods are simulated) and
