@@ -17,10 +17,13 @@ while [ $(($(date +%s) - start)) -lt "$SECS" ]; do
 	for f in corpora/mt/*.txt; do
 		for mode in "random" "pct --depth 2" "pct --depth 3"; do
 			# shellcheck disable=SC2086
-			if ! res=$("$cli" sched "$f" --mode $mode --runs "$CHUNK" --seed "$seed" --out "$out" 2>&1); then
+			res=$("$cli" sched "$f" --mode $mode --runs "$CHUNK" --seed "$seed" --out "$out" 2>&1)
+			rc=$?
+			if [ $rc != 0 ]; then
 				echo "$res"
-				echo "soak: a finding after $(($(date +%s) - start)) s ($f, --mode $mode, seeds from $seed)"
-				exit 1
+				[ $rc = 1 ] && what="a finding" || what="a harness error (exit $rc)"
+				echo "soak: $what after $(($(date +%s) - start)) s ($f, --mode $mode, seeds from $seed)"
+				exit $rc
 			fi
 			runs["$(basename "$f" .txt) ${mode% --*}"]=$(( ${runs["$(basename "$f" .txt) ${mode% --*}"]:-0} + CHUNK ))
 			seed=$((seed + CHUNK))
