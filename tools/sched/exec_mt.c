@@ -41,6 +41,7 @@ struct rec {
 	size_t pscan0, pscan1;		/* its pages are among pages[pscan0, pscan1) */
 	uint64_t va0, want;		/* copies: position before, bytes asked (clipped) */
 	uint64_t acc_va, acc_len;	/* activate: the accessor's range */
+	int acc_sp;			/* copies, activate: the space they walk */
 	bool racy, mutator, faulted;
 	bool none;			/* not run: the thread's own state skipped it */
 };
@@ -385,6 +386,10 @@ static void run_op(struct mt_thread *mt, const struct vmt_op *op0, int idx)
 	if (op.code == VMT_OP_ACC_ACTIVATE) {
 		r->acc_va = mt->accr[op.slot].va;
 		r->acc_len = mt->accr[op.slot].len;
+		r->acc_sp = o.space;
+	} else if (op.code == VMT_OP_ACC_READ || op.code == VMT_OP_ACC_WRITE) {
+		/* The slot may hold an accessor of another space later. */
+		r->acc_sp = t->acc[op.slot].space;
 	}
 	r->t1 = tick();
 	r->pscan1 = X.npages;
@@ -549,22 +554,13 @@ static uint64_t window_end(const struct rec *r)
 	return end;
 }
 
-static int racy_space(const struct rec *r)
-{
-	const struct mt_thread *mt = &X.th[r->o.thread];
-
-	if (r->o.op.code == VMT_OP_ACC_ACTIVATE)
-		return r->o.space;
-	return mt->t.acc[r->o.op.slot].space;
-}
-
 static void win_open(struct win *w, size_t ri)
 {
 	const struct rec *r = &X.recs[ri];
 
 	memset(w, 0, sizeof(*w));
 	w->rec = (uint32_t)ri;
-	w->sp = racy_space(r);
+	w->sp = r->acc_sp;
 	if (r->o.op.code == VMT_OP_ACC_ACTIVATE)
 		return;
 	for (size_t k = r->pscan0; k < r->pscan1 && w->nva < WIN_PAGES - 1; k++)
@@ -932,6 +928,34 @@ static void threads(struct vms_sched_opts *so, struct vmt_replay *rep)
 	so->trace_cap = X.o->trace_cap;
 }
 
+/*
+ * The deadlock cursor.h documents: within one space cursors cannot
+ * deadlock (the lock order is global), so a cycle of node-lock waits
+ * among threads opening cursors needs a thread that holds a cursor on
+ * one space while it opens one on the other: the program took cursors
+ * in opposite orders. True if every thread of the cycle is opening a
+ * cursor and one of them holds a cursor on another space.
+ */
+static bool program_deadlock(const struct vms_sched_result *sr)
+{
+	bool across = false;
+
+	if (!sr->cycle || !sr->nr_waits)
+		return false;
+	for (int i = 0; i < sr->nr_waits; i++) {
+		int t = sr->waits[i].thread;
+		const struct mt_thread *mt = t >= 0 && t < X.nthreads ? &X.th[t] : NULL;
+		const struct rec *r = mt && mt->cur_rec >= 0 ? &X.recs[mt->cur_rec] : NULL;
+
+		if (!r || r->o.op.code != VMT_OP_CURSOR_NEW ||
+		    sr->waits[i].kind != VMS_WAIT_NODE_LOCK)
+			return false;
+		for (int sp = 0; sp < VMT_NR_SPACES; sp++)
+			across |= sp != r->o.op.space && mt->t.cur[sp];
+	}
+	return across;
+}
+
 /* How the run ended; true if its threads all ended. */
 static bool verdict(int rc)
 {
@@ -943,7 +967,11 @@ static bool verdict(int rc)
 		snprintf(r->title, sizeof(r->title), "vms_sched_run: %d", rc);
 		return false;
 	}
-	if (r->sched.verdict == VMS_SCHED_DEADLOCK) {
+	if (r->sched.verdict == VMS_SCHED_DEADLOCK && program_deadlock(&r->sched)) {
+		r->program_deadlock = true;
+		snprintf(r->title, sizeof(r->title), "the program's own deadlock: cursors on two "
+			 "spaces taken in opposite orders (cursor.h)");
+	} else if (r->sched.verdict == VMS_SCHED_DEADLOCK) {
 		deadlock_title(&r->sched);
 	} else if (r->sched.verdict != VMS_SCHED_DONE) {
 		vms_sched_format(&r->sched, buf, sizeof(buf));

@@ -38,6 +38,11 @@
  * may be entering is a use-after-free by contract; check needs a
  * quiescent pool): the run ends with the full check instead.
  *
+ * A deadlock of threads opening cursors, one of which holds a cursor on
+ * the other space, is the program's (cursor.h: two cursors of a thread
+ * in opposite orders may deadlock; within one space the lock order is
+ * global): no finding, but program_deadlock is set.
+ *
  * Oracles, first in time wins: the core's run-time checks (poison build:
  * lock protocol, grace periods, node and frame liveness) through
  * vms_poison_hook; mutual exclusion (a range shadow of the open cursors:
@@ -88,6 +93,10 @@ struct vmt_mt_result {
 	int thread, op;		/* where (op: index in the program; -1 none) */
 	struct vms_sched_result sched;
 	unsigned records, pages;	/* outcomes and copied pages checked */
+	/* No finding, but the run could not end: the program took cursors
+	 * on two spaces in opposite orders, which cursor.h says may
+	 * deadlock. The program's doing, not the core's. */
+	bool program_deadlock;
 };
 
 /* Run @p (any program: one thread and no schedule works too) once.

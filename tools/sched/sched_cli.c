@@ -184,7 +184,10 @@ static size_t shrink(const struct vmt_prog *p, struct vmt_preempt *e, size_t n,
 
 static void print_result(FILE *f, const char *what, const struct vmt_mt_result *r)
 {
-	if (r->status == 0)
+	if (r->status == 0 && r->program_deadlock)
+		fprintf(f, "%s: no finding, but %s, after %" PRIu64 " decisions\n", what, r->title,
+			r->sched.steps);
+	else if (r->status == 0)
 		fprintf(f, "%s: no finding (%" PRIu64 " decisions, %d threads, %u outcomes, "
 			"%u pages checked)\n", what, r->sched.steps, r->sched.nr_threads,
 			r->records, r->pages);
@@ -307,7 +310,7 @@ static int keep_finding(const struct explore *x, const struct vmt_prog *p, unsig
 static int explore(const struct explore *x)
 {
 	static struct vmt_prog p;
-	uint64_t k = 50, decisions = 0, seen = 0;
+	uint64_t k = 50, decisions = 0, seen = 0, deadlocks = 0;
 	struct vmt_mt_result r;
 
 	if (load(x->path, &p))
@@ -330,6 +333,7 @@ static int explore(const struct explore *x)
 			run(&p, vmt_random_choose, &rnd, NULL, x->max_steps, &r);
 		}
 		decisions += r.sched.steps;
+		deadlocks += r.program_deadlock;
 		if (r.status < 0) {
 			print_result(stderr, x->path, &r);
 			return EXIT_USAGE;
@@ -344,6 +348,9 @@ static int explore(const struct explore *x)
 	if (!x->quiet && x->pct)
 		printf("  pct depth %d, k %" PRIu64 " (decisions with a choice, largest run; the "
 		       "estimate starts at 50)\n", x->depth, seen);
+	if (deadlocks)
+		printf("  %" PRIu64 " run(s) ended in the program's own deadlock: cursors on two "
+		       "spaces taken in opposite orders (cursor.h)\n", deadlocks);
 	return 0;
 }
 
