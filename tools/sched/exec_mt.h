@@ -87,7 +87,7 @@ struct vmt_mt_result {
 	int status;		/* 0 no finding, 1 a finding, -EINVAL bad program, -ENOMEM */
 	enum vmt_mt_kind kind;
 	/* One line that names the finding the same way whatever the
-	 * schedule: no tickets, decision counts or addresses. */
+	 * schedule that shows it: no tickets or decision counts. */
 	char title[256];
 	char detail[512];	/* the same with the particulars */
 	int thread, op;		/* where (op: index in the program; -1 none) */
