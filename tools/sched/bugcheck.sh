@@ -4,7 +4,7 @@
 # runs to the first finding of `vmtorture sched` from the shipped
 # scenario that names it (corpora/mt, "# bugs:"), with random schedules
 # and with PCT at depth 1, 2 and 3; SEEDS seeds (default 5) of at most
-# MAX runs (default 100000); the median, and beside it PCT's guarantee:
+# MAX runs (default 50000); the median, and beside it PCT's guarantee:
 # a bug of depth d shows with probability at least 1/(n k^(d-1)) per run,
 # so within n k^(d-1) runs on average (n threads of the run, the core's
 # reclaimer included; k decisions with a choice, the largest of 200 PCT
@@ -13,7 +13,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 SEEDS=${1:-5}
-MAX=${2:-100000}
+MAX=${2:-50000}
 BUGS=${SCHED_BUGCHECK_BUGS:-$(scripts/bugs.sh list sched | tr '\n' ' ')}
 san=${SAN:+/$SAN}
 tmp=$(mktemp -d)
