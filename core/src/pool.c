@@ -141,6 +141,19 @@ static uint64_t steal(struct vms_pool *p, struct vms_shard *from, struct vms_sha
 {
 	uint64_t first, last, n = 0;
 
+#ifdef VMS_BUG_steal_unlocked
+	/* Planted: the batch is walked before the lock is taken, to keep
+	 * the critical section short. */
+	first = last = from->head;
+	if (first) {
+		for (n = 1; n < 64 && p->meta[last].next_free; n++)
+			last = p->meta[last].next_free;
+		vms_node_lock(&from->lock);
+		from->head = p->meta[last].next_free;
+		from->count -= n;
+		vms_node_unlock(&from->lock);
+	}
+#else
 	vms_node_lock(&from->lock);
 	first = last = from->head;
 	if (first) {
@@ -150,6 +163,7 @@ static uint64_t steal(struct vms_pool *p, struct vms_shard *from, struct vms_sha
 		from->count -= n;
 	}
 	vms_node_unlock(&from->lock);
+#endif
 	if (n > 1) {
 		vms_node_lock(&to->lock);
 		p->meta[last].next_free = to->head;
@@ -451,8 +465,13 @@ static void frame_ref_put(struct vms_frame *f)
 
 	if (!vms_ref_sub(&f->refcount, 1))
 		return;
+#ifdef VMS_BUG_huge_put_count
+	/* Planted: the counter is decremented per frame, not per 4K unit. */
+	atomic_fetch_sub_explicit(&p->data_frames, 1, memory_order_relaxed);
+#else
 	atomic_fetch_sub_explicit(&p->data_frames,
 				  f->level == 1 ? 1 : VMS_CHUNK_FRAMES, memory_order_relaxed);
+#endif
 	if (f->level == 1)
 		free_4k(f);
 	else
