@@ -147,10 +147,6 @@ int vmt_model_check(struct vmt_model *m, int sp);
  */
 const char *vmt_model_why(struct vmt_model *m);
 
-/* The rule of accessors whose ranges conflict (closed intervals: touching
- * ranges conflict), shared with the stress driver's accessor oracle. */
-#define VMT_RULE_ACC_CONFLICT "accessor ranges conflict (closed intervals)"
-
 int vmt_model_quiesce(struct vmt_model *m);
 
 /* The model's own invariants (the seed's owner invariant on every

@@ -106,7 +106,7 @@ static uint64_t mmu_walk(struct vms_space *s, vms_vaddr_t va, uint64_t *size)
 		if (!vms_pte_is_table(v) || node->level == 1)
 			return vms_pte_is_leaf(v) ? v : 0;
 		node = vms_pte_child(s->pool, v);
-		VMS_NODE_LIVE(node, "walk");
+		VMS_NODE_LIVE(node);
 	}
 }
 

@@ -455,7 +455,7 @@ static void frame_ref_put(struct vms_frame *f);
  * frame to the pool. */
 void vms_frame_ref_put(struct vms_frame *f)
 {
-	VMS_AFTER_GRACE("frame reference");
+	VMS_AFTER_GRACE(EARLY_FRAME);
 	frame_ref_put(f);
 }
 
@@ -553,29 +553,29 @@ struct vms_frame *vms_frame_from_paddr(struct vms_pool *p, vms_paddr_t pa)
 }
 
 #ifdef VMS_CHECKS
-void (*vms_poison_hook)(const char *what, const char *where);
+void (*vms_poison_hook)(enum vms_check check, const char *where);
 
-void vms_invariant_broken(const char *what, const char *where)
+void vms_invariant_broken(enum vms_check check, const char *where)
 {
 	if (vms_poison_hook) {
-		vms_poison_hook(what, where);
+		vms_poison_hook(check, where);
 		return;
 	}
-	fprintf(stderr, "libvms: invariant broken in %s: %s\n", where, what);
+	fprintf(stderr, "libvms: invariant broken: %s (in %s)\n", vms_check_name(check), where);
 	abort();
 }
 
-void vms_node_check_live(const struct vms_frame *n, const char *what, const char *where)
+void vms_node_check_live(const struct vms_frame *n, const char *where)
 {
 	/* Atomic: under the bug this read races with the frame's reuse. */
 	if (__atomic_load_n(&n->kind, __ATOMIC_RELAXED) != VMS_FRAME_PT)
-		vms_invariant_broken(what, where);
+		vms_invariant_broken(VMS_CHECK_NODE_FREED, where);
 }
 
 void vms_node_check_mine(struct vms_frame *n, const char *where)
 {
 	if (vms_node_owner(&n->lock) != vms_thread()->id)
-		vms_invariant_broken("foreign unlock", where);
+		vms_invariant_broken(VMS_CHECK_FOREIGN_UNLOCK, where);
 }
 #endif
 
@@ -607,7 +607,7 @@ void vms_subtree_free(struct vms_frame *node)
 {
 	vms_pte_t *pte = vms_node_ptes(node);
 
-	VMS_AFTER_GRACE("page-table subtree");
+	VMS_AFTER_GRACE(EARLY_SUBTREE);
 	for (int i = 0; i < VMS_NR_ENTRIES; i++) {
 		uint64_t v = vms_pte_load_locked(&pte[i]);
 

@@ -71,20 +71,23 @@ static void diverge(struct lockstep *x, const char *fmt, ...)
  * The core's invariant checks (fuzz builds: -DVMS_INVARIANTS) call this
  * hook inside a libvms call; the op that made it call is the divergence.
  */
-extern void (*vms_poison_hook)(const char *what, const char *where) __attribute__((weak));
+extern void (*vms_poison_hook)(enum vms_check check, const char *where) __attribute__((weak));
 static __thread struct lockstep *hook_x;
 
-static void invariant_broken(const char *what, const char *where)
+static void invariant_broken(enum vms_check check, const char *where)
 {
 	if (hook_x)
-		diverge(hook_x, "invariant broken: %s (in %s)", what, where);
+		diverge(hook_x, "invariant broken: %s (in %s)", vms_check_name(check), where);
 }
 
-static bool same_u64(struct lockstep *x, const char *what, uint64_t core, uint64_t model)
+/* A count compared by check @c of vms/checks.def; @what: which one. */
+static bool same_u64(struct lockstep *x, enum vms_check c, const char *what, uint64_t core,
+		     uint64_t model)
 {
 	if (core == model)
 		return true;
-	diverge(x, "%s core=0x%" PRIx64 " model=0x%" PRIx64, what, core, model);
+	diverge(x, "%s: %s core=0x%" PRIx64 " model=0x%" PRIx64, vms_check_name(c), what,
+		core, model);
 	return false;
 }
 
@@ -181,8 +184,10 @@ static void sweep_frames(struct lockstep *x)
 		if (!vmt_model_frame_live(x->m, id))
 			continue;
 		f = vms_frame_from_paddr(x->sh->pool, vmt_model_side_paddr(x->ms, gid));
-		if (!same_u64(x, "refcount", vms_frame_refcount(f), vmt_model_frame_refcount(x->m, id)) ||
-		    !same_u64(x, "handles", vms_frame_handles(f), vmt_model_frame_handles(x->m, id)))
+		if (!same_u64(x, VMS_CHECK_FRAME_COUNTS, "refcount", vms_frame_refcount(f),
+			      vmt_model_frame_refcount(x->m, id)) ||
+		    !same_u64(x, VMS_CHECK_FRAME_COUNTS, "handles", vms_frame_handles(f),
+			      vmt_model_frame_handles(x->m, id)))
 			return;
 		pages = vms_page_size(vmt_model_frame_level(x->m, id)) / VMS_PAGE_SIZE;
 		for (uint64_t pg = 0; f && pg < pages; pg++) {
@@ -194,7 +199,8 @@ static void sweep_frames(struct lockstep *x)
 				continue;
 			vmt_model_frame_read(x->m, id, pg * VMS_PAGE_SIZE, mbuf, VMS_PAGE_SIZE);
 			if (memcmp(core, mbuf, VMS_PAGE_SIZE)) {
-				diverge(x, "contents of frame id %d page %" PRIu64 " differ", id, pg);
+				diverge(x, "%s: frame id %d page %" PRIu64,
+					vms_check_name(VMS_CHECK_FRAME_CONTENTS), id, pg);
 				return;
 			}
 		}
@@ -205,14 +211,16 @@ static void sweep_frames(struct lockstep *x)
 		diverge(x, "vms_pool_stats failed");
 		return;
 	}
-	if (!same_u64(x, "deferred", st.deferred, 0) ||
-	    !same_u64(x, "data_frames", st.data_frames, vmt_model_data_frames(x->m)) ||
-	    !same_u64(x, "spaces", st.spaces, (uint64_t)vmt_model_nr_spaces(x->m)))
+	if (!same_u64(x, VMS_CHECK_POOL_DEFERRED, "deferred", st.deferred, 0) ||
+	    !same_u64(x, VMS_CHECK_POOL_DATA, "data_frames", st.data_frames,
+		      vmt_model_data_frames(x->m)) ||
+	    !same_u64(x, VMS_CHECK_POOL_SPACES, "spaces", st.spaces,
+		      (uint64_t)vmt_model_nr_spaces(x->m)))
 		return;
 	if (st.free_frames + st.data_frames + st.pt_frames > st.total_frames)
-		diverge(x, "pool counters: free %" PRIu64 " + data %" PRIu64 " + pt %" PRIu64
-			" > total %" PRIu64, st.free_frames, st.data_frames, st.pt_frames,
-			st.total_frames);
+		diverge(x, "%s: free %" PRIu64 " + data %" PRIu64 " + pt %" PRIu64
+			" > total %" PRIu64, vms_check_name(VMS_CHECK_POOL_TOTAL), st.free_frames,
+			st.data_frames, st.pt_frames, st.total_frames);
 }
 
 /* After a check op agreed: the model's own invariants, then (if every
@@ -319,7 +327,7 @@ static void teardown(struct lockstep *x)
 			int c = vms_space_destroy(x->sh->space[sp]);
 
 			if (c && !x->diverged)
-				diverge(x, "vms_space_destroy(space %d) at teardown: %d", sp, c);
+				diverge(x, "%s: space %d: %d", vms_check_name(VMS_CHECK_TEARDOWN), sp, c);
 			if (!c)
 				x->sh->space[sp] = NULL;
 		}
@@ -455,7 +463,7 @@ out_pool:
 		x->what = "pool_reset";
 		if (!x->diverged) {
 			x->opi = (int)p->n;
-			diverge(x, "vms_pool_reset: %d (leak)", c);
+			diverge(x, "%s: vms_pool_reset: %d", vms_check_name(VMS_CHECK_LEAK), c);
 		}
 	}
 	hook_x = NULL;

@@ -507,8 +507,12 @@ static bool model_check(struct mstep *s)
 			continue;
 		any = true;
 		mrc = vmt_model_check(s->m, sp);
-		if (c[sp].ret == -EUCLEAN)
-			return differ(s, "vms_space_check(space %d): %s", sp, c[sp].rep.first);
+		if (c[sp].ret == -EUCLEAN) {
+			char line[320];
+
+			vms_check_report_line(&c[sp].rep, line, sizeof(line));
+			return differ(s, "vms_space_check(space %d): %s", sp, line);
+		}
 		if (!same(s, c[sp].ret, mrc))
 			return false;
 		if (c[sp].ret)
