@@ -354,7 +354,10 @@ static int pool_idle(struct vms_pool *p)
 	vms_mutex_lock(&p->spaces_lock);
 	ret = p->nr_spaces ? -EBUSY : 0;
 	vms_mutex_unlock(&p->spaces_lock);
-	if (ret || atomic_load(&p->used_frames) != 1)
+	/* The counters too: a reset keeps them, and a pool reused with a
+	 * wrong one would fail every later run for what one run did. */
+	if (ret || atomic_load(&p->used_frames) != 1 || atomic_load(&p->data_frames) ||
+	    atomic_load(&p->pt_frames))
 		return -EBUSY;
 	return 0;
 }

@@ -15,6 +15,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <vms/vms.h>
 
@@ -480,6 +482,47 @@ out_pool:
  * states first differ, and the result is rewritten to name it. Prefixes
  * of a deterministic run agree up to k, so only their end can differ.
  */
+/*
+ * One prefix, in a child process if @o->isolate: a prefix of a program
+ * that crashes libvms may crash too (or hang: 10 s), and then says
+ * nothing about where the states first differ.
+ */
+static int prefix_exec(const struct vmt_prog *q, const struct vmt_exec_opts *o,
+		       struct vmt_result *t)
+{
+	int pfd[2], st;
+	size_t got = 0;
+	pid_t pid;
+
+	if (!o || !o->isolate)
+		return vmt_exec(q, o, t);
+	memset(t, 0, sizeof(*t));
+	t->status = -EIO;
+	if (pipe(pfd))
+		return t->status;
+	pid = fork();
+	if (!pid) {
+		close(pfd[0]);
+		alarm(10);
+		vmt_exec(q, o, t);
+		_exit(write(pfd[1], t, sizeof(*t)) == sizeof(*t) ? 0 : 1);
+	}
+	close(pfd[1]);
+	while (pid > 0 && got < sizeof(*t)) {
+		ssize_t k = read(pfd[0], (char *)t + got, sizeof(*t) - got);
+
+		if (k <= 0 && !(k < 0 && errno == EINTR))
+			break;
+		got += k > 0 ? (size_t)k : 0;
+	}
+	close(pfd[0]);
+	if (pid > 0)
+		waitpid(pid, &st, 0);
+	if (got != sizeof(*t))
+		t->status = -EIO;
+	return t->status;
+}
+
 int vmt_localize(const struct vmt_prog *p, const struct vmt_exec_opts *o,
 		 struct vmt_result *r)
 {
@@ -499,7 +542,7 @@ int vmt_localize(const struct vmt_prog *p, const struct vmt_exec_opts *o,
 
 		q->n = (unsigned)k + 1;
 		memcpy(q->ops, p->ops, q->n * sizeof(q->ops[0]));
-		if (vmt_exec(q, o, &t) != 1 || t.op <= k)
+		if (prefix_exec(q, o, &t) != 1 || t.op <= k)
 			continue;
 		/* "DIVERGENCE end check: core=[...] ..." -> what differed */
 		d = strchr(t.sig, ':');
