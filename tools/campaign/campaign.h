@@ -105,5 +105,6 @@ int vmt_cmd_classify(int argc, char **argv);
 int vmt_cmd_minimize(int argc, char **argv);
 int vmt_cmd_report(int argc, char **argv);
 int vmt_cmd_campaign(int argc, char **argv);
+int vmt_cmd_verdict(int argc, char **argv);
 
 #endif /* VMT_CAMPAIGN_H */

@@ -799,6 +799,9 @@ exec 3>&2
 		cp "$d/report.md" "$out/reports/$id.md"
 		echo "report: $out/reports/$id.md"
 	done
+	# Cause over consequence: a finding whose replay fails another's
+	# check first is listed under it (triage/<id>/verdict).
+	"$TOOL" verdict "$out"
 
 	# Corpus upkeep: everything the engines kept, minimized two ways.
 	mkdir -p "$out/corpus/all"
@@ -828,7 +831,7 @@ exec 3>&2
 		done
 	fi
 } > "$out/logs/finalize.log" 2>&1
-grep -E '^(report|minimize):' "$out/logs/finalize.log" >&3
+grep -E '^(report|minimize|verdict):' "$out/logs/finalize.log" >&3
 
 # AFL++'s own plots, when it ran long enough to have them.
 if [ -f "$out/afl/main/plot_data" ]; then

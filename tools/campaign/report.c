@@ -85,6 +85,35 @@ static void usage(void)
 		"  signature directory (OUT/triage/<id>/).\n");
 }
 
+static void add_check(void *arg, const char *sig)
+{
+	FILE *f = arg;
+
+	fprintf(f, "%s\n", sig);
+}
+
+/*
+ * DIR/checks: the title of every check the reproducing run @out failed,
+ * in the order it failed them (verdict.c reads it); empty if no run
+ * reproduced the finding.
+ */
+static void write_checks(const char *dir, const char *out)
+{
+	char *p = vmt_strf("%s/checks", dir), *buf = NULL;
+	size_t n = 0;
+	FILE *m = open_memstream(&buf, &n);
+
+	if (m) {
+		if (out)
+			vmt_sig_each(out, add_check, m);
+		fclose(m);
+		if (vmt_write_file(p, buf, n))
+			fprintf(stderr, "report: cannot write %s\n", p);
+	}
+	free(buf);
+	free(p);
+}
+
 int vmt_cmd_report(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -227,6 +256,8 @@ int vmt_cmd_report(int argc, char **argv)
 	}
 	if (!sig[0] && dir_sig)
 		snprintf(sig, sizeof(sig), "%s", dir_sig);
+	if (is_dir)
+		write_checks(arg, out_one);
 
 	f = outpath ? fopen(outpath, "w") : stdout;
 	if (!f) {

@@ -45,4 +45,38 @@ for f in tools/campaign/sig-cases/*.txt; do
 done
 [ $fail = 0 ] && echo "test-sig: $n outputs, ${#group_title[@]} root causes, titles as expected"
 
+# Cause over consequence across findings (vmtorture verdict): a finding
+# whose replay fails another's check first is its symptom; two whose
+# replays fail the same check first, the title of neither, are one (the
+# less frequent listed under the other); an unconfirmed one is neither.
+camp=$(mktemp -d)
+trap 'rm -f "$tmp"; rm -rf "$camp"' EXIT
+finding() {	# id count signature checks...
+	local d=$camp/triage/$1
+	mkdir -p "$d"
+	echo "$2" > "$d/count"
+	echo "$3" > "$d/signature"
+	shift 3
+	printf '%s\n' "$@" > "$d/checks"
+}
+early="INVARIANT frame reference freed before a grace period"
+count="CHECK data frame counter differs from the data frames"
+finding a1 3 "$early" "$early"
+finding b2 9 "ORACLE crash: SIGSEGV in worker" "$early" "ORACLE crash: SIGSEGV in worker"
+finding c3 2 "ASAN SEGV in vms_frame_alloc (pool.c) via exec_op" "$count" "ASAN SEGV in vms_frame_alloc (pool.c) via exec_op"
+finding d4 5 "DIVERGENCE frame_put" "$count" "DIVERGENCE frame_put"
+finding e5 1 "ORACLE mutex: cursors overlap" "$early" "ORACLE mutex: cursors overlap"
+touch "$camp/triage/e5/unconfirmed"
+finding f6 1 "TSAN data race in scan_leaf (cursor.c) | vms_cursor_unmap (cursor.c)" \
+	"TSAN data race in scan_leaf (cursor.c) | vms_cursor_unmap (cursor.c)" "$early"
+"$tool" verdict "$camp" > /dev/null
+for want in "a1 cause" "b2 symptom a1" "c3 symptom d4" "d4 cause" "e5 -" "f6 cause"; do
+	set -- $want
+	got=$(cut -d: -f1 "$camp/triage/$1/verdict" 2>/dev/null || echo -)
+	if [ "$got" != "${want#* }" ]; then
+		echo "test-sig: verdict of $1: got '$got', want '${want#* }'"
+		fail=1
+	fi
+done
+[ $fail = 0 ] && echo "test-sig: verdicts as expected (cause over consequence across findings)"
 exit $fail
