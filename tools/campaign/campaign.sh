@@ -427,8 +427,8 @@ stress_loop() {	# kind command...
 		fi
 		local sig
 		sig=$("$TOOL" classify --log "$dir/round-$n.log" 2>/dev/null | cut -f3)
-		[ $rc = 124 ] && [ -z "$sig" ] && sig="STRESS timeout: round did not finish (hang)"
-		[ $rc != 0 ] && [ -z "$sig" ] && sig="STRESS exit $rc"
+		[ $rc = 124 ] && [ -z "$sig" ] && sig="ORACLE watchdog: no progress"	# the round never ended: the watchdog's title
+		[ $rc != 0 ] && [ -z "$sig" ] && sig="ORACLE exit: $rc"
 		printf '%s round=%d seed=%s seconds=%s threads=%s hot=%s noise=%s accessors=%s rc=%d %s\n' \
 			"$(date -u +%T)" "$n" "$seed" "$secs" "${shape[@]}" "$rc" "${sig:+FINDING: $sig}"
 		tail -3 "$dir/round-$n.log" | sed 's/^/    /'

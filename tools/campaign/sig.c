@@ -449,10 +449,10 @@ static const char *const keys[K_NR] = {
 };
 
 /*
- * "VIOLATION [mutex] 0.012s: cursors overlap: thread 1 holds [0x..) (ro)
- * while ..." -> "STRESS mutex: cursors overlap: thread holds while thread
- * holds". The oracle and at most six words of the message, without the
- * tokens that carry numbers, ranges or cursor kinds: which threads,
+ * A stress violation the table does not name, "VIOLATION [access] 0.012s:
+ * writer on stable [0x..) wrote 5 bytes" -> "ORACLE access: writer on stable
+ * wrote bytes". The oracle and at most six words of the message, without
+ * the tokens that carry numbers, ranges or cursor kinds: which threads,
  * ranges and times vary from run to run.
  */
 static void stress_title(const char *h, char *sig, size_t n)
