@@ -85,28 +85,38 @@ static void usage(void)
 		"  signature directory (OUT/triage/<id>/).\n");
 }
 
+struct checks {
+	FILE *f;
+	char first[VMT_SIG_MAX];
+};
+
 static void add_check(void *arg, const char *sig)
 {
-	FILE *f = arg;
+	struct checks *c = arg;
 
-	fprintf(f, "%s\n", sig);
+	if (strcmp(sig, c->first))
+		fprintf(c->f, "%s\n", sig);
 }
 
 /*
- * DIR/checks: the title of every check the reproducing run @out failed,
- * in the order it failed them (verdict.c reads it); empty if no run
- * reproduced the finding.
+ * DIR/checks: the title of every check the reproducing run @out failed
+ * (verdict.c reads it), the one nearest the cause first (the title of
+ * the run: a stress run's grace violation before its crash, however they
+ * were printed), then the others in the order they were printed; empty
+ * if no run reproduced the finding.
  */
 static void write_checks(const char *dir, const char *out)
 {
 	char *p = vmt_strf("%s/checks", dir), *buf = NULL;
 	size_t n = 0;
-	FILE *m = open_memstream(&buf, &n);
+	struct checks c = { open_memstream(&buf, &n), "" };
 
-	if (m) {
-		if (out)
-			vmt_sig_each(out, add_check, m);
-		fclose(m);
+	if (c.f) {
+		if (out && vmt_sig_from_output(out, c.first, sizeof(c.first))) {
+			fprintf(c.f, "%s\n", c.first);
+			vmt_sig_each(out, add_check, &c);
+		}
+		fclose(c.f);
 		if (vmt_write_file(p, buf, n))
 			fprintf(stderr, "report: cannot write %s\n", p);
 	}
