@@ -474,15 +474,6 @@ out_pool:
 }
 
 /*
- * An answer may differ long after the op that went wrong: a split that
- * lost a property shows at the next query, write or final sweep. So for
- * each k before the diverging op, ops 0..k are run alone (vmt_exec ends
- * every run by dropping the cursors and comparing the whole state); the
- * first k whose end-of-run comparison differs is the op after which the
- * states first differ, and the result is rewritten to name it. Prefixes
- * of a deterministic run agree up to k, so only their end can differ.
- */
-/*
  * One prefix, in a child process if @o->isolate: a prefix of a program
  * that crashes libvms may crash too (or hang: 10 s), and then says
  * nothing about where the states first differ.
@@ -523,6 +514,15 @@ static int prefix_exec(const struct vmt_prog *q, const struct vmt_exec_opts *o,
 	return t->status;
 }
 
+/*
+ * An answer may differ long after the op that went wrong: a split that
+ * lost a property shows at the next query, write or final sweep. So for
+ * each k before the diverging op, ops 0..k are run alone (vmt_exec ends
+ * every run by dropping the cursors and comparing the whole state); the
+ * first k whose end-of-run comparison differs is the op after which the
+ * states first differ, and the result is rewritten to name it. Prefixes
+ * of a deterministic run agree up to k, so only their end can differ.
+ */
 int vmt_localize(const struct vmt_prog *p, const struct vmt_exec_opts *o,
 		 struct vmt_result *r)
 {
