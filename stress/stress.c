@@ -918,9 +918,21 @@ int vmt_stress_main(int argc, char **argv)
 	t = vmts_now() - S->t0;
 	if (!atomic_load(&S->violations)) {
 		ret = teardown(S);
-		if (ret)
-			vmts_violation(S, ORA_QUIESCE, "%s: %s", vms_check_name(VMS_CHECK_LEAK),
-				      strerror(-ret));
+		if (ret) {
+			struct vms_check_report rep;
+			char line[320];
+
+			/* What the pool's conservation says, if it is broken:
+			 * a wrong counter is titled by the invariant, not by
+			 * the destroy it then fails (as in the executor). */
+			if (vms_pool_check(S->pool, &rep) == -EUCLEAN) {
+				vms_check_report_line(&rep, line, sizeof(line));
+				vmts_violation(S, ORA_QUIESCE, "vms_pool_check: %s", line);
+			} else {
+				vmts_violation(S, ORA_QUIESCE, "%s: %s",
+					      vms_check_name(VMS_CHECK_LEAK), strerror(-ret));
+			}
+		}
 	}
 	summary(S, t);
 	return atomic_load(&S->violations) ? 1 : 0;

@@ -253,3 +253,26 @@ TEST(check_refuses_with_open_cursor)
 	CHECK_CLEAN(e.space);
 	vmt_env_fini(&e);
 }
+
+/* vms_pool_check: the same conservation with no space at all. */
+TEST(check_pool_without_spaces)
+{
+	struct vms_check_report rep;
+	struct vms_pool *p;
+	struct vms_frame *f;
+
+	CHECK_OK(vms_pool_new(4 * MiB, &p));
+	CHECK_OK(vms_pool_check(p, &rep));
+	f = vmt_alloc(p, 1);
+	CHECK_OK(vms_pool_check(p, &rep));
+	vms__debug_adjust_refcount(f, 1);
+	CHECK_EQ(vms_pool_check(p, &rep), -EUCLEAN);
+	CHECK_EQ(rep.kind, VMS_CHECK_REFCOUNT);
+	CHECK_EQ(rep.level, 1);
+	vms__debug_adjust_refcount(f, -1);
+	CHECK_OK(vms_pool_check(p, &rep));
+	CHECK_EQ(vms_pool_check(NULL, &rep), -EINVAL);
+	CHECK_EQ(vms_pool_check(p, NULL), -EINVAL);
+	CHECK_OK(vms_frame_put(f));
+	CHECK_OK(vms_pool_destroy(p));
+}

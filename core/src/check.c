@@ -173,16 +173,14 @@ static void check_registry(struct walk *w, struct vms_space *s)
 	vms_mutex_unlock(&s->acc_lock);
 }
 
-int vms_space_check(struct vms_space *s, struct vms_check_report *rep)
+/* Every tree of @p (counting @s's, if any), the frames, then @s's
+ * accessor registry. */
+static int check_pool(struct vms_pool *p, struct vms_space *s, struct vms_check_report *rep)
 {
 	struct walk w = { 0 };
-	struct vms_pool *p;
 	int ret;
 
-	if (!s || !rep)
-		return -EINVAL;
 	memset(rep, 0, sizeof(*rep));
-	p = s->pool;
 	if (vms_rcu_in_read_section())
 		return -EDEADLK;
 	if (vms_count_sum(&p->cursors))
@@ -209,11 +207,26 @@ int vms_space_check(struct vms_space *s, struct vms_check_report *rep)
 	check_frames(&w);
 	vms_mutex_unlock(&p->spaces_lock);
 	vms_rcu_read_unlock();
-	check_registry(&w, s);
+	if (s)
+		check_registry(&w, s);
 	free(w.refs);
 	rep->errors = w.errors;
 	memcpy(rep->first, w.first, sizeof(rep->first));
 	return w.errors ? -EUCLEAN : 0;
+}
+
+int vms_space_check(struct vms_space *s, struct vms_check_report *rep)
+{
+	if (!s || !rep)
+		return -EINVAL;
+	return check_pool(s->pool, s, rep);
+}
+
+int vms_pool_check(struct vms_pool *p, struct vms_check_report *rep)
+{
+	if (!p || !rep)
+		return -EINVAL;
+	return check_pool(p, NULL, rep);
 }
 
 void vms_check_report_line(const struct vms_check_report *rep, char *buf, size_t n)

@@ -47,6 +47,11 @@ void vmt_cenv_init(struct vmt_cenv *e);
  */
 bool vmt_sig_from_output(const char *out, char *sig, size_t n);
 
+/* The title of the finding in @out nearest the cause: the first one,
+ * but a stress run's grace or mutex violation over the rest (unlike
+ * vmt_sig_from_output, a race before an oracle's verdict stays first). */
+bool vmt_sig_cause(const char *out, char *sig, size_t n);
+
 /* The title of every finding in @out, in the order they were printed
  * (no finding preferred over another): @fn once each. Returns how many. */
 int vmt_sig_each(const char *out, void (*fn)(void *arg, const char *sig), void *arg);

@@ -100,10 +100,11 @@ static void add_check(void *arg, const char *sig)
 
 /*
  * DIR/checks: the title of every check the reproducing run @out failed
- * (verdict.c reads it), the one nearest the cause first (the title of
- * the run: a stress run's grace violation before its crash, however they
- * were printed), then the others in the order they were printed; empty
- * if no run reproduced the finding.
+ * (verdict.c reads it), the one nearest the cause first (vmt_sig_cause:
+ * a stress run's grace violation before its crash, however they were
+ * printed; a race before the oracle that failed after it), then the
+ * others in the order they were printed; empty if no run reproduced the
+ * finding.
  */
 static void write_checks(const char *dir, const char *out)
 {
@@ -112,7 +113,7 @@ static void write_checks(const char *dir, const char *out)
 	struct checks c = { open_memstream(&buf, &n), "" };
 
 	if (c.f) {
-		if (out && vmt_sig_from_output(out, c.first, sizeof(c.first))) {
+		if (out && vmt_sig_cause(out, c.first, sizeof(c.first))) {
 			fprintf(c.f, "%s\n", c.first);
 			vmt_sig_each(out, add_check, &c);
 		}

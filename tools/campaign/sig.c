@@ -181,13 +181,14 @@ static void file_only(const char *path, char *out, size_t n)
  */
 struct stackinfo {
 	struct frame core[2];
+	bool locked[2];		/* TSan: the access held a lock ("(mutexes: ...)") */
 	int ncore;
 	char op[96];
 };
 
 static void scan_stacks(const char *p, int stacks, struct stackinfo *si)
 {
-	bool in_stack = false, core_found = false;
+	bool in_stack = false, core_found = false, locked = false;
 
 	memset(si, 0, sizeof(*si));
 	while (*p && stacks > 0) {
@@ -206,6 +207,7 @@ static void scan_stacks(const char *p, int stacks, struct stackinfo *si)
 			if (in_abort_path(f.fn))
 				continue;
 			if (!core_found && strstr(f.file, "core/src/") && si->ncore < 2) {
+				si->locked[si->ncore] = locked;
 				si->core[si->ncore++] = f;
 				core_found = true;
 			} else if (!si->op[0] && !strstr(f.file, "tools/op/step_") &&
@@ -220,6 +222,9 @@ static void scan_stacks(const char *p, int stacks, struct stackinfo *si)
 			core_found = false;
 			stacks--;
 		}
+		/* The line heading a TSan stack says which locks it held. */
+		if (!in_stack && strstr(line, " by "))
+			locked = strstr(line, "(mutexes:") != NULL;
 	}
 }
 
@@ -623,6 +628,35 @@ static bool grace_race(const struct stackinfo *si, char *sig, size_t n)
 	return false;
 }
 
+/*
+ * The frames a race is titled by. Which access TSan caught second (its
+ * first stack) depends on the schedule, so the pair is sorted. Where one
+ * access held a lock and the other none, the lockless one is the bug
+ * (the locked side is whatever it happened to meet: one title, not one
+ * per partner); where both sides are one function, that function.
+ */
+static void race_blame(struct stackinfo *si)
+{
+	if (si->ncore != 2)
+		return;
+	if (si->locked[0] != si->locked[1]) {
+		if (si->locked[0])
+			si->core[0] = si->core[1];
+		si->ncore = 1;
+		return;
+	}
+	if (!strcmp(si->core[0].fn, si->core[1].fn)) {
+		si->ncore = 1;
+		return;
+	}
+	if (strcmp(si->core[0].fn, si->core[1].fn) > 0) {
+		struct frame t = si->core[0];
+
+		si->core[0] = si->core[1];
+		si->core[1] = t;
+	}
+}
+
 static void with_frames(char *sig, size_t n, const char *head, const struct stackinfo *si)
 {
 	size_t o = (size_t)snprintf(sig, n, "%s", head);
@@ -642,9 +676,15 @@ static void with_frames(char *sig, size_t n, const char *head, const struct stac
 		snprintf(sig + o, n - o, " via %s", si->op);
 }
 
-/* The title of the first finding in @out; @prio: of the finding nearest
- * the cause among several (see below), else simply the first. */
-static bool sig_from(const char *out, char *sig, size_t n, bool prio)
+/* Which finding among several in one output gets the title. */
+enum {
+	PRIO_ORACLE = 1,	/* a stress oracle over a TSan race before it */
+	PRIO_CAUSE = 2,		/* a grace, then a mutex violation over the rest */
+};
+
+/* The title of the first finding in @out, or by @prio (PRIO_*) of the
+ * one preferred among several. */
+static bool sig_from(const char *out, char *sig, size_t n, int prio)
 {
 	size_t k = 0;
 	const char *h = first_of(out, keys, K_NR, &k);
@@ -663,7 +703,7 @@ static bool sig_from(const char *out, char *sig, size_t n, bool prio)
 	 * by the plain stress engine), while the two stacks of a race vary
 	 * with the schedule. So in one run an oracle beats a race report.
 	 */
-	if (k == K_TSAN) {
+	if (k == K_TSAN && (prio & PRIO_ORACLE)) {
 		size_t k2 = 0;
 		const char *v = first_of(out, keys + K_STRESS, 2, &k2);
 
@@ -682,7 +722,7 @@ static bool sig_from(const char *out, char *sig, size_t n, bool prio)
 	 * cursors overlap, not the other way round: grace first. Campaign rounds go on for a few violations
 	 * (--stop-after) so that the cause gets its chance to show.
 	 */
-	if (k == K_STRESS) {
+	if (k == K_STRESS && (prio & PRIO_CAUSE)) {
 		/* The free itself first, then a freed node (it takes its
 		 * frames with it), then any grace or mutex violation. */
 		static const char *const causes[] = {
@@ -730,10 +770,12 @@ title:
 		scan_stacks(strchr(h, '\n') ? strchr(h, '\n') + 1 : "", k == K_TSAN ? 2 : 1, &si);
 		/* A race has two core frames already; which harness function
 		 * reached them depends on the schedule. */
-		if (k == K_TSAN)
-			si.op[0] = 0;
 		if (k == K_TSAN && grace_race(&si, sig, n))
 			return true;
+		if (k == K_TSAN) {
+			si.op[0] = 0;
+			race_blame(&si);
+		}
 		with_frames(sig, n, head, &si);
 		return true;
 	case K_UBSAN: {
@@ -782,7 +824,12 @@ title:
 
 bool vmt_sig_from_output(const char *out, char *sig, size_t n)
 {
-	return sig_from(out, sig, n, true);
+	return sig_from(out, sig, n, PRIO_ORACLE | PRIO_CAUSE);
+}
+
+bool vmt_sig_cause(const char *out, char *sig, size_t n)
+{
+	return sig_from(out, sig, n, PRIO_CAUSE);
 }
 
 int vmt_sig_each(const char *out, void (*fn)(void *arg, const char *sig), void *arg)
@@ -801,7 +848,7 @@ int vmt_sig_each(const char *out, void (*fn)(void *arg, const char *sig), void *
 
 			head = h && ((k != K_DIV && k != K_STRESS) || h == l);
 		}
-		if (head && sig_from(l, sig, sizeof(sig), false)) {
+		if (head && sig_from(l, sig, sizeof(sig), 0)) {
 			fn(arg, sig);
 			nr++;
 		}

@@ -361,6 +361,18 @@ static void checked_teardown(struct lockstep *x)
 	for (int id = 0; id < vmt_model_nr_frames(x->m) && !x->diverged; id++)
 		if (vmt_model_frame_live(x->m, id))
 			diverge(x, "model frame %d still live after teardown", id);
+	/* No space left to check: the pool's conservation on its own, so a
+	 * wrong counter is titled by the invariant it breaks rather than by
+	 * the pool reset it then fails. */
+	if (!x->diverged) {
+		struct vms_check_report rep;
+		char line[320];
+
+		if (vms_pool_check(x->sh->pool, &rep) == -EUCLEAN) {
+			vms_check_report_line(&rep, line, sizeof(line));
+			diverge(x, "vms_pool_check: %s", line);
+		}
+	}
 }
 
 int vmt_exec(const struct vmt_prog *p, const struct vmt_exec_opts *o,

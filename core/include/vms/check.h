@@ -67,6 +67,11 @@ struct vms_check_report {
  * if the calling thread holds a cursor, -EINVAL for NULL args. */
 int vms_space_check(struct vms_space *space, struct vms_check_report *rep);
 
+/* The same over the whole pool, which may have no space left: every
+ * tree, frame conservation and the counters (no accessor registry; the
+ * report's counts stay 0). Results as vms_space_check's. */
+int vms_pool_check(struct vms_pool *pool, struct vms_check_report *rep);
+
 /* The first violation of @rep as engines print it, "NAME[ at level N]:
  * FIRST" (the triage finds NAME and the level in it). */
 void vms_check_report_line(const struct vms_check_report *rep, char *buf, size_t n);
