@@ -69,8 +69,15 @@ finding e5 1 "ORACLE mutex: cursors overlap" "$early" "ORACLE mutex: cursors ove
 touch "$camp/triage/e5/unconfirmed"
 finding f6 1 "TSAN data race in scan_leaf (cursor.c) | vms_cursor_unmap (cursor.c)" \
 	"TSAN data race in scan_leaf (cursor.c) | vms_cursor_unmap (cursor.c)" "$early"
+# A crash whose second replay (the campaign's TSan replay of a stress
+# crash) fails a race that is another finding first.
+race="TSAN data race in vms_defer_push_at (sync.c)"
+finding g7 4 "$race" "$race"
+finding h8 6 "ORACLE crash: SIGSEGV in reclaimer" "ORACLE crash: SIGSEGV in reclaimer" "" "$race" \
+	"ORACLE crash: SIGSEGV in reclaimer"
 "$tool" verdict "$camp" > /dev/null
-for want in "a1 cause" "b2 symptom a1" "c3 symptom d4" "d4 cause" "e5 -" "f6 cause"; do
+for want in "a1 cause" "b2 symptom a1" "c3 symptom d4" "d4 cause" "e5 -" "f6 cause" "g7 cause" \
+	    "h8 symptom g7"; do
 	set -- $want
 	got=$(cut -d: -f1 "$camp/triage/$1/verdict" 2>/dev/null || echo -)
 	if [ "$got" != "${want#* }" ]; then

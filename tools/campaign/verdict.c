@@ -8,11 +8,12 @@
  * report of each finding replays it and keeps, in triage/<id>/checks,
  * every check that replay failed, in the order it failed them (the
  * localized first differing state of a program comes first, see
- * vmt_localize). Two findings are one when
- *   - one's replay fails the other's check before its own (the earlier
- *     check is nearer the cause), or
- *   - both replays fail the same check first, which is neither's title
- *     (the same first differing state);
+ * vmt_localize); a blank line starts another replay (the campaign adds a
+ * TSan replay of a stress crash). Two findings are one when
+ *   - one's replay fails the other's check before its own, or without
+ *     its own (the earlier check is nearer the cause), or
+ *   - both first replays fail the same check first, which is neither's
+ *     title (the same first differing state);
  * the later one is then a symptom, listed under the earlier cause. The
  * decision is written to triage/<id>/verdict, one line ("cause", or
  * "symptom <id>: <why>"), which the summary and the bugcheck read.
@@ -32,8 +33,9 @@ struct finding {
 	char id[32];
 	char sig[VMT_SIG_MAX];
 	long count;
-	int nchecks;
+	int nchecks, nfirst;	/* nfirst: how many of them the first replay has */
 	char checks[MAX_CHECKS][VMT_SIG_MAX];
+	int run[MAX_CHECKS];	/* the replay each check is from */
 	int cause;		/* index of the finding it is a symptom of, or -1 */
 	char why[VMT_SIG_MAX + 64];
 };
@@ -66,7 +68,8 @@ static int load(const char *tdir, struct finding *f, int max)
 		return -errno;
 	while ((e = readdir(d)) && n < max) {
 		struct finding *x = &f[n];
-		char *s, *c, *save = NULL, *line;
+		char *s, *c, *line;
+		int r = 0;
 
 		if (e->d_name[0] == '.' || !strcmp(e->d_name, "unreproduced") ||
 		    strlen(e->d_name) >= sizeof(x->id))
@@ -89,9 +92,18 @@ static int load(const char *tdir, struct finding *f, int max)
 		x->count = c ? atol(c) : 0;
 		free(c);
 		c = slurp(tdir, e->d_name, "checks");
-		for (line = c ? strtok_r(c, "\n", &save) : NULL; line && x->nchecks < MAX_CHECKS;
-		     line = strtok_r(NULL, "\n", &save))
+		/* Lines, a blank one between two replays (strsep keeps it). */
+		for (char *rest = c; rest && x->nchecks < MAX_CHECKS;) {
+			line = strsep(&rest, "\n");
+			if (!*line) {
+				r += x->nchecks && x->run[x->nchecks - 1] == r;
+				continue;
+			}
+			x->run[x->nchecks] = r;
 			snprintf(x->checks[x->nchecks++], VMT_SIG_MAX, "%s", line);
+		}
+		for (x->nfirst = 0; x->nfirst < x->nchecks && !x->run[x->nfirst]; x->nfirst++)
+			;
 		free(c);
 		x->cause = -1;
 		n++;
@@ -100,13 +112,22 @@ static int load(const char *tdir, struct finding *f, int max)
 	return n;
 }
 
-/* Where @sig comes in @x's replay, or MAX_CHECKS if it does not. */
+/* Where @sig comes in replay @r of @x, or MAX_CHECKS if it does not. */
+static int pos_in(const struct finding *x, int r, const char *sig)
+{
+	for (int i = 0, k = 0; i < x->nchecks; i++) {
+		if (x->run[i] != r)
+			continue;
+		if (!strcmp(x->checks[i], sig))
+			return k;
+		k++;
+	}
+	return MAX_CHECKS;
+}
+
 static int pos(const struct finding *x, const char *sig)
 {
-	for (int i = 0; i < x->nchecks; i++)
-		if (!strcmp(x->checks[i], sig))
-			return i;
-	return MAX_CHECKS;
+	return pos_in(x, 0, sig);
 }
 
 /* Of two findings that are one, the one listed: the more frequent, then
@@ -120,23 +141,28 @@ static void decide(struct finding *f, int n)
 {
 	for (int i = 0; i < n; i++) {
 		struct finding *x = &f[i];
-		int own = pos(x, x->sig), best = MAX_CHECKS;
+		int runs = x->nchecks ? x->run[x->nchecks - 1] + 1 : 0;
 
-		/* Another finding's check fails first in this one's replay. */
-		for (int j = 0; j < n; j++) {
-			int p = pos(x, f[j].sig);
+		/* Another finding's check fails first in one of its replays. */
+		for (int r = 0; r < runs && x->cause < 0; r++) {
+			int own = pos_in(x, r, x->sig), best = MAX_CHECKS;
 
-			if (j != i && p < own && p < best) {
-				best = p;
-				x->cause = j;
-				snprintf(x->why, sizeof(x->why), "its replay fails %s first", f[j].sig);
+			for (int j = 0; j < n; j++) {
+				int p = pos_in(x, r, f[j].sig);
+
+				if (j != i && p < own && p < best) {
+					best = p;
+					x->cause = j;
+					snprintf(x->why, sizeof(x->why), "its %sreplay fails %s first",
+						 r ? "second " : "", f[j].sig);
+				}
 			}
 		}
-		if (x->cause >= 0 || !x->nchecks || own == 0)
+		if (x->cause >= 0 || !x->nfirst || pos(x, x->sig) == 0)
 			continue;
 		/* The same first failed check, the title of neither. */
 		for (int j = 0; j < n; j++) {
-			if (j == i || !f[j].nchecks || strcmp(f[j].checks[0], x->checks[0]) ||
+			if (j == i || !f[j].nfirst || strcmp(f[j].checks[0], x->checks[0]) ||
 			    pos(&f[j], f[j].sig) == 0 || !before(&f[j], x))
 				continue;
 			if (x->cause < 0 || before(&f[j], &f[x->cause])) {
