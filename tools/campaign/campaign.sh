@@ -799,16 +799,15 @@ exec 3>&2
 		cp "$d/report.md" "$out/reports/$id.md"
 		echo "report: $out/reports/$id.md"
 	done
-	# A stress finding titled by a crash, a hang or an exit says where
-	# the damage landed. Its command replayed once on the TSan build (a
-	# checking build: races are checks too) may show what it followed
-	# from: that run's checks go into the finding's as a second run.
+	# A stress finding of the plain build has no program to localize.
+	# Its command replayed once on the TSan build (a checking build:
+	# races are checks too) may show what it followed from: that run's
+	# checks go into the finding's as a second replay.
 	for d in "$out"/triage/*/; do
 		[ -f "$d/stress.rec" ] && [ -f "$d/checks" ] && [ ! -f "$d/unconfirmed" ] || continue
-		case $(cat "$d/signature") in "ORACLE crash:"*|"ORACLE watchdog:"*|"ORACLE exit:"*) ;; *) continue ;; esac
 		[ -x "$TSAN_CLI" ] || continue
 		mapfile -t args < <(sed -n 's/^arg: //p' "$d/stress.rec")
-		[ "${args[1]:-}" = stress ] || continue
+		[ "${args[1]:-}" = stress ] && [ "${args[0]}" != "$TSAN_CLI" ] || continue
 		timeout -k 5 120 "$TSAN_CLI" "${args[@]:1}" > "$d/tsan-replay.log" 2>&1
 		{ echo; "$TOOL" classify --log --all "$d/tsan-replay.log" | cut -f3; } >> "$d/checks"
 	done

@@ -12,8 +12,8 @@
  * TSan replay of a stress crash). Two findings are one when
  *   - one's replay fails the other's check before its own, or without
  *     its own (the earlier check is nearer the cause), or
- *   - both first replays fail the same check first, which is neither's
- *     title (the same first differing state);
+ *   - a replay of each fails the same check first, which is neither's
+ *     title (the same first differing state, the same race);
  * the later one is then a symptom, listed under the earlier cause. The
  * decision is written to triage/<id>/verdict, one line ("cause", or
  * "symptom <id>: <why>"), which the summary and the bugcheck read.
@@ -33,7 +33,7 @@ struct finding {
 	char id[32];
 	char sig[VMT_SIG_MAX];
 	long count;
-	int nchecks, nfirst;	/* nfirst: how many of them the first replay has */
+	int nchecks;
 	char checks[MAX_CHECKS][VMT_SIG_MAX];
 	int run[MAX_CHECKS];	/* the replay each check is from */
 	int cause;		/* index of the finding it is a symptom of, or -1 */
@@ -102,8 +102,6 @@ static int load(const char *tdir, struct finding *f, int max)
 			x->run[x->nchecks] = r;
 			snprintf(x->checks[x->nchecks++], VMT_SIG_MAX, "%s", line);
 		}
-		for (x->nfirst = 0; x->nfirst < x->nchecks && !x->run[x->nfirst]; x->nfirst++)
-			;
 		free(c);
 		x->cause = -1;
 		n++;
@@ -125,9 +123,20 @@ static int pos_in(const struct finding *x, int r, const char *sig)
 	return MAX_CHECKS;
 }
 
-static int pos(const struct finding *x, const char *sig)
+/* A check that a replay of @x and one of @y fail first, the title of
+ * neither, or NULL. */
+static const char *same_first(const struct finding *x, const struct finding *y)
 {
-	return pos_in(x, 0, sig);
+	for (int a = 0; a < x->nchecks; a++) {
+		if (a && x->run[a - 1] == x->run[a])
+			continue;	/* not the first of its replay */
+		if (!strcmp(x->checks[a], x->sig) || !strcmp(x->checks[a], y->sig))
+			continue;
+		for (int b = 0; b < y->nchecks; b++)
+			if ((!b || y->run[b - 1] != y->run[b]) && !strcmp(x->checks[a], y->checks[b]))
+				return x->checks[a];
+	}
+	return NULL;
 }
 
 /* Of two findings that are one, the one listed: the more frequent, then
@@ -158,17 +167,17 @@ static void decide(struct finding *f, int n)
 				}
 			}
 		}
-		if (x->cause >= 0 || !x->nfirst || pos(x, x->sig) == 0)
+		if (x->cause >= 0)
 			continue;
 		/* The same first failed check, the title of neither. */
 		for (int j = 0; j < n; j++) {
-			if (j == i || !f[j].nfirst || strcmp(f[j].checks[0], x->checks[0]) ||
-			    pos(&f[j], f[j].sig) == 0 || !before(&f[j], x))
+			const char *c;
+
+			if (j == i || !before(&f[j], x) || !(c = same_first(x, &f[j])))
 				continue;
 			if (x->cause < 0 || before(&f[j], &f[x->cause])) {
 				x->cause = j;
-				snprintf(x->why, sizeof(x->why), "both replays fail %s first",
-					 x->checks[0]);
+				snprintf(x->why, sizeof(x->why), "replays of both fail %s first", c);
 			}
 		}
 	}
