@@ -1113,6 +1113,8 @@ static long acc_copy(struct vmt_model *m, int acc, uint8_t *rbuf,
 			vmt_model_frame_read(m, l->frame, off, rbuf + done, chunk);
 		done += chunk;
 	}
+	if (done < n)
+		m->why = RULE(ACC_COPY_STOP);
 	if (want && !done)
 		return -EFAULT;
 	a->pos += done;

@@ -264,8 +264,9 @@ static void normalize(const char *s, char *out, size_t n)
 /*
  * Titles by root cause rather than by the op that showed it, shared by
  * the sequential executor and the stress oracles:
- *  - libvms accepted what the model refuses: the model names the rule it
- *    applied ("(model refuses: RULE)"), and a missing check is one finding
+ *  - libvms accepted what the model refuses, or copied past where the
+ *    model stops: the model names the rule it applied ("(model refuses:
+ *    RULE)", "(model stops: RULE)"), and a missing check is one finding
  *    whichever op ran into it: "DIVERGENCE rule: RULE";
  *  - a leaf that differs, seen by the sweep, by a query or by the
  *    localized end-of-prefix comparison ("(differs: prop)"): "DIVERGENCE
@@ -278,8 +279,10 @@ static bool root_cause_title(const char *l, char *sig, size_t n)
 	size_t len = strcspn(l, "\n");
 	const char *p = memmem(l, len, "(model refuses: ", 16), *e;
 
+	if (!p)
+		p = memmem(l, len, "(model stops: ", 14);
 	if (p) {
-		p += 16;
+		p = strchr(p, ':') + 2;
 		e = memrchr(p, ')', len - (size_t)(p - l));
 		if (e && e > p) {
 			snprintf(sig, n, "DIVERGENCE rule: %.*s", (int)(e - p), p);
