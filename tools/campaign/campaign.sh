@@ -800,16 +800,22 @@ exec 3>&2
 		echo "report: $out/reports/$id.md"
 	done
 	# A stress finding of the plain build has no program to localize.
-	# Its command replayed once on the TSan build (a checking build:
-	# races are checks too) may show what it followed from: that run's
-	# checks go into the finding's as a second replay.
+	# Its command replayed on the TSan build (a checking build: races are
+	# checks too) may show what it followed from: the first of up to 3
+	# runs that fails a check (a schedule-dependent bug often does not
+	# in one) goes into the finding's checks as a second replay.
 	for d in "$out"/triage/*/; do
 		[ -f "$d/stress.rec" ] && [ -f "$d/checks" ] && [ ! -f "$d/unconfirmed" ] || continue
 		[ -x "$TSAN_CLI" ] || continue
 		mapfile -t args < <(sed -n 's/^arg: //p' "$d/stress.rec")
 		[ "${args[1]:-}" = stress ] && [ "${args[0]}" != "$TSAN_CLI" ] || continue
-		timeout -k 5 120 "$TSAN_CLI" "${args[@]:1}" > "$d/tsan-replay.log" 2>&1
-		{ echo; "$TOOL" classify --log --all "$d/tsan-replay.log" | cut -f3; } >> "$d/checks"
+		tsan_checks=
+		for _ in 1 2 3; do
+			timeout -k 5 120 "$TSAN_CLI" "${args[@]:1}" > "$d/tsan-replay.log" 2>&1
+			tsan_checks=$("$TOOL" classify --log --all "$d/tsan-replay.log" | cut -f3)
+			[ -n "$tsan_checks" ] && break
+		done
+		{ echo; [ -z "$tsan_checks" ] || printf '%s\n' "$tsan_checks"; } >> "$d/checks"
 	done
 	# Cause over consequence: a finding whose replay fails another's
 	# check first is listed under it (triage/<id>/verdict).

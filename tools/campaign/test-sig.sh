@@ -81,9 +81,17 @@ steal="TSAN data race in steal (pool.c)"
 finding i9 11 "ORACLE watchdog: no progress" "ORACLE watchdog: no progress" "" "$steal"
 finding j10 4 "CHECK node reachable from no space at level 3" "$steal" \
 	"CHECK node reachable from no space at level 3"
+# The same unlocked function racing with itself in one replay and with
+# its locked partner in another (TSan names no node lock): one race.
+finding k11 2 "INVARIANT page-table node used after it was freed" \
+	"INVARIANT page-table node used after it was freed" "" \
+	"TSAN data race in shard_push (pool.c) | steal (pool.c)"
+# A race that merely shares a function with another is not the same.
+finding l12 1 "CHECK refcount differs from PTEs + handles at level 1" "" \
+	"TSAN data race in shard_push (pool.c) | vms_frame_alloc (pool.c)"
 "$tool" verdict "$camp" > /dev/null
 for want in "a1 cause" "b2 symptom a1" "c3 symptom d4" "d4 cause" "e5 -" "f6 cause" "g7 cause" \
-	    "h8 symptom g7" "i9 cause" "j10 symptom i9"; do
+	    "h8 symptom g7" "i9 cause" "j10 symptom i9" "k11 symptom i9" "l12 cause"; do
 	set -- $want
 	got=$(cut -d: -f1 "$camp/triage/$1/verdict" 2>/dev/null || echo -)
 	if [ "$got" != "${want#* }" ]; then

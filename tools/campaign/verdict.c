@@ -110,13 +110,55 @@ static int load(const char *tdir, struct finding *f, int max)
 	return n;
 }
 
+/* Is every function of race title @a (after "TSAN data race in ", split
+ * at " | ", up to " via ") one of race title @b's? */
+static bool race_within(const char *a, const char *b)
+{
+	static const char head[] = "TSAN data race in ";
+	char fa[VMT_SIG_MAX], fb[VMT_SIG_MAX], *sa, *sb, *v;
+
+	if (strncmp(a, head, sizeof(head) - 1) || strncmp(b, head, sizeof(head) - 1))
+		return false;
+	snprintf(fa, sizeof(fa), "%s", a + sizeof(head) - 1);
+	snprintf(fb, sizeof(fb), "%s", b + sizeof(head) - 1);
+	if ((v = strstr(fa, " via ")))
+		*v = 0;
+	if ((v = strstr(fb, " via ")))
+		*v = 0;
+	for (char *ra = fa; (sa = strsep(&ra, "|"));) {
+		bool found = false;
+
+		while (*sa == ' ')
+			sa++;
+		sa[strcspn(sa, " ")] = 0;	/* the function, then " (file) " */
+		for (char *p = fb; !found && (sb = strstr(p, sa)); p = sb + 1)
+			found = (sb == fb || sb[-1] == ' ') && sb[strlen(sa)] == ' ';
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Two checks are one if their titles are, or if both are races and one's
+ * functions are all the other's: TSan names the locks an access held only
+ * for mutexes it knows (the node locks are atomics), so a function that
+ * peeks without its lock races with itself in one replay ("steal") and
+ * with the locked side in another ("shard_push | steal"): the function
+ * common to both is the one that does not synchronize.
+ */
+static bool same_check(const char *a, const char *b)
+{
+	return !strcmp(a, b) || race_within(a, b) || race_within(b, a);
+}
+
 /* Where @sig comes in replay @r of @x, or MAX_CHECKS if it does not. */
 static int pos_in(const struct finding *x, int r, const char *sig)
 {
 	for (int i = 0, k = 0; i < x->nchecks; i++) {
 		if (x->run[i] != r)
 			continue;
-		if (!strcmp(x->checks[i], sig))
+		if (same_check(x->checks[i], sig))
 			return k;
 		k++;
 	}
@@ -130,10 +172,10 @@ static const char *same_first(const struct finding *x, const struct finding *y)
 	for (int a = 0; a < x->nchecks; a++) {
 		if (a && x->run[a - 1] == x->run[a])
 			continue;	/* not the first of its replay */
-		if (!strcmp(x->checks[a], x->sig) || !strcmp(x->checks[a], y->sig))
+		if (same_check(x->checks[a], x->sig) || same_check(x->checks[a], y->sig))
 			continue;
 		for (int b = 0; b < y->nchecks; b++)
-			if ((!b || y->run[b - 1] != y->run[b]) && !strcmp(x->checks[a], y->checks[b]))
+			if ((!b || y->run[b - 1] != y->run[b]) && same_check(x->checks[a], y->checks[b]))
 				return x->checks[a];
 	}
 	return NULL;
