@@ -76,6 +76,13 @@ struct vmt_model {
 	uint32_t incarnations;
 };
 
+/* The rules' names: the VMT_RULE rows of the one table of checks, which
+ * the triage titles refusals by. */
+#define VMT_RULE(id, name) static const char rule_##id[] = name;
+#include <vms/checks.def>
+#undef VMT_RULE
+#define RULE(id) rule_##id
+
 /* Refuse with @err because of @rule: the rule names the refusal in
  * divergence reports, whichever op ran into it. */
 static long refuse(struct vmt_model *m, long err, const char *rule)
@@ -326,7 +333,7 @@ int vmt_model_frame_alloc(struct vmt_model *m, int level, int *id)
 	struct mframe *f;
 
 	if (level != 1 && level != 2)
-		return refuse(m, -EINVAL, "frame level must be 1 or 2");
+		return refuse(m, -EINVAL, RULE(FRAME_LEVEL));
 	fail = take_fail(m, true);
 	if (fail)
 		return -ENOMEM;
@@ -351,7 +358,7 @@ int vmt_model_frame_get(struct vmt_model *m, int id)
 	struct mframe *f = frame(m, id);
 
 	if (!f)
-		return refuse(m, -EINVAL, "frame handle of a dead frame");
+		return refuse(m, -EINVAL, RULE(FRAME_DEAD));
 	m->fail_alloc = false;
 	f->handles++;
 	return 0;
@@ -362,7 +369,7 @@ int vmt_model_frame_put(struct vmt_model *m, int id)
 	struct mframe *f = frame(m, id);
 
 	if (!f || !f->handles)
-		return refuse(m, -EINVAL, "frame put without a handle");
+		return refuse(m, -EINVAL, RULE(PUT_NO_HANDLE));
 	m->fail_alloc = false;
 	frame_unref(m, id, false);
 	reap(m);
@@ -724,9 +731,9 @@ int vmt_model_cursor_new(struct vmt_model *m, int sp, bool mut,
 	struct mspace *s = space(m, sp);
 
 	if (!s || s->cur[m->thread].open)
-		return refuse(m, -EINVAL, "cursor on a dead space or twice");
+		return refuse(m, -EINVAL, RULE(CURSOR_TWICE));
 	if ((start | end) % K4 || start >= end || end > VMS_USER_END)
-		return refuse(m, -EINVAL, "cursor range unaligned, empty or past user space");
+		return refuse(m, -EINVAL, RULE(CURSOR_RANGE));
 	if (take_fail(m, true))
 		return -ENOMEM;
 	/*
@@ -770,7 +777,7 @@ int vmt_model_query(struct vmt_model *m, int sp, bool *mapped, struct vmt_mleaf 
 	struct vmt_mleaf *l;
 
 	if (!c || c->va >= c->end)
-		return refuse(m, -EINVAL, "query at the cursor's end");
+		return refuse(m, -EINVAL, RULE(QUERY_END));
 	m->fail_alloc = false;
 	l = find_leaf(&m->spaces[sp], c->va);
 	*mapped = l != NULL;
@@ -805,11 +812,11 @@ static bool len_ok(const struct mcursor *c, uint64_t len)
 static long check_mut_len(struct vmt_model *m, const struct mcursor *c, uint64_t len)
 {
 	if (!c)
-		return refuse(m, -EINVAL, "no cursor");
+		return refuse(m, -EINVAL, RULE(NO_CURSOR));
 	if (!c->mut)
-		return refuse(m, -EPERM, "change through a read-only cursor");
+		return refuse(m, -EPERM, RULE(READ_ONLY));
 	if (!len_ok(c, len))
-		return refuse(m, -EINVAL, "length zero, unaligned or past the cursor's end");
+		return refuse(m, -EINVAL, RULE(LENGTH));
 	return 0;
 }
 
@@ -820,7 +827,7 @@ int vmt_model_find_next(struct vmt_model *m, int sp, uint64_t len, uint64_t *fou
 	size_t i;
 
 	if (!c || !len_ok(c, len))
-		return refuse(m, -EINVAL, "length zero, unaligned or past the cursor's end");
+		return refuse(m, -EINVAL, RULE(LENGTH));
 	m->fail_alloc = false;
 	i = first_from(s, c->va);
 	if (i < s->n && s->leaves[i].va < c->va + len) {
@@ -839,7 +846,7 @@ int vmt_model_jump(struct vmt_model *m, int sp, uint64_t va)
 	struct mcursor *c = cursor(m, sp);
 
 	if (!c || va % K4 || va < c->start || va >= c->end)
-		return refuse(m, -EINVAL, "jump target unaligned or outside the cursor's range");
+		return refuse(m, -EINVAL, RULE(JUMP));
 	m->fail_alloc = false;
 	c->va = va;
 	return 0;
@@ -862,16 +869,16 @@ int vmt_model_map(struct vmt_model *m, int sp, int fid, struct vms_prop prop)
 	long removed;
 
 	if (!c)
-		return refuse(m, -EINVAL, "no cursor");
+		return refuse(m, -EINVAL, RULE(NO_CURSOR));
 	if (!c->mut)
-		return refuse(m, -EPERM, "change through a read-only cursor");
+		return refuse(m, -EPERM, RULE(READ_ONLY));
 	if (!f || !f->handles)
-		return refuse(m, -EINVAL, "map of a frame without a handle");
+		return refuse(m, -EINVAL, RULE(MAP_NO_HANDLE));
 	if (!prop_valid(prop))
-		return refuse(m, -EINVAL, "invalid page property");
+		return refuse(m, -EINVAL, RULE(PROP));
 	size = vms_page_size(f->level);
 	if (c->va % size || size > c->end - c->va)
-		return refuse(m, -EINVAL, "map unaligned to the frame or past the cursor's end");
+		return refuse(m, -EINVAL, RULE(MAP_RANGE));
 	/* Only a slot already holding a leaf of the same size is sure to have
 	 * its whole path in place (and needs no split). */
 	old = find_leaf(s, c->va);
@@ -959,7 +966,7 @@ int vmt_model_protect_next(struct vmt_model *m, int sp, uint64_t len,
 	fn(&p, arg);
 	p.priv = l->prop.priv;		/* protect_next cannot change priv */
 	if (!prop_valid(p))
-		return refuse(m, -EINVAL, "invalid page property");
+		return refuse(m, -EINVAL, RULE(PROP));
 	l->prop = p;
 	*start = l->va;
 	*end = leaf_end(l);
@@ -988,7 +995,6 @@ static bool acc_overlap(const struct macc *a, uint64_t va, uint64_t len)
  * readers. (The seed's can_create_reader is weaker: it looks at writers
  * only; the header is the contract.)
  */
-#define ACC_CONFLICT VMT_RULE_ACC_CONFLICT
 
 static bool conflicts(const struct vmt_model *m, int sp, int self, bool writer,
 		      uint64_t va, uint64_t len)
@@ -1016,14 +1022,14 @@ int vmt_model_acc_new(struct vmt_model *m, int acc, int sp, bool writer,
 	struct macc *a;
 
 	if (acc < 0 || acc >= VMT_MODEL_ACCS || m->accs[acc].used || !space(m, sp))
-		return refuse(m, -EINVAL, "accessor slot in use or dead space");
+		return refuse(m, -EINVAL, RULE(ACC_SLOT));
 	/* access.h's order: the thread's active space before the range. */
 	if (m->current[m->thread] != sp)
-		return refuse(m, -EACCES, "accessor on a space that is not active");
+		return refuse(m, -EACCES, RULE(ACC_INACTIVE));
 	if (!va || !len || va + len < va || va + len > VMS_MAX_USERSPACE_VADDR)
-		return refuse(m, -EINVAL, "accessor range empty or past user space");
+		return refuse(m, -EINVAL, RULE(ACC_RANGE));
 	if (conflicts(m, sp, acc, writer, va, len))
-		return refuse(m, -EBUSY, ACC_CONFLICT);
+		return refuse(m, -EBUSY, RULE(ACC_CONFLICT));
 	m->fail_alloc = false;
 	a = &m->accs[acc];
 	memset(a, 0, sizeof(*a));
@@ -1065,11 +1071,11 @@ static int acc_activate(struct vmt_model *m, int acc, int sp, int mapped)
 	if (a->space != sp || a->active)
 		return -EINVAL;
 	if (m->current[m->thread] != sp)
-		return refuse(m, -EACCES, "accessor on a space that is not active");
+		return refuse(m, -EACCES, RULE(ACC_INACTIVE));
 	if (conflicts(m, sp, acc, a->writer, a->va, a->len))
-		return refuse(m, -EBUSY, ACC_CONFLICT);
+		return refuse(m, -EBUSY, RULE(ACC_CONFLICT));
 	if (mapped < 0 ? !range_mapped(&m->spaces[sp], a->va, a->len) : !mapped)
-		return refuse(m, -EFAULT, "accessor range not all mapped");
+		return refuse(m, -EFAULT, RULE(ACC_UNMAPPED));
 	a->active = true;
 	return 0;
 }
@@ -1137,6 +1143,8 @@ static long acc_copy(struct vmt_model *m, int acc, uint8_t *rbuf,
 			vmt_model_frame_read(m, l->frame, off, rbuf + done, chunk);
 		done += chunk;
 	}
+	if (done < n)
+		m->why = RULE(ACC_COPY_STOP);
 	if (want && !done)
 		return -EFAULT;
 	a->pos += done;

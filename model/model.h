@@ -166,16 +166,12 @@ int vmt_model_check(struct vmt_model *m, int sp);
 
 /*
  * The rule behind the model's last refusal ("length zero, unaligned or
- * past the cursor's end"), then forgotten; NULL if the last refusal named
- * none. A divergence where libvms accepted what the model refused is
+ * past the cursor's end") or short accessor copy, then forgotten; NULL if
+ * the last refusal named none. A divergence where libvms accepted what the model refused is
  * titled by this rule, so one missing check is one finding whichever op
  * ran into it.
  */
 const char *vmt_model_why(struct vmt_model *m);
-
-/* The rule of accessors whose ranges conflict (closed intervals: touching
- * ranges conflict), shared with the stress driver's accessor oracle. */
-#define VMT_RULE_ACC_CONFLICT "accessor ranges conflict (closed intervals)"
 
 int vmt_model_quiesce(struct vmt_model *m);
 

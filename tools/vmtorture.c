@@ -482,6 +482,9 @@ static const struct cmd cmds[] = {
 	{ "classify", vmt_cmd_classify,
 	  "classify FILE...  (see: vmtorture classify --help)\n"
 	  "  Replay findings and print their signatures." },
+	{ "verdict", vmt_cmd_verdict,
+	  "verdict DIR  (see: vmtorture verdict --help)\n"
+	  "  List each finding of a campaign as a cause or as a symptom of another." },
 	{ "stress", vmt_stress_main,
 	  "stress [options]  (see: vmtorture stress --help)\n"
 	  "  Multi-threaded cursor sessions checked against the model by oracles." },

@@ -141,6 +141,19 @@ static uint64_t steal(struct vms_pool *p, struct vms_shard *from, struct vms_sha
 {
 	uint64_t first, last, n = 0;
 
+#ifdef VMS_BUG_steal_unlocked
+	/* Planted: the batch is walked before the lock is taken, to keep
+	 * the critical section short. */
+	first = last = from->head;
+	if (first) {
+		for (n = 1; n < 64 && p->meta[last].next_free; n++)
+			last = p->meta[last].next_free;
+		vms_node_lock(&from->lock);
+		from->head = p->meta[last].next_free;
+		from->count -= n;
+		vms_node_unlock(&from->lock);
+	}
+#else
 	vms_node_lock(&from->lock);
 	first = last = from->head;
 	if (first) {
@@ -150,6 +163,7 @@ static uint64_t steal(struct vms_pool *p, struct vms_shard *from, struct vms_sha
 		from->count -= n;
 	}
 	vms_node_unlock(&from->lock);
+#endif
 	if (n > 1) {
 		vms_node_lock(&to->lock);
 		p->meta[last].next_free = to->head;
@@ -340,7 +354,10 @@ static int pool_idle(struct vms_pool *p)
 	vms_mutex_lock(&p->spaces_lock);
 	ret = p->nr_spaces ? -EBUSY : 0;
 	vms_mutex_unlock(&p->spaces_lock);
-	if (ret || atomic_load(&p->used_frames) != 1)
+	/* The counters too: a reset keeps them, and a pool reused with a
+	 * wrong one would fail every later run for what one run did. */
+	if (ret || atomic_load(&p->used_frames) != 1 || atomic_load(&p->data_frames) ||
+	    atomic_load(&p->pt_frames))
 		return -EBUSY;
 	return 0;
 }
@@ -441,7 +458,7 @@ static void frame_ref_put(struct vms_frame *f);
  * frame to the pool. */
 void vms_frame_ref_put(struct vms_frame *f)
 {
-	VMS_AFTER_GRACE("frame reference");
+	VMS_AFTER_GRACE(EARLY_FRAME);
 	frame_ref_put(f);
 }
 
@@ -461,8 +478,13 @@ static void frame_ref_put(struct vms_frame *f)
 	if (!vms_ref_sub(&f->refcount, 1))
 		return;
 #endif
+#ifdef VMS_BUG_huge_put_count
+	/* Planted: the counter is decremented per frame, not per 4K unit. */
+	atomic_fetch_sub_explicit(&p->data_frames, 1, memory_order_relaxed);
+#else
 	atomic_fetch_sub_explicit(&p->data_frames,
 				  f->level == 1 ? 1 : VMS_CHUNK_FRAMES, memory_order_relaxed);
+#endif
 	if (f->level == 1)
 		free_4k(f);
 	else
@@ -553,29 +575,29 @@ struct vms_frame *vms_frame_from_paddr(struct vms_pool *p, vms_paddr_t pa)
 }
 
 #ifdef VMS_CHECKS
-void (*vms_poison_hook)(const char *what, const char *where);
+void (*vms_poison_hook)(enum vms_check check, const char *where);
 
-void vms_invariant_broken(const char *what, const char *where)
+void vms_invariant_broken(enum vms_check check, const char *where)
 {
 	if (vms_poison_hook) {
-		vms_poison_hook(what, where);
+		vms_poison_hook(check, where);
 		return;
 	}
-	fprintf(stderr, "libvms: invariant broken in %s: %s\n", where, what);
+	fprintf(stderr, "libvms: invariant broken: %s (in %s)\n", vms_check_name(check), where);
 	abort();
 }
 
-void vms_node_check_live(const struct vms_frame *n, const char *what, const char *where)
+void vms_node_check_live(const struct vms_frame *n, const char *where)
 {
 	/* Atomic: under the bug this read races with the frame's reuse. */
 	if (__atomic_load_n(&n->kind, __ATOMIC_RELAXED) != VMS_FRAME_PT)
-		vms_invariant_broken(what, where);
+		vms_invariant_broken(VMS_CHECK_NODE_FREED, where);
 }
 
 void vms_node_check_mine(struct vms_frame *n, const char *where)
 {
 	if (vms_node_owner(&n->lock) != vms_thread()->id)
-		vms_invariant_broken("foreign unlock", where);
+		vms_invariant_broken(VMS_CHECK_FOREIGN_UNLOCK, where);
 }
 #endif
 
@@ -607,7 +629,7 @@ void vms_subtree_free(struct vms_frame *node)
 {
 	vms_pte_t *pte = vms_node_ptes(node);
 
-	VMS_AFTER_GRACE("page-table subtree");
+	VMS_AFTER_GRACE(EARLY_SUBTREE);
 	for (int i = 0; i < VMS_NR_ENTRIES; i++) {
 		uint64_t v = vms_pte_load_locked(&pte[i]);
 

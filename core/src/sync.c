@@ -125,10 +125,16 @@ void vms_defer_push_at(struct vms_defer_stack *s, struct vms_defer_batch *b VMS_
 	VMS_SCHED_AT(site);
 	old = atomic_load_explicit(&s->head, memory_order_relaxed);
 	atomic_fetch_add_explicit(&s->items, b->n, memory_order_relaxed);
+#ifdef VMS_BUG_defer_push_racy
+	/* Planted: a load and a store where a compare-and-swap belongs. */
+	b->next = old;
+	atomic_store_explicit(&s->head, b, memory_order_release);
+#else
 	do {
 		b->next = old;
 	} while (!atomic_compare_exchange_weak_explicit(&s->head, &old, b,
 			memory_order_release, memory_order_relaxed));
+#endif
 }
 
 int vms_defer_reclaim(struct vms_defer_stack *s, bool wait,

@@ -242,6 +242,9 @@ struct vmt_exec_opts {
 	size_t pool_bytes;	/* 0: VMT_EXEC_POOL_DEFAULT (small pools: -ENOMEM paths) */
 	FILE *trace;		/* if non-NULL, one line per op: "  17 map frame=2 ...   = 1" */
 	bool no_sweep;		/* skip the full sweeps (check ops still call vms_space_check) */
+	/* vmt_localize: run each prefix in a child process (the program
+	 * crashes libvms: a prefix may too, and counts as no difference) */
+	bool isolate;
 };
 
 #define VMT_EXEC_POOL_DEFAULT	(256ULL << 20)
@@ -292,7 +295,9 @@ int vmt_exec(const struct vmt_prog *p, const struct vmt_exec_opts *o,
  * of libvms and the model differ (the end-of-run comparison of each
  * shorter prefix), if that comes before r->op. Then r->op is that op and
  * r->sig reads "DIVERGENCE op#K <op>: state after the op: <difference>".
- * Returns 1 if it moved the divergence, 0 if not, -ENOMEM.
+ * Returns 1 if it moved the divergence, 0 if not, -ENOMEM. For a program
+ * that crashed, call it with r->status = 1, r->op = the number of ops and
+ * o->isolate: the title then names the state the crash followed from.
  */
 int vmt_localize(const struct vmt_prog *p, const struct vmt_exec_opts *o,
 		 struct vmt_result *r);

@@ -5,7 +5,8 @@
  *
  * Differences are worded for the titles in tools/campaign/sig.c: a result
  * is "core=X model=Y" (plus "(model refuses: RULE)" when libvms accepted
- * what the model refused), a value "what core=0x.. model=0x..", a leaf
+ * what the model refused, "(model stops: RULE)" when it did more than the
+ * rule lets it), a value "what core=0x.. model=0x..", a leaf
  * "core=[..) model=[..) (differs: range frame prop)".
  */
 #include <errno.h>
@@ -171,7 +172,8 @@ static bool differ(struct mstep *s, const char *fmt, ...)
 	return false;
 }
 
-/* Two results; the model's rule if libvms accepted what it refused. */
+/* Two results; the model's rule if libvms accepted what it refused, or
+ * did more than the model's rule let it (a copy past where it stops). */
 static bool same(struct mstep *s, long core, long model)
 {
 	char a[32], b[32];
@@ -184,9 +186,9 @@ static bool same(struct mstep *s, long core, long model)
 	if (core == model)
 		return true;
 	why = vmt_model_why(s->m);
-	if (core >= 0 && model < 0 && why)
-		return differ(s, "core=%s model=%s (model refuses: %s)", vmt_errname(core, a, sizeof(a)),
-			      vmt_errname(model, b, sizeof(b)), why);
+	if (core >= 0 && why && (model < 0 || core > model))
+		return differ(s, "core=%s model=%s (model %s: %s)", vmt_errname(core, a, sizeof(a)),
+			      vmt_errname(model, b, sizeof(b)), model < 0 ? "refuses" : "stops", why);
 	return differ(s, "core=%s model=%s", vmt_errname(core, a, sizeof(a)),
 		      vmt_errname(model, b, sizeof(b)));
 }
@@ -524,8 +526,12 @@ static bool model_check(struct mstep *s)
 			continue;
 		any = true;
 		mrc = vmt_model_check(s->m, sp);
-		if (c[sp].ret == -EUCLEAN)
-			return differ(s, "vms_space_check(space %d): %s", sp, c[sp].rep.first);
+		if (c[sp].ret == -EUCLEAN) {
+			char line[320];
+
+			vms_check_report_line(&c[sp].rep, line, sizeof(line));
+			return differ(s, "vms_space_check(space %d): %s", sp, line);
+		}
 		if (!same(s, c[sp].ret, mrc))
 			return false;
 		if (c[sp].ret)
