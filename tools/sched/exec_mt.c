@@ -24,7 +24,7 @@
 #include "../../model/model.h"
 
 /* The core's run-time checks report here (the poison build). */
-extern void (*vms_poison_hook)(const char *what, const char *where);
+extern void (*vms_poison_hook)(enum vms_check check, const char *where);
 
 #define SUB		(1ULL << 20)	/* harness instants between two decisions */
 #define WIN_PAGES	20		/* a copy's pages: 64 KiB unaligned + the fault */
@@ -154,14 +154,17 @@ static int self(void)
 	return s >= 0 && s < X.nthreads ? s : -1;
 }
 
-static void invariant(const char *what, const char *where)
+static void invariant(enum vms_check check, const char *where)
 {
 	int t = self();
 	char title[256];
 
-	snprintf(title, sizeof(title), "INVARIANT %s (in %s)", what, where);
+	/* The check's one name (vms/checks.def) is the title; where it broke
+	 * goes into the body, as the other engines do. */
+	snprintf(title, sizeof(title), "INVARIANT %s", vms_check_name(check));
 	finding(VMT_MT_INVARIANT, t, t >= 0 && X.th[t].cur_rec >= 0 ? X.recs[X.th[t].cur_rec].op : -1,
-		title, "%s, %s", title, t >= 0 ? "in a program thread" : "in the core's reclaimer");
+		title, "%s (in %s), %s", title, where,
+		t >= 0 ? "in a program thread" : "in the core's reclaimer");
 }
 
 /* ---- growing arrays ------------------------------------------------------- */
