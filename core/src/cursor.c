@@ -101,12 +101,11 @@ void vms_cursor_drop(struct vms_cursor *c)
 #ifdef VMS_GLOBAL_LOCK
 	pthread_mutex_unlock(&global_lock);
 #endif
-	if (c->defer)
-		vms_pool_defer(p, c->defer);
 	vms_count_add(&p->cursors, -1);
 	vms_count_add(&c->space->cursors, -1);
+	vms_defer_retire(&p->deferred, &c->defer);
+	free(c->defer);
 	free(c);
-	vms_pool_maybe_reclaim(p);
 }
 
 vms_vaddr_t vms_cursor_va(const struct vms_cursor *c)
@@ -116,22 +115,23 @@ vms_vaddr_t vms_cursor_va(const struct vms_cursor *c)
 
 /* ---- helpers ---- */
 
-/* Make room for @extra more deferred items. */
+/* Make room for @extra more deferred items. A new batch is sized for the
+ * pool's retire batch: once handed to the thread (at drop) it fills up
+ * to exactly that. */
 static int defer_reserve(struct vms_cursor *c, uint64_t extra)
 {
 	struct vms_defer_batch *b = c->defer;
-	uint64_t need = (b ? b->n : 0) + extra, cap;
+	uint64_t n = b ? b->n : 0, need = n + extra, cap;
 
 	if (b && b->cap >= need)
 		return 0;
-	cap = b ? b->cap * 2 : 16;
+	cap = b ? b->cap * 2 : atomic_load_explicit(&c->pool->deferred.batch, memory_order_relaxed);
 	if (cap < need)
 		cap = need;
 	b = realloc(b, sizeof(*b) + cap * sizeof(b->item[0]));
 	if (!b)
 		return -ENOMEM;
-	if (!c->defer)
-		b->n = 0;
+	b->n = (uint32_t)n;
 	b->cap = (uint32_t)cap;
 	c->defer = b;
 	return 0;

@@ -84,9 +84,10 @@ struct vms_pool {
 	struct vms_count cursors;	/* open cursors over all spaces */
 
 	/*
-	 * Deferred releases. Cursor drops only push; once enough is waiting
-	 * they kick the reclaimer, a thread started on first need, which
-	 * waits for the grace period off the hot path. vms_pool_quiesce()
+	 * Deferred releases (sync.h): a cursor's drop adds its items to its
+	 * thread's batch, and a full batch kicks the reclaimer, a thread
+	 * started on first need, which waits for the grace period off the
+	 * hot path. vms_pool_quiesce() collects every thread's batch and
 	 * reclaims synchronously (serialised with the reclaimer by the
 	 * stack's reclaim_lock).
 	 */
@@ -180,9 +181,6 @@ void vms_node_free(struct vms_frame *node);
 void vms_frame_ref_add(struct vms_frame *f, uint64_t n);
 void vms_frame_ref_put(struct vms_frame *f);
 bool vms_frame_is_data(const struct vms_frame *f);
-/* Hand a cursor's batch to the pool and reclaim if enough is waiting. */
-void vms_pool_defer(struct vms_pool *p, struct vms_defer_batch *b);
-void vms_pool_maybe_reclaim(struct vms_pool *p);
 /* Release a detached subtree now (its grace period has passed). */
 void vms_subtree_free(struct vms_frame *node);
 

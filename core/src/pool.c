@@ -9,6 +9,7 @@
  * to the chunk list (no coalescing): a pool that has been fragmented that
  * way can still hand out 4 KiB frames but may fail 2 MiB ones.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,7 @@
 
 #include "internal.h"
 
-#define RECLAIM_THRESHOLD 1024	/* deferred items before the reclaimer is kicked */
+static void pool_kick(struct vms_defer_stack *s);
 
 static struct vms_shard *my_shard(struct vms_pool *p)
 {
@@ -214,6 +215,8 @@ int vms_pool_new(size_t bytes, struct vms_pool **out)
 	 * pointer when the chunk is first handed out (carve, alloc_2m). */
 	pthread_mutex_init(&p->spaces_lock, NULL);
 	pthread_mutex_init(&p->deferred.reclaim_lock, NULL);
+	p->deferred.batch = VMS_RETIRE_BATCH;
+	p->deferred.kick = pool_kick;
 	pthread_mutex_init(&p->reclaimer_lock, NULL);
 	pthread_cond_init(&p->reclaimer_cond, NULL);
 	/* Frame 0 is reserved so that physical address 0 never appears in
@@ -242,15 +245,18 @@ int vms_pool_quiesce(struct vms_pool *p)
 {
 	if (!p)
 		return -EINVAL;
+	if (vms_rcu_in_read_section())
+		return -EDEADLK;
+	vms_defer_collect(&p->deferred);
 	return vms_defer_reclaim(&p->deferred, true, release_item, p);
 }
 
-void vms_pool_defer(struct vms_pool *p, struct vms_defer_batch *b)
+int vms_pool_set_retire_batch(struct vms_pool *p, unsigned n)
 {
-	if (b->n)
-		vms_defer_push(&p->deferred, b);
-	else
-		free(b);
+	if (!p || n < 1 || n > VMS_RETIRE_BATCH_MAX)
+		return -EINVAL;
+	atomic_store_explicit(&p->deferred.batch, n, memory_order_relaxed);
+	return 0;
 }
 
 /* The reclaimer: waits for kicks, then releases everything deferred. */
@@ -274,12 +280,14 @@ static void *reclaimer_main(void *arg)
 	return NULL;
 }
 
-void vms_pool_maybe_reclaim(struct vms_pool *p)
+/* A thread handed a batch over (the deferred stack's kick): wake the
+ * reclaimer, starting it on first need. */
+static void pool_kick(struct vms_defer_stack *s)
 {
+	struct vms_pool *p = (struct vms_pool *)((char *)s - offsetof(struct vms_pool, deferred));
 	bool inline_reclaim = false;
 
-	if (atomic_load_explicit(&p->deferred.items, memory_order_relaxed) < RECLAIM_THRESHOLD ||
-	    atomic_exchange(&p->kicked, true))
+	if (atomic_exchange(&p->kicked, true))
 		return;
 	pthread_mutex_lock(&p->reclaimer_lock);
 	if (!p->reclaimer_running && !p->reclaimer_stop)
@@ -351,7 +359,7 @@ int vms_pool_stats(struct vms_pool *p, struct vms_pool_stats *st)
 	st->free_frames = p->nr_frames - atomic_load(&p->used_frames);
 	st->data_frames = atomic_load(&p->data_frames);
 	st->pt_frames = atomic_load(&p->pt_frames);
-	st->deferred = atomic_load(&p->deferred.items);
+	st->deferred = vms_defer_pending(&p->deferred);
 	pthread_mutex_lock(&p->spaces_lock);
 	st->spaces = p->nr_spaces;
 	pthread_mutex_unlock(&p->spaces_lock);

@@ -20,12 +20,20 @@ char vms_gp_token;
 void (*vms_sched_hook)(const char *where);
 #endif
 
-/* At thread exit: drop the thread's activation and leave RCU, so a
- * grace period never waits for a thread that is gone. */
+/* Live registered threads, for vms_defer_collect. */
+static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct vms_thread *threads;
+
+static void defer_thread_exit(void);
+
+/* At thread exit: drop the thread's activation, hand over its retired
+ * items and leave RCU, so a grace period never waits for a thread that is
+ * gone. */
 static void thread_exit(void *unused)
 {
 	vms_space_thread_exit();
 	if (vms_self.registered) {
+		defer_thread_exit();
 		rcu_unregister_thread();
 		vms_self.registered = false;
 	}
@@ -43,6 +51,10 @@ void vms_thread_register_slow(void)
 	vms_self.id = atomic_fetch_add(&next_thread_id, 1) + 1;
 	vms_self.rcu_nesting = 0;
 	vms_self.registered = true;
+	pthread_mutex_lock(&threads_lock);
+	vms_self.next = threads;
+	threads = &vms_self;
+	pthread_mutex_unlock(&threads_lock);
 	/* Any non-NULL value makes the destructor run. */
 	pthread_setspecific(exit_key, &vms_self);
 }
@@ -73,7 +85,8 @@ int vms_rcu_synchronize(void)
 
 __thread int vms_after_grace;
 
-void vms_defer_push(struct vms_defer_stack *s, struct vms_defer_batch *b)
+/* Hand @b over to @s: the reclaimer's list. */
+static void defer_push(struct vms_defer_stack *s, struct vms_defer_batch *b)
 {
 	struct vms_defer_batch *old = atomic_load_explicit(&s->head, memory_order_relaxed);
 
@@ -82,6 +95,107 @@ void vms_defer_push(struct vms_defer_stack *s, struct vms_defer_batch *b)
 		b->next = old;
 	} while (!atomic_compare_exchange_weak_explicit(&s->head, &old, b,
 			memory_order_release, memory_order_relaxed));
+}
+
+void vms_defer_retire(struct vms_defer_stack *s, struct vms_defer_batch **bp)
+{
+	struct vms_defer_local *l = &vms_thread()->defer;
+	struct vms_defer_batch *b = *bp, *cur;
+	struct vms_defer_stack *other = NULL;
+	bool kick = false;
+
+	if (!b || !b->n)
+		return;
+	vms_node_lock(&l->lock);
+	cur = l->batch;
+	if (cur && l->stack != s) {
+		other = l->stack;
+		defer_push(other, cur);
+		cur = NULL;
+	}
+	if (cur && cur->cap - cur->n >= b->n) {
+		/* The common case: a few items join the thread's batch, the
+		 * cursor keeps its (now empty) batch for its next session. */
+		memcpy(&cur->item[cur->n], b->item, b->n * sizeof(b->item[0]));
+		cur->n += b->n;
+		b->n = 0;
+	} else {
+		if (cur) {
+			defer_push(s, cur);
+			kick = true;
+		}
+		cur = b;
+		*bp = NULL;
+	}
+	if (cur->n >= atomic_load_explicit(&s->batch, memory_order_relaxed)) {
+		defer_push(s, cur);
+		cur = NULL;
+		kick = true;
+	}
+	l->batch = cur;
+	l->stack = s;
+	vms_node_unlock(&l->lock);
+	/* Outside the lock: a kick may take mutexes or even reclaim. */
+	if (other)
+		other->kick(other);
+	if (kick)
+		s->kick(s);
+}
+
+/* Hand over @t's batch if it belongs to @s (any stack if @s is NULL);
+ * returns the stack it went to. */
+static struct vms_defer_stack *defer_take(struct vms_thread *t, struct vms_defer_stack *s)
+{
+	struct vms_defer_local *l = &t->defer;
+	struct vms_defer_stack *to = NULL;
+
+	vms_node_lock(&l->lock);
+	if (l->batch && (!s || l->stack == s)) {
+		to = l->stack;
+		defer_push(to, l->batch);
+		l->batch = NULL;
+	}
+	vms_node_unlock(&l->lock);
+	return to;
+}
+
+void vms_defer_collect(struct vms_defer_stack *s)
+{
+	pthread_mutex_lock(&threads_lock);
+	for (struct vms_thread *t = threads; t; t = t->next)
+		defer_take(t, s);
+	pthread_mutex_unlock(&threads_lock);
+}
+
+uint64_t vms_defer_pending(struct vms_defer_stack *s)
+{
+	uint64_t n = atomic_load(&s->items);
+
+	pthread_mutex_lock(&threads_lock);
+	for (struct vms_thread *t = threads; t; t = t->next) {
+		vms_node_lock(&t->defer.lock);
+		if (t->defer.batch && t->defer.stack == s)
+			n += t->defer.batch->n;
+		vms_node_unlock(&t->defer.lock);
+	}
+	pthread_mutex_unlock(&threads_lock);
+	return n;
+}
+
+/* The exiting thread's batch goes to its stack's reclaimer; the thread
+ * leaves the registry. */
+static void defer_thread_exit(void)
+{
+	struct vms_defer_stack *s = defer_take(&vms_self, NULL);
+	struct vms_thread **pp;
+
+	pthread_mutex_lock(&threads_lock);
+	for (pp = &threads; *pp != &vms_self; pp = &(*pp)->next)
+		;
+	*pp = vms_self.next;
+	pthread_mutex_unlock(&threads_lock);
+	if (s)
+		s->kick(s);
 }
 
 int vms_defer_reclaim(struct vms_defer_stack *s, bool wait,

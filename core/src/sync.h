@@ -46,14 +46,30 @@ extern void (*vms_sched_hook)(const char *where);
 
 /* ---- threads ---------------------------------------------------------- */
 
+struct vms_defer_stack;
+struct vms_defer_batch;
+
+/* A thread's retired items for one stack (see "deferred release"). lock
+ * is taken by the owner when it adds items and by a quiescer taking the
+ * batch; batch is NULL or holds items of stack only. */
+struct vms_defer_local {
+	_Atomic uint32_t lock;		/* a vms_lock_t (node locks, below) */
+	struct vms_defer_stack *stack;
+	struct vms_defer_batch *batch;
+};
+
 /* Per-thread state. id is the value a node lock holds while this thread
  * owns it (never 0). rcu_nesting counts open read-side sections so that
  * code which must block for a grace period can refuse to (blocking inside
- * a read-side section would deadlock). */
+ * a read-side section would deadlock). next links the registry of live
+ * threads (sync.c, under its lock), which a quiescer walks to reach every
+ * thread's defer. */
 struct vms_thread {
 	uint32_t id;
 	int rcu_nesting;
 	bool registered;
+	struct vms_defer_local defer;
+	struct vms_thread *next;
 };
 extern __thread struct vms_thread vms_self;
 
@@ -206,13 +222,34 @@ static inline long vms_count_sum(struct vms_count *c)
 
 /* ---- deferred release ------------------------------------------------ */
 
-/* Things removed from a page table (frame references, detached subtrees)
+/*
+ * Things removed from a page table (frame references, detached subtrees)
  * are released only after a grace period, the way a TLB flush would
- * precede reuse. Removers collect them in batches; a batch is pushed on a
- * lock-free stack once its remover is done with the tree. A reclaimer
- * takes the whole stack, waits for one grace period, then releases: every
- * reader that could have seen a removed entry started before the push,
- * hence before the grace period began. */
+ * precede reuse. Retirement goes through three hands, so that a cursor
+ * session neither allocates, nor waits for a grace period, nor writes a
+ * cache line another thread writes:
+ *
+ * 1. A cursor collects its removals in a batch of its own, reserved
+ *    before an operation changes anything (so nothing fails later).
+ * 2. At drop, vms_defer_retire moves them into the thread's batch for
+ *    that stack (struct vms_defer_local): a copy under a lock that only
+ *    the owner and a quiescer ever take.
+ * 3. Once the thread's batch holds the stack's `batch` items (the retire
+ *    batch, a knob: 1 hands over at every drop that retired anything), it
+ *    is handed over: pushed on the stack's lock-free list, after which the
+ *    stack's kick callback wakes a reclaimer. A reclaimer takes the whole
+ *    list, waits for one grace period, then releases: every reader that
+ *    could have seen a removed entry started before the hand-over, hence
+ *    before the grace period began.
+ *
+ * So one grace period covers many sessions of many threads. What waits is
+ * bounded: `batch` items per thread (plus what its open cursors hold) and
+ * the list the reclaimer has not reached yet. vms_defer_collect hands
+ * over every thread's batch for a stack, so that a reclaim after it
+ * covers everything retired before the call, whichever thread retired it.
+ * A thread's batch is also handed over when it exits, or when it retires
+ * into another stack.
+ */
 struct vms_defer_batch {
 	struct vms_defer_batch *next;
 	uint32_t n, cap;
@@ -220,21 +257,34 @@ struct vms_defer_batch {
 };
 
 struct vms_defer_stack {
-	_Atomic(struct vms_defer_batch *) head;
-	_Atomic uint64_t items;		/* items waiting, for stats/thresholds */
+	_Atomic uint32_t batch;		/* the retire batch (>= 1) */
+	void (*kick)(struct vms_defer_stack *s);	/* called after a hand-over */
+	/* Written at hand-overs and reclaims only: not on the line of the
+	 * fields above, which every session reads. */
+	_Atomic(struct vms_defer_batch *) head __attribute__((aligned(64)));
+	_Atomic uint64_t items;		/* items handed over, not yet released */
 	pthread_mutex_t reclaim_lock;	/* held by the thread releasing a set */
 };
 
-void vms_defer_push(struct vms_defer_stack *s, struct vms_defer_batch *b);
+/* Move the items of *@bp (a cursor's batch, removed from the tree by this
+ * thread) into the thread's batch for @s; may take *@bp over instead (then
+ * sets it NULL), hand batches over and call kick. Never allocates or waits
+ * for a grace period. */
+void vms_defer_retire(struct vms_defer_stack *s, struct vms_defer_batch **bp);
+/* Hand over every thread's batch for @s. */
+void vms_defer_collect(struct vms_defer_stack *s);
+/* Items retired into @s and not yet released (racy under concurrency,
+ * exact at quiescence). */
+uint64_t vms_defer_pending(struct vms_defer_stack *s);
 /* Non-zero while this thread releases items whose grace period is over:
  * poison builds check that what RCU readers may reach is freed only then. */
 extern __thread int vms_after_grace;
 
-/* Wait for a grace period and call @release on every item pushed before
- * the call; frees the batches. With @wait, also waits for a reclaim
- * already under way on another thread (so everything pushed before the
- * call is released on return); without, returns at once if one is.
- * -EDEADLK inside a read-side section. */
+/* Wait for a grace period and call @release on every item handed over
+ * before the call; frees the batches. With @wait, also waits for a
+ * reclaim already under way on another thread (so everything handed over
+ * before the call is released on return); without, returns at once if
+ * one is. -EDEADLK inside a read-side section. */
 int vms_defer_reclaim(struct vms_defer_stack *s, bool wait,
 		      void (*release)(void *arg, uint64_t item), void *arg);
 

@@ -45,9 +45,31 @@ int vms_pool_destroy(struct vms_pool *pool);
 /* Snapshot of the counters (racy under concurrency, exact at quiescence). */
 int vms_pool_stats(struct vms_pool *pool, struct vms_pool_stats *st);
 
-/* Wait for one grace period and run every deferred release. Must not be
- * called while this thread holds a cursor (returns -EDEADLK then). */
+/* Wait for one grace period and run every deferred release, including
+ * those other threads still hold in their batches (see below). Must not
+ * be called while this thread holds a cursor. Returns 0, -EINVAL for a
+ * NULL @pool, -EDEADLK (the calling thread holds a cursor). */
 int vms_pool_quiesce(struct vms_pool *pool);
+
+/*
+ * Deferred releases are batched per thread: what a cursor removed joins
+ * its thread's batch when it is dropped, and a batch goes to the pool's
+ * reclaimer thread (which waits for one grace period per set of batches
+ * it takes) only once it holds the retire batch of items. So a cursor
+ * session never waits for a grace period, and one grace period covers
+ * many sessions. Memory held back is bounded by the retire batch per
+ * thread that dropped a cursor in this pool, plus the batches the
+ * reclaimer has not released yet. A thread's batch also goes to the
+ * reclaimer when the thread exits; vms_pool_quiesce takes every thread's.
+ *
+ * vms_pool_set_retire_batch sets the retire batch (default
+ * VMS_RETIRE_BATCH) for batches filled from now on; 1 makes every drop of
+ * a cursor that removed something wake the reclaimer. Returns 0, -EINVAL
+ * (NULL @pool, @n == 0 or @n > VMS_RETIRE_BATCH_MAX).
+ */
+#define VMS_RETIRE_BATCH	256
+#define VMS_RETIRE_BATCH_MAX	65536
+int vms_pool_set_retire_batch(struct vms_pool *pool, unsigned n);
 
 /* Allocate a zeroed data frame of @level (1: 4 KiB, 2: 2 MiB) with one
  * handle (refcount 1). -EINVAL for a bad level, -ENOMEM when exhausted. */

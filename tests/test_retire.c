@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_retire.c - deferred releases batched per thread (pool.h): what a
+ * thread's batch holds is released only once the batch is handed over
+ * (full, thread exit, another pool) or a quiesce takes it, whichever
+ * thread calls quiesce; the retire batch knob.
+ * Releases by the reclaimer thread are awaited with a deadline that only
+ * catches a hang, never a slowness.
+ */
+#include "test.h"
+
+/* One session that maps @f (taking a handle for it) at @va and unmaps it
+ * again: one deferred release of @f. */
+static void retire_one(struct vms_space *s, vms_vaddr_t va, struct vms_frame *f)
+{
+	struct vms_cursor *c;
+
+	CHECK_OK(vms_frame_get(f));
+	CHECK_OK(vms_cursor_mut_new(s, va, va + K4, &c));
+	CHECK_EQ(vms_cursor_map(c, f, PROP_RW), 0);
+	CHECK_OK(vms_cursor_jump(c, va));
+	CHECK_EQ(vms_cursor_unmap(c, K4), 1);
+	vms_cursor_drop(c);
+}
+
+/* Wait for the reclaimer to bring @f's refcount down to @want. */
+static void wait_refcount_at(struct vms_frame *f, uint64_t want, const char *file, int line)
+{
+	unsigned ms = vmt_timeout_s * 500;
+
+	for (unsigned i = 0; i < ms; i++) {
+		if (vms_frame_refcount(f) == want)
+			return;
+		vmt_nap_ms(1);
+	}
+	vmt_fail(file, line, "waited %u s for refcount %" PRIu64 " (it is %" PRIu64 "): "
+		 "a handed-over batch was never released", ms / 1000, want, vms_frame_refcount(f));
+}
+#define WAIT_REFCOUNT(f, v) wait_refcount_at((f), (v), __FILE__, __LINE__)
+
+TEST(retire_batch_bad_args)
+{
+	struct vms_pool *p = vmt_pool(4 * MiB);
+
+	CHECK_EQ(vms_pool_set_retire_batch(NULL, 1), -EINVAL);
+	CHECK_EQ(vms_pool_set_retire_batch(p, 0), -EINVAL);
+	CHECK_EQ(vms_pool_set_retire_batch(p, VMS_RETIRE_BATCH_MAX + 1), -EINVAL);
+	CHECK_OK(vms_pool_set_retire_batch(p, VMS_RETIRE_BATCH_MAX));
+	CHECK_OK(vms_pool_set_retire_batch(p, 1));
+	CHECK_OK(vms_pool_destroy(p));
+}
+
+/* Below the retire batch nothing reaches the reclaimer: the releases stay
+ * pending (and counted) until the batch fills, then go without a quiesce. */
+TEST(retire_held_until_batch_full)
+{
+	struct vmt_env e;
+	struct vms_frame *f;
+
+	vmt_env_init(&e, 4 * MiB, 0);
+	CHECK_OK(vms_pool_set_retire_batch(e.pool, 4));
+	f = vmt_alloc(e.pool, 1);
+	for (int i = 0; i < 3; i++)
+		retire_one(e.space, 0x10000, f);
+	vmt_nap_ms(20);		/* a wrongly kicked reclaimer would run now */
+	CHECK_EQ(vms_frame_refcount(f), 1 + 3);
+	CHECK_EQ(vmt_stats(e.pool).deferred, 3);
+	retire_one(e.space, 0x10000, f);
+	WAIT_REFCOUNT(f, 1);
+	CHECK_EQ(vmt_stats(e.pool).deferred, 0);
+	CHECK_OK(vms_frame_put(f));
+	vmt_env_fini(&e);
+}
+
+/* Retire batch 1: every drop that removed something wakes the reclaimer. */
+TEST(retire_batch_one_releases_every_drop)
+{
+	struct vmt_env e;
+	struct vms_frame *f;
+
+	vmt_env_init(&e, 4 * MiB, 0);
+	CHECK_OK(vms_pool_set_retire_batch(e.pool, 1));
+	f = vmt_alloc(e.pool, 1);
+	for (int i = 0; i < 3; i++) {
+		retire_one(e.space, 0x10000, f);
+		WAIT_REFCOUNT(f, 1);
+	}
+	CHECK_OK(vms_frame_put(f));
+	vmt_env_fini(&e);
+}
+
+struct holder {
+	struct vms_space *space;
+	struct vms_frame *frame;
+	atomic_int retired, release;
+};
+
+/* Retire one release into this thread's batch, then stay alive with it. */
+static void *hold_batch(void *p)
+{
+	struct holder *h = p;
+
+	retire_one(h->space, 0x20000, h->frame);
+	atomic_store(&h->retired, 1);
+	WAIT_FLAG(&h->release, 1);
+	return NULL;
+}
+
+/* vms_pool_quiesce releases what another, still running, thread holds in
+ * its batch. */
+TEST(retire_quiesce_takes_other_threads_batch)
+{
+	struct holder h = { 0 };
+	struct vmt_env e;
+	pthread_t t;
+
+	vmt_env_init(&e, 4 * MiB, 0);
+	h.space = e.space;
+	h.frame = vmt_alloc(e.pool, 1);
+	t = vmt_thread(hold_batch, &h);
+	WAIT_FLAG(&h.retired, 1);
+	CHECK_EQ(vms_frame_refcount(h.frame), 2);
+	CHECK_EQ(vmt_stats(e.pool).deferred, 1);
+	CHECK_OK(vms_pool_quiesce(e.pool));
+	CHECK_EQ(vms_frame_refcount(h.frame), 1);
+	CHECK_EQ(vmt_stats(e.pool).deferred, 0);
+	atomic_store(&h.release, 1);
+	vmt_join(t);
+	CHECK_OK(vms_frame_put(h.frame));
+	vmt_env_fini(&e);
+}
+
+/* A thread that exits hands its batch to the reclaimer: released without
+ * a quiesce, and nothing is left behind in a dead thread. */
+TEST(retire_thread_exit_hands_over)
+{
+	struct holder h = { 0 };
+	struct vmt_env e;
+
+	vmt_env_init(&e, 4 * MiB, 0);
+	h.space = e.space;
+	h.frame = vmt_alloc(e.pool, 1);
+	atomic_store(&h.release, 1);
+	vmt_join(vmt_thread(hold_batch, &h));
+	WAIT_REFCOUNT(h.frame, 1);
+	CHECK_EQ(vmt_stats(e.pool).deferred, 0);
+	CHECK_OK(vms_frame_put(h.frame));
+	vmt_env_fini(&e);
+}
+
+/* A thread's batch holds one pool's items: retiring into another pool
+ * hands the first pool's batch to its reclaimer. */
+TEST(retire_other_pool_hands_over)
+{
+	struct vmt_env a, b;
+	struct vms_frame *fa, *fb;
+
+	vmt_env_init(&a, 4 * MiB, 0);
+	vmt_env_init(&b, 4 * MiB, 0);
+	fa = vmt_alloc(a.pool, 1);
+	fb = vmt_alloc(b.pool, 1);
+	retire_one(a.space, 0x10000, fa);
+	CHECK_EQ(vms_frame_refcount(fa), 2);
+	retire_one(b.space, 0x10000, fb);
+	WAIT_REFCOUNT(fa, 1);
+	CHECK_EQ(vms_frame_refcount(fb), 2);
+	CHECK_EQ(vmt_stats(b.pool).deferred, 1);
+	CHECK_OK(vms_frame_put(fa));
+	CHECK_OK(vms_frame_put(fb));
+	vmt_env_fini(&a);
+	vmt_env_fini(&b);
+}
