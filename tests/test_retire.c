@@ -3,11 +3,22 @@
  * test_retire.c - deferred releases batched per thread (pool.h): what a
  * thread's batch holds is released only once the batch is handed over
  * (full, thread exit, another pool) or a quiesce takes it, whichever
- * thread calls quiesce; the retire batch knob.
+ * thread calls quiesce; the retire batch knob; and that a session takes
+ * nothing from the heap once its thread is warm.
  * Releases by the reclaimer thread are awaited with a deadline that only
  * catches a hang, never a slowness.
  */
+#include <malloc.h>
+
 #include "test.h"
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+	__has_feature(memory_sanitizer)
+#define VMT_SANITIZED 1
+#include <sanitizer/allocator_interface.h>
+#endif
+#endif
 
 /* One session that maps @f (taking a handle for it) at @va and unmaps it
  * again: one deferred release of @f. */
@@ -169,4 +180,46 @@ TEST(retire_other_pool_hands_over)
 	CHECK_OK(vms_frame_put(fb));
 	vmt_env_fini(&a);
 	vmt_env_fini(&b);
+}
+
+/* Bytes the heap has handed out and not taken back. */
+static size_t heap_in_use(void)
+{
+#if VMT_SANITIZED
+	return __sanitizer_get_current_allocated_bytes();
+#else
+	return mallinfo2().uordblks;
+#endif
+}
+
+/* Once a thread has had a session, the next ones take nothing from the
+ * heap: the cursor comes from the thread's cursor cache with its defer
+ * batch, and the removals join the thread's batch (a new batch is needed
+ * only once per retire batch of items). */
+TEST(retire_cursor_path_no_heap)
+{
+	struct vms_cursor *c;
+	struct vmt_env e;
+	struct vms_frame *f;
+	size_t used;
+
+	vmt_env_init(&e, 4 * MiB, 0);
+	f = vmt_alloc(e.pool, 1);
+	for (int i = 0; i < 2; i++)	/* the thread's batch, then the cursor's */
+		retire_one(e.space, 0x10000, f);
+	used = heap_in_use();
+	for (int i = 0; i < 100; i++) {
+		CHECK_OK(vms_frame_get(f));
+		CHECK_OK(vms_cursor_mut_new(e.space, 0x10000, 0x20000, &c));
+		CHECK_EQ(heap_in_use(), used);
+		CHECK_EQ(vms_cursor_map(c, f, PROP_RW), 0);
+		CHECK_OK(vms_cursor_jump(c, 0x10000));
+		CHECK_EQ(vms_cursor_unmap(c, K4), 1);
+		CHECK_EQ(heap_in_use(), used);
+		vms_cursor_drop(c);
+		CHECK_EQ(heap_in_use(), used);
+	}
+	CHECK_OK(vms_pool_quiesce(e.pool));
+	CHECK_OK(vms_frame_put(f));
+	vmt_env_fini(&e);
 }

@@ -30,6 +30,59 @@ static bool range_ok(vms_vaddr_t start, vms_vaddr_t end)
 	       start < end && end <= VMS_USER_END;
 }
 
+/* ---- the per-thread cursor cache ---- */
+
+/* Dropped cursors a thread keeps for reuse: the harnesses hold one cursor
+ * per thread, so one would do; a few cover nested sessions. */
+#define CURSOR_CACHE		4
+/* A cached cursor keeps its defer batch unless a big unmap grew it past
+ * this many items. */
+#define CURSOR_KEEP_ITEMS	1024
+
+static struct vms_cursor *cursor_get(void)
+{
+	struct vms_thread *t = vms_thread();
+	struct vms_cursor *c = t->cursor_cache;
+
+	if (!c)
+		return calloc(1, sizeof(*c));
+	t->cursor_cache = c->next;
+	t->nr_cached--;
+	return c;
+}
+
+static void cursor_put(struct vms_cursor *c)
+{
+	struct vms_thread *t = vms_thread();
+
+	if (c->defer && c->defer->cap > CURSOR_KEEP_ITEMS) {
+		free(c->defer);
+		c->defer = NULL;
+	}
+	if (t->nr_cached >= CURSOR_CACHE) {
+		free(c->defer);
+		free(c);
+		return;
+	}
+	c->next = t->cursor_cache;
+	t->cursor_cache = c;
+	t->nr_cached++;
+}
+
+void vms_cursor_cache_free(void)
+{
+	struct vms_thread *t = &vms_self;
+
+	while (t->cursor_cache) {
+		struct vms_cursor *c = t->cursor_cache;
+
+		t->cursor_cache = c->next;
+		free(c->defer);
+		free(c);
+	}
+	t->nr_cached = 0;
+}
+
 static int cursor_open(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
 		       bool mut, struct vms_cursor **out)
 {
@@ -38,7 +91,7 @@ static int cursor_open(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
 
 	if (!s || !out || !range_ok(start, end))
 		return -EINVAL;
-	c = calloc(1, sizeof(*c));
+	c = cursor_get();
 	if (!c)
 		return -ENOMEM;
 	c->space = s;
@@ -46,6 +99,7 @@ static int cursor_open(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
 	c->start = c->va = start;
 	c->end = end;
 	c->mut = mut;
+	c->next = NULL;
 	vms_count_add(&s->cursors, 1);
 	vms_count_add(&s->pool->cursors, 1);
 #ifdef VMS_GLOBAL_LOCK
@@ -60,7 +114,7 @@ static int cursor_open(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
 #endif
 		vms_count_add(&s->pool->cursors, -1);
 		vms_count_add(&s->cursors, -1);
-		free(c);
+		cursor_put(c);
 		return ret;
 	}
 	c->guard_level = c->guard->level;
@@ -104,8 +158,7 @@ void vms_cursor_drop(struct vms_cursor *c)
 	vms_count_add(&p->cursors, -1);
 	vms_count_add(&c->space->cursors, -1);
 	vms_defer_retire(&p->deferred, &c->defer);
-	free(c->defer);
-	free(c);
+	cursor_put(c);
 }
 
 vms_vaddr_t vms_cursor_va(const struct vms_cursor *c)

@@ -137,7 +137,9 @@ struct vms_space {
  * every node below guard that intersects [start, end). All operations
  * walk down from guard, so they touch only nodes the cursor holds.
  * Removed frames and detached subtrees collect in defer (released after a
- * grace period once the cursor is dropped).
+ * grace period once the cursor is dropped). A dropped cursor waits in its
+ * thread's cursor cache (linked by next) for the thread's next session,
+ * with its defer batch, now empty, still attached.
  */
 struct vms_cursor {
 	struct vms_space *space;
@@ -147,6 +149,7 @@ struct vms_cursor {
 	int guard_level;
 	bool mut;
 	struct vms_defer_batch *defer;
+	struct vms_cursor *next;
 };
 
 /* Deferred items: a data-frame reference or a detached subtree root,
@@ -183,6 +186,10 @@ void vms_frame_ref_put(struct vms_frame *f);
 bool vms_frame_is_data(const struct vms_frame *f);
 /* Release a detached subtree now (its grace period has passed). */
 void vms_subtree_free(struct vms_frame *node);
+
+/* ---- cursor.c ---- */
+/* Free the calling thread's cached cursors (at thread exit). */
+void vms_cursor_cache_free(void);
 
 /* ---- lock.c: the lock protocol ---- */
 int vms_lock_range(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,

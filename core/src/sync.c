@@ -27,13 +27,14 @@ static struct vms_thread *threads;
 static void defer_thread_exit(void);
 
 /* At thread exit: drop the thread's activation, hand over its retired
- * items and leave RCU, so a grace period never waits for a thread that is
- * gone. */
+ * items, free its cached cursors and leave RCU, so a grace period never
+ * waits for a thread that is gone. */
 static void thread_exit(void *unused)
 {
 	vms_space_thread_exit();
 	if (vms_self.registered) {
 		defer_thread_exit();
+		vms_cursor_cache_free();
 		rcu_unregister_thread();
 		vms_self.registered = false;
 	}

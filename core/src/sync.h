@@ -48,6 +48,7 @@ extern void (*vms_sched_hook)(const char *where);
 
 struct vms_defer_stack;
 struct vms_defer_batch;
+struct vms_cursor;
 
 /* A thread's retired items for one stack (see "deferred release"). lock
  * is taken by the owner when it adds items and by a quiescer taking the
@@ -61,13 +62,16 @@ struct vms_defer_local {
 /* Per-thread state. id is the value a node lock holds while this thread
  * owns it (never 0). rcu_nesting counts open read-side sections so that
  * code which must block for a grace period can refuse to (blocking inside
- * a read-side section would deadlock). next links the registry of live
- * threads (sync.c, under its lock), which a quiescer walks to reach every
- * thread's defer. */
+ * a read-side section would deadlock). cursor_cache holds up to
+ * nr_cached dropped cursors for reuse (cursor.c; only this thread touches
+ * it). next links the registry of live threads (sync.c, under its lock),
+ * which a quiescer walks to reach every thread's defer. */
 struct vms_thread {
 	uint32_t id;
 	int rcu_nesting;
 	bool registered;
+	unsigned nr_cached;
+	struct vms_cursor *cursor_cache;
 	struct vms_defer_local defer;
 	struct vms_thread *next;
 };
