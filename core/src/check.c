@@ -96,7 +96,7 @@ static void check_frames(struct walk *w)
 {
 	struct vms_pool *p = w->pool;
 	uint64_t touched = atomic_load(&p->next_chunk) * VMS_CHUNK_FRAMES;
-	uint64_t data = 0, pt = 0, used = 1;
+	uint64_t data = 0, pt = 0, used = 1, c_data, c_pt, c_used;
 
 	if (touched > p->nr_frames)
 		touched = p->nr_frames;
@@ -123,11 +123,12 @@ static void check_frames(struct walk *w)
 			break;
 		}
 	}
-	if (data != atomic_load(&p->data_frames) || pt != atomic_load(&p->pt_frames) ||
-	    used != atomic_load(&p->used_frames))
+	c_data = (uint64_t)vms_count_sum(&p->data_frames);
+	c_pt = (uint64_t)vms_count_sum(&p->pt_frames);
+	c_used = (uint64_t)vms_count_sum(&p->used_frames);
+	if (data != c_data || pt != c_pt || used != c_used)
 		fail(w, "frame accounting: data %lu/%lu, nodes %lu/%lu, used %lu/%lu",
-		     data, atomic_load(&p->data_frames), pt, atomic_load(&p->pt_frames),
-		     used, atomic_load(&p->used_frames));
+		     data, c_data, pt, c_pt, used, c_used);
 }
 
 static bool acc_overlap(const struct vms_acc *a, const struct vms_acc *b)
@@ -159,6 +160,19 @@ static void check_registry(struct walk *w, struct vms_space *s)
 	pthread_mutex_unlock(&s->acc_lock);
 }
 
+/* Is a cursor open in any space of @p? Counted per space only, so that a
+ * cursor session updates one count instead of two. */
+static bool cursors_open(struct vms_pool *p)
+{
+	long n = 0;
+
+	pthread_mutex_lock(&p->spaces_lock);
+	for (struct vms_space *sp = p->spaces; sp; sp = sp->next)
+		n += vms_count_sum(&sp->cursors);
+	pthread_mutex_unlock(&p->spaces_lock);
+	return n != 0;
+}
+
 int vms_space_check(struct vms_space *s, struct vms_check_report *rep)
 {
 	struct walk w = { 0 };
@@ -171,7 +185,7 @@ int vms_space_check(struct vms_space *s, struct vms_check_report *rep)
 	p = s->pool;
 	if (vms_rcu_in_read_section())
 		return -EDEADLK;
-	if (vms_count_sum(&p->cursors))
+	if (cursors_open(p))
 		return -EBUSY;
 	ret = vms_pool_quiesce(p);
 	if (ret)

@@ -53,11 +53,13 @@ struct vms_frame {
 	struct vms_pool *pool;
 };
 
+/* A shard: a cache line of its own, so threads on different shards do
+ * not bounce one. */
 struct vms_shard {
 	vms_lock_t lock;
 	uint32_t head;			/* free 4K frames (index; 0 = empty) */
 	uint64_t count;
-};
+} __attribute__((aligned(64)));
 
 /*
  * A pool: one reserved region [base, base + nr_frames * 4K) and its
@@ -65,23 +67,26 @@ struct vms_shard {
  * Chunks below next_chunk have been handed out at least once; higher ones
  * are untouched (zero, uncommitted). Free 2 MiB chunks are zero: a freed
  * 2 MiB frame is returned with MADV_DONTNEED.
+ *
+ * Layout: the fields every cursor session reads (base, meta, nr_frames,
+ * the retire batch) never share a cache line with fields written while
+ * sessions run; the counters are sharded.
  */
 struct vms_pool {
 	unsigned char *base;
 	struct vms_frame *meta;
 	uint64_t nr_frames, nr_chunks;
 	size_t meta_bytes;
-
-	_Atomic uint64_t next_chunk;
-	vms_lock_t chunk_lock;		/* protects free_chunks */
 	uint32_t *free_chunks;
+
+	_Atomic uint64_t next_chunk __attribute__((aligned(64)));
+	vms_lock_t chunk_lock;		/* protects free_chunks, nr_free_chunks */
 	uint64_t nr_free_chunks;
 	struct vms_shard shard[VMS_NR_SHARDS];
 
-	_Atomic uint64_t used_frames;	/* 4K units not free (incl. frame 0) */
-	_Atomic uint64_t data_frames;
-	_Atomic uint64_t pt_frames;
-	struct vms_count cursors;	/* open cursors over all spaces */
+	struct vms_count used_frames;	/* 4K units not free (incl. frame 0) */
+	struct vms_count data_frames;
+	struct vms_count pt_frames;
 
 	/*
 	 * Deferred releases (sync.h): a cursor's drop adds its items to its

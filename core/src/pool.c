@@ -133,7 +133,7 @@ static struct vms_frame *alloc_4k(struct vms_pool *p)
 		idx = carve(p, s, (uint64_t)c);
 	if (!idx)
 		return NULL;
-	atomic_fetch_add_explicit(&p->used_frames, 1, memory_order_relaxed);
+	vms_count_add(&p->used_frames, 1);
 	memset(p->base + (idx << VMS_PAGE_SHIFT), 0, VMS_PAGE_SIZE);
 	return &p->meta[idx];
 }
@@ -148,7 +148,7 @@ static void free_4k(struct vms_frame *f)
 	f->kind = VMS_FRAME_FREE;
 	f->gen++;
 	shard_push(p, my_shard(p), (uint64_t)(f - p->meta));
-	atomic_fetch_sub_explicit(&p->used_frames, 1, memory_order_relaxed);
+	vms_count_add(&p->used_frames, -1);
 }
 
 static struct vms_frame *alloc_2m(struct vms_pool *p)
@@ -164,7 +164,7 @@ static struct vms_frame *alloc_2m(struct vms_pool *p)
 		head[i].pool = p;
 		head[i].kind = VMS_FRAME_TAIL;
 	}
-	atomic_fetch_add_explicit(&p->used_frames, VMS_CHUNK_FRAMES, memory_order_relaxed);
+	vms_count_add(&p->used_frames, VMS_CHUNK_FRAMES);
 	return head;	/* untouched or MADV_DONTNEED'ed: already zero */
 }
 
@@ -178,7 +178,7 @@ static void free_2m(struct vms_frame *head)
 		head[i].kind = VMS_FRAME_FREE;
 	head->gen++;
 	chunk_give(p, first / VMS_CHUNK_FRAMES);
-	atomic_fetch_sub_explicit(&p->used_frames, VMS_CHUNK_FRAMES, memory_order_relaxed);
+	vms_count_add(&p->used_frames, -VMS_CHUNK_FRAMES);
 }
 
 int vms_pool_new(size_t bytes, struct vms_pool **out)
@@ -223,7 +223,7 @@ int vms_pool_new(size_t bytes, struct vms_pool **out)
 	 * a PTE; the rest of chunk 0 goes to shard 0. */
 	p->meta[0].kind = VMS_FRAME_RESERVED;
 	p->meta[0].pool = p;
-	p->used_frames = 1;
+	vms_count_add(&p->used_frames, 1);
 	p->next_chunk = 1;
 	carve(p, &p->shard[0], 0);	/* keeps frame 0 out of the list */
 	*out = p;
@@ -338,7 +338,7 @@ int vms_pool_destroy(struct vms_pool *p)
 	pthread_mutex_lock(&p->spaces_lock);
 	ret = p->nr_spaces ? -EBUSY : 0;
 	pthread_mutex_unlock(&p->spaces_lock);
-	if (ret || atomic_load(&p->used_frames) != 1)
+	if (ret || (uint64_t)vms_count_sum(&p->used_frames) != 1)
 		return -EBUSY;
 	munmap(p->base, p->nr_frames << VMS_PAGE_SHIFT);
 	munmap(p->meta, p->meta_bytes);
@@ -356,9 +356,9 @@ int vms_pool_stats(struct vms_pool *p, struct vms_pool_stats *st)
 	if (!p || !st)
 		return -EINVAL;
 	st->total_frames = p->nr_frames - 1;
-	st->free_frames = p->nr_frames - atomic_load(&p->used_frames);
-	st->data_frames = atomic_load(&p->data_frames);
-	st->pt_frames = atomic_load(&p->pt_frames);
+	st->free_frames = p->nr_frames - (uint64_t)vms_count_sum(&p->used_frames);
+	st->data_frames = (uint64_t)vms_count_sum(&p->data_frames);
+	st->pt_frames = (uint64_t)vms_count_sum(&p->pt_frames);
 	st->deferred = vms_defer_pending(&p->deferred);
 	pthread_mutex_lock(&p->spaces_lock);
 	st->spaces = p->nr_spaces;
@@ -393,8 +393,7 @@ int vms_frame_alloc(struct vms_pool *p, int level, struct vms_frame **out)
 	f->stray = 0;
 	atomic_store_explicit(&f->handles, 1, memory_order_relaxed);
 	atomic_store_explicit(&f->refcount, 1, memory_order_release);
-	atomic_fetch_add_explicit(&p->data_frames, level == 1 ? 1 : VMS_CHUNK_FRAMES,
-				  memory_order_relaxed);
+	vms_count_add(&p->data_frames, level == 1 ? 1 : VMS_CHUNK_FRAMES);
 	*out = f;
 	return 0;
 }
@@ -421,8 +420,7 @@ static void frame_ref_put(struct vms_frame *f)
 
 	if (atomic_fetch_sub_explicit(&f->refcount, 1, memory_order_acq_rel) != 1)
 		return;
-	atomic_fetch_sub_explicit(&p->data_frames,
-				  f->level == 1 ? 1 : VMS_CHUNK_FRAMES, memory_order_relaxed);
+	vms_count_add(&p->data_frames, -(f->level == 1 ? 1 : VMS_CHUNK_FRAMES));
 	if (f->level == 1)
 		free_4k(f);
 	else
@@ -536,13 +534,13 @@ struct vms_frame *vms_node_alloc(struct vms_pool *p, int level)
 	atomic_store_explicit(&n->lock, 0, memory_order_relaxed);
 	atomic_store_explicit(&n->refcount, 1, memory_order_relaxed);
 	atomic_store_explicit(&n->handles, 0, memory_order_relaxed);
-	atomic_fetch_add_explicit(&p->pt_frames, 1, memory_order_relaxed);
+	vms_count_add(&p->pt_frames, 1);
 	return n;
 }
 
 void vms_node_free(struct vms_frame *n)
 {
-	atomic_fetch_sub_explicit(&n->pool->pt_frames, 1, memory_order_relaxed);
+	vms_count_add(&n->pool->pt_frames, -1);
 	atomic_store_explicit(&n->refcount, 0, memory_order_relaxed);
 	free_4k(n);
 }

@@ -198,8 +198,8 @@ static inline uint32_t vms_node_owner(vms_lock_t *l)
 
 /* ---- sharded counters ------------------------------------------------- */
 
-/* A count every cursor open/close updates (open cursors per space and per
- * pool): one cache line per shard, so threads on disjoint ranges do not
+/* A count every cursor open/close updates (open cursors per space): one
+ * cache line per shard, so threads on disjoint ranges do not
  * bounce a shared line. Only the sum means anything; a cursor may be
  * closed on another shard than it was opened on. */
 #define VMS_NR_COUNT_SHARDS 8
