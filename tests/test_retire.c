@@ -195,8 +195,9 @@ static size_t heap_in_use(void)
 /* Once a thread has had a session, the next ones take nothing from the
  * heap: the cursor comes from the thread's cursor cache with its defer
  * batch, and the removals join the thread's batch (a new batch is needed
- * only once per retire batch of items). */
-TEST(retire_cursor_path_no_heap)
+ * only once per retire batch of items), with the default retire batch
+ * or a big one alike. */
+static void no_heap(unsigned batch)
 {
 	struct vms_cursor *c;
 	struct vmt_env e;
@@ -204,6 +205,8 @@ TEST(retire_cursor_path_no_heap)
 	size_t used;
 
 	vmt_env_init(&e, 4 * MiB, 0);
+	if (batch)
+		CHECK_OK(vms_pool_set_retire_batch(e.pool, batch));
 	f = vmt_alloc(e.pool, 1);
 	for (int i = 0; i < 2; i++)	/* the thread's batch, then the cursor's */
 		retire_one(e.space, 0x10000, f);
@@ -222,4 +225,10 @@ TEST(retire_cursor_path_no_heap)
 	CHECK_OK(vms_pool_quiesce(e.pool));
 	CHECK_OK(vms_frame_put(f));
 	vmt_env_fini(&e);
+}
+
+TEST(retire_cursor_path_no_heap)
+{
+	no_heap(0);
+	no_heap(4096);
 }

@@ -35,9 +35,6 @@ static bool range_ok(vms_vaddr_t start, vms_vaddr_t end)
 /* Dropped cursors a thread keeps for reuse: the harnesses hold one cursor
  * per thread, so one would do; a few cover nested sessions. */
 #define CURSOR_CACHE		4
-/* A cached cursor keeps its defer batch unless a big unmap grew it past
- * this many items. */
-#define CURSOR_KEEP_ITEMS	1024
 
 static struct vms_cursor *cursor_get(void)
 {
@@ -55,7 +52,10 @@ static void cursor_put(struct vms_cursor *c)
 {
 	struct vms_thread *t = vms_thread();
 
-	if (c->defer && c->defer->cap > CURSOR_KEEP_ITEMS) {
+	/* A cached cursor keeps its defer batch, unless a big unmap grew it
+	 * past the size defer_reserve starts with. */
+	if (c->defer && c->defer->cap > atomic_load_explicit(&c->pool->deferred.batch,
+							    memory_order_relaxed)) {
 		free(c->defer);
 		c->defer = NULL;
 	}
