@@ -194,7 +194,7 @@ static void defer_frame(struct vms_cursor *c, uint64_t leaf_pte)
 #ifdef VMS_BUG_put_no_grace
 	/* Planted: release at once, as if no lock-free reader could still
 	 * be copying from the frame. */
-	vms_frame_ref_put(f);
+	vms_frame_ref_put(f, 1);
 	return;
 #endif
 	c->defer->item[c->defer->n++] = vms_meta_paddr(f);

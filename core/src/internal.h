@@ -187,7 +187,7 @@ struct vms_frame *vms_frame_owner(struct vms_pool *p, vms_paddr_t pa);
 struct vms_frame *vms_node_alloc(struct vms_pool *p, int level);
 void vms_node_free(struct vms_frame *node);
 void vms_frame_ref_add(struct vms_frame *f, uint64_t n);
-void vms_frame_ref_put(struct vms_frame *f);
+void vms_frame_ref_put(struct vms_frame *f, uint64_t n);
 bool vms_frame_is_data(const struct vms_frame *f);
 /* Release a detached subtree now (its grace period has passed). */
 void vms_subtree_free(struct vms_frame *node);

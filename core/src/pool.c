@@ -230,15 +230,16 @@ int vms_pool_new(size_t bytes, struct vms_pool **out)
 	return 0;
 }
 
-static void release_item(void *arg, uint64_t item)
+static void release_item(void *arg, uint64_t item, uint32_t n)
 {
 	struct vms_pool *p = arg;
 	struct vms_frame *f = vms_meta(p, item & ~VMS_DEFER_SUBTREE);
 
-	if (item & VMS_DEFER_SUBTREE)
-		vms_subtree_free(f);
-	else
-		vms_frame_ref_put(f);
+	if (!(item & VMS_DEFER_SUBTREE))
+		vms_frame_ref_put(f, n);
+	else	/* retired once each: n > 1 would be a core bug, kept as such */
+		while (n--)
+			vms_subtree_free(f);
 }
 
 int vms_pool_quiesce(struct vms_pool *p)
@@ -403,22 +404,22 @@ void vms_frame_ref_add(struct vms_frame *f, uint64_t n)
 	atomic_fetch_add_explicit(&f->refcount, n, memory_order_relaxed);
 }
 
-static void frame_ref_put(struct vms_frame *f);
+static void frame_ref_put(struct vms_frame *f, uint64_t n);
 
-/* Drop one reference a mapping held (only after a grace period: a reader
- * may still copy through the PTE that held it); the last one returns the
+/* Drop @n references mappings held (only after a grace period: a reader
+ * may still copy through the PTE that held one); the last one returns the
  * frame to the pool. */
-void vms_frame_ref_put(struct vms_frame *f)
+void vms_frame_ref_put(struct vms_frame *f, uint64_t n)
 {
 	VMS_AFTER_GRACE("frame reference");
-	frame_ref_put(f);
+	frame_ref_put(f, n);
 }
 
-static void frame_ref_put(struct vms_frame *f)
+static void frame_ref_put(struct vms_frame *f, uint64_t n)
 {
 	struct vms_pool *p = f->pool;
 
-	if (atomic_fetch_sub_explicit(&f->refcount, 1, memory_order_acq_rel) != 1)
+	if (atomic_fetch_sub_explicit(&f->refcount, n, memory_order_acq_rel) != n)
 		return;
 	vms_count_add(&p->data_frames, -(f->level == 1 ? 1 : VMS_CHUNK_FRAMES));
 	if (f->level == 1)
@@ -448,7 +449,7 @@ int vms_frame_put(struct vms_frame *f)
 			return -EINVAL;	/* a put without a handle: refuse */
 	} while (!atomic_compare_exchange_weak_explicit(&f->handles, &h, h - 1,
 			memory_order_relaxed, memory_order_relaxed));
-	frame_ref_put(f);	/* a handle: no reader reaches the frame through it */
+	frame_ref_put(f, 1);	/* a handle: no reader reaches the frame through it */
 	return 0;
 }
 
@@ -554,7 +555,7 @@ void vms_subtree_free(struct vms_frame *node)
 		uint64_t v = vms_pte_load_locked(&pte[i]);
 
 		if (vms_pte_is_leaf(v))
-			vms_frame_ref_put(vms_frame_owner(node->pool, vms_pte_paddr(v)));
+			vms_frame_ref_put(vms_frame_owner(node->pool, vms_pte_paddr(v)), 1);
 		else if (v)
 			vms_subtree_free(vms_pte_child(node->pool, v));
 	}

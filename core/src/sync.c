@@ -200,7 +200,7 @@ static void defer_thread_exit(void)
 }
 
 int vms_defer_reclaim(struct vms_defer_stack *s, bool wait,
-		      void (*release)(void *arg, uint64_t item), void *arg)
+		      void (*release)(void *arg, uint64_t item, uint32_t n), void *arg)
 {
 	struct vms_defer_batch *b, *next;
 
@@ -216,8 +216,11 @@ int vms_defer_reclaim(struct vms_defer_stack *s, bool wait,
 	for (; b; b = next) {
 		next = b->next;
 		vms_after_grace++;
-		for (uint32_t i = 0; i < b->n; i++)
-			release(arg, b->item[i]);
+		for (uint32_t i = 0, j; i < b->n; i = j) {
+			for (j = i + 1; j < b->n && b->item[j] == b->item[i]; j++)
+				;
+			release(arg, b->item[i], j - i);
+		}
 		vms_after_grace--;
 		atomic_fetch_sub_explicit(&s->items, b->n, memory_order_relaxed);
 		free(b);

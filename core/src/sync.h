@@ -285,12 +285,14 @@ uint64_t vms_defer_pending(struct vms_defer_stack *s);
 extern __thread int vms_after_grace;
 
 /* Wait for a grace period and call @release on every item handed over
- * before the call; frees the batches. With @wait, also waits for a
+ * before the call; frees the batches. Equal neighbours in a batch (a
+ * frame unmapped again and again, the PTEs of a split 2 MiB frame) go in
+ * one call, with their number in @n. With @wait, also waits for a
  * reclaim already under way on another thread (so everything handed over
  * before the call is released on return); without, returns at once if
  * one is. -EDEADLK inside a read-side section. */
 int vms_defer_reclaim(struct vms_defer_stack *s, bool wait,
-		      void (*release)(void *arg, uint64_t item), void *arg);
+		      void (*release)(void *arg, uint64_t item, uint32_t n), void *arg);
 
 /* ---- frame contents --------------------------------------------------- */
 
