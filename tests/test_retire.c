@@ -3,8 +3,8 @@
  * test_retire.c - deferred releases batched per thread (pool.h): what a
  * thread's batch holds is released only once the batch is handed over
  * (full, thread exit, another pool) or a quiesce takes it, whichever
- * thread calls quiesce; the retire batch knob; and that a session takes
- * nothing from the heap once its thread is warm.
+ * thread calls quiesce; the retire batch knob and what it counts; and
+ * that a session takes nothing from the heap once its thread is warm.
  * Releases by the reclaimer thread are awaited with a deadline that only
  * catches a hang, never a slowness.
  */
@@ -24,13 +24,14 @@
  * again: one deferred release of @f. */
 static void retire_one(struct vms_space *s, vms_vaddr_t va, struct vms_frame *f)
 {
+	uint64_t size = vms_page_size(vms_frame_level(f));
 	struct vms_cursor *c;
 
 	CHECK_OK(vms_frame_get(f));
-	CHECK_OK(vms_cursor_mut_new(s, va, va + K4, &c));
+	CHECK_OK(vms_cursor_mut_new(s, va, va + size, &c));
 	CHECK_EQ(vms_cursor_map(c, f, PROP_RW), 0);
 	CHECK_OK(vms_cursor_jump(c, va));
-	CHECK_EQ(vms_cursor_unmap(c, K4), 1);
+	CHECK_EQ(vms_cursor_unmap(c, size), 1);
 	vms_cursor_drop(c);
 }
 
@@ -97,6 +98,28 @@ TEST(retire_batch_one_releases_every_drop)
 		WAIT_REFCOUNT(f, 1);
 	}
 	CHECK_OK(vms_frame_put(f));
+	vmt_env_fini(&e);
+}
+
+/* The retire batch counts what is held back: a 2 MiB frame weighs 512
+ * 4 KiB ones, so it fills a batch that a 4 KiB frame does not. */
+TEST(retire_batch_weighs_2m_frames)
+{
+	struct vms_frame *small, *big;
+	struct vmt_env e;
+
+	vmt_env_init(&e, 8 * MiB, 0);
+	CHECK_OK(vms_pool_set_retire_batch(e.pool, 512));
+	small = vmt_alloc(e.pool, 1);
+	big = vmt_alloc(e.pool, 2);
+	retire_one(e.space, 0x10000, small);
+	vmt_nap_ms(20);		/* a wrongly kicked reclaimer would run now */
+	CHECK_EQ(vms_frame_refcount(small), 2);
+	retire_one(e.space, 2 * M2, big);
+	WAIT_REFCOUNT(big, 1);
+	WAIT_REFCOUNT(small, 1);
+	CHECK_OK(vms_frame_put(small));
+	CHECK_OK(vms_frame_put(big));
 	vmt_env_fini(&e);
 }
 

@@ -181,13 +181,16 @@ static int defer_reserve(struct vms_cursor *c, uint64_t extra)
 	b = realloc(b, sizeof(*b) + cap * sizeof(b->item[0]));
 	if (!b)
 		return -ENOMEM;
+	if (!c->defer)
+		b->weight = 0;
 	b->n = (uint32_t)n;
 	b->cap = (uint32_t)cap;
 	c->defer = b;
 	return 0;
 }
 
-static void defer_frame(struct vms_cursor *c, uint64_t leaf_pte)
+/* The leaf @leaf_pte of a level-@level slot: it weighs what it mapped. */
+static void defer_frame(struct vms_cursor *c, uint64_t leaf_pte, int level)
 {
 	struct vms_frame *f = vms_frame_owner(c->pool, vms_pte_paddr(leaf_pte));
 
@@ -198,15 +201,18 @@ static void defer_frame(struct vms_cursor *c, uint64_t leaf_pte)
 	return;
 #endif
 	c->defer->item[c->defer->n++] = vms_meta_paddr(f);
+	c->defer->weight += vms_page_size(level) >> VMS_PAGE_SHIFT;
 }
 
-static void defer_subtree(struct vms_cursor *c, struct vms_frame *node)
+/* @leaves: what the subtree maps (its weight, with the node, roughly). */
+static void defer_subtree(struct vms_cursor *c, struct vms_frame *node, uint64_t leaves)
 {
 #ifdef VMS_BUG_free_node_no_grace
 	vms_subtree_free(node);
 	return;
 #endif
 	c->defer->item[c->defer->n++] = vms_meta_paddr(node) | VMS_DEFER_SUBTREE;
+	c->defer->weight += 1 + leaves;
 }
 
 static int check_len(const struct vms_cursor *c, uint64_t len)
@@ -462,16 +468,17 @@ int vms_cursor_map(struct vms_cursor *c, struct vms_frame *frame, struct vms_pro
 		node->nr_children++;
 	} else if (vms_pte_is_leaf(v)) {
 #ifndef VMS_BUG_remap_leak
-		defer_frame(c, v);
+		defer_frame(c, v, level);
 #endif
 		replaced = 1;
 	} else {
 		/* A 2 MiB item over a child table: the table goes, whole. */
 		struct vms_frame *child = vms_pte_child(c->pool, v);
+		uint64_t leaves = vms_detach_subtree(child, c->va);
 
-		replaced = vms_detach_subtree(child, c->va) > 0;
+		replaced = leaves > 0;
 		vms_check_detached(child);
-		defer_subtree(c, child);
+		defer_subtree(c, child, leaves);
 	}
 	c->va += size;
 	return replaced;
@@ -548,14 +555,15 @@ long vms_cursor_unmap(struct vms_cursor *c, uint64_t len)
 			vms_pte_store(slot, 0);
 			node->nr_children--;
 			if (vms_pte_is_leaf(v)) {
-				defer_frame(c, v);
+				defer_frame(c, v, node->level);
 				count++;
 			} else {
 				struct vms_frame *child = vms_pte_child(c->pool, v);
+				uint64_t leaves = vms_detach_subtree(child, s0);
 
-				count += (long)vms_detach_subtree(child, s0);
+				count += (long)leaves;
 				vms_check_detached(child);
-				defer_subtree(c, child);
+				defer_subtree(c, child, leaves);
 			}
 			cur = s0 + size;
 			break;

@@ -62,6 +62,7 @@ int vms_space_destroy(struct vms_space *s)
 	 * unmap reserved room for 512 * 7 items and the root holds at most
 	 * 256 entries, so there is room for one more. */
 	c->defer->item[c->defer->n++] = vms_meta_paddr(s->root) | VMS_DEFER_SUBTREE;
+	c->defer->weight++;
 	vms_cursor_drop(c);
 
 	pthread_mutex_lock(&p->spaces_lock);

@@ -119,7 +119,9 @@ void vms_defer_retire(struct vms_defer_stack *s, struct vms_defer_batch **bp)
 		 * cursor keeps its (now empty) batch for its next session. */
 		memcpy(&cur->item[cur->n], b->item, b->n * sizeof(b->item[0]));
 		cur->n += b->n;
+		cur->weight += b->weight;
 		b->n = 0;
+		b->weight = 0;
 	} else {
 		if (cur) {
 			defer_push(s, cur);
@@ -128,7 +130,7 @@ void vms_defer_retire(struct vms_defer_stack *s, struct vms_defer_batch **bp)
 		cur = b;
 		*bp = NULL;
 	}
-	if (cur->n >= atomic_load_explicit(&s->batch, memory_order_relaxed)) {
+	if (cur->weight >= atomic_load_explicit(&s->batch, memory_order_relaxed)) {
 		defer_push(s, cur);
 		cur = NULL;
 		kick = true;

@@ -238,17 +238,17 @@ static inline long vms_count_sum(struct vms_count *c)
  * 2. At drop, vms_defer_retire moves them into the thread's batch for
  *    that stack (struct vms_defer_local): a copy under a lock that only
  *    the owner and a quiescer ever take.
- * 3. Once the thread's batch holds the stack's `batch` items (the retire
- *    batch, a knob: 1 hands over at every drop that retired anything), it
- *    is handed over: pushed on the stack's lock-free list, after which the
+ * 3. Once the thread's batch weighs the stack's `batch` (the retire batch,
+ *    a knob: 1 hands over at every drop that retired anything; each item
+ *    weighs what it holds back, in the caller's unit), it is handed over: pushed on the stack's lock-free list, after which the
  *    stack's kick callback wakes a reclaimer. A reclaimer takes the whole
  *    list, waits for one grace period, then releases: every reader that
  *    could have seen a removed entry started before the hand-over, hence
  *    before the grace period began.
  *
  * So one grace period covers many sessions of many threads. What waits is
- * bounded: `batch` items per thread (plus what its open cursors hold) and
- * the list the reclaimer has not reached yet. vms_defer_collect hands
+ * bounded: `batch` weight per thread (plus what its open cursors hold)
+ * and the list the reclaimer has not reached yet. vms_defer_collect hands
  * over every thread's batch for a stack, so that a reclaim after it
  * covers everything retired before the call, whichever thread retired it.
  * A thread's batch is also handed over when it exits, or when it retires
@@ -257,11 +257,12 @@ static inline long vms_count_sum(struct vms_count *c)
 struct vms_defer_batch {
 	struct vms_defer_batch *next;
 	uint32_t n, cap;
+	uint64_t weight;	/* of the items, as the caller weighs them */
 	uint64_t item[];	/* opaque to this layer */
 };
 
 struct vms_defer_stack {
-	_Atomic uint32_t batch;		/* the retire batch (>= 1) */
+	_Atomic uint32_t batch;		/* the retire batch, a weight (>= 1) */
 	void (*kick)(struct vms_defer_stack *s);	/* called after a hand-over */
 	/* Written at hand-overs and reclaims only: not on the line of the
 	 * fields above, which every session reads. */

@@ -55,19 +55,22 @@ int vms_pool_quiesce(struct vms_pool *pool);
  * Deferred releases are batched per thread: what a cursor removed joins
  * its thread's batch when it is dropped, and a batch goes to the pool's
  * reclaimer thread (which waits for one grace period per set of batches
- * it takes) only once it holds the retire batch of items. So a cursor
- * session never waits for a grace period, and one grace period covers
- * many sessions. Memory held back is bounded by the retire batch per
- * thread that dropped a cursor in this pool, plus the batches the
- * reclaimer has not released yet. A thread's batch also goes to the
- * reclaimer when the thread exits; vms_pool_quiesce takes every thread's.
+ * it takes) only once it holds back the retire batch, counted in 4 KiB
+ * frames (a 2 MiB frame counts 512, a detached table 1 plus its leaves).
+ * So a cursor session never waits for a grace period, and one grace
+ * period covers many sessions. Memory held back is bounded by the retire
+ * batch per thread that dropped a cursor in this pool, plus the batches
+ * the reclaimer has not released yet (it runs at a low priority: when
+ * memory runs out, vms_frame_alloc and the cursor constructors reclaim
+ * themselves). A thread's batch also goes to the reclaimer when the
+ * thread exits; vms_pool_quiesce takes every thread's.
  *
  * vms_pool_set_retire_batch sets the retire batch (default
  * VMS_RETIRE_BATCH) for batches filled from now on; 1 makes every drop of
  * a cursor that removed something wake the reclaimer. Returns 0, -EINVAL
  * (NULL @pool, @n == 0 or @n > VMS_RETIRE_BATCH_MAX).
  */
-#define VMS_RETIRE_BATCH	256
+#define VMS_RETIRE_BATCH	1024
 #define VMS_RETIRE_BATCH_MAX	65536
 int vms_pool_set_retire_batch(struct vms_pool *pool, unsigned n);
 
