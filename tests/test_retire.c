@@ -123,6 +123,61 @@ TEST(retire_batch_weighs_2m_frames)
 	vmt_env_fini(&e);
 }
 
+/* With the pool used up and page-table nodes waiting in this thread's
+ * batch, a cursor that needs a new node gets them back itself. */
+TEST(retire_cursor_new_reclaims_when_pool_empty)
+{
+	static struct vms_frame *all[1024];
+	struct vms_cursor *c;
+	struct vmt_env e;
+	unsigned n = 0;
+
+	vmt_env_init(&e, 4 * MiB, 0);
+	CHECK_OK(vms_pool_set_retire_batch(e.pool, VMS_RETIRE_BATCH_MAX));
+	vmt_map_new(e.space, G1 + 0x5000, 1, PROP_RW, false);
+	while (n < 1024 && !vms_frame_alloc(e.pool, 1, &all[n]))
+		n++;
+	CHECK(n < 1024);
+	/* The 1 GiB slot's table goes whole (one item), with its leaf table
+	 * and frame, and waits. */
+	CHECK_EQ(vmt_unmap(e.space, G1, G1), 1);
+	CHECK_EQ(vmt_stats(e.pool).deferred, 1);
+	CHECK_EQ(vmt_stats(e.pool).free_frames, 0);
+	/* A range in another 1 GiB slot needs two new nodes. */
+	CHECK_OK(vms_cursor_mut_new(e.space, 3 * G1, 3 * G1 + K4, &c));
+	CHECK_EQ(vms__debug_cursor_guard_level(c), 1);
+	vms_cursor_drop(c);
+	while (n)
+		CHECK_OK(vms_frame_put(all[--n]));
+	vmt_env_fini(&e);
+}
+
+/* With less than an eighth of the pool free, the thread that hands a
+ * batch over reclaims it itself, before its drop returns. */
+TEST(retire_direct_reclaim_when_pool_low)
+{
+	static struct vms_frame *all[1024];
+	struct vmt_env e;
+	struct vms_frame *f;
+	unsigned n = 0;
+
+	vmt_env_init(&e, 4 * MiB, 0);
+	CHECK_OK(vms_pool_set_retire_batch(e.pool, 1));
+	f = vmt_alloc(e.pool, 1);
+	retire_one(e.space, 0x10000, f);	/* the tree's nodes, then plenty free */
+	WAIT_REFCOUNT(f, 1);
+	while (vmt_stats(e.pool).free_frames > 16)
+		CHECK_OK(vms_frame_alloc(e.pool, 1, &all[n++]));
+	for (int i = 0; i < 3; i++) {
+		retire_one(e.space, 0x10000, f);
+		CHECK_EQ(vms_frame_refcount(f), 1);
+	}
+	while (n)
+		CHECK_OK(vms_frame_put(all[--n]));
+	CHECK_OK(vms_frame_put(f));
+	vmt_env_fini(&e);
+}
+
 struct holder {
 	struct vms_space *space;
 	struct vms_frame *frame;

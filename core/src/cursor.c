@@ -106,6 +106,15 @@ static int cursor_open(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
 #endif
 	vms_rcu_read_lock();
 	ret = vms_lock_range(s, start, end, &c->guard);
+	if (ret == -ENOMEM && vms_thread()->rcu_nesting == 1) {
+		/* Nodes may be waiting for a grace period (the reclaimer
+		 * lags under load): get them back, outside our read-side
+		 * section, and try once more. */
+		vms_rcu_read_unlock();
+		vms_pool_quiesce(s->pool);
+		vms_rcu_read_lock();
+		ret = vms_lock_range(s, start, end, &c->guard);
+	}
 	if (ret) {
 		vms_rcu_read_unlock();
 #ifdef VMS_GLOBAL_LOCK
