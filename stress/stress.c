@@ -400,6 +400,9 @@ static const char usage_text[] =
 "  --noise N         per mille of the core's scheduling points where a thread\n"
 "                    yields or spins, to widen race windows (default 10)\n"
 "  --prog-bytes N    random bytes per decoded program, at most (default 256)\n"
+"  --retire-batch N  the pool's retire batch (vms_pool_set_retire_batch): small\n"
+"                    keeps the reclaimer freeing frames under the readers\n"
+"                    (default 16)\n"
 "  --json            one JSON summary line on stdout\n"
 "  --quiet           no progress line even on a terminal\n"
 "Exit status: 0 every check passed, 1 a violation, 2 bad usage.\n";
@@ -484,7 +487,7 @@ static int parse_opts(struct stress_opts *o, int argc, char **argv)
 		{ "seed", 1, 0, 'S' }, { "hot", 1, 0, 'H' }, { "mix", 1, 0, 'm' },
 		{ "round-ms", 1, 0, 'r' }, { "watchdog", 1, 0, 'w' }, { "oracles", 1, 0, 'O' },
 		{ "out", 1, 0, 'o' }, { "stop-after", 1, 0, 'x' }, { "prog-bytes", 1, 0, 'p' },
-		{ "noise", 1, 0, 'n' }, { "json", 0, 0, 'j' }, { "quiet", 0, 0, 'q' }, { "help", 0, 0, 'h' },
+		{ "noise", 1, 0, 'n' }, { "retire-batch", 1, 0, 'b' }, { "json", 0, 0, 'j' }, { "quiet", 0, 0, 'q' }, { "help", 0, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	bool seeded = false;
@@ -503,6 +506,7 @@ static int parse_opts(struct stress_opts *o, int argc, char **argv)
 	o->outdir = "stress-out";
 	o->stop_after = 1;
 	o->noise = 10;
+	o->retire_batch = 16;
 	o->max_prog_bytes = 256;
 	o->pool_bytes = 1ULL << 30;
 	for (int i = 0; i < MIX__COUNT; i++)
@@ -575,6 +579,11 @@ static int parse_opts(struct stress_opts *o, int argc, char **argv)
 				return bad_usage("--noise must be 0..1000 (per mille), got '%s'", optarg);
 			o->noise = (unsigned)v;
 			break;
+		case 'b':
+			if (!parse_u64(optarg, &v) || !v || v > VMS_RETIRE_BATCH_MAX)
+				return bad_usage("--retire-batch must be 1..65536, got '%s'", optarg);
+			o->retire_batch = (unsigned)v;
+			break;
 		case 'j':
 			o->json = true;
 			break;
@@ -624,6 +633,9 @@ static int setup(struct stress *S)
 	S->stable_base = S->hot_end;
 	S->stable_pages = 16;
 	ret = vms_pool_new(S->o.pool_bytes, &S->pool);
+	if (ret)
+		return ret;
+	ret = vms_pool_set_retire_batch(S->pool, S->o.retire_batch);
 	if (ret)
 		return ret;
 	ret = vms_space_new(S->pool, 0, &S->space);

@@ -53,6 +53,7 @@ struct stress_opts {
 	uint64_t pool_bytes;
 	unsigned stop_after;		/* violations before stopping (default 1) */
 	unsigned noise;			/* per mille of sched points that yield or spin */
+	unsigned retire_batch;		/* vms_pool_set_retire_batch */
 };
 
 /* Stamps in simulated memory. Every 4 KiB page of a data frame starts with
