@@ -50,6 +50,16 @@ static void wait_refcount_at(struct vms_frame *f, uint64_t want, const char *fil
 }
 #define WAIT_REFCOUNT(f, v) wait_refcount_at((f), (v), __FILE__, __LINE__)
 
+/* A 4 MiB pool with retire batch @batch (0: the default), its space, and
+ * a 4 KiB frame we hold a handle on. */
+static struct vms_frame *env_with_batch(struct vmt_env *e, unsigned batch)
+{
+	vmt_env_init(e, 4 * MiB, 0);
+	if (batch)
+		CHECK_OK(vms_pool_set_retire_batch(e->pool, batch));
+	return vmt_alloc(e->pool, 1);
+}
+
 TEST(retire_batch_bad_args)
 {
 	struct vms_pool *p = vmt_pool(4 * MiB);
@@ -69,9 +79,7 @@ TEST(retire_held_until_batch_full)
 	struct vmt_env e;
 	struct vms_frame *f;
 
-	vmt_env_init(&e, 4 * MiB, 0);
-	CHECK_OK(vms_pool_set_retire_batch(e.pool, 4));
-	f = vmt_alloc(e.pool, 1);
+	f = env_with_batch(&e, 4);
 	for (int i = 0; i < 3; i++)
 		retire_one(e.space, 0x10000, f);
 	vmt_nap_ms(20);		/* a wrongly kicked reclaimer would run now */
@@ -90,9 +98,7 @@ TEST(retire_batch_one_releases_every_drop)
 	struct vmt_env e;
 	struct vms_frame *f;
 
-	vmt_env_init(&e, 4 * MiB, 0);
-	CHECK_OK(vms_pool_set_retire_batch(e.pool, 1));
-	f = vmt_alloc(e.pool, 1);
+	f = env_with_batch(&e, 1);
 	for (int i = 0; i < 3; i++) {
 		retire_one(e.space, 0x10000, f);
 		WAIT_REFCOUNT(f, 1);
@@ -161,9 +167,7 @@ TEST(retire_direct_reclaim_when_pool_low)
 	struct vms_frame *f;
 	unsigned n = 0;
 
-	vmt_env_init(&e, 4 * MiB, 0);
-	CHECK_OK(vms_pool_set_retire_batch(e.pool, 1));
-	f = vmt_alloc(e.pool, 1);
+	f = env_with_batch(&e, 1);
 	retire_one(e.space, 0x10000, f);	/* the tree's nodes, then plenty free */
 	WAIT_REFCOUNT(f, 1);
 	while (vmt_stats(e.pool).free_frames > 16)
@@ -203,9 +207,8 @@ TEST(retire_quiesce_takes_other_threads_batch)
 	struct vmt_env e;
 	pthread_t t;
 
-	vmt_env_init(&e, 4 * MiB, 0);
+	h.frame = env_with_batch(&e, 0);
 	h.space = e.space;
-	h.frame = vmt_alloc(e.pool, 1);
 	t = vmt_thread(hold_batch, &h);
 	WAIT_FLAG(&h.retired, 1);
 	CHECK_EQ(vms_frame_refcount(h.frame), 2);
@@ -226,9 +229,8 @@ TEST(retire_thread_exit_hands_over)
 	struct holder h = { 0 };
 	struct vmt_env e;
 
-	vmt_env_init(&e, 4 * MiB, 0);
+	h.frame = env_with_batch(&e, 0);
 	h.space = e.space;
-	h.frame = vmt_alloc(e.pool, 1);
 	atomic_store(&h.release, 1);
 	vmt_join(vmt_thread(hold_batch, &h));
 	WAIT_REFCOUNT(h.frame, 1);
@@ -282,10 +284,7 @@ static void no_heap(unsigned batch)
 	struct vms_frame *f;
 	size_t used;
 
-	vmt_env_init(&e, 4 * MiB, 0);
-	if (batch)
-		CHECK_OK(vms_pool_set_retire_batch(e.pool, batch));
-	f = vmt_alloc(e.pool, 1);
+	f = env_with_batch(&e, batch);
 	for (int i = 0; i < 2; i++)	/* the thread's batch, then the cursor's */
 		retire_one(e.space, 0x10000, f);
 	used = heap_in_use();
