@@ -160,17 +160,18 @@ static void check_registry(struct walk *w, struct vms_space *s)
 	pthread_mutex_unlock(&s->acc_lock);
 }
 
-/* Is a cursor open in any space of @p? Counted per space only, so that a
- * cursor session updates one count instead of two. */
+/* Is a cursor open in any space of @p? */
 static bool cursors_open(struct vms_pool *p)
 {
-	long n = 0;
+	bool open = false;
 
+	vms_rcu_read_lock();
 	pthread_mutex_lock(&p->spaces_lock);
-	for (struct vms_space *sp = p->spaces; sp; sp = sp->next)
-		n += vms_count_sum(&sp->cursors);
+	for (struct vms_space *sp = p->spaces; sp && !open; sp = sp->next)
+		open = vms_tree_locked(sp->root);
 	pthread_mutex_unlock(&p->spaces_lock);
-	return n != 0;
+	vms_rcu_read_unlock();
+	return open;
 }
 
 int vms_space_check(struct vms_space *s, struct vms_check_report *rep)

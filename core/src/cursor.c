@@ -100,7 +100,6 @@ static int cursor_open(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
 	c->end = end;
 	c->mut = mut;
 	c->next = NULL;
-	vms_count_add(&s->cursors, 1);
 #ifdef VMS_GLOBAL_LOCK
 	pthread_mutex_lock(&global_lock);
 #endif
@@ -120,7 +119,6 @@ static int cursor_open(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
 #ifdef VMS_GLOBAL_LOCK
 		pthread_mutex_unlock(&global_lock);
 #endif
-		vms_count_add(&s->cursors, -1);
 		cursor_put(c);
 		return ret;
 	}
@@ -162,7 +160,6 @@ void vms_cursor_drop(struct vms_cursor *c)
 #ifdef VMS_GLOBAL_LOCK
 	pthread_mutex_unlock(&global_lock);
 #endif
-	vms_count_add(&c->space->cursors, -1);
 	vms_defer_retire(&p->deferred, &c->defer);
 	cursor_put(c);
 }

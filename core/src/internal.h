@@ -120,16 +120,16 @@ struct vms_writer { struct vms_acc a; };
 
 /*
  * A VM space. root is a level-4 node allocated with the space and never
- * detached. cursors counts open cursors (destroy refuses while > 0);
- * active counts threads whose current space this is. The accessor
- * registry satisfies the owner invariant (access.h) at all times.
+ * detached. Destroy refuses while a node of the tree is locked (an open
+ * cursor holds its guard); active counts threads whose current space
+ * this is. The accessor registry satisfies the owner invariant (access.h)
+ * at all times.
  */
 struct vms_space {
 	struct vms_pool *pool;
 	struct vms_frame *root;
 	unsigned flags;
-	struct vms_count cursors;
-	_Atomic int active;
+	_Atomic int active __attribute__((aligned(64)));
 	pthread_mutex_t acc_lock;	/* protects readers, writers, accessors */
 	struct vms_acc *readers, *writers;
 	int accessors;			/* created and not yet released */
@@ -203,6 +203,11 @@ void vms_unlock_range(struct vms_frame *guard, vms_vaddr_t start, vms_vaddr_t en
 /* Mark every node of a detached subtree stray and unlock it, children
  * first; returns the number of leaves it holds. */
 uint64_t vms_detach_subtree(struct vms_frame *node, vms_vaddr_t base);
+/* Is a node of the tree under @node locked? An open cursor holds at least
+ * its guard, so this is "is a cursor open (or opening) in this tree",
+ * without a count every session would update. Exact at quiescence, a
+ * snapshot otherwise; call inside a read-side section. */
+bool vms_tree_locked(struct vms_frame *node);
 
 static inline int vms_pte_index(vms_vaddr_t va, int level)
 {

@@ -375,6 +375,21 @@ void vms_check_detached(struct vms_frame *node)
 }
 #endif
 
+bool vms_tree_locked(struct vms_frame *node)
+{
+	vms_pte_t *pte = vms_node_ptes(node);
+
+	if (vms_node_owner(&node->lock))
+		return true;
+	for (int i = 0; node->level > 1 && i < VMS_NR_ENTRIES; i++) {
+		uint64_t v = vms_pte_load(&pte[i]);
+
+		if (vms_pte_is_table(v) && vms_tree_locked(vms_pte_child(node->pool, v)))
+			return true;
+	}
+	return false;
+}
+
 uint64_t vms_detach_subtree(struct vms_frame *node, vms_vaddr_t base)
 {
 	vms_pte_t *pte = vms_node_ptes(node);

@@ -42,9 +42,11 @@ int vms_space_destroy(struct vms_space *s)
 	if (!s)
 		return -EINVAL;
 	p = s->pool;
+	vms_rcu_read_lock();
 	pthread_mutex_lock(&s->acc_lock);
-	ret = s->accessors || vms_count_sum(&s->cursors) || atomic_load(&s->active) ? -EBUSY : 0;
+	ret = s->accessors || vms_tree_locked(s->root) || atomic_load(&s->active) ? -EBUSY : 0;
 	pthread_mutex_unlock(&s->acc_lock);
+	vms_rcu_read_unlock();
 	if (ret)
 		return ret;
 	/* Unmap everything through an ordinary cursor: the whole user half

@@ -198,10 +198,10 @@ static inline uint32_t vms_node_owner(vms_lock_t *l)
 
 /* ---- sharded counters ------------------------------------------------- */
 
-/* A count every cursor open/close updates (open cursors per space): one
- * cache line per shard, so threads on disjoint ranges do not
- * bounce a shared line. Only the sum means anything; a cursor may be
- * closed on another shard than it was opened on. */
+/* A count many threads update (the pool's frame counters): one cache
+ * line per shard, so threads on disjoint ranges do not bounce a shared
+ * line. Only the sum means anything; a frame may be freed on another
+ * shard than it was allocated on. */
 #define VMS_NR_COUNT_SHARDS 8
 struct vms_count {
 	struct {
