@@ -487,7 +487,8 @@ static int parse_opts(struct stress_opts *o, int argc, char **argv)
 		{ "seed", 1, 0, 'S' }, { "hot", 1, 0, 'H' }, { "mix", 1, 0, 'm' },
 		{ "round-ms", 1, 0, 'r' }, { "watchdog", 1, 0, 'w' }, { "oracles", 1, 0, 'O' },
 		{ "out", 1, 0, 'o' }, { "stop-after", 1, 0, 'x' }, { "prog-bytes", 1, 0, 'p' },
-		{ "noise", 1, 0, 'n' }, { "retire-batch", 1, 0, 'b' }, { "json", 0, 0, 'j' }, { "quiet", 0, 0, 'q' }, { "help", 0, 0, 'h' },
+		{ "noise", 1, 0, 'n' }, { "retire-batch", 1, 0, 'b' },
+		{ "json", 0, 0, 'j' }, { "quiet", 0, 0, 'q' }, { "help", 0, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	bool seeded = false;

@@ -240,11 +240,12 @@ static inline long vms_count_sum(struct vms_count *c)
  *    the owner and a quiescer ever take.
  * 3. Once the thread's batch weighs the stack's `batch` (the retire batch,
  *    a knob: 1 hands over at every drop that retired anything; each item
- *    weighs what it holds back, in the caller's unit), it is handed over: pushed on the stack's lock-free list, after which the
- *    stack's kick callback wakes a reclaimer. A reclaimer takes the whole
- *    list, waits for one grace period, then releases: every reader that
- *    could have seen a removed entry started before the hand-over, hence
- *    before the grace period began.
+ *    weighs what it holds back, in the caller's unit), it is handed over:
+ *    pushed on the stack's lock-free list, after which the stack's kick
+ *    callback wakes a reclaimer. A reclaimer takes the whole list, waits
+ *    for one grace period, then releases: every reader that could have
+ *    seen a removed entry started before the hand-over, hence before the
+ *    grace period began.
  *
  * So one grace period covers many sessions of many threads. What waits is
  * bounded: `batch` weight per thread (plus what its open cursors hold)
