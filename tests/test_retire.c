@@ -307,7 +307,7 @@ static void no_heap(unsigned batch)
 TEST(retire_cursor_path_no_heap)
 {
 	no_heap(0);
-	/* Twice the default: a batch of 64 KiB, still below malloc's mmap
-	 * threshold (mallinfo2 counts only the heap). */
+	/* Twice the default (kept below malloc's mmap threshold, as
+	 * mallinfo2 counts only the heap). */
 	no_heap(2 * VMS_RETIRE_BATCH);
 }

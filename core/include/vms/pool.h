@@ -70,7 +70,7 @@ int vms_pool_quiesce(struct vms_pool *pool);
  * a cursor that removed something wake the reclaimer. Returns 0, -EINVAL
  * (NULL @pool, @n == 0 or @n > VMS_RETIRE_BATCH_MAX).
  */
-#define VMS_RETIRE_BATCH	4096
+#define VMS_RETIRE_BATCH	1024
 #define VMS_RETIRE_BATCH_MAX	65536
 int vms_pool_set_retire_batch(struct vms_pool *pool, unsigned n);
 
