@@ -76,18 +76,48 @@ TEST(retire_batch_bad_args)
  * pending (and counted) until the batch fills, then go without a quiesce. */
 TEST(retire_held_until_batch_full)
 {
+	struct vms_frame *f[4];
 	struct vmt_env e;
-	struct vms_frame *f;
+
+	f[0] = env_with_batch(&e, 4);
+	for (int i = 1; i < 4; i++)
+		f[i] = vmt_alloc(e.pool, 1);
+	for (int i = 0; i < 3; i++)
+		retire_one(e.space, 0x10000, f[i]);
+	vmt_nap_ms(20);		/* a wrongly kicked reclaimer would run now */
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(vms_frame_refcount(f[i]), 2);
+	CHECK_EQ(vmt_stats(e.pool).deferred, 3);
+	retire_one(e.space, 0x10000, f[3]);
+	for (int i = 0; i < 4; i++) {
+		WAIT_REFCOUNT(f[i], 1);
+		CHECK_OK(vms_frame_put(f[i]));
+	}
+	CHECK_EQ(vmt_stats(e.pool).deferred, 0);
+	vmt_env_fini(&e);
+}
+
+/* A frame retired again right after itself holds nothing more back: it
+ * weighs nothing, and the batch fills by other frames. */
+TEST(retire_repeats_weigh_once)
+{
+	struct vms_frame *f, *g[3];
+	struct vmt_env e;
 
 	f = env_with_batch(&e, 4);
 	for (int i = 0; i < 3; i++)
+		g[i] = vmt_alloc(e.pool, 1);
+	for (int i = 0; i < 10; i++)
 		retire_one(e.space, 0x10000, f);
-	vmt_nap_ms(20);		/* a wrongly kicked reclaimer would run now */
-	CHECK_EQ(vms_frame_refcount(f), 1 + 3);
-	CHECK_EQ(vmt_stats(e.pool).deferred, 3);
-	retire_one(e.space, 0x10000, f);
+	vmt_nap_ms(20);
+	CHECK_EQ(vms_frame_refcount(f), 1 + 10);
+	for (int i = 0; i < 3; i++)
+		retire_one(e.space, 0x10000, g[i]);
 	WAIT_REFCOUNT(f, 1);
-	CHECK_EQ(vmt_stats(e.pool).deferred, 0);
+	for (int i = 0; i < 3; i++) {
+		WAIT_REFCOUNT(g[i], 1);
+		CHECK_OK(vms_frame_put(g[i]));
+	}
 	CHECK_OK(vms_frame_put(f));
 	vmt_env_fini(&e);
 }

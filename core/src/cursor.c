@@ -36,13 +36,24 @@ static bool range_ok(vms_vaddr_t start, vms_vaddr_t end)
  * per thread, so one would do; a few cover nested sessions. */
 #define CURSOR_CACHE		4
 
+/* Items a new defer batch has room for: this many times the retire batch
+ * (a weight), as a frame retired again right after itself weighs nothing
+ * (defer_frame), so such items fill a batch by count, not weight. */
+#define DEFER_ITEMS_PER_WEIGHT	4
+
+static uint64_t defer_batch_items(const struct vms_cursor *c)
+{
+	return DEFER_ITEMS_PER_WEIGHT *
+	       (uint64_t)atomic_load_explicit(&c->pool->deferred.batch, memory_order_relaxed);
+}
+
 static struct vms_cursor *cursor_get(void)
 {
 	struct vms_thread *t = vms_thread();
 	struct vms_cursor *c = t->cursor_cache;
 
 	if (!c)
-		return calloc(1, sizeof(*c));
+		return calloc(1, sizeof(*c));	/* last_frame 0: no frame */
 	t->cursor_cache = c->next;
 	t->nr_cached--;
 	return c;
@@ -54,8 +65,7 @@ static void cursor_put(struct vms_cursor *c)
 
 	/* A cached cursor keeps its defer batch, unless a big unmap grew it
 	 * past the size defer_reserve starts with. */
-	if (c->defer && c->defer->cap > atomic_load_explicit(&c->pool->deferred.batch,
-							    memory_order_relaxed)) {
+	if (c->defer && c->defer->cap > defer_batch_items(c)) {
 		free(c->defer);
 		c->defer = NULL;
 	}
@@ -94,6 +104,8 @@ static int cursor_open(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
 	c = cursor_get();
 	if (!c)
 		return -ENOMEM;
+	if (c->pool != s->pool)
+		c->last_frame = 0;	/* an address in another pool */
 	c->space = s;
 	c->pool = s->pool;
 	c->start = c->va = start;
@@ -160,7 +172,8 @@ void vms_cursor_drop(struct vms_cursor *c)
 #ifdef VMS_GLOBAL_LOCK
 	pthread_mutex_unlock(&global_lock);
 #endif
-	vms_defer_retire(&p->deferred, &c->defer);
+	if (vms_defer_retire(&p->deferred, &c->defer))
+		c->last_frame = 0;	/* no longer held back by this thread */
 	cursor_put(c);
 }
 
@@ -173,7 +186,7 @@ vms_vaddr_t vms_cursor_va(const struct vms_cursor *c)
 
 /* Make room for @extra more deferred items. A new batch is sized for the
  * pool's retire batch: once handed to the thread (at drop) it fills up
- * to exactly that. */
+ * to that weight, or to its room in items. */
 static int defer_reserve(struct vms_cursor *c, uint64_t extra)
 {
 	struct vms_defer_batch *b = c->defer;
@@ -181,7 +194,7 @@ static int defer_reserve(struct vms_cursor *c, uint64_t extra)
 
 	if (b && b->cap >= need)
 		return 0;
-	cap = b ? b->cap * 2 : atomic_load_explicit(&c->pool->deferred.batch, memory_order_relaxed);
+	cap = b ? b->cap * 2 : defer_batch_items(c);
 	if (cap < need)
 		cap = need;
 	b = realloc(b, sizeof(*b) + cap * sizeof(b->item[0]));
@@ -195,10 +208,15 @@ static int defer_reserve(struct vms_cursor *c, uint64_t extra)
 	return 0;
 }
 
-/* The leaf @leaf_pte of a level-@level slot: it weighs what it mapped. */
+/* The leaf @leaf_pte of a level-@level slot: it weighs what it mapped,
+ * unless this cursor (in this session or an earlier one, since its
+ * thread last handed a batch over) retired the same frame last: that
+ * release holds the frame back already. (If that one went meanwhile, by
+ * a quiesce or another cursor's hand-over, one item goes uncounted.) */
 static void defer_frame(struct vms_cursor *c, uint64_t leaf_pte, int level)
 {
 	struct vms_frame *f = vms_frame_owner(c->pool, vms_pte_paddr(leaf_pte));
+	uint64_t item = vms_meta_paddr(f);
 
 #ifdef VMS_BUG_put_no_grace
 	/* Planted: release at once, as if no lock-free reader could still
@@ -206,8 +224,10 @@ static void defer_frame(struct vms_cursor *c, uint64_t leaf_pte, int level)
 	vms_frame_ref_put(f, 1);
 	return;
 #endif
-	c->defer->item[c->defer->n++] = vms_meta_paddr(f);
-	c->defer->weight += vms_page_size(level) >> VMS_PAGE_SHIFT;
+	c->defer->item[c->defer->n++] = item;
+	if (item != c->last_frame)
+		c->defer->weight += vms_page_size(level) >> VMS_PAGE_SHIFT;
+	c->last_frame = item;
 }
 
 /* @leaves: what the subtree maps (its weight, with the node, roughly). */

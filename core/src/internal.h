@@ -154,6 +154,7 @@ struct vms_cursor {
 	int guard_level;
 	bool mut;
 	struct vms_defer_batch *defer;
+	uint64_t last_frame;		/* the frame defer_frame retired last */
 	struct vms_cursor *next;
 };
 

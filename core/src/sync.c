@@ -98,7 +98,7 @@ static void defer_push(struct vms_defer_stack *s, struct vms_defer_batch *b)
 			memory_order_release, memory_order_relaxed));
 }
 
-void vms_defer_retire(struct vms_defer_stack *s, struct vms_defer_batch **bp)
+bool vms_defer_retire(struct vms_defer_stack *s, struct vms_defer_batch **bp)
 {
 	struct vms_defer_local *l = &vms_thread()->defer;
 	struct vms_defer_batch *b = *bp, *cur;
@@ -106,7 +106,7 @@ void vms_defer_retire(struct vms_defer_stack *s, struct vms_defer_batch **bp)
 	bool kick = false;
 
 	if (!b || !b->n)
-		return;
+		return false;
 	vms_node_lock(&l->lock);
 	cur = l->batch;
 	if (cur && l->stack != s) {
@@ -143,6 +143,7 @@ void vms_defer_retire(struct vms_defer_stack *s, struct vms_defer_batch **bp)
 		other->kick(other);
 	if (kick)
 		s->kick(s);
+	return kick;
 }
 
 /* Hand over @t's batch if it belongs to @s (any stack if @s is NULL);

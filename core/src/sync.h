@@ -275,8 +275,9 @@ struct vms_defer_stack {
 /* Move the items of *@bp (a cursor's batch, removed from the tree by this
  * thread) into the thread's batch for @s; may take *@bp over instead (then
  * sets it NULL), hand batches over and call kick. Never allocates or waits
- * for a grace period. */
-void vms_defer_retire(struct vms_defer_stack *s, struct vms_defer_batch **bp);
+ * for a grace period. True if the thread's batch for @s went to the
+ * reclaimer (what the thread holds back starts afresh). */
+bool vms_defer_retire(struct vms_defer_stack *s, struct vms_defer_batch **bp);
 /* Hand over every thread's batch for @s. */
 void vms_defer_collect(struct vms_defer_stack *s);
 /* Items retired into @s and not yet released (racy under concurrency,
