@@ -56,7 +56,8 @@ int vms_pool_quiesce(struct vms_pool *pool);
  * its thread's batch when it is dropped, and a batch goes to the pool's
  * reclaimer thread (which waits for one grace period per set of batches
  * it takes) only once it holds back the retire batch, counted in 4 KiB
- * frames (a 2 MiB frame counts 512, a detached table 1 plus its leaves).
+ * frames (a 2 MiB frame counts 512, a detached table 1 plus its leaves; a
+ * frame a cursor releases again right after itself counts once).
  * So a cursor session never waits for a grace period, and one grace
  * period covers many sessions. Memory held back is bounded by the retire
  * batch per thread that dropped a cursor in this pool, plus the batches
