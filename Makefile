@@ -18,6 +18,11 @@ BUG ?=
 # Where this variant's objects and binaries go.
 B := build$(if $(BUG),/bug-$(BUG))$(if $(SAN),/$(SAN))
 EXTRA_CFLAGS += $(if $(BUG),-DVMS_BUG_$(BUG)=1)
+ifneq ($(BUG),)
+ifeq ($(shell bash scripts/bugs.sh get $(BUG) file 2>/dev/null),)
+$(error BUG=$(BUG) is not a planted bug; see core/bugs.tsv or docs/bugs.md)
+endif
+endif
 
 include sanitizers/sanitizers.mk
 
@@ -43,6 +48,7 @@ $(B)/obj/%.o: %.c
 include core/core.mk
 -include model/model.mk
 -include tools/tools.mk
+-include tools/sched/sched.mk
 -include tests/tests.mk
 -include bench/bench.mk
 -include fuzz/fuzz.mk
@@ -56,6 +62,12 @@ test: deps
 # run: the main job, a short default campaign ending in a report.
 run: deps
 	$(MAKE) --no-print-directory campaign-run
+
+# The planted-bug registry, the core's #ifdefs and docs/bugs.md agree.
+.PHONY: bugs-check
+bugs-check:
+	@bash scripts/bugs.sh check
+test-suites: bugs-check
 
 clean:
 	rm -rf build

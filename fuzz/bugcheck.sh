@@ -14,7 +14,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 seeds=${1:-3}; cap=${2:-120}; shift 2 2>/dev/null || shift $#
 bugs=("$@")
-[ ${#bugs[@]} -gt 0 ] || bugs=(find_next_end remap_leak split_loses_prop touching_ok len_overflow exact_entry stray_root_only)
+# By default, every bug the registry says the fuzzers must find.
+[ ${#bugs[@]} -gt 0 ] || mapfile -t bugs < <(scripts/bugs.sh list fuzz)
 out=build/bugcheck-fuzz/$(date -u +%Y%m%d-%H%M%S)
 mkdir -p "$out"
 make -s seeds >/dev/null || { echo "bugcheck: cannot build the seeds" >&2; exit 2; }

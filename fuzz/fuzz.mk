@@ -14,6 +14,8 @@
 #                           (COV_INPUTS="dirs/files" for another corpus,
 #                           COV_HTML=1 for an HTML report)
 #   make fuzz-dict          regenerate fuzz/vmt.dict from the op encoder
+#   make bench-fuzz         exec/s per engine beside an empty target, and
+#                           where the target's time goes (fuzz/bench.sh)
 #
 # Known divergences that are reported but not fixed yet can be skipped by a
 # campaign: VMT_FUZZ_IGNORE='sig substring;...' (see fuzz/target.c).
@@ -50,35 +52,50 @@ comma := ,
 fuzz_stamp = $(shell mkdir -p $(FZ)/$(1) && f=$(FZ)/$(1)/.flags && \
 	[ "$$(cat $$f 2>/dev/null)" = '$(FZ_FLAGS_$(1))' ] || printf '%s' '$(FZ_FLAGS_$(1))' > $$f)
 
-# $(call fuzz_variant,name,compiler-with-env,cflags,ldflags,driver.c,binary)
+# $(call fuzz_variant,name,compiler-with-env,cflags,ldflags,driver.c,binary[,target sources])
+# (default target sources: FUZZ_LIB_SRCS)
 define fuzz_variant
-FZ_FLAGS_$(1) := $(2) $(3) $(4) $$(FUZZ_CFLAGS) $$(LF_CORE_NOCMP)
+FZ_FLAGS_$(1) := $(2) $(3) $(4) $$(FUZZ_CFLAGS) $$(LF_CORE_NOCMP) $$(LF_NOCMP_SRCS)
 $$(call fuzz_stamp,$(1))
-$(if $(findstring libfuzzer,$(1)),$(FZ)/$(1)/obj/core/%.o $(FZ)/$(1)/obj/model/%.o: FUZZ_OBJ_CFLAGS = $$(LF_CORE_NOCMP))
-$(FZ)/$(1)/obj/%.o: %.c $(FZ)/$(1)/.flags
+$(if $(findstring libfuzzer,$(1)),$$(patsubst %.c,$(FZ)/$(1)/obj/%.o,$$(LF_NOCMP_SRCS)): FUZZ_OBJ_CFLAGS = $$(LF_CORE_NOCMP))
+$(FZ)/$(1)/obj/%.o: %.c $(FZ)/$(1)/.flags $(FUZZ_NOCOV)
 	@mkdir -p $$(dir $$@)
 	$(2) $$(FUZZ_CFLAGS) $(3) $$(FUZZ_OBJ_CFLAGS) -c $$< -o $$@
 
-$(6): $$(patsubst %.c,$(FZ)/$(1)/obj/%.o,$$(FUZZ_LIB_SRCS) $(5))
+$(6): $$(patsubst %.c,$(FZ)/$(1)/obj/%.o,$(if $(7),$(7),$$(FUZZ_LIB_SRCS)) $(5))
 	@mkdir -p $$(dir $$@)
 	$(2) -pthread $(4) $$^ $$(URCU_LIBS) -o $$@
 endef
 
-AFL_CC := AFL_QUIET=1 afl-clang-fast
+# Functions whose edges depend on earlier inputs, not on this one (the
+# pool and model kept between inputs): left out of the coverage map.
+FUZZ_NOCOV := fuzz/nocov.txt
+AFL_CC := AFL_QUIET=1 AFL_LLVM_DENYLIST=$(CURDIR)/$(FUZZ_NOCOV) afl-clang-fast
+LF_NOCOV := -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV)
 
 # libFuzzer's comparison tracing (trace-cmp) costs 2.4x CPU per input
 # here: the core's and the model's 512-entry table scans compare on every
 # entry, on values derived from the tree rather than from input bytes.
-# The decoder and the executor, which do read input bytes, keep it.
+# The executor's byte loops (write patterns, zero checks, frame sweeps:
+# a quarter of the CPU after the pool reset) compare results of the core
+# and the model, not input bytes, and go without it too. The decoder,
+# which reads the input bytes, keeps it.
 # LF_CORE_NOCMP= restores full tracing everywhere.
 LF_CORE_NOCMP ?= -fno-sanitize-coverage=trace-cmp
+LF_NOCMP_SRCS = $(CORE_SRCS) $(FUZZ_MODEL_SRCS) tools/op/exec.c tools/op/reuse.c
 
-$(eval $(call fuzz_variant,libfuzzer,clang,-O1 -fsanitize=fuzzer-no-link$(comma)address$(comma)undefined $(FUZZ_SAN),-fsanitize=fuzzer$(comma)address$(comma)undefined,,$(FZ)/vmt-libfuzzer))
+$(eval $(call fuzz_variant,libfuzzer,clang,-O1 -fsanitize=fuzzer-no-link$(comma)address$(comma)undefined $(FUZZ_SAN) $(LF_NOCOV),-fsanitize=fuzzer$(comma)address$(comma)undefined,,$(FZ)/vmt-libfuzzer))
 $(eval $(call fuzz_variant,afl,$(AFL_CC),-O2,,fuzz/afl_main.c,$(FZ)/vmt-afl))
 $(eval $(call fuzz_variant,afl-asan,AFL_USE_ASAN=1 AFL_USE_UBSAN=1 $(AFL_CC),-O1 $(FUZZ_SAN),,fuzz/afl_main.c,$(FZ)/vmt-afl-asan))
 $(eval $(call fuzz_variant,afl-cmplog,AFL_LLVM_CMPLOG=1 $(AFL_CC),-O2,,fuzz/afl_main.c,$(FZ)/vmt-afl-cmplog))
 $(eval $(call fuzz_variant,replay,clang,-O2,,fuzz/replay_main.c,$(FZ)/vmt-replay))
 $(eval $(call fuzz_variant,cov,clang,-O0 -fprofile-instr-generate -fcoverage-mapping,-fprofile-instr-generate,fuzz/replay_main.c,$(FZ)/vmt-cov))
+
+# The same builds of an empty target (fuzz/empty_target.c): what each
+# engine costs per input by itself, the baseline of make bench-fuzz.
+$(eval $(call fuzz_variant,libfuzzer-empty,clang,-O1 -fsanitize=fuzzer-no-link$(comma)address$(comma)undefined $(FUZZ_SAN) $(LF_NOCOV),-fsanitize=fuzzer$(comma)address$(comma)undefined,,$(FZ)/empty-libfuzzer,fuzz/empty_target.c))
+$(eval $(call fuzz_variant,afl-empty,$(AFL_CC),-O2,,fuzz/afl_main.c,$(FZ)/empty-afl,fuzz/empty_target.c))
+$(eval $(call fuzz_variant,replay-empty,clang,-O2,,fuzz/replay_main.c,$(FZ)/empty-replay,fuzz/empty_target.c))
 
 FUZZ_BINS := $(FZ)/vmt-libfuzzer $(FZ)/vmt-afl $(FZ)/vmt-afl-asan $(FZ)/vmt-afl-cmplog $(FZ)/vmt-replay
 
@@ -114,8 +131,8 @@ fuzz-libfuzzer: $(FZ)/vmt-libfuzzer seeds
 fuzz-afl: $(FZ)/vmt-afl $(FZ)/vmt-afl-cmplog $(FZ)/vmt-afl-asan seeds
 	@$(FUZZ_ENV) SECONDS_LIMIT='$(SECONDS)' FUZZ_JOBS='$(FUZZ_JOBS)' bash fuzz/run-afl.sh
 
-fuzz-smoke: $(FZ)/vmt-libfuzzer $(FZ)/vmt-afl $(FZ)/vmt-replay seeds
-	@$(FUZZ_ENV) bash fuzz/smoke.sh
+fuzz-smoke: $(FZ)/vmt-libfuzzer $(FZ)/vmt-afl $(FZ)/vmt-replay seeds $(VMT_CLI)
+	@$(FUZZ_ENV) VMT_CLI=$(VMT_CLI) bash fuzz/smoke.sh
 
 coverage: $(FZ)/vmt-cov seeds
 	@$(FUZZ_ENV) bash fuzz/coverage.sh
@@ -124,10 +141,18 @@ test-suites: fuzz-smoke
 
 # The dictionary is produced by the op module's own encoder.
 .PHONY: fuzz-dict
-$(FZ)/gen-dict: $(FZ)/replay/obj/fuzz/gen_dict.o $(FZ)/replay/obj/tools/op/op.o
+$(FZ)/gen-dict: $(FZ)/replay/obj/fuzz/gen_dict.o $(FZ)/replay/obj/tools/op/op.o \
+		$(FZ)/replay/obj/tools/op/op_bin.o $(FZ)/replay/obj/tools/op/op_text.o
 	clang -pthread $^ -o $@
 fuzz-dict: $(FZ)/gen-dict
 	$(FZ)/gen-dict > fuzz/vmt.dict.tmp && mv -f fuzz/vmt.dict.tmp fuzz/vmt.dict
+
+# make bench-fuzz: exec/s of the target beside the empty target in each
+# engine build, and the profile split (BENCH_FUZZ_SECONDS, BENCH_FUZZ_RUNS).
+.PHONY: bench-fuzz
+bench-fuzz: $(FZ)/vmt-afl $(FZ)/empty-afl $(FZ)/vmt-libfuzzer $(FZ)/empty-libfuzzer \
+		$(FZ)/vmt-replay $(FZ)/empty-replay seeds
+	@$(FUZZ_ENV) bash fuzz/bench.sh
 
 # make bugcheck: the fuzzer must find every planted sequential bug from the
 # shipped seeds (BUGCHECK_FUZZ_SEEDS runs each, capped at BUGCHECK_FUZZ_CAP s).

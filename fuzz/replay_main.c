@@ -2,10 +2,12 @@
 /*
  * fuzz/replay_main.c - run fuzz inputs without a fuzzing engine.
  *
- *   vmt-replay [-q] FILE|DIR...
+ *   vmt-replay [-q] [-r N] FILE|DIR...
  *
  * Every file (directories: every regular file in them, sorted) is run
- * once through the same target as the fuzzers. Unlike the engines it
+ * once (-r: N times in a row, reading it once: make bench-fuzz profiles
+ * the execution without the file I/O) through the same target as the
+ * fuzzers. Unlike the engines it
  * does not stop at the first finding: it reports each one and exits 1 if
  * there was any, 2 on a usage or I/O error, 0 if everything agreed.
  * Linked plain (vmt-replay) and with coverage instrumentation
@@ -25,6 +27,7 @@
 #define REPLAY_MAX_INPUT	(1u << 20)
 
 static int quiet;
+static unsigned repeat = 1;
 static unsigned nr_files, nr_diverge, nr_error, nr_ignored;
 static uint8_t *inbuf;
 
@@ -50,6 +53,8 @@ static void run_one(const char *path)
 	nr_files++;
 	if (!quiet)
 		fprintf(stderr, "== %s (%zu bytes)\n", path, n);
+	for (unsigned i = 1; i < repeat; i++)
+		vmt_fuzz_one(inbuf, n, NULL);
 	rc = vmt_fuzz_one(inbuf, n, stderr);
 	if (rc == VMT_FUZZ_DIVERGE) {
 		fprintf(stderr, "vmt-replay: %s: DIVERGENCE\n", path);
@@ -117,12 +122,20 @@ int main(int argc, char **argv)
 {
 	int first = 1;
 
-	if (argc > 1 && !strcmp(argv[1], "-q")) {
-		quiet = 1;
-		first = 2;
+	for (; first < argc && argv[first][0] == '-' && argv[first][1]; first++) {
+		char *end;
+
+		if (!strcmp(argv[first], "-q")) {
+			quiet = 1;
+		} else if (!strcmp(argv[first], "-r") && first + 1 < argc &&
+			   (repeat = (unsigned)strtoul(argv[first + 1], &end, 10)) > 0 && !*end) {
+			first++;
+		} else {
+			first = argc;	/* -h, --help, or not an option we know */
+		}
 	}
-	if (first >= argc || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		fprintf(stderr, "usage: %s [-q] FILE|DIR...\n", argv[0]);
+	if (first >= argc) {
+		fprintf(stderr, "usage: %s [-q] [-r N] FILE|DIR...\n", argv[0]);
 		return 2;
 	}
 	inbuf = malloc(REPLAY_MAX_INPUT);

@@ -2,12 +2,14 @@
 # fuzz/smoke.sh - make fuzz-smoke: the seeds replay clean, then a short run
 # of each engine from the seed corpus (SMOKE_SECONDS each, default 20).
 # Fails if a seed diverges, if either engine finds a crash or divergence,
-# or if an engine does not start (exits early or executes nothing).
+# if an engine does not start (exits early or executes nothing), or if an
+# input's result depends on the input run before it (tools/op/test_reuse.sh).
 # Output: build/fuzz-out/smoke/<UTC date-time>/.
 set -uo pipefail
 . fuzz/lib.sh
 
 secs=${SMOKE_SECONDS:-20}
+VMT_CLI=${VMT_CLI:-build/vmtorture}
 fail=0
 bad() { echo "fuzz-smoke: FAIL: $*" >&2; fail=1; }
 
@@ -63,6 +65,17 @@ elif [ $rc -ne 0 ]; then
 else
 	echo "fuzz-smoke: AFL++ ok: $execs execs, $(afl_stat "$s" execs_per_sec) exec/s, stability $(afl_stat "$s" stability)" >&2
 	[ "${hangs:-0}" -gt 0 ] && echo "fuzz-smoke: warning: $hangs hang(s) in $run/afl/main/hangs/" >&2
+fi
+
+# 4. What the engines made from the seeds, run after one another in one
+# process and each alone: the pool and model kept between inputs must not
+# change any result.
+if ! bash tools/op/test_reuse.sh "$VMT_CLI" "$SEQ_OUT" "$run/lf-corpus" "$run/afl/main/queue" \
+	2> "$run/reuse.log"; then
+	bad "results depend on the input run before (see $run/reuse.log)"
+	head -20 "$run/reuse.log" >&2
+else
+	cat "$run/reuse.log" >&2
 fi
 
 [ $fail -eq 0 ] && echo "fuzz-smoke: PASS ($run)" >&2

@@ -46,6 +46,9 @@ struct vmt_mleaf {
 
 struct vmt_model *vmt_model_new(void);
 void vmt_model_free(struct vmt_model *m);
+/* Back to the state vmt_model_new() returns, keeping the memory it grew
+ * (a fuzz executor reuses one model for every input). */
+void vmt_model_reset(struct vmt_model *m);
 
 /* Pool geometry, for vmt_model_may_enomem(): 4 KiB frames and 2 MiB
  * chunks the pool has (from vms_pool_stats and the pool size). */

@@ -450,6 +450,67 @@ static void test_enomem(void)
 	vmt_model_free(m);
 }
 
+/* A program touching every part of the model's state; logs its answers. */
+static int reset_scenario(struct vmt_model *m, long *log)
+{
+	static const uint8_t pat[3 * K4] = { 1, 2, 3 };
+	uint8_t byte;
+	int n = 0, a, b;
+
+	vmt_model_set_pool(m, 8 * 512, 8);
+	log[n++] = vmt_model_may_enomem(m, false);
+	log[n++] = vmt_model_space_new(m, 0, 0);
+	log[n++] = vmt_model_space_activate(m, 0);
+	log[n++] = vmt_model_frame_alloc(m, 2, &a);
+	log[n++] = vmt_model_frame_alloc(m, 1, &b);
+	log[n++] = a * 10 + b;
+	log[n++] = vmt_model_cursor_new(m, 0, true, 0, 2 * M2);
+	log[n++] = vmt_model_map(m, 0, a, RW);
+	log[n++] = vmt_model_map(m, 0, b, RW);
+	log[n++] = vmt_model_jump(m, 0, K4);
+	log[n++] = vmt_model_unmap(m, 0, K4);
+	log[n++] = (long)vmt_model_nr_leaves(m, 0);
+	vmt_model_cursor_drop(m, 0);
+	log[n++] = vmt_model_acc_new(m, 0, 0, true, 2 * K4, sizeof(pat));
+	log[n++] = vmt_model_acc_activate(m, 0, 0);
+	log[n++] = vmt_model_acc_write(m, 0, pat, sizeof(pat));
+	vmt_model_frame_read(m, a, 2 * K4, &byte, 1);
+	log[n++] = byte;
+	log[n++] = vmt_model_may_enomem(m, true);
+	log[n++] = (long)vmt_model_data_frames(m);
+	log[n++] = vmt_model_nr_frames(m);
+	return n;
+}
+
+static void test_reset(void)
+{
+	struct vmt_model *m = vmt_model_new();
+	long fresh_log[32], log[32];
+	int n = reset_scenario(m, fresh_log), k;
+
+	vmt_model_free(m);
+	/* Dirty a model well beyond the scenario, then reset it: the
+	 * scenario must answer as on a fresh model, twice. */
+	m = fresh();
+	EQ(vmt_model_space_new(m, 1, 1), 0);
+	for (int i = 0; i < 20; i++)
+		EQ(map_new(m, (uint64_t)i * M2, 2, RW), i);
+	EQ(vmt_model_acc_new(m, 3, 0, false, K4, K4), 0);
+	for (int round = 0; round < 2; round++) {
+		vmt_model_reset(m);
+		EQ(vmt_model_nr_frames(m), 0);
+		EQ(vmt_model_nr_spaces(m), 0);
+		EQ(vmt_model_current(m), -1);
+		OK(!vmt_model_acc_used(m, 3));
+		k = reset_scenario(m, log);
+		EQ(k, n);
+		for (int i = 0; i < n && i < k; i++)
+			EQ(log[i], fresh_log[i]);
+		selfcheck(m);
+	}
+	vmt_model_free(m);
+}
+
 int main(void)
 {
 	test_frames();
@@ -461,6 +522,7 @@ int main(void)
 	test_accessors();
 	test_shared_readers();
 	test_enomem();
+	test_reset();
 	if (failures) {
 		printf("test_model: %d FAILED checks\n", failures);
 		return 1;

@@ -28,7 +28,9 @@ obj=$WORK/vmt-obj
 mkdir -p "$obj"
 cd "$src"
 incs="-I. -Icore/include -Icore/src -Imodel -Itools/op -Ifuzz"
-srcs="core/src/*.c model/model.c tools/op/op.c tools/op/exec.c fuzz/target.c"
+# The op module is every tools/op source but its tests.
+op_srcs=$(ls tools/op/*.c | grep -v "/test_")
+srcs="core/src/*.c model/model.c $op_srcs fuzz/target.c"
 objs=()
 for f in $srcs; do
 	o=$obj/$(echo "${f%.c}" | tr / _).o
@@ -52,7 +54,8 @@ $CXX $CXXFLAGS -pthread "${objs[@]}" $LIB_FUZZING_ENGINE $urcu -o "$OUT/vmt_fuzz
 HOST_CC=${HOST_CC:-cc}
 enc=$WORK/encode_seeds
 # shellcheck disable=SC2086
-$HOST_CC -std=gnu11 -O1 $incs oss-fuzz/encode_seeds.c tools/op/op.c -o "$enc"
+$HOST_CC -std=gnu11 -O1 $incs oss-fuzz/encode_seeds.c tools/op/op.c tools/op/op_bin.c \
+	tools/op/op_text.c -o "$enc"
 seeds=$WORK/seeds
 rm -rf "$seeds"
 mkdir -p "$seeds"

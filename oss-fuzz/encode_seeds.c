@@ -2,7 +2,7 @@
 /*
  * oss-fuzz/encode_seeds.c - build-time helper of build.sh: encode one
  * text program (corpora/seq/*.txt) into a fuzz input; build.sh names it
- * by the SHA-1 of its content. Uses the op codec alone (tools/op/op.c),
+ * by the SHA-1 of its content. Uses the op codec alone (tools/op/op*.c),
  * so it links without the core or liburcu.
  *
  *   encode_seeds IN.txt OUT.bin

@@ -5,13 +5,27 @@
  * Every data frame the stress run allocates gets a header word at the
  * start of each 4 KiB page: the frame's index and its generation (the
  * core bumps struct vms_frame.gen at every final free; with VMS_POISON the
- * freed 4 KiB frame is filled with 0x6b). A reader copies whole pages
- * inside one outer RCU read-side section, then, still inside it, looks at
- * the generation of the frame each page came from: RCU promises that a
- * frame the reader could reach is not freed before the section ends, so
- * any generation change (or poison, or a page without a header) is a
- * frame freed while a reader held it. The histogram of generation deltas
- * is this harness's "reader pipe": only bucket 0 may be non-zero.
+ * freed 4 KiB frame is filled with 0x6b). Reads come in two kinds:
+ *
+ *  - outer: the reader copies whole pages inside one outer RCU read-side
+ *    section of its own, then, still inside it, looks at the generation
+ *    of the frame each page came from: RCU promises that a frame the
+ *    reader could reach is not freed before the section ends, so any
+ *    generation change (or poison, or a page without a header) is a frame
+ *    freed while a reader held it. The histogram of generation deltas is
+ *    this harness's "reader pipe": only bucket 0 may be non-zero.
+ *  - bare: the copy runs in the core's own read-side sections only (one
+ *    per leaf), as a user's read does. The frame may be freed once the
+ *    copy returns, so generations say nothing; but while the core copies
+ *    a page the frame must be live, so poison, a page without its stamp or
+ *    a word no writer wrote is a copy the core made outside its section.
+ *    The outer kind would hide exactly that mistake.
+ *
+ * Grace periods end during reads because a reclaimer thread releases
+ * deferred frames while the round runs (--reclaim, stress.c), and the
+ * even-numbered accessors linger inside the core's copy of a hot read
+ * (--read-hold, through the sync layer's scheduling point in
+ * vms_copy_from_frame), while the odd-numbered ones copy at full speed.
  *
  * Writers in the hot region write whole words after the header and are
  * checked only indirectly (readers insist every word is a writer word,
@@ -93,7 +107,8 @@ static uint64_t pick_hot_page(struct stress *S, uint64_t *rng)
 
 /* ---- checks on what a reader saw ---------------------------------------------- */
 
-static void check_page(struct stress *S, uint64_t va, const uint64_t *w)
+/* @outer: the reader still holds the section it copied in (see above). */
+static void check_page(struct stress *S, uint64_t va, const uint64_t *w, bool outer)
 {
 	uint64_t h = w[0], idx, age;
 	uint32_t gen, cur;
@@ -115,13 +130,17 @@ static void check_page(struct stress *S, uint64_t va, const uint64_t *w)
 		vmts_violation(S, ORA_GRACE, "reader at %#lx: header %#lx names no frame", va, h);
 		return;
 	}
-	cur = __atomic_load_n(&S->pool->meta[idx].gen, __ATOMIC_RELAXED) & 0xfffff;
-	age = (cur - gen) & 0xfffff;
-	atomic_fetch_add_explicit(&S->pipe[age < 9 ? age : 9], 1, memory_order_relaxed);
-	if (age)
-		vmts_violation(S, ORA_GRACE, "reader at %#lx copied from frame %#lx (gen %u), "
-			      "freed %lu time(s) before the reader's read-side section ended",
-			      va, idx * PAGE, gen, age);
+	/* Only inside the section the page was copied in: after it, the
+	 * frame may be freed (gen++) at any moment, a race to look at. */
+	if (outer) {
+		cur = __atomic_load_n(&S->pool->meta[idx].gen, __ATOMIC_RELAXED) & 0xfffff;
+		age = (cur - gen) & 0xfffff;
+		atomic_fetch_add_explicit(&S->pipe[age < 9 ? age : 9], 1, memory_order_relaxed);
+		if (age)
+			vmts_violation(S, ORA_GRACE, "reader at %#lx copied from frame %#lx (gen %u), "
+				      "freed %lu time(s) before the reader's read-side section ended",
+				      va, idx * PAGE, gen, age);
+	}
 	for (unsigned i = 1; i < PAGE / 8; i++) {
 		if (w[i] == POISON_WORD) {
 			atomic_fetch_add(&S->poison_seen, 1);
@@ -141,6 +160,7 @@ static void check_page(struct stress *S, uint64_t va, const uint64_t *w)
 static void hot_read(struct stress *S, unsigned j, uint64_t *rng, uint64_t *buf)
 {
 	uint64_t va = pick_hot_page(S, rng), len = PAGE * (1 + vmts_rand(rng) % 4), g0, g1;
+	bool outer = vmts_rand(rng) & 1;	/* half and half, see the top */
 	struct vms_reader *r;
 	long n;
 
@@ -156,18 +176,26 @@ static void hot_read(struct stress *S, unsigned j, uint64_t *rng, uint64_t *buf)
 		return;
 	}
 	acc_enter(S, j, va, len, false);
-	vms_rcu_read_lock();
+	if (outer)
+		vms_rcu_read_lock();
 	g0 = atomic_load(&vmts_gp_done);
+	/* A slow reader and a fast one: the even-numbered accessors linger. */
+	vmts_lingering = vmts_hold_us && !(j & 1);
 	n = vms_reader_read(r, buf, len);
+	vmts_lingering = false;
+	if (!outer)
+		g1 = atomic_load(&vmts_gp_done);
 	for (long p = 0; S->o.oracles & (1u << ORA_GRACE) && p + (long)PAGE <= n; p += PAGE)
-		check_page(S, va + p, buf + p / 8);
-	g1 = atomic_load(&vmts_gp_done);
-	vms_rcu_read_unlock();
-	atomic_fetch_add_explicit(&S->gp_during[g1 - g0 < 2 ? g1 - g0 : 2], 1,
-				  memory_order_relaxed);
-	if (g1 - g0 >= 2)
-		vmts_violation(S, ORA_GRACE, "%lu grace periods completed during one read-side "
-			      "section (at most 1 may)", g1 - g0);
+		check_page(S, va + p, buf + p / 8, outer);
+	if (outer) {
+		g1 = atomic_load(&vmts_gp_done);
+		vms_rcu_read_unlock();
+		if (g1 - g0 >= 2)
+			vmts_violation(S, ORA_GRACE, "%lu grace periods completed during one "
+				      "read-side section (at most 1 may)", g1 - g0);
+	}
+	atomic_fetch_add_explicit(&(outer ? S->gp_during : S->gp_during_bare)[g1 - g0 < 2 ?
+				  g1 - g0 : 2], 1, memory_order_relaxed);
 	acc_leave(S, j);
 	vms_reader_release(r);
 	atomic_fetch_add_explicit(&S->reads, 1, memory_order_relaxed);

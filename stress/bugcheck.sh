@@ -7,22 +7,27 @@
 # with the TSan build and every stress oracle off but the watchdog, to show
 # what TSan alone finds. A seed that finds nothing counts as "miss" (and
 # as SECONDS for the median). Set BUGCHECK_TSAN=0 to skip the TSan pass,
-# BUGCHECK_BUGS="a b" to pick bugs.
+# BUGCHECK_BUGS="a b" to pick bugs, BUGCHECK_ARGS="..." to add stress
+# options to every run (e.g. "--reclaim 0 --read-hold 0").
 set -u
 SEEDS=${1:-5}
 SECS=${2:-60}
 TSAN=${BUGCHECK_TSAN:-1}
-BUGS=${BUGCHECK_BUGS:-"skip_child_lock skip_stray_check free_node_no_grace put_no_grace lock_order ro_no_excl stray_root_only unlock_order"}
+cd "$(dirname "$0")/.."
+# By default, every bug the registry (core/bugs.tsv) says stress must find.
+BUGS=${BUGCHECK_BUGS:-$(scripts/bugs.sh list stress | tr '\n' ' ')}
 OUT=build/bugcheck-stress
 mkdir -p "$OUT"
 
-# Where each bug is reachable: the nodes stray_root_only mishandles exist
-# only under 1 GiB slots, so it needs a hot region spanning several.
+# Where each bug is reachable: the registry's stress_args (e.g. the nodes
+# stray_root_only mishandles exist only under 1 GiB slots, so it needs a
+# hot region spanning several), else a small hot region, many threads and
+# scheduling noise.
 args_for() {
-	case "$1" in
-	stray_root_only) echo "--hot 4g --threads 4" ;;
-	*) echo "--hot 8m --threads 6 --noise 100" ;;
-	esac
+	local a
+	a=$(scripts/bugs.sh get "$1" stress_args 2>/dev/null) || a=-
+	[ "$a" = - ] && a="--hot 8m --threads 6 --noise 100"
+	echo "$a"
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {if (!NR) print "-"; else if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
@@ -32,13 +37,13 @@ now() { date +%s.%N; }
 rc=0
 printf '%-20s %-34s %-9s %-26s %-9s\n' bug "stress: oracles (seeds)" median "tsan alone: found (seeds)" median
 for bug in $BUGS; do
-	make --no-print-directory -s BUG="$bug" "build/bug-$bug/vmtorture-stress" >/dev/null || { echo "$bug: build failed"; rc=1; continue; }
-	[ "$TSAN" = 1 ] && { make --no-print-directory -s SAN=tsan BUG="$bug" "build/bug-$bug/tsan/vmtorture-stress" >/dev/null || { echo "$bug: tsan build failed"; rc=1; }; }
-	a=$(args_for "$bug")
+	make --no-print-directory -s BUG="$bug" "build/bug-$bug/vmtorture" >/dev/null || { echo "$bug: build failed"; rc=1; continue; }
+	[ "$TSAN" = 1 ] && { make --no-print-directory -s SAN=tsan BUG="$bug" "build/bug-$bug/tsan/vmtorture" >/dev/null || { echo "$bug: tsan build failed"; rc=1; }; }
+	a="$(args_for "$bug") ${BUGCHECK_ARGS:-}"
 	oracles=""; times=""; found=0
 	for s in $(seq 1 "$SEEDS"); do
 		log="$OUT/$bug-seed$s.json"
-		timeout $((SECS + 30)) "build/bug-$bug/vmtorture-stress" --seed "$s" --seconds "$SECS" \
+		timeout $((SECS + 30)) "build/bug-$bug/vmtorture" stress --seed "$s" --seconds "$SECS" \
 			$a --json --watchdog 5 --out "$OUT/$bug-saved" >"$log" 2>"$OUT/$bug-seed$s.err"
 		o=$(sed -n 's/.*"first": {"oracle": "\([a-z]*\)".*/\1/p' "$log" | tail -1)
 		t=$(sed -n 's/.*"first": {"oracle": "[a-z]*", "time_s": \([0-9.]*\).*/\1/p' "$log" | tail -1)
@@ -58,7 +63,7 @@ for bug in $BUGS; do
 			err="$OUT/$bug-tsan-seed$s.err"
 			t0=$(now)
 			TSAN_OPTIONS="$(cat sanitizers/tsan.options)" timeout $((SECS + 30)) \
-				"build/bug-$bug/tsan/vmtorture-stress" --seed "$s" --seconds "$SECS" \
+				"build/bug-$bug/tsan/vmtorture" stress --seed "$s" --seconds "$SECS" \
 				$a --threads 3 --oracles watchdog --watchdog 10 --json \
 				--out "$OUT/$bug-tsan-saved" >/dev/null 2>"$err"
 			t1=$(now)

@@ -7,8 +7,9 @@ SECS=${1:-20}
 rc=0
 check() {	# bug oracle extra-args...
 	local bug=$1 want=$2; shift 2
-	make --no-print-directory -s BUG="$bug" "build/bug-$bug/vmtorture-stress" >/dev/null || { echo "FAIL $bug: build"; rc=1; return; }
-	out=$("build/bug-$bug/vmtorture-stress" --seed 1 --seconds "$SECS" --json --out "build/bug-$bug/stress-out" "$@" 2>/dev/null | tail -1)
+	bash scripts/bugs.sh get "$bug" file >/dev/null || { echo "FAIL $bug: not in core/bugs.tsv"; rc=1; return; }
+	make --no-print-directory -s BUG="$bug" "build/bug-$bug/vmtorture" >/dev/null || { echo "FAIL $bug: build"; rc=1; return; }
+	out=$("build/bug-$bug/vmtorture" stress --seed 1 --seconds "$SECS" --json --out "build/bug-$bug/stress-out" "$@" 2>/dev/null | tail -1)
 	got=$(echo "$out" | sed -n 's/.*"first": {"oracle": "\([a-z]*\)".*/\1/p')
 	t=$(echo "$out" | sed -n 's/.*"time_s": \([0-9.]*\).*/\1/p')
 	if [ "$got" = "$want" ]; then
@@ -20,6 +21,7 @@ check() {	# bug oracle extra-args...
 check ro_no_excl mutex
 check ro_no_excl serial --oracles serial,quiesce
 check put_no_grace grace --oracles grace,access,watchdog
+check copy_outside_rcu grace --oracles grace,access,watchdog
 check skip_child_lock quiesce --oracles quiesce
 check lock_order watchdog --oracles watchdog --watchdog 3
 check touching_ok access --hot 64k

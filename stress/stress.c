@@ -34,10 +34,20 @@
 struct stress *vmts_S;
 _Atomic uint64_t vmts_gp_done;
 
+static __thread int my_index = -1;	/* worker, accessor or RECLAIM_SLOT */
+static __thread bool coordinator;
+
+/* Who waited for each grace period: the coordinator at a round barrier,
+ * the reclaimer thread of this driver (--reclaim), the pool's own
+ * reclaimer thread (kicked when many releases wait), or a worker short
+ * of frames. */
+enum { GP_BARRIER, GP_RECLAIMER, GP_POOL, GP_WORKER, GP__COUNT };
+static _Atomic uint64_t gp_by[GP__COUNT];
+
 /* Count grace periods: the core calls liburcu's synchronize from sync.c.
  * A definition in the executable takes precedence over the shared
  * library's, so every grace period passes through here (no linker flags
- * needed, so this also works inside the CLI). */
+ * needed). */
 void urcu_memb_synchronize_rcu(void);
 void urcu_memb_synchronize_rcu(void)
 {
@@ -47,6 +57,8 @@ void urcu_memb_synchronize_rcu(void)
 		real = (void (*)(void))dlsym(RTLD_NEXT, "urcu_memb_synchronize_rcu");
 	real();
 	atomic_fetch_add(&vmts_gp_done, 1);
+	atomic_fetch_add(&gp_by[coordinator ? GP_BARRIER : my_index == RECLAIM_SLOT ?
+				GP_RECLAIMER : my_index < 0 ? GP_POOL : GP_WORKER], 1);
 }
 
 static const char *oracle_names[ORA__COUNT] = {
@@ -86,16 +98,10 @@ uint64_t vmts_rand(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-static __thread int my_index = -1;
-
-/* --noise: at a core scheduling point (VMS_SCHED_POINT), sometimes yield
- * or spin, so that short windows (between an unlock and the next lock,
- * between a PTE store and the next) are hit far more often on 2 cores. */
-/* Weak: only a core built with VMS_SCHED_HOOK (the stress driver's own
- * copy, see stress.mk) has it; the CLI's ordinary core does not. */
-extern void (*vms_sched_hook)(const char *where) __attribute__((weak));
-/* Weak too: the poison core's check that nodes in use are live nodes. */
-extern void (*vms_poison_hook)(const char *what, const char *where) __attribute__((weak));
+/* The core this driver links (stress.mk) is built with VMS_SCHED_HOOK
+ * and VMS_POISON: a scheduling hook, and a hook for its run-time checks. */
+extern void (*vms_sched_hook)(bool copy, const char *where);
+extern void (*vms_poison_hook)(const char *what, const char *where);
 
 static void node_freed(const char *what, const char *where)
 {
@@ -129,9 +135,34 @@ static void node_freed(const char *what, const char *where)
 			      where);
 }
 static unsigned noise_permille;
+unsigned vmts_hold_us;
+__thread bool vmts_lingering;
 static __thread uint64_t noise_rng;
 
-static void noise_hook(const char *where)
+/* --read-hold: a lingering reader (access.c) about to copy is inside the
+ * core's read-side section; a quarter of its copies spin there, a
+ * quarter yield, a quarter sleep up to hold_us, so grace periods that
+ * start meanwhile must wait for it and end while it reads. */
+static void read_hold(uint64_t r)
+{
+	switch (r >> 62) {
+	case 0:
+		for (unsigned i = (r >> 8) % 1024; i; i--)
+			__builtin_ia32_pause();
+		break;
+	case 1:
+		sched_yield();
+		break;
+	case 2:
+		usleep((r >> 8) % vmts_hold_us + 1);
+		break;
+	}
+}
+
+/* --noise: at a core scheduling point (VMS_SCHED_POINT), sometimes yield
+ * or spin, so that short windows (between an unlock and the next lock,
+ * between a PTE store and the next) are hit far more often on 2 cores. */
+static void noise_hook(bool copy, const char *where)
 {
 	uint64_t r;
 
@@ -140,6 +171,11 @@ static void noise_hook(const char *where)
 	if (!noise_rng)
 		noise_rng = (uint64_t)(uintptr_t)&noise_rng | 1;
 	r = vmts_rand(&noise_rng);
+	if (copy) {
+		if (vmts_lingering)
+			read_hold(r);
+		return;
+	}
 	if (r % 1000 >= noise_permille)
 		return;
 	if (r & 0x10000) {
@@ -198,6 +234,10 @@ bool vmts_checkpoint(struct stress *S, unsigned self)
 
 static void print_states(struct stress *S, FILE *f)
 {
+	if (S->nreclaim)
+		fprintf(f, "  reclaimer: %s, %lu steps\n",
+			atomic_load(&S->ts[RECLAIM_SLOT].what) ?: "?",
+			atomic_load(&S->ts[RECLAIM_SLOT].progress));
 	for (unsigned i = 0; i < S->nworkers + S->nacc; i++) {
 		const char *w = atomic_load(&S->ts[i].what);
 
@@ -235,9 +275,14 @@ static void summary(struct stress *S, double elapsed)
 			atomic_load(&vmts_gp_done));
 		for (int i = 0; i < 10; i++)
 			fprintf(f, "%s%lu", i ? ", " : "", atomic_load(&S->pipe[i]));
-		fprintf(f, "], \"gp_during_read\": [%lu, %lu, %lu], \"poison\": %lu, "
-			"\"violations\": %lu", atomic_load(&S->gp_during[0]),
-			atomic_load(&S->gp_during[1]), atomic_load(&S->gp_during[2]),
+		fprintf(f, "], \"gp_during_read\": [%lu, %lu, %lu], \"gp_during_bare_read\": "
+			"[%lu, %lu, %lu], \"gp_by\": {\"barrier\": %lu, \"reclaimer\": %lu, "
+			"\"pool\": %lu, \"worker\": %lu}, \"poison\": %lu, \"violations\": %lu",
+			atomic_load(&S->gp_during[0]), atomic_load(&S->gp_during[1]),
+			atomic_load(&S->gp_during[2]), atomic_load(&S->gp_during_bare[0]),
+			atomic_load(&S->gp_during_bare[1]), atomic_load(&S->gp_during_bare[2]),
+			atomic_load(&gp_by[GP_BARRIER]), atomic_load(&gp_by[GP_RECLAIMER]),
+			atomic_load(&gp_by[GP_POOL]), atomic_load(&gp_by[GP_WORKER]),
 			atomic_load(&S->poison_seen), v);
 		if (v) {
 			fprintf(f, ", \"first\": {\"oracle\": \"%s\", \"time_s\": %.3f, \"msg\": \"",
@@ -256,19 +301,25 @@ static void summary(struct stress *S, double elapsed)
 		"checks %lu\n", sess, sess / elapsed, ops, ops / elapsed, S->round, S->resets,
 		atomic_load(&S->checks));
 	fprintf(f, "accessors: %lu reads, %lu writes, %lu stable round trips, %lu refused "
-		"(-EBUSY/-EFAULT), %lu grace periods\n", atomic_load(&S->reads),
-		atomic_load(&S->writes), atomic_load(&S->roundtrips), atomic_load(&S->acc_fail),
-		atomic_load(&vmts_gp_done));
+		"(-EBUSY/-EFAULT)\n", atomic_load(&S->reads), atomic_load(&S->writes),
+		atomic_load(&S->roundtrips), atomic_load(&S->acc_fail));
+	fprintf(f, "grace periods: %lu (at round barriers %lu, reclaimer thread %lu, "
+		"pool's reclaimer %lu, workers %lu)\n", atomic_load(&vmts_gp_done),
+		atomic_load(&gp_by[GP_BARRIER]), atomic_load(&gp_by[GP_RECLAIMER]),
+		atomic_load(&gp_by[GP_POOL]), atomic_load(&gp_by[GP_WORKER]));
 	fprintf(f, "reader pipe (frees of the frame seen while the reader held it):");
 	for (int i = 0; i < 10; i++) {
 		uint64_t x = atomic_load(&S->pipe[i]);
 
 		fprintf(f, " %s%lu%s", i == 9 ? ">=" : "", x, i && x ? "!!!" : "");
 	}
-	fprintf(f, "\ngrace periods completed during one read: 0: %lu  1: %lu  >=2: %lu%s; "
-		"poison seen: %lu\n", atomic_load(&S->gp_during[0]),
+	fprintf(f, "\ngrace periods completed during one read: in an outer read-side "
+		"section 0: %lu  1: %lu  >=2: %lu%s; in the core's sections only 0: %lu  1: %lu  "
+		">=2: %lu; poison seen: %lu\n", atomic_load(&S->gp_during[0]),
 		atomic_load(&S->gp_during[1]), atomic_load(&S->gp_during[2]),
-		atomic_load(&S->gp_during[2]) ? "!!!" : "", atomic_load(&S->poison_seen));
+		atomic_load(&S->gp_during[2]) ? "!!!" : "", atomic_load(&S->gp_during_bare[0]),
+		atomic_load(&S->gp_during_bare[1]), atomic_load(&S->gp_during_bare[2]),
+		atomic_load(&S->poison_seen));
 	if (v)
 		fprintf(f, "first violation: [%s] at %.3fs: %s\n",
 			vmts_oracle_name(atomic_load(&S->first_oracle)), S->first_time, S->first_msg);
@@ -286,7 +337,7 @@ static uint64_t total_progress(struct stress *S)
 {
 	uint64_t t = 0;
 
-	for (unsigned i = 0; i <= MAX_THREADS; i++)
+	for (unsigned i = 0; i <= RECLAIM_SLOT; i++)
 		t += atomic_load_explicit(&S->ts[i].progress, memory_order_relaxed);
 	return t;
 }
@@ -349,10 +400,11 @@ static void crash_handler(int sig)
 
 		fprintf(stderr, "crash backtrace:\n");
 		backtrace_symbols_fd(frames, n, 2);
-		vmts_violation(S, ORA_CRASH, "signal %d (%s) in %s %d", sig, strsignal(sig),
-			      my_index < 0 ? "main" :
+		vmts_violation(S, ORA_CRASH, "SIG%s (signal %d) in %s %d", sigabbrev_np(sig), sig,
+			      my_index < 0 ? "main" : my_index == RECLAIM_SLOT ? "reclaimer" :
 			      (unsigned)my_index < S->nworkers ? "worker" : "accessor",
-			      my_index < 0 ? 0 : (unsigned)my_index < S->nworkers ? my_index :
+			      my_index < 0 || my_index == RECLAIM_SLOT ? 0 :
+			      (unsigned)my_index < S->nworkers ? my_index :
 			      my_index - (int)S->nworkers);
 		print_states(S, stderr);
 		summary(S, vmts_now() - S->t0);
@@ -399,10 +451,16 @@ static const char usage_text[] =
 "  --stop-after N    stop after N violations (default 1)\n"
 "  --noise N         per mille of the core's scheduling points where a thread\n"
 "                    yields or spins, to widen race windows (default 10)\n"
+"  --reclaim US      a reclaimer thread releases deferred frames about every US\n"
+"                    microseconds while the round runs, so grace periods end\n"
+"                    during reads (default 1000; 0: only at round barriers)\n"
+"  --read-hold US    the even-numbered accessors linger inside their read-side\n"
+"                    section before three in four copies of a hot read: spin,\n"
+"                    yield, or sleep up to US microseconds (default 5000; 0: never)\n"
 "  --prog-bytes N    random bytes per decoded program, at most (default 256)\n"
-"  --retire-batch N  the pool's retire batch (vms_pool_set_retire_batch): small\n"
-"                    keeps the reclaimer freeing frames under the readers\n"
-"                    (default 16)\n"
+"  --retire-batch N  the pool's retire batch (vms_pool_set_retire_batch): 1\n"
+"                    hands every release to the reclaimer at once, so it\n"
+"                    frees frames under the readers (default 1)\n"
 "  --json            one JSON summary line on stdout\n"
 "  --quiet           no progress line even on a terminal\n"
 "Exit status: 0 every check passed, 1 a violation, 2 bad usage.\n";
@@ -488,6 +546,7 @@ static int parse_opts(struct stress_opts *o, int argc, char **argv)
 		{ "round-ms", 1, 0, 'r' }, { "watchdog", 1, 0, 'w' }, { "oracles", 1, 0, 'O' },
 		{ "out", 1, 0, 'o' }, { "stop-after", 1, 0, 'x' }, { "prog-bytes", 1, 0, 'p' },
 		{ "noise", 1, 0, 'n' }, { "retire-batch", 1, 0, 'b' },
+		{ "reclaim", 1, 0, 'R' }, { "read-hold", 1, 0, 'k' },
 		{ "json", 0, 0, 'j' }, { "quiet", 0, 0, 'q' }, { "help", 0, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -507,7 +566,9 @@ static int parse_opts(struct stress_opts *o, int argc, char **argv)
 	o->outdir = "stress-out";
 	o->stop_after = 1;
 	o->noise = 10;
-	o->retire_batch = 16;
+	o->retire_batch = 1;
+	o->reclaim_us = 1000;
+	o->read_hold_us = 5000;
 	o->max_prog_bytes = 256;
 	o->pool_bytes = 1ULL << 30;
 	for (int i = 0; i < MIX__COUNT; i++)
@@ -585,6 +646,16 @@ static int parse_opts(struct stress_opts *o, int argc, char **argv)
 				return bad_usage("--retire-batch must be 1..65536, got '%s'", optarg);
 			o->retire_batch = (unsigned)v;
 			break;
+		case 'R':
+			if (!parse_u64(optarg, &v) || v > 1000000)
+				return bad_usage("--reclaim must be 0..1000000 (us), got '%s'", optarg);
+			o->reclaim_us = (unsigned)v;
+			break;
+		case 'k':
+			if (!parse_u64(optarg, &v) || v > 1000000)
+				return bad_usage("--read-hold must be 0..1000000 (us), got '%s'", optarg);
+			o->read_hold_us = (unsigned)v;
+			break;
 		case 'j':
 			o->json = true;
 			break;
@@ -642,11 +713,13 @@ static int setup(struct stress *S)
 	ret = vms_space_new(S->pool, 0, &S->space);
 	if (ret)
 		return ret;
-	S->gid_of = calloc(S->pool->nr_frames, sizeof(*S->gid_of));
+	ret = vmt_shared_init(&S->sh, S->pool);
+	if (ret)
+		return ret;
+	S->sh.space[0] = S->space;
 	S->stable_frames = calloc(S->stable_pages, sizeof(*S->stable_frames));
-	if (!S->gid_of || !S->stable_frames)
+	if (!S->stable_frames)
 		return -ENOMEM;
-	atomic_store(&S->next_gid, 1);
 	ret = vms_cursor_mut_new(S->space, S->stable_base,
 				 S->stable_base + S->stable_pages * VMS_PAGE_SIZE, &c);
 	if (ret)
@@ -668,8 +741,7 @@ static int setup(struct stress *S)
 	vms_cursor_drop(c);
 	if (ret)
 		return ret;
-	S->m = vmt_model_new();
-	if (!S->m || vmt_model_space_new(S->m, 0, 0))
+	if (vmt_model_side_init(&S->ms, 1) || vmt_model_space_new(S->ms.m, 0, 0))
 		return -ENOMEM;
 	return 0;
 }
@@ -695,9 +767,43 @@ static int teardown(struct stress *S)
 
 /* ---- the run --------------------------------------------------------------------- */
 
+/* --reclaim: release what cursors deferred while the round runs, as a
+ * worker short of frames does (vms_pool_quiesce), at random gaps around
+ * reclaim_us; at the round barriers everybody is parked, so without this
+ * no grace period ever ends in the middle of a read. */
+static void *reclaimer_main(void *arg)
+{
+	struct stress *S = arg;
+	uint64_t rng = S->o.seed ^ 0x3c6ef372fe94f82bULL;
+
+	while (vmts_checkpoint(S, RECLAIM_SLOT)) {
+		atomic_store_explicit(&S->ts[RECLAIM_SLOT].what, "reclaiming", memory_order_relaxed);
+		vms_pool_quiesce(S->pool);
+		atomic_fetch_add_explicit(&S->reclaims, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&S->ts[RECLAIM_SLOT].progress, 1, memory_order_relaxed);
+		atomic_store_explicit(&S->ts[RECLAIM_SLOT].what, "reclaimer idle",
+				      memory_order_relaxed);
+		/* in slices, so that a long gap does not hold up a barrier */
+		for (uint64_t left = vmts_rand(&rng) % (2 * S->o.reclaim_us) + 1, step; left &&
+		     !atomic_load(&S->pause) && !atomic_load(&S->stop); left -= step) {
+			step = left < 1000 ? left : 1000;
+			usleep(step);
+		}
+	}
+	return NULL;
+}
+
+static void join_all(struct stress *S)
+{
+	for (unsigned i = 0; i < S->nworkers + S->nacc; i++)
+		pthread_join(S->tid[i], NULL);
+	if (S->nreclaim)
+		pthread_join(S->reclaim_tid, NULL);
+}
+
 static void park_all(struct stress *S)
 {
-	unsigned want = S->nworkers + S->nacc;
+	unsigned want = S->nworkers + S->nacc + S->nreclaim;
 
 	atomic_store(&S->pause, 1);
 	pthread_mutex_lock(&S->park_lock);
@@ -746,6 +852,7 @@ int vmt_stress_main(int argc, char **argv)
 
 	if (!S)
 		return 2;
+	coordinator = true;
 	ret = parse_opts(&S->o, argc, argv);
 	if (ret)
 		return ret == 1 ? 0 : 2;
@@ -767,15 +874,13 @@ int vmt_stress_main(int argc, char **argv)
 		       S->o.round_ms);
 	install_crash_handler();
 	noise_permille = S->o.noise;
-	if (noise_permille && &vms_sched_hook)
+	vmts_hold_us = S->o.read_hold_us;
+	if (noise_permille || vmts_hold_us)
 		vms_sched_hook = noise_hook;
-	if (&vms_poison_hook)
-		vms_poison_hook = node_freed;
-	else if (noise_permille && !S->o.json)
-		printf("stress: this core has no scheduling hook, --noise is ignored "
-		       "(build/vmtorture-stress has it)\n");
+	vms_poison_hook = node_freed;
 	S->nworkers = S->o.threads;
 	S->nacc = S->o.accessors;
+	S->nreclaim = S->o.reclaim_us ? 1 : 0;
 	S->t0 = vmts_now();
 	for (unsigned i = 0; i < S->nworkers; i++) {
 		S->w[i] = vmts_worker_new(S, i);
@@ -790,6 +895,10 @@ int vmt_stress_main(int argc, char **argv)
 			fprintf(stderr, "vmtorture stress: cannot start accessor %u\n", j);
 			return 2;
 		}
+	if (S->nreclaim && pthread_create(&S->reclaim_tid, NULL, reclaimer_main, S)) {
+		fprintf(stderr, "vmtorture stress: cannot start the reclaimer\n");
+		return 2;
+	}
 	if (S->o.oracles & (1u << ORA_WATCHDOG))
 		pthread_create(&wd, NULL, watchdog_main, S);
 	end = S->t0 + S->o.seconds;
@@ -811,8 +920,7 @@ int vmt_stress_main(int argc, char **argv)
 		if (atomic_load(&S->stop)) {
 			/* stopping: let everybody finish before the last check */
 			resume_all(S);
-			for (unsigned i = 0; i < S->nworkers + S->nacc; i++)
-				pthread_join(S->tid[i], NULL);
+			join_all(S);
 			joined = true;
 		}
 		S->round++;
@@ -825,7 +933,7 @@ int vmt_stress_main(int argc, char **argv)
 			if (vmts_quiescent_check(S, model_ok))
 				model_ok = false;
 			vms_pool_stats(S->pool, &st);
-			if (!model_ok || vmt_model_nr_frames(S->m) > 50000 ||
+			if (!model_ok || vmt_model_nr_frames(S->ms.m) > 50000 ||
 			    st.free_frames < st.total_frames / 2)
 				vmts_reset(S);
 		}
@@ -835,8 +943,8 @@ int vmt_stress_main(int argc, char **argv)
 	}
 	atomic_store(&S->stop, 1);
 	resume_all(S);
-	for (unsigned i = 0; !joined && i < S->nworkers + S->nacc; i++)
-		pthread_join(S->tid[i], NULL);
+	if (!joined)
+		join_all(S);
 	atomic_store(&S->done, 1);
 	if (S->o.oracles & (1u << ORA_WATCHDOG))
 		pthread_join(wd, NULL);

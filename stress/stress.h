@@ -24,7 +24,7 @@
 #include <stdio.h>
 
 #include <vms/vms.h>
-#include "../tools/op/op.h"
+#include "../tools/op/step.h"
 #include "../model/model.h"
 
 enum vmt_oracle {
@@ -54,6 +54,8 @@ struct stress_opts {
 	unsigned stop_after;		/* violations before stopping (default 1) */
 	unsigned noise;			/* per mille of sched points that yield or spin */
 	unsigned retire_batch;		/* vms_pool_set_retire_batch */
+	unsigned reclaim_us;		/* mean gap between in-round reclaims, 0 none */
+	unsigned read_hold_us;		/* longest linger inside an accessor's copy */
 };
 
 /* Stamps in simulated memory. Every 4 KiB page of a data frame starts with
@@ -72,20 +74,8 @@ static inline uint64_t wr_word(unsigned wid, uint64_t seq)
 	return WR_MAGIC << 48 | (uint64_t)(wid & 0xff) << 40 | (seq & 0xffffffffffULL);
 }
 
-/* One executed op with what libvms answered. */
-struct srec_op {
-	struct vmt_op op;
-	long ret;
-	uint64_t gid;			/* frame ops and map: the frame's global id */
-	/* query: the slot; find_next: found; protect: start/end */
-	uint64_t o_start, o_end, o_paddr_off, o_gid;
-	struct vms_prop o_prop;
-	int o_level;
-	bool o_mapped;
-};
-
-/* A cursor session (or a run of frame ops): ops [first, first + n) of the
- * thread's op log, ordered by @ticket. */
+/* A cursor session (or a run of frame ops): outcomes [first, first + n)
+ * of the thread's op log (struct vmt_outcome, step.h), ordered by @ticket. */
 struct srec {
 	uint64_t ticket;
 	uint32_t first, n;
@@ -95,6 +85,9 @@ struct srec {
 };
 
 #define MAX_THREADS	64
+/* The thread that reclaims during rounds (--reclaim): its state slot,
+ * after the coordinator's (ts[MAX_THREADS]). */
+#define RECLAIM_SLOT	(MAX_THREADS + 1)
 
 struct worker;
 struct stress;
@@ -110,14 +103,15 @@ struct stress {
 	struct stress_opts o;
 	struct vms_pool *pool;
 	struct vms_space *space;
+	struct vmt_shared sh;		/* pool and space for the core steps, frame gids */
 	uint64_t hot, hot_base, hot_end;
 	uint64_t stable_base, stable_pages;
 	struct vms_frame **stable_frames;
 
-	pthread_t tid[MAX_THREADS];
+	pthread_t tid[MAX_THREADS], reclaim_tid;
 	struct worker *w[MAX_THREADS];
-	struct tstate ts[MAX_THREADS + 1];
-	unsigned nworkers, nacc;
+	struct tstate ts[RECLAIM_SLOT + 1];
+	unsigned nworkers, nacc, nreclaim;
 
 	/* round protocol */
 	_Atomic int pause;		/* coordinator asks threads to park */
@@ -135,22 +129,17 @@ struct stress {
 	_Atomic int acc_kind[MAX_THREADS];
 
 	_Atomic uint64_t ticket;
-	_Atomic uint64_t next_gid;
-	_Atomic uint64_t *gid_of;	/* per frame index: gid of its current allocation */
 
-	/* the model and its id maps (coordinator only) */
-	struct vmt_model *m;
-	uint64_t gid_base;		/* gids below belong to an older model */
-	int *model_id;			/* gid - gid_base -> model id, -1 */
-	size_t model_id_cap;
-	uint64_t *gid_of_model;		/* model id -> gid */
-	uint64_t *gid_pa;		/* gid - gid_base -> frame paddr */
-	size_t gid_of_model_cap;
+	struct vmt_model_side ms;	/* the model and its gid map (coordinator only) */
 	_Atomic uint64_t resets;
 
 	/* counters */
 	_Atomic uint64_t sessions, ops, checks, reads, writes, acc_fail;
-	_Atomic uint64_t pipe[10], gp_during[3], poison_seen, bad_words;
+	/* grace periods completed during one read: inside the harness's
+	 * outer read-side section (at most 1 may), or in a read that runs
+	 * in the core's own sections only (any number may) */
+	_Atomic uint64_t pipe[10], gp_during[3], gp_during_bare[3], poison_seen, bad_words;
+	_Atomic uint64_t reclaims;
 	_Atomic uint64_t roundtrips, wseq;
 	_Atomic uint64_t violations;
 	_Atomic int first_oracle;
@@ -187,6 +176,11 @@ int vmts_reset(struct stress *S);
 void vmts_worker_free(struct worker *w);
 /* Save the failing session(s) of a worker; prints the paths. */
 void vmts_save_worker(struct stress *S, unsigned idx, const char *why);
+
+/* --read-hold (stress.c): while a thread's vmts_lingering is set, the
+ * scheduling hook sometimes holds its copies inside the read section. */
+extern unsigned vmts_hold_us;
+extern __thread bool vmts_lingering;
 
 /* access.c */
 void *vmts_accessor_main(void *arg);

@@ -1,6 +1,6 @@
 # stress/stress.mk - `vmtorture stress`, the concurrency bug finder.
 #
-#   $(B)/vmtorture-stress      the stress driver (same code as `vmtorture stress`)
+#   $(B)/vmtorture stress      the stress driver, a subcommand of the CLI
 #   make stress                60 s, all oracles (STRESS_SECONDS, STRESS_ARGS)
 #   make tsan-stress           the same under TSan (build/tsan/)
 #   make stress-short          a few seconds of each, part of `make test`
@@ -8,17 +8,19 @@
 #   make bugcheck-stress       every planted concurrency bug x 5 seeds: which
 #                              oracle caught it and the median time to detect
 #
-# The stress driver links a copy of the core built with -DVMS_POISON (freed
-# 4 KiB frames are filled with 0x6b), so the grace-period oracle sees
-# poison, and -DVMS_SCHED_HOOK, so --noise can widen race windows with
-# random yields and spins at the core's scheduling points (PTE stores,
-# lock and unlock); the algorithms are the ordinary core of this variant.
+# One program: the CLI links a copy of the core built with -DVMS_POISON
+# (freed 4 KiB frames are filled with 0x6b, so the grace-period oracle sees
+# poison; the run-time invariant checks of internal.h are on) and
+# -DVMS_SCHED_HOOK, so --noise can widen race windows with random yields
+# and spins at the core's scheduling points (PTE stores, lock and unlock,
+# frame copies). The algorithms are the ordinary core of this variant; the
+# hooks cost a predicted branch when nothing is installed, and replay gets
+# the same invariant checks as the fuzz builds (-DVMS_INVARIANTS).
 
 STRESS_SRCS := stress/stress.c stress/worker.c stress/access.c
 STRESS_OBJS := $(STRESS_SRCS:%.c=$(B)/obj/%.o)
 STRESS_CORE_OBJS := $(CORE_SRCS:%.c=$(B)/obj-poison/%.o)
 STRESS_CORE_LIB := $(B)/libvms-poison.a
-STRESS_BIN := $(B)/vmtorture-stress
 STRESS_SECONDS ?= 60
 STRESS_SHORT_SECONDS ?= 3
 STRESS_ARGS ?=
@@ -33,24 +35,15 @@ $(STRESS_CORE_LIB): $(STRESS_CORE_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(STRESS_BIN): $(B)/obj/stress/main.o $(STRESS_OBJS) $(VMT_LIB) $(MODEL_LIB) $(STRESS_CORE_LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) $(B)/obj/stress/main.o $(STRESS_OBJS) $(VMT_LIB) \
-		$(MODEL_LIB) $(STRESS_CORE_LIB) $(URCU_LIBS) $(LDLIBS) -o $@
-
-all: $(STRESS_BIN)
-
-# `vmtorture stress` in the CLI: the sources go in through VMT_CLI_SRCS
-# (tools/tools.mk); the subcommand needs its line in the dispatch table of
-# tools/vmtorture.c (see stress/README.md). The CLI links the ordinary core,
-# so there --noise is ignored and freed frames are not poisoned (the
-# generation check of the grace oracle still works).
+# `vmtorture stress`: the sources go in through VMT_CLI_SRCS (tools/tools.mk),
+# the subcommand has its line in the dispatch table of tools/vmtorture.c.
 VMT_CLI_SRCS += $(STRESS_SRCS)
+VMT_CLI_CORE = $(STRESS_CORE_LIB)
 
 .PHONY: stress stress-here tsan-stress stress-short bugcheck-stress stress-oracle-check
 # The run in this build variant.
-stress-here: $(STRESS_BIN)
-	$(SAN_ENV) $(STRESS_BIN) --seconds $(STRESS_SECONDS) --out $(STRESS_OUT) $(STRESS_ARGS)
+stress-here: $(VMT_CLI_BIN)
+	$(SAN_ENV) $(VMT_CLI_BIN) stress --seconds $(STRESS_SECONDS) --out $(STRESS_OUT) $(STRESS_ARGS)
 
 stress:
 	$(MAKE) --no-print-directory SAN= stress-here
@@ -84,6 +77,6 @@ bugcheck-stress:
 
 # Cursor throughput for 1, 2, 4 workers, overlapping and disjoint ranges.
 .PHONY: stress-throughput
-stress-throughput: $(STRESS_BIN)
-	bash stress/throughput.sh $(STRESS_BIN) $(STRESS_THROUGHPUT_SECONDS)
+stress-throughput: $(VMT_CLI_BIN)
+	bash stress/throughput.sh $(VMT_CLI_BIN) $(STRESS_THROUGHPUT_SECONDS)
 STRESS_THROUGHPUT_SECONDS ?= 10

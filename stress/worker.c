@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * worker.c - stress workers: decode random bytes into an op-language
- * program, run its cursor sessions and frame ops on the shared space
- * (addresses folded into the hot region), record every result, and the
- * coordinator side: replay in ticket order on the model, compare the
- * quiescent tree, reset.
+ * program, shape its cursor sessions and frame ops for the shared space
+ * (addresses folded into the hot region, ops kept by the --mix weights),
+ * run each through its core step and log the outcome; and the coordinator
+ * side: the model steps in ticket order, the quiescent tree, reset.
  *
- * Frame slots are per thread and a thread only uses a slot while it holds
- * a handle on the frame: another thread may unmap the last mapping of a
- * frame at any time, so a slot without a handle could name a dead or
- * reused frame. That keeps every frame op's result a function of the
- * thread's own history, so replaying a thread's frame ops just before its
- * next session (in ticket order) is a faithful serialization.
+ * Frame slots are per thread (struct vmt_thread, not exclusive) and a
+ * thread only uses a slot while it holds a handle on the frame: another
+ * thread may unmap the last mapping of a frame at any time, so a slot
+ * without a handle could name a dead or reused frame. That keeps every
+ * frame op's result a function of the thread's own history, so replaying
+ * a thread's frame ops just before its next session (in ticket order) is
+ * a faithful serialization.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,12 +30,10 @@ struct worker {
 	struct stress *S;
 	unsigned idx;
 	uint64_t rng;
-	/* frame slots */
-	struct vms_frame *fr[VMT_NR_FRAMES];
-	uint64_t fgid[VMT_NR_FRAMES];
-	uint64_t handles[VMT_NR_FRAMES];
+	struct vmt_thread t;	/* its cursor and frame slots */
+	uint64_t cs, ce;	/* the open session's range */
 	/* op log and records of the current round */
-	struct srec_op *log;
+	struct vmt_outcome *log;
 	size_t nlog, caplog;
 	struct srec *recs;
 	size_t nrec, caprec;
@@ -69,6 +68,10 @@ struct worker *vmts_worker_new(struct stress *S, unsigned idx)
 	w->idx = idx;
 	w->rng = S->o.seed ^ (0x9e3779b97f4a7c15ULL * (idx + 1));
 	vmts_rand(&w->rng);
+	if (vmt_thread_init(&w->t, &S->sh, (uint16_t)idx, false)) {
+		free(w);
+		return NULL;
+	}
 	return w;
 }
 
@@ -76,18 +79,18 @@ void vmts_worker_free(struct worker *w)
 {
 	if (!w)
 		return;
+	vmt_thread_fini(&w->t);
 	free(w->log);
 	free(w->recs);
 	free(w);
 }
 
-static struct srec_op *log_add(struct worker *w, const struct vmt_op *op)
+/* Run @op's core step and log its outcome; NULL if it was skipped. */
+static struct vmt_outcome *run_op(struct worker *w, const struct vmt_op *op)
 {
-	struct srec_op *r;
-
 	if (w->nlog == w->caplog) {
 		size_t cap = w->caplog ? 2 * w->caplog : 4096;
-		struct srec_op *n = realloc(w->log, cap * sizeof(*n));
+		struct vmt_outcome *n = realloc(w->log, cap * sizeof(*n));
 
 		if (!n) {
 			fprintf(stderr, "vmtorture stress: out of memory\n");
@@ -96,10 +99,9 @@ static struct srec_op *log_add(struct worker *w, const struct vmt_op *op)
 		w->log = n;
 		w->caplog = cap;
 	}
-	r = &w->log[w->nlog++];
-	memset(r, 0, sizeof(*r));
-	r->op = *op;
-	return r;
+	if (!vmt_step_core(&w->t, op, &w->log[w->nlog]))
+		return NULL;
+	return &w->log[w->nlog++];
 }
 
 /* Close a record over the log entries since the last one. */
@@ -212,10 +214,40 @@ static uint64_t fit_len(uint64_t a, uint64_t rem)
 	return len ? len : PAGE;
 }
 
+/* The --mix class of each op stress runs inside a session or between
+ * them (cursor_new and drop open and close sessions); -1: not in stress
+ * (spaces, accessors and checks belong to other oracles). */
+static const int8_t mix_of[VMT_OP__COUNT] = {
+	[VMT_OP_CURSOR_NEW] = -1, [VMT_OP_QUERY] = MIX_QUERY, [VMT_OP_FIND_NEXT] = MIX_FIND,
+	[VMT_OP_JUMP] = MIX_JUMP, [VMT_OP_MAP] = MIX_MAP, [VMT_OP_UNMAP] = MIX_UNMAP,
+	[VMT_OP_PROTECT_NEXT] = MIX_PROTECT, [VMT_OP_DROP] = -1,
+	[VMT_OP_FRAME_ALLOC] = MIX_ALLOC, [VMT_OP_FRAME_GET] = MIX_GET,
+	[VMT_OP_FRAME_PUT] = MIX_PUT,
+	[VMT_OP_SPACE_NEW ... VMT_OP__COUNT - 1] = -1,
+};
 
-static uint64_t frame_gid(struct stress *S, struct vms_frame *f)
+/*
+ * Shape a decoded op (other than cursor_new and drop) for the session: an
+ * op on the cursor needs one open, an op on a frame slot a frame in it;
+ * then it is kept by its --mix weight, and its address folded into the
+ * session's range. False: leave it out.
+ */
+static bool shape(struct worker *w, struct vmt_op *op)
 {
-	return atomic_load_explicit(&S->gid_of[vms_frame_paddr(f) / PAGE], memory_order_acquire);
+	struct vms_cursor *c = w->t.cur[0];
+	bool on_slot = op->code == VMT_OP_MAP || op->code == VMT_OP_FRAME_GET ||
+		       op->code == VMT_OP_FRAME_PUT;
+	uint64_t gid;
+
+	if ((vmt_op_on_cursor(op->code) && !c) ||
+	    (on_slot && !vmt_thread_frame(&w->t, op->slot, &gid)) || !keep(w, mix_of[op->code]))
+		return false;
+	if (op->code == VMT_OP_JUMP)
+		op->a = w->cs + ((op->a % (w->ce - w->cs)) & ~(PAGE - 1));
+	else if (op->code == VMT_OP_FIND_NEXT || op->code == VMT_OP_UNMAP ||
+		 op->code == VMT_OP_PROTECT_NEXT)
+		op->a = fit_len(op->a, w->ce - vms_cursor_va(c));
+	return true;
 }
 
 /* ---- frame ops ---------------------------------------------------------- */
@@ -223,43 +255,27 @@ static uint64_t frame_gid(struct stress *S, struct vms_frame *f)
 static void frame_put_one(struct worker *w, int slot)
 {
 	struct vmt_op op = { .code = VMT_OP_FRAME_PUT, .slot = (uint8_t)slot };
-	struct srec_op *r = log_add(w, &op);
 
-	r->gid = w->fgid[slot];
-	r->ret = vms_frame_put(w->fr[slot]);
-	if (r->ret == 0 && --w->handles[slot] == 0)
-		w->fr[slot] = NULL;
+	run_op(w, &op);
 }
 
 static void frame_alloc_op(struct worker *w, struct vmt_op *op)
 {
 	struct stress *S = w->S;
-	struct vms_frame *f = NULL;
-	struct srec_op *r;
-	int slot = op->slot;
-	long ret;
+	struct vmt_outcome *o;
+	uint64_t gid;
 
-	while (w->fr[slot])
-		frame_put_one(w, slot);
+	while (vmt_thread_frame(&w->t, op->slot, &gid))
+		frame_put_one(w, op->slot);
 	/* 2 MiB frames cost 512 page faults to stamp and a madvise to free:
 	 * keep only some (--mix huge=N out of 8). */
 	if (op->arg == 2 && vmts_rand(&w->rng) % 8 >= S->o.mix[MIX_HUGE])
 		op->arg = 1;
-	ret = vms_frame_alloc(S->pool, op->arg, &f);
-	if (ret == -ENOMEM)
-		return;		/* a fragmented pool: not an observable of the model */
-	r = log_add(w, op);
-	r->ret = ret;
-	if (ret)
-		return;
-	r->gid = atomic_fetch_add(&S->next_gid, 1);
-	r->o_paddr_off = vms_frame_paddr(f);
-	atomic_store_explicit(&S->gid_of[vms_frame_paddr(f) / PAGE], r->gid,
-			      memory_order_release);
-	vmts_stamp_frame(S, f);
-	w->fr[slot] = f;
-	w->fgid[slot] = r->gid;
-	w->handles[slot] = 1;
+	o = run_op(w, op);
+	if (o && o->ret == -ENOMEM)
+		w->nlog--;	/* a fragmented pool: not an observable of the model */
+	else if (o && !o->ret)
+		vmts_stamp_frame(S, vmt_thread_frame(&w->t, op->slot, &gid));
 }
 
 /* ---- one program ---------------------------------------------------------- */
@@ -269,25 +285,72 @@ static void set_state(struct worker *w, const char *what)
 	atomic_store_explicit(&w->S->ts[w->idx].what, what, memory_order_relaxed);
 }
 
-static void end_session(struct worker *w, struct vms_cursor *c)
+static void end_session(struct worker *w)
 {
 	struct vmt_op d = { .code = VMT_OP_DROP };
 
 	shadow_leave(w);
-	log_add(w, &d);
 	set_state(w, "cursor_drop");
-	vms_cursor_drop(c);
+	run_op(w, &d);
 	rec_close(w, w->cur_ticket);
 	set_state(w, "idle");
 	atomic_fetch_add_explicit(&w->S->sessions, 1, memory_order_relaxed);
 }
 
+/* Open a session on the hot region for @op (a cursor_new); false if the
+ * coordinator asks to stop or pause. */
+static bool open_session(struct worker *w, struct vmt_op *op)
+{
+	struct stress *S = w->S;
+	uint64_t hot = S->hot, s, e, len, ticket;
+	unsigned ro = S->o.mix[MIX_RO], mu = S->o.mix[MIX_MUT];
+	struct vmt_outcome *o;
+
+	if (w->t.cur[0])
+		end_session(w);
+	if (atomic_load_explicit(&S->pause, memory_order_relaxed) ||
+	    atomic_load_explicit(&S->stop, memory_order_relaxed)) {
+		rec_close(w, take_ticket(S));
+		return false;
+	}
+	/* The start anywhere in the hot region; the length from the decoded
+	 * one, usually at most 4 MiB (so a big hot region means mostly
+	 * disjoint sessions), one time in eight up to the whole region
+	 * (whole 1 GiB slots get detached only by such sessions). */
+	len = op->b > op->a ? op->b - op->a : op->a - op->b;
+	len %= vmts_rand(&w->rng) % 8 ? (hot < SPAN ? hot : SPAN) : hot;
+	s = (op->a % hot) & ~(PAGE - 1);
+	e = (s + len + PAGE - 1) & ~(PAGE - 1);
+	if (e <= s)
+		e = s + PAGE;
+	if (e > hot)
+		e = hot;
+	op->a = S->hot_base + s;
+	op->b = S->hot_base + e;
+	if (ro + mu)
+		op->arg = vmts_rand(&w->rng) % (ro + mu) >= ro;
+	set_state(w, op->arg ? "cursor_mut_new (locking)" : "cursor_new (locking)");
+	atomic_store_explicit(&S->ts[w->idx].start, op->a, memory_order_relaxed);
+	atomic_store_explicit(&S->ts[w->idx].end, op->b, memory_order_relaxed);
+	o = run_op(w, op);
+	ticket = take_ticket(S);
+	if (!o || o->ret) {
+		rec_close(w, ticket);
+		set_state(w, "idle");
+		return true;
+	}
+	w->cs = op->a;
+	w->ce = op->b;
+	/* the record is closed at drop, with this ticket */
+	w->cur_ticket = ticket;
+	shadow_enter(w, w->cs, w->ce, op->arg);
+	set_state(w, "in session");
+	return true;
+}
+
 static void run_prog(struct worker *w)
 {
 	struct stress *S = w->S;
-	struct vms_cursor *c = NULL;
-	uint64_t cs = 0, ce = 0;
-	bool cmut = false;
 
 	w->nbytes = 8 + vmts_rand(&w->rng) % S->o.max_prog_bytes;
 	for (size_t i = 0; i < w->nbytes; i += 8) {
@@ -300,179 +363,32 @@ static void run_prog(struct worker *w)
 
 	for (unsigned k = 0; k < w->prog.n; k++) {
 		struct vmt_op op = w->prog.ops[k];
-		struct srec_op *r;
 
 		op.space = 0;
 		atomic_fetch_add_explicit(&S->ts[w->idx].progress, 1, memory_order_relaxed);
-		switch (op.code) {
-		case VMT_OP_CURSOR_NEW: {
-			uint64_t hot = S->hot, s, e, len, ticket;
-			unsigned ro = S->o.mix[MIX_RO], mu = S->o.mix[MIX_MUT];
-			int ret;
-
-			if (c) {
-				end_session(w, c);
-				c = NULL;
-			}
-			if (atomic_load_explicit(&S->pause, memory_order_relaxed) ||
-			    atomic_load_explicit(&S->stop, memory_order_relaxed)) {
-				rec_close(w, take_ticket(S));
+		if (op.code == VMT_OP_CURSOR_NEW) {
+			if (!open_session(w, &op))
 				return;
-			}
-			/* The start anywhere in the hot region; the length from
-			 * the decoded one, usually at most 4 MiB (so a big hot
-			 * region means mostly disjoint sessions), one time in
-			 * eight up to the whole region (whole 1 GiB slots get
-			 * detached only by such sessions). */
-			len = op.b > op.a ? op.b - op.a : op.a - op.b;
-			len %= vmts_rand(&w->rng) % 8 ? (hot < SPAN ? hot : SPAN) : hot;
-			s = (op.a % hot) & ~(PAGE - 1);
-			e = (s + len + PAGE - 1) & ~(PAGE - 1);
-			if (e <= s)
-				e = s + PAGE;
-			if (e > hot)
-				e = hot;
-			op.a = S->hot_base + s;
-			op.b = S->hot_base + e;
-			if (ro + mu)
-				op.arg = vmts_rand(&w->rng) % (ro + mu) >= ro;
-			cmut = op.arg;
-			set_state(w, cmut ? "cursor_mut_new (locking)" : "cursor_new (locking)");
-			atomic_store_explicit(&S->ts[w->idx].start, op.a, memory_order_relaxed);
-			atomic_store_explicit(&S->ts[w->idx].end, op.b, memory_order_relaxed);
-			ret = cmut ? vms_cursor_mut_new(S->space, op.a, op.b, &c)
-				   : vms_cursor_new(S->space, op.a, op.b, &c);
-			ticket = take_ticket(S);
-			r = log_add(w, &op);
-			r->ret = ret;
-			r->o_start = ret ? 0 : vms_cursor_va(c);
-			if (ret) {
-				c = NULL;
-				rec_close(w, ticket);
-				set_state(w, "idle");
-				break;
-			}
-			cs = op.a;
-			ce = op.b;
-			/* the record is closed at drop, with this ticket */
-			w->cur_ticket = ticket;
-			shadow_enter(w, cs, ce, cmut);
-			set_state(w, "in session");
-			break;
-		}
-		case VMT_OP_QUERY: {
-			struct vms_mapping m;
-
-			if (!c || !keep(w, MIX_QUERY))
-				break;
-			r = log_add(w, &op);
-			r->ret = vms_cursor_query(c, &m);
-			if (!r->ret) {
-				r->o_start = m.start;
-				r->o_end = m.end;
-				r->o_level = m.level;
-				r->o_mapped = m.frame != NULL;
-				if (m.frame) {
-					r->o_gid = frame_gid(S, m.frame);
-					r->o_paddr_off = m.paddr - vms_frame_paddr(m.frame);
-					r->o_prop = m.prop;
-				}
-			}
-			r->gid = vms_cursor_va(c);
-			break;
-		}
-		case VMT_OP_FIND_NEXT: {
-			vms_vaddr_t found = 0;
-
-			if (!c || !keep(w, MIX_FIND))
-				break;
-			op.a = fit_len(op.a, ce - vms_cursor_va(c));
-			r = log_add(w, &op);
-			r->ret = vms_cursor_find_next(c, op.a, &found);
-			r->o_start = found;
-			r->gid = vms_cursor_va(c);
-			break;
-		}
-		case VMT_OP_JUMP:
-			if (!c || !keep(w, MIX_JUMP))
-				break;
-			op.a = cs + ((op.a % (ce - cs)) & ~(PAGE - 1));
-			r = log_add(w, &op);
-			r->ret = vms_cursor_jump(c, op.a);
-			r->gid = vms_cursor_va(c);
-			break;
-		case VMT_OP_MAP: {
-			int slot = op.slot;
-			uint64_t va;
-
-			if (!c || !w->fr[slot] || !keep(w, MIX_MAP))
-				break;
-			va = vms_cursor_va(c);
-			r = log_add(w, &op);
-			r->o_gid = w->fgid[slot];
-			r->ret = vms_cursor_map(c, w->fr[slot], op.prop);
-			if (r->ret >= 0) {
-				note_mapped(va);
-				if (--w->handles[slot] == 0)
-					w->fr[slot] = NULL;
-			}
-			r->gid = vms_cursor_va(c);
-			break;
-		}
-		case VMT_OP_UNMAP:
-			if (!c || !keep(w, MIX_UNMAP))
-				break;
-			op.a = fit_len(op.a, ce - vms_cursor_va(c));
-			r = log_add(w, &op);
-			r->ret = vms_cursor_unmap(c, op.a);
-			r->gid = vms_cursor_va(c);
-			break;
-		case VMT_OP_PROTECT_NEXT: {
-			struct vmt_protect_edit pa = VMT_PROTECT_EDIT(&op);
-			vms_vaddr_t ps = 0, pe = 0;
-
-			if (!c || !keep(w, MIX_PROTECT))
-				break;
-			op.a = fit_len(op.a, ce - vms_cursor_va(c));
-			r = log_add(w, &op);
-			r->ret = vms_cursor_protect_next(c, op.a, vmt_protect_apply, &pa, &ps, &pe);
-			r->o_start = ps;
-			r->o_end = pe;
-			r->gid = vms_cursor_va(c);
-			break;
-		}
-		case VMT_OP_DROP:
-			if (!c)
-				break;
-			end_session(w, c);
-			c = NULL;
-			break;
-		case VMT_OP_FRAME_ALLOC:
-			if (!keep(w, MIX_ALLOC))
-				break;
-			frame_alloc_op(w, &op);
-			break;
-		case VMT_OP_FRAME_GET:
-			if (!w->fr[op.slot] || !keep(w, MIX_GET))
-				break;
-			r = log_add(w, &op);
-			r->gid = w->fgid[op.slot];
-			r->ret = vms_frame_get(w->fr[op.slot]);
-			if (!r->ret)
-				w->handles[op.slot]++;
-			break;
-		case VMT_OP_FRAME_PUT:
-			if (!w->fr[op.slot] || !keep(w, MIX_PUT))
-				break;
-			frame_put_one(w, op.slot);
-			break;
-		default:
+		} else if (op.code == VMT_OP_DROP) {
+			if (w->t.cur[0])
+				end_session(w);
+		} else if (mix_of[op.code] < 0) {
 			continue;	/* spaces, accessors, checks: not in stress */
+		} else if (!shape(w, &op)) {
+			/* left out */
+		} else if (op.code == VMT_OP_FRAME_ALLOC) {
+			frame_alloc_op(w, &op);
+		} else {
+			uint64_t va = op.code == VMT_OP_MAP ? vms_cursor_va(w->t.cur[0]) : 0;
+			struct vmt_outcome *o = run_op(w, &op);
+
+			if (op.code == VMT_OP_MAP && o && o->ret >= 0)
+				note_mapped(va);
 		}
 		atomic_fetch_add_explicit(&S->ops, 1, memory_order_relaxed);
 	}
-	if (c)
-		end_session(w, c);
+	if (w->t.cur[0])
+		end_session(w);
 }
 
 void *vmts_worker_main(void *arg)
@@ -600,54 +516,14 @@ void vmts_save_worker(struct stress *S, unsigned idx, const char *why)
 
 /* ---- coordinator: the model ------------------------------------------------ */
 
-static int *mid_slot(struct stress *S, uint64_t gid)
-{
-	uint64_t i;
-
-	if (gid < S->gid_base)
-		return NULL;
-	i = gid - S->gid_base;
-	if (i >= S->model_id_cap) {
-		size_t cap = S->model_id_cap ? S->model_id_cap : 4096;
-		int *n;
-
-		while (cap <= i)
-			cap *= 2;
-		n = realloc(S->model_id, cap * sizeof(*n));
-		if (!n)
-			return NULL;
-		for (size_t k = S->model_id_cap; k < cap; k++)
-			n[k] = -1;
-		S->model_id = n;
-		S->model_id_cap = cap;
-		S->gid_pa = realloc(S->gid_pa, cap * sizeof(*S->gid_pa));
-	}
-	return &S->model_id[i];
-}
-
-static int mid(struct stress *S, uint64_t gid)
-{
-	int *p = mid_slot(S, gid);
-
-	return p ? *p : -1;
-}
-
-static void set_gid_of_model(struct stress *S, int id, uint64_t gid)
-{
-	if ((size_t)id >= S->gid_of_model_cap) {
-		size_t cap = S->gid_of_model_cap ? S->gid_of_model_cap : 4096;
-
-		while (cap <= (size_t)id)
-			cap *= 2;
-		S->gid_of_model = realloc(S->gid_of_model, cap * sizeof(uint64_t));
-		S->gid_of_model_cap = cap;
-	}
-	S->gid_of_model[id] = gid;
-}
-
 static uint64_t model_gid(struct stress *S, int id)
 {
-	return id >= 0 && (size_t)id < S->gid_of_model_cap ? S->gid_of_model[id] : ~0ULL;
+	return vmt_model_side_gid(&S->ms, id);
+}
+
+static uint64_t frame_gid(struct stress *S, const struct vms_frame *f)
+{
+	return vmt_frame_gid(&S->sh, f);
 }
 
 static int cmp_rec(const void *a, const void *b)
@@ -655,137 +531,6 @@ static int cmp_rec(const void *a, const void *b)
 	const struct srec *x = *(const struct srec * const *)a, *y = *(const struct srec * const *)b;
 
 	return x->ticket < y->ticket ? -1 : x->ticket > y->ticket;
-}
-
-/* Apply one recorded op to the model; a one-line difference into @why. */
-static bool replay_op(struct stress *S, const struct srec_op *e, char *why, size_t n)
-{
-	struct vmt_model *m = S->m;
-	const struct vmt_op *op = &e->op;
-	long r = 0;
-	int id;
-
-	why[0] = 0;
-	vmt_model_why(m);	/* forget a refusal of an earlier op */
-	switch (op->code) {
-	case VMT_OP_FRAME_ALLOC:
-		r = vmt_model_frame_alloc(m, op->arg, &id);
-		if (r == e->ret && !r) {
-			int *slot = mid_slot(S, e->gid);
-
-			if (!slot) {
-				snprintf(why, n, "out of memory");
-				return false;
-			}
-			*slot = id;
-			S->gid_pa[e->gid - S->gid_base] = e->o_paddr_off;
-			set_gid_of_model(S, id, e->gid);
-		}
-		break;
-	case VMT_OP_FRAME_GET:
-		r = vmt_model_frame_get(m, mid(S, e->gid));
-		break;
-	case VMT_OP_FRAME_PUT:
-		r = vmt_model_frame_put(m, mid(S, e->gid));
-		break;
-	case VMT_OP_CURSOR_NEW:
-		r = vmt_model_cursor_new(m, 0, op->arg, op->a, op->b);
-		break;
-	case VMT_OP_DROP:
-		vmt_model_cursor_drop(m, 0);
-		return true;
-	case VMT_OP_QUERY: {
-		bool mapped = false;
-		struct vmt_mleaf l;
-		uint64_t va = vmt_model_cursor_va(m, 0);
-
-		r = vmt_model_query(m, 0, &mapped, &l);
-		if (r != e->ret || r)
-			break;
-		if (mapped != e->o_mapped) {
-			snprintf(why, n, "query at %#lx: core says %s, model says %s", va,
-				 e->o_mapped ? "mapped" : "absent", mapped ? "mapped" : "absent");
-			return false;
-		}
-		if (mapped && (e->o_start != l.va || e->o_end != l.va + vms_page_size(l.level) ||
-			       e->o_level != l.level || e->o_gid != model_gid(S, l.frame) ||
-			       e->o_paddr_off != l.off || !vms_prop_equal(e->o_prop, l.prop))) {
-			snprintf(why, n, "query at %#lx: core [%#lx,%#lx) L%d frame g%lu+%#lx "
-				 "prop %x/%x/%x, model [%#lx,%#lx) L%d frame g%lu+%#lx prop %x/%x/%x "
-				 "(differs:%s%s%s)",
-				 va, e->o_start, e->o_end, e->o_level, e->o_gid, e->o_paddr_off,
-				 e->o_prop.flags, e->o_prop.cache, e->o_prop.priv, l.va,
-				 l.va + vms_page_size(l.level), l.level, model_gid(S, l.frame),
-				 l.off, l.prop.flags, l.prop.cache, l.prop.priv,
-				 e->o_start != l.va || e->o_level != l.level ? " range" : "",
-				 e->o_gid != model_gid(S, l.frame) || e->o_paddr_off != l.off ?
-				 " frame" : "", vms_prop_equal(e->o_prop, l.prop) ? "" : " prop");
-			return false;
-		}
-		if (!mapped && !vmt_model_absent_ok(m, 0, va, e->o_start, e->o_end, e->o_level)) {
-			snprintf(why, n, "query at %#lx: core's absent slot [%#lx,%#lx) L%d "
-				 "is not absent in the model", va, e->o_start, e->o_end, e->o_level);
-			return false;
-		}
-		break;
-	}
-	case VMT_OP_FIND_NEXT: {
-		uint64_t found = 0;
-
-		r = vmt_model_find_next(m, 0, op->a, &found);
-		if (r == e->ret && r == 1 && found != e->o_start) {
-			snprintf(why, n, "find_next: core found %#lx, model %#lx", e->o_start, found);
-			return false;
-		}
-		break;
-	}
-	case VMT_OP_JUMP:
-		r = vmt_model_jump(m, 0, op->a);
-		break;
-	case VMT_OP_MAP:
-		r = vmt_model_map(m, 0, mid(S, e->o_gid), op->prop);
-		break;
-	case VMT_OP_UNMAP:
-		r = vmt_model_unmap(m, 0, op->a);
-		break;
-	case VMT_OP_PROTECT_NEXT: {
-		struct vmt_protect_edit pa = VMT_PROTECT_EDIT(op);
-		uint64_t s = 0, en = 0;
-
-		r = vmt_model_protect_next(m, 0, op->a, vmt_protect_apply, &pa, &s, &en);
-		if (r == e->ret && r == 1 && (s != e->o_start || en != e->o_end)) {
-			snprintf(why, n, "protect_next: core [%#lx,%#lx), model [%#lx,%#lx)",
-				 e->o_start, e->o_end, s, en);
-			return false;
-		}
-		break;
-	}
-	default:
-		return true;
-	}
-	if (r != e->ret) {
-		const char *rule = vmt_model_why(m);
-
-		if (e->ret >= 0 && r < 0 && rule)
-			snprintf(why, n, "%s: core returned %ld, model %ld (model refuses: %s)",
-				 vmt_op_name(op->code), e->ret, r, rule);
-		else
-			snprintf(why, n, "%s: core returned %ld, model %ld",
-				 vmt_op_name(op->code), e->ret, r);
-		return false;
-	}
-	/* Cursor position after every cursor op (recorded in gid). */
-	if (op->code != VMT_OP_FRAME_ALLOC && op->code != VMT_OP_FRAME_GET &&
-	    op->code != VMT_OP_FRAME_PUT && !(op->code == VMT_OP_CURSOR_NEW)) {
-		uint64_t va = vmt_model_cursor_va(m, 0);
-
-		if (va != e->gid) {
-			snprintf(why, n, "%s: cursor va core %#lx, model %#lx",
-				 vmt_op_name(op->code), e->gid, va);
-			return false;
-		}
-	}
-	return true;
 }
 
 int vmts_replay_round(struct stress *S)
@@ -809,15 +554,16 @@ int vmts_replay_round(struct stress *S)
 		char why[400];
 
 		for (uint32_t j = 0; j < r->n; j++) {
-			const struct srec_op *e = &w->log[r->first + j];
+			const struct vmt_outcome *e = &w->log[r->first + j];
 
-			if (replay_op(S, e, why, sizeof(why)))
+			if (vmt_step_model(&S->ms, e, why, sizeof(why)))
 				continue;
 			if (S->o.oracles & (1u << ORA_SERIAL)) {
 				char msg[600];
 
 				snprintf(msg, sizeof(msg), "round %lu, ticket %lu, thread %u, "
-					 "session op %u: %s", S->round, r->ticket, r->thread, j, why);
+					 "session op %u: %s: %s", S->round, r->ticket, r->thread, j,
+					 vmt_op_name(e->op.code), why);
 				vmts_violation(S, ORA_SERIAL, "%s", msg);
 				save_session(S, w, r, (int)j, "diverges here", msg);
 			}
@@ -840,7 +586,7 @@ int vmts_quiescent_check(struct stress *S, bool model_ok)
 	struct vms_check_report rep;
 	struct vms_pool_stats st;
 	struct vms_cursor *c;
-	struct vmt_model *m = S->m;
+	struct vmt_model *m = S->ms.m;
 	size_t nl = vmt_model_nr_leaves(m, 0), li = 0;
 	uint64_t va = S->hot_base;
 	char why[256];
@@ -921,7 +667,7 @@ int vmts_quiescent_check(struct stress *S, bool model_ok)
 		if (!vmt_model_frame_live(m, id))
 			continue;
 		gid = model_gid(S, id);
-		pa = S->gid_pa[gid - S->gid_base];
+		pa = vmt_model_side_paddr(&S->ms, gid);
 		f = vms_frame_from_paddr(S->pool, pa);
 		if (!f || frame_gid(S, f) != gid) {
 			vmts_violation(S, ORA_QUIESCE, "round %lu: frame g%lu (pa %#lx) is live in the "
@@ -954,13 +700,7 @@ int vmts_reset(struct stress *S)
 	for (unsigned i = 0; i < S->nworkers; i++) {
 		struct worker *w = S->w[i];
 
-		for (int k = 0; k < VMT_NR_FRAMES; k++) {
-			while (w->fr[k] && w->handles[k]) {
-				vms_frame_put(w->fr[k]);
-				w->handles[k]--;
-			}
-			w->fr[k] = NULL;
-		}
+		vmt_thread_put_frames(&w->t);
 		w->nlog = w->nrec = w->pending = 0;
 	}
 	ret = vms_cursor_mut_new(S->space, S->hot_base, S->hot_end, &c);
@@ -969,13 +709,9 @@ int vmts_reset(struct stress *S)
 	vms_cursor_unmap(c, S->hot_end - S->hot_base);
 	vms_cursor_drop(c);
 	vms_pool_quiesce(S->pool);
-	vmt_model_free(S->m);
-	S->m = vmt_model_new();
-	if (!S->m || vmt_model_space_new(S->m, 0, vms_space_flags(S->space)))
+	if (vmt_model_side_reset(&S->ms, atomic_load(&S->sh.next_gid)) ||
+	    vmt_model_space_new(S->ms.m, 0, vms_space_flags(S->space)))
 		return -ENOMEM;
-	S->gid_base = atomic_load(&S->next_gid);
-	for (size_t k = 0; k < S->model_id_cap; k++)
-		S->model_id[k] = -1;
 	S->resets++;
 	return 0;
 }

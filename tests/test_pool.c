@@ -306,3 +306,137 @@ TEST(pool_destroy_mapped_frame_busy)
 	CHECK_OK(vms_frame_put(f));
 	CHECK_OK(vms_pool_destroy(e.pool));
 }
+
+/* ---- vms_pool_reset ----------------------------------------------------- */
+
+static bool all_zero(const struct vms_frame *f)
+{
+	static const unsigned char zero[K4];
+	const unsigned char *d = vms_frame_peek(f);
+	uint64_t size = vms_page_size(vms_frame_level(f));
+
+	for (uint64_t o = 0; o < size; o += K4)
+		if (memcmp(d + o, zero, K4))
+			return false;
+	return true;
+}
+
+/* Write @byte over [va, va + len) of @s (active) through a writer. */
+static void write_through(struct vms_space *s, vms_vaddr_t va, uint64_t len, int byte)
+{
+	static unsigned char buf[64 << 10];
+	struct vms_writer *w = NULL;
+
+	memset(buf, byte, sizeof(buf));
+	CHECK_OK(vms_space_create_writer(s, va, len, &w));
+	CHECK_OK(vms_space_activate_writer(s, w));
+	for (uint64_t done = 0, k; done < len; done += k) {
+		k = len - done < sizeof(buf) ? len - done : sizeof(buf);
+		CHECK_EQ(vms_writer_write(w, buf, k), (long)k);
+	}
+	CHECK_OK(vms_writer_release(w));
+}
+
+/*
+ * One program: frames of both sizes, a tree, writes through an accessor,
+ * everything given back. Logs the physical address of every frame and of
+ * every page-table node it reaches (through the PTEs above them); every
+ * new frame must be all zero.
+ */
+static size_t reset_script(struct vms_pool *p, uint64_t *log)
+{
+	struct vms_frame *f[10];
+	struct vms_space *s;
+	size_t n = 0;
+
+	CHECK_OK(vms_space_new(p, 0, &s));
+	CHECK_OK(vms_space_activate(s));
+	for (int i = 0; i < 10; i++) {
+		f[i] = vmt_alloc(p, i == 0 || i == 9 ? 2 : 1);
+		CHECK(all_zero(f[i]));
+		log[n++] = vms_frame_paddr(f[i]);
+	}
+	CHECK_OK(vmt_map(s, 2 * MiB, f[0], PROP_RW));
+	for (int i = 1; i < 9; i++)
+		CHECK_OK(vmt_map(s, 4 * MiB + (i - 1) * K4, f[i], PROP_RW));
+	CHECK_OK(vmt_map(s, 6 * MiB, f[9], PROP_RW));
+	for (int level = 4; level >= 2; level--)
+		log[n++] = *vms__debug_pte(s, 4 * MiB, level);
+	write_through(s, 2 * MiB, 2 * MiB, 0x11);
+	write_through(s, 4 * MiB, 8 * K4, 0x22);
+	write_through(s, 6 * MiB, 2 * MiB, 0x33);
+	CHECK_EQ(vmt_unmap(s, 2 * MiB, 6 * MiB), 10);
+	CHECK_OK(vms_space_deactivate(s));
+	CHECK_OK(vms_space_destroy(s));
+	return n;
+}
+
+TEST(pool_reset_like_new)
+{
+	uint64_t fresh[16], again[16];
+	struct vms_pool_stats st0, st;
+	struct vms_frame *small[600], *big;
+	struct vms_pool *p;
+	struct vms_space *s;
+	size_t n;
+
+	p = vmt_pool(64 * MiB);
+	st0 = vmt_stats(p);
+	n = reset_script(p, fresh);
+	CHECK_OK(vms_pool_destroy(p));
+
+	/* Another pool dirties the chunks the script will get as 2 MiB frames:
+	 * chunk 1 as 4K frames written through vms_frame_data, chunk 2 as a
+	 * 2 MiB frame written through an accessor only. */
+	p = vmt_pool(64 * MiB);
+	for (int i = 0; i < 600; i++) {
+		small[i] = vmt_alloc(p, 1);
+		memset(vms_frame_data(small[i]), 0xa5, K4);
+	}
+	CHECK_OK(vms_space_new(p, 0, &s));
+	CHECK_OK(vms_space_activate(s));
+	big = vmt_map_new(s, 8 * MiB, 2, PROP_RW, false);
+	write_through(s, 8 * MiB, 2 * MiB, 0x5a);
+	CHECK_EQ(*(const unsigned char *)vms_frame_peek(big), 0x5a);
+	for (int i = 0; i < 600; i++)
+		CHECK_OK(vms_frame_put(small[i]));
+	CHECK_EQ(vmt_unmap(s, 8 * MiB, 2 * MiB), 1);
+	CHECK_OK(vms_space_deactivate(s));
+	CHECK_OK(vms_space_destroy(s));
+
+	for (int round = 0; round < 2; round++) {
+		CHECK_OK(vms_pool_reset(p));
+		st = vmt_stats(p);
+		CHECK(!memcmp(&st, &st0, sizeof(st)));
+		CHECK_EQ(reset_script(p, again), n);
+		for (size_t i = 0; i < n; i++)
+			CHECK_EQ(again[i], fresh[i]);
+	}
+	CHECK_OK(vms_pool_destroy(p));
+}
+
+TEST(pool_reset_refuses)
+{
+	struct vms_pool *p = vmt_pool(4 * MiB);
+	struct vms_cursor *c = NULL;
+	struct vms_space *s;
+	struct vms_frame *f;
+
+	CHECK_EQ(vms_pool_reset(NULL), -EINVAL);
+	/* A referenced frame: refused, and the frame stays usable. */
+	f = vmt_alloc(p, 1);
+	CHECK_EQ(vms_pool_reset(p), -EBUSY);
+	CHECK_EQ(vms_frame_refcount(f), 1);
+	CHECK(vms_frame_paddr(f) != 0);
+	CHECK_OK(vms_frame_put(f));
+	CHECK_OK(vms_pool_reset(p));
+	/* A space, and a cursor held by the caller. */
+	CHECK_OK(vms_space_new(p, 0, &s));
+	CHECK_EQ(vms_pool_reset(p), -EBUSY);
+	CHECK_OK(vms_cursor_new(s, 0, 2 * MiB, &c));
+	CHECK_EQ(vms_pool_reset(p), -EDEADLK);
+	vms_cursor_drop(c);
+	CHECK_OK(vms_space_destroy(s));
+	CHECK_OK(vms_pool_reset(p));
+	CHECK_OK(vms_pool_destroy(p));
+}

@@ -334,6 +334,43 @@ static void no_heap(unsigned batch)
 	vmt_env_fini(&e);
 }
 
+/* A pool reset makes the pool new: a cached cursor that retired a frame
+ * before the reset must not take the frame at the same address afterwards
+ * for one it still holds back (it would weigh nothing, and the batch
+ * would not fill). Two nested cursors, so that the one that retired the
+ * frame is not the one that destroys the space (which hands over). */
+TEST(retire_reset_forgets_held_frames)
+{
+	struct vms_cursor *outer;
+	struct vms_frame *f, *g;
+	struct vmt_env e;
+	vms_paddr_t pa;
+
+	f = env_with_batch(&e, 2);
+	pa = vms_frame_paddr(f);
+	CHECK_OK(vms_cursor_new(e.space, 4 * MiB, 4 * MiB + K4, &outer));
+	retire_one(e.space, 0x10000, f);	/* weighs 1 of 2: held */
+	vms_cursor_drop(outer);
+	CHECK_OK(vms_frame_put(f));
+	CHECK_OK(vms_space_destroy(e.space));
+	CHECK_OK(vms_pool_reset(e.pool));
+	CHECK_EQ(vmt_stats(e.pool).deferred, 0);
+
+	CHECK_OK(vms_space_new(e.pool, 0, &e.space));
+	f = vmt_alloc(e.pool, 1);
+	g = vmt_alloc(e.pool, 1);
+	CHECK_EQ(vms_frame_paddr(f), pa);	/* a new frame at the old address */
+	CHECK_OK(vms_cursor_new(e.space, 4 * MiB, 4 * MiB + K4, &outer));
+	retire_one(e.space, 0x10000, f);	/* the cursor that retired pa */
+	vms_cursor_drop(outer);
+	retire_one(e.space, 0x10000, g);	/* 1 + 1: the batch goes */
+	WAIT_REFCOUNT(f, 1);
+	WAIT_REFCOUNT(g, 1);
+	CHECK_OK(vms_frame_put(f));
+	CHECK_OK(vms_frame_put(g));
+	vmt_env_fini(&e);
+}
+
 TEST(retire_cursor_path_no_heap)
 {
 	no_heap(0);

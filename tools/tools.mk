@@ -1,6 +1,8 @@
 # tools/tools.mk - the op language, the differential executor and the CLI.
 #
-#   $(B)/libvmt.a        tools/op (op.c: codec and text form; exec.c: executor)
+#   $(B)/libvmt.a        tools/op: the op table and validity (op.c, ops.def), binary
+#                        form (op_bin.c), text form (op_text.c), the two steps of
+#                        each op (step_core.c, step_model.c), the executor (exec.c)
 #   $(B)/vmtorture       the CLI (tools/vmtorture.c): replay, decode, encode, ...
 #   make op-tests        model and op-language tests, default and asan builds
 #   make op-tests-here   the same tests in this build variant only
@@ -8,7 +10,7 @@
 # Other tools add their sources to VMT_CLI_SRCS (linked into the CLI) and
 # their subcommands to the dispatch table in tools/vmtorture.c.
 
-OP_SRCS := tools/op/op.c tools/op/exec.c
+OP_SRCS := tools/op/op.c tools/op/op_bin.c tools/op/op_text.c tools/op/step_core.c tools/op/step_model.c tools/op/exec.c tools/op/reuse.c
 OP_OBJS := $(OP_SRCS:%.c=$(B)/obj/%.o)
 VMT_LIB := $(B)/libvmt.a
 
@@ -18,6 +20,8 @@ VMT_CLI_BIN := $(B)/vmtorture
 
 # Everything a program linking the executor needs, in link order.
 VMT_LINK = $(VMT_LIB) $(MODEL_LIB) $(B)/libvms.a $(URCU_LIBS)
+# The core the CLI links; stress/stress.mk sets its checking variant.
+VMT_CLI_CORE = $(B)/libvms.a
 
 $(VMT_LIB): $(OP_OBJS)
 	@mkdir -p $(dir $@)
@@ -26,9 +30,10 @@ $(VMT_LIB): $(OP_OBJS)
 
 # Second expansion: fragments included after this one may still add sources.
 .SECONDEXPANSION:
-$(VMT_CLI_BIN): $$(VMT_CLI_OBJS) $(VMT_LIB) $(MODEL_LIB) $(B)/libvms.a
+$(VMT_CLI_BIN): $$(VMT_CLI_OBJS) $(VMT_LIB) $(MODEL_LIB) $$(VMT_CLI_CORE)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) $(VMT_CLI_OBJS) $(VMT_LINK) $(LDLIBS) -o $@
+	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) $(VMT_CLI_OBJS) $(VMT_LIB) $(MODEL_LIB) $(VMT_CLI_CORE) \
+		$(URCU_LIBS) $(LDLIBS) -o $@
 
 OP_TEST_BIN := $(B)/tests/test_op
 

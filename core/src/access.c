@@ -66,12 +66,12 @@ static int create(struct vms_space *s, vms_vaddr_t va, uint64_t len, bool writer
 	a->start = a->pos = va;
 	a->end = va + len;
 	a->writer = writer;
-	pthread_mutex_lock(&s->acc_lock);
+	vms_mutex_lock(&s->acc_lock);
 	if (conflicts(s, writer, a->start, a->end, NULL))
 		ret = -EBUSY;
 	else
 		s->accessors++;
-	pthread_mutex_unlock(&s->acc_lock);
+	vms_mutex_unlock(&s->acc_lock);
 	if (ret) {
 		free(a);
 		return ret;
@@ -144,7 +144,7 @@ static int activate(struct vms_space *s, struct vms_acc *a, bool writer)
 		return -EINVAL;
 	if (!vms_space_is_current(s))
 		return -EACCES;
-	pthread_mutex_lock(&s->acc_lock);
+	vms_mutex_lock(&s->acc_lock);
 	if (conflicts(s, writer, a->start, a->end, a))
 		ret = -EBUSY;
 	else if (!all_mapped(s, a->start, a->end))
@@ -156,7 +156,7 @@ static int activate(struct vms_space *s, struct vms_acc *a, bool writer)
 		*list = a;
 		a->active = true;
 	}
-	pthread_mutex_unlock(&s->acc_lock);
+	vms_mutex_unlock(&s->acc_lock);
 	return ret;
 }
 
@@ -193,13 +193,20 @@ static long copy(struct vms_acc *a, void *buf, size_t n, bool write)
 			vms_rcu_read_unlock();
 			break;
 		}
+#ifdef VMS_BUG_copy_outside_rcu
+		vms_rcu_read_unlock();	/* "the translation is done" */
+#endif
 		if (avail > n - done)
 			avail = n - done;
-		if (write)
+		if (write) {
+			vms_pool_dirty(a->space->pool, frame, avail);
 			vms_copy_to_frame(frame, p + done, avail);
-		else
+		} else {
 			vms_copy_from_frame(p + done, frame, avail);
+		}
+#ifndef VMS_BUG_copy_outside_rcu
 		vms_rcu_read_unlock();
+#endif
 		done += avail;
 		a->pos += avail;
 	}
@@ -237,7 +244,7 @@ static int release(struct vms_acc *a, bool writer)
 	if (a->writer != writer)
 		return -EINVAL;
 	s = a->space;
-	pthread_mutex_lock(&s->acc_lock);
+	vms_mutex_lock(&s->acc_lock);
 	if (a->active) {
 		struct vms_acc **pp = writer ? &s->writers : &s->readers;
 
@@ -246,7 +253,7 @@ static int release(struct vms_acc *a, bool writer)
 		*pp = a->next;
 	}
 	s->accessors--;
-	pthread_mutex_unlock(&s->acc_lock);
+	vms_mutex_unlock(&s->acc_lock);
 	free(a);
 	return 0;
 }

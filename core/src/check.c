@@ -14,6 +14,7 @@ struct walk {
 	struct vms_check_report *rep;	/* counts go here for the checked space */
 	bool counting;
 	uint32_t *refs;			/* per frame: PTEs (data) or parents (nodes) */
+	uint64_t nrefs;			/* frames in the chunks handed out */
 	unsigned errors;
 	char first[256];
 };
@@ -37,6 +38,11 @@ static void walk_node(struct walk *w, struct vms_frame *node, int level, vms_vad
 	if (node->kind != VMS_FRAME_PT || node->level != level) {
 		fail(w, "node %#lx at va %#lx: kind %d level %d, expected a level-%d table",
 		     vms_meta_paddr(node), base, node->kind, node->level, level);
+		return;
+	}
+	if ((uint64_t)(node - w->pool->meta) >= w->nrefs) {
+		fail(w, "node %#lx at va %#lx lies in a chunk never handed out",
+		     vms_meta_paddr(node), base);
 		return;
 	}
 	if (w->refs[node - w->pool->meta]++) {
@@ -68,7 +74,8 @@ static void walk_node(struct walk *w, struct vms_frame *node, int level, vms_vad
 			if ((v & ~PTE_ADDR & ~PTE_LEAF_BITS) || level > VMS_HIGHEST_TRANSLATION_LEVEL ||
 			    (pa & (size - 1))) {
 				fail(w, "bad leaf pte %#lx at va %#lx level %d", v, va, level);
-			} else if (!f || vms_page_size(f->level) < size) {
+			} else if (!f || vms_page_size(f->level) < size ||
+				   (uint64_t)(f - w->pool->meta) >= w->nrefs) {
 				fail(w, "leaf at va %#lx maps %#lx, not inside a live data frame of "
 				     "at least its size", va, pa);
 			} else {
@@ -95,17 +102,16 @@ static void walk_node(struct walk *w, struct vms_frame *node, int level, vms_vad
 static void check_frames(struct walk *w)
 {
 	struct vms_pool *p = w->pool;
-	uint64_t touched = atomic_load(&p->next_chunk) * VMS_CHUNK_FRAMES;
 	uint64_t data = 0, pt = 0, used = 1, c_data, c_pt, c_used;
 
-	if (touched > p->nr_frames)
-		touched = p->nr_frames;
-	for (uint64_t i = 1; i < touched; i++) {
+	for (uint64_t i = 1; i < w->nrefs; i++) {
 		struct vms_frame *f = &p->meta[i];
-		uint64_t rc = atomic_load(&f->refcount), h = atomic_load(&f->handles);
+		uint64_t rc, h;
 
 		switch (f->kind) {
 		case VMS_FRAME_DATA:
+			rc = vms_ref_read(&f->refcount);
+			h = vms_ref_read(&f->handles);
 			data += f->level == 1 ? 1 : VMS_CHUNK_FRAMES;
 			used += f->level == 1 ? 1 : VMS_CHUNK_FRAMES;
 			if (rc != w->refs[i] + h)
@@ -139,7 +145,7 @@ static bool acc_overlap(const struct vms_acc *a, const struct vms_acc *b)
 /* The owner invariant over the registered accessors. */
 static void check_registry(struct walk *w, struct vms_space *s)
 {
-	pthread_mutex_lock(&s->acc_lock);
+	vms_mutex_lock(&s->acc_lock);
 	for (struct vms_acc *a = s->writers; a; a = a->next) {
 		for (struct vms_acc *b = a->next; b; b = b->next)
 			if (acc_overlap(a, b))
@@ -157,7 +163,7 @@ static void check_registry(struct walk *w, struct vms_space *s)
 					fail(w, "readers [%#lx,%#lx) and [%#lx,%#lx) overlap "
 					     "without shared readers", a->start, a->end,
 					     b->start, b->end);
-	pthread_mutex_unlock(&s->acc_lock);
+	vms_mutex_unlock(&s->acc_lock);
 }
 
 /* Is a cursor open in any space of @p? */
@@ -166,10 +172,10 @@ static bool cursors_open(struct vms_pool *p)
 	bool open = false;
 
 	vms_rcu_read_lock();
-	pthread_mutex_lock(&p->spaces_lock);
+	vms_mutex_lock(&p->spaces_lock);
 	for (struct vms_space *sp = p->spaces; sp && !open; sp = sp->next)
 		open = vms_tree_locked(sp->root);
-	pthread_mutex_unlock(&p->spaces_lock);
+	vms_mutex_unlock(&p->spaces_lock);
 	vms_rcu_read_unlock();
 	return open;
 }
@@ -193,17 +199,22 @@ int vms_space_check(struct vms_space *s, struct vms_check_report *rep)
 		return ret;
 	w.pool = p;
 	w.rep = rep;
-	w.refs = calloc(p->nr_frames, sizeof(*w.refs));
+	/* Frames above the chunks handed out are free: no count for them
+	 * (a calloc of the whole pool per check cost more than the walk). */
+	w.nrefs = atomic_load(&p->next_chunk) * VMS_CHUNK_FRAMES;
+	if (w.nrefs > p->nr_frames)
+		w.nrefs = p->nr_frames;
+	w.refs = calloc(w.nrefs, sizeof(*w.refs));
 	if (!w.refs)
 		return -ENOMEM;
 	vms_rcu_read_lock();
-	pthread_mutex_lock(&p->spaces_lock);
+	vms_mutex_lock(&p->spaces_lock);
 	for (struct vms_space *sp = p->spaces; sp; sp = sp->next) {
 		w.counting = sp == s;
 		walk_node(&w, sp->root, VMS_NR_LEVELS, 0);
 	}
 	check_frames(&w);
-	pthread_mutex_unlock(&p->spaces_lock);
+	vms_mutex_unlock(&p->spaces_lock);
 	vms_rcu_read_unlock();
 	check_registry(&w, s);
 	free(w.refs);

@@ -21,7 +21,7 @@
 #ifdef VMS_GLOBAL_LOCK
 /* Baseline for the benchmarks: one lock around every cursor session.
  * Recursive so a thread may hold several cursors, as in the real core. */
-static pthread_mutex_t global_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+static vms_mutex_t global_lock = VMS_MUTEX_RECURSIVE_INIT;
 #endif
 
 static bool range_ok(vms_vaddr_t start, vms_vaddr_t end)
@@ -79,10 +79,8 @@ static void cursor_put(struct vms_cursor *c)
 	t->nr_cached++;
 }
 
-void vms_cursor_cache_free(void)
+void vms_cursor_cache_free(struct vms_thread *t)
 {
-	struct vms_thread *t = &vms_self;
-
 	while (t->cursor_cache) {
 		struct vms_cursor *c = t->cursor_cache;
 
@@ -104,8 +102,12 @@ static int cursor_open(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
 	c = cursor_get();
 	if (!c)
 		return -ENOMEM;
-	if (c->pool != s->pool)
-		c->last_frame = 0;	/* an address in another pool */
+	if (c->pool != s->pool || c->resets != s->pool->resets) {
+		/* An address in another pool, or in this one before a reset
+		 * made it new: no longer a frame this thread holds back. */
+		c->last_frame = 0;
+		c->resets = s->pool->resets;
+	}
 	c->space = s;
 	c->pool = s->pool;
 	c->start = c->va = start;
@@ -113,7 +115,7 @@ static int cursor_open(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
 	c->mut = mut;
 	c->next = NULL;
 #ifdef VMS_GLOBAL_LOCK
-	pthread_mutex_lock(&global_lock);
+	vms_mutex_lock(&global_lock);
 #endif
 	vms_rcu_read_lock();
 	ret = vms_lock_range(s, start, end, &c->guard);
@@ -129,7 +131,7 @@ static int cursor_open(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
 	if (ret) {
 		vms_rcu_read_unlock();
 #ifdef VMS_GLOBAL_LOCK
-		pthread_mutex_unlock(&global_lock);
+		vms_mutex_unlock(&global_lock);
 #endif
 		cursor_put(c);
 		return ret;
@@ -170,7 +172,7 @@ void vms_cursor_drop(struct vms_cursor *c)
 	vms_unlock_range(c->guard, c->start, c->end);
 	vms_rcu_read_unlock();
 #ifdef VMS_GLOBAL_LOCK
-	pthread_mutex_unlock(&global_lock);
+	vms_mutex_unlock(&global_lock);
 #endif
 	if (vms_defer_retire(&p->deferred, &c->defer))
 		c->last_frame = 0;	/* no longer held back by this thread */
@@ -361,32 +363,36 @@ int vms_cursor_query(struct vms_cursor *c, struct vms_mapping *m)
 
 /*
  * Scan [cur, lim) for the first leaf. Absent slots and empty child tables
- * are skipped whole. Returns the leaf's slot (and its node) or NULL; *cur
- * ends at the leaf address or at/after lim.
+ * are skipped whole; the scan runs along a node's slots and walks down
+ * from the guard again only when it leaves the node. Returns the leaf's
+ * slot (and its node) or NULL; *cur ends at the leaf address or at/after
+ * lim.
  */
 static vms_pte_t *scan_leaf(struct vms_cursor *c, vms_vaddr_t *cur, vms_vaddr_t lim,
 			    struct vms_frame **nodep)
 {
-	while (*cur < lim) {
-		struct vms_frame *node = c->guard;
+	struct vms_frame *node = c->guard;
 
-		for (;;) {
-			vms_pte_t *slot = slot_of(node, *cur);
-			uint64_t v = vms_pte_load_locked(slot);
-			uint64_t size = vms_page_size(node->level);
-			struct vms_frame *child;
+	while (*cur < lim) {
+		vms_pte_t *pte = vms_node_ptes(node);
+		uint64_t size = vms_page_size(node->level);
+		struct vms_frame *child = NULL;
+
+		for (int i = vms_pte_index(*cur, node->level); i < VMS_NR_ENTRIES && *cur < lim; i++) {
+			uint64_t v = vms_pte_load_locked(&pte[i]);
 
 			if (vms_pte_is_leaf(v)) {
 				*nodep = node;
-				return slot;
+				return &pte[i];
 			}
-			if (v && (child = vms_pte_child(c->pool, v))->nr_children) {
-				node = child;
-				continue;
-			}
+			if (v && (child = vms_pte_child(c->pool, v))->nr_children)
+				break;
+			child = NULL;
 			*cur = vms_align_down(*cur, size) + size;
-			break;
 		}
+		/* Down into a table, or past the node's last slot: the next
+		 * slot hangs elsewhere, found from the guard. */
+		node = child ? child : c->guard;
 	}
 	return NULL;
 }
@@ -423,19 +429,6 @@ int vms_cursor_jump(struct vms_cursor *c, vms_vaddr_t va)
 
 /* ---- mutating operations ---- */
 
-/* Take one of the caller's handles on @f (it moves into a PTE). */
-static bool take_handle(struct vms_frame *f)
-{
-	uint64_t h = atomic_load_explicit(&f->handles, memory_order_relaxed);
-
-	do {
-		if (!h)
-			return false;
-	} while (!atomic_compare_exchange_weak_explicit(&f->handles, &h, h - 1,
-			memory_order_relaxed, memory_order_relaxed));
-	return true;
-}
-
 int vms_cursor_map(struct vms_cursor *c, struct vms_frame *frame, struct vms_prop prop)
 {
 	struct vms_frame *node;
@@ -463,7 +456,8 @@ int vms_cursor_map(struct vms_cursor *c, struct vms_frame *frame, struct vms_pro
 		prealloc_release(&pa);
 		return -ENOMEM;
 	}
-	if (!take_handle(frame)) {
+	/* One of the caller's handles on the frame moves into the PTE. */
+	if (!vms_ref_dec_not_zero(&frame->handles)) {
 		prealloc_release(&pa);
 		return -EINVAL;
 	}

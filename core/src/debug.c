@@ -5,33 +5,31 @@
 
 bool vms__debug_recording;
 
-#define LOG_MAX 1024
-static __thread int log_level[LOG_MAX];
-static __thread vms_vaddr_t log_va[LOG_MAX];
-static __thread size_t log_n;
-
 void vms__debug_note_unlock(struct vms_frame *node, vms_vaddr_t base)
 {
-	if (log_n < LOG_MAX) {
-		log_level[log_n] = node->level;
-		log_va[log_n] = base;
-		log_n++;
+	typeof(vms_thread()->unlock_log) *log = &vms_thread()->unlock_log;
+
+	if (log->n < VMS_UNLOCK_LOG_MAX) {
+		log->level[log->n] = node->level;
+		log->va[log->n] = base;
+		log->n++;
 	}
 }
 
 void vms__debug_record_unlocks(bool on)
 {
-	log_n = 0;
+	vms_thread()->unlock_log.n = 0;
 	vms__debug_recording = on;
 }
 
 size_t vms__debug_unlock_log(int *levels, vms_vaddr_t *vas, size_t max)
 {
-	size_t n = log_n < max ? log_n : max;
+	typeof(vms_thread()->unlock_log) *log = &vms_thread()->unlock_log;
+	size_t n = log->n < max ? log->n : max;
 
 	for (size_t i = 0; i < n; i++) {
-		levels[i] = log_level[i];
-		vas[i] = log_va[i];
+		levels[i] = log->level[i];
+		vas[i] = log->va[i];
 	}
 	return n;
 }
@@ -72,7 +70,7 @@ int vms__debug_adjust_children(struct vms_space *s, vms_vaddr_t va, int level, i
 
 void vms__debug_adjust_refcount(struct vms_frame *f, int delta)
 {
-	atomic_fetch_add(&f->refcount, (uint64_t)(int64_t)delta);
+	vms_ref_add(&f->refcount, (uint64_t)(int64_t)delta);
 }
 
 long vms__debug_node_owner(struct vms_space *s, vms_vaddr_t va, int level)

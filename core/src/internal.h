@@ -17,6 +17,17 @@
 #define VMS_POOL_MIN		(2 * VMS_CHUNK_SIZE)
 #define VMS_POOL_MAX		(64ULL << 30)
 #define VMS_NR_SHARDS		8
+/* The retire batch a new pool starts with (vms/pool.h). The checking
+ * builds hand every drop's retired items to the reclaimer at once, as
+ * before batching: the controlled scheduler's traces stay short and
+ * depend on no state a thread carried over from an earlier run, and the
+ * grace-period oracles of the stress driver see every release race with
+ * readers, not only those of a full batch. */
+#if defined(VMS_SCHED) || defined(VMS_POISON)
+#define VMS_RETIRE_BATCH_DEFAULT	1
+#else
+#define VMS_RETIRE_BATCH_DEFAULT	VMS_RETIRE_BATCH
+#endif
 
 enum vms_frame_kind {
 	VMS_FRAME_FREE = 0,	/* on a free list or never handed out */
@@ -41,15 +52,15 @@ enum vms_frame_kind {
  * at least one grace period after it was detached.
  */
 struct vms_frame {
-	_Atomic uint64_t refcount;
-	_Atomic uint64_t handles;
+	vms_ref_t refcount;
+	vms_ref_t handles;
 	vms_lock_t lock;
 	uint32_t next_free;		/* free-list link (frame index), under the shard lock */
 	uint16_t nr_children;
 	uint8_t kind;			/* enum vms_frame_kind */
 	uint8_t level;
 	uint8_t stray;
-	uint32_t gen;			/* bumped at every final free */
+	uint32_t gen;			/* bumped at every final free; 0 after a reset */
 	struct vms_pool *pool;
 };
 
@@ -64,13 +75,14 @@ struct vms_shard {
 /*
  * A pool: one reserved region [base, base + nr_frames * 4K) and its
  * metadata array. paddr == frame index * 4K; the linear map is base + pa.
- * Chunks below next_chunk have been handed out at least once; higher ones
- * are untouched (zero, uncommitted). Free 2 MiB chunks are zero: a freed
- * 2 MiB frame is returned with MADV_DONTNEED.
+ * Chunks below next_chunk have been handed out at least once (since the
+ * pool was made or last reset); higher ones are untaken. A page whose
+ * dirty bit is clear holds zeros; memory is not given back to the kernel
+ * before vms_pool_destroy.
  *
  * Layout: the fields every cursor session reads (base, meta, nr_frames,
- * the retire batch) never share a cache line with fields written while
- * sessions run; the counters are sharded.
+ * dirty, resets, the retire batch) never share a cache line with fields
+ * written while sessions run; the counters are sharded.
  */
 struct vms_pool {
 	unsigned char *base;
@@ -78,6 +90,8 @@ struct vms_pool {
 	uint64_t nr_frames, nr_chunks;
 	size_t meta_bytes;
 	uint32_t *free_chunks;
+	_Atomic uint64_t *dirty;	/* a bit per frame: may be non-zero (pool.c) */
+	uint32_t resets;		/* vms_pool_reset calls (cursor.c) */
 
 	_Atomic uint64_t next_chunk __attribute__((aligned(64)));
 	vms_lock_t chunk_lock;		/* protects free_chunks, nr_free_chunks */
@@ -90,20 +104,16 @@ struct vms_pool {
 
 	/*
 	 * Deferred releases (sync.h): a cursor's drop adds its items to its
-	 * thread's batch, and a full batch kicks the reclaimer, a thread
-	 * started on first need, which waits for the grace period off the
-	 * hot path. vms_pool_quiesce() collects every thread's batch and
-	 * reclaims synchronously (serialised with the reclaimer by the
-	 * stack's reclaim_lock).
+	 * thread's batch, and a batch that weighs the retire batch goes to
+	 * the reclaimer, a worker thread started on first need, which waits
+	 * for the grace period off the hot path. vms_pool_quiesce() collects
+	 * every thread's batch and reclaims synchronously (serialised with
+	 * the reclaimer by the stack's reclaim_lock).
 	 */
 	struct vms_defer_stack deferred;
-	_Atomic bool kicked;		/* a kick is pending: droppers skip the mutex */
-	pthread_mutex_t reclaimer_lock;	/* protects the four fields below */
-	pthread_cond_t reclaimer_cond;
-	pthread_t reclaimer;
-	bool reclaimer_running, reclaimer_wake, reclaimer_stop;
+	struct vms_worker reclaimer;
 
-	pthread_mutex_t spaces_lock;	/* protects spaces, nr_spaces */
+	vms_mutex_t spaces_lock;	/* protects spaces, nr_spaces */
 	struct vms_space *spaces;
 	uint64_t nr_spaces;
 };
@@ -129,8 +139,8 @@ struct vms_space {
 	struct vms_pool *pool;
 	struct vms_frame *root;
 	unsigned flags;
-	_Atomic int active __attribute__((aligned(64)));
-	pthread_mutex_t acc_lock;	/* protects readers, writers, accessors */
+	vms_ref_t active __attribute__((aligned(64)));
+	vms_mutex_t acc_lock;		/* protects readers, writers, accessors */
 	struct vms_acc *readers, *writers;
 	int accessors;			/* created and not yet released */
 	struct vms_space *next;		/* pool->spaces link */
@@ -155,6 +165,7 @@ struct vms_cursor {
 	bool mut;
 	struct vms_defer_batch *defer;
 	uint64_t last_frame;		/* the frame defer_frame retired last */
+	uint32_t resets;		/* pool->resets when last_frame was set */
 	struct vms_cursor *next;
 };
 
@@ -190,12 +201,14 @@ void vms_node_free(struct vms_frame *node);
 void vms_frame_ref_add(struct vms_frame *f, uint64_t n);
 void vms_frame_ref_put(struct vms_frame *f, uint64_t n);
 bool vms_frame_is_data(const struct vms_frame *f);
+/* An accessor wrote [at, at + n) of the pool's memory. */
+void vms_pool_dirty(struct vms_pool *p, const void *at, size_t n);
 /* Release a detached subtree now (its grace period has passed). */
 void vms_subtree_free(struct vms_frame *node);
 
 /* ---- cursor.c ---- */
-/* Free the calling thread's cached cursors (at thread exit). */
-void vms_cursor_cache_free(void);
+/* Free @t's cached cursors (when it ends). */
+void vms_cursor_cache_free(struct vms_thread *t);
 
 /* ---- lock.c: the lock protocol ---- */
 int vms_lock_range(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
@@ -264,7 +277,7 @@ void vms_node_check_mine(struct vms_frame *n, const char *where);
  * the deferred-release loop. */
 #define VMS_AFTER_GRACE(what)						\
 	do {								\
-		if (!vms_after_grace)					\
+		if (!vms_thread()->after_grace)				\
 			vms_invariant_broken("freed before a grace period: " what, __func__); \
 	} while (0)
 #else

@@ -66,21 +66,20 @@ static vms_vaddr_t node_base(vms_vaddr_t va, int level)
  * child, left before right) than the one before it. Fresh nodes (locked
  * before publication) cannot be waited for and are not counted.
  */
-static __thread struct { vms_vaddr_t base; int level; bool set; } last_lock;
-
 static void order_reset(void)
 {
-	last_lock.set = false;
+	vms_thread()->last_lock.set = false;
 }
 
 static void order_check(const struct vms_frame *n, vms_vaddr_t base)
 {
-	if (last_lock.set && !(last_lock.base < base ||
-			       (last_lock.base == base && last_lock.level > n->level)))
+	typeof(vms_thread()->last_lock) *last = &vms_thread()->last_lock;
+
+	if (last->set && !(last->base < base || (last->base == base && last->level > n->level)))
 		vms_invariant_broken("lock order", __func__);
-	last_lock.base = base;
-	last_lock.level = n->level;
-	last_lock.set = true;
+	last->base = base;
+	last->level = n->level;
+	last->set = true;
 }
 #else
 static void order_reset(void) { }

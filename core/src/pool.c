@@ -7,22 +7,61 @@
  * fresh 2 MiB chunk, then steals from the other shards. 2 MiB frames take
  * a whole chunk. Chunks that were carved into 4 KiB frames never go back
  * to the chunk list (no coalescing): a pool that has been fragmented that
- * way can still hand out 4 KiB frames but may fail 2 MiB ones.
+ * way can still hand out 4 KiB frames but may fail 2 MiB ones, until
+ * vms_pool_reset takes it back to its initial state.
  */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE	/* pthread_setname_np */
-#endif
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include "internal.h"
 
 static void pool_kick(struct vms_defer_stack *s);
+
+/*
+ * Dirty bits: frame @idx may hold non-zero bytes. Set when a 4K frame is
+ * handed out, when an accessor writes (vms_pool_dirty) and when a caller
+ * takes a writable pointer (vms_frame_data); cleared by zeroing. Freed
+ * memory is never given back to the kernel while the pool lives: a 2 MiB
+ * frame zeroes only its dirty pages, so reuse costs what was touched.
+ *
+ * Setting takes no branch on the bits' old value: in a pool kept between
+ * fuzz inputs that value depends on the inputs before, and a fuzzer
+ * would see the branch as unstable coverage. chunk_zero, whose loop does
+ * depend on it, is left out of coverage (fuzz/nocov.txt).
+ */
+static void dirty_range(struct vms_pool *p, uint64_t first, uint64_t end)
+{
+	for (uint64_t w = first / 64; w * 64 < end; w++) {
+		uint64_t lo = first > w * 64 ? first - w * 64 : 0;
+		uint64_t hi = end < (w + 1) * 64 ? end - w * 64 : 64;
+		uint64_t mask = (hi == 64 ? ~0ULL : (1ULL << hi) - 1) & ~((1ULL << lo) - 1);
+
+		atomic_fetch_or_explicit(&p->dirty[w], mask, memory_order_relaxed);
+	}
+}
+
+void vms_pool_dirty(struct vms_pool *p, const void *at, size_t n)
+{
+	uint64_t off = (uint64_t)((const unsigned char *)at - p->base);
+
+	if (n)
+		dirty_range(p, off >> VMS_PAGE_SHIFT, ((off + n - 1) >> VMS_PAGE_SHIFT) + 1);
+}
+
+/* Zero the dirty pages of chunk @c (a whole one, owned by the caller). */
+__attribute__((noinline)) static void chunk_zero(struct vms_pool *p, uint64_t c)
+{
+	for (uint64_t w = c * VMS_CHUNK_FRAMES / 64; w < (c + 1) * VMS_CHUNK_FRAMES / 64; w++) {
+		uint64_t bits = atomic_exchange_explicit(&p->dirty[w], 0, memory_order_relaxed);
+
+		for (; bits; bits &= bits - 1)
+			memset(p->base + ((w * 64 + (uint64_t)__builtin_ctzll(bits)) << VMS_PAGE_SHIFT),
+			       0, VMS_PAGE_SIZE);
+	}
+}
 
 static struct vms_shard *my_shard(struct vms_pool *p)
 {
@@ -140,6 +179,7 @@ static struct vms_frame *alloc_4k(struct vms_pool *p)
 		return NULL;
 	vms_count_add(&p->used_frames, 1);
 	memset(p->base + (idx << VMS_PAGE_SHIFT), 0, VMS_PAGE_SIZE);
+	dirty_range(p, idx, idx + 1);	/* it goes out: anything may be written */
 	return &p->meta[idx];
 }
 
@@ -170,7 +210,8 @@ static struct vms_frame *alloc_2m(struct vms_pool *p)
 		head[i].kind = VMS_FRAME_TAIL;
 	}
 	vms_count_add(&p->used_frames, VMS_CHUNK_FRAMES);
-	return head;	/* untouched or MADV_DONTNEED'ed: already zero */
+	chunk_zero(p, (uint64_t)c);
+	return head;
 }
 
 static void free_2m(struct vms_frame *head)
@@ -178,12 +219,29 @@ static void free_2m(struct vms_frame *head)
 	struct vms_pool *p = head->pool;
 	uint64_t first = (uint64_t)(head - p->meta);
 
-	madvise(p->base + vms_meta_paddr(head), VMS_CHUNK_SIZE, MADV_DONTNEED);
 	for (int i = 0; i < VMS_CHUNK_FRAMES; i++)
 		head[i].kind = VMS_FRAME_FREE;
 	head->gen++;
 	chunk_give(p, first / VMS_CHUNK_FRAMES);
 	vms_count_add(&p->used_frames, -VMS_CHUNK_FRAMES);
+}
+
+static void reclaimer_run(void *arg);
+
+/* The state of a pool nothing was taken from: frame 0 is reserved so that
+ * physical address 0 never appears in a PTE; the rest of chunk 0 goes to
+ * shard 0; every other chunk is untaken. Metadata is committed lazily: a
+ * chunk's slots get their pool pointer when it is handed out (carve,
+ * alloc_2m). */
+static void pool_start(struct vms_pool *p)
+{
+	p->meta[0].kind = VMS_FRAME_RESERVED;
+	p->meta[0].pool = p;
+	vms_count_set(&p->used_frames, 1);
+	vms_count_set(&p->data_frames, 0);
+	vms_count_set(&p->pt_frames, 0);
+	p->next_chunk = 1;
+	carve(p, &p->shard[0], 0);	/* keeps frame 0 out of the list */
 }
 
 int vms_pool_new(size_t bytes, struct vms_pool **out)
@@ -207,30 +265,23 @@ int vms_pool_new(size_t bytes, struct vms_pool **out)
 	p->meta = mmap(NULL, p->meta_bytes, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	p->free_chunks = calloc(p->nr_chunks, sizeof(*p->free_chunks));
-	if (p->base == MAP_FAILED || p->meta == MAP_FAILED || !p->free_chunks) {
+	p->dirty = calloc(p->nr_frames / 64, sizeof(*p->dirty));
+	if (p->base == MAP_FAILED || p->meta == MAP_FAILED || !p->free_chunks || !p->dirty) {
 		if (p->base != MAP_FAILED)
 			munmap(p->base, size);
 		if (p->meta != MAP_FAILED)
 			munmap(p->meta, p->meta_bytes);
 		free(p->free_chunks);
+		free(p->dirty);
 		free(p);
 		return -ENOMEM;
 	}
-	/* Metadata is committed lazily too: a chunk's slots get their pool
-	 * pointer when the chunk is first handed out (carve, alloc_2m). */
-	pthread_mutex_init(&p->spaces_lock, NULL);
-	pthread_mutex_init(&p->deferred.reclaim_lock, NULL);
-	p->deferred.batch = VMS_RETIRE_BATCH;
+	vms_mutex_init(&p->spaces_lock);
+	vms_mutex_init(&p->deferred.reclaim_lock);
+	p->deferred.batch = VMS_RETIRE_BATCH_DEFAULT;
 	p->deferred.kick = pool_kick;
-	pthread_mutex_init(&p->reclaimer_lock, NULL);
-	pthread_cond_init(&p->reclaimer_cond, NULL);
-	/* Frame 0 is reserved so that physical address 0 never appears in
-	 * a PTE; the rest of chunk 0 goes to shard 0. */
-	p->meta[0].kind = VMS_FRAME_RESERVED;
-	p->meta[0].pool = p;
-	vms_count_add(&p->used_frames, 1);
-	p->next_chunk = 1;
-	carve(p, &p->shard[0], 0);	/* keeps frame 0 out of the list */
+	vms_worker_init(&p->reclaimer, "vms-reclaim", reclaimer_run, p);
+	pool_start(p);
 	*out = p;
 	return 0;
 }
@@ -265,41 +316,12 @@ int vms_pool_set_retire_batch(struct vms_pool *p, unsigned n)
 	return 0;
 }
 
-/* The reclaimer: waits for kicks, then releases everything deferred. */
-static void *reclaimer_main(void *arg)
+/* The reclaimer's work: release everything deferred. */
+static void reclaimer_run(void *arg)
 {
 	struct vms_pool *p = arg;
 
-	/* A name profiles can tell apart from the threads it serves. */
-	pthread_setname_np(pthread_self(), "vms-reclaim");
-	/*
-	 * Background work: nice 19 (best effort). Wherever the reclaimer
-	 * runs it preempts a cursor thread, most likely inside its read-side
-	 * section, and then waits for that very section: liburcu's waiter
-	 * spins, sleeps, and is woken at once by the readers still running
-	 * elsewhere, round after round, until the scheduler gives the
-	 * preempted reader its CPU back. At nice 0, on two CPUs busy with
-	 * cursor threads (mt_disjoint), a grace period took about 50
-	 * membarrier calls and half a millisecond; at nice 19 the reader
-	 * gets its CPU back at once. The price is that reclaim may lag under
-	 * load: with memory short, threads reclaim themselves (pool_kick,
-	 * vms_frame_alloc, the cursor constructors).
-	 */
-	setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
-	pthread_mutex_lock(&p->reclaimer_lock);
-	for (;;) {
-		while (!p->reclaimer_wake && !p->reclaimer_stop)
-			pthread_cond_wait(&p->reclaimer_cond, &p->reclaimer_lock);
-		if (p->reclaimer_stop)
-			break;
-		p->reclaimer_wake = false;
-		pthread_mutex_unlock(&p->reclaimer_lock);
-		atomic_store(&p->kicked, false);
-		vms_defer_reclaim(&p->deferred, true, release_item, p);
-		pthread_mutex_lock(&p->reclaimer_lock);
-	}
-	pthread_mutex_unlock(&p->reclaimer_lock);
-	return NULL;
+	vms_defer_reclaim(&p->deferred, true, release_item, p);
 }
 
 /* Less than an eighth of the pool free? */
@@ -309,11 +331,11 @@ static bool pool_low(struct vms_pool *p)
 }
 
 /* A thread handed a batch over (the deferred stack's kick): wake the
- * reclaimer, starting it on first need; with memory short, reclaim here. */
+ * reclaimer, starting it on first need; with memory short, or without a
+ * reclaimer thread, reclaim here if we may. */
 static void pool_kick(struct vms_defer_stack *s)
 {
 	struct vms_pool *p = (struct vms_pool *)((char *)s - offsetof(struct vms_pool, deferred));
-	bool inline_reclaim = false;
 
 	if (pool_low(p) && !vms_rcu_in_read_section()) {
 		/* Direct reclaim: the reclaimer may lag (it runs at nice 19),
@@ -322,43 +344,14 @@ static void pool_kick(struct vms_defer_stack *s)
 		vms_pool_quiesce(p);
 		return;
 	}
-	if (atomic_exchange(&p->kicked, true))
-		return;
-	pthread_mutex_lock(&p->reclaimer_lock);
-	if (!p->reclaimer_running && !p->reclaimer_stop)
-		p->reclaimer_running = !pthread_create(&p->reclaimer, NULL, reclaimer_main, p);
-	if (p->reclaimer_running) {
-		p->reclaimer_wake = true;
-		pthread_cond_signal(&p->reclaimer_cond);
-	} else {
-		inline_reclaim = true;	/* no thread: do it here if we may */
-	}
-	pthread_mutex_unlock(&p->reclaimer_lock);
-	if (inline_reclaim) {
-		atomic_store(&p->kicked, false);
-		if (!vms_rcu_in_read_section())
-			vms_defer_reclaim(&p->deferred, false, release_item, p);
-	}
+	/* No reclaimer thread: do it here if we may. */
+	if (!vms_worker_kick(&p->reclaimer) && !vms_rcu_in_read_section())
+		vms_defer_reclaim(&p->deferred, false, release_item, p);
 }
 
-static void reclaimer_stop(struct vms_pool *p)
-{
-	bool join;
-
-	pthread_mutex_lock(&p->reclaimer_lock);
-	join = p->reclaimer_running;
-	p->reclaimer_stop = true;
-	pthread_cond_signal(&p->reclaimer_cond);
-	pthread_mutex_unlock(&p->reclaimer_lock);
-	if (join)
-		pthread_join(p->reclaimer, NULL);
-	pthread_mutex_lock(&p->reclaimer_lock);
-	p->reclaimer_running = false;
-	p->reclaimer_stop = false;	/* a refused destroy leaves a usable pool */
-	pthread_mutex_unlock(&p->reclaimer_lock);
-}
-
-int vms_pool_destroy(struct vms_pool *p)
+/* What a destroy or a reset needs: nothing deferred (released here, with
+ * the reclaimer stopped), no space, no frame in use but frame 0. */
+static int pool_idle(struct vms_pool *p)
 {
 	int ret;
 
@@ -366,22 +359,52 @@ int vms_pool_destroy(struct vms_pool *p)
 		return -EINVAL;
 	if (vms_rcu_in_read_section())
 		return -EDEADLK;
-	reclaimer_stop(p);
+	vms_worker_stop(&p->reclaimer);
 	ret = vms_pool_quiesce(p);
 	if (ret)
 		return ret;
-	pthread_mutex_lock(&p->spaces_lock);
+	vms_mutex_lock(&p->spaces_lock);
 	ret = p->nr_spaces ? -EBUSY : 0;
-	pthread_mutex_unlock(&p->spaces_lock);
+	vms_mutex_unlock(&p->spaces_lock);
 	if (ret || (uint64_t)vms_count_sum(&p->used_frames) != 1)
 		return -EBUSY;
+	return 0;
+}
+
+int vms_pool_reset(struct vms_pool *p)
+{
+	int ret = pool_idle(p);
+
+	if (ret)
+		return ret;
+	/* Only chunks below next_chunk were ever handed out. Their contents
+	 * stay: the dirty bits say which pages to zero on reuse. */
+	memset(p->meta, 0, atomic_load(&p->next_chunk) * VMS_CHUNK_FRAMES * sizeof(*p->meta));
+	for (int i = 0; i < VMS_NR_SHARDS; i++) {
+		p->shard[i].head = 0;
+		p->shard[i].count = 0;
+	}
+	p->nr_free_chunks = 0;
+	/* The threads' batches went with the quiesce (pool_idle); what their
+	 * cached cursors remember of this pool is void from now on. */
+	p->resets++;
+	pool_start(p);
+	return 0;
+}
+
+int vms_pool_destroy(struct vms_pool *p)
+{
+	int ret = pool_idle(p);
+
+	if (ret)
+		return ret;
 	munmap(p->base, p->nr_frames << VMS_PAGE_SHIFT);
 	munmap(p->meta, p->meta_bytes);
-	pthread_mutex_destroy(&p->spaces_lock);
-	pthread_mutex_destroy(&p->deferred.reclaim_lock);
-	pthread_mutex_destroy(&p->reclaimer_lock);
-	pthread_cond_destroy(&p->reclaimer_cond);
+	vms_mutex_destroy(&p->spaces_lock);
+	vms_mutex_destroy(&p->deferred.reclaim_lock);
+	vms_worker_destroy(&p->reclaimer);
 	free(p->free_chunks);
+	free(p->dirty);
 	free(p);
 	return 0;
 }
@@ -395,16 +418,15 @@ int vms_pool_stats(struct vms_pool *p, struct vms_pool_stats *st)
 	st->data_frames = (uint64_t)vms_count_sum(&p->data_frames);
 	st->pt_frames = (uint64_t)vms_count_sum(&p->pt_frames);
 	st->deferred = vms_defer_pending(&p->deferred);
-	pthread_mutex_lock(&p->spaces_lock);
+	vms_mutex_lock(&p->spaces_lock);
 	st->spaces = p->nr_spaces;
-	pthread_mutex_unlock(&p->spaces_lock);
+	vms_mutex_unlock(&p->spaces_lock);
 	return 0;
 }
 
 bool vms_frame_is_data(const struct vms_frame *f)
 {
-	return f && f->pool && f->kind == VMS_FRAME_DATA &&
-	       atomic_load_explicit(&f->refcount, memory_order_relaxed) > 0;
+	return f && f->pool && f->kind == VMS_FRAME_DATA && vms_ref_read(&f->refcount) > 0;
 }
 
 int vms_frame_alloc(struct vms_pool *p, int level, struct vms_frame **out)
@@ -426,8 +448,8 @@ int vms_frame_alloc(struct vms_pool *p, int level, struct vms_frame **out)
 	f->level = (uint8_t)level;
 	f->nr_children = 0;
 	f->stray = 0;
-	atomic_store_explicit(&f->handles, 1, memory_order_relaxed);
-	atomic_store_explicit(&f->refcount, 1, memory_order_release);
+	vms_ref_init(&f->handles, 1, false);
+	vms_ref_init(&f->refcount, 1, true);
 	vms_count_add(&p->data_frames, level == 1 ? 1 : VMS_CHUNK_FRAMES);
 	*out = f;
 	return 0;
@@ -435,7 +457,7 @@ int vms_frame_alloc(struct vms_pool *p, int level, struct vms_frame **out)
 
 void vms_frame_ref_add(struct vms_frame *f, uint64_t n)
 {
-	atomic_fetch_add_explicit(&f->refcount, n, memory_order_relaxed);
+	vms_ref_add(&f->refcount, n);
 }
 
 static void frame_ref_put(struct vms_frame *f, uint64_t n);
@@ -453,7 +475,7 @@ static void frame_ref_put(struct vms_frame *f, uint64_t n)
 {
 	struct vms_pool *p = f->pool;
 
-	if (atomic_fetch_sub_explicit(&f->refcount, n, memory_order_acq_rel) != n)
+	if (!vms_ref_sub(&f->refcount, n))
 		return;
 	vms_count_add(&p->data_frames, -(f->level == 1 ? 1 : VMS_CHUNK_FRAMES));
 	if (f->level == 1)
@@ -466,23 +488,17 @@ int vms_frame_get(struct vms_frame *f)
 {
 	if (!vms_frame_is_data(f))
 		return -EINVAL;
-	atomic_fetch_add_explicit(&f->handles, 1, memory_order_relaxed);
+	vms_ref_add(&f->handles, 1);
 	vms_frame_ref_add(f, 1);
 	return 0;
 }
 
 int vms_frame_put(struct vms_frame *f)
 {
-	uint64_t h;
-
 	if (!vms_frame_is_data(f))
 		return -EINVAL;
-	h = atomic_load_explicit(&f->handles, memory_order_relaxed);
-	do {
-		if (h == 0)
-			return -EINVAL;	/* a put without a handle: refuse */
-	} while (!atomic_compare_exchange_weak_explicit(&f->handles, &h, h - 1,
-			memory_order_relaxed, memory_order_relaxed));
+	if (!vms_ref_dec_not_zero(&f->handles))
+		return -EINVAL;	/* a put without a handle: refuse */
 	frame_ref_put(f, 1);	/* a handle: no reader reaches the frame through it */
 	return 0;
 }
@@ -499,15 +515,28 @@ int vms_frame_level(const struct vms_frame *f)
 
 uint64_t vms_frame_refcount(const struct vms_frame *f)
 {
-	return f ? atomic_load(&f->refcount) : 0;
+	return f ? vms_ref_read(&f->refcount) : 0;
 }
 
 uint64_t vms_frame_handles(const struct vms_frame *f)
 {
-	return f ? atomic_load(&f->handles) : 0;
+	return f ? vms_ref_read(&f->handles) : 0;
 }
 
 void *vms_frame_data(const struct vms_frame *f)
+{
+	uint64_t first;
+
+	if (!f || !f->pool)
+		return NULL;
+	/* The caller may write through it. */
+	first = (uint64_t)(f - f->pool->meta);
+	dirty_range(f->pool, first, first + (f->kind == VMS_FRAME_DATA && f->level == 2 ?
+					     VMS_CHUNK_FRAMES : 1));
+	return f->pool->base + vms_meta_paddr(f);
+}
+
+const void *vms_frame_peek(const struct vms_frame *f)
 {
 	return f && f->pool ? f->pool->base + vms_meta_paddr(f) : NULL;
 }
@@ -566,9 +595,9 @@ struct vms_frame *vms_node_alloc(struct vms_pool *p, int level)
 	n->level = (uint8_t)level;
 	n->nr_children = 0;
 	n->stray = 0;
-	atomic_store_explicit(&n->lock, 0, memory_order_relaxed);
-	atomic_store_explicit(&n->refcount, 1, memory_order_relaxed);
-	atomic_store_explicit(&n->handles, 0, memory_order_relaxed);
+	vms_node_lock_init(&n->lock);
+	vms_ref_init(&n->refcount, 1, false);
+	vms_ref_init(&n->handles, 0, false);
 	vms_count_add(&p->pt_frames, 1);
 	return n;
 }
@@ -576,7 +605,7 @@ struct vms_frame *vms_node_alloc(struct vms_pool *p, int level)
 void vms_node_free(struct vms_frame *n)
 {
 	vms_count_add(&n->pool->pt_frames, -1);
-	atomic_store_explicit(&n->refcount, 0, memory_order_relaxed);
+	vms_ref_init(&n->refcount, 0, false);
 	free_4k(n);
 }
 

@@ -3,9 +3,6 @@
 #include <stdlib.h>
 #include "internal.h"
 
-/* The calling thread's current page table. */
-static __thread struct vms_space *current;
-
 int vms_space_new(struct vms_pool *p, unsigned flags, struct vms_space **out)
 {
 	struct vms_space *s;
@@ -22,12 +19,12 @@ int vms_space_new(struct vms_pool *p, unsigned flags, struct vms_space **out)
 	}
 	s->pool = p;
 	s->flags = flags;
-	pthread_mutex_init(&s->acc_lock, NULL);
-	pthread_mutex_lock(&p->spaces_lock);
+	vms_mutex_init(&s->acc_lock);
+	vms_mutex_lock(&p->spaces_lock);
 	s->next = p->spaces;
 	p->spaces = s;
 	p->nr_spaces++;
-	pthread_mutex_unlock(&p->spaces_lock);
+	vms_mutex_unlock(&p->spaces_lock);
 	*out = s;
 	return 0;
 }
@@ -43,9 +40,9 @@ int vms_space_destroy(struct vms_space *s)
 		return -EINVAL;
 	p = s->pool;
 	vms_rcu_read_lock();
-	pthread_mutex_lock(&s->acc_lock);
-	ret = s->accessors || vms_tree_locked(s->root) || atomic_load(&s->active) ? -EBUSY : 0;
-	pthread_mutex_unlock(&s->acc_lock);
+	vms_mutex_lock(&s->acc_lock);
+	ret = s->accessors || vms_tree_locked(s->root) || vms_ref_read(&s->active) ? -EBUSY : 0;
+	vms_mutex_unlock(&s->acc_lock);
 	vms_rcu_read_unlock();
 	if (ret)
 		return ret;
@@ -67,54 +64,62 @@ int vms_space_destroy(struct vms_space *s)
 	c->defer->weight++;
 	vms_cursor_drop(c);
 
-	pthread_mutex_lock(&p->spaces_lock);
+	vms_mutex_lock(&p->spaces_lock);
 	for (pp = &p->spaces; *pp != s; pp = &(*pp)->next)
 		;
 	*pp = s->next;
 	p->nr_spaces--;
-	pthread_mutex_unlock(&p->spaces_lock);
-	pthread_mutex_destroy(&s->acc_lock);
+	vms_mutex_unlock(&p->spaces_lock);
+	vms_mutex_destroy(&s->acc_lock);
 	free(s);
 	return 0;
 }
 
+/* The calling thread's current page table is vms_thread()->current;
+ * vms_thread() also registers the exit hook that deactivates it. */
 int vms_space_activate(struct vms_space *s)
 {
+	struct vms_thread *t;
+
 	if (!s)
 		return -EINVAL;
-	vms_thread();	/* registers the exit hook that deactivates */
-	if (current == s)
+	t = vms_thread();
+	if (t->current == s)
 		return 0;
-	if (current)
-		atomic_fetch_sub(&current->active, 1);
-	atomic_fetch_add(&s->active, 1);
-	current = s;
+	if (t->current)
+		vms_ref_sub(&t->current->active, 1);
+	vms_ref_add(&s->active, 1);
+	t->current = s;
 	return 0;
 }
 
 int vms_space_deactivate(struct vms_space *s)
 {
-	if (!s || current != s)
+	struct vms_thread *t = vms_thread();
+
+	if (!s || t->current != s)
 		return -EINVAL;
-	atomic_fetch_sub(&s->active, 1);
-	current = NULL;
+	vms_ref_sub(&s->active, 1);
+	t->current = NULL;
 	return 0;
 }
 
 struct vms_space *vms_space_current(void)
 {
-	return current;
+	return vms_thread()->current;
 }
 
 bool vms_space_is_current(struct vms_space *s)
 {
-	return s && current == s;
+	return s && vms_thread()->current == s;
 }
 
 void vms_space_thread_exit(void)
 {
-	if (current)
-		vms_space_deactivate(current);
+	struct vms_thread *t = vms_thread();
+
+	if (t->current)
+		vms_space_deactivate(t->current);
 }
 
 struct vms_pool *vms_space_pool(const struct vms_space *s)

@@ -1,30 +1,79 @@
 /* SPDX-License-Identifier: MIT */
-/* sync.c - thread registration, RCU wrappers and deferred release. */
+/* sync.c - thread registration, RCU wrappers, deferred release, workers. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* pthread_setname_np, gettid */
+#endif
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <urcu.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "sync.h"
 #include "internal.h"
+#ifdef VMS_SCHED
+#include "scheduler.h"
+#else
+#include <urcu.h>
+#endif
 
 __thread struct vms_thread vms_self;
 static _Atomic uint32_t next_thread_id;
-static pthread_key_t exit_key;
-static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 
 #ifdef VMS_TSAN
 char vms_gp_token;
 #endif
 #ifdef VMS_SCHED_HOOK
-void (*vms_sched_hook)(const char *where);
+void (*vms_sched_hook)(bool copy, const char *where);
 #endif
 
-/* Live registered threads, for vms_defer_collect. */
+/* Live threads, for vms_defer_collect: OS threads once registered, and
+ * the controlled threads of the VMS_SCHED build (sched.c). Never held
+ * across a scheduling point. */
 static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct vms_thread *threads;
 
-static void defer_thread_exit(void);
+#ifdef VMS_SCHED
+__thread struct vms_thread *vms_sched_cur;
+
+/* An OS thread outside controlled runs (the harness's own, which sets up
+ * and checks pools): an id above every controlled thread's, no liburcu. */
+void vms_thread_register_slow(void)
+{
+	vms_self.id = VMS_SCHED_MAX_THREADS + 1 + atomic_fetch_add(&next_thread_id, 1);
+	vms_self.registered = true;
+	vms_sched_cur = &vms_self;
+	vms_thread_enter(&vms_self);
+}
+
+void vms_rcu_read_lock_at(VMS_SITE_PARAM_ONLY)
+{
+	struct vms_thread *t = vms_thread();
+
+	VMS_SCHED_AT(site);
+	if (!t->rcu_nesting++)
+		t->rcu_sections++;
+}
+
+void vms_rcu_read_unlock_at(VMS_SITE_PARAM_ONLY)
+{
+	struct vms_thread *t = vms_thread();
+
+	VMS_SCHED_AT(site);
+	t->rcu_nesting--;
+}
+
+int vms_rcu_synchronize_at(VMS_SITE_PARAM_ONLY)
+{
+	if (vms_rcu_in_read_section())
+		return -EDEADLK;
+	VMS_SCHED_AT(site);
+	vms_sched_grace(site);
+	return 0;
+}
+#else
+static pthread_key_t exit_key;
+static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 
 /* At thread exit: drop the thread's activation, hand over its retired
  * items, free its cached cursors and leave RCU, so a grace period never
@@ -33,8 +82,7 @@ static void thread_exit(void *unused)
 {
 	vms_space_thread_exit();
 	if (vms_self.registered) {
-		defer_thread_exit();
-		vms_cursor_cache_free();
+		vms_thread_leave(&vms_self);
 		rcu_unregister_thread();
 		vms_self.registered = false;
 	}
@@ -52,45 +100,48 @@ void vms_thread_register_slow(void)
 	vms_self.id = atomic_fetch_add(&next_thread_id, 1) + 1;
 	vms_self.rcu_nesting = 0;
 	vms_self.registered = true;
-	pthread_mutex_lock(&threads_lock);
-	vms_self.next = threads;
-	threads = &vms_self;
-	pthread_mutex_unlock(&threads_lock);
+	vms_thread_enter(&vms_self);
 	/* Any non-NULL value makes the destructor run. */
 	pthread_setspecific(exit_key, &vms_self);
 }
 
-void vms_rcu_read_lock(void)
+void vms_rcu_read_lock_at(VMS_SITE_PARAM_ONLY)
 {
 	struct vms_thread *t = vms_thread();
 
+	VMS_SCHED_AT(site);
 	rcu_read_lock();
 	t->rcu_nesting++;
 }
 
-void vms_rcu_read_unlock(void)
+void vms_rcu_read_unlock_at(VMS_SITE_PARAM_ONLY)
 {
+	VMS_SCHED_AT(site);
 	vms_self.rcu_nesting--;
 	VMS_TSAN_RELEASE(&vms_gp_token);
 	rcu_read_unlock();
 }
 
-int vms_rcu_synchronize(void)
+int vms_rcu_synchronize_at(VMS_SITE_PARAM_ONLY)
 {
 	if (vms_rcu_in_read_section())
 		return -EDEADLK;
+	VMS_SCHED_AT(site);
 	synchronize_rcu();
 	VMS_TSAN_ACQUIRE(&vms_gp_token);
 	return 0;
 }
+#endif
 
-__thread int vms_after_grace;
+/* ---- deferred release ------------------------------------------------ */
 
 /* Hand @b over to @s: the reclaimer's list. */
 static void defer_push(struct vms_defer_stack *s, struct vms_defer_batch *b)
 {
-	struct vms_defer_batch *old = atomic_load_explicit(&s->head, memory_order_relaxed);
+	struct vms_defer_batch *old;
 
+	VMS_SCHED_POINT(VMS_SP_DEFER);
+	old = atomic_load_explicit(&s->head, memory_order_relaxed);
 	atomic_fetch_add_explicit(&s->items, b->n, memory_order_relaxed);
 	do {
 		b->next = old;
@@ -98,20 +149,58 @@ static void defer_push(struct vms_defer_stack *s, struct vms_defer_batch *b)
 			memory_order_release, memory_order_relaxed));
 }
 
+/*
+ * A thread's defer lock: the owner and a quiescer hold it for a few
+ * loads and stores, never across a scheduling point (the hand-overs it
+ * decides on happen after the unlock). So the controlled build, where a
+ * thread stops only at scheduling points, never finds it taken.
+ */
+static void local_lock(struct vms_defer_local *l)
+{
+	while (atomic_exchange_explicit(&l->lock, 1, memory_order_acquire)) {
+#ifdef VMS_SCHED
+		abort();	/* held across a scheduling point: a core bug */
+#else
+		sched_yield();
+#endif
+	}
+}
+
+static void local_unlock(struct vms_defer_local *l)
+{
+	atomic_store_explicit(&l->lock, 0, memory_order_release);
+}
+
+/* Batches a retire decided to hand over, pushed after the unlock. */
+struct handover {
+	int n;
+	struct { struct vms_defer_stack *to; struct vms_defer_batch *b; } h[3];
+};
+
+static void handover_add(struct handover *ho, struct vms_defer_stack *to,
+			 struct vms_defer_batch *b)
+{
+	ho->h[ho->n].to = to;
+	ho->h[ho->n++].b = b;
+}
+
 bool vms_defer_retire(struct vms_defer_stack *s, struct vms_defer_batch **bp)
 {
 	struct vms_defer_local *l = &vms_thread()->defer;
 	struct vms_defer_batch *b = *bp, *cur;
 	struct vms_defer_stack *other = NULL;
+	struct handover ho = { 0 };
+	uint32_t batch;
 	bool kick = false;
 
 	if (!b || !b->n)
 		return false;
-	vms_node_lock(&l->lock);
+	batch = atomic_load_explicit(&s->batch, memory_order_relaxed);
+	local_lock(l);
 	cur = l->batch;
 	if (cur && l->stack != s) {
 		other = l->stack;
-		defer_push(other, cur);
+		handover_add(&ho, other, cur);
 		cur = NULL;
 	}
 	if (cur && cur->cap - cur->n >= b->n) {
@@ -124,21 +213,26 @@ bool vms_defer_retire(struct vms_defer_stack *s, struct vms_defer_batch **bp)
 		b->weight = 0;
 	} else {
 		if (cur) {
-			defer_push(s, cur);
+			handover_add(&ho, s, cur);
 			kick = true;
 		}
 		cur = b;
 		*bp = NULL;
 	}
-	if (cur->weight >= atomic_load_explicit(&s->batch, memory_order_relaxed)) {
-		defer_push(s, cur);
+	/* Batch 1: whatever the items weigh (a frame retired again weighs
+	 * nothing, cursor.c), every drop that retired something hands over. */
+	if (batch <= 1 || cur->weight >= batch) {
+		handover_add(&ho, s, cur);
 		cur = NULL;
 		kick = true;
 	}
 	l->batch = cur;
 	l->stack = s;
-	vms_node_unlock(&l->lock);
-	/* Outside the lock: a kick may take mutexes or even reclaim. */
+	local_unlock(l);
+	/* Outside the lock: a push is a scheduling point, and a kick may
+	 * take mutexes or even reclaim. */
+	for (int i = 0; i < ho.n; i++)
+		defer_push(ho.h[i].to, ho.h[i].b);
 	if (other)
 		other->kick(other);
 	if (kick)
@@ -146,29 +240,41 @@ bool vms_defer_retire(struct vms_defer_stack *s, struct vms_defer_batch **bp)
 	return kick;
 }
 
-/* Hand over @t's batch if it belongs to @s (any stack if @s is NULL);
- * returns the stack it went to. */
-static struct vms_defer_stack *defer_take(struct vms_thread *t, struct vms_defer_stack *s)
+/* Take @t's batch if it belongs to @s (any stack if @s is NULL), with
+ * the stack it belongs to in *@to. */
+static struct vms_defer_batch *defer_take(struct vms_thread *t, struct vms_defer_stack *s,
+					  struct vms_defer_stack **to)
 {
 	struct vms_defer_local *l = &t->defer;
-	struct vms_defer_stack *to = NULL;
+	struct vms_defer_batch *b = NULL;
 
-	vms_node_lock(&l->lock);
+	local_lock(l);
 	if (l->batch && (!s || l->stack == s)) {
-		to = l->stack;
-		defer_push(to, l->batch);
+		b = l->batch;
+		*to = l->stack;
 		l->batch = NULL;
 	}
-	vms_node_unlock(&l->lock);
-	return to;
+	local_unlock(l);
+	return b;
 }
 
 void vms_defer_collect(struct vms_defer_stack *s)
 {
+	struct vms_defer_batch *taken = NULL, *b, *next;
+	struct vms_defer_stack *to;
+
 	pthread_mutex_lock(&threads_lock);
-	for (struct vms_thread *t = threads; t; t = t->next)
-		defer_take(t, s);
+	for (struct vms_thread *t = threads; t; t = t->next) {
+		if ((b = defer_take(t, s, &to))) {
+			b->next = taken;
+			taken = b;
+		}
+	}
 	pthread_mutex_unlock(&threads_lock);
+	for (b = taken; b; b = next) {
+		next = b->next;
+		defer_push(s, b);
+	}
 }
 
 uint64_t vms_defer_pending(struct vms_defer_stack *s)
@@ -177,29 +283,44 @@ uint64_t vms_defer_pending(struct vms_defer_stack *s)
 
 	pthread_mutex_lock(&threads_lock);
 	for (struct vms_thread *t = threads; t; t = t->next) {
-		vms_node_lock(&t->defer.lock);
+		local_lock(&t->defer);
 		if (t->defer.batch && t->defer.stack == s)
 			n += t->defer.batch->n;
-		vms_node_unlock(&t->defer.lock);
+		local_unlock(&t->defer);
 	}
 	pthread_mutex_unlock(&threads_lock);
 	return n;
 }
 
-/* The exiting thread's batch goes to its stack's reclaimer; the thread
- * leaves the registry. */
-static void defer_thread_exit(void)
+void vms_thread_enter(struct vms_thread *t)
 {
-	struct vms_defer_stack *s = defer_take(&vms_self, NULL);
+	pthread_mutex_lock(&threads_lock);
+	if (!t->listed) {
+		t->next = threads;
+		threads = t;
+		t->listed = true;
+	}
+	pthread_mutex_unlock(&threads_lock);
+}
+
+void vms_thread_leave(struct vms_thread *t)
+{
+	struct vms_defer_stack *to = NULL;
+	struct vms_defer_batch *b = defer_take(t, NULL, &to);
 	struct vms_thread **pp;
 
 	pthread_mutex_lock(&threads_lock);
-	for (pp = &threads; *pp != &vms_self; pp = &(*pp)->next)
+	for (pp = &threads; *pp && *pp != t; pp = &(*pp)->next)
 		;
-	*pp = vms_self.next;
+	if (*pp)
+		*pp = t->next;
+	t->listed = false;
 	pthread_mutex_unlock(&threads_lock);
-	if (s)
-		s->kick(s);
+	vms_cursor_cache_free(t);
+	if (b) {
+		defer_push(to, b);
+		to->kick(to);
+	}
 }
 
 int vms_defer_reclaim(struct vms_defer_stack *s, bool wait,
@@ -210,28 +331,168 @@ int vms_defer_reclaim(struct vms_defer_stack *s, bool wait,
 	if (vms_rcu_in_read_section())
 		return -EDEADLK;
 	if (wait)
-		pthread_mutex_lock(&s->reclaim_lock);
-	else if (pthread_mutex_trylock(&s->reclaim_lock))
+		vms_mutex_lock(&s->reclaim_lock);
+	else if (!vms_mutex_trylock(&s->reclaim_lock))
 		return 0;
 	b = atomic_exchange_explicit(&s->head, NULL, memory_order_acquire);
 	if (b)
 		vms_rcu_synchronize();
 	for (; b; b = next) {
+		VMS_SCHED_POINT(VMS_SP_RECLAIM);
 		next = b->next;
-		vms_after_grace++;
+		vms_thread()->after_grace++;
 		for (uint32_t i = 0, j; i < b->n; i = j) {
 			for (j = i + 1; j < b->n && b->item[j] == b->item[i]; j++)
 				;
 			release(arg, b->item[i], j - i);
 		}
-		vms_after_grace--;
+		vms_thread()->after_grace--;
 		atomic_fetch_sub_explicit(&s->items, b->n, memory_order_relaxed);
 		free(b);
 	}
-	pthread_mutex_unlock(&s->reclaim_lock);
+	vms_mutex_unlock(&s->reclaim_lock);
 	return 0;
 }
 
+#ifdef VMS_SCHED
+void vms_worker_init(struct vms_worker *w, const char *name, void (*fn)(void *arg), void *arg)
+{
+	w->fn = fn;
+	w->arg = arg;
+	w->name = name;
+	w->thread = 0;
+	w->wake = w->stop = false;
+}
+
+/* A controlled thread: runs while kicked, then ends. */
+static void worker_main(void *arg)
+{
+	struct vms_worker *w = arg;
+
+	while (w->wake) {
+		w->wake = false;
+		w->fn(w->arg);
+	}
+}
+
+bool vms_worker_kick(struct vms_worker *w)
+{
+	if (w->stop)
+		return false;
+	w->wake = true;
+	if (vms_sched_alive(w->thread))
+		return true;
+	return !vms_sched_spawn(worker_main, w, &w->thread);
+}
+
+void vms_worker_stop(struct vms_worker *w)
+{
+	w->stop = true;
+	vms_sched_join(w->thread, VMS_SITE(VMS_SP_THREAD));
+	w->stop = false;
+}
+
+void vms_worker_destroy(struct vms_worker *w)
+{
+}
+#else
+void vms_worker_init(struct vms_worker *w, const char *name, void (*fn)(void *arg), void *arg)
+{
+	w->fn = fn;
+	w->arg = arg;
+	w->name = name;
+	atomic_init(&w->kicked, false);
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	w->running = w->wake = w->stop = false;
+}
+
+static void *worker_main(void *arg)
+{
+	struct vms_worker *w = arg;
+
+	/* A name profiles can tell apart from the threads it serves. */
+	pthread_setname_np(pthread_self(), w->name);
+	/*
+	 * Background work: nice 19 (best effort). Wherever the reclaimer
+	 * runs it preempts a cursor thread, most likely inside its read-side
+	 * section, and then waits for that very section: liburcu's waiter
+	 * spins, sleeps, and is woken at once by the readers still running
+	 * elsewhere, round after round, until the scheduler gives the
+	 * preempted reader its CPU back. At nice 0, on two CPUs busy with
+	 * cursor threads (mt_disjoint), a grace period took about 50
+	 * membarrier calls and half a millisecond; at nice 19 the reader
+	 * gets its CPU back at once. The price is that reclaim may lag under
+	 * load: with memory short, threads reclaim themselves (pool.c).
+	 */
+	setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (!w->wake && !w->stop)
+			pthread_cond_wait(&w->cond, &w->lock);
+		if (w->stop)
+			break;
+		w->wake = false;
+		pthread_mutex_unlock(&w->lock);
+		atomic_store(&w->kicked, false);
+		w->fn(w->arg);
+		pthread_mutex_lock(&w->lock);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+bool vms_worker_kick(struct vms_worker *w)
+{
+	bool running;
+
+	if (atomic_exchange(&w->kicked, true))
+		return true;	/* the pending kick covers this one */
+	pthread_mutex_lock(&w->lock);
+	if (!w->running && !w->stop)
+		w->running = !pthread_create(&w->thread, NULL, worker_main, w);
+	running = w->running;
+	if (running) {
+		w->wake = true;
+		pthread_cond_signal(&w->cond);
+	}
+	pthread_mutex_unlock(&w->lock);
+	if (!running)
+		atomic_store(&w->kicked, false);
+	return running;
+}
+
+void vms_worker_stop(struct vms_worker *w)
+{
+	bool join;
+
+	pthread_mutex_lock(&w->lock);
+	join = w->running;
+	w->stop = true;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	if (join)
+		pthread_join(w->thread, NULL);
+	pthread_mutex_lock(&w->lock);
+	w->running = false;
+	w->stop = false;	/* a refused destroy leaves a usable pool */
+	pthread_mutex_unlock(&w->lock);
+	/* A kick that came in while it stopped is void: the next one must
+	 * start the thread again (a pool reset reuses the worker). */
+	atomic_store(&w->kicked, false);
+}
+
+void vms_worker_destroy(struct vms_worker *w)
+{
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->cond);
+}
+#endif
+
+/* Every copy starts with a scheduling point: an accessor copies inside
+ * its read-side section, so a hook that lingers here keeps the reader in
+ * its section longer (the stress driver's --read-hold), and a grace
+ * period may end in the middle of a read. */
 #ifdef VMS_TSAN
 /*
  * Relaxed atomics: racy by design in simulated memory, not in libvms.
@@ -257,23 +518,27 @@ static void copy_relaxed(void *dst, const void *src, size_t n)
 				 __ATOMIC_RELAXED);
 }
 
-void vms_copy_from_frame(void *dst, const void *src, size_t n)
+void vms_copy_from_frame_at(void *dst, const void *src, size_t n VMS_SITE_PARAM)
 {
+	VMS_SCHED_AT(site);
 	copy_relaxed(dst, src, n);
 }
 
-void vms_copy_to_frame(void *dst, const void *src, size_t n)
+void vms_copy_to_frame_at(void *dst, const void *src, size_t n VMS_SITE_PARAM)
 {
+	VMS_SCHED_AT(site);
 	copy_relaxed(dst, src, n);
 }
 #else
-void vms_copy_from_frame(void *dst, const void *src, size_t n)
+void vms_copy_from_frame_at(void *dst, const void *src, size_t n VMS_SITE_PARAM)
 {
+	VMS_SCHED_AT(site);
 	memcpy(dst, src, n);
 }
 
-void vms_copy_to_frame(void *dst, const void *src, size_t n)
+void vms_copy_to_frame_at(void *dst, const void *src, size_t n VMS_SITE_PARAM)
 {
+	VMS_SCHED_AT(site);
 	memcpy(dst, src, n);
 }
 #endif

@@ -4,9 +4,10 @@
  *
  * The algorithms (lock.c, cursor.c, access.c) never touch liburcu, C11
  * atomics or TSan directly; they call the wrappers below. That keeps the
- * memory-ordering argument in one file, lets a controlled scheduler hook
- * in at VMS_SCHED_POINT(), and lets planted bugs or instrumented builds
- * change a primitive without touching the algorithms.
+ * memory-ordering argument in one file, lets a controlled scheduler take
+ * over at every scheduling point (below; the VMS_SCHED build, sched.c),
+ * and lets planted bugs or instrumented builds change a primitive
+ * without touching the algorithms.
  *
  * RCU flavour: liburcu "memb" (sys_membarrier). Readers are cheap (no
  * fences on x86 with membarrier), any thread may be a reader once it is
@@ -14,6 +15,8 @@
  * grace period - which is what our deferred releases need. qsbr would be
  * faster for readers but requires every thread to announce quiescent
  * states, which harness threads that block on node locks cannot do.
+ * The VMS_SCHED build does not use liburcu at all: it simulates grace
+ * periods (sched.c).
  */
 #ifndef VMS_SYNC_H
 #define VMS_SYNC_H
@@ -24,67 +27,185 @@
 #include <errno.h>
 #include <sched.h>
 #include <pthread.h>
+#include <vms/types.h>
 
 #ifdef VMS_TSAN
 #include <sanitizer/tsan_interface.h>
 #endif
 
-/* ---- scheduler hook ------------------------------------------------- */
+/* ---- scheduling points --------------------------------------------- */
 
-/* A controlled scheduler or a fault injector can install a hook that runs
- * at every interesting step. Compiled out unless VMS_SCHED_HOOK is set. */
-#ifdef VMS_SCHED_HOOK
-extern void (*vms_sched_hook)(const char *where);
-#define VMS_SCHED_POINT()						\
+/*
+ * Every wrapper below that orders threads is a scheduling point: a lock
+ * attempt or release, a shared PTE load or store, a read-side enter or
+ * exit, a grace period, a deferred push or release, a reference count
+ * change, a copy of frame contents. The site of a point is its caller's
+ * function and line plus what happens there: each wrapper is a macro
+ * that passes a static struct vms_site, so site identities are stable
+ * across runs and builds (no code addresses).
+ *
+ * What a point does depends on the build:
+ * - VMS_SCHED (the controlled build, sched.c): hand control to the
+ *   scheduler, which decides who runs next;
+ * - VMS_SCHED_HOOK (the stress driver's core): call vms_sched_hook with
+ *   the site's function, if one is installed;
+ * - otherwise nothing: sites are not even compiled in.
+ */
+enum vms_sched_kind {
+	VMS_SP_NODE_LOCK, VMS_SP_NODE_UNLOCK,
+	VMS_SP_MUTEX_LOCK, VMS_SP_MUTEX_UNLOCK,
+	VMS_SP_PTE_LOAD, VMS_SP_PTE_STORE,
+	VMS_SP_RCU_ENTER, VMS_SP_RCU_EXIT,
+	VMS_SP_GRACE,		/* a grace period begins */
+	VMS_SP_DEFER,		/* a batch is pushed for deferred release */
+	VMS_SP_RECLAIM,		/* a batch is released after its grace period */
+	VMS_SP_REF,		/* a reference count changes */
+	VMS_SP_COPY,		/* a page of an accessor copy */
+	VMS_SP_THREAD,		/* thread start, end, join (sched.c) */
+	VMS_SP_USER,		/* the harness's own points */
+	VMS_SP_NR
+};
+
+struct vms_site {
+	enum vms_sched_kind kind;
+	int line;
+	const char *func;
+};
+
+#if defined(VMS_SCHED) || defined(VMS_SCHED_HOOK)
+#define VMS_SITES 1
+#define VMS_SITE(k)							\
+	({ static const struct vms_site vms_site_ = { (k), __LINE__, __func__ }; &vms_site_; })
+/* The extra parameter of a wrapper's _at function, and its argument
+ * (ONLY: for a function without other parameters). */
+#define VMS_SITE_PARAM , const struct vms_site *site
+#define VMS_SITE_ARG(k) , VMS_SITE(k)
+#define VMS_SITE_PARAM_ONLY const struct vms_site *site
+#define VMS_SITE_ARG_ONLY(k) VMS_SITE(k)
+#else
+#define VMS_SITE_PARAM
+#define VMS_SITE_ARG(k)
+#define VMS_SITE_PARAM_ONLY void
+#define VMS_SITE_ARG_ONLY(k)
+#endif
+
+#if defined(VMS_SCHED)
+#ifdef VMS_TSAN
+#error "the controlled build (VMS_SCHED) does not support TSan"
+#endif
+extern bool vms_sched_active;	/* a controlled thread is running */
+void vms_sched_point(const struct vms_site *site);
+#define VMS_SCHED_AT(site)						\
 	do {								\
-		if (vms_sched_hook)					\
-			vms_sched_hook(__func__);			\
+		if (vms_sched_active)					\
+			vms_sched_point(site);				\
+	} while (0)
+#elif defined(VMS_SCHED_HOOK)
+/* The stress driver's noise goes where it always went: node locks and
+ * unlocks, shared PTE loads and stores; and it lingers before a copy of
+ * frame contents (inside the reader's read-side section), so grace
+ * periods end during reads. @copy tells the two apart. */
+extern void (*vms_sched_hook)(bool copy, const char *where);
+#define VMS_HOOKED(k)							\
+	((k) == VMS_SP_NODE_LOCK || (k) == VMS_SP_NODE_UNLOCK ||	\
+	 (k) == VMS_SP_PTE_LOAD || (k) == VMS_SP_PTE_STORE ||		\
+	 (k) == VMS_SP_COPY)
+#define VMS_SCHED_AT(site)						\
+	do {								\
+		if (vms_sched_hook && VMS_HOOKED((site)->kind))		\
+			vms_sched_hook((site)->kind == VMS_SP_COPY,	\
+				       (site)->func);			\
 	} while (0)
 #else
-#define VMS_SCHED_POINT() do { } while (0)
+#define VMS_SCHED_AT(site) do { } while (0)
 #endif
+/* A point of kind @k right here (in the sync layer or a harness). */
+#define VMS_SCHED_POINT(k) VMS_SCHED_AT(VMS_SITE(k))
 
 /* ---- threads ---------------------------------------------------------- */
 
 struct vms_defer_stack;
 struct vms_defer_batch;
 struct vms_cursor;
+struct vms_space;
 
 /* A thread's retired items for one stack (see "deferred release"). lock
  * is taken by the owner when it adds items and by a quiescer taking the
- * batch; batch is NULL or holds items of stack only. */
+ * batch, never across a scheduling point; batch is NULL or holds items
+ * of stack only. */
 struct vms_defer_local {
-	_Atomic uint32_t lock;		/* a vms_lock_t (node locks, below) */
+	_Atomic uint32_t lock;
 	struct vms_defer_stack *stack;
 	struct vms_defer_batch *batch;
 };
 
-/* Per-thread state. id is the value a node lock holds while this thread
- * owns it (never 0). rcu_nesting counts open read-side sections so that
- * code which must block for a grace period can refuse to (blocking inside
- * a read-side section would deadlock). cursor_cache holds up to
- * nr_cached dropped cursors for reuse (cursor.c; only this thread touches
- * it). next links the registry of live threads (sync.c, under its lock),
- * which a quiescer walks to reach every thread's defer. */
+/*
+ * Every piece of the core's per-thread state, reached only through
+ * vms_thread(): a controlled scheduler gives each of its threads its own.
+ *
+ * id is the value a node lock holds while this thread owns it (never 0).
+ * rcu_nesting counts open read-side sections so that code which must
+ * block for a grace period can refuse to (blocking inside a read-side
+ * section would deadlock). after_grace is non-zero while the thread
+ * releases items whose grace period is over (poison builds check that
+ * what RCU readers may reach is freed only then). cursor_cache holds up
+ * to nr_cached dropped cursors for reuse (cursor.c; only this thread
+ * touches it). next links the registry of live threads (sync.c, under
+ * its lock), which a quiescer walks to reach every thread's defer;
+ * listed says the thread is in it.
+ */
+#define VMS_UNLOCK_LOG_MAX 1024
 struct vms_thread {
 	uint32_t id;
 	int rcu_nesting;
+	uint32_t rcu_sections;		/* read sections entered (VMS_SCHED) */
 	bool registered;
+	bool listed;
+	int after_grace;
 	unsigned nr_cached;
 	struct vms_cursor *cursor_cache;
 	struct vms_defer_local defer;
 	struct vms_thread *next;
+	struct vms_space *current;	/* space.c: the active page table */
+	/* lock.c, checks builds: the last node locked in this range lock */
+	struct { vms_vaddr_t base; int level; bool set; } last_lock;
+	/* debug.c: the node unlocks of this thread, when recording */
+	struct {
+		size_t n;
+		int level[VMS_UNLOCK_LOG_MAX];
+		vms_vaddr_t va[VMS_UNLOCK_LOG_MAX];
+	} unlock_log;
 };
 extern __thread struct vms_thread vms_self;
 
 void vms_thread_register_slow(void);
+/* Enter @t in the registry of live threads, so that vms_defer_collect
+ * reaches its batches (once; registration does it for OS threads, sched.c
+ * for its controlled ones). */
+void vms_thread_enter(struct vms_thread *t);
+/* @t ends: its batches go to their reclaimers, its cached cursors are
+ * freed, it leaves the registry. */
+void vms_thread_leave(struct vms_thread *t);
 
+#ifdef VMS_SCHED
+/* The state of the controlled thread running now, or this OS thread's
+ * own (vms_self) outside a controlled run: sched.c swaps the pointer. */
+extern __thread struct vms_thread *vms_sched_cur;
+
+static inline struct vms_thread *vms_thread(void)
+{
+	if (__builtin_expect(!vms_sched_cur, 0))
+		vms_thread_register_slow();
+	return vms_sched_cur;
+}
+#else
 static inline struct vms_thread *vms_thread(void)
 {
 	if (__builtin_expect(!vms_self.registered, 0))
 		vms_thread_register_slow();
 	return &vms_self;
 }
+#endif
 
 /* ---- RCU -------------------------------------------------------------- */
 
@@ -101,11 +222,17 @@ extern char vms_gp_token;
 #define VMS_TSAN_ACQUIRE(a) do { } while (0)
 #endif
 
-void vms_rcu_read_lock(void);
-void vms_rcu_read_unlock(void);
+/* In the VMS_SCHED build, RCU is simulated in sched.c, deterministically:
+ * a grace period that begins at decision i ends once every thread that
+ * was inside a read-side section at i has left that section. */
+void vms_rcu_read_lock_at(VMS_SITE_PARAM_ONLY);
+void vms_rcu_read_unlock_at(VMS_SITE_PARAM_ONLY);
+#define vms_rcu_read_lock() vms_rcu_read_lock_at(VMS_SITE_ARG_ONLY(VMS_SP_RCU_ENTER))
+#define vms_rcu_read_unlock() vms_rcu_read_unlock_at(VMS_SITE_ARG_ONLY(VMS_SP_RCU_EXIT))
 /* Wait for a grace period. Returns -EDEADLK instead of hanging if the
  * caller is inside a read-side section. */
-int vms_rcu_synchronize(void);
+int vms_rcu_synchronize_at(VMS_SITE_PARAM_ONLY);
+#define vms_rcu_synchronize() vms_rcu_synchronize_at(VMS_SITE_ARG_ONLY(VMS_SP_GRACE))
 
 static inline bool vms_rcu_in_read_section(void)
 {
@@ -119,11 +246,12 @@ typedef _Atomic uint64_t vms_pte_t;
 /* Lock-free walkers (cursor phase 1, the simulated MMU) load with acquire:
  * it pairs with the release store that published a new child node, so
  * the child's initialised entries are visible. */
-static inline uint64_t vms_pte_load(vms_pte_t *p)
+static inline uint64_t vms_pte_load_at(vms_pte_t *p VMS_SITE_PARAM)
 {
-	VMS_SCHED_POINT();
+	VMS_SCHED_AT(site);
 	return atomic_load_explicit(p, memory_order_acquire);
 }
+#define vms_pte_load(p) vms_pte_load_at((p) VMS_SITE_ARG(VMS_SP_PTE_LOAD))
 
 /* Under the node's lock the entry cannot change: relaxed is enough. */
 static inline uint64_t vms_pte_load_locked(vms_pte_t *p)
@@ -133,11 +261,12 @@ static inline uint64_t vms_pte_load_locked(vms_pte_t *p)
 
 /* Every store is a release: it may publish a node or a frame whose
  * contents were written just before. */
-static inline void vms_pte_store(vms_pte_t *p, uint64_t v)
+static inline void vms_pte_store_at(vms_pte_t *p, uint64_t v VMS_SITE_PARAM)
 {
-	VMS_SCHED_POINT();
+	VMS_SCHED_AT(site);
 	atomic_store_explicit(p, v, memory_order_release);
 }
+#define vms_pte_store(p, v) vms_pte_store_at((p), (v) VMS_SITE_ARG(VMS_SP_PTE_STORE))
 
 /* Initialise an entry of a node nobody else can see yet. */
 static inline void vms_pte_init(vms_pte_t *p, uint64_t v)
@@ -150,15 +279,26 @@ static inline void vms_pte_init(vms_pte_t *p, uint64_t v)
 /* A node lock is a test-and-set spinlock that records its owner's thread
  * id: a thread that finds a lock it already owns gets -EDEADLK instead of
  * spinning forever (the lock is not re-entrant). Spinning yields the CPU
- * after a while because harness runs have more threads than cores. */
+ * after a while because harness runs have more threads than cores. In
+ * the VMS_SCHED build a waiter is blocked instead: not runnable until the
+ * lock is free. */
 typedef _Atomic uint32_t vms_lock_t;
 
-static inline int vms_node_lock(vms_lock_t *l)
+#ifdef VMS_SCHED
+/* Block the running controlled thread until @obj is free (sched.c). */
+enum vms_sched_wait_kind {
+	VMS_WAIT_NONE, VMS_WAIT_NODE_LOCK, VMS_WAIT_MUTEX, VMS_WAIT_GRACE, VMS_WAIT_JOIN,
+};
+void vms_sched_block(enum vms_sched_wait_kind kind, const void *obj,
+		     const struct vms_site *site);
+#endif
+
+static inline int vms_node_lock_at(vms_lock_t *l VMS_SITE_PARAM)
 {
 	uint32_t me = vms_thread()->id;
 	unsigned spins = 0;
 
-	VMS_SCHED_POINT();
+	VMS_SCHED_AT(site);
 	for (;;) {
 		uint32_t cur = 0;
 
@@ -167,6 +307,10 @@ static inline int vms_node_lock(vms_lock_t *l)
 			return 0;
 		if (cur == me)
 			return -EDEADLK;
+#ifdef VMS_SCHED
+		vms_sched_block(VMS_WAIT_NODE_LOCK, l, site);
+		(void)spins;
+#else
 		do {
 			if (++spins > 64) {
 				sched_yield();
@@ -176,7 +320,14 @@ static inline int vms_node_lock(vms_lock_t *l)
 			}
 			cur = atomic_load_explicit(l, memory_order_relaxed);
 		} while (cur != 0 && cur != me);
+#endif
 	}
+}
+#define vms_node_lock(l) vms_node_lock_at((l) VMS_SITE_ARG(VMS_SP_NODE_LOCK))
+
+static inline void vms_node_lock_init(vms_lock_t *l)
+{
+	atomic_store_explicit(l, 0, memory_order_relaxed);
 }
 
 /* Take the lock of a node nobody else can reach yet (fresh allocation). */
@@ -185,16 +336,163 @@ static inline void vms_node_lock_fresh(vms_lock_t *l)
 	atomic_store_explicit(l, vms_thread()->id, memory_order_relaxed);
 }
 
-static inline void vms_node_unlock(vms_lock_t *l)
+static inline void vms_node_unlock_at(vms_lock_t *l VMS_SITE_PARAM)
 {
-	VMS_SCHED_POINT();
+	VMS_SCHED_AT(site);
 	atomic_store_explicit(l, 0, memory_order_release);
 }
+#define vms_node_unlock(l) vms_node_unlock_at((l) VMS_SITE_ARG(VMS_SP_NODE_UNLOCK))
 
 static inline uint32_t vms_node_owner(vms_lock_t *l)
 {
 	return atomic_load_explicit(l, memory_order_relaxed);
 }
+
+/* ---- mutexes ------------------------------------------------------- */
+
+/* For the registries and the reclaim serialisation: short sections that
+ * may block, off the cursors' hot path. */
+#ifdef VMS_SCHED
+/* Controlled build: an owner id (0: free) and a depth for the recursive
+ * kind; a waiter is blocked until the owner lets go. */
+typedef struct {
+	uint32_t owner, depth;
+	bool recursive;
+} vms_mutex_t;
+
+#define VMS_MUTEX_INIT { 0, 0, false }
+#define VMS_MUTEX_RECURSIVE_INIT { 0, 0, true }
+
+static inline void vms_mutex_init(vms_mutex_t *m)
+{
+	*m = (vms_mutex_t)VMS_MUTEX_INIT;
+}
+
+static inline void vms_mutex_destroy(vms_mutex_t *m) { }
+
+static inline bool vms_mutex_take(vms_mutex_t *m, uint32_t me)
+{
+	if (m->owner && (m->owner != me || !m->recursive))
+		return false;
+	m->owner = me;
+	m->depth++;
+	return true;
+}
+
+static inline void vms_mutex_lock_at(vms_mutex_t *m VMS_SITE_PARAM)
+{
+	uint32_t me = vms_thread()->id;
+
+	VMS_SCHED_AT(site);
+	while (!vms_mutex_take(m, me))
+		vms_sched_block(VMS_WAIT_MUTEX, m, site);
+}
+
+static inline bool vms_mutex_trylock_at(vms_mutex_t *m VMS_SITE_PARAM)
+{
+	VMS_SCHED_AT(site);
+	return vms_mutex_take(m, vms_thread()->id);
+}
+
+static inline void vms_mutex_unlock_at(vms_mutex_t *m VMS_SITE_PARAM)
+{
+	VMS_SCHED_AT(site);
+	if (!--m->depth)
+		m->owner = 0;
+}
+#else
+typedef struct {
+	pthread_mutex_t m;
+} vms_mutex_t;
+
+#define VMS_MUTEX_INIT { PTHREAD_MUTEX_INITIALIZER }
+/* Needs _GNU_SOURCE in the including file (glibc's initializer). */
+#define VMS_MUTEX_RECURSIVE_INIT { PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP }
+
+static inline void vms_mutex_init(vms_mutex_t *m)
+{
+	pthread_mutex_init(&m->m, NULL);
+}
+
+static inline void vms_mutex_destroy(vms_mutex_t *m)
+{
+	pthread_mutex_destroy(&m->m);
+}
+
+static inline void vms_mutex_lock_at(vms_mutex_t *m VMS_SITE_PARAM)
+{
+	VMS_SCHED_AT(site);
+	pthread_mutex_lock(&m->m);
+}
+
+/* True if the mutex was free and is now held. */
+static inline bool vms_mutex_trylock_at(vms_mutex_t *m VMS_SITE_PARAM)
+{
+	VMS_SCHED_AT(site);
+	return pthread_mutex_trylock(&m->m) == 0;
+}
+
+static inline void vms_mutex_unlock_at(vms_mutex_t *m VMS_SITE_PARAM)
+{
+	VMS_SCHED_AT(site);
+	pthread_mutex_unlock(&m->m);
+}
+#endif
+#define vms_mutex_lock(m) vms_mutex_lock_at((m) VMS_SITE_ARG(VMS_SP_MUTEX_LOCK))
+#define vms_mutex_trylock(m) vms_mutex_trylock_at((m) VMS_SITE_ARG(VMS_SP_MUTEX_LOCK))
+#define vms_mutex_unlock(m) vms_mutex_unlock_at((m) VMS_SITE_ARG(VMS_SP_MUTEX_UNLOCK))
+
+/* ---- reference counts ------------------------------------------------ */
+
+/* Frame references and handles, space activations. Taking a reference
+ * orders nothing (the taker already reaches the object); dropping one is
+ * acq_rel so that whoever drops the last sees every earlier holder's
+ * writes before the object is freed. */
+typedef _Atomic uint64_t vms_ref_t;
+
+/* Set the count of an object nobody else can see yet; @publish makes it
+ * a release (the object's other fields are visible with it). */
+static inline void vms_ref_init(vms_ref_t *r, uint64_t v, bool publish)
+{
+	atomic_store_explicit(r, v, publish ? memory_order_release : memory_order_relaxed);
+}
+
+static inline uint64_t vms_ref_read(const vms_ref_t *r)
+{
+	return atomic_load_explicit(r, memory_order_relaxed);
+}
+
+static inline void vms_ref_add_at(vms_ref_t *r, uint64_t n VMS_SITE_PARAM)
+{
+	VMS_SCHED_AT(site);
+	atomic_fetch_add_explicit(r, n, memory_order_relaxed);
+}
+#define vms_ref_add(r, n) vms_ref_add_at((r), (n) VMS_SITE_ARG(VMS_SP_REF))
+
+/* Drop @n references; true if that was the last of them. */
+static inline bool vms_ref_sub_at(vms_ref_t *r, uint64_t n VMS_SITE_PARAM)
+{
+	VMS_SCHED_AT(site);
+	return atomic_fetch_sub_explicit(r, n, memory_order_acq_rel) == n;
+}
+#define vms_ref_sub(r, n) vms_ref_sub_at((r), (n) VMS_SITE_ARG(VMS_SP_REF))
+
+/* Drop one reference unless there is none: false (and no change) at 0. */
+static inline bool vms_ref_dec_not_zero_at(vms_ref_t *r VMS_SITE_PARAM)
+{
+	uint64_t v;
+
+	VMS_SCHED_AT(site);
+	v = atomic_load_explicit(r, memory_order_relaxed);
+
+	do {
+		if (!v)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(r, &v, v - 1,
+			memory_order_relaxed, memory_order_relaxed));
+	return true;
+}
+#define vms_ref_dec_not_zero(r) vms_ref_dec_not_zero_at((r) VMS_SITE_ARG(VMS_SP_REF))
 
 /* ---- sharded counters ------------------------------------------------- */
 
@@ -213,6 +511,13 @@ static inline void vms_count_add(struct vms_count *c, long d)
 {
 	atomic_fetch_add_explicit(&c->shard[vms_thread()->id % VMS_NR_COUNT_SHARDS].v, d,
 				  memory_order_relaxed);
+}
+
+/* Make the sum @v; only while nobody else updates @c (a pool reset). */
+static inline void vms_count_set(struct vms_count *c, long v)
+{
+	for (int i = 0; i < VMS_NR_COUNT_SHARDS; i++)
+		atomic_store_explicit(&c->shard[i].v, i ? 0 : v, memory_order_relaxed);
 }
 
 static inline long vms_count_sum(struct vms_count *c)
@@ -269,23 +574,21 @@ struct vms_defer_stack {
 	 * fields above, which every session reads. */
 	_Atomic(struct vms_defer_batch *) head __attribute__((aligned(64)));
 	_Atomic uint64_t items;		/* items handed over, not yet released */
-	pthread_mutex_t reclaim_lock;	/* held by the thread releasing a set */
+	vms_mutex_t reclaim_lock;	/* held by the thread releasing a set */
 };
 
 /* Move the items of *@bp (a cursor's batch, removed from the tree by this
  * thread) into the thread's batch for @s; may take *@bp over instead (then
  * sets it NULL), hand batches over and call kick. Never allocates or waits
  * for a grace period. True if the thread's batch for @s went to the
- * reclaimer (what the thread holds back starts afresh). */
+ * reclaimer (what the thread holds back starts afresh). A hand-over is a
+ * scheduling point (VMS_SP_DEFER), the rest is not. */
 bool vms_defer_retire(struct vms_defer_stack *s, struct vms_defer_batch **bp);
 /* Hand over every thread's batch for @s. */
 void vms_defer_collect(struct vms_defer_stack *s);
 /* Items retired into @s and not yet released (racy under concurrency,
  * exact at quiescence). */
 uint64_t vms_defer_pending(struct vms_defer_stack *s);
-/* Non-zero while this thread releases items whose grace period is over:
- * poison builds check that what RCU readers may reach is freed only then. */
-extern __thread int vms_after_grace;
 
 /* Wait for a grace period and call @release on every item handed over
  * before the call; frees the batches. Equal neighbours in a batch (a
@@ -297,13 +600,48 @@ extern __thread int vms_after_grace;
 int vms_defer_reclaim(struct vms_defer_stack *s, bool wait,
 		      void (*release)(void *arg, uint64_t item, uint32_t n), void *arg);
 
+/* ---- background worker ---------------------------------------------- */
+
+/* A thread that runs @fn whenever it is kicked (the pool's reclaimer).
+ * It is started on the first kick; kicks while one is pending collapse
+ * into one run. It is background work: it runs at nice 19 under @name
+ * (sync.c says why). In the VMS_SCHED build it is a controlled thread
+ * that runs @fn until no kick is pending, then ends (a later kick starts
+ * it again in the same slot): runnable exactly when kicked. */
+struct vms_worker {
+	void (*fn)(void *arg);
+	void *arg;
+	const char *name;		/* the thread's name, for profiles */
+#ifdef VMS_SCHED
+	uint64_t thread;		/* sched.c handle; 0: never started */
+	bool wake, stop;
+#else
+	_Atomic bool kicked;		/* a kick is pending: kickers skip the mutex */
+	pthread_mutex_t lock;		/* protects the five fields below */
+	pthread_cond_t cond;
+	pthread_t thread;
+	bool running, wake, stop;
+#endif
+};
+
+void vms_worker_init(struct vms_worker *w, const char *name, void (*fn)(void *arg), void *arg);
+/* Have the worker run @fn soon. Returns false if there is no worker
+ * thread (it could not be started, or it is being stopped): then the
+ * caller does the work itself. */
+bool vms_worker_kick(struct vms_worker *w);
+/* Stop and join the worker; a later kick starts it again. */
+void vms_worker_stop(struct vms_worker *w);
+void vms_worker_destroy(struct vms_worker *w);
+
 /* ---- frame contents --------------------------------------------------- */
 
 /* Copies between user buffers and simulated physical memory. Two user
  * threads writing the same page race by design (as in a real process);
  * under TSan the copy uses relaxed atomic accesses so that such races
  * in the *simulated* memory are not reported as races in libvms. */
-void vms_copy_from_frame(void *dst, const void *src, size_t n);
-void vms_copy_to_frame(void *dst, const void *src, size_t n);
+void vms_copy_from_frame_at(void *dst, const void *src, size_t n VMS_SITE_PARAM);
+void vms_copy_to_frame_at(void *dst, const void *src, size_t n VMS_SITE_PARAM);
+#define vms_copy_from_frame(d, s, n) vms_copy_from_frame_at((d), (s), (n) VMS_SITE_ARG(VMS_SP_COPY))
+#define vms_copy_to_frame(d, s, n) vms_copy_to_frame_at((d), (s), (n) VMS_SITE_ARG(VMS_SP_COPY))
 
 #endif /* VMS_SYNC_H */

@@ -34,14 +34,14 @@ for d in "$out"/triage/*/; do
 	[ -f "$d/signature" ] || continue
 	if [ "$(cat "$d/oracle")" = stress ]; then
 		# Same command line, correct core: three clean runs = not pre-existing.
-		# The same variant (plain or TSan, CLI or standalone) of the
-		# correct build; exit 1 is a violation, 2 could not run.
+		# The same variant (plain or TSan) of the correct build; exit 1 is
+		# a violation, 2 could not run.
 		mapfile -t args < <(sed -n 's/^arg: //p' "$d/stress.rec")
-		gdir=build; case ${args[0]} in */tsan/*) gdir=build/tsan ;; esac
-		if [ "${args[1]:-}" = stress ]; then good=("$gdir/vmtorture"); else good=("$gdir/vmtorture-stress"); fi
+		good=build/vmtorture; case ${args[0]} in */tsan/*) good=build/tsan/vmtorture ;; esac
+		[ "${args[1]:-}" = stress ] || args=("${args[0]}" stress "${args[@]:1}")	# vmtorture-stress
 		hit=0
 		for i in 1 2 3; do
-			timeout 120 "${good[@]}" "${args[@]:1}" > /dev/null 2>&1
+			timeout 120 "$good" "${args[@]:1}" > /dev/null 2>&1
 			[ $? = 1 ] && hit=1
 		done
 	else

@@ -55,12 +55,11 @@ CAMPAIGN_TSAN_CLI := $(CAMPAIGN_TSAN_DIR)/vmtorture
 .PHONY: campaign-deps campaign-tsan-cli campaign campaign-run campaign-test \
 	campaign-bugcheck oss-fuzz-test campaign-sig-test
 campaign-tsan-cli:
-	@$(MAKE) --no-print-directory SAN=tsan BUG=$(BUG) $(CAMPAIGN_TSAN_CLI) \
-		$(if $(STRESS_BIN),$(CAMPAIGN_TSAN_DIR)/vmtorture-stress)
+	@$(MAKE) --no-print-directory SAN=tsan BUG=$(BUG) $(CAMPAIGN_TSAN_CLI)
 
 # Everything a campaign runs; the coverage build measures core/ over time.
 campaign-deps: $(VMT_CLI_BIN) $(CAMPAIGN_BIN) $(CAMPAIGN_FUZZ_BINS) build/fuzz/vmt-cov seeds \
-	campaign-tsan-cli $(STRESS_BIN)
+	campaign-tsan-cli
 
 CAMPAIGN_ENV = VMT_FZ=$(CAMPAIGN_FZ) VMT_CLI=$(VMT_CLI_BIN) VMT_TSAN_CLI=$(CAMPAIGN_TSAN_CLI) \
 	VMT_CAMPAIGN_BIN=$(CAMPAIGN_BIN) VMT_SEEDS=$(SEQ_OUT) VMT_COV_BIN=build/fuzz/vmt-cov
@@ -70,15 +69,10 @@ campaign: campaign-deps
 	$(CAMPAIGN_ENV) bash tools/campaign/campaign.sh $(CAMPAIGN_ARGS)
 
 # make run: one minute, every engine, a fresh output directory each time
-# (build/campaign/latest points at the newest).
+# (build/campaign/latest points at the newest). It fails when an engine
+# did not run through, not when the campaign found something.
 campaign-run: campaign-deps
-	@out=build/campaign/run-$$(date -u +%Y%m%d-%H%M%S); \
-	$(CAMPAIGN_ENV) bash tools/campaign/campaign.sh --duration 60 --out $$out \
-		--engines afl,libfuzzer,stress,tsan $(CAMPAIGN_ARGS); rc=$$?; \
-	ln -sfn $$(basename $$out) build/campaign/latest; \
-	[ -f $$out/summary.md ] && { echo; cat $$out/summary.md; }; \
-	echo "campaign-run: summary in $$out/summary.md"; \
-	[ $$rc -le 1 ]	# 1 = it found something: the report is the result, not an error
+	@$(CAMPAIGN_ENV) bash tools/campaign/make-run.sh $(CAMPAIGN_ARGS)
 
 campaign-test: campaign-deps
 	$(CAMPAIGN_ENV) bash tools/campaign/test-campaign.sh

@@ -18,6 +18,10 @@
 #   corpus/                          merged corpus (libFuzzer -merge=1, afl-cmin,
 #                                    text forms in corpus/seq/)
 #   summary.md coverage.png execs.png [afl-plot/]
+#   engines.tsv                      one row per start of an engine instance
+#
+# Exit status: 0 nothing found, 1 findings, 2 could not begin, 3 an engine
+# failed or died (after one retry), 4 engines were to run and none did.
 #
 # Binaries (set by campaign.mk; defaults for a plain build):
 #   VMT_FZ=build/fuzz VMT_CLI=build/vmtorture VMT_TSAN_CLI=build/tsan/vmtorture
@@ -174,34 +178,24 @@ fi
 : > "$out/pids"
 
 
-# What each engine needs; a missing binary disables that engine, loudly.
-need() { [ -x "$1" ] || { echo "campaign: $2 disabled: $1 not built" | tee -a "$out/logs/campaign.log" >&2; unset "on[$2]"; }; }
-[ -n "${on[afl]:-}" ] && { need "$FZ/vmt-afl" afl; command -v afl-fuzz >/dev/null || { echo "campaign: afl disabled: afl-fuzz not installed" >&2; unset "on[afl]"; }; }
+# What each engine needs. A missing binary is an engine that cannot
+# start: it is switched off, and engines.tsv records it as failed.
+declare -A unable=()
+need() {	# path engine [why]
+	[ -x "$1" ] && return 0
+	unable[$2]="${3:-$1 not built}"
+	echo "campaign: $2 disabled: ${unable[$2]}" | tee -a "$out/logs/campaign.log" >&2
+	unset "on[$2]"
+}
+[ -n "${on[afl]:-}" ] && need "$(command -v afl-fuzz)" afl "afl-fuzz not installed"
+[ -n "${on[afl]:-}" ] && need "$FZ/vmt-afl" afl
 [ -n "${on[afl]:-}" ] && need "$FZ/vmt-afl-cmplog" afl
 [ -n "${on[libfuzzer]:-}" ] && need "$FZ/vmt-libfuzzer" libfuzzer
-# The stress driver: the standalone vmtorture-stress next to the CLI (its
-# core has the scheduling hook behind --noise and poisons freed frames),
-# else `vmtorture stress`.
-stress_cmd() {	# cli -> prints the command words, one per line
-	if [ -x "$(dirname "$1")/vmtorture-stress" ]; then printf '%s\n' "$(dirname "$1")/vmtorture-stress"
-	elif "$1" stress --help >/dev/null 2>&1; then printf '%s\nstress\n' "$1"
-	else return 1; fi
-}
-STRESS_CMD=() TSAN_STRESS_CMD=()
-if [ -n "${on[stress]:-}" ]; then
-	mapfile -t STRESS_CMD < <(stress_cmd "$CLI")
-	if [ ${#STRESS_CMD[@]} = 0 ]; then
-		echo "campaign: stress disabled: neither '$CLI stress' nor vmtorture-stress is built" | tee -a "$out/logs/campaign.log" >&2
-		unset "on[stress]"
-	fi
-fi
-if [ -n "${on[tsan]:-}" ]; then
-	mapfile -t TSAN_STRESS_CMD < <(stress_cmd "$TSAN_CLI")
-	if [ ${#TSAN_STRESS_CMD[@]} = 0 ]; then
-		echo "campaign: tsan disabled: neither '$TSAN_CLI stress' nor its vmtorture-stress is built" | tee -a "$out/logs/campaign.log" >&2
-		unset "on[tsan]"
-	fi
-fi
+# The stress driver is `vmtorture stress` (its core has the scheduling
+# hook behind --noise and poisons freed frames).
+STRESS_CMD=("$CLI" stress) TSAN_STRESS_CMD=("$TSAN_CLI" stress)
+[ -n "${on[stress]:-}" ] && need "$CLI" stress
+[ -n "${on[tsan]:-}" ] && need "$TSAN_CLI" tsan
 [ -x "$FZ/vmt-replay" ] || die "$FZ/vmt-replay not built: findings could not be triaged"
 [ -x "$TOOL" ] || die "$TOOL not built (make build/vmt-campaign)"
 ls "$SEEDS"/* >/dev/null 2>&1 || die "no seeds in $SEEDS (make seeds)"
@@ -221,13 +215,87 @@ echo "$(date -u +%FT%TZ) start: engines=$engines jobs=$jobs duration=${duration}
 
 # ---- engines ------------------------------------------------------------------
 
-declare -A pid=()		# engine instance -> pid (its own process group)
+# Engine instances: afl-main, afl-cmplog, ..., libfuzzer, stress, tsan.
+declare -A pid=()		# instance -> pid (its own process group)
+declare -A t0=() tries=() off0=() logf=() restart=()
 start_bg() {	# name log cmd...
 	local name=$1 log=$2
 	shift 2
+	off0[$name]=$(stat -c %s "$log" 2>/dev/null || echo 0)
+	t0[$name]=$(now) logf[$name]=$log tries[$name]=$(( ${tries[$name]:-0} + 1 ))
 	setsid "$@" >> "$log" 2>&1 < /dev/null 9>&- &
 	pid[$name]=$!
 	echo "$name ${pid[$name]}" >> "$out/pids"
+}
+
+# Engine life as data, one row per start of an instance, for summary.sh:
+# run (0, then one more per resume), instance, state, start, end, seconds,
+# reason. States: ran (until the campaign stopped it, or to its own end
+# at the deadline), retried (stopped early and was started again),
+# failed (stopped early without having run), died (stopped early after
+# it had run).
+ENGINES_TSV=$out/engines.tsv
+iso() { date -u -d "@$1" +%FT%TZ; }
+record() {	# instance state end reason
+	[ -f "$ENGINES_TSV" ] ||
+		printf '# run\tinstance\tstate\tstart\tend\tseconds\treason\n' > "$ENGINES_TSV"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$resumes" "$1" "$2" "$(iso "${t0[$1]:-$3}")" \
+		"$(iso "$3")" "$(( $3 - ${t0[$1]:-$3} ))" "$(tr '\t' ' ' <<< "$4" | cut -c1-240)" >> "$ENGINES_TSV"
+}
+# What the instance wrote since it was started.
+since_start() { tail -c +$(( ${off0[$1]} + 1 )) "${logf[$1]}" 2>/dev/null | sed 's/\x1b\[[0-9;]*[A-Za-z]//g; s/\r//g'; }
+# Did it get going: AFL++ past its dry run, libFuzzer through its first
+# inputs, a stress loop through a round that started.
+# (A here-string, not a pipe: grep -q would stop reading early, and
+# under pipefail the writer's SIGPIPE would turn a match into a miss.)
+has_run() {
+	local log
+	log=$(since_start "$1")
+	case $1 in
+	afl-*) grep -qE 'All test cases processed|Entering queue cycle' <<< "$log" ;;
+	libfuzzer) grep -qE '^#[0-9]+' <<< "$log" ;;
+	*) grep -q ' round=[0-9]* seed=' <<< "$log" ;;
+	esac
+}
+# One line saying why an instance stopped: AFL++'s abort message, a
+# stress round that could not start, else the last error-like line.
+reason_of() {	# instance status
+	local line
+	line=$(since_start "$1" | sed -n 's/.*PROGRAM ABORT : *//p; s/.* could not start /could not start /p' | tail -1)
+	[ -n "$line" ] || line=$(since_start "$1" | grep -iE 'error|fatal|abort|cannot|not found|no such|denied|killed' | tail -1)
+	[ -n "$line" ] || line=$(since_start "$1" | grep -v '^[[:space:]]*$' | tail -1)
+	line=$(sed 's/^[[:space:]]*//' <<< "$line")
+	echo "exit $2${line:+: $line}${empty_sig:+ (the empty program fails: $empty_sig)}"
+}
+# When an instance that is gone stopped: its log's last write, which
+# comes before the tick that noticed.
+ended() {
+	local m t
+	t=$(now)
+	m=$(stat -c %Y "${logf[$1]}" 2>/dev/null || echo "$t")
+	[ "$m" -lt "${t0[$1]}" ] && m=${t0[$1]}
+	[ "$m" -gt "$t" ] && m=$t
+	echo "$m"
+}
+# An instance stopped before the campaign did: start it once more; the
+# second time it stays down and the campaign will fail.
+engine_stopped() {	# instance
+	local k=$1 rc why state=failed end
+	wait "${pid[$k]}" 2>/dev/null
+	rc=$?
+	unset "pid[$k]"
+	why=$(reason_of "$k" "$rc")
+	end=$(ended "$k")
+	has_run "$k" && state=died
+	if [ "${tries[$k]}" -lt 2 ] && [ $stopping = 0 ]; then
+		record "$k" retried "$end" "$why"
+		echo "campaign: $k stopped after $((end - t0[$k]))s ($why); starting it again" |
+			tee -a "$out/logs/campaign.log" >&2
+		${restart[$k]} "$((deadline - $(now)))"
+	else
+		record "$k" "$state" "$end" "$why"
+		echo "campaign: $k $state after $((end - t0[$k]))s: $why" | tee -a "$out/logs/campaign.log" >&2
+	fi
 }
 
 afl_n=0 lf_n=0
@@ -243,29 +311,44 @@ fi
 # Power schedules rotate over the plain secondaries (see afl-fuzz -h).
 scheds=(exploit rare coe lin quad seek mmopt)
 start_afl() {
-	local remain=$1 i name args
+	local remain=$1 i
 	mkdir -p "$out/afl" "$out/afl-in"
 	[ -n "$(ls -A "$out/afl-in")" ] || cp "$SEEDS"/* "$out/afl-in/"
 	export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
 	export AFL_IMPORT_FIRST=1 AFL_AUTORESUME=1 AFL_NO_AFFINITY=1 AFL_FAST_CAL=1
 	export AFL_CMPLOG_ONLY_NEW=1
+	# A seed that crashes in the dry run is skipped, not fatal: 4.04c
+	# skips it unless AFL_EXIT_ON_SEED_ISSUES; AFL_SKIP_CRASHES says so
+	# for the versions before. (If every seed crashes, afl-fuzz stops:
+	# the empty-program pre-flight below then explains it.)
+	export AFL_SKIP_CRASHES=1
 	for ((i = 1; i <= afl_n; i++)); do
-		case $i in
-		# -F: the main instance also imports libFuzzer's finds.
-		1) name=main; args=(-M main -p fast -F "$out/libfuzzer/corpus" -- "$FZ/vmt-afl") ;;
-		2) name=cmplog; args=(-S cmplog -p explore -c 0 -l 2AT -- "$FZ/vmt-afl-cmplog") ;;
-		3) if [ -x "$FZ/vmt-afl-asan" ]; then name=asan; args=(-S asan -p coe -- "$FZ/vmt-afl-asan")
-		   else name=s3; args=(-S s3 -p coe -- "$FZ/vmt-afl"); fi ;;
-		*) name=s$i; args=(-S "s$i" -p "${scheds[(i - 4) % ${#scheds[@]}]}")
-		   [ $((i % 3)) = 0 ] && args+=(-L 0)	# MOpt on some
-		   args+=(-- "$FZ/vmt-afl") ;;
-		esac
-		echo "== $(date -u +%FT%TZ) afl-fuzz $name (remaining ${remain}s)" >> "$out/logs/afl-$name.log"
-		ASAN_OPTIONS="abort_on_error=1:symbolize=0:detect_leaks=0:allocator_may_return_null=1" \
-		UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1" \
-		start_bg "afl-$name" "$out/logs/afl-$name.log" \
-			afl-fuzz -i "$out/afl-in" -o "$out/afl" -x "$DICT" -V "$((remain + 30))" "${args[@]}"
+		start_afl_one "$i" "$remain"
 	done
+}
+start_afl_one() {	# index remaining-seconds
+	local i=$1 remain=$2 name args
+	case $i in
+	# -F: the main instance also imports libFuzzer's finds.
+	1) name=main; args=(-M main -p fast -F "$out/libfuzzer/corpus" -- "$FZ/vmt-afl") ;;
+	2) name=cmplog; args=(-S cmplog -p explore -c 0 -l 2AT -- "$FZ/vmt-afl-cmplog") ;;
+	3) if [ -x "$FZ/vmt-afl-asan" ]; then name=asan; args=(-S asan -p coe -- "$FZ/vmt-afl-asan")
+	   else name=s3; args=(-S s3 -p coe -- "$FZ/vmt-afl"); fi ;;
+	*) name=s$i; args=(-S "s$i" -p "${scheds[(i - 4) % ${#scheds[@]}]}")
+	   [ $((i % 3)) = 0 ] && args+=(-L 0)	# MOpt on some
+	   args+=(-- "$FZ/vmt-afl") ;;
+	esac
+	echo "== $(date -u +%FT%TZ) afl-fuzz $name (remaining ${remain}s)" >> "$out/logs/afl-$name.log"
+	restart[afl-$name]="start_afl_one $i"
+	# -t 1000+: the default 1000 ms limit per run, but a seed that
+	# times out in the dry run (a slow one on a loaded machine) is
+	# skipped instead of stopping afl-fuzz; without the '+' 4.04c
+	# aborts ("Test case ... results in a timeout").
+	ASAN_OPTIONS="abort_on_error=1:symbolize=0:detect_leaks=0:allocator_may_return_null=1" \
+	UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1" \
+	start_bg "afl-$name" "$out/logs/afl-$name.log" \
+		afl-fuzz -i "$out/afl-in" -o "$out/afl" -x "$DICT" -t 1000+ -V "$((remain + 30))" \
+		"${args[@]}"
 }
 
 lf_flags() {	# fuzz/vmt-libfuzzer.options, [libfuzzer] section
@@ -277,6 +360,7 @@ start_libfuzzer() {
 	local remain=$1
 	mapfile -t lff < <(lf_flags)
 	echo "== $(date -u +%FT%TZ) libFuzzer -fork=$lf_n (remaining ${remain}s)" >> "$out/logs/libfuzzer.log"
+	restart[libfuzzer]=start_libfuzzer
 	# Overnight: a crash is saved and the campaign goes on (-ignore_crashes).
 	ASAN_OPTIONS="detect_leaks=0:symbolize=1" \
 	start_bg libfuzzer "$out/logs/libfuzzer.log" \
@@ -286,44 +370,71 @@ start_libfuzzer() {
 }
 
 # Stress rounds with fresh seeds until the deadline. A failing round keeps
-# its log and leaves a finding record (see tools/campaign/stress.c).
+# its log and leaves a finding record (see tools/campaign/stress.c). A
+# round that could not even start (no "seed" line: the driver is missing
+# or broken) ends the loop with status 3 and one line saying why; the
+# campaign retries the loop once.
 stress_loop() {	# kind command...
-	local kind=$1 n=0 seed secs rc left rec threads
+	local kind=$1 n=0 seed secs rc left rec k
 	shift
 	local cmd=("$@")
 	local dir=$out/stress/$kind
 	mkdir -p "$dir"
 	n=$(cat "$dir/next" 2>/dev/null || echo 0)
-	# Each round draws its shape, as rcutorture's scenarios do: a small
-	# hot region makes every session overlap, a big one makes them
-	# disjoint and detaches whole tables; more threads than cores and
-	# scheduling noise widen race windows. The finding records the draw.
-	local hots=(1m 2m 8m 16m 4g) tcounts=(2 3 4 6) noise
-	[ "$kind" = tsan ] && tcounts=(2 3)
+	# Each round has its shape, as rcutorture's scenarios do: a small hot
+	# region makes every session overlap, a big one makes them disjoint
+	# and detaches whole tables; more threads than cores and scheduling
+	# noise widen race windows; the even-numbered accessors linger in
+	# their read-side sections, the odd-numbered ones copy at full speed.
+	# Each dimension is a list shuffled once per pass and cycled, so
+	# every value of every dimension comes within five rounds (the first
+	# minute has short rounds), and the passes mix the combinations.
+	# The finding records the shape.
+	local -a dims=("2 3 4 6" "1m 2m 8m 16m 4g" "0 10 100" "1 2 3") deck=() pos=()
+	[ "$kind" = tsan ] && dims[0]="2 3"
 	while :; do
-		threads=${tcounts[RANDOM % ${#tcounts[@]}]}
-		noise=$(( RANDOM % 2 ? 100 : 0 ))
 		left=$((deadline - $(now)))
 		[ "$left" -ge 3 ] || break
-		secs=$(( left - 2 < round_secs ? left - 2 : round_secs ))
+		# Short rounds in the campaign's first minute: more shapes early.
+		secs=$round_secs
+		[ $(( $(now) - started + elapsed0 )) -lt 60 ] && [ "$secs" -gt 3 ] && secs=3
+		[ $((left - 2)) -lt "$secs" ] && secs=$((left - 2))
+		local -a shape=()
+		for k in 0 1 2 3; do
+			if [ -z "${deck[k]:-}" ] || [ "${pos[k]}" -ge "$(wc -w <<< "${deck[k]}")" ]; then
+				deck[k]=$(tr ' ' '\n' <<< "${dims[k]}" | shuf | paste -sd' ')
+				pos[k]=0
+			fi
+			read -ra vals <<< "${deck[k]}"
+			shape[k]=${vals[pos[k]]}
+			pos[k]=$((pos[k] + 1))
+		done
 		seed=$(od -An -N8 -tu8 /dev/urandom | tr -d ' ')
 		n=$((n + 1))
 		echo $n > "$dir/next"
-		local args=("${cmd[@]}" --seed "$seed" --seconds "$secs" --threads "$threads"
-			    --hot "${hots[RANDOM % ${#hots[@]}]}" --noise "$noise"
-			    --accessors 2 --prog-bytes 256 --stop-after 5 --quiet --out "$dir/saved")
+		local args=("${cmd[@]}" --seed "$seed" --seconds "$secs" --threads "${shape[0]}"
+			    --hot "${shape[1]}" --noise "${shape[2]}" --accessors "${shape[3]}"
+			    --prog-bytes 256 --stop-after 5 --quiet --out "$dir/saved")
 		local t0
 		t0=$(now)
+		times > "$dir/cpu-before"	# not $(times): a subshell's children start at 0
 		timeout -k 5 $((secs * 3 + 30)) "${args[@]}" > "$dir/round-$n.log" 2>&1
 		rc=$?
+		times > "$dir/cpu-after"
+		if ! grep -q '^seed 0x' "$dir/round-$n.log"; then
+			echo "$(date -u +%T) round=$n could not start (exit $rc): $(grep -v '^[[:space:]]*$' "$dir/round-$n.log" | tail -1)"
+			exit 3
+		fi
 		local sig
 		sig=$("$TOOL" classify --log "$dir/round-$n.log" 2>/dev/null | cut -f3)
 		[ $rc = 124 ] && [ -z "$sig" ] && sig="STRESS timeout: round did not finish (hang)"
 		[ $rc != 0 ] && [ -z "$sig" ] && sig="STRESS exit $rc"
-		printf '%s round=%d seed=%s seconds=%s threads=%s rc=%d %s\n' "$(date -u +%T)" \
-			"$n" "$seed" "$secs" "$threads" "$rc" "${sig:+FINDING: $sig}"
+		printf '%s round=%d seed=%s seconds=%s threads=%s hot=%s noise=%s accessors=%s rc=%d %s\n' \
+			"$(date -u +%T)" "$n" "$seed" "$secs" "${shape[@]}" "$rc" "${sig:+FINDING: $sig}"
 		tail -3 "$dir/round-$n.log" | sed 's/^/    /'
-		echo "$(now) $(( $(now) - t0 )) $rc" >> "$dir/rounds"
+		# end, wall seconds, rc, the shape, CPU seconds of the round
+		echo "$(now) $(( $(now) - t0 )) $rc ${shape[*]} $(cpu_s "$dir/cpu-after") $(cpu_s "$dir/cpu-before")" |
+			awk '{ printf "%s %s %s %s %s %s %s %.2f\n", $1, $2, $3, $4, $5, $6, $7, $8 - $9 }' >> "$dir/rounds"
 		# The first 10 of each signature become records; the rest are
 		# only counted (a bug that fires every round would bury triage).
 		local seen=0
@@ -341,23 +452,23 @@ stress_loop() {	# kind command...
 		fi
 	done
 }
+# CPU seconds of the children, from what `times` wrote to @1 (its second
+# line: children's user and system time, "1m2.50s 0m0.30s").
+cpu_s() { tail -1 "$1" | sed -E 's/([0-9]+)m([0-9.]+)s/\1 \2/g' | awk '{ printf "%.2f", $1 * 60 + $2 + $3 * 60 + $4 }'; }
 
 start_engines() {
 	local remain=$((deadline - $(now)))
 	[ -n "${on[afl]:-}" ] && start_afl "$remain"
 	[ -n "${on[libfuzzer]:-}" ] && start_libfuzzer "$remain"
-	if [ -n "${on[stress]:-}" ]; then
-		setsid bash -c "$(declare -f now stress_loop); $(declare -p out deadline round_secs TOOL STRESS_CMD); stress_loop stress \"\${STRESS_CMD[@]}\"" \
-			>> "$out/logs/stress.log" 2>&1 < /dev/null 9>&- &
-		pid[stress]=$!
-		echo "stress ${pid[stress]}" >> "$out/pids"
-	fi
-	if [ -n "${on[tsan]:-}" ]; then
-		setsid bash -c "$(declare -f now stress_loop); $(declare -p out deadline round_secs TOOL TSAN_STRESS_CMD); stress_loop tsan \"\${TSAN_STRESS_CMD[@]}\"" \
-			>> "$out/logs/tsan.log" 2>&1 < /dev/null 9>&- &
-		pid[tsan]=$!
-		echo "tsan ${pid[tsan]}" >> "$out/pids"
-	fi
+	[ -n "${on[stress]:-}" ] && start_stress stress
+	[ -n "${on[tsan]:-}" ] && start_stress tsan
+}
+start_stress() {	# stress|tsan
+	local k=$1 cmdv=STRESS_CMD
+	[ "$k" = tsan ] && cmdv=TSAN_STRESS_CMD
+	restart[$k]="start_stress $k"
+	start_bg "$k" "$out/logs/$k.log" bash -c "$(declare -f now cpu_s stress_loop); \
+		$(declare -p out deadline started elapsed0 round_secs TOOL $cmdv); stress_loop $k \"\${$cmdv[@]}\""
 }
 
 # Every process below @1, by parent links (AFL++ targets leave the
@@ -372,8 +483,24 @@ descendants() {
 }
 
 stop_engines() {
-	local p k t
+	local p k t rc
 	local -a below=()
+	# What each instance did, before it is stopped: still running (or
+	# done on its own, as libFuzzer is at -max_total_time), it ran.
+	for k in "${!pid[@]}"; do
+		if kill -0 "${pid[$k]}" 2>/dev/null; then
+			record "$k" ran "$(now)" ""
+			continue
+		fi
+		wait "${pid[$k]}" 2>/dev/null
+		rc=$?
+		if has_run "$k"; then
+			[ $rc = 0 ] && record "$k" ran "$(ended "$k")" "" ||
+				record "$k" died "$(ended "$k")" "$(reason_of "$k" $rc)"
+		else
+			record "$k" failed "$(ended "$k")" "$(reason_of "$k" $rc)"
+		fi
+	done
 	# Debian's 4.04c leaves the -c 0 CmpLog child stopped (SIGSTOP) when
 	# afl-fuzz exits; note the whole tree now and kill what outlives it.
 	for k in "${!pid[@]}"; do below+=($(descendants "${pid[$k]}")); done
@@ -538,6 +665,26 @@ triage_pass() {	# [max files]
 
 # Whatever happens to this script, no engine outlives it.
 trap '[ ${#pid[@]} -gt 0 ] && stop_engines' EXIT
+for k in "${!unable[@]}"; do record "$k" failed "$started" "${unable[$k]}"; done
+
+# The empty program runs first in libFuzzer and is where every input
+# starts: if it fails on the replay build, that is a finding (filed and
+# titled like any other), and engines that stop on it are explained by
+# it, not broken. (The replay build decides: the ASan build is also
+# libFuzzer's engine, and a broken engine must not pass for a finding.)
+empty_sig=
+preflight() {
+	local f=$out/preflight/empty line sig
+	mkdir -p "$out/preflight"
+	: > "$f"
+	"$FZ/vmt-replay" -q "$f" > /dev/null 2>&1 && return 0
+	line=$("$TOOL" classify "$f" 2>> "$out/logs/triage.log") || true
+	sig=$(cut -f3- <<< "$line")
+	{ [ -n "$sig" ] && [ "$sig" != UNREPRODUCED ]; } || return 0
+	empty_sig=$sig
+	echo "campaign: the empty program fails: $sig" | tee -a "$out/logs/campaign.log" >&2
+	triage_file preflight "$f"
+}
 stopping=0
 on_signal() {
 	[ $stopping = 1 ] && { echo "campaign: interrupted again, stopping now" >&2; stop_engines; exit 130; }
@@ -554,11 +701,11 @@ if [ $resume = 1 ]; then
 fi
 
 echo "campaign: out $out, engines:${on[afl]:+ afl x$afl_n}${on[libfuzzer]:+ libfuzzer -fork=$lf_n}${on[stress]:+ stress}${on[tsan]:+ tsan}, ${duration}s" >&2
+preflight
 [ "$duration" -gt 0 ] && start_engines
 tick=5
 [ -n "$cov_every" ] || cov_every=$(( duration / 6 > 600 ? 600 : duration / 6 > 10 ? duration / 6 : 10 ))
 last_cov=-1000000 last_triage=$(now) triage_pid= cov_pid=
-declare -A dead=()
 [ $resume = 0 ] && cov_snapshot 0
 while [ $stopping = 0 ] && [ "$(now)" -lt "$deadline" ]; do
 	sleep "$tick" & wait $! 2>/dev/null
@@ -578,11 +725,13 @@ while [ $stopping = 0 ] && [ "$(now)" -lt "$deadline" ]; do
 		cov_pid=$!
 		last_cov=$t
 	fi
-	# An engine that died early is worth a line (its log says why).
+	# An engine that stopped early is started again, once; the rest
+	# are recorded by stop_engines. Ending by itself near the deadline
+	# (libFuzzer's -max_total_time) is not early; failing to start is.
 	for k in "${!pid[@]}"; do
-		if ! kill -0 "${pid[$k]}" 2>/dev/null && [ -z "${dead[$k]:-}" ] && [ "$(now)" -lt $((deadline - 10)) ]; then
-			dead[$k]=1
-			echo "campaign: warning: $k exited early (see $out/logs/$k.log)" | tee -a "$out/logs/campaign.log" >&2
+		kill -0 "${pid[$k]}" 2>/dev/null && continue
+		if [ "$(now)" -lt $((deadline - 10)) ] || { [ "$(now)" -lt $((deadline - 2)) ] && ! has_run "$k"; }; then
+			engine_stopped "$k"
 		fi
 	done
 done
@@ -690,7 +839,17 @@ bash "$root/tools/campaign/summary.sh" "$out" >> "$out/logs/finalize.log" 2>&1 |
 	echo "campaign: summary failed (see $out/logs/finalize.log)" >&2
 echo "$(date -u +%FT%TZ) done" >> "$out/logs/campaign.log"
 echo "campaign: done: $out/summary.md ($(nsigs) signature(s))" >&2
-# Exit 1 if anything was found: scripts (make run, CI) can tell.
-[ "$(nsigs)" -eq 0 ]
-exit
+# Exit 0: nothing found; 1: findings (scripts such as make run can tell);
+# 3: an engine failed to start or died, after its retry; 4: engines were
+# to run and none did. Engines that stop on a failing empty program are
+# explained by that finding (1).
+final() { awk -F'\t' -v r="$resumes" -v re="$1" '$1 == r && $3 ~ re' "$ENGINES_TSV" 2>/dev/null | wc -l; }
+rc=0
+[ "$(nsigs)" -eq 0 ] || rc=1
+if [ -z "$empty_sig" ] && [ "$(final '^(failed|died)$')" -gt 0 ]; then
+	rc=3
+	[ "$(final '^(ran|died)$')" -eq 0 ] && rc=4
+	echo "campaign: FAILED: $(final '^(failed|died)$') engine(s) did not run through; see the top of $out/summary.md" >&2
+fi
+exit $rc
 }

@@ -140,8 +140,10 @@ static void scan_stacks(const char *p, int stacks, struct stackinfo *si)
 			if (!core_found && strstr(f.file, "core/src/") && si->ncore < 2) {
 				si->core[si->ncore++] = f;
 				core_found = true;
-			} else if (!si->op[0] && (strstr(f.file, "tools/op/") ||
-						  strstr(f.file, "stress/"))) {
+			} else if (!si->op[0] && !strstr(f.file, "tools/op/step_") &&
+				   (strstr(f.file, "tools/op/") || strstr(f.file, "stress/"))) {
+				/* The driver (exec_op, stress's run_op), not the
+				 * op's step, which every driver shares. */
 				snprintf(si->op, sizeof(si->op), "%s", f.fn);
 			}
 		} else if (in_stack) {
@@ -460,6 +462,14 @@ static void stress_title(const char *h, char *sig, size_t n)
 		size_t w = strcspn(p, " \n");
 		bool num = false;
 
+		/* A parenthesized aside goes as a whole, "(signal 11)" as
+		 * much as "(ro)": half of one would leave a lone ")". */
+		if (*p == '(') {
+			const char *close = memchr(p, ')', strcspn(p, "\n"));
+
+			if (close)
+				w = (size_t)(close - p) + 1 + strcspn(close + 1, " \n");
+		}
 		for (size_t i = 0; i < w; i++)
 			num |= isdigit((unsigned char)p[i]) || p[i] == '[' || p[i] == '(';
 		/* Which of the two parties is the reader or the writer (or a

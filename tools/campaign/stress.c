@@ -52,6 +52,27 @@ static void srec_free(struct srec *s)
 	s->argc = 0;
 }
 
+/* Records written before the stress driver became `vmtorture stress`
+ * name DIR/vmtorture-stress: they run as DIR/vmtorture stress. */
+static void old_driver(struct srec *s)
+{
+	static const char old[] = "vmtorture-stress";
+	size_t n = s->argc ? strlen(s->argv[0]) : 0;
+	char *cli;
+
+	if (n < strlen(old) || strcmp(s->argv[0] + n - strlen(old), old) ||
+	    s->argc >= MAX_ARGS || !(cli = strdup(s->argv[0])))
+		return;
+	cli[n - strlen("-stress")] = 0;
+	free(s->argv[0]);
+	memmove(s->argv + 2, s->argv + 1, (size_t)(s->argc - 1) * sizeof(*s->argv));
+	s->argv[0] = cli;
+	s->argv[1] = strdup("stress");
+	s->argc++;
+	if (!s->argv[1])
+		srec_free(s);
+}
+
 int vmt_stress_load(const char *path, struct srec *s)
 {
 	size_t n;
@@ -67,6 +88,7 @@ int vmt_stress_load(const char *path, struct srec *s)
 			s->argv[s->argc++] = strdup(line + 5);
 	}
 	free(buf);
+	old_driver(s);
 	s->argv[s->argc] = NULL;
 	return s->argc ? 0 : -EINVAL;
 }

@@ -2,8 +2,8 @@
 # tools/campaign/summary.sh OUT - write OUT/summary.md and its plots
 # (coverage.png, execs.png) from what a campaign left in OUT: status.tsv
 # (one row per status tick), coverage.tsv (core/ line coverage snapshots),
-# triage/ and the engines' logs. Run by campaign.sh at the end; safe to
-# rerun by hand.
+# engines.tsv (one row per start of an engine instance), triage/ and the
+# engines' logs. Run by campaign.sh at the end; safe to rerun by hand.
 set -uo pipefail
 out=${1:?usage: summary.sh OUT}
 [ -f "$out/campaign.conf" ] || { echo "summary: $out is not a campaign directory" >&2; exit 2; }
@@ -56,6 +56,45 @@ plot '$st' using 1:2 with lines lw 2 title 'AFL++ (all instances)', \
 EOF
 fi
 
+# ---- which engines ran ------------------------------------------------------------
+# From engines.tsv (written by campaign.sh): per instance, the seconds it
+# ran in all runs of the campaign, and its state at the end of the last
+# run with the reason it stopped.
+engine_runs() {
+	local et=$out/engines.tsv
+	if [ ! -s "$et" ]; then
+		echo "## Engines: no record (engines.tsv is missing: a campaign from before engine records)"
+		return
+	fi
+	awk -F'\t' '!/^#/ && NF >= 6 {
+		if (!($2 in secs)) order[++n] = $2
+		secs[$2] += $6
+		if (!($2 in last) || $1 > last[$2]) { last[$2] = $1; retries[$2] = 0 }
+		if ($3 == "retried") retries[$2]++; else { state[$2] = $3; why[$2] = $7 }
+	}
+	END {
+		for (i = 1; i <= n; i++) { k = order[i]; c[state[k]]++ }
+		head = ""
+		if (c["ran"]) head = c["ran"] " ran"
+		if (c["died"]) head = head (head ? ", " : "") c["died"] " died"
+		if (c["failed"]) head = head (head ? ", " : "") c["failed"] " failed to start"
+		printf "## Engines: %s\n\n", head ? head : "none recorded"
+		if (!c["ran"] && !c["died"])
+			print "**No engine ran: this campaign tested nothing.** The reasons are below; `logs/` has the rest.\n"
+		else if (c["failed"] || c["died"])
+			print "**Not every engine ran through:** the campaign exits non-zero. The reasons are below; `logs/` has the rest.\n"
+		print "| engine | state | ran for | why it stopped |"
+		print "|---|---|---|---|"
+		for (i = 1; i <= n; i++) {
+			k = order[i]; st = state[k]
+			if (st != "ran") st = "**" st "**"
+			if (retries[k]) st = st " (retried " retries[k] "x)"
+			w = why[k]; gsub(/\|/, "\\|", w)
+			printf "| %s | %s | %d s | %s |\n", k, st, secs[k], w
+		}
+	}' "$et"
+}
+
 # ---- summary.md ------------------------------------------------------------------
 secs=$(last 1)
 {
@@ -68,6 +107,8 @@ secs=$(last 1)
 	echo "| engines | $c_engines (jobs $c_jobs) |"
 	echo "| fuzz build | \`$c_fz\` |"
 	echo "| git | $(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$(dirname "$0")" diff --quiet 2>/dev/null || echo ' (modified tree)') |"
+	echo
+	engine_runs
 	echo
 	n=0 nu=0
 	for d in "$out"/triage/*/; do
@@ -116,7 +157,7 @@ secs=$(last 1)
 		echo "Unreproduced findings (crashed or hung in the engine, clean on both replay builds): $(cat "$out/triage/unreproduced/count"), kept in \`triage/unreproduced/inputs/\`."
 		echo
 	fi
-	echo "## Engines"
+	echo "## Engine statistics"
 	echo
 	echo "| engine | instances | executions | findings saved | log |"
 	echo "|---|---|---|---|---|"
@@ -131,9 +172,15 @@ secs=$(last 1)
 	fi
 	for k in stress tsan; do
 		[ -f "$out/logs/$k.log" ] || continue
-		r=$(wc -l < "$out/stress/$k/rounds" 2>/dev/null || echo 0)
-		sec=$(awk '{ s += $2 } END { print s + 0 }' "$out/stress/$k/rounds" 2>/dev/null)
-		echo "| $( [ $k = tsan ] && echo 'TSan stress' || echo stress) | 1 loop | $r rounds, ${sec}s in all | $(cat "$out/stress/$k/signatures" 2>/dev/null | wc -l) violating rounds ($(ls "$out/stress/findings/$k-"*.rec 2>/dev/null | wc -l) kept: at most 10 per signature) | [log](logs/$k.log) |"
+		r=$(cat "$out/stress/$k/rounds" 2>/dev/null | wc -l)
+		# rounds: end, wall s, rc, threads, hot, noise, accessors, CPU s
+		sec=$(awk '{ s += $2; c += $8 } END { printf "%d s in all, %d CPU s", s, c }' "$out/stress/$k/rounds" 2>/dev/null ||
+			echo "0 s")
+		shapes=$(awk 'NF >= 8 { t[$4]++; h[$5]++; z[$6]++; a[$7]++ }
+			function show(name, m,   k, s) { s = ""; for (k in m) s = s (s ? " " : "") k ":" m[k]; return name " " s }
+			END { if (NR) printf "; shapes (value:rounds) %s; %s; %s; %s", show("threads", t), show("hot", h),
+				show("noise", z), show("accessors", a) }' "$out/stress/$k/rounds" 2>/dev/null)
+		echo "| $( [ $k = tsan ] && echo 'TSan stress' || echo stress) | 1 loop | $r rounds, $sec$shapes | $(cat "$out/stress/$k/signatures" 2>/dev/null | wc -l) violating rounds ($(ls "$out/stress/findings/$k-"*.rec 2>/dev/null | wc -l) kept: at most 10 per signature) | [log](logs/$k.log) |"
 	done
 	echo
 	echo "## Coverage of core/ over time"

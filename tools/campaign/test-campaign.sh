@@ -9,6 +9,14 @@
 #  3. Kill a campaign hard (SIGKILL to it and every engine) half-way, then
 #     --resume it: every corpus entry and crash file that existed at the
 #     kill must still be there afterwards, and the summary counts the resume.
+#  4. Nothing of ours outlives the campaigns.
+#  5. Every engine broken at start-up (binaries that print an error and
+#     exit 1): `make run`'s script must exit 4 (no engine ran), and
+#     summary.md must name each engine as failed, retried once, with the
+#     reason from its log.
+#  6. A replay build on which the empty program fails: the pre-flight
+#     must file it as a finding under its title (exit 1), not as a dead
+#     engine.
 # Binaries come from the environment (see campaign.mk's CAMPAIGN_ENV).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -40,6 +48,12 @@ done
 grep -q 'disabled' "$out/logs/campaign.log" 2>/dev/null && bad "an engine was disabled: $(grep disabled "$out/logs/campaign.log")"
 [ -f "$out/summary.md" ] || bad "no $out/summary.md"
 grep -q '^## Findings: 0 signature(s)' "$out/summary.md" 2>/dev/null || bad "summary.md does not report 0 findings"
+# Every instance ran through: no failure, no retry.
+n_inst=$(awk -F'\t' '!/^#/ { print $2 }' "$out/engines.tsv" 2>/dev/null | sort -u | wc -l)
+[ "$n_inst" -ge ${#el[@]} ] || bad "engines.tsv lists $n_inst engine instances (want one row per instance)"
+not_ran=$(awk -F'\t' '!/^#/ && $3 != "ran"' "$out/engines.tsv" 2>/dev/null)
+[ -z "$not_ran" ] || bad "an engine did not run through: $not_ran"
+grep -q "^## Engines: $n_inst ran\$" "$out/summary.md" 2>/dev/null || bad "summary.md does not say that all $n_inst engines ran"
 [ -s "$out/execs.png" ] || bad "no execs.png"
 [ -n "$(ls "$out"/corpus/merged 2>/dev/null)" ] || bad "no merged corpus"
 [ "$(find "$out/triage" -mindepth 1 -maxdepth 1 -type d | wc -l)" -eq 0 ] || bad "triage holds findings: $(ls "$out/triage")"
@@ -76,7 +90,42 @@ lost=$(comm -23 "$base/at-kill" "$base/after-resume" | wc -l)
 	bad "resume lost $lost of $n_kill corpus/crash files"
 grep -q 'resumed 1 time' "$out/summary.md" 2>/dev/null || bad "summary.md does not mention the resume"
 
-# ---- 4 ----
+# ---- 5 ----
+fake=$base/fake
+mkdir -p "$fake/tsan"
+for b in vmt-afl vmt-afl-cmplog vmt-afl-asan vmt-libfuzzer vmtorture tsan/vmtorture; do
+	printf '#!/bin/sh\necho "%s: planted start-up failure (campaign-test)" >&2\nexit 1\n' "$b" > "$fake/$b"
+	chmod +x "$fake/$b"
+done
+# Triage and coverage keep working binaries: only the engines are broken.
+ln -s "$(readlink -f "$VMT_FZ")/vmt-replay" "$fake/vmt-replay"
+VMT_RUN_DIR=$base/broken VMT_FZ=$fake VMT_CLI=$fake/vmtorture VMT_TSAN_CLI=$fake/tsan/vmtorture \
+	bash tools/campaign/make-run.sh --duration 15 --quiet > "$base/broken.out" 2>&1
+rc=$?
+[ $rc -eq 4 ] || bad "make run with every engine broken exited with $rc, want 4 (no engine ran)"
+sum=$base/broken/latest/summary.md
+grep -q '^\*\*No engine ran' "$sum" 2>/dev/null || bad "$sum does not say that no engine ran"
+for e in afl-main:'is a shell script' afl-cmplog:'is a shell script' libfuzzer:planted stress:planted tsan:planted; do
+	grep -qE "^\| ${e%%:*} \| \*\*failed\*\* \(retried 1x\) \| [0-9]+ s \| exit [0-9]+: .*${e#*:}" "$sum" 2>/dev/null ||
+		bad "$sum does not name ${e%%:*} as failed after a retry with the reason from its log"
+done
+
+# ---- 6 ----
+fz6=$base/fz-empty-fails
+mkdir -p "$fz6"
+printf '#!/bin/sh\nfor f; do :; done\nif [ ! -s "$f" ]; then echo "DIVERGENCE check: vms_space_check: planted for the empty program (campaign-test)"; exit 1; fi\nexec %s "$@"\n' \
+	"$(readlink -f "$VMT_FZ")/vmt-replay" > "$fz6/vmt-replay"
+chmod +x "$fz6/vmt-replay"
+out=$base/empty-fails
+VMT_FZ=$fz6 bash tools/campaign/campaign.sh --duration 8 --engines stress --out "$out" --quiet --no-minimize \
+	> "$base/empty-fails.out" 2>&1
+rc=$?
+[ $rc -eq 1 ] || bad "a failing empty program: campaign exited with $rc, want 1 (a finding)"
+grep -qx preflight "$out"/triage/*/engines 2>/dev/null || bad "the failing empty program was not filed by triage (engine preflight)"
+grep -q '^| `[0-9a-f]*` | DIVERGENCE check: vms_space_check |' "$out/summary.md" 2>/dev/null ||
+	bad "summary.md does not list the empty program's finding under its title"
+
+# ---- 4 (last: it covers every campaign above) ----
 # Nothing of ours outlives the campaigns (AFL++ leaves persistent children
 # stopped in sessions of their own; the campaign must reap them, even after
 # it was killed and resumed).

@@ -19,10 +19,14 @@ declare -A want=(
 	[lockorder]="STRESS mutex: lock order: a node locked after"
 	[foreign]="STRESS mutex: foreign unlock: a node lock released"
 	[map]="DIVERGENCE map"
+	[uafvia]="ASAN heap-use-after-free in vms_cursor_map (cursor.c) via exec_op"
 	[earlyput]="STRESS grace: freed before a grace period: frame reference"
 	[earlysubtree]="STRESS grace: freed before a grace period: page-table subtree"
 	[framefree]="STRESS grace: reader copied from a freed frame"
 	[nodeuaf]="STRESS grace: page-table node used after it was freed"
+	[segv]="STRESS crash: SIGSEGV in worker"
+	# the wording before 2026-12: an aside goes whole, no lone ")"
+	[segvold]="STRESS crash: signal in worker"
 	[tsan]=""	# checked apart below
 )
 fail=0

@@ -5,6 +5,12 @@
  * and the differential executor that runs a program on libvms and on the
  * reference model (model/model.h) in lock-step.
  *
+ * The ops are rows of one table, ops.def: name, operand fields (which
+ * give the binary layout and the text keys) and two steps, one running
+ * the op on libvms and one checking its outcome on the model (step.h).
+ * Files: op.c (table, validity), op_bin.c (binary form), op_text.c (text
+ * form), step_core.c and step_model.c (the steps), exec.c (executor).
+ *
  * Slots. A program never names a pointer; it names slots:
  *   space slot   0..VMT_NR_SPACES-1  (each with at most one open cursor)
  *   frame slot   0..VMT_NR_FRAMES-1  (a frame allocated by frame_alloc)
@@ -36,16 +42,18 @@
  *   protect_next len=0x1000 set=W clear=X cache=uc
  *   writer_new acc=1 va=0x201000 len=0x2000
  *   write acc=1 n=4096 pattern=0x5a
- * The complete grammar is what vmt_format_op() prints (see op.c); the
+ * The complete grammar is what vmt_format_op() prints (see op_text.c); the
  * keys are space, frame, acc, level, flags, start, end, va, len, n,
  * pattern, prop (FLAGS,CACHE,PRIV), set, clear, cache, priv^ and the bare
  * words mut/ro (cursor_new). FLAGS: letters RWXAD ('-' ignored) or a
  * number; CACHE: wb wt wc uc wp or a number; PRIV: none user global
  * user+global or a number.
  *
- * Threads: vmt_decode/encode/parse/print are pure. vmt_exec keeps all its
- * state in the call (its own pool, model and slot tables), so different
- * threads may run programs at the same time.
+ * Threads: vmt_decode/encode/parse/print are pure. vmt_exec keeps its
+ * state in the call (slot tables) and in a pool and a model of the calling
+ * thread, reset after every run (tools/op/reuse.c), so different threads
+ * may run programs at the same time, and a program's result does not
+ * depend on what the thread ran before.
  */
 #ifndef VMT_OP_H
 #define VMT_OP_H
@@ -64,35 +72,11 @@
 /* Upper bound on vmt_encode()'s output for any valid program. */
 #define VMT_MAX_ENCODED	(VMT_MAX_OPS * 40)
 
+/* The ops, their operands and their steps: ops.def, one row each. */
 enum vmt_opcode {
-	/* cursors (one per space slot) */
-	VMT_OP_CURSOR_NEW,	/* space, arg = 1 mutable / 0 read-only, a = start, b = end */
-	VMT_OP_QUERY,		/* space */
-	VMT_OP_FIND_NEXT,	/* space, a = len */
-	VMT_OP_JUMP,		/* space, a = va */
-	VMT_OP_MAP,		/* space, slot = frame slot, prop */
-	VMT_OP_UNMAP,		/* space, a = len */
-	VMT_OP_PROTECT_NEXT,	/* space, a = len, pset, pclr, pcache, ppriv */
-	VMT_OP_DROP,		/* space */
-	/* frames */
-	VMT_OP_FRAME_ALLOC,	/* slot, arg = level (0..3; only 1 and 2 are valid) */
-	VMT_OP_FRAME_GET,	/* slot */
-	VMT_OP_FRAME_PUT,	/* slot */
-	/* spaces */
-	VMT_OP_SPACE_NEW,	/* space, arg = flags */
-	VMT_OP_SPACE_DESTROY,	/* space */
-	VMT_OP_SPACE_ACTIVATE,	/* space */
-	VMT_OP_SPACE_DEACTIVATE,/* space */
-	VMT_OP_SPACE_SWITCH,	/* activate the other space slot (slot 0 if none is current) */
-	/* accessors */
-	VMT_OP_ACC_NEW,		/* slot = accessor, space, arg = 1 writer / 0 reader, a = va, b = len */
-	VMT_OP_ACC_ACTIVATE,	/* slot; arg = 0: on its own space; 1: passed space slot @space */
-	VMT_OP_ACC_READ,	/* slot, a = n (<= VMT_MAX_IO); a writer slot is skipped */
-	VMT_OP_ACC_WRITE,	/* slot, a = n (<= VMT_MAX_IO), arg = pattern; a reader slot is skipped */
-	VMT_OP_ACC_RELEASE,	/* slot */
-	/* whole-pool */
-	VMT_OP_CHECK,		/* vms_space_check on every space + full sweep compare */
-	VMT_OP_QUIESCE,		/* vms_pool_quiesce */
+#define VMT_OP(code, name, ...) VMT_OP_##code,
+#include "ops.def"
+#undef VMT_OP
 	VMT_OP__COUNT
 };
 
@@ -100,7 +84,7 @@ enum vmt_opcode {
 #define VMT_CACHE_KEEP	0xff
 
 /*
- * One op. Fields an op does not use (see the enum) are zero: the decoder
+ * One op. Fields an op does not use (see ops.def) are zero: the decoder
  * and the parser guarantee it, vmt_prog_valid() checks it.
  */
 struct vmt_op {
@@ -150,6 +134,11 @@ bool vmt_prog_valid(const struct vmt_prog *p, unsigned *bad_op);
 bool vmt_op_equal(const struct vmt_op *x, const struct vmt_op *y);
 bool vmt_prog_equal(const struct vmt_prog *x, const struct vmt_prog *y);
 const char *vmt_op_name(unsigned code);
+/* The ops on a space's cursor (cursor_new up to drop in ops.def). */
+static inline bool vmt_op_on_cursor(unsigned code)
+{
+	return code <= VMT_OP_DROP;
+}
 
 /* ---- text form -------------------------------------------------------- */
 

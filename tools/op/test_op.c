@@ -20,7 +20,7 @@
 #include <time.h>
 
 #include <vms/vms.h>
-#include "op.h"
+#include "fields.h"
 
 static int failures;
 static const char *keep_dir;
@@ -56,60 +56,88 @@ static void rnd_bytes(uint8_t *b, size_t n)
 		b[i] = (uint8_t)rnd();
 }
 
-/* A random op with every field anywhere in its domain (wider than what
- * the decoder's biased forms usually produce). */
-static void rnd_op(struct vmt_op *op)
-{
-	uint8_t bytes[64];
-	struct vmt_prog one;
+/* Each op's fields, from the op table. */
+static const uint8_t fields_of[VMT_OP__COUNT][VMT_MAXF] = {
+#define VMT_OP(code, name, ...) [VMT_OP_##code] = { __VA_ARGS__ },
+#include "ops.def"
+#undef VMT_OP
+};
 
-	/* Start from a decoded op (valid shape), then widen its fields. */
-	do {
-		rnd_bytes(bytes, sizeof(bytes));
-		vmt_decode(bytes, sizeof(bytes), &one);
-	} while (!one.n);
-	*op = one.ops[0];
-	switch (op->code) {
-	case VMT_OP_CURSOR_NEW:
-	case VMT_OP_ACC_NEW:
+/* How often each op appears in a dense program (out of 240). */
+static const uint8_t dense_weight[VMT_OP__COUNT] = {
+	[VMT_OP_CURSOR_NEW] = 36, [VMT_OP_MAP] = 36, [VMT_OP_FRAME_ALLOC] = 24,
+	[VMT_OP_FRAME_GET] = 6, [VMT_OP_FRAME_PUT] = 6, [VMT_OP_JUMP] = 12,
+	[VMT_OP_UNMAP] = 6, [VMT_OP_FIND_NEXT] = 6, [VMT_OP_PROTECT_NEXT] = 12,
+	[VMT_OP_QUERY] = 12, [VMT_OP_DROP] = 12, [VMT_OP_ACC_NEW] = 24,
+	[VMT_OP_ACC_ACTIVATE] = 12, [VMT_OP_ACC_READ] = 6, [VMT_OP_ACC_WRITE] = 6,
+	[VMT_OP_ACC_RELEASE] = 8, [VMT_OP_CHECK] = 4, [VMT_OP_SPACE_NEW] = 3,
+	[VMT_OP_SPACE_SWITCH] = 3, [VMT_OP_SPACE_DESTROY] = 3, [VMT_OP_QUIESCE] = 3,
+};
+
+/* Set field @f of @op anywhere in its domain (wider than what the
+ * decoder's biased forms usually produce). Accessor slots, spaces and
+ * the 0/1 arguments, which the decoder covers whole, stay as decoded. */
+static void widen(struct vmt_op *op, enum fld f)
+{
+	switch (f) {
+	case F_A: case F_JVA: case F_LEN: case F_AVA:
 		op->a = rnd() >> (rnd() % 64);
+		break;
+	case F_RANGE_END: case F_ALEN:
 		op->b = rnd() >> (rnd() % 64);
 		break;
-	case VMT_OP_FIND_NEXT:
-	case VMT_OP_JUMP:
-	case VMT_OP_UNMAP:
-		op->a = rnd() >> (rnd() % 64);
+	case F_IO:
+		op->a = rnd() % (VMT_MAX_IO + 1);
 		break;
-	case VMT_OP_PROTECT_NEXT:
-		op->a = rnd() >> (rnd() % 64);
+	case F_PATTERN: case F_SPFLAGS:
+		op->arg = (uint8_t)rnd();
+		break;
+	case F_LEVEL:
+		op->arg = rnd() % 4;
+		break;
+	case F_FSLOT:
+		op->slot = rnd() % VMT_NR_FRAMES;
+		break;
+	case F_PROP:
+		op->prop.flags = (uint8_t)rnd();
+		op->prop.cache = (uint8_t)rnd();
+		op->prop.priv = (uint8_t)rnd();
+		break;
+	case F_PROTECT:
 		op->pset = (uint8_t)rnd();
 		op->pclr = (uint8_t)rnd();
 		op->pcache = (uint8_t)rnd();
 		op->ppriv = (uint8_t)rnd();
 		break;
-	case VMT_OP_MAP:
-		op->prop.flags = (uint8_t)rnd();
-		op->prop.cache = (uint8_t)rnd();
-		op->prop.priv = (uint8_t)rnd();
-		op->slot = rnd() % VMT_NR_FRAMES;
-		break;
-	case VMT_OP_ACC_READ:
-		op->a = rnd() % (VMT_MAX_IO + 1);
-		break;
-	case VMT_OP_ACC_WRITE:
-		op->a = rnd() % (VMT_MAX_IO + 1);
-		op->arg = (uint8_t)rnd();
-		break;
-	case VMT_OP_SPACE_NEW:
-		op->arg = (uint8_t)rnd();
-		break;
-	case VMT_OP_FRAME_ALLOC:
-		op->arg = rnd() % 4;
-		op->slot = rnd() % VMT_NR_FRAMES;
-		break;
 	default:
 		break;
 	}
+}
+
+/* A decoded op (valid shape) of code @code (the first op, whatever its
+ * code, if VMT_OP__COUNT), then every field widened. */
+static void rnd_op_of(struct vmt_op *op, unsigned code)
+{
+	uint8_t bytes[64];
+	static struct vmt_prog some;
+	unsigned k = 0;
+
+	for (;;) {
+		rnd_bytes(bytes, sizeof(bytes));
+		vmt_decode(bytes, sizeof(bytes), &some);
+		for (k = 0; code < VMT_OP__COUNT && k < some.n && some.ops[k].code != code; k++)
+			;
+		if (k < some.n)
+			break;
+	}
+	*op = some.ops[k];
+	for (int i = 0; i < VMT_MAXF && fields_of[op->code][i]; i++)
+		widen(op, fields_of[op->code][i]);
+}
+
+static void rnd_op(struct vmt_op *op)
+{
+	rnd_op_of(op, VMT_OP__COUNT);
 }
 
 static void rnd_prog(struct vmt_prog *p, bool wide)
@@ -183,6 +211,44 @@ static void test_roundtrip(unsigned iters)
 		if (failures)
 			return;
 	}
+}
+
+/*
+ * Every row of the op table: its name is its text word, and ops of that
+ * row with every field widened survive the binary and the text form.
+ */
+static void test_every_op(void)
+{
+	static struct vmt_prog p, q;
+	static uint8_t bin[VMT_MAX_ENCODED];
+	unsigned weight = 0;
+
+	for (unsigned c = 0; c < VMT_OP__COUNT; c++) {
+		char line[200], err[160];
+		struct vmt_op op;
+		long n;
+
+		weight += dense_weight[c];
+		T_CHECK(strcmp(vmt_op_name(c), "?"), "op %u has no name", c);
+		p.n = 0;
+		for (int k = 0; k < 50; k++)
+			rnd_op_of(&p.ops[p.n++], c);
+		n = vmt_encode(&p, bin, sizeof(bin));
+		T_CHECK(n > 0, "%s: encode gave %ld", vmt_op_name(c), n);
+		if (n <= 0)
+			continue;
+		vmt_decode(bin, (size_t)n, &q);
+		T_CHECK(vmt_prog_equal(&p, &q), "%s: decode(encode(p)) != p", vmt_op_name(c));
+		for (unsigned k = 0; k < p.n; k++) {
+			vmt_format_op(&p.ops[k], line, sizeof(line));
+			T_CHECK(!strncmp(line, vmt_op_name(c), strlen(vmt_op_name(c))) ||
+				c == VMT_OP_ACC_NEW, "'%s' does not start with %s", line,
+				vmt_op_name(c));
+			T_CHECK(vmt_parse_op(line, &op, err, sizeof(err)) == 1 &&
+				vmt_op_equal(&op, &p.ops[k]), "'%s': %s", line, err);
+		}
+	}
+	T_CHECK(weight == 240, "dense weights sum to %u", weight);
 }
 
 /* Non-canonical text prints canonically and means the same. */
@@ -544,110 +610,83 @@ static uint64_t dense_addr(void)
 	}
 }
 
+static uint64_t dense_len(void)
+{
+	return (1 + rnd() % 3) * 4096 * (rnd() % 3 ? 1 : 512);
+}
+
+/* The previous accessor, which the next one often touches. */
+static uint64_t last_va, last_len;
+
+/* A dense value for field @f of @op (fields come in binary order, so a
+ * range's start is set before its end, an accessor's length before its
+ * start). */
+static void dense_field(struct vmt_op *op, enum fld f)
+{
+	switch (f) {
+	case F_SPACE: op->space = rnd() % 8 == 0; break;
+	case F_SPACE1: op->space = 1; break;
+	case F_MUT: op->arg = rnd() % 6 != 0; break;
+	case F_A: case F_JVA: op->a = dense_addr(); break;
+	case F_RANGE_END:
+		op->b = op->a + (rnd() % 2 ? M2_ : (1 + rnd() % 4) * 4096 * (rnd() % 2 ? 1 : 512));
+		break;
+	case F_LEN: op->a = dense_len(); break;
+	case F_FSLOT: op->slot = rnd() % VMT_NR_FRAMES; break;
+	case F_LEVEL: op->arg = 1 + rnd() % 2; break;
+	case F_PROP:
+		op->prop.flags = (uint8_t)(VMS_PROP_R | (rnd() % 2 ? VMS_PROP_W : 0));
+		op->prop.priv = VMS_PRIV_USER;
+		break;
+	case F_PROTECT:
+		op->pset = rnd() % 2 ? VMS_PROP_W : 0;
+		op->pclr = rnd() % 2 ? VMS_PROP_W : (rnd() % 4 ? 0 : VMS_PROP_R);
+		op->pcache = rnd() % 4 ? VMT_CACHE_KEEP : (uint8_t)(rnd() % 5);
+		break;
+	case F_ASLOT: case F_RSLOT: case F_WSLOT: case F_LSLOT:
+		op->slot = rnd() % VMT_NR_ACCS;
+		break;
+	case F_WRITER: op->arg = rnd() % 2; break;
+	case F_ALEN: op->b = 1 + rnd() % (3 * 4096); break;
+	case F_AVA:
+		switch (rnd() % 4) {
+		case 0:	/* touches the previous accessor's end */
+			op->a = last_va + last_len;
+			break;
+		case 1:	/* ends where the previous one starts */
+			op->a = last_va - op->b;
+			break;
+		default:
+			op->a = dense_addr() + (rnd() % 3 ? 0 : rnd() % 4096);
+			break;
+		}
+		if (!op->a || op->a >= 5 * M2_)
+			op->a = 4096;
+		last_va = op->a;
+		last_len = op->b;
+		break;
+	case F_IO: op->a = rnd() % (3 * 4096); break;
+	case F_PATTERN: op->arg = (uint8_t)rnd(); break;
+	case F_SPFLAGS: op->arg = rnd() % 2; break;
+	default: break;	/* F_ACTSPACE: on the accessor's own space */
+	}
+}
+
 static void gen_dense(struct vmt_prog *p)
 {
-	uint64_t last_va = M2_, last_len = 4096;
-
+	last_va = M2_;
+	last_len = 4096;
 	p->n = 20 + (unsigned)(rnd() % 100);
 	for (unsigned i = 0; i < p->n; i++) {
 		struct vmt_op *op = &p->ops[i];
-		unsigned k = rnd() % 20;
+		unsigned w = rnd() % 240, code = 0;
 
+		while (w >= dense_weight[code])
+			w -= dense_weight[code++];
 		memset(op, 0, sizeof(*op));
-		/* Cursor ops (and accessor creation) sometimes go to space 1. */
-		if (k <= 13 && !(k >= 6 && k <= 8))
-			op->space = rnd() % 8 == 0;
-		switch (k) {
-		case 0: case 1: case 2:
-			op->code = VMT_OP_CURSOR_NEW;
-			op->arg = rnd() % 6 != 0;
-			op->a = dense_addr();
-			op->b = op->a + (rnd() % 2 ? M2_ : (1 + rnd() % 4) * 4096 * (rnd() % 2 ? 1 : 512));
-			break;
-		case 3: case 4: case 5:
-			op->code = VMT_OP_MAP;
-			op->slot = rnd() % VMT_NR_FRAMES;
-			op->prop.flags = (uint8_t)(VMS_PROP_R | (rnd() % 2 ? VMS_PROP_W : 0));
-			op->prop.priv = VMS_PRIV_USER;
-			break;
-		case 6: case 7:
-			op->code = VMT_OP_FRAME_ALLOC;
-			op->slot = rnd() % VMT_NR_FRAMES;
-			op->arg = 1 + rnd() % 2;
-			break;
-		case 8:
-			op->code = rnd() % 2 ? VMT_OP_FRAME_GET : VMT_OP_FRAME_PUT;
-			op->slot = rnd() % VMT_NR_FRAMES;
-			break;
-		case 9:
-			op->code = VMT_OP_JUMP;
-			op->a = dense_addr();
-			break;
-		case 10:
-			op->code = rnd() % 2 ? VMT_OP_UNMAP : VMT_OP_FIND_NEXT;
-			op->a = (1 + rnd() % 3) * 4096 * (rnd() % 3 ? 1 : 512);
-			break;
-		case 11:
-			op->code = VMT_OP_PROTECT_NEXT;
-			op->a = (1 + rnd() % 3) * 4096 * (rnd() % 3 ? 1 : 512);
-			op->pset = rnd() % 2 ? VMS_PROP_W : 0;
-			op->pclr = rnd() % 2 ? VMS_PROP_W : (rnd() % 4 ? 0 : VMS_PROP_R);
-			op->pcache = rnd() % 4 ? VMT_CACHE_KEEP : (uint8_t)(rnd() % 5);
-			break;
-		case 12:
-			op->code = VMT_OP_QUERY;
-			break;
-		case 13:
-			op->code = VMT_OP_DROP;
-			break;
-		case 14: case 15:
-			op->code = VMT_OP_ACC_NEW;
-			op->space = rnd() % 8 == 0;
-			op->slot = rnd() % VMT_NR_ACCS;
-			op->arg = rnd() % 2;
-			op->b = 1 + rnd() % (3 * 4096);
-			switch (rnd() % 4) {
-			case 0:	/* touches the previous accessor's end */
-				op->a = last_va + last_len;
-				break;
-			case 1:	/* ends where the previous one starts */
-				op->a = last_va - op->b;
-				break;
-			default:
-				op->a = dense_addr() + (rnd() % 3 ? 0 : rnd() % 4096);
-				break;
-			}
-			if (!op->a || op->a >= 5 * M2_)
-				op->a = 4096;
-			last_va = op->a;
-			last_len = op->b;
-			break;
-		case 16:
-			op->code = VMT_OP_ACC_ACTIVATE;
-			op->slot = rnd() % VMT_NR_ACCS;
-			break;
-		case 17:
-			op->code = rnd() % 2 ? VMT_OP_ACC_READ : VMT_OP_ACC_WRITE;
-			op->slot = rnd() % VMT_NR_ACCS;
-			op->a = rnd() % (3 * 4096);
-			if (op->code == VMT_OP_ACC_WRITE)
-				op->arg = (uint8_t)rnd();
-			break;
-		case 18:
-			op->code = rnd() % 3 ? VMT_OP_ACC_RELEASE : VMT_OP_CHECK;
-			op->slot = op->code == VMT_OP_ACC_RELEASE ? rnd() % VMT_NR_ACCS : 0;
-			break;
-		default:
-			op->code = (unsigned[]){ VMT_OP_SPACE_NEW, VMT_OP_SPACE_SWITCH,
-				VMT_OP_SPACE_DESTROY, VMT_OP_QUIESCE }[rnd() % 4];
-			if (op->code == VMT_OP_SPACE_NEW)
-				op->arg = rnd() % 2;
-			if (op->code == VMT_OP_SPACE_SWITCH || op->code == VMT_OP_QUIESCE)
-				op->space = 0;
-			else
-				op->space = 1;
-			break;
-		}
+		op->code = (uint8_t)code;
+		for (int k = 0; k < VMT_MAXF && fields_of[code][k]; k++)
+			dense_field(op, fields_of[code][k]);
 	}
 }
 
@@ -720,6 +759,7 @@ int main(int argc, char **argv)
 	test_null_args();
 	test_random_exec(iters, seed);
 	test_dense_exec(iters / 5, seed);
+	test_every_op();
 	if (failures) {
 		printf("test_op: %d FAILED checks\n", failures);
 		return 1;

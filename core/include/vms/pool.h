@@ -3,7 +3,8 @@
  * vms/pool.h - simulated physical memory: a frame pool and frame handles.
  *
  * A pool is one reserved, lazily committed region (so a pool of several
- * GiB costs nothing until touched) carved into 2 MiB chunks. A chunk is
+ * GiB costs nothing until touched; what was touched stays committed until
+ * the pool is destroyed) carved into 2 MiB chunks. A chunk is
  * either one level-2 (2 MiB) frame or 512 level-1 (4 KiB) frames; page-
  * table nodes are level-1 frames of the same pool. Physical address 0 is
  * never handed out, so an all-zero PTE always means "absent".
@@ -36,6 +37,22 @@ struct vms_pool_stats {
  * 64 GiB). Returns 0, -EINVAL for a bad size or NULL @out, -ENOMEM. */
 int vms_pool_new(size_t bytes, struct vms_pool **out);
 
+/*
+ * Return @pool to the state vms_pool_new() left it in, keeping its memory
+ * mapped: the same program then gets the same physical addresses and
+ * zeroed frames as in a fresh pool. Costs what was used since the pool was
+ * made or last reset (a fuzz executor resets one pool between inputs).
+ * The caller guarantees that no other thread uses the pool during the
+ * call and keeps no frame pointer from before it. Checked, in order:
+ * -EINVAL for a NULL @pool; -EDEADLK if the calling thread holds a cursor;
+ * then deferred releases are run (every thread's retire batch for the
+ * pool included, see below) and -EBUSY (the pool is kept as it is) if a
+ * space exists or any frame is still referenced, as for a destroy. After
+ * it no thread holds anything of the pool back, and what threads' cached
+ * cursors remember of it is void.
+ */
+int vms_pool_reset(struct vms_pool *pool);
+
 /* Destroy @pool after waiting for deferred releases. Returns -EBUSY (and
  * keeps the pool) while a space exists or any frame is still referenced,
  * so a leak is reported rather than hidden; -EDEADLK if the calling thread
@@ -67,9 +84,11 @@ int vms_pool_quiesce(struct vms_pool *pool);
  * thread exits; vms_pool_quiesce takes every thread's.
  *
  * vms_pool_set_retire_batch sets the retire batch (default
- * VMS_RETIRE_BATCH) for batches filled from now on; 1 makes every drop of
- * a cursor that removed something wake the reclaimer. Returns 0, -EINVAL
- * (NULL @pool, @n == 0 or @n > VMS_RETIRE_BATCH_MAX).
+ * VMS_RETIRE_BATCH; 1 in the checking builds of the stress driver and the
+ * controlled scheduler, -DVMS_POISON) for batches filled from now on; 1
+ * makes every drop of a cursor that removed something wake the reclaimer.
+ * A pool reset keeps it. Returns 0, -EINVAL (NULL @pool, @n == 0 or
+ * @n > VMS_RETIRE_BATCH_MAX).
  */
 #define VMS_RETIRE_BATCH	1024
 #define VMS_RETIRE_BATCH_MAX	65536
@@ -93,8 +112,12 @@ uint64_t vms_frame_refcount(const struct vms_frame *f);
 /* Handles held by callers (the refcount minus PTE and deferred references). */
 uint64_t vms_frame_handles(const struct vms_frame *f);
 
-/* The frame's bytes through the pool's linear map (tests and oracles). */
+/* The frame's bytes through the pool's linear map (tests and oracles).
+ * The caller may write through it: the frame is zeroed again before any
+ * later reuse. */
 void *vms_frame_data(const struct vms_frame *f);
+/* The same bytes, read only (oracles that compare contents). */
+const void *vms_frame_peek(const struct vms_frame *f);
 
 /* The frame that owns physical address @pa (a 2 MiB frame for any address
  * inside it), or NULL if @pa is not inside a live data frame. */

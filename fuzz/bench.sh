@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# fuzz/bench.sh - make bench-fuzz: exec/s of the fuzz target in each engine
+# build beside the empty target (fuzz/empty_target.c) built with the same
+# flags, from the same inputs, in one run; then where the target's CPU
+# time goes (perf: kernel, core, model, executor).
+#
+#   BENCH_FUZZ_SECONDS  length of one engine run (default 20)
+#   BENCH_FUZZ_RUNS     runs per (engine, target) pair, interleaved (default 3)
+#
+# Engines start from the shipped seeds and fuzz on their own mutations
+# (AFL++ persistent mode, plain -O2: vmt-afl; libFuzzer with ASan and
+# UBSan: vmt-libfuzzer). The replay build runs the seeds plus what the
+# first libFuzzer run of the target added to them. Each figure is the
+# median over the runs of the engine's own exec/s (wall clock), and of
+# executions per CPU second of the engine's whole process tree (what one
+# core would run on an idle machine: the machine may be shared). Raw
+# figures: $out/results.tsv.
+set -uo pipefail
+. fuzz/lib.sh
+
+secs=${BENCH_FUZZ_SECONDS:-20}
+runs=${BENCH_FUZZ_RUNS:-3}
+out=$(fresh_dir "$FZ_OUT/bench") || exit 1
+res=$out/results.tsv
+ls "$SEQ_OUT"/* >/dev/null 2>&1 || die "no seeds in $SEQ_OUT"
+for b in vmt-afl empty-afl vmt-libfuzzer empty-libfuzzer vmt-replay empty-replay; do
+	[ -x "$FZ/$b" ] || die "$FZ/$b not built"
+done
+command -v perf >/dev/null || echo "bench-fuzz: perf not found, no profile" >&2
+printf 'engine\ttarget\trun\texec_per_s\texecs\tcpu_s\texecs_per_cpu_s\tnote\n' > "$res"
+
+# CPU seconds (user + system, children included) of a command, to $1.
+timed() {
+	local f=$1 TIMEFORMAT='%U %S'
+	shift
+	{ time "$@" >/dev/null 2>&1; } 2> "$f"
+}
+cpu_s() { awk '{ printf "%.2f", $1 + $2 }' "$1"; }
+record() {	# engine target run rate execs cpu note
+	awk -v e="$1" -v t="$2" -v r="$3" -v x="$4" -v n="$5" -v c="$6" -v note="$7" \
+		'BEGIN { per = 0; if (c > 0) per = n / c
+			printf "%s\t%s\t%s\t%.0f\t%d\t%.2f\t%.0f\t%s\n", e, t, r, x, n, c, per, note }' >> "$res"
+}
+
+afl_run() {	# binary name, run
+	local d=$out/afl-$1-$2
+	afl_env
+	timed "$d.cpu" afl-fuzz -i "$SEQ_OUT" -o "$d" -x fuzz/vmt.dict -t "$AFL_TIMEOUT" \
+		-V "$secs" -- "$FZ/$1"
+	local s=$d/default/fuzzer_stats
+	record afl "$1" "$2" "$(afl_stat "$s" execs_per_sec)" "$(afl_stat "$s" execs_done)" \
+		"$(cpu_s "$d.cpu")" "stability=$(afl_stat "$s" stability)"
+}
+
+lf_run() {	# binary name, run
+	local d=$out/lf-$1-$2 flags
+	mkdir -p "$d/corpus"
+	cp "$SEQ_OUT"/* "$d/corpus/"
+	mapfile -t flags < <(libfuzzer_flags)
+	timed "$d.cpu" sh -c '"$@" > "$0" 2>&1' "$d/log" "$FZ/$1" "${flags[@]}" \
+		-max_total_time="$secs" -artifact_prefix="$d/" "$d/corpus"
+	record libfuzzer "$1" "$2" "$(sed -n 's/^stat::average_exec_per_sec: *//p' "$d/log")" \
+		"$(sed -n 's/^stat::number_of_executed_units: *//p' "$d/log")" "$(cpu_s "$d.cpu")" \
+		"corpus=$(ls "$d/corpus" | wc -l)"
+}
+
+# Passes over the inputs: about 20000 executions.
+replay_run() {	# binary name, run
+	local d=$out/replay-$1-$2 passes n args=()
+	n=$(ls "$out/inputs" | wc -l)
+	passes=$(( (20000 + n - 1) / n ))
+	for ((i = 0; i < passes; i++)); do args+=("$out/inputs"); done
+	local t0 t1
+	t0=$(date +%s.%N)
+	timed "$d.cpu" "$FZ/$1" -q "${args[@]}"
+	t1=$(date +%s.%N)
+	record replay "$1" "$2" "$(awk -v n=$((n * passes)) -v a="$t0" -v b="$t1" 'BEGIN { print n / (b - a) }')" \
+		$((n * passes)) "$(cpu_s "$d.cpu")" "inputs=$n"
+}
+
+echo "bench-fuzz: $runs x ${secs}s per engine and target, results in $out" >&2
+echo "bench-fuzz: load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+for r in $(seq 1 "$runs"); do
+	# Alternate which goes first, so a change of load hits both alike.
+	if [ $((r % 2)) -eq 1 ]; then pair=(vmt empty); else pair=(empty vmt); fi
+	for t in "${pair[@]}"; do afl_run "$t-afl" "$r"; done
+	for t in "${pair[@]}"; do lf_run "$t-libfuzzer" "$r"; done
+	if [ "$r" -eq 1 ]; then
+		mkdir -p "$out/inputs"
+		cp "$out/lf-vmt-libfuzzer-1/corpus"/* "$out/inputs/"	# seeds included
+	fi
+	for t in "${pair[@]}"; do replay_run "$t-replay" "$r"; done
+done
+echo "bench-fuzz: load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+
+# Medians per (engine, target), then target/empty.
+median() {	# engine target column
+	awk -F'\t' -v e="$1" -v t="$2" -v c="$3" '$1 == e && $2 == t { print $c }' "$res" | sort -g |
+		awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else if (NR) print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+summary() {
+	printf '%-10s %14s %14s %8s %16s %16s %8s\n' engine "target exec/s" "empty exec/s" ratio \
+		"target /cpu-s" "empty /cpu-s" ratio
+	for e in afl libfuzzer replay; do
+		local xt xz ct cz
+		xt=$(median $e vmt-$e 4); xz=$(median $e empty-$e 4)
+		ct=$(median $e vmt-$e 7); cz=$(median $e empty-$e 7)
+		[ -n "$xt" ] && [ -n "$xz" ] || continue
+		awk -v e=$e -v xt="$xt" -v xz="$xz" -v ct="$ct" -v cz="$cz" 'BEGIN {
+			rx = 0; rc = 0
+			if (xz > 0) rx = xt / xz
+			if (cz > 0) rc = ct / cz
+			printf "%-10s %14.0f %14.0f %8.3f %16.0f %16.0f %8.3f\n", e, xt, xz, rx, ct, cz, rc }'
+	done
+}
+summary | tee "$out/summary.txt"
+grep -h stability "$res" | awk -F'\t' '$2 == "vmt-afl" { print "bench-fuzz: vmt-afl run " $3 ": " $8 }' >&2
+
+# A perf profile's samples of one binary's processes, split by where the
+# code lives: the kernel, core/, model/, tools/op/ + fuzz/ (the executor),
+# and the rest (libc, liburcu). Kernel samples taken when a task switch
+# re-enables interrupts (cpu-clock cannot fire while they are off) are
+# counted apart: on a shared machine they measure the other load, and
+# under afl-fuzz the fork server's wake-up per input.
+split_profile() {	# perf.data binary label
+	local syms=$out/symbols-${2##*/}.tsv
+	nm -l --defined-only "$2" 2>/dev/null | awk -F'\t' 'NF == 2 {
+		split($1, a, " ")
+		c = "other"
+		if ($2 ~ /\/core\//) c = "core"
+		else if ($2 ~ /\/model\//) c = "model"
+		else if ($2 ~ /\/tools\/op\// || $2 ~ /\/fuzz\//) c = "executor"
+		print a[3] "\t" c }' > "$syms"
+	perf report -i "$1" --stdio --no-children --sort comm,dso,sym --percent-limit 0 -q \
+		2>/dev/null > "$1.txt"
+	awk -v syms="$syms" -v comm="${2##*/}" -v label="$3" '
+		BEGIN { while ((getline l < syms) > 0) { split(l, a, "\t"); cat[a[1]] = a[2] } }
+		/%/ && substr($2, 1, 15) == substr(comm, 1, 15) {
+			p = $1; sub("%", "", p); dso = $3; sym = $5; tot += p
+			if (dso ~ /kernel/) {
+				k = "kernel"
+				if (sym ~ /^(finish_task_switch|irqentry_exit_to_user_mode|_raw_spin_unlock_irqrestore|__schedule|schedule)/)
+					sw += p
+			} else if (dso == comm) {
+				k = "executor"
+				if (sym in cat)
+					k = cat[sym]
+			} else {
+				k = "other"
+			}
+			s[k] += p }
+		END { if (tot <= 0) exit
+			printf "profile (%s, perf cpu-clock, %% of its samples): kernel %.1f (task switches %.1f, the rest %.1f), core %.1f, model %.1f, executor %.1f, libc+liburcu %.1f\n",
+			label, 100 * s["kernel"] / tot, 100 * sw / tot, 100 * (s["kernel"] - sw) / tot,
+			100 * s["core"] / tot, 100 * s["model"] / tot, 100 * s["executor"] / tot,
+			100 * s["other"] / tot }' "$1.txt" | tee -a "$out/summary.txt"
+}
+
+# Profiles: the replay build running the same inputs, each read once and
+# run 20 times (execution only, no file I/O); then the AFL++ target
+# processes in a run of their own (perf follows afl-fuzz's children).
+if command -v perf >/dev/null; then
+	perf record -q -e cpu-clock -F 5000 -o "$out/perf-replay.data" -- \
+		"$FZ/vmt-replay" -q -r 20 "$out/inputs" >/dev/null 2>&1
+	split_profile "$out/perf-replay.data" "$FZ/vmt-replay" "vmt-replay -r 20"
+	afl_env
+	perf record -q -e cpu-clock -F 5000 -o "$out/perf-afl.data" -- afl-fuzz -i "$SEQ_OUT" \
+		-o "$out/afl-perf" -x fuzz/vmt.dict -t "$AFL_TIMEOUT" -V "$secs" -- "$FZ/vmt-afl" \
+		>/dev/null 2>&1
+	split_profile "$out/perf-afl.data" "$FZ/vmt-afl" "vmt-afl under afl-fuzz"
+fi
+echo "bench-fuzz: done ($out)" >&2

@@ -1,0 +1,576 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * step_core.c - the core half of every op: run it on libvms for one
+ * thread and record what libvms answered. See step.h.
+ *
+ * A thread's view of what it holds (cursors, accessors, frame handles)
+ * is built only from libvms's answers, so that everything taken can be
+ * given back whatever the model says.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "step.h"
+
+/* ---- shared state and threads ------------------------------------------ */
+
+int vmt_shared_init(struct vmt_shared *sh, struct vms_pool *pool)
+{
+	struct vms_pool_stats st;
+
+	memset(sh, 0, sizeof(*sh));
+	if (vms_pool_stats(pool, &st))
+		return -EINVAL;
+	sh->pool = pool;
+	sh->nr_frames = st.total_frames + 1;	/* paddr 0 is never a frame */
+	sh->gid_pages = calloc(sh->nr_frames / VMT_GIDS_PER_PAGE + 1, sizeof(*sh->gid_pages));
+	atomic_store(&sh->next_gid, 1);
+	return sh->gid_pages ? 0 : -ENOMEM;
+}
+
+void vmt_shared_fini(struct vmt_shared *sh)
+{
+	for (size_t p = 0; sh->gid_pages && p <= sh->nr_frames / VMT_GIDS_PER_PAGE; p++)
+		free((void *)sh->gid_pages[p]);
+	free(sh->gid_pages);
+	sh->gid_pages = NULL;
+}
+
+uint64_t vmt_frame_gid(const struct vmt_shared *sh, const struct vms_frame *f)
+{
+	uint64_t i = vms_frame_paddr(f) / VMS_PAGE_SIZE;
+	_Atomic uint64_t *page;
+
+	if (!f || i >= sh->nr_frames)
+		return 0;
+	page = atomic_load_explicit(&sh->gid_pages[i / VMT_GIDS_PER_PAGE], memory_order_acquire);
+	return page ? atomic_load_explicit(&page[i % VMT_GIDS_PER_PAGE], memory_order_acquire) : 0;
+}
+
+/* Number the frame at @paddr @gid; false if out of memory. */
+static bool set_gid(struct vmt_shared *sh, uint64_t paddr, uint64_t gid)
+{
+	uint64_t i = paddr / VMS_PAGE_SIZE;
+	_Atomic(_Atomic uint64_t *) *slot = &sh->gid_pages[i / VMT_GIDS_PER_PAGE];
+	_Atomic uint64_t *page = atomic_load_explicit(slot, memory_order_acquire), *none = NULL;
+
+	if (!page) {
+		page = calloc(VMT_GIDS_PER_PAGE, sizeof(*page));
+		if (!page)
+			return false;
+		/* Another thread may have made it first. */
+		if (!atomic_compare_exchange_strong_explicit(slot, &none, page, memory_order_acq_rel,
+							     memory_order_acquire)) {
+			free((void *)page);
+			page = none;
+		}
+	}
+	atomic_store_explicit(&page[i % VMT_GIDS_PER_PAGE], gid, memory_order_release);
+	return true;
+}
+
+int vmt_thread_init(struct vmt_thread *t, struct vmt_shared *sh, uint16_t id, bool exclusive)
+{
+	memset(t, 0, sizeof(*t));
+	t->sh = sh;
+	t->id = id;
+	t->exclusive = exclusive;
+	for (int s = 0; s < VMT_NR_FRAMES; s++)
+		t->fslot[s] = -1;
+	return 0;
+}
+
+void vmt_thread_fini(struct vmt_thread *t)
+{
+	free(t->io);
+	t->io = NULL;
+	t->iocap = 0;
+}
+
+uint8_t *vmt_io(uint8_t **buf, size_t *cap, size_t n)
+{
+	size_t c = *cap ? *cap : 4096;
+	uint8_t *b;
+
+	if (*buf && n <= *cap)
+		return *buf;
+	while (c < n)
+		c *= 2;
+	b = realloc(*buf, c);
+	if (b) {
+		*buf = b;
+		*cap = c;
+	}
+	return b;
+}
+
+struct vms_frame *vmt_thread_frame(const struct vmt_thread *t, int slot, uint64_t *gid)
+{
+	int h = t->fslot[slot];
+
+	*gid = h < 0 ? 0 : t->held[h].gid;
+	return h < 0 ? NULL : t->held[h].f;
+}
+
+void vmt_thread_forget(struct vmt_thread *t, uint64_t gid)
+{
+	for (int s = 0; s < VMT_NR_FRAMES; s++)
+		if (t->fslot[s] >= 0 && t->held[t->fslot[s]].gid == gid)
+			t->fslot[s] = -1;
+}
+
+void vmt_thread_put_frames(struct vmt_thread *t)
+{
+	for (unsigned i = 0; i < t->nheld; i++) {
+		while (t->held[i].handles) {
+			t->held[i].handles--;
+			if (vms_frame_put(t->held[i].f))
+				break;
+		}
+	}
+	t->nheld = 0;
+	for (int s = 0; s < VMT_NR_FRAMES; s++)
+		t->fslot[s] = -1;
+}
+
+/* A full ledger drops the frames it holds no handle on and no slot
+ * names, keeping the order (only long stress runs get here). */
+static void held_compact(struct vmt_thread *t)
+{
+	int map[VMT_MAX_OPS];
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < t->nheld; i++) {
+		bool named = false;
+
+		for (int s = 0; s < VMT_NR_FRAMES; s++)
+			named |= t->fslot[s] == (int)i;
+		map[i] = -1;
+		if (t->held[i].handles || named) {
+			map[i] = (int)k;
+			t->held[k++] = t->held[i];
+		}
+	}
+	t->nheld = k;
+	for (int s = 0; s < VMT_NR_FRAMES; s++)
+		if (t->fslot[s] >= 0)
+			t->fslot[s] = map[t->fslot[s]];
+}
+
+/* After an op on the frame of @slot (ledger entry @h): the slot's rule
+ * (step.h), then the counts an exclusive thread may look at. */
+static void after_frame_op(struct vmt_thread *t, int slot, int h, struct vmt_outcome *o)
+{
+	if (h < 0)
+		return;
+	if (!t->exclusive && !t->held[h].handles)
+		t->fslot[slot] = -1;
+	if (t->exclusive) {
+		o->handles = vms_frame_handles(t->held[h].f);
+		o->seen |= VMT_SEEN_COUNTS;
+	}
+}
+
+/* libvms ran out of memory: an exclusive thread with no cursor open
+ * relieves the pool, and the model step decides whether it was real. */
+static void after_enomem(struct vmt_thread *t, struct vmt_outcome *o)
+{
+	if (o->ret != -ENOMEM || !t->exclusive)
+		return;
+	for (int s = 0; s < VMT_NR_SPACES; s++)
+		if (t->cur[s])
+			return;
+	o->quiesce = vms_pool_quiesce(t->sh->pool);
+	o->seen |= VMT_SEEN_QUIESCE;
+}
+
+/* ---- cursors ------------------------------------------------------------- */
+
+static bool core_cursor_new(struct vmt_thread *t, const struct vmt_op *op, struct vmt_outcome *o)
+{
+	struct vms_space *s = t->sh->space[op->space];
+	struct vms_cursor *c = NULL;
+
+	if (!s)
+		return false;
+	if (t->cur[op->space]) {
+		vms_cursor_drop(t->cur[op->space]);
+		t->cur[op->space] = NULL;
+	}
+	o->ret = op->arg ? vms_cursor_mut_new(s, op->a, op->b, &c)
+			 : vms_cursor_new(s, op->a, op->b, &c);
+	if (o->ret == 0)
+		t->cur[op->space] = c;
+	after_enomem(t, o);
+	return true;
+}
+
+static bool core_query(struct vmt_thread *t, const struct vmt_op *op, struct vmt_outcome *o)
+{
+	struct vms_mapping mm;
+
+	memset(&mm, 0x5a, sizeof(mm));
+	o->ret = vms_cursor_query(t->cur[op->space], &mm);
+	if (o->ret)
+		return true;
+	o->start = mm.start;
+	o->end = mm.end;
+	o->level = mm.level;
+	o->paddr = mm.paddr;
+	o->prop = mm.prop;
+	o->frame = mm.frame ? vmt_frame_gid(t->sh, mm.frame) : 0;
+	/* A frame nobody numbered still must not look absent. */
+	if (mm.frame && !o->frame)
+		o->frame = ~0ULL;
+	return true;
+}
+
+static bool core_find_next(struct vmt_thread *t, const struct vmt_op *op, struct vmt_outcome *o)
+{
+	vms_vaddr_t found = 0;
+
+	o->ret = vms_cursor_find_next(t->cur[op->space], op->a, &found);
+	o->start = found;
+	return true;
+}
+
+static bool core_jump(struct vmt_thread *t, const struct vmt_op *op, struct vmt_outcome *o)
+{
+	o->ret = vms_cursor_jump(t->cur[op->space], op->a);
+	return true;
+}
+
+static bool core_map(struct vmt_thread *t, const struct vmt_op *op, struct vmt_outcome *o)
+{
+	int h = t->fslot[op->slot];
+	struct vms_frame *f = vmt_thread_frame(t, op->slot, &o->frame);
+
+	o->ret = vms_cursor_map(t->cur[op->space], f, op->prop);
+	if (o->ret >= 0 && h >= 0)
+		t->held[h].handles--;
+	after_enomem(t, o);
+	after_frame_op(t, op->slot, h, o);
+	return true;
+}
+
+static bool core_unmap(struct vmt_thread *t, const struct vmt_op *op, struct vmt_outcome *o)
+{
+	o->ret = vms_cursor_unmap(t->cur[op->space], op->a);
+	after_enomem(t, o);
+	return true;
+}
+
+static bool core_protect_next(struct vmt_thread *t, const struct vmt_op *op,
+			      struct vmt_outcome *o)
+{
+	struct vmt_protect_edit pa = VMT_PROTECT_EDIT(op);
+	vms_vaddr_t s = 0, e = 0;
+
+	o->ret = vms_cursor_protect_next(t->cur[op->space], op->a, vmt_protect_apply, &pa, &s, &e);
+	o->start = s;
+	o->end = e;
+	after_enomem(t, o);
+	return true;
+}
+
+static bool core_drop(struct vmt_thread *t, const struct vmt_op *op, struct vmt_outcome *o)
+{
+	vms_cursor_drop(t->cur[op->space]);
+	t->cur[op->space] = NULL;
+	return true;
+}
+
+/* ---- frames --------------------------------------------------------------- */
+
+static bool core_frame_alloc(struct vmt_thread *t, const struct vmt_op *op,
+			     struct vmt_outcome *o)
+{
+	struct vms_frame *f = NULL;
+	struct vmt_held *h;
+
+	/* The slot's old frame (if any) stays in the ledger: its handles are
+	 * still held, and given back at the end. */
+	t->fslot[op->slot] = -1;
+	if (t->nheld == VMT_MAX_OPS)
+		held_compact(t);
+	if (t->nheld == VMT_MAX_OPS)
+		return false;
+	o->ret = vms_frame_alloc(t->sh->pool, op->arg, &f);
+	after_enomem(t, o);
+	if (o->ret)
+		return true;
+	o->frame = atomic_fetch_add(&t->sh->next_gid, 1);
+	o->paddr = vms_frame_paddr(f);
+	if (!set_gid(t->sh, o->paddr, o->frame))
+		o->frame = ~0ULL;	/* no model frame will match: a divergence, not a crash */
+	/* Keep the frame whatever the model says: it must be put. */
+	h = &t->held[t->nheld];
+	h->f = f;
+	h->gid = o->frame;
+	h->handles = 1;
+	t->fslot[op->slot] = (int)t->nheld++;
+	if (t->exclusive) {
+		const uint8_t *d = vms_frame_peek(f);
+		uint64_t size = vms_page_size(op->arg);
+
+		o->seen |= VMT_SEEN_COUNTS;
+		o->level = vms_frame_level(f);
+		o->refcount = vms_frame_refcount(f);
+		o->handles = vms_frame_handles(f);
+		/* Zeroed: look at the first and the last page only (a 2 MiB
+		 * scan per allocation would dominate the run). */
+		for (uint64_t i = 0; i < VMS_PAGE_SIZE && !o->dirty; i += 8)
+			o->dirty = *(const uint64_t *)(d + i) ||
+				   *(const uint64_t *)(d + size - VMS_PAGE_SIZE + i);
+	}
+	return true;
+}
+
+static bool core_frame_get(struct vmt_thread *t, const struct vmt_op *op, struct vmt_outcome *o)
+{
+	int h = t->fslot[op->slot];
+
+	o->ret = vms_frame_get(vmt_thread_frame(t, op->slot, &o->frame));
+	if (o->ret == 0 && h >= 0)
+		t->held[h].handles++;
+	after_frame_op(t, op->slot, h, o);
+	return true;
+}
+
+static bool core_frame_put(struct vmt_thread *t, const struct vmt_op *op, struct vmt_outcome *o)
+{
+	int h = t->fslot[op->slot];
+
+	o->ret = vms_frame_put(vmt_thread_frame(t, op->slot, &o->frame));
+	if (o->ret == 0 && h >= 0)
+		t->held[h].handles--;
+	after_frame_op(t, op->slot, h, o);
+	return true;
+}
+
+/* ---- spaces ------------------------------------------------------------------ */
+
+static int current_slot(const struct vmt_thread *t)
+{
+	struct vms_space *cur = vms_space_current();
+
+	if (!cur)
+		return -1;
+	for (int s = 0; s < VMT_NR_SPACES; s++)
+		if (t->sh->space[s] == cur)
+			return s;
+	return -2;
+}
+
+static bool core_space_new(struct vmt_thread *t, const struct vmt_op *op, struct vmt_outcome *o)
+{
+	struct vms_space *s = NULL;
+
+	if (t->sh->space[op->space])
+		return false;
+	o->ret = vms_space_new(t->sh->pool, op->arg, &s);
+	after_enomem(t, o);
+	if (o->ret == 0) {
+		t->sh->space[op->space] = s;
+		o->flags = vms_space_flags(s);
+	}
+	return true;
+}
+
+static bool core_space_destroy(struct vmt_thread *t, const struct vmt_op *op,
+			       struct vmt_outcome *o)
+{
+	if (!t->sh->space[op->space])
+		return false;
+	o->ret = vms_space_destroy(t->sh->space[op->space]);
+	if (o->ret == 0) {
+		t->sh->space[op->space] = NULL;
+		t->cur[op->space] = NULL;
+	}
+	return true;
+}
+
+static bool space_activation(struct vmt_thread *t, int sp, bool on, struct vmt_outcome *o)
+{
+	struct vms_space *s = t->sh->space[sp];
+
+	if (!s)
+		return false;
+	o->space = (uint8_t)sp;
+	o->ret = on ? vms_space_activate(s) : vms_space_deactivate(s);
+	o->current = current_slot(t);
+	return true;
+}
+
+static bool core_space_activate(struct vmt_thread *t, const struct vmt_op *op,
+				struct vmt_outcome *o)
+{
+	return space_activation(t, op->space, true, o);
+}
+
+static bool core_space_deactivate(struct vmt_thread *t, const struct vmt_op *op,
+				  struct vmt_outcome *o)
+{
+	return space_activation(t, op->space, false, o);
+}
+
+static bool core_space_switch(struct vmt_thread *t, const struct vmt_op *op,
+			      struct vmt_outcome *o)
+{
+	return space_activation(t, current_slot(t) == 0 ? 1 : 0, true, o);
+}
+
+/* ---- accessors ------------------------------------------------------------------ */
+
+static long acc_release(struct vmt_thread *t, int a)
+{
+	long c = 0;
+
+	if (t->acc[a].r)
+		c = vms_reader_release(t->acc[a].r);
+	else if (t->acc[a].w)
+		c = vms_writer_release(t->acc[a].w);
+	t->acc[a].r = NULL;
+	t->acc[a].w = NULL;
+	return c;
+}
+
+static uint64_t acc_remain(const struct vmt_thread *t, int a)
+{
+	return t->acc[a].w ? vms_writer_remain(t->acc[a].w) : vms_reader_remain(t->acc[a].r);
+}
+
+/* A used slot is released first. */
+static bool core_acc_new(struct vmt_thread *t, const struct vmt_op *op, struct vmt_outcome *o)
+{
+	struct vms_space *s = t->sh->space[op->space];
+	int a = op->slot;
+
+	if (!s)
+		return false;
+	o->released = t->acc[a].r || t->acc[a].w;
+	if (o->released)
+		o->release_ret = acc_release(t, a);
+	if (op->arg)
+		o->ret = vms_space_create_writer(s, op->a, op->b, &t->acc[a].w);
+	else
+		o->ret = vms_space_create_reader(s, op->a, op->b, &t->acc[a].r);
+	if (o->ret) {
+		t->acc[a].r = NULL;
+		t->acc[a].w = NULL;
+	}
+	t->acc[a].space = op->space;
+	if (o->ret == 0)
+		o->remain = acc_remain(t, a);
+	return true;
+}
+
+static bool core_activate(struct vmt_thread *t, const struct vmt_op *op, struct vmt_outcome *o)
+{
+	int a = op->slot, sp = op->arg ? op->space : t->acc[a].space;
+	struct vms_space *s = t->sh->space[sp];
+
+	if ((!t->acc[a].r && !t->acc[a].w) || !s)
+		return false;
+	o->space = (uint8_t)sp;
+	o->ret = t->acc[a].w ? vms_space_activate_writer(s, t->acc[a].w)
+			     : vms_space_activate_reader(s, t->acc[a].r);
+	return true;
+}
+
+static bool core_read(struct vmt_thread *t, const struct vmt_op *op, struct vmt_outcome *o)
+{
+	uint8_t *io = vmt_io(&t->io, &t->iocap, op->a);
+
+	if (!t->acc[op->slot].r || !io)
+		return false;
+	memset(io, 0xa5, op->a);
+	o->ret = vms_reader_read(t->acc[op->slot].r, io, op->a);
+	o->data = io;
+	o->remain = acc_remain(t, op->slot);
+	return true;
+}
+
+static bool core_write(struct vmt_thread *t, const struct vmt_op *op, struct vmt_outcome *o)
+{
+	uint8_t *io = vmt_io(&t->io, &t->iocap, op->a);
+
+	if (!t->acc[op->slot].w || !io)
+		return false;
+	vmt_fill_pattern(io, op->a, op->arg);
+	o->ret = vms_writer_write(t->acc[op->slot].w, io, op->a);
+	o->data = io;
+	o->remain = acc_remain(t, op->slot);
+	return true;
+}
+
+static bool core_release(struct vmt_thread *t, const struct vmt_op *op, struct vmt_outcome *o)
+{
+	if (!t->acc[op->slot].r && !t->acc[op->slot].w)
+		return false;
+	o->ret = acc_release(t, op->slot);
+	return true;
+}
+
+/* ---- whole pool ------------------------------------------------------------------- */
+
+/* vms_space_check on every space, up to the first that finds a broken
+ * invariant; with no space at all, a quiesce point (in ret). */
+static bool core_check(struct vmt_thread *t, const struct vmt_op *op, struct vmt_outcome *o)
+{
+	bool any = false;
+
+	memset(t->chk, 0, sizeof(t->chk));
+	o->data = t->chk;
+	for (int sp = 0; sp < VMT_NR_SPACES; sp++) {
+		struct vmt_check_seen *c = &t->chk[sp];
+
+		if (!t->sh->space[sp])
+			continue;
+		any = true;
+		c->checked = true;
+		c->ret = vms_space_check(t->sh->space[sp], &c->rep);
+		if (c->ret == -EUCLEAN)
+			break;
+	}
+	if (!any)
+		o->ret = vms_pool_quiesce(t->sh->pool);
+	return true;
+}
+
+static bool core_quiesce(struct vmt_thread *t, const struct vmt_op *op, struct vmt_outcome *o)
+{
+	o->ret = vms_pool_quiesce(t->sh->pool);
+	return true;
+}
+
+/* ---- dispatch ---------------------------------------------------------------------- */
+
+typedef bool core_step_fn(struct vmt_thread *, const struct vmt_op *, struct vmt_outcome *);
+
+static core_step_fn *const core_steps[VMT_OP__COUNT] = {
+#define VMT_OP(code, name, ...) [VMT_OP_##code] = core_##name,
+#include "ops.def"
+#undef VMT_OP
+};
+
+bool vmt_step_core(struct vmt_thread *t, const struct vmt_op *op, struct vmt_outcome *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->op = *op;
+	o->thread = t->id;
+	o->space = op->space;
+	if (op->code >= VMT_OP__COUNT)
+		return false;
+	/* Ops on a cursor: skipped without one, and its va recorded after. */
+	if (vmt_op_on_cursor(op->code) && op->code != VMT_OP_CURSOR_NEW && !t->cur[op->space])
+		return false;
+	if (!core_steps[op->code](t, op, o))
+		return false;
+	if (vmt_op_on_cursor(op->code) && t->cur[op->space]) {
+		o->va = vms_cursor_va(t->cur[op->space]);
+		o->seen |= VMT_SEEN_VA;
+	}
+	return true;
+}
