@@ -49,6 +49,12 @@ static void wait_refcount_at(struct vms_frame *f, uint64_t want, const char *fil
 		 "a handed-over batch was never released", ms / 1000, want, vms_frame_refcount(f));
 }
 #define WAIT_REFCOUNT(f, v) wait_refcount_at((f), (v), __FILE__, __LINE__)
+/* Wait until only our handle is left on @f, then put it. */
+#define WAIT_RELEASED_PUT(f)						\
+	do {								\
+		WAIT_REFCOUNT((f), 1);					\
+		CHECK_OK(vms_frame_put(f));				\
+	} while (0)
 
 /* A 4 MiB pool with retire batch @batch (0: the default), its space, and
  * a 4 KiB frame we hold a handle on. */
@@ -89,10 +95,8 @@ TEST(retire_held_until_batch_full)
 		CHECK_EQ(vms_frame_refcount(f[i]), 2);
 	CHECK_EQ(vmt_stats(e.pool).deferred, 3);
 	retire_one(e.space, 0x10000, f[3]);
-	for (int i = 0; i < 4; i++) {
-		WAIT_REFCOUNT(f[i], 1);
-		CHECK_OK(vms_frame_put(f[i]));
-	}
+	for (int i = 0; i < 4; i++)
+		WAIT_RELEASED_PUT(f[i]);
 	CHECK_EQ(vmt_stats(e.pool).deferred, 0);
 	vmt_env_fini(&e);
 }
@@ -114,10 +118,8 @@ TEST(retire_repeats_weigh_once)
 	for (int i = 0; i < 3; i++)
 		retire_one(e.space, 0x10000, g[i]);
 	WAIT_REFCOUNT(f, 1);
-	for (int i = 0; i < 3; i++) {
-		WAIT_REFCOUNT(g[i], 1);
-		CHECK_OK(vms_frame_put(g[i]));
-	}
+	for (int i = 0; i < 3; i++)
+		WAIT_RELEASED_PUT(g[i]);
 	CHECK_OK(vms_frame_put(f));
 	vmt_env_fini(&e);
 }
@@ -152,10 +154,8 @@ TEST(retire_batch_weighs_2m_frames)
 	vmt_nap_ms(20);		/* a wrongly kicked reclaimer would run now */
 	CHECK_EQ(vms_frame_refcount(small), 2);
 	retire_one(e.space, 2 * M2, big);
-	WAIT_REFCOUNT(big, 1);
-	WAIT_REFCOUNT(small, 1);
-	CHECK_OK(vms_frame_put(small));
-	CHECK_OK(vms_frame_put(big));
+	WAIT_RELEASED_PUT(big);
+	WAIT_RELEASED_PUT(small);
 	vmt_env_fini(&e);
 }
 
@@ -364,10 +364,8 @@ TEST(retire_reset_forgets_held_frames)
 	retire_one(e.space, 0x10000, f);	/* the cursor that retired pa */
 	vms_cursor_drop(outer);
 	retire_one(e.space, 0x10000, g);	/* 1 + 1: the batch goes */
-	WAIT_REFCOUNT(f, 1);
-	WAIT_REFCOUNT(g, 1);
-	CHECK_OK(vms_frame_put(f));
-	CHECK_OK(vms_frame_put(g));
+	WAIT_RELEASED_PUT(f);
+	WAIT_RELEASED_PUT(g);
 	vmt_env_fini(&e);
 }
 
