@@ -386,8 +386,12 @@ int vms_pool_reset(struct vms_pool *p)
 	}
 	p->nr_free_chunks = 0;
 	/* The threads' batches went with the quiesce (pool_idle); what their
-	 * cached cursors remember of this pool is void from now on. */
+	 * cached cursors remember of this pool is void from now on. The
+	 * calling thread's go altogether, so that its sessions after the
+	 * reset take the same paths as in a fresh pool (a fuzz executor's
+	 * coverage must not depend on the inputs before). */
 	p->resets++;
+	vms_cursor_cache_free(vms_thread());
 	pool_start(p);
 	return 0;
 }

@@ -48,8 +48,9 @@ int vms_pool_new(size_t bytes, struct vms_pool **out);
  * then deferred releases are run (every thread's retire batch for the
  * pool included, see below) and -EBUSY (the pool is kept as it is) if a
  * space exists or any frame is still referenced, as for a destroy. After
- * it no thread holds anything of the pool back, and what threads' cached
- * cursors remember of it is void.
+ * it no thread holds anything of the pool back, what threads' cached
+ * cursors remember of it is void, and the calling thread has none cached
+ * (it starts again as a fresh thread would).
  */
 int vms_pool_reset(struct vms_pool *pool);
 
