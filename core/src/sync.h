@@ -348,6 +348,13 @@ static inline uint32_t vms_node_owner(vms_lock_t *l)
 	return atomic_load_explicit(l, memory_order_relaxed);
 }
 
+/* The owner, for a reader that does not take the lock: 0 (free) with
+ * acquire, so what the last holder wrote under the lock is visible. */
+static inline uint32_t vms_node_owner_acquire(vms_lock_t *l)
+{
+	return atomic_load_explicit(l, memory_order_acquire);
+}
+
 /* ---- mutexes ------------------------------------------------------- */
 
 /* For the registries and the reclaim serialisation: short sections that
