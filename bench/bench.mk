@@ -1,7 +1,8 @@
 # bench/bench.mk - libvms benchmarks, fine-grained core vs a global-lock core.
 #
 #   make bench                 build both binaries, run them interleaved, print
-#                              medians and ratios (about a minute)
+#                              medians and ratios, then where a session's CPU
+#                              time goes (perf profile; about a minute)
 #   make bench BENCH_REPS=15 BENCH_TIME_MS=500   more, longer repetitions
 #   make bench BENCH_BOOST=0   do not raise the benchmarks' priority
 #   make bench-build           only build $(B)/bench/vms-bench{,-global}
@@ -57,3 +58,5 @@ bench: bench-build
 	bash bench/compare.sh --reps $(BENCH_REPS) --time-ms $(BENCH_TIME_MS) \
 		$(if $(filter 0,$(BENCH_BOOST)),--no-boost) \
 		--raw $(B)/bench/last-run.txt $(BENCH_BIN) $(BENCH_GLOBAL_BIN)
+	bash bench/profile.sh --time-ms $(BENCH_TIME_MS) $(if $(filter 0,$(BENCH_BOOST)),--no-boost) \
+		fine-grained=$(BENCH_BIN)=$(B)/libvms.a global-lock=$(BENCH_GLOBAL_BIN)=$(BENCH_GLOBAL_LIB)

@@ -10,14 +10,13 @@
 # noise on this shared 2-core machine lands on both builds instead of on
 # whichever happened to run at that moment.
 #
-# Boost (default; --no-boost to skip): the kernel groups processes by session
-# (sched_autogroup), so plain `nice` cannot lift a benchmark above the other
-# sessions' fuzzers; with the machine busy, two worker threads then rarely
-# run at the same time and the mt_* figures measure the scheduler. Each
-# benchmark process therefore runs in a session of its own whose autogroup
-# gets nice -19 (needs root; otherwise a warning and no boost). Other work
-# gets the CPU back as soon as a process ends.
+# Each benchmark process runs boosted (bench/lib.sh; --no-boost to skip):
+# in a session of its own whose autogroup has nice -19.
+#
+# Under the table: the scaling ratio mt_disjoint / loop_1t of each build.
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 reps=7
 time_ms=300
@@ -29,7 +28,7 @@ while [ $# -gt 0 ]; do
 	--time-ms) time_ms=${2:?--time-ms needs a value}; shift 2 ;;
 	--raw) raw=${2:?--raw needs a value}; shift 2 ;;
 	--no-boost) boost=0; shift ;;
-	-h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,15p' "$0"; exit 0 ;;
 	--) shift; break ;;
 	-*) echo "compare.sh: unknown option '$1'" >&2; exit 2 ;;
 	*) break ;;
@@ -47,19 +46,7 @@ done
 case "$reps" in ''|*[!0-9]*) echo "compare.sh: --reps: '$reps' is not a number" >&2; exit 2 ;; esac
 [ "$reps" -ge 1 ] || { echo "compare.sh: --reps must be at least 1" >&2; exit 2; }
 
-if ((boost)) && ! setsid -w bash -c 'echo -19 >/proc/self/autogroup' 2>/dev/null; then
-	echo "compare.sh: warning: cannot raise the autogroup priority (not root?), running unboosted" >&2
-	boost=0
-fi
-
-# Run "$@" in a new session whose autogroup has nice -19.
-boosted() {
-	if ((boost)); then
-		setsid -w bash -c 'echo -19 >/proc/self/autogroup && exec "$@"' _ "$@"
-	else
-		"$@"
-	fi
-}
+boost_init
 
 groups=$("$fine" --list | awk '{ print $1 }' | uniq)
 tmp=$(mktemp)
@@ -160,5 +147,13 @@ END {
 		if (better[key] == "info")
 			verdict = "-"
 		printf "%-12s %-9s %26s %26s %9.3f  %s\n", key, unit[key], cell[1], cell[2], ratio, verdict
+		for (b = 1; b <= 2; b++)
+			fig[b, key] = med[b]
 	}
+	# Two threads on disjoint ranges against one: 2 is perfect scaling.
+	if (fig[1, "loop_1t"] && fig[2, "loop_1t"] && (1, "mt_disjoint") in fig)
+		printf "%-12s %-9s %26.3f %26.3f %9.3f  %s\n", "scaling", "x", \
+			fig[1, "mt_disjoint"] / fig[1, "loop_1t"], fig[2, "mt_disjoint"] / fig[2, "loop_1t"], \
+			(fig[1, "mt_disjoint"] / fig[1, "loop_1t"]) / (fig[2, "mt_disjoint"] / fig[2, "loop_1t"]), \
+			"mt_disjoint / loop_1t"
 }' "$tmp"

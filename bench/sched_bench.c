@@ -71,7 +71,8 @@ static void execution(uint64_t seed, const char *policy, bool reuse, struct tota
 	if (!reuse || !W.pool) {
 		if (vms_pool_new(4 << 20, &W.pool))
 			abort();
-		vms__debug_reclaim_threshold(W.pool, 1);
+		if (vms_pool_set_retire_batch(W.pool, 1))
+			abort();
 	}
 	if (vms_space_new(W.pool, 0, &W.space))
 		abort();

@@ -438,6 +438,9 @@ static const char usage_text[] =
 "                    section before three in four copies of a hot read: spin,\n"
 "                    yield, or sleep up to US microseconds (default 5000; 0: never)\n"
 "  --prog-bytes N    random bytes per decoded program, at most (default 256)\n"
+"  --retire-batch N  the pool's retire batch (vms_pool_set_retire_batch): 1\n"
+"                    hands every release to the reclaimer at once, so it\n"
+"                    frees frames under the readers (default 1)\n"
 "  --json            one JSON summary line on stdout\n"
 "  --quiet           no progress line even on a terminal\n"
 "Exit status: 0 every check passed, 1 a violation, 2 bad usage.\n";
@@ -522,7 +525,8 @@ static int parse_opts(struct stress_opts *o, int argc, char **argv)
 		{ "seed", 1, 0, 'S' }, { "hot", 1, 0, 'H' }, { "mix", 1, 0, 'm' },
 		{ "round-ms", 1, 0, 'r' }, { "watchdog", 1, 0, 'w' }, { "oracles", 1, 0, 'O' },
 		{ "out", 1, 0, 'o' }, { "stop-after", 1, 0, 'x' }, { "prog-bytes", 1, 0, 'p' },
-		{ "noise", 1, 0, 'n' }, { "reclaim", 1, 0, 'R' }, { "read-hold", 1, 0, 'k' },
+		{ "noise", 1, 0, 'n' }, { "retire-batch", 1, 0, 'b' },
+		{ "reclaim", 1, 0, 'R' }, { "read-hold", 1, 0, 'k' },
 		{ "json", 0, 0, 'j' }, { "quiet", 0, 0, 'q' }, { "help", 0, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -542,6 +546,7 @@ static int parse_opts(struct stress_opts *o, int argc, char **argv)
 	o->outdir = "stress-out";
 	o->stop_after = 1;
 	o->noise = 10;
+	o->retire_batch = 1;
 	o->reclaim_us = 1000;
 	o->read_hold_us = 5000;
 	o->max_prog_bytes = 256;
@@ -616,6 +621,11 @@ static int parse_opts(struct stress_opts *o, int argc, char **argv)
 				return bad_usage("--noise must be 0..1000 (per mille), got '%s'", optarg);
 			o->noise = (unsigned)v;
 			break;
+		case 'b':
+			if (!parse_u64(optarg, &v) || !v || v > VMS_RETIRE_BATCH_MAX)
+				return bad_usage("--retire-batch must be 1..65536, got '%s'", optarg);
+			o->retire_batch = (unsigned)v;
+			break;
 		case 'R':
 			if (!parse_u64(optarg, &v) || v > 1000000)
 				return bad_usage("--reclaim must be 0..1000000 (us), got '%s'", optarg);
@@ -675,6 +685,9 @@ static int setup(struct stress *S)
 	S->stable_base = S->hot_end;
 	S->stable_pages = 16;
 	ret = vms_pool_new(S->o.pool_bytes, &S->pool);
+	if (ret)
+		return ret;
+	ret = vms_pool_set_retire_batch(S->pool, S->o.retire_batch);
 	if (ret)
 		return ret;
 	ret = vms_space_new(S->pool, 0, &S->space);

@@ -53,6 +53,7 @@ struct stress_opts {
 	uint64_t pool_bytes;
 	unsigned stop_after;		/* violations before stopping (default 1) */
 	unsigned noise;			/* per mille of sched points that yield or spin */
+	unsigned retire_batch;		/* vms_pool_set_retire_batch */
 	unsigned reclaim_us;		/* mean gap between in-round reclaims, 0 none */
 	unsigned read_hold_us;		/* longest linger inside an accessor's copy */
 };

@@ -108,7 +108,7 @@ static void walk_node(struct walk *w, struct vms_frame *node, int level, vms_vad
 static void check_frames(struct walk *w)
 {
 	struct vms_pool *p = w->pool;
-	uint64_t data = 0, pt = 0, used = 1;
+	uint64_t data = 0, pt = 0, used = 1, c_data, c_pt, c_used;
 
 	for (uint64_t i = 1; i < w->nrefs; i++) {
 		struct vms_frame *f = &p->meta[i];
@@ -135,13 +135,14 @@ static void check_frames(struct walk *w)
 			break;
 		}
 	}
-	if (data != atomic_load(&p->data_frames) || pt != atomic_load(&p->pt_frames) ||
-	    used != atomic_load(&p->used_frames))
-		fail(w, data != atomic_load(&p->data_frames) ? VMS_CHECK_COUNT_DATA :
-		     pt != atomic_load(&p->pt_frames) ? VMS_CHECK_COUNT_PT : VMS_CHECK_COUNT_USED, 0,
+	c_data = (uint64_t)vms_count_sum(&p->data_frames);
+	c_pt = (uint64_t)vms_count_sum(&p->pt_frames);
+	c_used = (uint64_t)vms_count_sum(&p->used_frames);
+	if (data != c_data || pt != c_pt || used != c_used)
+		fail(w, data != c_data ? VMS_CHECK_COUNT_DATA :
+		     pt != c_pt ? VMS_CHECK_COUNT_PT : VMS_CHECK_COUNT_USED, 0,
 		     "frame accounting: data %lu/%lu, nodes %lu/%lu, used %lu/%lu",
-		     data, atomic_load(&p->data_frames), pt, atomic_load(&p->pt_frames),
-		     used, atomic_load(&p->used_frames));
+		     data, c_data, pt, c_pt, used, c_used);
 }
 
 static bool acc_overlap(const struct vms_acc *a, const struct vms_acc *b)
@@ -173,6 +174,20 @@ static void check_registry(struct walk *w, struct vms_space *s)
 	vms_mutex_unlock(&s->acc_lock);
 }
 
+/* Is a cursor open in any space of @p? */
+static bool cursors_open(struct vms_pool *p)
+{
+	bool open = false;
+
+	vms_rcu_read_lock();
+	vms_mutex_lock(&p->spaces_lock);
+	for (struct vms_space *sp = p->spaces; sp && !open; sp = sp->next)
+		open = vms_tree_locked(sp->root);
+	vms_mutex_unlock(&p->spaces_lock);
+	vms_rcu_read_unlock();
+	return open;
+}
+
 /* Every tree of @p (counting @s's, if any), the frames, then @s's
  * accessor registry. */
 static int check_pool(struct vms_pool *p, struct vms_space *s, struct vms_check_report *rep)
@@ -183,7 +198,7 @@ static int check_pool(struct vms_pool *p, struct vms_space *s, struct vms_check_
 	memset(rep, 0, sizeof(*rep));
 	if (vms_rcu_in_read_section())
 		return -EDEADLK;
-	if (vms_count_sum(&p->cursors))
+	if (cursors_open(p))
 		return -EBUSY;
 	ret = vms_pool_quiesce(p);
 	if (ret)

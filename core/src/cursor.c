@@ -30,6 +30,67 @@ static bool range_ok(vms_vaddr_t start, vms_vaddr_t end)
 	       start < end && end <= VMS_USER_END;
 }
 
+/* ---- the per-thread cursor cache ---- */
+
+/* Dropped cursors a thread keeps for reuse: the harnesses hold one cursor
+ * per thread, so one would do; a few cover nested sessions. */
+#define CURSOR_CACHE		4
+
+/* Items a new defer batch has room for: this many times the retire batch
+ * (a weight), as a frame retired again right after itself weighs nothing
+ * (defer_frame), so such items fill a batch by count, not weight. */
+#define DEFER_ITEMS_PER_WEIGHT	4
+
+static uint64_t defer_batch_items(const struct vms_cursor *c)
+{
+	return DEFER_ITEMS_PER_WEIGHT *
+	       (uint64_t)atomic_load_explicit(&c->pool->deferred.batch, memory_order_relaxed);
+}
+
+static struct vms_cursor *cursor_get(void)
+{
+	struct vms_thread *t = vms_thread();
+	struct vms_cursor *c = t->cursor_cache;
+
+	if (!c)
+		return calloc(1, sizeof(*c));	/* last_frame 0: no frame */
+	t->cursor_cache = c->next;
+	t->nr_cached--;
+	return c;
+}
+
+static void cursor_put(struct vms_cursor *c)
+{
+	struct vms_thread *t = vms_thread();
+
+	/* A cached cursor keeps its defer batch, unless a big unmap grew it
+	 * past the size defer_reserve starts with. */
+	if (c->defer && c->defer->cap > defer_batch_items(c)) {
+		free(c->defer);
+		c->defer = NULL;
+	}
+	if (t->nr_cached >= CURSOR_CACHE) {
+		free(c->defer);
+		free(c);
+		return;
+	}
+	c->next = t->cursor_cache;
+	t->cursor_cache = c;
+	t->nr_cached++;
+}
+
+void vms_cursor_cache_free(struct vms_thread *t)
+{
+	while (t->cursor_cache) {
+		struct vms_cursor *c = t->cursor_cache;
+
+		t->cursor_cache = c->next;
+		free(c->defer);
+		free(c);
+	}
+	t->nr_cached = 0;
+}
+
 static int cursor_open(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
 		       bool mut, struct vms_cursor **out)
 {
@@ -38,29 +99,41 @@ static int cursor_open(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
 
 	if (!s || !out || !range_ok(start, end))
 		return -EINVAL;
-	c = calloc(1, sizeof(*c));
+	c = cursor_get();
 	if (!c)
 		return -ENOMEM;
+	if (c->pool != s->pool || c->resets != s->pool->resets) {
+		/* An address in another pool, or in this one before a reset
+		 * made it new: no longer a frame this thread holds back. */
+		c->last_frame = 0;
+		c->resets = s->pool->resets;
+	}
 	c->space = s;
 	c->pool = s->pool;
 	c->start = c->va = start;
 	c->end = end;
 	c->mut = mut;
-	vms_count_add(&s->cursors, 1);
-	vms_count_add(&s->pool->cursors, 1);
+	c->next = NULL;
 #ifdef VMS_GLOBAL_LOCK
 	vms_mutex_lock(&global_lock);
 #endif
 	vms_rcu_read_lock();
 	ret = vms_lock_range(s, start, end, &c->guard);
+	if (ret == -ENOMEM && vms_thread()->rcu_nesting == 1) {
+		/* Nodes may be waiting for a grace period (the reclaimer
+		 * lags under load): get them back, outside our read-side
+		 * section, and try once more. */
+		vms_rcu_read_unlock();
+		vms_pool_quiesce(s->pool);
+		vms_rcu_read_lock();
+		ret = vms_lock_range(s, start, end, &c->guard);
+	}
 	if (ret) {
 		vms_rcu_read_unlock();
 #ifdef VMS_GLOBAL_LOCK
 		vms_mutex_unlock(&global_lock);
 #endif
-		vms_count_add(&s->pool->cursors, -1);
-		vms_count_add(&s->cursors, -1);
-		free(c);
+		cursor_put(c);
 		return ret;
 	}
 	c->guard_level = c->guard->level;
@@ -101,12 +174,9 @@ void vms_cursor_drop(struct vms_cursor *c)
 #ifdef VMS_GLOBAL_LOCK
 	vms_mutex_unlock(&global_lock);
 #endif
-	if (c->defer)
-		vms_pool_defer(p, c->defer);
-	vms_count_add(&p->cursors, -1);
-	vms_count_add(&c->space->cursors, -1);
-	free(c);
-	vms_pool_maybe_reclaim(p);
+	if (vms_defer_retire(&p->deferred, &c->defer))
+		c->last_frame = 0;	/* no longer held back by this thread */
+	cursor_put(c);
 }
 
 vms_vaddr_t vms_cursor_va(const struct vms_cursor *c)
@@ -116,47 +186,61 @@ vms_vaddr_t vms_cursor_va(const struct vms_cursor *c)
 
 /* ---- helpers ---- */
 
-/* Make room for @extra more deferred items. */
+/* Make room for @extra more deferred items. A new batch is sized for the
+ * pool's retire batch: once handed to the thread (at drop) it fills up
+ * to that weight, or to its room in items. */
 static int defer_reserve(struct vms_cursor *c, uint64_t extra)
 {
 	struct vms_defer_batch *b = c->defer;
-	uint64_t need = (b ? b->n : 0) + extra, cap;
+	uint64_t n = b ? b->n : 0, need = n + extra, cap;
 
 	if (b && b->cap >= need)
 		return 0;
-	cap = b ? b->cap * 2 : 16;
+	cap = b ? b->cap * 2 : defer_batch_items(c);
 	if (cap < need)
 		cap = need;
 	b = realloc(b, sizeof(*b) + cap * sizeof(b->item[0]));
 	if (!b)
 		return -ENOMEM;
 	if (!c->defer)
-		b->n = 0;
+		b->weight = 0;
+	b->n = (uint32_t)n;
 	b->cap = (uint32_t)cap;
 	c->defer = b;
 	return 0;
 }
 
-static void defer_frame(struct vms_cursor *c, uint64_t leaf_pte)
+/* The leaf @leaf_pte of a level-@level slot: it weighs what it mapped,
+ * unless this cursor (in this session or an earlier one, since its
+ * thread last handed a batch over) retired the same frame last: that
+ * release holds the frame back already. (If that one went meanwhile, by
+ * a quiesce or another cursor's hand-over, one item goes uncounted.) */
+static void defer_frame(struct vms_cursor *c, uint64_t leaf_pte, int level)
 {
 	struct vms_frame *f = vms_frame_owner(c->pool, vms_pte_paddr(leaf_pte));
+	uint64_t item = vms_meta_paddr(f);
 
 #ifdef VMS_BUG_put_no_grace
 	/* Planted: release at once, as if no lock-free reader could still
 	 * be copying from the frame. */
-	vms_frame_ref_put(f);
+	vms_frame_ref_put(f, 1);
 	return;
 #endif
-	c->defer->item[c->defer->n++] = vms_meta_paddr(f);
+	c->defer->item[c->defer->n++] = item;
+	if (item != c->last_frame)
+		c->defer->weight += vms_page_size(level) >> VMS_PAGE_SHIFT;
+	c->last_frame = item;
 }
 
-static void defer_subtree(struct vms_cursor *c, struct vms_frame *node)
+/* @leaves: what the subtree maps (its weight, with the node, roughly). */
+static void defer_subtree(struct vms_cursor *c, struct vms_frame *node, uint64_t leaves)
 {
 #ifdef VMS_BUG_free_node_no_grace
 	vms_subtree_free(node);
 	return;
 #endif
 	c->defer->item[c->defer->n++] = vms_meta_paddr(node) | VMS_DEFER_SUBTREE;
+	c->defer->weight += 1 + leaves;
 }
 
 static int check_len(const struct vms_cursor *c, uint64_t len)
@@ -414,16 +498,17 @@ int vms_cursor_map(struct vms_cursor *c, struct vms_frame *frame, struct vms_pro
 		node->nr_children++;
 	} else if (vms_pte_is_leaf(v)) {
 #ifndef VMS_BUG_remap_leak
-		defer_frame(c, v);
+		defer_frame(c, v, level);
 #endif
 		replaced = 1;
 	} else {
 		/* A 2 MiB item over a child table: the table goes, whole. */
 		struct vms_frame *child = vms_pte_child(c->pool, v);
+		uint64_t leaves = vms_detach_subtree(child, c->va);
 
-		replaced = vms_detach_subtree(child, c->va) > 0;
+		replaced = leaves > 0;
 		vms_check_detached(child);
-		defer_subtree(c, child);
+		defer_subtree(c, child, leaves);
 	}
 	c->va += size;
 	return replaced;
@@ -500,14 +585,15 @@ long vms_cursor_unmap(struct vms_cursor *c, uint64_t len)
 			vms_pte_store(slot, 0);
 			node->nr_children--;
 			if (vms_pte_is_leaf(v)) {
-				defer_frame(c, v);
+				defer_frame(c, v, node->level);
 				count++;
 			} else {
 				struct vms_frame *child = vms_pte_child(c->pool, v);
+				uint64_t leaves = vms_detach_subtree(child, s0);
 
-				count += (long)vms_detach_subtree(child, s0);
+				count += (long)leaves;
 				vms_check_detached(child);
-				defer_subtree(c, child);
+				defer_subtree(c, child, leaves);
 			}
 			cur = s0 + size;
 			break;

@@ -89,8 +89,3 @@ uint32_t vms__debug_thread_id(void)
 {
 	return vms_thread()->id;
 }
-
-void vms__debug_reclaim_threshold(struct vms_pool *p, uint64_t items)
-{
-	p->reclaim_threshold = items;
-}

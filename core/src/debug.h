@@ -37,9 +37,4 @@ uint32_t vms__debug_thread_id(void);
 void vms__debug_record_unlocks(bool on);
 size_t vms__debug_unlock_log(int *levels, vms_vaddr_t *vas, size_t max);
 
-/* Deferred items at which a cursor drop kicks the pool's reclaimer
- * (default VMS_RECLAIM_THRESHOLD; 1: at every drop that retired
- * something, so that every reclaim can interleave with readers). */
-void vms__debug_reclaim_threshold(struct vms_pool *p, uint64_t items);
-
 #endif /* VMS_DEBUG_H */

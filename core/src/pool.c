@@ -10,12 +10,15 @@
  * way can still hand out 4 KiB frames but may fail 2 MiB ones, until
  * vms_pool_reset takes it back to its initial state.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "internal.h"
+
+static void pool_kick(struct vms_defer_stack *s);
 
 /*
  * Dirty bits: frame @idx may hold non-zero bytes. Set when a 4K frame is
@@ -188,7 +191,7 @@ static struct vms_frame *alloc_4k(struct vms_pool *p)
 		idx = carve(p, s, (uint64_t)c);
 	if (!idx)
 		return NULL;
-	atomic_fetch_add_explicit(&p->used_frames, 1, memory_order_relaxed);
+	vms_count_add(&p->used_frames, 1);
 	memset(p->base + (idx << VMS_PAGE_SHIFT), 0, VMS_PAGE_SIZE);
 	dirty_range(p, idx, idx + 1);	/* it goes out: anything may be written */
 	return &p->meta[idx];
@@ -204,7 +207,7 @@ static void free_4k(struct vms_frame *f)
 	f->kind = VMS_FRAME_FREE;
 	f->gen++;
 	shard_push(p, my_shard(p), (uint64_t)(f - p->meta));
-	atomic_fetch_sub_explicit(&p->used_frames, 1, memory_order_relaxed);
+	vms_count_add(&p->used_frames, -1);
 }
 
 static struct vms_frame *alloc_2m(struct vms_pool *p)
@@ -220,7 +223,7 @@ static struct vms_frame *alloc_2m(struct vms_pool *p)
 		head[i].pool = p;
 		head[i].kind = VMS_FRAME_TAIL;
 	}
-	atomic_fetch_add_explicit(&p->used_frames, VMS_CHUNK_FRAMES, memory_order_relaxed);
+	vms_count_add(&p->used_frames, VMS_CHUNK_FRAMES);
 	chunk_zero(p, (uint64_t)c);
 	return head;
 }
@@ -234,7 +237,7 @@ static void free_2m(struct vms_frame *head)
 		head[i].kind = VMS_FRAME_FREE;
 	head->gen++;
 	chunk_give(p, first / VMS_CHUNK_FRAMES);
-	atomic_fetch_sub_explicit(&p->used_frames, VMS_CHUNK_FRAMES, memory_order_relaxed);
+	vms_count_add(&p->used_frames, -VMS_CHUNK_FRAMES);
 }
 
 static void reclaimer_run(void *arg);
@@ -248,7 +251,9 @@ static void pool_start(struct vms_pool *p)
 {
 	p->meta[0].kind = VMS_FRAME_RESERVED;
 	p->meta[0].pool = p;
-	p->used_frames = 1;
+	vms_count_set(&p->used_frames, 1);
+	vms_count_set(&p->data_frames, 0);
+	vms_count_set(&p->pt_frames, 0);
 	p->next_chunk = 1;
 	carve(p, &p->shard[0], 0);	/* keeps frame 0 out of the list */
 }
@@ -287,37 +292,42 @@ int vms_pool_new(size_t bytes, struct vms_pool **out)
 	}
 	vms_mutex_init(&p->spaces_lock);
 	vms_mutex_init(&p->deferred.reclaim_lock);
-	vms_worker_init(&p->reclaimer, reclaimer_run, p);
-	p->reclaim_threshold = VMS_RECLAIM_THRESHOLD;
+	p->deferred.batch = VMS_RETIRE_BATCH_DEFAULT;
+	p->deferred.kick = pool_kick;
+	vms_worker_init(&p->reclaimer, "vms-reclaim", reclaimer_run, p);
 	pool_start(p);
 	*out = p;
 	return 0;
 }
 
-static void release_item(void *arg, uint64_t item)
+static void release_item(void *arg, uint64_t item, uint32_t n)
 {
 	struct vms_pool *p = arg;
 	struct vms_frame *f = vms_meta(p, item & ~VMS_DEFER_SUBTREE);
 
-	if (item & VMS_DEFER_SUBTREE)
-		vms_subtree_free(f);
-	else
-		vms_frame_ref_put(f);
+	if (!(item & VMS_DEFER_SUBTREE))
+		vms_frame_ref_put(f, n);
+	else	/* retired once each: n > 1 would be a core bug, kept as such */
+		while (n--)
+			vms_subtree_free(f);
 }
 
 int vms_pool_quiesce(struct vms_pool *p)
 {
 	if (!p)
 		return -EINVAL;
+	if (vms_rcu_in_read_section())
+		return -EDEADLK;
+	vms_defer_collect(&p->deferred);
 	return vms_defer_reclaim(&p->deferred, true, release_item, p);
 }
 
-void vms_pool_defer(struct vms_pool *p, struct vms_defer_batch *b)
+int vms_pool_set_retire_batch(struct vms_pool *p, unsigned n)
 {
-	if (b->n)
-		vms_defer_push(&p->deferred, b);
-	else
-		free(b);
+	if (!p || n < 1 || n > VMS_RETIRE_BATCH_MAX)
+		return -EINVAL;
+	atomic_store_explicit(&p->deferred.batch, n, memory_order_relaxed);
+	return 0;
 }
 
 /* The reclaimer's work: release everything deferred. */
@@ -328,10 +338,26 @@ static void reclaimer_run(void *arg)
 	vms_defer_reclaim(&p->deferred, true, release_item, p);
 }
 
-void vms_pool_maybe_reclaim(struct vms_pool *p)
+/* Less than an eighth of the pool free? */
+static bool pool_low(struct vms_pool *p)
 {
-	if (vms_defer_pending(&p->deferred) < p->reclaim_threshold)
+	return p->nr_frames - (uint64_t)vms_count_sum(&p->used_frames) < p->nr_frames / 8;
+}
+
+/* A thread handed a batch over (the deferred stack's kick): wake the
+ * reclaimer, starting it on first need; with memory short, or without a
+ * reclaimer thread, reclaim here if we may. */
+static void pool_kick(struct vms_defer_stack *s)
+{
+	struct vms_pool *p = (struct vms_pool *)((char *)s - offsetof(struct vms_pool, deferred));
+
+	if (pool_low(p) && !vms_rcu_in_read_section()) {
+		/* Direct reclaim: the reclaimer may lag (it runs at nice 19),
+		 * and with memory short an allocation inside a cursor, which
+		 * cannot wait for a grace period, would fail. */
+		vms_pool_quiesce(p);
 		return;
+	}
 	/* No reclaimer thread: do it here if we may. */
 	if (!vms_worker_kick(&p->reclaimer) && !vms_rcu_in_read_section())
 		vms_defer_reclaim(&p->deferred, false, release_item, p);
@@ -356,8 +382,8 @@ static int pool_idle(struct vms_pool *p)
 	vms_mutex_unlock(&p->spaces_lock);
 	/* The counters too: a reset keeps them, and a pool reused with a
 	 * wrong one would fail every later run for what one run did. */
-	if (ret || atomic_load(&p->used_frames) != 1 || atomic_load(&p->data_frames) ||
-	    atomic_load(&p->pt_frames))
+	if (ret || (uint64_t)vms_count_sum(&p->used_frames) != 1 ||
+	    vms_count_sum(&p->data_frames) || vms_count_sum(&p->pt_frames))
 		return -EBUSY;
 	return 0;
 }
@@ -376,8 +402,13 @@ int vms_pool_reset(struct vms_pool *p)
 		p->shard[i].count = 0;
 	}
 	p->nr_free_chunks = 0;
-	for (int i = 0; i < VMS_NR_COUNT_SHARDS; i++)
-		atomic_store(&p->cursors.shard[i].v, 0);
+	/* The threads' batches went with the quiesce (pool_idle); what their
+	 * cached cursors remember of this pool is void from now on. The
+	 * calling thread's go altogether, so that its sessions after the
+	 * reset take the same paths as in a fresh pool (a fuzz executor's
+	 * coverage must not depend on the inputs before). */
+	p->resets++;
+	vms_cursor_cache_free(vms_thread());
 	pool_start(p);
 	return 0;
 }
@@ -404,9 +435,9 @@ int vms_pool_stats(struct vms_pool *p, struct vms_pool_stats *st)
 	if (!p || !st)
 		return -EINVAL;
 	st->total_frames = p->nr_frames - 1;
-	st->free_frames = p->nr_frames - atomic_load(&p->used_frames);
-	st->data_frames = atomic_load(&p->data_frames);
-	st->pt_frames = atomic_load(&p->pt_frames);
+	st->free_frames = p->nr_frames - (uint64_t)vms_count_sum(&p->used_frames);
+	st->data_frames = (uint64_t)vms_count_sum(&p->data_frames);
+	st->pt_frames = (uint64_t)vms_count_sum(&p->pt_frames);
 	st->deferred = vms_defer_pending(&p->deferred);
 	vms_mutex_lock(&p->spaces_lock);
 	st->spaces = p->nr_spaces;
@@ -440,8 +471,7 @@ int vms_frame_alloc(struct vms_pool *p, int level, struct vms_frame **out)
 	f->stray = 0;
 	vms_ref_init(&f->handles, 1, false);
 	vms_ref_init(&f->refcount, 1, true);
-	atomic_fetch_add_explicit(&p->data_frames, level == 1 ? 1 : VMS_CHUNK_FRAMES,
-				  memory_order_relaxed);
+	vms_count_add(&p->data_frames, level == 1 ? 1 : VMS_CHUNK_FRAMES);
 	*out = f;
 	return 0;
 }
@@ -451,39 +481,38 @@ void vms_frame_ref_add(struct vms_frame *f, uint64_t n)
 	vms_ref_add(&f->refcount, n);
 }
 
-static void frame_ref_put(struct vms_frame *f);
+static void frame_ref_put(struct vms_frame *f, uint64_t n);
 
-/* Drop one reference a mapping held (only after a grace period: a reader
- * may still copy through the PTE that held it); the last one returns the
+/* Drop @n references mappings held (only after a grace period: a reader
+ * may still copy through the PTE that held one); the last one returns the
  * frame to the pool. */
-void vms_frame_ref_put(struct vms_frame *f)
+void vms_frame_ref_put(struct vms_frame *f, uint64_t n)
 {
 	VMS_AFTER_GRACE(EARLY_FRAME);
-	frame_ref_put(f);
+	frame_ref_put(f, n);
 }
 
-static void frame_ref_put(struct vms_frame *f)
+static void frame_ref_put(struct vms_frame *f, uint64_t n)
 {
 	struct vms_pool *p = f->pool;
 
 #ifdef VMS_BUG_put_last_check
 	/* Planted: "are we the last holder?" read before the decrement; two
 	 * putters can both read 2, and nobody frees the frame. */
-	bool last = vms_ref_read(&f->refcount) == 1;
+	bool last = vms_ref_read(&f->refcount) == n;
 
-	vms_ref_sub(&f->refcount, 1);
+	vms_ref_sub(&f->refcount, n);
 	if (!last)
 		return;
 #else
-	if (!vms_ref_sub(&f->refcount, 1))
+	if (!vms_ref_sub(&f->refcount, n))
 		return;
 #endif
 #ifdef VMS_BUG_huge_put_count
 	/* Planted: the counter is decremented per frame, not per 4K unit. */
-	atomic_fetch_sub_explicit(&p->data_frames, 1, memory_order_relaxed);
+	vms_count_add(&p->data_frames, -1);
 #else
-	atomic_fetch_sub_explicit(&p->data_frames,
-				  f->level == 1 ? 1 : VMS_CHUNK_FRAMES, memory_order_relaxed);
+	vms_count_add(&p->data_frames, -(f->level == 1 ? 1 : VMS_CHUNK_FRAMES));
 #endif
 	if (f->level == 1)
 		free_4k(f);
@@ -506,7 +535,7 @@ int vms_frame_put(struct vms_frame *f)
 		return -EINVAL;
 	if (!vms_ref_dec_not_zero(&f->handles))
 		return -EINVAL;	/* a put without a handle: refuse */
-	frame_ref_put(f);	/* a handle: no reader reaches the frame through it */
+	frame_ref_put(f, 1);	/* a handle: no reader reaches the frame through it */
 	return 0;
 }
 
@@ -614,13 +643,13 @@ struct vms_frame *vms_node_alloc(struct vms_pool *p, int level)
 	vms_node_lock_init(&n->lock);
 	vms_ref_init(&n->refcount, 1, false);
 	vms_ref_init(&n->handles, 0, false);
-	atomic_fetch_add_explicit(&p->pt_frames, 1, memory_order_relaxed);
+	vms_count_add(&p->pt_frames, 1);
 	return n;
 }
 
 void vms_node_free(struct vms_frame *n)
 {
-	atomic_fetch_sub_explicit(&n->pool->pt_frames, 1, memory_order_relaxed);
+	vms_count_add(&n->pool->pt_frames, -1);
 	vms_ref_init(&n->refcount, 0, false);
 	free_4k(n);
 }
@@ -634,7 +663,7 @@ void vms_subtree_free(struct vms_frame *node)
 		uint64_t v = vms_pte_load_locked(&pte[i]);
 
 		if (vms_pte_is_leaf(v))
-			vms_frame_ref_put(vms_frame_owner(node->pool, vms_pte_paddr(v)));
+			vms_frame_ref_put(vms_frame_owner(node->pool, vms_pte_paddr(v)), 1);
 		else if (v)
 			vms_subtree_free(vms_pte_child(node->pool, v));
 	}

@@ -183,6 +183,7 @@ static NO_FAKE_FRAME void thread_main(void)
 	asan_after(t->fake_stack);
 	t->fn(t->arg);
 	vms_space_thread_exit();
+	vms_thread_leave(&t->self);
 	t->state = T_DONE;
 	t->site = &exit_site;
 	vms_sched_point(&exit_site);
@@ -227,6 +228,11 @@ static int thread_start(int slot, void (*fn)(void *arg), void *arg)
 	t->self.current = NULL;
 	t->self.last_lock.set = false;
 	t->self.unlock_log.n = 0;
+	/* A thread a run abandoned stays in the registry with what it
+	 * retired (into a pool that run leaked): that is no longer anyone's. */
+	free(t->self.defer.batch);
+	t->self.defer.batch = NULL;
+	vms_thread_enter(&t->self);
 	return 0;
 }
 

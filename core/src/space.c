@@ -39,9 +39,11 @@ int vms_space_destroy(struct vms_space *s)
 	if (!s)
 		return -EINVAL;
 	p = s->pool;
+	vms_rcu_read_lock();
 	vms_mutex_lock(&s->acc_lock);
-	ret = s->accessors || vms_count_sum(&s->cursors) || vms_ref_read(&s->active) ? -EBUSY : 0;
+	ret = s->accessors || vms_tree_locked(s->root) || vms_ref_read(&s->active) ? -EBUSY : 0;
 	vms_mutex_unlock(&s->acc_lock);
+	vms_rcu_read_unlock();
 	if (ret)
 		return ret;
 	/* Unmap everything through an ordinary cursor: the whole user half
@@ -59,6 +61,7 @@ int vms_space_destroy(struct vms_space *s)
 	 * unmap reserved room for 512 * 7 items and the root holds at most
 	 * 256 entries, so there is room for one more. */
 	c->defer->item[c->defer->n++] = vms_meta_paddr(s->root) | VMS_DEFER_SUBTREE;
+	c->defer->weight++;
 	vms_cursor_drop(c);
 
 	vms_mutex_lock(&p->spaces_lock);

@@ -124,6 +124,21 @@ extern void (*vms_sched_hook)(bool copy, const char *where);
 
 /* ---- threads ---------------------------------------------------------- */
 
+struct vms_defer_stack;
+struct vms_defer_batch;
+struct vms_cursor;
+struct vms_space;
+
+/* A thread's retired items for one stack (see "deferred release"). lock
+ * is taken by the owner when it adds items and by a quiescer taking the
+ * batch, never across a scheduling point; batch is NULL or holds items
+ * of stack only. */
+struct vms_defer_local {
+	_Atomic uint32_t lock;
+	struct vms_defer_stack *stack;
+	struct vms_defer_batch *batch;
+};
+
 /*
  * Every piece of the core's per-thread state, reached only through
  * vms_thread(): a controlled scheduler gives each of its threads its own.
@@ -133,16 +148,24 @@ extern void (*vms_sched_hook)(bool copy, const char *where);
  * block for a grace period can refuse to (blocking inside a read-side
  * section would deadlock). after_grace is non-zero while the thread
  * releases items whose grace period is over (poison builds check that
- * what RCU readers may reach is freed only then).
+ * what RCU readers may reach is freed only then). cursor_cache holds up
+ * to nr_cached dropped cursors for reuse (cursor.c; only this thread
+ * touches it). next links the registry of live threads (sync.c, under
+ * its lock), which a quiescer walks to reach every thread's defer;
+ * listed says the thread is in it.
  */
 #define VMS_UNLOCK_LOG_MAX 1024
-struct vms_space;
 struct vms_thread {
 	uint32_t id;
 	int rcu_nesting;
 	uint32_t rcu_sections;		/* read sections entered (VMS_SCHED) */
 	bool registered;
+	bool listed;
 	int after_grace;
+	unsigned nr_cached;
+	struct vms_cursor *cursor_cache;
+	struct vms_defer_local defer;
+	struct vms_thread *next;
 	struct vms_space *current;	/* space.c: the active page table */
 	/* lock.c, checks builds: the last node locked in this range lock */
 	struct { vms_vaddr_t base; int level; bool set; } last_lock;
@@ -156,6 +179,13 @@ struct vms_thread {
 extern __thread struct vms_thread vms_self;
 
 void vms_thread_register_slow(void);
+/* Enter @t in the registry of live threads, so that vms_defer_collect
+ * reaches its batches (once; registration does it for OS threads, sched.c
+ * for its controlled ones). */
+void vms_thread_enter(struct vms_thread *t);
+/* @t ends: its batches go to their reclaimers, its cached cursors are
+ * freed, it leaves the registry. */
+void vms_thread_leave(struct vms_thread *t);
 
 #ifdef VMS_SCHED
 /* The state of the controlled thread running now, or this OS thread's
@@ -318,6 +348,13 @@ static inline uint32_t vms_node_owner(vms_lock_t *l)
 	return atomic_load_explicit(l, memory_order_relaxed);
 }
 
+/* The owner, for a reader that does not take the lock: 0 (free) with
+ * acquire, so what the last holder wrote under the lock is visible. */
+static inline uint32_t vms_node_owner_acquire(vms_lock_t *l)
+{
+	return atomic_load_explicit(l, memory_order_acquire);
+}
+
 /* ---- mutexes ------------------------------------------------------- */
 
 /* For the registries and the reclaim serialisation: short sections that
@@ -466,10 +503,10 @@ static inline bool vms_ref_dec_not_zero_at(vms_ref_t *r VMS_SITE_PARAM)
 
 /* ---- sharded counters ------------------------------------------------- */
 
-/* A count every cursor open/close updates (open cursors per space and per
- * pool): one cache line per shard, so threads on disjoint ranges do not
- * bounce a shared line. Only the sum means anything; a cursor may be
- * closed on another shard than it was opened on. */
+/* A count many threads update (the pool's frame counters): one cache
+ * line per shard, so threads on disjoint ranges do not bounce a shared
+ * line. Only the sum means anything; a frame may be freed on another
+ * shard than it was allocated on. */
 #define VMS_NR_COUNT_SHARDS 8
 struct vms_count {
 	struct {
@@ -483,6 +520,13 @@ static inline void vms_count_add(struct vms_count *c, long d)
 				  memory_order_relaxed);
 }
 
+/* Make the sum @v; only while nobody else updates @c (a pool reset). */
+static inline void vms_count_set(struct vms_count *c, long v)
+{
+	for (int i = 0; i < VMS_NR_COUNT_SHARDS; i++)
+		atomic_store_explicit(&c->shard[i].v, i ? 0 : v, memory_order_relaxed);
+}
+
 static inline long vms_count_sum(struct vms_count *c)
 {
 	long sum = 0;
@@ -494,52 +538,87 @@ static inline long vms_count_sum(struct vms_count *c)
 
 /* ---- deferred release ------------------------------------------------ */
 
-/* Things removed from a page table (frame references, detached subtrees)
+/*
+ * Things removed from a page table (frame references, detached subtrees)
  * are released only after a grace period, the way a TLB flush would
- * precede reuse. Removers collect them in batches; a batch is pushed on a
- * lock-free stack once its remover is done with the tree. A reclaimer
- * takes the whole stack, waits for one grace period, then releases: every
- * reader that could have seen a removed entry started before the push,
- * hence before the grace period began. */
+ * precede reuse. Retirement goes through three hands, so that a cursor
+ * session neither allocates, nor waits for a grace period, nor writes a
+ * cache line another thread writes:
+ *
+ * 1. A cursor collects its removals in a batch of its own, reserved
+ *    before an operation changes anything (so nothing fails later).
+ * 2. At drop, vms_defer_retire moves them into the thread's batch for
+ *    that stack (struct vms_defer_local): a copy under a lock that only
+ *    the owner and a quiescer ever take.
+ * 3. Once the thread's batch weighs the stack's `batch` (the retire batch,
+ *    a knob: 1 hands over at every drop that retired anything; each item
+ *    weighs what it holds back, in the caller's unit), it is handed over:
+ *    pushed on the stack's lock-free list, after which the stack's kick
+ *    callback wakes a reclaimer. A reclaimer takes the whole list, waits
+ *    for one grace period, then releases: every reader that could have
+ *    seen a removed entry started before the hand-over, hence before the
+ *    grace period began.
+ *
+ * So one grace period covers many sessions of many threads. What waits is
+ * bounded: `batch` weight per thread (plus what its open cursors hold)
+ * and the list the reclaimer has not reached yet. vms_defer_collect hands
+ * over every thread's batch for a stack, so that a reclaim after it
+ * covers everything retired before the call, whichever thread retired it.
+ * A thread's batch is also handed over when it exits, or when it retires
+ * into another stack.
+ */
 struct vms_defer_batch {
 	struct vms_defer_batch *next;
 	uint32_t n, cap;
+	uint64_t weight;	/* of the items, as the caller weighs them */
 	uint64_t item[];	/* opaque to this layer */
 };
 
 struct vms_defer_stack {
-	_Atomic(struct vms_defer_batch *) head;
-	_Atomic uint64_t items;		/* items waiting, for stats/thresholds */
+	_Atomic uint32_t batch;		/* the retire batch, a weight (>= 1) */
+	void (*kick)(struct vms_defer_stack *s);	/* called after a hand-over */
+	/* Written at hand-overs and reclaims only: not on the line of the
+	 * fields above, which every session reads. */
+	_Atomic(struct vms_defer_batch *) head __attribute__((aligned(64)));
+	_Atomic uint64_t items;		/* items handed over, not yet released */
 	vms_mutex_t reclaim_lock;	/* held by the thread releasing a set */
 };
 
-void vms_defer_push_at(struct vms_defer_stack *s, struct vms_defer_batch *b VMS_SITE_PARAM);
-#define vms_defer_push(s, b) vms_defer_push_at((s), (b) VMS_SITE_ARG(VMS_SP_DEFER))
+/* Move the items of *@bp (a cursor's batch, removed from the tree by this
+ * thread) into the thread's batch for @s; may take *@bp over instead (then
+ * sets it NULL), hand batches over and call kick. Never allocates or waits
+ * for a grace period. True if the thread's batch for @s went to the
+ * reclaimer (what the thread holds back starts afresh). A hand-over is a
+ * scheduling point (VMS_SP_DEFER), the rest is not. */
+bool vms_defer_retire(struct vms_defer_stack *s, struct vms_defer_batch **bp);
+/* Hand over every thread's batch for @s. */
+void vms_defer_collect(struct vms_defer_stack *s);
+/* Items retired into @s and not yet released (racy under concurrency,
+ * exact at quiescence). */
+uint64_t vms_defer_pending(struct vms_defer_stack *s);
 
-/* Items pushed and not yet released (a hint: it may change at once). */
-static inline uint64_t vms_defer_pending(struct vms_defer_stack *s)
-{
-	return atomic_load_explicit(&s->items, memory_order_relaxed);
-}
-
-/* Wait for a grace period and call @release on every item pushed before
- * the call; frees the batches. With @wait, also waits for a reclaim
- * already under way on another thread (so everything pushed before the
- * call is released on return); without, returns at once if one is.
- * -EDEADLK inside a read-side section. */
+/* Wait for a grace period and call @release on every item handed over
+ * before the call; frees the batches. Equal neighbours in a batch (a
+ * frame unmapped again and again, the PTEs of a split 2 MiB frame) go in
+ * one call, with their number in @n. With @wait, also waits for a
+ * reclaim already under way on another thread (so everything handed over
+ * before the call is released on return); without, returns at once if
+ * one is. -EDEADLK inside a read-side section. */
 int vms_defer_reclaim(struct vms_defer_stack *s, bool wait,
-		      void (*release)(void *arg, uint64_t item), void *arg);
+		      void (*release)(void *arg, uint64_t item, uint32_t n), void *arg);
 
 /* ---- background worker ---------------------------------------------- */
 
 /* A thread that runs @fn whenever it is kicked (the pool's reclaimer).
  * It is started on the first kick; kicks while one is pending collapse
- * into one run. In the VMS_SCHED build it is a controlled thread that
- * runs @fn until no kick is pending, then ends (a later kick starts it
- * again in the same slot): runnable exactly when kicked. */
+ * into one run. It is background work: it runs at nice 19 under @name
+ * (sync.c says why). In the VMS_SCHED build it is a controlled thread
+ * that runs @fn until no kick is pending, then ends (a later kick starts
+ * it again in the same slot): runnable exactly when kicked. */
 struct vms_worker {
 	void (*fn)(void *arg);
 	void *arg;
+	const char *name;		/* the thread's name, for profiles */
 #ifdef VMS_SCHED
 	uint64_t thread;		/* sched.c handle; 0: never started */
 	bool wake, stop;
@@ -552,7 +631,7 @@ struct vms_worker {
 #endif
 };
 
-void vms_worker_init(struct vms_worker *w, void (*fn)(void *arg), void *arg);
+void vms_worker_init(struct vms_worker *w, const char *name, void (*fn)(void *arg), void *arg);
 /* Have the worker run @fn soon. Returns false if there is no worker
  * thread (it could not be started, or it is being stopped): then the
  * caller does the work itself. */

@@ -389,7 +389,7 @@ void run_scenario(const struct scenario *sc, vms_sched_policy_fn policy, void *a
 	W.out = out;
 	vms_poison_hook = invariant_hook;
 	W.pool = vmt_pool(VMS_POOL_MIN);
-	vms__debug_reclaim_threshold(W.pool, 1);
+	CHECK_OK(vms_pool_set_retire_batch(W.pool, 1));
 	CHECK_OK(vms_space_new(W.pool, 0, &W.space));
 	if (sc->setup)
 		sc->setup();

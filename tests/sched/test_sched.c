@@ -228,6 +228,63 @@ TEST(sched_deterministic)
 	}
 }
 
+/* Controlled threads batch their releases like OS threads do: a quiesce
+ * reaches a live controlled thread's batch (the registry holds it), and a
+ * controlled thread that ends hands its batch over (here with a retire
+ * batch the one release never fills). */
+static struct {
+	struct vms_pool *pool;
+	struct vms_space *space;
+	struct vms_frame *f;
+	int quiesce;
+	uint64_t refs_after;
+} R;
+
+static void retire_thread(void *arg)
+{
+	struct vms_cursor *c;
+
+	if (vms_cursor_mut_new(R.space, 0x10000, 0x11000, &c))
+		return;
+	if (vms_cursor_map(c, R.f, (struct vms_prop){ .flags = VMS_PROP_R }) == 0 &&
+	    !vms_cursor_jump(c, 0x10000))
+		vms_cursor_unmap(c, 0x1000);
+	vms_cursor_drop(c);
+	if (arg) {
+		R.quiesce = vms_pool_quiesce(R.pool);
+		R.refs_after = vms_frame_refcount(R.f);
+	}
+}
+
+TEST(sched_thread_batches_reach_reclaim)
+{
+	struct vms_sched_opts o = { .nr_threads = 1 };
+	struct vms_sched_result r;
+
+	R.pool = vmt_pool(4 * MiB);
+	CHECK_OK(vms_pool_set_retire_batch(R.pool, 64));
+	CHECK_OK(vms_space_new(R.pool, 0, &R.space));
+	R.f = vmt_alloc(R.pool, 1);
+	o.thread[0].fn = retire_thread;
+	for (long quiesce = 1; quiesce >= 0; quiesce--) {
+		CHECK_OK(vms_frame_get(R.f));
+		o.thread[0].arg = (void *)quiesce;
+		R.refs_after = 0;
+		CHECK_OK(vms_sched_run(&o, &r));
+		CHECK_EQ(r.verdict, VMS_SCHED_DONE);
+		if (quiesce) {	/* its own batch, through the registry */
+			CHECK_EQ(R.quiesce, 0);
+			CHECK_EQ(R.refs_after, 1);
+		} else {	/* handed over at its end, the reclaimer ran */
+			CHECK(r.workers != 0);
+			CHECK_EQ(vms_frame_refcount(R.f), 1);
+		}
+	}
+	CHECK_OK(vms_frame_put(R.f));
+	CHECK_OK(vms_space_destroy(R.space));
+	CHECK_OK(vms_pool_destroy(R.pool));
+}
+
 /* The comparison fires: a thread whose path depends on state outside
  * the run (a counter that survives from one run to the next) gives two
  * different traces. */

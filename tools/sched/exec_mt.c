@@ -885,7 +885,7 @@ static bool setup(size_t pool)
 	X.ms->per_thread = true;
 	/* Every drop that retired something kicks the reclaimer: reclaims
 	 * interleave with the readers. */
-	vms__debug_reclaim_threshold(X.sh->pool, 1);
+	vms_pool_set_retire_batch(X.sh->pool, 1);
 	if (!vms_pool_stats(X.sh->pool, &st))
 		vmt_model_set_pool(X.ms->m, st.total_frames, ((uint64_t)pool + (2ULL << 20) - 1) >> 21);
 	if (prologue(X.r))

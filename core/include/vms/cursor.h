@@ -38,7 +38,8 @@ struct vms_mapping {
 /* Open a read-only / mutable cursor on [start, end). Both must be page
  * aligned, start < end <= VMS_USER_END. Blocks while an overlapping cursor
  * exists. Returns 0, -EINVAL, -ENOMEM (an intermediate node could not be
- * allocated), or -EDEADLK (see above). */
+ * allocated, even after waiting for deferred releases when the calling
+ * thread holds no other cursor), or -EDEADLK (see above). */
 int vms_cursor_new(struct vms_space *space, vms_vaddr_t start, vms_vaddr_t end,
 		   struct vms_cursor **out);
 int vms_cursor_mut_new(struct vms_space *space, vms_vaddr_t start,

@@ -45,8 +45,12 @@ int vms_pool_new(size_t bytes, struct vms_pool **out);
  * The caller guarantees that no other thread uses the pool during the
  * call and keeps no frame pointer from before it. Checked, in order:
  * -EINVAL for a NULL @pool; -EDEADLK if the calling thread holds a cursor;
- * then deferred releases are run and -EBUSY (the pool is kept as it is)
- * if a space exists or any frame is still referenced, as for a destroy.
+ * then deferred releases are run (every thread's retire batch for the
+ * pool included, see below) and -EBUSY (the pool is kept as it is) if a
+ * space exists or any frame is still referenced, as for a destroy. After
+ * it no thread holds anything of the pool back, what threads' cached
+ * cursors remember of it is void, and the calling thread has none cached
+ * (it starts again as a fresh thread would).
  */
 int vms_pool_reset(struct vms_pool *pool);
 
@@ -59,9 +63,37 @@ int vms_pool_destroy(struct vms_pool *pool);
 /* Snapshot of the counters (racy under concurrency, exact at quiescence). */
 int vms_pool_stats(struct vms_pool *pool, struct vms_pool_stats *st);
 
-/* Wait for one grace period and run every deferred release. Must not be
- * called while this thread holds a cursor (returns -EDEADLK then). */
+/* Wait for one grace period and run every deferred release, including
+ * those other threads still hold in their batches (see below). Must not
+ * be called while this thread holds a cursor. Returns 0, -EINVAL for a
+ * NULL @pool, -EDEADLK (the calling thread holds a cursor). */
 int vms_pool_quiesce(struct vms_pool *pool);
+
+/*
+ * Deferred releases are batched per thread: what a cursor removed joins
+ * its thread's batch when it is dropped, and a batch goes to the pool's
+ * reclaimer thread (which waits for one grace period per set of batches
+ * it takes) only once it holds back the retire batch, counted in 4 KiB
+ * frames (a 2 MiB frame counts 512, a detached table 1 plus its leaves; a
+ * frame a cursor releases again right after itself counts once).
+ * So a cursor session never waits for a grace period, and one grace
+ * period covers many sessions. Memory held back is bounded by the retire
+ * batch per thread that dropped a cursor in this pool, plus the batches
+ * the reclaimer has not released yet (it runs at a low priority: when
+ * memory runs out, vms_frame_alloc and the cursor constructors reclaim
+ * themselves). A thread's batch also goes to the reclaimer when the
+ * thread exits; vms_pool_quiesce takes every thread's.
+ *
+ * vms_pool_set_retire_batch sets the retire batch (default
+ * VMS_RETIRE_BATCH; 1 in the checking builds of the stress driver and the
+ * controlled scheduler, -DVMS_POISON) for batches filled from now on; 1
+ * makes every drop of a cursor that removed something wake the reclaimer.
+ * A pool reset keeps it. Returns 0, -EINVAL (NULL @pool, @n == 0 or
+ * @n > VMS_RETIRE_BATCH_MAX).
+ */
+#define VMS_RETIRE_BATCH	1024
+#define VMS_RETIRE_BATCH_MAX	65536
+int vms_pool_set_retire_batch(struct vms_pool *pool, unsigned n);
 
 /* Allocate a zeroed data frame of @level (1: 4 KiB, 2: 2 MiB) with one
  * handle (refcount 1). -EINVAL for a bad level, -ENOMEM when exhausted. */
