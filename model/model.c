@@ -58,8 +58,10 @@ struct vmt_model {
 	struct macc accs[VMT_MODEL_ACCS];
 	int current;
 
-	/* -ENOMEM plausibility (see model.h) */
-	bool fail_alloc;
+	/* -ENOMEM plausibility (see model.h); fail_force: an injected
+	 * fault, which fails the call even where the model sees no
+	 * allocation (vmt_model_fail_next_call) */
+	bool fail_alloc, fail_force;
 	/* The rule behind the last refusal (see vmt_model_why). */
 	const char *why;
 	uint64_t total_frames, nr_chunks;
@@ -266,12 +268,19 @@ bool vmt_model_may_enomem(struct vmt_model *m, bool chunk)
 void vmt_model_fail_next_alloc(struct vmt_model *m)
 {
 	m->fail_alloc = true;
+	m->fail_force = false;
+}
+
+void vmt_model_fail_next_call(struct vmt_model *m)
+{
+	m->fail_alloc = true;
+	m->fail_force = true;
 }
 
 /* Consume the armed failure: true if this call must fail with -ENOMEM. */
 static bool take_fail(struct vmt_model *m, bool may_alloc)
 {
-	bool f = m->fail_alloc && may_alloc;
+	bool f = m->fail_alloc && (may_alloc || m->fail_force);
 
 	m->fail_alloc = false;
 	return f;
@@ -635,8 +644,8 @@ int vmt_model_space_new(struct vmt_model *m, int sp, unsigned flags)
 int vmt_model_space_destroy(struct vmt_model *m, int sp)
 {
 	struct mspace *s = space(m, sp);
+	bool fail = take_fail(m, true);
 
-	m->fail_alloc = false;
 	if (!s)
 		return -EINVAL;
 	if (s->cur.open || m->current == sp)
@@ -644,6 +653,9 @@ int vmt_model_space_destroy(struct vmt_model *m, int sp)
 	for (int a = 0; a < VMT_MODEL_ACCS; a++)
 		if (m->accs[a].used && m->accs[a].space == sp)
 			return -EBUSY;
+	/* The unmapping cursor and its release batch (space.h). */
+	if (fail)
+		return -ENOMEM;
 	remove_all(m, sp);
 	s->live = false;
 	return 0;
@@ -1000,6 +1012,7 @@ int vmt_model_acc_new(struct vmt_model *m, int acc, int sp, bool writer,
 		      uint64_t va, uint64_t len)
 {
 	struct macc *a;
+	bool fail = take_fail(m, true);
 
 	if (acc < 0 || acc >= VMT_MODEL_ACCS || m->accs[acc].used || !space(m, sp))
 		return refuse(m, -EINVAL, "accessor slot in use or dead space");
@@ -1008,6 +1021,10 @@ int vmt_model_acc_new(struct vmt_model *m, int acc, int sp, bool writer,
 		return refuse(m, -EACCES, "accessor on a space that is not active");
 	if (!va || !len || va + len < va || va + len > VMS_MAX_USERSPACE_VADDR)
 		return refuse(m, -EINVAL, "accessor range empty or past user space");
+	/* access.h's order: the accessor is allocated before the registry
+	 * is searched. */
+	if (fail)
+		return -ENOMEM;
 	if (conflicts(m, sp, acc, writer, va, len))
 		return refuse(m, -EBUSY, ACC_CONFLICT);
 	m->fail_alloc = false;
@@ -1173,14 +1190,16 @@ static bool any_cursor(const struct vmt_model *m)
 
 int vmt_model_check(struct vmt_model *m, int sp)
 {
-	m->fail_alloc = false;
+	bool fail = take_fail(m, true);
+
 	if (!space(m, sp))
 		return -EINVAL;
 	/* Single-threaded: an open cursor is always the caller's. */
 	if (any_cursor(m))
 		return -EDEADLK;
+	/* The pool was quiesced before the checker's scratch was allocated. */
 	m->dead_2m = 0;
-	return 0;
+	return fail ? -ENOMEM : 0;
 }
 
 int vmt_model_quiesce(struct vmt_model *m)

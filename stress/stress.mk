@@ -15,7 +15,9 @@
 # and spins at the core's scheduling points (PTE stores, lock and unlock,
 # frame copies). The algorithms are the ordinary core of this variant; the
 # hooks cost a predicted branch when nothing is installed, and replay gets
-# the same invariant checks as the fuzz builds (-DVMS_INVARIANTS).
+# the same invariant checks as the fuzz builds (-DVMS_INVARIANTS). With
+# -DVMS_FAULTS any allocation can be made to fail (core/src/fault.h): the
+# fail op of replayed programs, and --faults RATE.
 
 STRESS_SRCS := stress/stress.c stress/worker.c stress/access.c
 STRESS_OBJS := $(STRESS_SRCS:%.c=$(B)/obj/%.o)
@@ -28,7 +30,7 @@ STRESS_OUT ?= build/stress-out
 
 $(B)/obj-poison/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -DVMS_POISON=1 -DVMS_SCHED_HOOK=1 -c $< -o $@
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -DVMS_POISON=1 -DVMS_SCHED_HOOK=1 -DVMS_FAULTS=1 -c $< -o $@
 
 $(STRESS_CORE_LIB): $(STRESS_CORE_OBJS)
 	@mkdir -p $(dir $@)

@@ -38,7 +38,7 @@ static int cursor_open(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
 
 	if (!s || !out || !range_ok(start, end))
 		return -EINVAL;
-	c = calloc(1, sizeof(*c));
+	c = vms_zalloc(sizeof(*c), VMS_FAULT_CURSOR);
 	if (!c)
 		return -ENOMEM;
 	c->space = s;
@@ -127,7 +127,7 @@ static int defer_reserve(struct vms_cursor *c, uint64_t extra)
 	cap = b ? b->cap * 2 : 16;
 	if (cap < need)
 		cap = need;
-	b = realloc(b, sizeof(*b) + cap * sizeof(b->item[0]));
+	b = vms_realloc(b, sizeof(*b) + cap * sizeof(b->item[0]), VMS_FAULT_BATCH);
 	if (!b)
 		return -ENOMEM;
 	if (!c->defer)
@@ -357,7 +357,12 @@ int vms_cursor_map(struct vms_cursor *c, struct vms_frame *frame, struct vms_pro
 		return -EINVAL;
 	if (!c->mut)
 		return -EPERM;
-	if (!vms_frame_is_data(frame) || frame->pool != c->pool || !vms_prop_valid(prop))
+	/* A frame without a handle is refused before anything is allocated,
+	 * so -EINVAL comes before -ENOMEM as cursor.h says; the decrement
+	 * below stays the real test (another thread may put the last handle
+	 * in between). */
+	if (!vms_frame_is_data(frame) || frame->pool != c->pool || !vms_prop_valid(prop) ||
+	    !vms_ref_read(&frame->handles))
 		return -EINVAL;
 	level = frame->level;
 	size = vms_page_size(level);

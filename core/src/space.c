@@ -9,7 +9,7 @@ int vms_space_new(struct vms_pool *p, unsigned flags, struct vms_space **out)
 
 	if (!p || !out || (flags & ~VMS_SPACE_FLAGS_MASK))
 		return -EINVAL;
-	s = calloc(1, sizeof(*s));
+	s = vms_zalloc(sizeof(*s), VMS_FAULT_SPACE);
 	if (!s)
 		return -ENOMEM;
 	s->root = vms_node_alloc(p, VMS_NR_LEVELS);

@@ -49,6 +49,13 @@
  * number; CACHE: wb wt wc uc wp or a number; PRIV: none user global
  * user+global or a number.
  *
+ * Faults: "fail nth=N [site=KIND]" makes the Nth allocation (of that
+ * kind: node frame4k frame2m cursor space acc batch check, see
+ * core/src/fault.h) of the thread's next op fail, as an exhaustion would
+ * (cores built with -DVMS_FAULTS; elsewhere it does nothing). The
+ * outcome says whether a fault was injected; the model then expects
+ * -ENOMEM after the argument checks and no change at all.
+ *
  * Threads: vmt_decode/encode/parse/print are pure. vmt_exec keeps its
  * state in the call (slot tables) and in a pool and a model of the calling
  * thread, reset after every run (tools/op/reuse.c), so different threads
@@ -69,6 +76,7 @@
 #define VMT_NR_FRAMES	8
 #define VMT_NR_ACCS	4
 #define VMT_MAX_IO	65536	/* largest read/write byte count */
+#define VMT_MAX_NTH	64	/* fail nth=N: largest N */
 /* Upper bound on vmt_encode()'s output for any valid program. */
 #define VMT_MAX_ENCODED	(VMT_MAX_OPS * 40)
 
