@@ -127,6 +127,17 @@ static int defer_reserve(struct vms_cursor *c, uint64_t extra)
 	cap = b ? b->cap * 2 : 16;
 	if (cap < need)
 		cap = need;
+#ifdef VMS_BUG_defer_realloc_lost
+	/* Planted: the textbook realloc mistake, assigning over the only
+	 * pointer to the batch: on failure the releases it held are lost. */
+	c->defer = vms_realloc(c->defer, sizeof(*b) + cap * sizeof(b->item[0]), VMS_FAULT_BATCH);
+	if (!c->defer)
+		return -ENOMEM;
+	if (!b)
+		c->defer->n = 0;
+	c->defer->cap = (uint32_t)cap;
+	return 0;
+#endif
 	b = vms_realloc(b, sizeof(*b) + cap * sizeof(b->item[0]), VMS_FAULT_BATCH);
 	if (!b)
 		return -ENOMEM;

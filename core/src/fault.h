@@ -12,7 +12,8 @@
  *   - random: each site fails with a probability (the stress driver's
  *     --faults), from a per-thread generator seeded by the caller.
  * vms_fault_take() reads back and clears what was injected since the
- * last take, so a harness can tell which calls failed on purpose.
+ * last take, so a harness can tell which calls failed on purpose, and
+ * which site (the Nth of any kind: "fail nth=N" replays it).
  *
  * Compiled in only with -DVMS_FAULTS (the fuzz builds, the stress/CLI
  * core, the controlled build); elsewhere VMS_FAULT() is false and the
@@ -51,6 +52,8 @@ struct vms_fault_state {
 	uint32_t nth;		/* armed: matching sites left to pass, then fail (0: none) */
 	uint8_t kind;		/* the armed kind (VMS_FAULT_ANY: every kind) */
 	uint8_t injected;	/* kind of the first site failed since the last take (0: none) */
+	uint32_t sites;		/* sites reached since the last take */
+	uint32_t injected_nth;	/* which of them failed first (1-based) */
 	uint32_t rate;		/* random: failures per 2^32 sites (0: off) */
 	uint64_t rng;		/* random: xorshift state */
 };
@@ -68,8 +71,9 @@ bool vms_fault(enum vms_fault_kind k);
 void vms_fault_arm(uint32_t nth, enum vms_fault_kind k);
 /* Fail each site with probability @rate / 2^32, from @seed (0: off). */
 void vms_fault_random(uint32_t rate, uint64_t seed);
-/* The kind of the first site failed since the last take (0: none); clears
- * it and disarms an armed fault that did not fire. */
-enum vms_fault_kind vms_fault_take(void);
+/* The kind of the first site failed since the last take (0: none), and in
+ * *@nth which site that was among all those reached since (1-based);
+ * clears both and disarms an armed fault that did not fire. */
+enum vms_fault_kind vms_fault_take(uint32_t *nth);
 
 #endif /* VMS_FAULT_H */

@@ -250,7 +250,10 @@ static struct vms_frame *find_guard(struct vms_space *s, vms_vaddr_t start,
 				struct vms_frame *child = vms_node_alloc(s->pool, level - 1);
 
 				if (!child) {
+/* planted: the error path keeps the parent's lock */
+#ifndef VMS_BUG_guard_enomem_unlock
 					vms_node_unlock(&node->lock);
+#endif
 					*err = -ENOMEM;
 					return NULL;
 				}

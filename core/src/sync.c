@@ -124,6 +124,7 @@ bool vms_fault(enum vms_fault_kind k)
 	struct vms_fault_state *f = &vms_thread()->fault;
 	bool fail = false;
 
+	f->sites++;
 	if (f->nth && (f->kind == VMS_FAULT_ANY || f->kind == k))
 		fail = !--f->nth;
 	if (!fail && f->rate) {
@@ -133,8 +134,10 @@ bool vms_fault(enum vms_fault_kind k)
 		f->rng ^= f->rng << 17;
 		fail = (uint32_t)(f->rng >> 32) < f->rate;
 	}
-	if (fail && !f->injected)
+	if (fail && !f->injected) {
 		f->injected = (uint8_t)k;
+		f->injected_nth = f->sites;
+	}
 	return fail;
 }
 
@@ -154,12 +157,14 @@ void vms_fault_random(uint32_t rate, uint64_t seed)
 	f->rng = seed | 1;	/* xorshift never leaves 0 */
 }
 
-enum vms_fault_kind vms_fault_take(void)
+enum vms_fault_kind vms_fault_take(uint32_t *nth)
 {
 	struct vms_fault_state *f = &vms_thread()->fault;
 	enum vms_fault_kind k = f->injected;
 
+	*nth = k ? f->injected_nth : 0;
 	f->injected = 0;
+	f->sites = 0;
 	f->nth = 0;
 	return k;
 }

@@ -83,8 +83,9 @@ struct vmt_outcome {
 	/* The kind of the first allocation libvms failed on purpose during
 	 * the op (core/src/fault.h; 0: none): armed by a fail op, or at
 	 * random (stress --faults). The model step then expects -ENOMEM and
-	 * no change. */
-	uint8_t fault;
+	 * no change. fault_nth: which allocation of the op that was, of any
+	 * kind (what "fail nth=N" replays; 0 if above 255). */
+	uint8_t fault, fault_nth;
 	/* read: the bytes read; write: the bytes written (NULL: the model
 	 * step makes them again from the pattern); check: struct
 	 * vmt_check_seen[VMT_NR_SPACES] (and ret = the pool quiesce if there

@@ -551,7 +551,7 @@ static bool core_quiesce(struct vmt_thread *t, const struct vmt_op *op, struct v
 /* The core's fault control (fault.h) exists only in cores built with
  * -DVMS_FAULTS; against any other core a fail op does nothing. */
 extern void vms_fault_arm(uint32_t nth, enum vms_fault_kind k) __attribute__((weak));
-extern enum vms_fault_kind vms_fault_take(void) __attribute__((weak));
+extern enum vms_fault_kind vms_fault_take(uint32_t *nth) __attribute__((weak));
 
 /* Armed now, injected in the next op (vmt_step_core). */
 static bool core_fail(struct vmt_thread *t, const struct vmt_op *op, struct vmt_outcome *o)
@@ -603,7 +603,11 @@ bool vmt_step_core(struct vmt_thread *t, const struct vmt_op *op, struct vmt_out
 	}
 	ran = step_core(t, op, o);
 	/* What was injected (armed, or at random: stress --faults). */
-	if (vms_fault_take)
-		o->fault = (uint8_t)vms_fault_take();
+	if (vms_fault_take) {
+		uint32_t nth;
+
+		o->fault = (uint8_t)vms_fault_take(&nth);
+		o->fault_nth = nth <= 255 ? (uint8_t)nth : 0;
+	}
 	return ran;
 }
