@@ -376,7 +376,7 @@ static void run_prog(struct worker *w)
 			if (w->t.cur[0])
 				end_session(w);
 		} else if (mix_of[op.code] < 0) {
-			continue;	/* spaces, accessors, checks: not in stress */
+			continue;	/* spaces, accessors, checks, fail (--faults): not here */
 		} else if (!shape(w, &op)) {
 			/* left out */
 		} else if (op.code == VMT_OP_FRAME_ALLOC) {
