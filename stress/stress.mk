@@ -53,14 +53,14 @@ stress:
 tsan-stress:
 	$(MAKE) --no-print-directory SAN=tsan stress-here
 
-# Short runs for `make test`: overlapping and mostly disjoint ranges,
-# then TSan.
+# Short runs for `make test`: overlapping and mostly disjoint ranges (the
+# latter with allocations failing at random), then TSan.
 stress-short:
 	@rc=0; \
 	$(MAKE) --no-print-directory SAN= STRESS_SECONDS=$(STRESS_SHORT_SECONDS) \
 		STRESS_ARGS="--hot 1m --quiet $(STRESS_ARGS)" stress-here || rc=1; \
 	$(MAKE) --no-print-directory SAN= STRESS_SECONDS=$(STRESS_SHORT_SECONDS) \
-		STRESS_ARGS="--hot 4g --quiet $(STRESS_ARGS)" stress-here || rc=1; \
+		STRESS_ARGS="--hot 4g --faults 0.01 --quiet $(STRESS_ARGS)" stress-here || rc=1; \
 	$(MAKE) --no-print-directory SAN=tsan STRESS_SECONDS=$(STRESS_SHORT_SECONDS) \
 		STRESS_ARGS="--hot 2m --threads 3 --quiet $(STRESS_ARGS)" stress-here || rc=1; \
 	exit $$rc
