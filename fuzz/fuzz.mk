@@ -41,8 +41,11 @@ FUZZ_OP_SRCS := $(if $(OP_SRCS),$(OP_SRCS),$(filter-out tools/op/main.c tools/op
 FUZZ_LIB_SRCS := $(CORE_SRCS) $(FUZZ_MODEL_SRCS) $(FUZZ_OP_SRCS) fuzz/target.c
 
 # -DVMS_INVARIANTS: the core's run-time invariant checks (internal.h),
-# reported by the executor as divergences.
-FUZZ_CFLAGS := -std=gnu11 -pthread -D_LGPL_SOURCE -DVMS_INVARIANTS=1 -I. -Icore/include -Icore/src \
+# reported by the executor as divergences. FUZZ_FAULTS: allocations fail
+# where a program's fail op says (core/src/fault.h); FUZZ_FAULTS= builds
+# targets whose fail ops do nothing (bugcheck's "without faults" runs).
+FUZZ_FAULTS ?= -DVMS_FAULTS=1
+FUZZ_CFLAGS := -std=gnu11 -pthread -D_LGPL_SOURCE -DVMS_INVARIANTS=1 $(FUZZ_FAULTS) -I. -Icore/include -Icore/src \
 	-Imodel -Itools/op -Ifuzz -MMD -MP $(WARN) -g -fno-omit-frame-pointer
 FUZZ_SAN := -fno-sanitize-recover=all
 comma := ,

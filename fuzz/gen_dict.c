@@ -136,6 +136,11 @@ static const char *const ops[] = {
 	"release acc=0",
 	"check",
 	"quiesce",
+	"fail nth=1",
+	"fail nth=2",
+	"fail nth=1 site=node",
+	"fail nth=1 site=batch",
+	"fail nth=1 site=cursor",
 };
 
 static const unsigned long long addrs[] = {
@@ -163,6 +168,8 @@ int main(void)
 			p.ops[0].pcache = VMT_CACHE_KEEP;
 		if (c == VMT_OP_FRAME_ALLOC)
 			p.ops[0].arg = 1;
+		if (c == VMT_OP_FAIL)
+			p.ops[0].a = 1;
 		if (vmt_encode(&p, b, sizeof(b)) < 1) {
 			fprintf(stderr, "gen_dict: cannot encode opcode %u\n", c);
 			return 1;

@@ -59,8 +59,10 @@ struct vmt_model {
 	int current[VMT_MODEL_THREADS];	/* each thread's active space, -1 none */
 	int thread;			/* whose call this is (vmt_model_set_thread) */
 
-	/* -ENOMEM plausibility (see model.h) */
-	bool fail_alloc;
+	/* -ENOMEM plausibility (see model.h); fail_force: an injected
+	 * fault, which fails the call even where the model sees no
+	 * allocation (vmt_model_fail_next_call) */
+	bool fail_alloc, fail_force;
 	/* The rule behind the last refusal (see vmt_model_why). */
 	const char *why;
 	uint64_t total_frames, nr_chunks;
@@ -275,12 +277,19 @@ bool vmt_model_may_enomem(struct vmt_model *m, bool chunk)
 void vmt_model_fail_next_alloc(struct vmt_model *m)
 {
 	m->fail_alloc = true;
+	m->fail_force = false;
+}
+
+void vmt_model_fail_next_call(struct vmt_model *m)
+{
+	m->fail_alloc = true;
+	m->fail_force = true;
 }
 
 /* Consume the armed failure: true if this call must fail with -ENOMEM. */
 static bool take_fail(struct vmt_model *m, bool may_alloc)
 {
-	bool f = m->fail_alloc && may_alloc;
+	bool f = m->fail_alloc && (may_alloc || m->fail_force);
 
 	m->fail_alloc = false;
 	return f;
@@ -654,8 +663,8 @@ int vmt_model_space_new(struct vmt_model *m, int sp, unsigned flags)
 int vmt_model_space_destroy(struct vmt_model *m, int sp)
 {
 	struct mspace *s = space(m, sp);
+	bool fail = take_fail(m, true);
 
-	m->fail_alloc = false;
 	if (!s)
 		return -EINVAL;
 	for (int t = 0; t < VMT_MODEL_THREADS; t++)
@@ -664,6 +673,9 @@ int vmt_model_space_destroy(struct vmt_model *m, int sp)
 	for (int a = 0; a < VMT_MODEL_ACCS; a++)
 		if (m->accs[a].used && m->accs[a].space == sp)
 			return -EBUSY;
+	/* The unmapping cursor and its release batch (space.h). */
+	if (fail)
+		return -ENOMEM;
 	remove_all(m, sp);
 	s->live = false;
 	return 0;
@@ -1020,6 +1032,7 @@ int vmt_model_acc_new(struct vmt_model *m, int acc, int sp, bool writer,
 		      uint64_t va, uint64_t len)
 {
 	struct macc *a;
+	bool fail = take_fail(m, true);
 
 	if (acc < 0 || acc >= VMT_MODEL_ACCS || m->accs[acc].used || !space(m, sp))
 		return refuse(m, -EINVAL, RULE(ACC_SLOT));
@@ -1028,6 +1041,10 @@ int vmt_model_acc_new(struct vmt_model *m, int acc, int sp, bool writer,
 		return refuse(m, -EACCES, RULE(ACC_INACTIVE));
 	if (!va || !len || va + len < va || va + len > VMS_MAX_USERSPACE_VADDR)
 		return refuse(m, -EINVAL, RULE(ACC_RANGE));
+	/* access.h's order: the accessor is allocated before the registry
+	 * is searched. */
+	if (fail)
+		return -ENOMEM;
 	if (conflicts(m, sp, acc, writer, va, len))
 		return refuse(m, -EBUSY, RULE(ACC_CONFLICT));
 	m->fail_alloc = false;
@@ -1239,7 +1256,8 @@ static bool any_cursor(const struct vmt_model *m, int t)
 
 int vmt_model_check(struct vmt_model *m, int sp)
 {
-	m->fail_alloc = false;
+	bool fail = take_fail(m, true);
+
 	if (!space(m, sp))
 		return -EINVAL;
 	/* The caller's cursor first (it cannot wait for a grace period),
@@ -1248,8 +1266,9 @@ int vmt_model_check(struct vmt_model *m, int sp)
 		return -EDEADLK;
 	if (any_cursor(m, -1))
 		return -EBUSY;
+	/* The pool was quiesced before the checker's scratch was allocated. */
 	m->dead_2m = 0;
-	return 0;
+	return fail ? -ENOMEM : 0;
 }
 
 int vmt_model_quiesce(struct vmt_model *m)

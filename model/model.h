@@ -67,6 +67,13 @@ bool vmt_model_may_enomem(struct vmt_model *m, bool chunk);
 /* The next call that may allocate returns -ENOMEM after its argument
  * checks (and changes nothing). Cleared by every call. */
 void vmt_model_fail_next_alloc(struct vmt_model *m);
+/* The next call that can fail with -ENOMEM at all (it allocates in
+ * libvms: frame_alloc, space_new, space_destroy, cursor_new, map, unmap,
+ * protect_next, acc_new, check) does so after its argument checks, even
+ * where the model sees no allocation: libvms had an allocation fail on
+ * purpose (fault injection) and the call must change nothing. Cleared by
+ * every call. */
+void vmt_model_fail_next_call(struct vmt_model *m);
 
 /* ---- frames (pool.h) ---- */
 int vmt_model_frame_alloc(struct vmt_model *m, int level, int *id);

@@ -35,7 +35,7 @@ objs=()
 for f in $srcs; do
 	o=$obj/$(echo "${f%.c}" | tr / _).o
 	# shellcheck disable=SC2086
-	$CC $CFLAGS -std=gnu11 -pthread -D_LGPL_SOURCE -DVMS_INVARIANTS=1 -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
+	$CC $CFLAGS -std=gnu11 -pthread -D_LGPL_SOURCE -DVMS_INVARIANTS=1 -DVMS_FAULTS=1 -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
 		$incs -c "$f" -o "$o"
 	objs+=("$o")
 done

@@ -315,6 +315,9 @@ void *vmts_accessor_main(void *arg)
 		exit(2);
 	}
 	vmts_rand(&rng);
+	/* --faults: accessor allocations fail at random too (a refusal). */
+	if (S->o.fault_rate)
+		vms_fault_random(S->o.fault_rate, rng);
 	while (vmts_checkpoint(S, self)) {
 		uint64_t r = vmts_rand(&rng) % 8;
 

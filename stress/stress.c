@@ -257,13 +257,13 @@ static void summary(struct stress *S, double elapsed)
 			fprintf(f, "%s%lu", i ? ", " : "", atomic_load(&S->pipe[i]));
 		fprintf(f, "], \"gp_during_read\": [%lu, %lu, %lu], \"gp_during_bare_read\": "
 			"[%lu, %lu, %lu], \"gp_by\": {\"barrier\": %lu, \"reclaimer\": %lu, "
-			"\"pool\": %lu, \"worker\": %lu}, \"poison\": %lu, \"violations\": %lu",
+			"\"pool\": %lu, \"worker\": %lu}, \"poison\": %lu, \"faults\": %lu, \"violations\": %lu",
 			atomic_load(&S->gp_during[0]), atomic_load(&S->gp_during[1]),
 			atomic_load(&S->gp_during[2]), atomic_load(&S->gp_during_bare[0]),
 			atomic_load(&S->gp_during_bare[1]), atomic_load(&S->gp_during_bare[2]),
 			atomic_load(&gp_by[GP_BARRIER]), atomic_load(&gp_by[GP_RECLAIMER]),
 			atomic_load(&gp_by[GP_POOL]), atomic_load(&gp_by[GP_WORKER]),
-			atomic_load(&S->poison_seen), v);
+			atomic_load(&S->poison_seen), atomic_load(&S->faults), v);
 		if (v) {
 			fprintf(f, ", \"first\": {\"oracle\": \"%s\", \"time_s\": %.3f, \"msg\": \"",
 				vmts_oracle_name(atomic_load(&S->first_oracle)), S->first_time);
@@ -441,6 +441,9 @@ static const char usage_text[] =
 "  --retire-batch N  the pool's retire batch (vms_pool_set_retire_batch): 1\n"
 "                    hands every release to the reclaimer at once, so it\n"
 "                    frees frames under the readers (default 1)\n"
+"  --faults RATE     every allocation of the core in every thread fails with\n"
+"                    chance RATE (0..1, default 0): the model is told which ops\n"
+"                    failed on purpose, and -ENOMEM must change nothing\n"
 "  --json            one JSON summary line on stdout\n"
 "  --quiet           no progress line even on a terminal\n"
 "Exit status: 0 every check passed, 1 a violation, 2 bad usage.\n";
@@ -527,6 +530,7 @@ static int parse_opts(struct stress_opts *o, int argc, char **argv)
 		{ "out", 1, 0, 'o' }, { "stop-after", 1, 0, 'x' }, { "prog-bytes", 1, 0, 'p' },
 		{ "noise", 1, 0, 'n' }, { "retire-batch", 1, 0, 'b' },
 		{ "reclaim", 1, 0, 'R' }, { "read-hold", 1, 0, 'k' },
+		{ "faults", 1, 0, 'F' },
 		{ "json", 0, 0, 'j' }, { "quiet", 0, 0, 'q' }, { "help", 0, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -636,6 +640,15 @@ static int parse_opts(struct stress_opts *o, int argc, char **argv)
 				return bad_usage("--read-hold must be 0..1000000 (us), got '%s'", optarg);
 			o->read_hold_us = (unsigned)v;
 			break;
+		case 'F': {
+			char *end;
+
+			o->faults = strtod(optarg, &end);
+			if (*end || !(o->faults >= 0) || o->faults > 1)
+				return bad_usage("--faults must be a chance in [0, 1], got '%s'", optarg);
+			o->fault_rate = o->faults >= 1 ? UINT32_MAX : (uint32_t)(o->faults * 4294967296.0);
+			break;
+		}
 		case 'j':
 			o->json = true;
 			break;

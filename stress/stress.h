@@ -56,6 +56,8 @@ struct stress_opts {
 	unsigned retire_batch;		/* vms_pool_set_retire_batch */
 	unsigned reclaim_us;		/* mean gap between in-round reclaims, 0 none */
 	unsigned read_hold_us;		/* longest linger inside an accessor's copy */
+	double faults;			/* --faults: chance that an allocation fails */
+	uint32_t fault_rate;		/* the same per 2^32 (core/src/fault.h) */
 };
 
 /* Stamps in simulated memory. Every 4 KiB page of a data frame starts with
@@ -134,7 +136,7 @@ struct stress {
 	_Atomic uint64_t resets;
 
 	/* counters */
-	_Atomic uint64_t sessions, ops, checks, reads, writes, acc_fail;
+	_Atomic uint64_t sessions, ops, checks, reads, writes, acc_fail, faults;
 	/* grace periods completed during one read: inside the harness's
 	 * outer read-side section (at most 1 may), or in a read that runs
 	 * in the core's own sections only (any number may) */

@@ -15,7 +15,9 @@
 # and spins at the core's scheduling points (PTE stores, lock and unlock,
 # frame copies). The algorithms are the ordinary core of this variant; the
 # hooks cost a predicted branch when nothing is installed, and replay gets
-# the same invariant checks as the fuzz builds (-DVMS_INVARIANTS).
+# the same invariant checks as the fuzz builds (-DVMS_INVARIANTS). With
+# -DVMS_FAULTS any allocation can be made to fail (core/src/fault.h): the
+# fail op of replayed programs, and --faults RATE.
 
 STRESS_SRCS := stress/stress.c stress/worker.c stress/access.c
 STRESS_OBJS := $(STRESS_SRCS:%.c=$(B)/obj/%.o)
@@ -34,7 +36,7 @@ $(STRESS_OBJS): EXTRA_CFLAGS += -DVMS_SCHED_HOOK=1
 
 $(B)/obj-poison/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -DVMS_POISON=1 -DVMS_SCHED_HOOK=1 -c $< -o $@
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -DVMS_POISON=1 -DVMS_SCHED_HOOK=1 -DVMS_FAULTS=1 -c $< -o $@
 
 $(STRESS_CORE_LIB): $(STRESS_CORE_OBJS)
 	@mkdir -p $(dir $@)
@@ -57,14 +59,14 @@ stress:
 tsan-stress:
 	$(MAKE) --no-print-directory SAN=tsan stress-here
 
-# Short runs for `make test`: overlapping and mostly disjoint ranges,
-# then TSan.
+# Short runs for `make test`: overlapping and mostly disjoint ranges (the
+# latter with allocations failing at random), then TSan.
 stress-short:
 	@rc=0; \
 	$(MAKE) --no-print-directory SAN= STRESS_SECONDS=$(STRESS_SHORT_SECONDS) \
 		STRESS_ARGS="--hot 1m --quiet $(STRESS_ARGS)" stress-here || rc=1; \
 	$(MAKE) --no-print-directory SAN= STRESS_SECONDS=$(STRESS_SHORT_SECONDS) \
-		STRESS_ARGS="--hot 4g --quiet $(STRESS_ARGS)" stress-here || rc=1; \
+		STRESS_ARGS="--hot 4g --faults 0.01 --quiet $(STRESS_ARGS)" stress-here || rc=1; \
 	$(MAKE) --no-print-directory SAN=tsan STRESS_SECONDS=$(STRESS_SHORT_SECONDS) \
 		STRESS_ARGS="--hot 2m --threads 3 --quiet $(STRESS_ARGS)" stress-here || rc=1; \
 	exit $$rc

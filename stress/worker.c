@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "stress.h"
+#include "fault.h"
 
 #define PAGE	((uint64_t)VMS_PAGE_SIZE)
 #define SPAN	(4ULL << 20)	/* usual upper bound of a session's range */
@@ -101,6 +102,8 @@ static struct vmt_outcome *run_op(struct worker *w, const struct vmt_op *op)
 	}
 	if (!vmt_step_core(&w->t, op, &w->log[w->nlog]))
 		return NULL;
+	if (w->log[w->nlog].fault)
+		atomic_fetch_add_explicit(&w->S->faults, 1, memory_order_relaxed);
 	return &w->log[w->nlog++];
 }
 
@@ -272,7 +275,7 @@ static void frame_alloc_op(struct worker *w, struct vmt_op *op)
 	if (op->arg == 2 && vmts_rand(&w->rng) % 8 >= S->o.mix[MIX_HUGE])
 		op->arg = 1;
 	o = run_op(w, op);
-	if (o && o->ret == -ENOMEM)
+	if (o && o->ret == -ENOMEM && !o->fault)
 		w->nlog--;	/* a fragmented pool: not an observable of the model */
 	else if (o && !o->ret)
 		vmts_stamp_frame(S, vmt_thread_frame(&w->t, op->slot, &gid));
@@ -373,7 +376,7 @@ static void run_prog(struct worker *w)
 			if (w->t.cur[0])
 				end_session(w);
 		} else if (mix_of[op.code] < 0) {
-			continue;	/* spaces, accessors, checks: not in stress */
+			continue;	/* spaces, accessors, checks, fail (--faults): not here */
 		} else if (!shape(w, &op)) {
 			/* left out */
 		} else if (op.code == VMT_OP_FRAME_ALLOC) {
@@ -396,6 +399,9 @@ void *vmts_worker_main(void *arg)
 	struct worker *w = arg;
 	struct stress *S = w->S;
 
+	/* --faults: this thread's allocations fail at random (fault.h). */
+	if (S->o.fault_rate)
+		vms_fault_random(S->o.fault_rate, S->o.seed ^ (0xd1b54a32d192ed03ULL * (w->idx + 1)));
 	set_state(w, "idle");
 	for (;;) {
 		/* Frame ops since the last session go into a record now, not
@@ -451,9 +457,9 @@ static void save_header(struct stress *S, FILE *f, const char *why)
 	fprintf(f, "# vmtorture stress failure: %s\n", why);
 	fprintf(f, "# reproduce the run (timing decides whether it fails again): "
 		"vmtorture stress --seed %#lx --threads %u --accessors %u --hot %#lx "
-		"--seconds %g --round-ms %g --noise %u --prog-bytes %u --mix ", S->o.seed,
+		"--seconds %g --round-ms %g --noise %u --prog-bytes %u --faults %g --mix ", S->o.seed,
 		S->o.threads, S->o.accessors, S->hot, S->o.seconds, S->o.round_ms,
-		S->o.noise, S->o.max_prog_bytes);
+		S->o.noise, S->o.max_prog_bytes, S->o.faults);
 	for (int i = 0; i < MIX__COUNT; i++)
 		fprintf(f, "%s%s=%u", i ? "," : "", vmts_mix_name(i), S->o.mix[i]);
 	fprintf(f, "\n");
@@ -473,8 +479,17 @@ static void save_session(struct stress *S, struct worker *w, const struct srec *
 	if (!p)
 		return;
 	p->n = 0;
-	for (uint32_t k = 0; k < r->n && p->n < VMT_MAX_OPS; k++)
-		p->ops[p->n++] = w->log[r->first + k].op;
+	for (uint32_t k = 0; k < r->n && p->n < VMT_MAX_OPS; k++) {
+		const struct vmt_outcome *e = &w->log[r->first + k];
+
+		/* A fault --faults injected replays as a fail op before it. */
+		if (e->fault && e->fault_nth && e->fault_nth <= VMT_MAX_NTH && p->n + 1 < VMT_MAX_OPS) {
+			p->ops[p->n++] = (struct vmt_op){ .code = VMT_OP_FAIL, .a = e->fault_nth };
+			if ((int)k <= mark)
+				mark++;
+		}
+		p->ops[p->n++] = e->op;
+	}
 	f = open_new(S, "session", path, sizeof(path));
 	if (f) {
 		save_header(S, f, why);

@@ -59,7 +59,7 @@ static int create(struct vms_space *s, vms_vaddr_t va, uint64_t len, bool writer
 		return -EACCES;
 	if (!va || !len || len > VMS_MAX_USERSPACE_VADDR || va > VMS_MAX_USERSPACE_VADDR - len)
 		return -EINVAL;
-	a = calloc(1, sizeof(*a));
+	a = vms_zalloc(sizeof(*a), VMS_FAULT_ACC);
 	if (!a)
 		return -ENOMEM;
 	a->space = s;

@@ -210,7 +210,7 @@ static int check_pool(struct vms_pool *p, struct vms_space *s, struct vms_check_
 	w.nrefs = atomic_load(&p->next_chunk) * VMS_CHUNK_FRAMES;
 	if (w.nrefs > p->nr_frames)
 		w.nrefs = p->nr_frames;
-	w.refs = calloc(w.nrefs, sizeof(*w.refs));
+	w.refs = vms_zalloc(w.nrefs * sizeof(*w.refs), VMS_FAULT_CHECK);
 	if (!w.refs)
 		return -ENOMEM;
 	vms_rcu_read_lock();

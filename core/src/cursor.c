@@ -52,6 +52,10 @@ static struct vms_cursor *cursor_get(void)
 	struct vms_thread *t = vms_thread();
 	struct vms_cursor *c = t->cursor_cache;
 
+	/* Asked before the cache is: whether a program's nth allocation
+	 * fails must not depend on what earlier programs left cached. */
+	if (VMS_FAULT(VMS_FAULT_CURSOR))
+		return NULL;
 	if (!c)
 		return calloc(1, sizeof(*c));	/* last_frame 0: no frame */
 	t->cursor_cache = c->next;
@@ -194,12 +198,26 @@ static int defer_reserve(struct vms_cursor *c, uint64_t extra)
 	struct vms_defer_batch *b = c->defer;
 	uint64_t n = b ? b->n : 0, need = n + extra, cap;
 
+	/* A batch kept in a cached cursor may have room already; the site
+	 * asks for a fault either way, so that the nth fault of a program
+	 * does not depend on what earlier sessions left behind. */
 	if (b && b->cap >= need)
-		return 0;
+		return VMS_FAULT(VMS_FAULT_BATCH) ? -ENOMEM : 0;
 	cap = b ? b->cap * 2 : defer_batch_items(c);
 	if (cap < need)
 		cap = need;
-	b = realloc(b, sizeof(*b) + cap * sizeof(b->item[0]));
+#ifdef VMS_BUG_defer_realloc_lost
+	/* Planted: the textbook realloc mistake, assigning over the only
+	 * pointer to the batch: on failure the releases it held are lost. */
+	c->defer = vms_realloc(c->defer, sizeof(*b) + cap * sizeof(b->item[0]), VMS_FAULT_BATCH);
+	if (!c->defer)
+		return -ENOMEM;
+	if (!b)
+		c->defer->n = 0;
+	c->defer->cap = (uint32_t)cap;
+	return 0;
+#endif
+	b = vms_realloc(b, sizeof(*b) + cap * sizeof(b->item[0]), VMS_FAULT_BATCH);
 	if (!b)
 		return -ENOMEM;
 	if (!c->defer)
@@ -451,7 +469,12 @@ int vms_cursor_map(struct vms_cursor *c, struct vms_frame *frame, struct vms_pro
 		return -EINVAL;
 	if (!c->mut)
 		return -EPERM;
-	if (!vms_frame_is_data(frame) || frame->pool != c->pool || !vms_prop_valid(prop))
+	/* A frame without a handle is refused before anything is allocated,
+	 * so -EINVAL comes before -ENOMEM as cursor.h says; the decrement
+	 * below stays the real test (another thread may put the last handle
+	 * in between). */
+	if (!vms_frame_is_data(frame) || frame->pool != c->pool || !vms_prop_valid(prop) ||
+	    !vms_ref_read(&frame->handles))
 		return -EINVAL;
 	level = frame->level;
 	size = vms_page_size(level);

@@ -216,6 +216,9 @@ static struct vms_frame *find_guard(struct vms_space *s, vms_vaddr_t start,
 {
 	struct vms_frame *node = s->root;
 	bool held = false;	/* do we hold node's lock already? */
+#ifdef VMS_BUG_guard_enomem_unlock
+	bool fresh = false;	/* node is a child created here */
+#endif
 
 	*err = 0;
 	for (;;) {
@@ -250,6 +253,12 @@ static struct vms_frame *find_guard(struct vms_space *s, vms_vaddr_t start,
 				struct vms_frame *child = vms_node_alloc(s->pool, level - 1);
 
 				if (!child) {
+#ifdef VMS_BUG_guard_enomem_unlock
+					/* Planted: the error path lets go only of a
+					 * node it locked itself, not of a fresh child
+					 * it created and still holds. */
+					if (!fresh)
+#endif
 					vms_node_unlock(&node->lock);
 					*err = -ENOMEM;
 					return NULL;
@@ -261,6 +270,9 @@ static struct vms_frame *find_guard(struct vms_space *s, vms_vaddr_t start,
 				node->nr_children++;
 				vms_node_unlock(&node->lock);
 				node = child;
+#ifdef VMS_BUG_guard_enomem_unlock
+				fresh = true;
+#endif
 				continue;	/* still held: we own the fresh child */
 			}
 		}

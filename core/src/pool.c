@@ -456,6 +456,8 @@ int vms_frame_alloc(struct vms_pool *p, int level, struct vms_frame **out)
 
 	if (!p || !out || level < 1 || level > VMS_HIGHEST_TRANSLATION_LEVEL)
 		return -EINVAL;
+	if (VMS_FAULT(level == 1 ? VMS_FAULT_FRAME_4K : VMS_FAULT_FRAME_2M))
+		return -ENOMEM;
 	for (int attempt = 0; ; attempt++) {
 		f = level == 1 ? alloc_4k(p) : alloc_2m(p);
 		if (f || attempt || vms_rcu_in_read_section())
@@ -632,7 +634,7 @@ void vms_node_check_mine(struct vms_frame *n, const char *where)
 
 struct vms_frame *vms_node_alloc(struct vms_pool *p, int level)
 {
-	struct vms_frame *n = alloc_4k(p);
+	struct vms_frame *n = VMS_FAULT(VMS_FAULT_NODE) ? NULL : alloc_4k(p);
 
 	if (!n)
 		return NULL;

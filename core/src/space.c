@@ -9,7 +9,7 @@ int vms_space_new(struct vms_pool *p, unsigned flags, struct vms_space **out)
 
 	if (!p || !out || (flags & ~VMS_SPACE_FLAGS_MASK))
 		return -EINVAL;
-	s = calloc(1, sizeof(*s));
+	s = vms_zalloc(sizeof(*s), VMS_FAULT_SPACE);
 	if (!s)
 		return -ENOMEM;
 	s->root = vms_node_alloc(p, VMS_NR_LEVELS);
@@ -29,10 +29,24 @@ int vms_space_new(struct vms_pool *p, unsigned flags, struct vms_space **out)
 	return 0;
 }
 
+/* Take @s off its pool's list of spaces. */
+static void space_unlink(struct vms_pool *p, struct vms_space *s)
+{
+	struct vms_space **pp;
+
+	vms_mutex_lock(&p->spaces_lock);
+	for (pp = &p->spaces; *pp != s; pp = &(*pp)->next)
+		;
+	*pp = s->next;
+#ifndef VMS_BUG_destroy_enomem_uncounted
+	p->nr_spaces--;
+#endif
+	vms_mutex_unlock(&p->spaces_lock);
+}
+
 int vms_space_destroy(struct vms_space *s)
 {
 	struct vms_cursor *c;
-	struct vms_space **pp;
 	struct vms_pool *p;
 	int ret;
 
@@ -46,6 +60,14 @@ int vms_space_destroy(struct vms_space *s)
 	vms_rcu_read_unlock();
 	if (ret)
 		return ret;
+#ifdef VMS_BUG_destroy_enomem_uncounted
+	/* Planted: the space stops counting in the pool before the
+	 * teardown that can still fail, and the -ENOMEM paths below do not
+	 * count it again. */
+	vms_mutex_lock(&p->spaces_lock);
+	p->nr_spaces--;
+	vms_mutex_unlock(&p->spaces_lock);
+#endif
 	/* Unmap everything through an ordinary cursor: the whole user half
 	 * goes as detached subtrees, released after a grace period. */
 	ret = vms_cursor_mut_new(s, 0, VMS_USER_END, &c);
@@ -63,13 +85,7 @@ int vms_space_destroy(struct vms_space *s)
 	c->defer->item[c->defer->n++] = vms_meta_paddr(s->root) | VMS_DEFER_SUBTREE;
 	c->defer->weight++;
 	vms_cursor_drop(c);
-
-	vms_mutex_lock(&p->spaces_lock);
-	for (pp = &p->spaces; *pp != s; pp = &(*pp)->next)
-		;
-	*pp = s->next;
-	p->nr_spaces--;
-	vms_mutex_unlock(&p->spaces_lock);
+	space_unlink(p, s);
 	vms_mutex_destroy(&s->acc_lock);
 	free(s);
 	return 0;

@@ -133,6 +133,58 @@ int vms_rcu_synchronize_at(VMS_SITE_PARAM_ONLY)
 }
 #endif
 
+#ifdef VMS_FAULTS
+bool vms_fault(enum vms_fault_kind k)
+{
+	struct vms_fault_state *f = &vms_thread()->fault;
+	bool fail = false;
+
+	f->sites++;
+	if (f->nth && (f->kind == VMS_FAULT_ANY || f->kind == k))
+		fail = !--f->nth;
+	if (!fail && f->rate) {
+		/* xorshift64: cheap, and the same sequence for the same seed */
+		f->rng ^= f->rng << 13;
+		f->rng ^= f->rng >> 7;
+		f->rng ^= f->rng << 17;
+		fail = (uint32_t)(f->rng >> 32) < f->rate;
+	}
+	if (fail && !f->injected) {
+		f->injected = (uint8_t)k;
+		f->injected_nth = f->sites;
+	}
+	return fail;
+}
+
+void vms_fault_arm(uint32_t nth, enum vms_fault_kind k)
+{
+	struct vms_fault_state *f = &vms_thread()->fault;
+
+	f->nth = nth;
+	f->kind = (uint8_t)(k < VMS_FAULT_NR ? k : VMS_FAULT_ANY);
+}
+
+void vms_fault_random(uint32_t rate, uint64_t seed)
+{
+	struct vms_fault_state *f = &vms_thread()->fault;
+
+	f->rate = rate;
+	f->rng = seed | 1;	/* xorshift never leaves 0 */
+}
+
+enum vms_fault_kind vms_fault_take(uint32_t *nth)
+{
+	struct vms_fault_state *f = &vms_thread()->fault;
+	enum vms_fault_kind k = f->injected;
+
+	*nth = k ? f->injected_nth : 0;
+	f->injected = 0;
+	f->sites = 0;
+	f->nth = 0;
+	return k;
+}
+#endif
+
 /* ---- deferred release ------------------------------------------------ */
 
 /* Hand @b over to @s: the reclaimer's list. */

@@ -27,7 +27,10 @@
 #include <errno.h>
 #include <sched.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <vms/types.h>
+
+#include "fault.h"
 
 #ifdef VMS_TSAN
 #include <sanitizer/tsan_interface.h>
@@ -167,6 +170,7 @@ struct vms_thread {
 	struct vms_defer_local defer;
 	struct vms_thread *next;
 	struct vms_space *current;	/* space.c: the active page table */
+	struct vms_fault_state fault;	/* fault.h: injected allocation failures */
 	/* lock.c, checks builds: the last node locked in this range lock */
 	struct { vms_vaddr_t base; int level; bool set; } last_lock;
 	/* debug.c: the node unlocks of this thread, when recording */
@@ -650,5 +654,21 @@ void vms_copy_from_frame_at(void *dst, const void *src, size_t n VMS_SITE_PARAM)
 void vms_copy_to_frame_at(void *dst, const void *src, size_t n VMS_SITE_PARAM);
 #define vms_copy_from_frame(d, s, n) vms_copy_from_frame_at((d), (s), (n) VMS_SITE_ARG(VMS_SP_COPY))
 #define vms_copy_to_frame(d, s, n) vms_copy_to_frame_at((d), (s), (n) VMS_SITE_ARG(VMS_SP_COPY))
+
+/* ---- allocations ---------------------------------------------------- */
+
+/* Memory for the core's own objects (cursors, spaces, accessors, batches,
+ * the checker's scratch) comes through here, so that fault injection
+ * (fault.h) can fail any of them as an exhaustion would: NULL. Frames
+ * and page-table nodes ask in the pool's allocators. */
+static inline void *vms_zalloc(size_t n, enum vms_fault_kind k)
+{
+	return VMS_FAULT(k) ? NULL : calloc(1, n);
+}
+
+static inline void *vms_realloc(void *p, size_t n, enum vms_fault_kind k)
+{
+	return VMS_FAULT(k) ? NULL : realloc(p, n);
+}
 
 #endif /* VMS_SYNC_H */

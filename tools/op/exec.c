@@ -44,6 +44,7 @@ struct lockstep {
 	bool have_rc;			/* last_rc is this op's first compared result */
 	long last_rc;
 	uint64_t new_paddr;		/* a frame_alloc that succeeded: the frame's paddr */
+	uint64_t crange[VMT_NR_SPACES][2];	/* each space's open cursor: [start, end) */
 };
 
 /* ---- reporting --------------------------------------------------------- */
@@ -107,25 +108,31 @@ static void check_outcome(struct lockstep *x, const struct vmt_outcome *o)
 
 /* ---- the sweep: compare the whole state at a quiesce point ------------- */
 
-static bool sweep_space(struct lockstep *x, int sp)
+/* The leaves of space @sp that meet [lo, hi), through cursor @c (which
+ * covers that range; it ends anywhere in it): libvms's against the model's. */
+static bool sweep_range(struct lockstep *x, int sp, struct vms_cursor *c, uint64_t lo, uint64_t hi)
 {
-	struct vms_cursor *c;
 	size_t i = 0, n = vmt_model_nr_leaves(x->m, sp);
-	uint64_t va = 0;
+	uint64_t va = lo;
 	char why[256];
 	int rc;
 
-	rc = vms_cursor_new(x->sh->space[sp], 0, VMS_USER_END, &c);
+	while (i < n && vmt_model_leaf(x->m, sp, i)->va +
+	       vms_page_size(vmt_model_leaf(x->m, sp, i)->level) <= lo)
+		i++;
+	while (n > i && vmt_model_leaf(x->m, sp, n - 1)->va >= hi)
+		n--;
+	rc = vms_cursor_jump(c, lo);
 	if (rc) {
-		diverge(x, "sweep cursor on space %d: %d", sp, rc);
+		diverge(x, "sweep jump(0x%" PRIx64 ") on space %d: %d", lo, sp, rc);
 		return false;
 	}
-	while (va < VMS_USER_END && !x->diverged) {
+	while (va < hi && !x->diverged) {
 		struct vms_mapping mm;
 		struct vmt_leaf_seen seen;
 		vms_vaddr_t found = 0;
 
-		rc = vms_cursor_find_next(c, VMS_USER_END - va, &found);
+		rc = vms_cursor_find_next(c, hi - va, &found);
 		if (rc < 0) {
 			diverge(x, "sweep find_next(0x%" PRIx64 ") on space %d: %d", va, sp, rc);
 			break;
@@ -154,7 +161,7 @@ static bool sweep_space(struct lockstep *x, int sp)
 		}
 		i++;
 		va = mm.end;
-		if (va >= VMS_USER_END)
+		if (va >= hi)
 			break;
 		rc = vms_cursor_jump(c, va);
 		if (rc) {
@@ -165,6 +172,19 @@ static bool sweep_space(struct lockstep *x, int sp)
 	if (!x->diverged && i < n)
 		diverge(x, "sweep space %d: core ends before model leaf 0x%" PRIx64,
 			sp, vmt_model_leaf(x->m, sp, i)->va);
+	return !x->diverged;
+}
+
+static bool sweep_space(struct lockstep *x, int sp)
+{
+	struct vms_cursor *c;
+	int rc = vms_cursor_new(x->sh->space[sp], 0, VMS_USER_END, &c);
+
+	if (rc) {
+		diverge(x, "sweep cursor on space %d: %d", sp, rc);
+		return false;
+	}
+	sweep_range(x, sp, c, 0, VMS_USER_END);
 	vms_cursor_drop(c);
 	return !x->diverged;
 }
@@ -268,6 +288,38 @@ static void reap_slots(struct lockstep *x)
 	}
 }
 
+static bool exec_op(struct lockstep *x, const struct vmt_op *op);
+
+/*
+ * An op had an allocation fail on purpose and agreed on its result: the
+ * whole state must be what it was before (what the model still has).
+ * With no cursor open, a check op compares everything (vms_space_check,
+ * leaves, frames, pool counters); otherwise each open cursor's range is
+ * compared through the cursor, whose va is put back (a cursor at its end
+ * cannot be: its range waits for the next check).
+ */
+static void after_fault(struct lockstep *x)
+{
+	bool open = false;
+
+	for (int sp = 0; sp < VMT_NR_SPACES && !x->diverged; sp++) {
+		struct vms_cursor *c = x->t.cur[sp];
+		uint64_t va;
+
+		if (!c)
+			continue;
+		open = true;
+		va = vms_cursor_va(c);
+		if (va >= x->crange[sp][1])
+			continue;
+		if (sweep_range(x, sp, c, x->crange[sp][0], x->crange[sp][1]) &&
+		    vms_cursor_jump(c, va))
+			diverge(x, "jump back to 0x%" PRIx64 " on space %d failed", va, sp);
+	}
+	if (!open && !x->diverged)
+		exec_op(x, &(struct vmt_op){ .code = VMT_OP_CHECK });
+}
+
 /* Core step, model step, and at a check op the sweeps. Returns false if
  * the op was skipped. */
 static bool exec_op(struct lockstep *x, const struct vmt_op *op)
@@ -278,10 +330,22 @@ static bool exec_op(struct lockstep *x, const struct vmt_op *op)
 	if (!vmt_step_core(&x->t, op, &o))
 		return false;
 	x->new_paddr = op->code == VMT_OP_FRAME_ALLOC && o.ret == 0 ? o.paddr : 0;
+	if (op->code == VMT_OP_CURSOR_NEW && o.ret == 0) {
+		x->crange[op->space][0] = op->a;
+		x->crange[op->space][1] = op->b;
+	}
 	check_outcome(x, &o);
 	if (!x->diverged && op->code == VMT_OP_CHECK)
 		check_phase(x, &o);
 	reap_slots(x);
+	if (!x->diverged && o.fault && op->code != VMT_OP_CHECK) {
+		bool have_rc = x->have_rc;
+		long rc = x->last_rc;
+
+		after_fault(x);
+		x->have_rc = have_rc;	/* the trace shows the op's own result */
+		x->last_rc = rc;
+	}
 	return true;
 }
 

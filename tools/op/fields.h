@@ -8,6 +8,7 @@
 #define VMT_FIELDS_H
 
 #include "op.h"
+#include "fault.h"	/* core/src: the allocation site kinds */
 
 enum fld {
 	F_END = 0,
@@ -34,6 +35,8 @@ enum fld {
 	F_IO,		/* a: byte count 0..VMT_MAX_IO */
 	F_PROP,		/* prop */
 	F_PROTECT,	/* pset, pclr, pcache, ppriv */
+	F_NTH,		/* a: which allocation of the next op fails, 1..VMT_MAX_NTH */
+	F_SITE,		/* arg: the allocation site kind it counts (enum vms_fault_kind, 0: any) */
 };
 
 #define VMT_MAXF 6	/* fields per op, at most */

@@ -23,7 +23,7 @@ const uint8_t vmt_op_fields[VMT_OP__COUNT][VMT_MAXF] = {
 #define FSET_(a, b, c, d, e, f, ...) \
 	(FBIT(a) | FBIT(b) | FBIT(c) | FBIT(d) | FBIT(e) | FBIT(f))
 #define FSET(...) (FSET_(__VA_ARGS__, F_END, F_END, F_END, F_END, F_END, F_END) & ~FBIT(F_END))
-_Static_assert(F_PROTECT < 32, "field sets are 32 bits");
+_Static_assert(F_SITE < 32, "field sets are 32 bits");
 
 static const uint32_t op_field_set[VMT_OP__COUNT] = {
 #define VMT_OP(code, name, ...) [VMT_OP_##code] = FSET(__VA_ARGS__),
@@ -51,7 +51,7 @@ static bool has_aslot(unsigned code)
 static bool uses_a(unsigned code)
 {
 	return vmt_has_field(code, F_A) || vmt_has_field(code, F_JVA) || vmt_has_field(code, F_LEN) ||
-	       vmt_has_field(code, F_AVA) || vmt_has_field(code, F_IO);
+	       vmt_has_field(code, F_AVA) || vmt_has_field(code, F_IO) || vmt_has_field(code, F_NTH);
 }
 
 /* acc_new is printed as reader_new / writer_new. */
@@ -87,12 +87,17 @@ bool vmt_op_valid(const struct vmt_op *op)
 	} else if (vmt_has_field(c, F_LEVEL)) {
 		if (op->arg > 3)
 			return false;
+	} else if (vmt_has_field(c, F_SITE)) {
+		if (op->arg >= VMS_FAULT_NR)
+			return false;
 	} else if (!vmt_has_field(c, F_SPFLAGS) && !vmt_has_field(c, F_PATTERN) && op->arg) {
 		return false;
 	}
 	if (vmt_has_field(c, F_ACTSPACE) && !op->arg && op->space)
 		return false;
 	if (vmt_has_field(c, F_IO) ? op->a > VMT_MAX_IO : !uses_a(c) && op->a)
+		return false;
+	if (vmt_has_field(c, F_NTH) && (op->a < 1 || op->a > VMT_MAX_NTH))
 		return false;
 	if (!vmt_has_field(c, F_B) && !vmt_has_field(c, F_RANGE_END) && !vmt_has_field(c, F_ALEN) && op->b)
 		return false;

@@ -57,6 +57,12 @@
  * skipped there (a quiescent pool and a space nobody else may be
  * entering cannot be had mid-run): the run ends with the full check.
  * A thread's slot keeps a frame only while the thread holds a handle.
+ * Faults: "fail nth=N [site=KIND]" makes the Nth allocation (of that
+ * kind: node frame4k frame2m cursor space acc batch check, see
+ * core/src/fault.h) of the thread's next op fail, as an exhaustion would
+ * (cores built with -DVMS_FAULTS; elsewhere it does nothing). The
+ * outcome says whether a fault was injected; the model then expects
+ * -ENOMEM after the argument checks and no change at all.
  *
  * Threads: vmt_decode/encode/parse/print are pure. vmt_exec keeps its
  * state in the call (slot tables) and in a pool and a model of the calling
@@ -89,6 +95,7 @@
  * core and of the controlled executor. A change of either that moves
  * points changes every stored schedule; bump this with it. */
 #define VMT_SCHED_VERSION	1
+#define VMT_MAX_NTH	64	/* fail nth=N: largest N */
 /* Upper bound on vmt_encode()'s output for any valid program. */
 #define VMT_MAX_ENCODED	(VMT_MAX_OPS * 40 + VMT_MAX_PREEMPTS * 10 + 64)
 

@@ -40,6 +40,7 @@ static const uint8_t op_table[] = {
 	VMT_OP_CURSOR_NEW, VMT_OP_QUERY, VMT_OP_PROTECT_NEXT, VMT_OP_ACC_RELEASE,
 	VMT_OP_SPACE_DESTROY, VMT_OP_SPACE_DEACTIVATE, VMT_OP_QUIESCE, VMT_OP_CHECK,
 	VMT_OP_SPACE_NEW, VMT_OP_FRAME_ALLOC, VMT_OP_ACC_WRITE, VMT_OP_ACC_READ,
+	VMT_OP_FAIL, VMT_OP_MAP, VMT_OP_FAIL, VMT_OP_UNMAP,
 };
 #define OP_TABLE_LEN (sizeof(op_table) / sizeof(op_table[0]))
 
@@ -343,6 +344,9 @@ static void dec_small(enum fld f, uint8_t b, struct vmt_op *op, const struct rd 
 		op->space = op->arg ? (b & 1) : 0;
 		break;
 	case F_PATTERN: op->arg = b; break;
+	/* Mostly one of the first few allocations, of any kind. */
+	case F_NTH: op->a = 1 + (b < 0xc0 ? (b & 7) : (b & (VMT_MAX_NTH - 1))); break;
+	case F_SITE: op->arg = b < 0x80 ? VMS_FAULT_ANY : (b & 15) % VMS_FAULT_NR; break;
 	default: break;
 	}
 }

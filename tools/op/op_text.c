@@ -86,7 +86,7 @@ static void fmt_priv(struct sb *s, uint8_t p)
  */
 enum key {
 	K_ACC, K_MUT, K_SPACE, K_FRAME, K_LEVEL, K_FLAGS, K_START, K_VA, K_END,
-	K_LEN, K_N, K_PATTERN, K_PROP, K_SET, K_CLEAR, K_CACHE, K_PRIV, K__N
+	K_LEN, K_N, K_PATTERN, K_PROP, K_SET, K_CLEAR, K_CACHE, K_PRIV, K_NTH, K_SITE, K__N
 };
 
 static const struct {
@@ -111,6 +111,15 @@ static const struct {
 	[K_CLEAR] = { "clear", { F_PROTECT }, false },
 	[K_CACHE] = { "cache", { F_PROTECT }, false },
 	[K_PRIV] = { "priv^", { F_PROTECT }, false },
+	[K_NTH] = { "nth", { F_NTH }, true },
+	[K_SITE] = { "site", { F_SITE }, false },
+};
+
+/* Allocation site kinds by name (fail site=node), from fault.h. */
+static const char *const site_names[VMS_FAULT_NR] = {
+#define SITE_NAME_(k, name) [VMS_FAULT_##k] = #name,
+	VMS_FAULT_KINDS(SITE_NAME_)
+#undef SITE_NAME_
 };
 
 /* The field of op @c that key @k spells, or F_END if @c has no such key. */
@@ -185,6 +194,13 @@ static void fmt_key(struct sb *s, const struct vmt_op *op, int k, enum fld f)
 			sbf(s, " priv^=");
 			fmt_priv(s, op->ppriv);
 		}
+		break;
+	case K_NTH: sbf(s, " nth=%" PRIu64, op->a); break;
+	case K_SITE:
+		if (op->arg < VMS_FAULT_NR && op->arg)
+			sbf(s, " site=%s", site_names[op->arg]);
+		else if (op->arg)
+			sbf(s, " site=%u", op->arg);
 		break;
 	}
 }
@@ -367,6 +383,15 @@ static bool parse_key(struct vmt_op *op, int k, enum fld f, const char *val)
 	case K_CLEAR: return parse_flags(val, &op->pclr);
 	case K_CACHE: return parse_cache(val, &op->pcache);
 	case K_PRIV: return parse_priv(val, &op->ppriv);
+	case K_NTH: return parse_u64(val, &op->a) && op->a >= 1 && op->a <= VMT_MAX_NTH;
+	case K_SITE:
+		for (int i = 0; i < VMS_FAULT_NR; i++) {
+			if (!strcmp(val, site_names[i])) {
+				op->arg = (uint8_t)i;
+				return true;
+			}
+		}
+		return parse_u8(val, &op->arg) && op->arg < VMS_FAULT_NR;
 	default: return false;
 	}
 }

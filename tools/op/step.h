@@ -91,6 +91,12 @@ struct vmt_outcome {
 	long release_ret;		/* with this result */
 	uint64_t remain;		/* accessor ops */
 	int current;			/* space ops: slot of vms_space_current() (-1 none, -2 foreign) */
+	/* The kind of the first allocation libvms failed on purpose during
+	 * the op (core/src/fault.h; 0: none): armed by a fail op, or at
+	 * random (stress --faults). The model step then expects -ENOMEM and
+	 * no change. fault_nth: which allocation of the op that was, of any
+	 * kind (what "fail nth=N" replays; 0 if above 255). */
+	uint8_t fault, fault_nth;
 	/* read: the bytes read; write: the bytes written (NULL: the model
 	 * step makes them again from the pattern); check: struct
 	 * vmt_check_seen[VMT_NR_SPACES] (and ret = the pool quiesce if there
@@ -137,6 +143,9 @@ struct vmt_thread {
 	uint8_t *io;				/* read/write bytes, see vmt_io() */
 	size_t iocap;
 	struct vmt_check_seen chk[VMT_NR_SPACES];
+	/* A fail op's fault, armed for the thread's next op (0: none). */
+	uint32_t fail_nth;
+	uint8_t fail_site;
 };
 
 /* Number the frames of @pool (gid_of is sized from its stats). */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "step.h"
+#include "fault.h"
 
 /* ---- shared state and threads ------------------------------------------ */
 
@@ -545,6 +546,21 @@ static bool core_quiesce(struct vmt_thread *t, const struct vmt_op *op, struct v
 	return true;
 }
 
+/* ---- faults ------------------------------------------------------------------------ */
+
+/* The core's fault control (fault.h) exists only in cores built with
+ * -DVMS_FAULTS; against any other core a fail op does nothing. */
+extern void vms_fault_arm(uint32_t nth, enum vms_fault_kind k) __attribute__((weak));
+extern enum vms_fault_kind vms_fault_take(uint32_t *nth) __attribute__((weak));
+
+/* Armed now, injected in the next op (vmt_step_core). */
+static bool core_fail(struct vmt_thread *t, const struct vmt_op *op, struct vmt_outcome *o)
+{
+	t->fail_nth = (uint32_t)op->a;
+	t->fail_site = op->arg;
+	return true;
+}
+
 /* ---- dispatch ---------------------------------------------------------------------- */
 
 typedef bool core_step_fn(struct vmt_thread *, const struct vmt_op *, struct vmt_outcome *);
@@ -555,12 +571,8 @@ static core_step_fn *const core_steps[VMT_OP__COUNT] = {
 #undef VMT_OP
 };
 
-bool vmt_step_core(struct vmt_thread *t, const struct vmt_op *op, struct vmt_outcome *o)
+static bool step_core(struct vmt_thread *t, const struct vmt_op *op, struct vmt_outcome *o)
 {
-	memset(o, 0, sizeof(*o));
-	o->op = *op;
-	o->thread = t->id;
-	o->space = op->space;
 	if (op->code >= VMT_OP__COUNT)
 		return false;
 	/* Ops on a cursor: skipped without one, and its va recorded after. */
@@ -573,4 +585,29 @@ bool vmt_step_core(struct vmt_thread *t, const struct vmt_op *op, struct vmt_out
 		o->seen |= VMT_SEEN_VA;
 	}
 	return true;
+}
+
+bool vmt_step_core(struct vmt_thread *t, const struct vmt_op *op, struct vmt_outcome *o)
+{
+	bool ran;
+
+	memset(o, 0, sizeof(*o));
+	o->op = *op;
+	o->thread = t->id;
+	o->space = op->space;
+	/* A fail op's fault is for this op only, whether it runs or not. */
+	if (t->fail_nth && op->code != VMT_OP_FAIL) {
+		if (vms_fault_arm)
+			vms_fault_arm(t->fail_nth, t->fail_site);
+		t->fail_nth = 0;
+	}
+	ran = step_core(t, op, o);
+	/* What was injected (armed, or at random: stress --faults). */
+	if (vms_fault_take) {
+		uint32_t nth;
+
+		o->fault = (uint8_t)vms_fault_take(&nth);
+		o->fault_nth = nth <= 255 ? (uint8_t)nth : 0;
+	}
+	return ran;
 }

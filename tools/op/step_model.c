@@ -238,10 +238,22 @@ static int macc(struct mstep *s)
 	return s->o->thread * VMT_NR_ACCS + s->op->slot;
 }
 
-/* libvms said -ENOMEM: accept it where the model says the pool may run
- * out (after the core relieved it, if it did). */
+/* libvms failed an allocation of the op on purpose: the model's next
+ * call fails with -ENOMEM after its argument checks and changes nothing. */
+static void injected(struct mstep *s)
+{
+	if (s->o->fault)
+		vmt_model_fail_next_call(s->m);
+}
+
+/* libvms said -ENOMEM: accept it where a fault was injected, or where the
+ * model says the pool may run out (after the core relieved it, if it did). */
 static bool enomem(struct mstep *s, bool chunk)
 {
+	if (s->o->fault) {
+		injected(s);
+		return true;
+	}
 	if (s->o->ret != -ENOMEM || !vmt_model_may_enomem(s->m, chunk))
 		return true;
 	if ((s->o->seen & VMT_SEEN_QUIESCE) && !same(s, s->o->quiesce, vmt_model_quiesce(s->m)))
@@ -400,6 +412,7 @@ static bool model_space_new(struct mstep *s)
 
 static bool model_space_destroy(struct mstep *s)
 {
+	injected(s);
 	return same(s, s->o->ret, vmt_model_space_destroy(s->m, s->op->space));
 }
 
@@ -440,6 +453,7 @@ static bool model_acc_new(struct mstep *s)
 
 	if (s->o->released && !same(s, s->o->release_ret, vmt_model_acc_release(s->m, a)))
 		return false;
+	injected(s);
 	if (!same(s, s->o->ret, vmt_model_acc_new(s->m, a, op->space, op->arg, op->a, op->b)))
 		return false;
 	return s->o->ret || same_u64(s, "remain", s->o->remain, vmt_model_acc_remain(s->m, a));
@@ -517,7 +531,7 @@ static bool model_release(struct mstep *s)
 static bool model_check(struct mstep *s)
 {
 	const struct vmt_check_seen *c = s->o->data;
-	bool any = false;
+	bool any = false, failed = false;
 
 	for (int sp = 0; sp < VMT_NR_SPACES; sp++) {
 		int mrc;
@@ -525,6 +539,11 @@ static bool model_check(struct mstep *s)
 		if (!c[sp].checked)
 			continue;
 		any = true;
+		/* An injected fault fails one space's check: its scratch. */
+		if (c[sp].ret == -ENOMEM && !failed) {
+			injected(s);
+			failed = s->o->fault;
+		}
 		mrc = vmt_model_check(s->m, sp);
 		if (c[sp].ret == -EUCLEAN) {
 			char line[320];
@@ -541,6 +560,8 @@ static bool model_check(struct mstep *s)
 			      vmt_model_mapped_bytes(s->m, sp)))
 			return false;
 	}
+	if (s->o->fault && !failed)
+		return differ(s, "fault injected (site %u) but no check failed", s->o->fault);
 	/* No space: the pool still reached a quiesce point. */
 	return any || same(s, s->o->ret, vmt_model_quiesce(s->m));
 }
@@ -548,6 +569,12 @@ static bool model_check(struct mstep *s)
 static bool model_quiesce(struct mstep *s)
 {
 	return same(s, s->o->ret, vmt_model_quiesce(s->m));
+}
+
+/* Nothing to apply: the outcome of the next op says what was injected. */
+static bool model_fail(struct mstep *s)
+{
+	return true;
 }
 
 /* ---- dispatch ------------------------------------------------------------------------- */

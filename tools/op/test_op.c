@@ -65,13 +65,14 @@ static const uint8_t fields_of[VMT_OP__COUNT][VMT_MAXF] = {
 
 /* How often each op appears in a dense program (out of 240). */
 static const uint8_t dense_weight[VMT_OP__COUNT] = {
-	[VMT_OP_CURSOR_NEW] = 36, [VMT_OP_MAP] = 36, [VMT_OP_FRAME_ALLOC] = 24,
+	[VMT_OP_CURSOR_NEW] = 30, [VMT_OP_MAP] = 30, [VMT_OP_FRAME_ALLOC] = 24,
 	[VMT_OP_FRAME_GET] = 6, [VMT_OP_FRAME_PUT] = 6, [VMT_OP_JUMP] = 12,
 	[VMT_OP_UNMAP] = 6, [VMT_OP_FIND_NEXT] = 6, [VMT_OP_PROTECT_NEXT] = 12,
 	[VMT_OP_QUERY] = 12, [VMT_OP_DROP] = 12, [VMT_OP_ACC_NEW] = 24,
 	[VMT_OP_ACC_ACTIVATE] = 12, [VMT_OP_ACC_READ] = 6, [VMT_OP_ACC_WRITE] = 6,
 	[VMT_OP_ACC_RELEASE] = 8, [VMT_OP_CHECK] = 4, [VMT_OP_SPACE_NEW] = 3,
 	[VMT_OP_SPACE_SWITCH] = 3, [VMT_OP_SPACE_DESTROY] = 3, [VMT_OP_QUIESCE] = 3,
+	[VMT_OP_FAIL] = 12,
 };
 
 /* Set field @f of @op anywhere in its domain (wider than what the
@@ -94,6 +95,12 @@ static void widen(struct vmt_op *op, enum fld f)
 		break;
 	case F_LEVEL:
 		op->arg = rnd() % 4;
+		break;
+	case F_NTH:
+		op->a = 1 + rnd() % VMT_MAX_NTH;
+		break;
+	case F_SITE:
+		op->arg = rnd() % VMS_FAULT_NR;
 		break;
 	case F_FSLOT:
 		op->slot = rnd() % VMT_NR_FRAMES;
@@ -420,6 +427,59 @@ static void test_parse_errors(void)
 	expect_parse_error("schedule:\ncheck\n", 2, "expected 'after thread");
 	expect_parse_error("schedule:\nthread 1:\n", 2, "after the schedule");
 	expect_parse_error("thread 1: query\n", 1, "unexpected");
+	expect_parse_error("fail nth=0", 1, "bad value");
+	expect_parse_error("fail nth=65", 1, "bad value");
+	expect_parse_error("fail site=node", 1, "missing field 'nth'");
+	expect_parse_error("fail nth=1 site=disk", 1, "bad value");
+	expect_parse_error("fail nth=1 site=9", 1, "bad value");
+}
+
+/*
+ * The fail op: its text form, and (this test links the CLI's core, built
+ * with -DVMS_FAULTS) a fault really fails the next op's allocation of
+ * that kind, once, and the model agrees that nothing changed.
+ */
+static void test_faults(void)
+{
+	static struct vmt_prog p;
+	struct vmt_exec_opts o = { 0 };
+	struct vmt_result r;
+	char err[160], *t, *trace = NULL;
+	size_t len = 0;
+	int line;
+	const char *in =
+		"fail nth=3 site=batch\n"
+		"fail site=0 nth=0x40\n"
+		"fail nth=1 site=2\n";
+	const char *want =
+		"fail nth=3 site=batch\n"
+		"fail nth=64\n"
+		"fail nth=1 site=frame4k\n";
+	const char *run =
+		"frame_alloc frame=0 level=1\n"
+		"fail nth=1 site=frame4k\n"
+		"frame_alloc frame=1 level=1\n"		/* -ENOMEM */
+		"cursor_new mut start=0x200000 end=0x400000\n"
+		"fail nth=2 site=node\n"
+		"map frame=0 prop=RW-,wb,user\n"		/* one node is enough: no fault */
+		"jump va=0x200000\n"
+		"fail nth=1\n"
+		"unmap len=0x20000\n"				/* the batch must grow: -ENOMEM */
+		"unmap len=0x20000\n";				/* 1 */
+
+	T_CHECK(vmt_parse(in, &p, &line, err, sizeof(err)) == 0, "line %d: %s", line, err);
+	t = prog_text(&p);
+	T_CHECK(!strcmp(t, want), "canonical form:\n%s", t);
+	free(t);
+	T_CHECK(vmt_parse(run, &p, &line, err, sizeof(err)) == 0, "line %d: %s", line, err);
+	o.trace = open_memstream(&trace, &len);
+	T_CHECK(vmt_exec(&p, &o, &r) == 0, "fault scenario: %s", r.sig);
+	fclose(o.trace);
+	T_CHECK(strstr(trace, "   2 frame_alloc frame=1 level=1   = -ENOMEM\n") &&
+		strstr(trace, "   5 map frame=0 prop=RW-,wb,user   = 0\n") &&
+		strstr(trace, "   8 unmap len=0x20000   = -ENOMEM\n") &&
+		strstr(trace, "   9 unmap len=0x20000   = 1\n"), "trace:\n%s", trace);
+	free(trace);
 }
 
 /* Truncated and empty inputs decode; long ones stop at VMT_MAX_OPS. */
@@ -767,6 +827,9 @@ static void dense_field(struct vmt_op *op, enum fld f)
 	case F_IO: op->a = rnd() % (3 * 4096); break;
 	case F_PATTERN: op->arg = (uint8_t)rnd(); break;
 	case F_SPFLAGS: op->arg = rnd() % 2; break;
+	/* One of the next op's first allocations (it has at most a few). */
+	case F_NTH: op->a = 1 + rnd() % 3; break;
+	case F_SITE: op->arg = rnd() % 2 ? 0 : (uint8_t)(rnd() % VMS_FAULT_NR); break;
 	default: break;	/* F_ACTSPACE: on the accessor's own space */
 	}
 }
@@ -855,6 +918,7 @@ int main(int argc, char **argv)
 	test_parse_errors();
 	test_decode_edges();
 	test_roundtrip(2000);
+	test_faults();
 	test_scenarios();
 	test_null_args();
 	test_random_exec(iters, seed);

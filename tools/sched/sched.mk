@@ -3,7 +3,9 @@
 #   $(B)/libvms-sched.a    the core compiled with -DVMS_SCHED (sched.c takes
 #                          over every scheduling point of sync.h) and
 #                          -DVMS_POISON (freed frames poisoned, the run-time
-#                          invariant checks on), from $(B)/obj-sched/
+#                          invariant checks on) and -DVMS_FAULTS (allocations
+#                          fail on demand, per virtual thread), from
+#                          $(B)/obj-sched/
 #   $(B)/libvmt-sched.a    the policies (replay, random, PCT) and traces
 #   $(B)/vmtorture-sched   the controlled executor of multi-thread programs
 #                          (tools/sched/exec_mt.c) and its command line
@@ -25,7 +27,7 @@
 # thread (x86-64); it needs no liburcu (grace periods are simulated) and
 # supports neither TSan nor MSan.
 
-SCHED_CFLAGS := -DVMS_SCHED=1 -DVMS_POISON=1
+SCHED_CFLAGS := -DVMS_SCHED=1 -DVMS_POISON=1 -DVMS_FAULTS=1
 SCHED_CORE_LIB := $(B)/libvms-sched.a
 
 $(B)/obj-sched/%.o: %.c

@@ -27,7 +27,8 @@ struct vms_writer;
 /* Create an accessor for [va, va + len) of @space; it is not registered
  * yet. Checks, in this order: NULL @space or @out (-EINVAL); @space active
  * on this thread (-EACCES); va != 0, len > 0, va + len <=
- * VMS_MAX_USERSPACE_VADDR without overflow (-EINVAL); no conflict with the
+ * VMS_MAX_USERSPACE_VADDR without overflow (-EINVAL); memory for the
+ * accessor (-ENOMEM, nothing registered); no conflict with the
  * registered accessors (-EBUSY). */
 int vms_space_create_reader(struct vms_space *space, vms_vaddr_t va,
 			    uint64_t len, struct vms_reader **out);

@@ -64,7 +64,9 @@ struct vms_check_report {
 
 /* 0 if the space (and the pool's frame accounting) is consistent, -EUCLEAN
  * if not (details in @rep), -EBUSY if a cursor is open in the pool, -EDEADLK
- * if the calling thread holds a cursor, -EINVAL for NULL args. */
+ * if the calling thread holds a cursor, -EINVAL for NULL args, -ENOMEM if
+ * there was no memory for the walk's scratch (after deferred releases
+ * were run: the pool is quiesced, nothing else changed). */
 int vms_space_check(struct vms_space *space, struct vms_check_report *rep);
 
 /* The same over the whole pool, which may have no space left: every

@@ -37,9 +37,11 @@ struct vms_mapping {
 
 /* Open a read-only / mutable cursor on [start, end). Both must be page
  * aligned, start < end <= VMS_USER_END. Blocks while an overlapping cursor
- * exists. Returns 0, -EINVAL, -ENOMEM (an intermediate node could not be
- * allocated, even after waiting for deferred releases when the calling
- * thread holds no other cursor), or -EDEADLK (see above). */
+ * exists. Returns 0, -EINVAL, -ENOMEM (no memory for the cursor, or an
+ * intermediate node could not be allocated, even after waiting for
+ * deferred releases when the calling thread holds no other cursor: nodes
+ * created on the way down stay, empty, so the mappings are unchanged), or
+ * -EDEADLK (see above). */
 int vms_cursor_new(struct vms_space *space, vms_vaddr_t start, vms_vaddr_t end,
 		   struct vms_cursor **out);
 int vms_cursor_mut_new(struct vms_space *space, vms_vaddr_t start,
@@ -74,8 +76,8 @@ int vms_cursor_jump(struct vms_cursor *c, vms_vaddr_t va);
  * table under a 2 MiB slot is detached whole. Consumes one handle on
  * @frame on success only. Returns 1 if an existing mapping was replaced,
  * 0 if the slot was empty, -EPERM on a read-only cursor, -EINVAL (bad
- * frame, prop, va not aligned to the frame size, or frame past end),
- * -ENOMEM (tree unchanged). A child table under the slot counts as
+ * frame or one the caller holds no handle on, prop, va not aligned to
+ * the frame size, or frame past end), -ENOMEM (tree unchanged). A child table under the slot counts as
  * replaced only if it held at least one leaf. */
 int vms_cursor_map(struct vms_cursor *c, struct vms_frame *frame,
 		   struct vms_prop prop);
@@ -98,7 +100,8 @@ typedef void (*vms_protect_fn)(struct vms_prop *prop, void *arg);
  * 1 (even if @fn changed nothing), 0 if nothing is mapped (va = va + len),
  * -EPERM, -EINVAL (len as for find_next, or @fn produced an invalid prop:
  * then the mapping and its property are unchanged and va does not move,
- * though a 2 MiB leaf split to reach the page stays split), -ENOMEM. */
+ * though a 2 MiB leaf split to reach the page stays split), -ENOMEM (the
+ * node for a split: tree unchanged, va does not move). */
 int vms_cursor_protect_next(struct vms_cursor *c, uint64_t len,
 			    vms_protect_fn fn, void *arg,
 			    vms_vaddr_t *start, vms_vaddr_t *end);

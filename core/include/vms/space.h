@@ -18,11 +18,14 @@ struct vms_space;
 #define VMS_SPACE_SHARED_READERS	0x1u
 #define VMS_SPACE_FLAGS_MASK		0x1u
 
-/* Create an empty space. -EINVAL for unknown flags or NULL args, -ENOMEM. */
+/* Create an empty space. -EINVAL for unknown flags or NULL args, -ENOMEM
+ * (the space or its root node: nothing created). */
 int vms_space_new(struct vms_pool *pool, unsigned flags, struct vms_space **out);
 
 /* Unmap everything and free the space. -EBUSY (nothing freed) while a
- * cursor is open, an accessor exists, or a thread has it active. */
+ * cursor is open, an accessor exists, or a thread has it active; -ENOMEM
+ * (nothing freed, the space still usable) if the cursor that unmaps it or
+ * its batch of deferred releases could not be allocated. */
 int vms_space_destroy(struct vms_space *space);
 
 /* Make @space the calling thread's active space (deactivating the old
