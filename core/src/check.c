@@ -121,8 +121,8 @@ static void check_frames(struct walk *w)
 			data += f->level == 1 ? 1 : VMS_CHUNK_FRAMES;
 			used += f->level == 1 ? 1 : VMS_CHUNK_FRAMES;
 			if (rc != w->refs[i] + h)
-				fail(w, VMS_CHECK_REFCOUNT, f->level, "frame %#lx: refcount %lu != %u PTEs + %lu handles",
-				     i << VMS_PAGE_SHIFT, rc, w->refs[i], h);
+				fail(w, VMS_CHECK_REFCOUNT, 0, "L%d frame %#lx: refcount %lu != %u PTEs + %lu handles",
+				     f->level, i << VMS_PAGE_SHIFT, rc, w->refs[i], h);
 			break;
 		case VMS_FRAME_PT:
 			pt++;

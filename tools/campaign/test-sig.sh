@@ -87,7 +87,7 @@ finding k11 2 "INVARIANT page-table node used after it was freed" \
 	"INVARIANT page-table node used after it was freed" "" \
 	"TSAN data race in shard_push (pool.c) | steal (pool.c)"
 # A race that merely shares a function with another is not the same.
-finding l12 1 "CHECK refcount differs from PTEs + handles at level 1" "" \
+finding l12 1 "CHECK refcount differs from PTEs + handles" "" \
 	"TSAN data race in shard_push (pool.c) | vms_frame_alloc (pool.c)"
 "$tool" verdict "$camp" > /dev/null
 for want in "a1 cause" "b2 symptom a1" "c3 symptom d4" "d4 cause" "e5 -" "f6 cause" "g7 cause" \

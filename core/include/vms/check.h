@@ -49,7 +49,9 @@ const char *vms_check_oracle(enum vms_check c);
 /*
  * What a check found, for a machine: kind names the invariant that broke
  * (which count or field disagrees), level the page-table level it broke
- * at (a node's, a leaf's or a data frame's; 0 if none). Titles are made
+ * at (a node's or a leaf's; 0 if none). A data frame's refcount has none:
+ * its size is no place in the tree, and one miscounting path miscounts
+ * frames of both sizes, so the size goes into first. Titles are made
  * from these, never from the sentence in first.
  */
 struct vms_check_report {
