@@ -2,7 +2,7 @@
 /*
  * fuzz/replay_main.c - run fuzz inputs without a fuzzing engine.
  *
- *   vmt-replay [-q] [-r N] FILE|DIR...
+ *   vmt-replay [-q] [-r N] [-l] FILE|DIR...
  *
  * Every file (directories: every regular file in them, sorted) is run
  * once (-r: N times in a row, reading it once: make bench-fuzz profiles
@@ -12,6 +12,12 @@
  * there was any, 2 on a usage or I/O error, 0 if everything agreed.
  * Linked plain (vmt-replay) and with coverage instrumentation
  * (make coverage).
+ *
+ * -l (localize) is for inputs that crash libvms: instead of the whole
+ * program, each prefix of it runs alone in a child process, and the first
+ * whose end-of-run comparison differs is printed as the divergence
+ * ("DIVERGENCE op#K op: state after the op: ..."): the state the crash
+ * followed from, which the triage titles it by (vmt_localize).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -26,7 +32,7 @@
 /* Longer inputs are cut: the decoder never reads that far. */
 #define REPLAY_MAX_INPUT	(1u << 20)
 
-static int quiet;
+static int quiet, localize;
 static unsigned repeat = 1;
 static unsigned nr_files, nr_diverge, nr_error, nr_ignored;
 static uint8_t *inbuf;
@@ -53,6 +59,11 @@ static void run_one(const char *path)
 	nr_files++;
 	if (!quiet)
 		fprintf(stderr, "== %s (%zu bytes)\n", path, n);
+	if (localize) {
+		if (vmt_fuzz_localize(inbuf, n, stderr) == VMT_FUZZ_DIVERGE)
+			nr_diverge++;
+		return;
+	}
 	for (unsigned i = 1; i < repeat; i++)
 		vmt_fuzz_one(inbuf, n, NULL);
 	rc = vmt_fuzz_one(inbuf, n, stderr);
@@ -127,6 +138,8 @@ int main(int argc, char **argv)
 
 		if (!strcmp(argv[first], "-q")) {
 			quiet = 1;
+		} else if (!strcmp(argv[first], "-l")) {
+			localize = 1;
 		} else if (!strcmp(argv[first], "-r") && first + 1 < argc &&
 			   (repeat = (unsigned)strtoul(argv[first + 1], &end, 10)) > 0 && !*end) {
 			first++;
@@ -135,7 +148,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (first >= argc) {
-		fprintf(stderr, "usage: %s [-q] [-r N] FILE|DIR...\n", argv[0]);
+		fprintf(stderr, "usage: %s [-q] [-r N] [-l] FILE|DIR...\n", argv[0]);
 		return 2;
 	}
 	inbuf = malloc(REPLAY_MAX_INPUT);

@@ -93,6 +93,20 @@ int vmt_fuzz_one(const uint8_t *data, size_t size, FILE *log)
 	return rc == 1 ? VMT_FUZZ_DIVERGE : VMT_FUZZ_ERROR;
 }
 
+int vmt_fuzz_localize(const uint8_t *data, size_t size, FILE *log)
+{
+	struct vmt_result r = { .status = 1 };
+	struct vmt_exec_opts o = { .isolate = true };
+
+	vmt_decode(data, size, &report_prog);
+	r.op = (int)report_prog.n;
+	if (vmt_localize(&report_prog, &o, &r) != 1)
+		return VMT_FUZZ_AGREE;
+	if (log)
+		report(log, data, size, &r, "");
+	return VMT_FUZZ_DIVERGE;
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	struct vmt_result r;

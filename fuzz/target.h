@@ -18,6 +18,12 @@ enum {
  * program to @log (if non-NULL). Never aborts. */
 int vmt_fuzz_one(const uint8_t *data, size_t size, FILE *log);
 
+/* For an input that crashes libvms: run each prefix of its program in a
+ * child process; if one ends with libvms and the model differing, write
+ * the first as a divergence to @log and return VMT_FUZZ_DIVERGE, else
+ * VMT_FUZZ_AGREE (vmt_localize). */
+int vmt_fuzz_localize(const uint8_t *data, size_t size, FILE *log);
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

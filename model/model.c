@@ -41,7 +41,7 @@ struct mspace {
 	uint32_t incarnation;	/* tells nodes of a destroyed space from a new one's */
 	struct vmt_mleaf *leaves;
 	size_t n, cap;
-	struct mcursor cur;
+	struct mcursor cur[VMT_MODEL_THREADS];	/* each thread's cursor on the space */
 };
 
 struct macc {
@@ -56,7 +56,8 @@ struct vmt_model {
 	size_t capframes;
 	struct mspace spaces[VMT_MODEL_SPACES];
 	struct macc accs[VMT_MODEL_ACCS];
-	int current;
+	int current[VMT_MODEL_THREADS];	/* each thread's active space, -1 none */
+	int thread;			/* whose call this is (vmt_model_set_thread) */
 
 	/* -ENOMEM plausibility (see model.h) */
 	bool fail_alloc;
@@ -74,6 +75,13 @@ struct vmt_model {
 	size_t ndoomed, capdoomed;
 	uint32_t incarnations;
 };
+
+/* The rules' names: the VMT_RULE rows of the one table of checks, which
+ * the triage titles refusals by. */
+#define VMT_RULE(id, name) static const char rule_##id[] = name;
+#include <vms/checks.def>
+#undef VMT_RULE
+#define RULE(id) rule_##id
 
 /* Refuse with @err because of @rule: the rule names the refusal in
  * divergence reports, whichever op ran into it. */
@@ -140,7 +148,8 @@ static uint64_t leaf_end(const struct vmt_mleaf *l)
 /* The initial state, over a zeroed struct. */
 static void model_init(struct vmt_model *m)
 {
-	m->current = -1;
+	for (int t = 0; t < VMT_MODEL_THREADS; t++)
+		m->current[t] = -1;
 	/* Large enough that nothing is ever judged exhaustible by accident. */
 	m->nr_chunks = UINT64_MAX / 2;
 	m->total_frames = UINT64_MAX / 2;
@@ -310,8 +319,10 @@ static void frame_maybe_die(struct vmt_model *m, int id)
 
 	if (!f->live || f->handles || f->ptes)
 		return;
+	/* The contents stay until the model is reset: a lock-free reader
+	 * that translated before the last unmap may still copy them, within
+	 * its grace period (the controlled executor compares those copies). */
 	f->live = false;
-	frame_free_pages(f);
 	if (f->level == 2)
 		m->dead_2m++;
 }
@@ -322,7 +333,7 @@ int vmt_model_frame_alloc(struct vmt_model *m, int level, int *id)
 	struct mframe *f;
 
 	if (level != 1 && level != 2)
-		return refuse(m, -EINVAL, "frame level must be 1 or 2");
+		return refuse(m, -EINVAL, RULE(FRAME_LEVEL));
 	fail = take_fail(m, true);
 	if (fail)
 		return -ENOMEM;
@@ -347,7 +358,7 @@ int vmt_model_frame_get(struct vmt_model *m, int id)
 	struct mframe *f = frame(m, id);
 
 	if (!f)
-		return refuse(m, -EINVAL, "frame handle of a dead frame");
+		return refuse(m, -EINVAL, RULE(FRAME_DEAD));
 	m->fail_alloc = false;
 	f->handles++;
 	return 0;
@@ -358,7 +369,7 @@ int vmt_model_frame_put(struct vmt_model *m, int id)
 	struct mframe *f = frame(m, id);
 
 	if (!f || !f->handles)
-		return refuse(m, -EINVAL, "frame put without a handle");
+		return refuse(m, -EINVAL, RULE(PUT_NO_HANDLE));
 	m->fail_alloc = false;
 	frame_unref(m, id, false);
 	reap(m);
@@ -399,7 +410,7 @@ int vmt_model_nr_frames(const struct vmt_model *m)
 void vmt_model_frame_read(const struct vmt_model *m, int id, uint64_t off,
 			  void *buf, size_t n)
 {
-	const struct mframe *f = frame(m, id);
+	const struct mframe *f = id >= 0 && id < m->nframes ? &m->frames[id] : NULL;
 	uint8_t *out = buf;
 
 	while (n) {
@@ -442,6 +453,14 @@ static void frame_write(struct vmt_model *m, int id, uint64_t off,
 		off += chunk;
 		n -= chunk;
 	}
+}
+
+void vmt_model_frame_write(struct vmt_model *m, int id, uint64_t off,
+			   const void *buf, size_t n)
+{
+	if (id >= 0 && id < m->nframes && off < m->frames[id].npages * K4 &&
+	    n <= m->frames[id].npages * K4 - off)
+		frame_write(m, id, off, buf, n);
 }
 
 uint64_t vmt_model_data_frames(const struct vmt_model *m)
@@ -627,7 +646,7 @@ int vmt_model_space_new(struct vmt_model *m, int sp, unsigned flags)
 	s->flags = flags;
 	s->incarnation = ++m->incarnations;
 	s->n = 0;
-	memset(&s->cur, 0, sizeof(s->cur));
+	memset(s->cur, 0, sizeof(s->cur));
 	m->roots++;
 	return 0;
 }
@@ -639,8 +658,9 @@ int vmt_model_space_destroy(struct vmt_model *m, int sp)
 	m->fail_alloc = false;
 	if (!s)
 		return -EINVAL;
-	if (s->cur.open || m->current == sp)
-		return -EBUSY;
+	for (int t = 0; t < VMT_MODEL_THREADS; t++)
+		if (s->cur[t].open || m->current[t] == sp)
+			return -EBUSY;
 	for (int a = 0; a < VMT_MODEL_ACCS; a++)
 		if (m->accs[a].used && m->accs[a].space == sp)
 			return -EBUSY;
@@ -654,16 +674,16 @@ int vmt_model_space_activate(struct vmt_model *m, int sp)
 	m->fail_alloc = false;
 	if (!space(m, sp))
 		return -EINVAL;
-	m->current = sp;
+	m->current[m->thread] = sp;
 	return 0;
 }
 
 int vmt_model_space_deactivate(struct vmt_model *m, int sp)
 {
 	m->fail_alloc = false;
-	if (!space(m, sp) || m->current != sp)
+	if (!space(m, sp) || m->current[m->thread] != sp)
 		return -EINVAL;
-	m->current = -1;
+	m->current[m->thread] = -1;
 	return 0;
 }
 
@@ -679,7 +699,12 @@ unsigned vmt_model_space_flags(const struct vmt_model *m, int sp)
 
 int vmt_model_current(const struct vmt_model *m)
 {
-	return m->current;
+	return m->current[m->thread];
+}
+
+void vmt_model_set_thread(struct vmt_model *m, int thread)
+{
+	m->thread = thread >= 0 && thread < VMT_MODEL_THREADS ? thread : 0;
 }
 
 int vmt_model_nr_spaces(const struct vmt_model *m)
@@ -697,7 +722,7 @@ static struct mcursor *cursor(struct vmt_model *m, int sp)
 {
 	struct mspace *s = space(m, sp);
 
-	return s && s->cur.open ? &s->cur : NULL;
+	return s && s->cur[m->thread].open ? &s->cur[m->thread] : NULL;
 }
 
 int vmt_model_cursor_new(struct vmt_model *m, int sp, bool mut,
@@ -705,10 +730,10 @@ int vmt_model_cursor_new(struct vmt_model *m, int sp, bool mut,
 {
 	struct mspace *s = space(m, sp);
 
-	if (!s || s->cur.open)
-		return refuse(m, -EINVAL, "cursor on a dead space or twice");
+	if (!s || s->cur[m->thread].open)
+		return refuse(m, -EINVAL, RULE(CURSOR_TWICE));
 	if ((start | end) % K4 || start >= end || end > VMS_USER_END)
-		return refuse(m, -EINVAL, "cursor range unaligned, empty or past user space");
+		return refuse(m, -EINVAL, RULE(CURSOR_RANGE));
 	if (take_fail(m, true))
 		return -ENOMEM;
 	/*
@@ -723,11 +748,7 @@ int vmt_model_cursor_new(struct vmt_model *m, int sp, bool mut,
 			break;
 		note_node(m, sp, l, start);
 	}
-	s->cur.open = true;
-	s->cur.mut = mut;
-	s->cur.start = start;
-	s->cur.end = end;
-	s->cur.va = start;
+	s->cur[m->thread] = (struct mcursor){ true, mut, start, end, start };
 	return 0;
 }
 
@@ -737,17 +758,17 @@ void vmt_model_cursor_drop(struct vmt_model *m, int sp)
 
 	m->fail_alloc = false;
 	if (s)
-		s->cur.open = false;
+		s->cur[m->thread].open = false;
 }
 
 bool vmt_model_cursor_open(const struct vmt_model *m, int sp)
 {
-	return vmt_model_space_live(m, sp) && m->spaces[sp].cur.open;
+	return vmt_model_space_live(m, sp) && m->spaces[sp].cur[m->thread].open;
 }
 
 uint64_t vmt_model_cursor_va(const struct vmt_model *m, int sp)
 {
-	return vmt_model_cursor_open(m, sp) ? m->spaces[sp].cur.va : 0;
+	return vmt_model_cursor_open(m, sp) ? m->spaces[sp].cur[m->thread].va : 0;
 }
 
 int vmt_model_query(struct vmt_model *m, int sp, bool *mapped, struct vmt_mleaf *leaf)
@@ -756,7 +777,7 @@ int vmt_model_query(struct vmt_model *m, int sp, bool *mapped, struct vmt_mleaf 
 	struct vmt_mleaf *l;
 
 	if (!c || c->va >= c->end)
-		return refuse(m, -EINVAL, "query at the cursor's end");
+		return refuse(m, -EINVAL, RULE(QUERY_END));
 	m->fail_alloc = false;
 	l = find_leaf(&m->spaces[sp], c->va);
 	*mapped = l != NULL;
@@ -791,11 +812,11 @@ static bool len_ok(const struct mcursor *c, uint64_t len)
 static long check_mut_len(struct vmt_model *m, const struct mcursor *c, uint64_t len)
 {
 	if (!c)
-		return refuse(m, -EINVAL, "no cursor");
+		return refuse(m, -EINVAL, RULE(NO_CURSOR));
 	if (!c->mut)
-		return refuse(m, -EPERM, "change through a read-only cursor");
+		return refuse(m, -EPERM, RULE(READ_ONLY));
 	if (!len_ok(c, len))
-		return refuse(m, -EINVAL, "length zero, unaligned or past the cursor's end");
+		return refuse(m, -EINVAL, RULE(LENGTH));
 	return 0;
 }
 
@@ -806,7 +827,7 @@ int vmt_model_find_next(struct vmt_model *m, int sp, uint64_t len, uint64_t *fou
 	size_t i;
 
 	if (!c || !len_ok(c, len))
-		return refuse(m, -EINVAL, "length zero, unaligned or past the cursor's end");
+		return refuse(m, -EINVAL, RULE(LENGTH));
 	m->fail_alloc = false;
 	i = first_from(s, c->va);
 	if (i < s->n && s->leaves[i].va < c->va + len) {
@@ -825,7 +846,7 @@ int vmt_model_jump(struct vmt_model *m, int sp, uint64_t va)
 	struct mcursor *c = cursor(m, sp);
 
 	if (!c || va % K4 || va < c->start || va >= c->end)
-		return refuse(m, -EINVAL, "jump target unaligned or outside the cursor's range");
+		return refuse(m, -EINVAL, RULE(JUMP));
 	m->fail_alloc = false;
 	c->va = va;
 	return 0;
@@ -848,16 +869,16 @@ int vmt_model_map(struct vmt_model *m, int sp, int fid, struct vms_prop prop)
 	long removed;
 
 	if (!c)
-		return refuse(m, -EINVAL, "no cursor");
+		return refuse(m, -EINVAL, RULE(NO_CURSOR));
 	if (!c->mut)
-		return refuse(m, -EPERM, "change through a read-only cursor");
+		return refuse(m, -EPERM, RULE(READ_ONLY));
 	if (!f || !f->handles)
-		return refuse(m, -EINVAL, "map of a frame without a handle");
+		return refuse(m, -EINVAL, RULE(MAP_NO_HANDLE));
 	if (!prop_valid(prop))
-		return refuse(m, -EINVAL, "invalid page property");
+		return refuse(m, -EINVAL, RULE(PROP));
 	size = vms_page_size(f->level);
 	if (c->va % size || size > c->end - c->va)
-		return refuse(m, -EINVAL, "map unaligned to the frame or past the cursor's end");
+		return refuse(m, -EINVAL, RULE(MAP_RANGE));
 	/* Only a slot already holding a leaf of the same size is sure to have
 	 * its whole path in place (and needs no split). */
 	old = find_leaf(s, c->va);
@@ -945,7 +966,7 @@ int vmt_model_protect_next(struct vmt_model *m, int sp, uint64_t len,
 	fn(&p, arg);
 	p.priv = l->prop.priv;		/* protect_next cannot change priv */
 	if (!prop_valid(p))
-		return refuse(m, -EINVAL, "invalid page property");
+		return refuse(m, -EINVAL, RULE(PROP));
 	l->prop = p;
 	*start = l->va;
 	*end = leaf_end(l);
@@ -974,7 +995,6 @@ static bool acc_overlap(const struct macc *a, uint64_t va, uint64_t len)
  * readers. (The seed's can_create_reader is weaker: it looks at writers
  * only; the header is the contract.)
  */
-#define ACC_CONFLICT VMT_RULE_ACC_CONFLICT
 
 static bool conflicts(const struct vmt_model *m, int sp, int self, bool writer,
 		      uint64_t va, uint64_t len)
@@ -1002,14 +1022,14 @@ int vmt_model_acc_new(struct vmt_model *m, int acc, int sp, bool writer,
 	struct macc *a;
 
 	if (acc < 0 || acc >= VMT_MODEL_ACCS || m->accs[acc].used || !space(m, sp))
-		return refuse(m, -EINVAL, "accessor slot in use or dead space");
+		return refuse(m, -EINVAL, RULE(ACC_SLOT));
 	/* access.h's order: the thread's active space before the range. */
-	if (m->current != sp)
-		return refuse(m, -EACCES, "accessor on a space that is not active");
+	if (m->current[m->thread] != sp)
+		return refuse(m, -EACCES, RULE(ACC_INACTIVE));
 	if (!va || !len || va + len < va || va + len > VMS_MAX_USERSPACE_VADDR)
-		return refuse(m, -EINVAL, "accessor range empty or past user space");
+		return refuse(m, -EINVAL, RULE(ACC_RANGE));
 	if (conflicts(m, sp, acc, writer, va, len))
-		return refuse(m, -EBUSY, ACC_CONFLICT);
+		return refuse(m, -EBUSY, RULE(ACC_CONFLICT));
 	m->fail_alloc = false;
 	a = &m->accs[acc];
 	memset(a, 0, sizeof(*a));
@@ -1037,7 +1057,8 @@ static bool range_mapped(const struct mspace *s, uint64_t va, uint64_t len)
 	return true;
 }
 
-int vmt_model_acc_activate(struct vmt_model *m, int acc, int sp)
+/* @mapped: the caller's verdict on "every page mapped" (-1: look). */
+static int acc_activate(struct vmt_model *m, int acc, int sp, int mapped)
 {
 	struct macc *a;
 
@@ -1049,14 +1070,29 @@ int vmt_model_acc_activate(struct vmt_model *m, int acc, int sp)
 	 * argument, whatever the thread's state. */
 	if (a->space != sp || a->active)
 		return -EINVAL;
-	if (m->current != sp)
-		return refuse(m, -EACCES, "accessor on a space that is not active");
+	if (m->current[m->thread] != sp)
+		return refuse(m, -EACCES, RULE(ACC_INACTIVE));
 	if (conflicts(m, sp, acc, a->writer, a->va, a->len))
-		return refuse(m, -EBUSY, ACC_CONFLICT);
-	if (!range_mapped(&m->spaces[sp], a->va, a->len))
-		return refuse(m, -EFAULT, "accessor range not all mapped");
+		return refuse(m, -EBUSY, RULE(ACC_CONFLICT));
+	if (mapped < 0 ? !range_mapped(&m->spaces[sp], a->va, a->len) : !mapped)
+		return refuse(m, -EFAULT, RULE(ACC_UNMAPPED));
 	a->active = true;
 	return 0;
+}
+
+int vmt_model_acc_activate(struct vmt_model *m, int acc, int sp)
+{
+	return acc_activate(m, acc, sp, -1);
+}
+
+int vmt_model_acc_activate_seen(struct vmt_model *m, int acc, int sp, bool mapped)
+{
+	return acc_activate(m, acc, sp, mapped);
+}
+
+bool vmt_model_range_mapped(const struct vmt_model *m, int sp, uint64_t va, uint64_t len)
+{
+	return vmt_model_space_live(m, sp) && range_mapped(&m->spaces[sp], va, len);
 }
 
 /* Translate @va for an access: the leaf, or NULL on a fault. */
@@ -1086,7 +1122,7 @@ static long acc_copy(struct vmt_model *m, int acc, uint8_t *rbuf,
 	a = &m->accs[acc];
 	if (!a->active)
 		return -EINVAL;
-	if (m->current != a->space)
+	if (m->current[m->thread] != a->space)
 		return -EACCES;
 	remain = a->va + a->len - a->pos;
 	want = n < remain ? n : remain;
@@ -1107,6 +1143,8 @@ static long acc_copy(struct vmt_model *m, int acc, uint8_t *rbuf,
 			vmt_model_frame_read(m, l->frame, off, rbuf + done, chunk);
 		done += chunk;
 	}
+	if (done < n)
+		m->why = RULE(ACC_COPY_STOP);
 	if (want && !done)
 		return -EFAULT;
 	a->pos += done;
@@ -1129,6 +1167,32 @@ long vmt_model_acc_write(struct vmt_model *m, int acc, const void *buf, size_t n
 		return -EINVAL;
 	}
 	return acc_copy(m, acc, NULL, buf, n);
+}
+
+long vmt_model_acc_copy_seen(struct vmt_model *m, int acc, bool write, size_t n, long done)
+{
+	struct macc *a;
+	uint64_t want;
+
+	m->fail_alloc = false;
+	if (acc < 0 || acc >= VMT_MODEL_ACCS || !m->accs[acc].used ||
+	    m->accs[acc].writer != write || !m->accs[acc].active)
+		return -EINVAL;
+	a = &m->accs[acc];
+	if (m->current[m->thread] != a->space)
+		return -EACCES;
+	want = n < a->va + a->len - a->pos ? n : a->va + a->len - a->pos;
+	/* What a page-by-page copy can return: all of it, nothing but a
+	 * fault on the first page, or up to the end of a page. */
+	if (!want)
+		return 0;
+	if (done == -EFAULT)
+		return done;
+	if (done <= 0 || (uint64_t)done > want ||
+	    ((uint64_t)done < want && (a->pos + (uint64_t)done) % K4))
+		return (long)want;
+	a->pos += (uint64_t)done;
+	return done;
 }
 
 uint64_t vmt_model_acc_remain(const struct vmt_model *m, int acc)
@@ -1163,11 +1227,13 @@ int vmt_model_acc_space(const struct vmt_model *m, int acc)
 
 /* ---- check and quiesce ------------------------------------------------- */
 
-static bool any_cursor(const struct vmt_model *m)
+/* An open cursor of thread @t (-1: of any thread). */
+static bool any_cursor(const struct vmt_model *m, int t)
 {
 	for (int s = 0; s < VMT_MODEL_SPACES; s++)
-		if (m->spaces[s].live && m->spaces[s].cur.open)
-			return true;
+		for (int u = 0; u < VMT_MODEL_THREADS; u++)
+			if (m->spaces[s].live && m->spaces[s].cur[u].open && (t < 0 || t == u))
+				return true;
 	return false;
 }
 
@@ -1176,9 +1242,12 @@ int vmt_model_check(struct vmt_model *m, int sp)
 	m->fail_alloc = false;
 	if (!space(m, sp))
 		return -EINVAL;
-	/* Single-threaded: an open cursor is always the caller's. */
-	if (any_cursor(m))
+	/* The caller's cursor first (it cannot wait for a grace period),
+	 * then any other thread's. */
+	if (any_cursor(m, m->thread))
 		return -EDEADLK;
+	if (any_cursor(m, -1))
+		return -EBUSY;
 	m->dead_2m = 0;
 	return 0;
 }
@@ -1186,7 +1255,7 @@ int vmt_model_check(struct vmt_model *m, int sp)
 int vmt_model_quiesce(struct vmt_model *m)
 {
 	m->fail_alloc = false;
-	if (any_cursor(m))
+	if (any_cursor(m, m->thread))
 		return -EDEADLK;
 	m->dead_2m = 0;
 	return 0;

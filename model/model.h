@@ -14,6 +14,11 @@
  * returns), the model gives a constraint instead of a value: see
  * vmt_model_absent_ok().
  *
+ * Threads: the model is applied in one serial order, but what belongs to
+ * a thread in libvms (its active space, its cursors) is kept per thread:
+ * each call acts for the thread vmt_model_set_thread() chose (0 unless
+ * told). Spaces, leaves, frames and the accessor registry are shared.
+ *
  * -ENOMEM: the model does not know the tree shape, so it cannot know when
  * the pool runs out. vmt_model_may_enomem() says whether exhaustion is
  * possible at all (a conservative bound on used chunks); the caller then
@@ -29,7 +34,8 @@
 #include <vms/types.h>
 
 #define VMT_MODEL_SPACES	4
-#define VMT_MODEL_ACCS		8
+#define VMT_MODEL_THREADS	4
+#define VMT_MODEL_ACCS		16	/* over all threads */
 #define VMT_MODEL_NOFRAME	(-1)	/* the NULL frame */
 
 struct vmt_model;
@@ -72,9 +78,14 @@ uint64_t vmt_model_frame_handles(const struct vmt_model *m, int id);
 /* handles + leaves mapping it (pending releases are the core's business:
  * compare only at a quiesce point). */
 uint64_t vmt_model_frame_refcount(const struct vmt_model *m, int id);
+/* Write @n bytes at @off into frame @id (live or not), as a copy of the
+ * simulated MMU did (the controlled executor replays each page it saw). */
+void vmt_model_frame_write(struct vmt_model *m, int id, uint64_t off,
+			   const void *buf, size_t n);
 /* Number of frame ids ever handed out (ids are 0..n-1). */
 int vmt_model_nr_frames(const struct vmt_model *m);
-/* Bytes of frame @id at [off, off + n) (zeros where never written). */
+/* Bytes of frame @id at [off, off + n) (zeros where never written). A
+ * dead frame keeps its last contents until the model is reset. */
 void vmt_model_frame_read(const struct vmt_model *m, int id, uint64_t off,
 			  void *buf, size_t n);
 /* True if page @pg of frame @id was ever written (else it reads as 0). */
@@ -90,6 +101,8 @@ int vmt_model_space_deactivate(struct vmt_model *m, int sp);
 bool vmt_model_space_live(const struct vmt_model *m, int sp);
 unsigned vmt_model_space_flags(const struct vmt_model *m, int sp);
 int vmt_model_current(const struct vmt_model *m);	/* -1 if none */
+/* The thread (0..VMT_MODEL_THREADS-1) the calls that follow act for. */
+void vmt_model_set_thread(struct vmt_model *m, int thread);
 int vmt_model_nr_spaces(const struct vmt_model *m);	/* live spaces */
 
 /* ---- cursors (cursor.h), at most one per space ---- */
@@ -126,6 +139,19 @@ uint64_t vmt_model_mapped_bytes(const struct vmt_model *m, int sp);
 int vmt_model_acc_new(struct vmt_model *m, int acc, int sp, bool writer,
 		      uint64_t va, uint64_t len);
 int vmt_model_acc_activate(struct vmt_model *m, int acc, int sp);
+/*
+ * The same with the answer to "is every page of the range mapped" given
+ * (@mapped), and a copy of @n bytes of which libvms copied @done (or
+ * -EFAULT): for a driver that judged the pages itself, against every
+ * state the tree went through during a racing call (the controlled
+ * executor). The copy checks the accessor like a read or write, advances
+ * it by @done if that is an answer a page-by-page copy can give, and
+ * returns what it expects (the error, or @done if it is plausible).
+ */
+int vmt_model_acc_activate_seen(struct vmt_model *m, int acc, int sp, bool mapped);
+long vmt_model_acc_copy_seen(struct vmt_model *m, int acc, bool write, size_t n, long done);
+/* Every page of [va, va + len) of space @sp holds a leaf. */
+bool vmt_model_range_mapped(const struct vmt_model *m, int sp, uint64_t va, uint64_t len);
 long vmt_model_acc_read(struct vmt_model *m, int acc, void *buf, size_t n);
 long vmt_model_acc_write(struct vmt_model *m, int acc, const void *buf, size_t n);
 uint64_t vmt_model_acc_remain(const struct vmt_model *m, int acc);
@@ -140,16 +166,12 @@ int vmt_model_check(struct vmt_model *m, int sp);
 
 /*
  * The rule behind the model's last refusal ("length zero, unaligned or
- * past the cursor's end"), then forgotten; NULL if the last refusal named
- * none. A divergence where libvms accepted what the model refused is
+ * past the cursor's end") or short accessor copy, then forgotten; NULL if
+ * the last refusal named none. A divergence where libvms accepted what the model refused is
  * titled by this rule, so one missing check is one finding whichever op
  * ran into it.
  */
 const char *vmt_model_why(struct vmt_model *m);
-
-/* The rule of accessors whose ranges conflict (closed intervals: touching
- * ranges conflict), shared with the stress driver's accessor oracle. */
-#define VMT_RULE_ACC_CONFLICT "accessor ranges conflict (closed intervals)"
 
 int vmt_model_quiesce(struct vmt_model *m);
 

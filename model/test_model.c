@@ -357,7 +357,9 @@ static void test_accessors(void)
 	/* Bytes: write through the writer, read through an alias. */
 	for (int i = 0; i < 64; i++)
 		buf[i] = (uint8_t)(i * 7 + 1);
+	vmt_model_why(m);
 	EQ(vmt_model_acc_write(m, 0, buf, 64), 64);
+	OK(vmt_model_why(m) == NULL);			/* a whole copy: no rule */
 	EQ(vmt_model_acc_remain(m, 0), K4 - 64);
 	EQ(vmt_model_acc_write(m, 0, buf, 0), 0);
 	EQ(vmt_model_acc_release(m, 0), 0);
@@ -385,7 +387,14 @@ static void test_accessors(void)
 		EQ(vmt_model_cursor_new(m, 0, true, 4 * M2, 4 * M2 + K4), 0);
 		EQ(vmt_model_unmap(m, 0, K4), 1);
 		vmt_model_cursor_drop(m, 0);
+		vmt_model_why(m);
 		EQ(vmt_model_acc_write(m, 0, buf, 10), -EFAULT);
+		{
+			/* A copy that stops short names where it stopped. */
+			const char *why = vmt_model_why(m);
+
+			OK(why && strstr(why, "accessor copy stops"));
+		}
 		OK(!vmt_model_frame_live(m, small));
 	}
 	/* Writes need W: a read-only alias faults for a writer. */

@@ -79,7 +79,8 @@ static void acc_enter(struct stress *S, unsigned j, uint64_t start, uint64_t len
 		if (writer || wk || !(vms_space_flags(S->space) & VMS_SPACE_SHARED_READERS))
 			vmts_violation(S, ORA_ACCESS, "%s: accessor %u %s "
 				      "[%#lx,%#lx) and accessor %u %s [%#lx,%#lx) are both active",
-				      VMT_RULE_ACC_CONFLICT, j, writer ? "writer" : "reader", start, start + len, k,
+				      vms_check_name(VMS_CHECK_ACC_CONFLICT), j,
+				      writer ? "writer" : "reader", start, start + len, k,
 				      wk ? "writer" : "reader", s, s + l);
 	}
 }
@@ -107,6 +108,8 @@ static uint64_t pick_hot_page(struct stress *S, uint64_t *rng)
 
 /* ---- checks on what a reader saw ---------------------------------------------- */
 
+#define FREED vms_check_name(VMS_CHECK_FREED_READ)
+
 /* @outer: the reader still holds the section it copied in (see above). */
 static void check_page(struct stress *S, uint64_t va, const uint64_t *w, bool outer)
 {
@@ -115,19 +118,19 @@ static void check_page(struct stress *S, uint64_t va, const uint64_t *w, bool ou
 
 	if (h == POISON_WORD) {
 		atomic_fetch_add(&S->poison_seen, 1);
-		vmts_violation(S, ORA_GRACE, "reader at %#lx saw poison (0x6b): a freed frame", va);
+		vmts_violation(S, ORA_GRACE, "%s: at %#lx saw poison (0x6b)", FREED, va);
 		return;
 	}
 	if (h >> 48 != HDR_MAGIC) {
 		atomic_fetch_add(&S->bad_words, 1);
-		vmts_violation(S, ORA_GRACE, "reader at %#lx saw header %#lx, not a stamp: a "
-			      "freed or reused frame", va, h);
+		vmts_violation(S, ORA_GRACE, "%s: at %#lx saw header %#lx, not a stamp",
+			      FREED, va, h);
 		return;
 	}
 	idx = (h >> 20) & 0xfffffff;
 	gen = h & 0xfffff;
 	if (idx >= S->pool->nr_frames) {
-		vmts_violation(S, ORA_GRACE, "reader at %#lx: header %#lx names no frame", va, h);
+		vmts_violation(S, ORA_GRACE, "%s: at %#lx header %#lx names no frame", FREED, va, h);
 		return;
 	}
 	/* Only inside the section the page was copied in: after it, the
@@ -137,21 +140,21 @@ static void check_page(struct stress *S, uint64_t va, const uint64_t *w, bool ou
 		age = (cur - gen) & 0xfffff;
 		atomic_fetch_add_explicit(&S->pipe[age < 9 ? age : 9], 1, memory_order_relaxed);
 		if (age)
-			vmts_violation(S, ORA_GRACE, "reader at %#lx copied from frame %#lx (gen %u), "
+			vmts_violation(S, ORA_GRACE, "%s: at %#lx, frame %#lx (gen %u) "
 				      "freed %lu time(s) before the reader's read-side section ended",
-				      va, idx * PAGE, gen, age);
+				      FREED, va, idx * PAGE, gen, age);
 	}
 	for (unsigned i = 1; i < PAGE / 8; i++) {
 		if (w[i] == POISON_WORD) {
 			atomic_fetch_add(&S->poison_seen, 1);
-			vmts_violation(S, ORA_GRACE, "reader at %#lx saw poison at +%#x: frame %#lx "
-				      "freed mid-copy", va, i * 8, idx * PAGE);
+			vmts_violation(S, ORA_GRACE, "%s: at %#lx saw poison at +%#x: frame %#lx "
+				      "freed mid-copy", FREED, va, i * 8, idx * PAGE);
 			return;
 		}
 		if (w[i] && w[i] >> 48 != WR_MAGIC) {
 			atomic_fetch_add(&S->bad_words, 1);
-			vmts_violation(S, ORA_GRACE, "reader at %#lx saw %#lx at +%#x: neither "
-				      "zero nor a writer's word", va, w[i], i * 8);
+			vmts_violation(S, ORA_GRACE, "%s: at %#lx saw %#lx at +%#x: neither "
+				      "zero nor a writer's word", FREED, va, w[i], i * 8);
 			return;
 		}
 	}
@@ -191,8 +194,8 @@ static void hot_read(struct stress *S, unsigned j, uint64_t *rng, uint64_t *buf)
 		g1 = atomic_load(&vmts_gp_done);
 		vms_rcu_read_unlock();
 		if (g1 - g0 >= 2)
-			vmts_violation(S, ORA_GRACE, "%lu grace periods completed during one "
-				      "read-side section (at most 1 may)", g1 - g0);
+			vmts_violation(S, ORA_GRACE, "%s: %lu (at most 1 may)",
+				      vms_check_name(VMS_CHECK_LONG_SECTION), g1 - g0);
 	}
 	atomic_fetch_add_explicit(&(outer ? S->gp_during : S->gp_during_bare)[g1 - g0 < 2 ?
 				  g1 - g0 : 2], 1, memory_order_relaxed);

@@ -101,38 +101,18 @@ uint64_t vmts_rand(uint64_t *s)
 /* The core this driver links (stress.mk) is built with VMS_SCHED_HOOK
  * and VMS_POISON: a scheduling hook, and a hook for its run-time checks. */
 extern void (*vms_sched_hook)(bool copy, const char *where);
-extern void (*vms_poison_hook)(const char *what, const char *where);
+extern void (*vms_poison_hook)(enum vms_check check, const char *where);
 
-static void node_freed(const char *what, const char *where)
+/* The core's run-time checks (vms/checks.def) go to the oracle that owns
+ * them, by their name, worded as the fuzz executor words them. */
+static void node_freed(enum vms_check check, const char *where)
 {
-	bool mutex = !strcmp(what, "foreign unlock") || !strcmp(what, "lock order") ||
-		     !strcmp(what, "stray guard") || !strcmp(what, "unlocked descendant") ||
-		     !strcmp(what, "detached subtree");
+	bool grace = !strcmp(vms_check_oracle(check) ?: "", "grace");
+	enum vmt_oracle o = grace ? ORA_GRACE : ORA_MUTEX;
 
-	if (!(vmts_S->o.oracles & (1u << (mutex ? ORA_MUTEX : ORA_GRACE))))
+	if (!(vmts_S->o.oracles & (1u << o)))
 		return;		/* --oracles: each oracle can be shown to fire alone */
-	if (!strcmp(what, "lock order"))
-		vmts_violation(vmts_S, ORA_MUTEX, "lock order: a node locked after one that "
-			      "follows it in the global order: two cursors can deadlock");
-	else if (!strcmp(what, "detached subtree"))
-		vmts_violation(vmts_S, ORA_MUTEX, "invariant broken: detached subtree (a node "
-			      "not marked stray or still locked by its detacher, in %s)", where);
-	else if (!strcmp(what, "unlocked descendant"))
-		vmts_violation(vmts_S, ORA_MUTEX, "unlocked descendant: a range lock returned "
-			      "without holding every node below its guard in the range");
-	else if (!strcmp(what, "stray guard"))
-		vmts_violation(vmts_S, ORA_MUTEX, "stray guard: a cursor locked a node "
-			      "already detached from the tree");
-	else if (mutex)
-		vmts_violation(vmts_S, ORA_MUTEX, "foreign unlock: a node lock released by "
-			      "a thread that does not hold it (in %s)", where);
-	else if (!strncmp(what, "freed before", 12))
-		vmts_violation(vmts_S, ORA_GRACE, "%s (in %s): a lock-free reader may still "
-			      "reach it", what, where);
-	else
-		vmts_violation(vmts_S, ORA_GRACE, "page-table node used after it was freed "
-			      "(%s in %s): a pointer or a lock outlived its grace period", what,
-			      where);
+	vmts_violation(vmts_S, o, "invariant broken: %s (in %s)", vms_check_name(check), where);
 }
 static unsigned noise_permille;
 unsigned vmts_hold_us;
@@ -370,8 +350,8 @@ static void *watchdog_main(void *arg)
 			summary(S, vmts_now() - S->t0);
 			_exit(1);
 		}
-		vmts_violation(S, ORA_WATCHDOG, "no progress for %.1f s (deadlock?)",
-			      vmts_now() - since);
+		vmts_violation(S, ORA_WATCHDOG, "%s for %.1f s (deadlock?)",
+			      vms_check_name(VMS_CHECK_HANG), vmts_now() - since);
 		fprintf(stderr, "thread states:\n");
 		print_states(S, stderr);
 #ifndef UNDER_SANITIZER
@@ -951,8 +931,21 @@ int vmt_stress_main(int argc, char **argv)
 	t = vmts_now() - S->t0;
 	if (!atomic_load(&S->violations)) {
 		ret = teardown(S);
-		if (ret)
-			vmts_violation(S, ORA_QUIESCE, "teardown: %s (a leak)", strerror(-ret));
+		if (ret) {
+			struct vms_check_report rep;
+			char line[320];
+
+			/* What the pool's conservation says, if it is broken:
+			 * a wrong counter is titled by the invariant, not by
+			 * the destroy it then fails (as in the executor). */
+			if (vms_pool_check(S->pool, &rep) == -EUCLEAN) {
+				vms_check_report_line(&rep, line, sizeof(line));
+				vmts_violation(S, ORA_QUIESCE, "vms_pool_check: %s", line);
+			} else {
+				vmts_violation(S, ORA_QUIESCE, "%s: %s",
+					      vms_check_name(VMS_CHECK_LEAK), strerror(-ret));
+			}
+		}
 	}
 	summary(S, t);
 	return atomic_load(&S->violations) ? 1 : 0;

@@ -26,6 +26,12 @@ STRESS_SHORT_SECONDS ?= 3
 STRESS_ARGS ?=
 STRESS_OUT ?= build/stress-out
 
+# The driver calls the sync layer too (access.c's outer read-side
+# sections): compiled with the same -DVMS_SCHED_HOOK as the core it links,
+# or vms_rcu_read_lock_at() would be called without the site argument the
+# core reads (garbage, dereferenced when a hook is installed).
+$(STRESS_OBJS): EXTRA_CFLAGS += -DVMS_SCHED_HOOK=1
+
 $(B)/obj-poison/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -DVMS_POISON=1 -DVMS_SCHED_HOOK=1 -c $< -o $@

@@ -177,9 +177,9 @@ static void shadow_enter(struct worker *w, uint64_t start, uint64_t end, bool mu
 		unpack_range(v, &s, &e);
 		if (s < end && start < e)
 			vmts_violation(S, ORA_MUTEX,
-				      "cursors overlap: thread %u holds [%#lx,%#lx) (%s) while "
-				      "thread %u holds [%#lx,%#lx)", w->idx, start, end,
-				      mut ? "mut" : "ro", j, s, e);
+				      "%s: thread %u holds [%#lx,%#lx) (%s) while "
+				      "thread %u holds [%#lx,%#lx)", vms_check_name(VMS_CHECK_OVERLAP),
+				      w->idx, start, end, mut ? "mut" : "ro", j, s, e);
 	}
 }
 
@@ -597,8 +597,9 @@ int vmts_quiescent_check(struct stress *S, bool model_ok)
 	atomic_fetch_add(&S->checks, 1);
 	ret = vms_space_check(S->space, &rep);
 	if (ret) {
+		vms_check_report_line(&rep, why, sizeof(why));
 		vmts_violation(S, ORA_QUIESCE, "round %lu: vms_space_check = %d: %s", S->round,
-			      ret, rep.first);
+			      ret, why);
 		return 1;
 	}
 	if (!model_ok)
@@ -670,13 +671,14 @@ int vmts_quiescent_check(struct stress *S, bool model_ok)
 		pa = vmt_model_side_paddr(&S->ms, gid);
 		f = vms_frame_from_paddr(S->pool, pa);
 		if (!f || frame_gid(S, f) != gid) {
-			vmts_violation(S, ORA_QUIESCE, "round %lu: frame g%lu (pa %#lx) is live in the "
-				      "model but not in libvms", S->round, gid, pa);
+			vmts_violation(S, ORA_QUIESCE, "round %lu: %s: g%lu (pa %#lx)", S->round,
+				      vms_check_name(VMS_CHECK_FRAME_LOST), gid, pa);
 			bad = 1;
 		} else if (vms_frame_refcount(f) != vmt_model_frame_refcount(m, id) ||
 			   vms_frame_handles(f) != vmt_model_frame_handles(m, id)) {
-			vmts_violation(S, ORA_QUIESCE, "round %lu: frame g%lu: libvms refcount %lu "
-				      "handles %lu, model %lu/%lu", S->round, gid,
+			vmts_violation(S, ORA_QUIESCE, "round %lu: %s: g%lu: libvms refcount %lu "
+				      "handles %lu, model %lu/%lu", S->round,
+				      vms_check_name(VMS_CHECK_FRAME_COUNTS), gid,
 				      vms_frame_refcount(f), vms_frame_handles(f),
 				      vmt_model_frame_refcount(m, id), vmt_model_frame_handles(m, id));
 			bad = 1;
@@ -684,8 +686,9 @@ int vmts_quiescent_check(struct stress *S, bool model_ok)
 	}
 	vms_pool_stats(S->pool, &st);
 	if (!bad && st.data_frames != vmt_model_data_frames(m) + S->stable_pages) {
-		vmts_violation(S, ORA_QUIESCE, "round %lu: %lu data frames in the pool, model "
-			      "%lu + %lu stable", S->round, st.data_frames,
+		vmts_violation(S, ORA_QUIESCE, "round %lu: %s: %lu in the pool, model "
+			      "%lu + %lu stable", S->round, vms_check_name(VMS_CHECK_POOL_DATA),
+			      st.data_frames,
 			      vmt_model_data_frames(m), S->stable_pages);
 		bad = 1;
 	}

@@ -118,7 +118,8 @@ void vmt_check_clean_at(struct vms_space *s, const char *file, int line)
 			 r, rep.errors, rep.first);
 }
 
-void vmt_check_dirty_at(struct vms_space *s, const char *file, int line)
+void vmt_check_dirty_at(struct vms_space *s, enum vms_check kind, int level, const char *file,
+			int line)
 {
 	struct vms_check_report rep;
 	int r;
@@ -129,6 +130,9 @@ void vmt_check_dirty_at(struct vms_space *s, const char *file, int line)
 		vmt_fail(file, line,
 			 "vms_space_check missed a corruption: %d (want -EUCLEAN), %u errors, '%s'",
 			 r, rep.errors, rep.first);
+	else if ((kind != VMS_CHECK_NONE && rep.kind != kind) || (level >= 0 && rep.level != level))
+		vmt_fail(file, line, "vms_space_check found '%s' at level %d, want '%s' at level %d",
+			 vms_check_name(rep.kind), rep.level, vms_check_name(kind), level);
 }
 
 void vmt_check_conservation_at(struct vms_pool *p, const char *file, int line)

@@ -119,9 +119,13 @@ struct vms_pool_stats vmt_stats(struct vms_pool *p);
 /* vms_space_check must pass. */
 void vmt_check_clean_at(struct vms_space *s, const char *file, int line);
 #define CHECK_CLEAN(s) vmt_check_clean_at((s), __FILE__, __LINE__)
-/* vms_space_check must report a violation. */
-void vmt_check_dirty_at(struct vms_space *s, const char *file, int line);
-#define CHECK_DIRTY(s) vmt_check_dirty_at((s), __FILE__, __LINE__)
+/* vms_space_check must report a violation; CHECK_FOUND: of check @kind
+ * (vms/checks.def) at page-table level @level (0: none). */
+void vmt_check_dirty_at(struct vms_space *s, enum vms_check kind, int level, const char *file,
+			int line);
+#define CHECK_DIRTY(s) vmt_check_dirty_at((s), VMS_CHECK_NONE, -1, __FILE__, __LINE__)
+#define CHECK_FOUND(s, kind, level) \
+	vmt_check_dirty_at((s), VMS_CHECK_##kind, (level), __FILE__, __LINE__)
 /* free + data + pt == total. */
 void vmt_check_conservation_at(struct vms_pool *p, const char *file, int line);
 #define CHECK_CONSERVED(p) vmt_check_conservation_at((p), __FILE__, __LINE__)

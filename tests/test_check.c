@@ -57,7 +57,7 @@ TEST(check_catches_bad_pte_bits)
 	good = *pte;
 	CHECK(good != 0);
 	*pte = good | T_PTE_UNUSED;
-	CHECK_DIRTY(e.space);
+	CHECK_FOUND(e.space, BAD_LEAF, 1);
 	*pte = good;
 	CHECK_CLEAN(e.space);
 
@@ -66,7 +66,7 @@ TEST(check_catches_bad_pte_bits)
 	CHECK(pte != NULL);
 	good = *pte;
 	*pte = good | T_PTE_NX;
-	CHECK_DIRTY(e.space);
+	CHECK_FOUND(e.space, BAD_TABLE, 2);
 	*pte = good;
 	CHECK_CLEAN(e.space);
 	CHECK_EQ(vmt_unmap(e.space, 0x5000, K4), 1);
@@ -93,7 +93,7 @@ TEST(check_catches_pte_to_free_frame)
 	good = *pte;
 	CHECK_EQ(good & T_PTE_ADDR, vms_frame_paddr(f));
 	*pte = (good & ~T_PTE_ADDR) | free_pa;
-	CHECK_DIRTY(e.space);
+	CHECK_FOUND(e.space, LEAF_NO_FRAME, 1);
 	/* Past the end of the pool. */
 	*pte = (good & ~T_PTE_ADDR) | (1ULL << 40);
 	CHECK_DIRTY(e.space);
@@ -115,7 +115,7 @@ TEST(check_catches_misaligned_huge_leaf)
 	CHECK(pte != NULL);
 	good = *pte;
 	*pte = good + K4;	/* paddr no longer 2M-aligned */
-	CHECK_DIRTY(e.space);
+	CHECK_FOUND(e.space, BAD_LEAF, 2);
 	*pte = good;
 	CHECK_CLEAN(e.space);
 	CHECK_EQ(vmt_unmap(e.space, M2, M2), 1);
@@ -132,7 +132,7 @@ TEST(check_catches_nr_children)
 	for (int level = 1; level <= VMS_NR_LEVELS; level++) {
 		for (int d = -1; d <= 1; d += 2) {
 			CHECK_OK(vms__debug_adjust_children(e.space, 0x5000, level, d));
-			CHECK_DIRTY(e.space);
+			CHECK_FOUND(e.space, NR_CHILDREN, level);
 			CHECK_OK(vms__debug_adjust_children(e.space, 0x5000, level, -d));
 			CHECK_CLEAN(e.space);
 		}
@@ -155,7 +155,7 @@ TEST(check_catches_refcount)
 	for (int i = 0; i < 3; i++) {
 		for (int d = -1; d <= 1; d += 2) {
 			vms__debug_adjust_refcount(all[i], d);
-			CHECK_DIRTY(e.space);
+			CHECK_FOUND(e.space, REFCOUNT, i < 2 ? 1 : 2);
 			vms__debug_adjust_refcount(all[i], -d);
 			CHECK_CLEAN(e.space);
 		}
@@ -252,4 +252,27 @@ TEST(check_refuses_with_open_cursor)
 	vmt_join(t);
 	CHECK_CLEAN(e.space);
 	vmt_env_fini(&e);
+}
+
+/* vms_pool_check: the same conservation with no space at all. */
+TEST(check_pool_without_spaces)
+{
+	struct vms_check_report rep;
+	struct vms_pool *p;
+	struct vms_frame *f;
+
+	CHECK_OK(vms_pool_new(4 * MiB, &p));
+	CHECK_OK(vms_pool_check(p, &rep));
+	f = vmt_alloc(p, 1);
+	CHECK_OK(vms_pool_check(p, &rep));
+	vms__debug_adjust_refcount(f, 1);
+	CHECK_EQ(vms_pool_check(p, &rep), -EUCLEAN);
+	CHECK_EQ(rep.kind, VMS_CHECK_REFCOUNT);
+	CHECK_EQ(rep.level, 1);
+	vms__debug_adjust_refcount(f, -1);
+	CHECK_OK(vms_pool_check(p, &rep));
+	CHECK_EQ(vms_pool_check(NULL, &rep), -EINVAL);
+	CHECK_EQ(vms_pool_check(p, NULL), -EINVAL);
+	CHECK_OK(vms_frame_put(f));
+	CHECK_OK(vms_pool_destroy(p));
 }

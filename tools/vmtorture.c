@@ -7,8 +7,15 @@
  *   vmtorture decode FILE             binary program -> text on stdout
  *   vmtorture encode FILE.txt [-o OUT] [-f]   text -> binary (stdout without -o)
  *   vmtorture run FILE.txt...         run text programs
+ *   vmtorture sched FILE              explore the schedules of a program
  *
- * Exit status: 0 all agree / done, 1 a divergence, 2 bad usage or input.
+ * Multi-thread programs (op.h) run on the controlled build of the core,
+ * which cannot share a binary with this one: `sched`, and `replay` or
+ * `run` of such a program, run vmtorture-sched from this binary's
+ * directory (tools/sched/sched_cli.c).
+ *
+ * Exit status: 0 all agree / done, 1 a divergence, 2 bad usage or input
+ * (3: uncontrolled nondeterminism, from the controlled executor).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "op/op.h"
@@ -101,6 +109,49 @@ static uint8_t *read_file(const char *path, size_t max, size_t *len)
  * longer than any program are refused rather than silently cut. */
 #define MAX_PROG_FILE	(1u << 20)
 
+/*
+ * Run the controlled executor's binary (next to this one) with @args:
+ * its exit status, or EXIT_USAGE if it cannot run. Output so far is
+ * flushed first so that the two processes' lines stay in order.
+ */
+static int run_companion(char *const args[])
+{
+	char self[4096], path[4200], *slash;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	int status;
+	pid_t pid;
+
+	if (n <= 0) {
+		fprintf(stderr, "vmtorture: cannot find my own executable: %s\n", strerror(errno));
+		return EXIT_USAGE;
+	}
+	self[n] = 0;
+	slash = strrchr(self, '/');
+	snprintf(path, sizeof(path), "%.*s/vmtorture-sched", slash ? (int)(slash - self) : 1,
+		 slash ? self : ".");
+	if (access(path, X_OK)) {
+		fprintf(stderr, "vmtorture: multi-thread programs need %s (the controlled build; "
+			"run make): %s\n", path, strerror(errno));
+		return EXIT_USAGE;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "vmtorture: fork: %s\n", strerror(errno));
+		return EXIT_USAGE;
+	}
+	if (!pid) {
+		execv(path, args);
+		fprintf(stderr, "vmtorture: %s: %s\n", path, strerror(errno));
+		_exit(EXIT_USAGE);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return EXIT_USAGE;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_USAGE;
+}
+
 static void report_result(const char *path, const struct vmt_prog *p,
 			  const struct vmt_result *r, bool quiet)
 {
@@ -123,7 +174,8 @@ static int run_progs(int argc, char **argv, bool text, const char *name)
 {
 	struct vmt_exec_opts o = { 0 };
 	struct vmt_prog *p;
-	bool quiet = false;
+	bool quiet = false, trace = false;
+	char *repeat = NULL;
 	int rc = 0, nfiles = 0, i;
 
 	for (i = 1; i < argc; i++) {
@@ -133,6 +185,14 @@ static int run_progs(int argc, char **argv, bool text, const char *name)
 			quiet = true;
 		} else if (!strcmp(argv[i], "-v")) {
 			o.trace = stdout;
+		} else if (!strcmp(argv[i], "--trace")) {
+			trace = true;
+		} else if (!strcmp(argv[i], "--repeat")) {
+			if (++i >= argc || strspn(argv[i], "0123456789") != strlen(argv[i]) || !*argv[i]) {
+				fprintf(stderr, "vmtorture %s: --repeat needs a number of runs\n", name);
+				return usage_of(name, stderr, EXIT_USAGE);
+			}
+			repeat = argv[i];
 		} else if (!strcmp(argv[i], "-p")) {
 			char *end;
 
@@ -169,7 +229,10 @@ static int run_progs(int argc, char **argv, bool text, const char *name)
 			rc = rc ? rc : EXIT_USAGE;
 			continue;
 		}
-		if (text) {
+		/* replay takes the text form too: any saved program replays. */
+		if (!text && !memchr(buf, 0, len) && !vmt_parse((const char *)buf, p, NULL, NULL, 0)) {
+			/* parsed as text */
+		} else if (text) {
 			char err[160];
 			int line;
 
@@ -190,6 +253,26 @@ static int run_progs(int argc, char **argv, bool text, const char *name)
 		free(buf);
 		if (o.trace)
 			printf("== %s\n", argv[i]);
+		if (vmt_prog_is_mt(p)) {
+			char *args[9] = { "vmtorture-sched", "replay" };
+			int k = 2, c;
+
+			if (quiet)
+				args[k++] = "-q";
+			if (o.trace)
+				args[k++] = "-v";
+			if (trace)
+				args[k++] = "--trace";
+			if (repeat) {
+				args[k++] = "--repeat";
+				args[k++] = repeat;
+			}
+			args[k++] = argv[i];
+			c = run_companion(args);
+			if (c == EXIT_DIVERGE || (c && !rc))
+				rc = c;
+			continue;
+		}
 		vmt_exec(p, &o, &r);
 		if (r.status == 1) {
 			struct vmt_exec_opts lo = o;
@@ -359,6 +442,23 @@ static int cmd_encode(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_sched(int argc, char **argv)
+{
+	char **args = calloc((size_t)argc + 2, sizeof(*args));
+	int rc;
+
+	if (!args) {
+		fprintf(stderr, "vmtorture: out of memory\n");
+		return EXIT_USAGE;
+	}
+	args[0] = "vmtorture-sched";
+	for (int i = 0; i < argc; i++)
+		args[i + 1] = argv[i];
+	rc = run_companion(args);
+	free(args);
+	return rc;
+}
+
 static int cmd_help(int argc, char **argv);
 int vmt_stress_main(int argc, char **argv);	/* stress/stress.c */
 #include "campaign/campaign.h"			/* campaign, minimize, report, classify */
@@ -382,15 +482,26 @@ static const struct cmd cmds[] = {
 	{ "classify", vmt_cmd_classify,
 	  "classify FILE...  (see: vmtorture classify --help)\n"
 	  "  Replay findings and print their signatures." },
+	{ "verdict", vmt_cmd_verdict,
+	  "verdict DIR  (see: vmtorture verdict --help)\n"
+	  "  List each finding of a campaign as a cause or as a symptom of another." },
 	{ "stress", vmt_stress_main,
 	  "stress [options]  (see: vmtorture stress --help)\n"
 	  "  Multi-threaded cursor sessions checked against the model by oracles." },
+	{ "sched", cmd_sched,
+	  "sched FILE [--mode random|pct] [--depth D] [--runs N] [--seed S] [--out DIR]\n"
+	  "  Explore schedules of a program on the controlled build (see: vmtorture sched\n"
+	  "  --help); a finding is saved as a program whose schedule replays it." },
 	{ "replay", cmd_replay,
-	  "replay [-q] [-v] [-p BYTES] FILE...\n"
-	  "  Run binary programs on libvms and the model. On a divergence print the\n"
-	  "  signature and the program as text with the failing op marked.\n"
+	  "replay [-q] [-v] [-p BYTES] [--trace] [--repeat N] FILE...\n"
+	  "  Run programs (binary, or text: any saved program) on libvms and the model.\n"
+	  "  On a divergence print the signature and the program as text with the\n"
+	  "  failing op marked.\n"
 	  "  -q  print nothing for agreeing files   -v  trace every op\n"
 	  "  -p  pool size (default 256 MiB; a small pool exercises -ENOMEM)\n"
+	  "  A multi-thread program runs on the controlled build under its schedule,\n"
+	  "  twice (--repeat N: N times): a difference in the decisions is uncontrolled\n"
+	  "  nondeterminism (exit 3). --trace prints every decision of the first run.\n"
 	  "  Exit: 0 all agree, 1 a divergence, 2 unreadable input." },
 	{ "run", cmd_run,
 	  "run [-q] [-v] [-p BYTES] FILE.txt...\n"

@@ -106,7 +106,7 @@ static uint64_t mmu_walk(struct vms_space *s, vms_vaddr_t va, uint64_t *size)
 		if (!vms_pte_is_table(v) || node->level == 1)
 			return vms_pte_is_leaf(v) ? v : 0;
 		node = vms_pte_child(s->pool, v);
-		VMS_NODE_LIVE(node, "walk");
+		VMS_NODE_LIVE(node);
 	}
 }
 
@@ -118,7 +118,12 @@ static void *mmu_translate(struct vms_space *s, vms_vaddr_t va, bool write, uint
 
 	if (!(v & PTE_P) || (write && !(v & PTE_W)))
 		return NULL;
+#ifdef VMS_BUG_copy_ignores_offset
+	/* Planted: the bytes left in the leaf, forgetting where in it @va is. */
+	*avail = size;
+#else
 	*avail = size - (va & (size - 1));
+#endif
 	return s->pool->base + vms_pte_paddr(v) + (va & (size - 1));
 }
 
@@ -144,9 +149,19 @@ static int activate(struct vms_space *s, struct vms_acc *a, bool writer)
 		return -EINVAL;
 	if (!vms_space_is_current(s))
 		return -EACCES;
+#ifdef VMS_BUG_activate_unlocked
+	/* Planted: a writer's conflict check runs before the mutex is
+	 * taken; another writer can join the registry in between. */
+	if (writer && conflicts(s, writer, a->start, a->end, a))
+		return -EBUSY;
+	vms_mutex_lock(&s->acc_lock);
+	if (!writer && conflicts(s, writer, a->start, a->end, a))
+		ret = -EBUSY;
+#else
 	vms_mutex_lock(&s->acc_lock);
 	if (conflicts(s, writer, a->start, a->end, a))
 		ret = -EBUSY;
+#endif
 	else if (!all_mapped(s, a->start, a->end))
 		ret = -EFAULT;
 	if (!ret) {
@@ -244,6 +259,17 @@ static int release(struct vms_acc *a, bool writer)
 	if (a->writer != writer)
 		return -EINVAL;
 	s = a->space;
+#ifdef VMS_BUG_release_unlocked
+	/* Planted: the unlink is done before taking the registry lock. */
+	if (a->active) {
+		struct vms_acc **pp = writer ? &s->writers : &s->readers;
+
+		while (*pp != a)
+			pp = &(*pp)->next;
+		*pp = a->next;
+	}
+	vms_mutex_lock(&s->acc_lock);
+#else
 	vms_mutex_lock(&s->acc_lock);
 	if (a->active) {
 		struct vms_acc **pp = writer ? &s->writers : &s->readers;
@@ -252,6 +278,7 @@ static int release(struct vms_acc *a, bool writer)
 			pp = &(*pp)->next;
 		*pp = a->next;
 	}
+#endif
 	s->accessors--;
 	vms_mutex_unlock(&s->acc_lock);
 	free(a);

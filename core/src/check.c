@@ -19,11 +19,17 @@ struct walk {
 	char first[256];
 };
 
-static void fail(struct walk *w, const char *fmt, ...)
+/* A violation of check @kind (at page-table @level, 0: none); the first
+ * one goes into the report. */
+static void fail(struct walk *w, enum vms_check kind, int level, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void fail(struct walk *w, enum vms_check kind, int level, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (!w->errors++) {
+		w->rep->kind = kind;
+		w->rep->level = level;
 		va_start(ap, fmt);
 		vsnprintf(w->first, sizeof(w->first), fmt, ap);
 		va_end(ap);
@@ -36,25 +42,25 @@ static void walk_node(struct walk *w, struct vms_frame *node, int level, vms_vad
 	int nonzero = 0, last = level == VMS_NR_LEVELS ? VMS_NR_ENTRIES / 2 : VMS_NR_ENTRIES;
 
 	if (node->kind != VMS_FRAME_PT || node->level != level) {
-		fail(w, "node %#lx at va %#lx: kind %d level %d, expected a level-%d table",
+		fail(w, VMS_CHECK_NODE_KIND, level, "node %#lx at va %#lx: kind %d level %d, expected a level-%d table",
 		     vms_meta_paddr(node), base, node->kind, node->level, level);
 		return;
 	}
 	if ((uint64_t)(node - w->pool->meta) >= w->nrefs) {
-		fail(w, "node %#lx at va %#lx lies in a chunk never handed out",
+		fail(w, VMS_CHECK_NODE_UNCARVED, level, "node %#lx at va %#lx lies in a chunk never handed out",
 		     vms_meta_paddr(node), base);
 		return;
 	}
 	if (w->refs[node - w->pool->meta]++) {
-		fail(w, "node %#lx reachable twice", vms_meta_paddr(node));
+		fail(w, VMS_CHECK_NODE_TWICE, level, "node %#lx reachable twice", vms_meta_paddr(node));
 		return;
 	}
 	if (w->counting)
 		w->rep->nodes++;
 	if (node->stray)
-		fail(w, "stray node %#lx reachable at va %#lx", vms_meta_paddr(node), base);
+		fail(w, VMS_CHECK_NODE_STRAY, level, "stray node %#lx reachable at va %#lx", vms_meta_paddr(node), base);
 	if (vms_node_owner(&node->lock))
-		fail(w, "node %#lx at va %#lx still locked by thread %u", vms_meta_paddr(node),
+		fail(w, VMS_CHECK_NODE_LOCKED, level, "node %#lx at va %#lx still locked by thread %u", vms_meta_paddr(node),
 		     base, vms_node_owner(&node->lock));
 	for (int i = 0; i < VMS_NR_ENTRIES; i++) {
 		uint64_t v = vms_pte_load(&pte[i]), size = vms_page_size(level);
@@ -65,7 +71,7 @@ static void walk_node(struct walk *w, struct vms_frame *node, int level, vms_vad
 			continue;
 		nonzero++;
 		if (i >= last) {
-			fail(w, "root entry %d (kernel half) is not empty", i);
+			fail(w, VMS_CHECK_KERNEL_HALF, level, "root entry %d (kernel half) is not empty", i);
 			continue;
 		}
 		if (vms_pte_is_leaf(v)) {
@@ -73,10 +79,10 @@ static void walk_node(struct walk *w, struct vms_frame *node, int level, vms_vad
 
 			if ((v & ~PTE_ADDR & ~PTE_LEAF_BITS) || level > VMS_HIGHEST_TRANSLATION_LEVEL ||
 			    (pa & (size - 1))) {
-				fail(w, "bad leaf pte %#lx at va %#lx level %d", v, va, level);
+				fail(w, VMS_CHECK_BAD_LEAF, level, "bad leaf pte %#lx at va %#lx level %d", v, va, level);
 			} else if (!f || vms_page_size(f->level) < size ||
 				   (uint64_t)(f - w->pool->meta) >= w->nrefs) {
-				fail(w, "leaf at va %#lx maps %#lx, not inside a live data frame of "
+				fail(w, VMS_CHECK_LEAF_NO_FRAME, level, "leaf at va %#lx maps %#lx, not inside a live data frame of "
 				     "at least its size", va, pa);
 			} else {
 				w->refs[f - w->pool->meta]++;
@@ -87,13 +93,13 @@ static void walk_node(struct walk *w, struct vms_frame *node, int level, vms_vad
 			}
 		} else if ((v & ~PTE_ADDR) != PTE_TABLE_BITS || level == 1 ||
 			   !vms_pa_in_pool(w->pool, pa)) {
-			fail(w, "bad table pte %#lx at va %#lx level %d", v, va, level);
+			fail(w, VMS_CHECK_BAD_TABLE, level, "bad table pte %#lx at va %#lx level %d", v, va, level);
 		} else {
 			walk_node(w, vms_meta(w->pool, pa), level - 1, va);
 		}
 	}
 	if (nonzero != node->nr_children)
-		fail(w, "node %#lx at va %#lx: nr_children %u but %d entries in use",
+		fail(w, VMS_CHECK_NR_CHILDREN, level, "node %#lx at va %#lx: nr_children %u but %d entries in use",
 		     vms_meta_paddr(node), base, node->nr_children, nonzero);
 }
 
@@ -115,14 +121,14 @@ static void check_frames(struct walk *w)
 			data += f->level == 1 ? 1 : VMS_CHUNK_FRAMES;
 			used += f->level == 1 ? 1 : VMS_CHUNK_FRAMES;
 			if (rc != w->refs[i] + h)
-				fail(w, "frame %#lx: refcount %lu != %u PTEs + %lu handles",
+				fail(w, VMS_CHECK_REFCOUNT, f->level, "frame %#lx: refcount %lu != %u PTEs + %lu handles",
 				     i << VMS_PAGE_SHIFT, rc, w->refs[i], h);
 			break;
 		case VMS_FRAME_PT:
 			pt++;
 			used++;
 			if (w->refs[i] != 1)
-				fail(w, "node %#lx is not reachable from any space (leaked)",
+				fail(w, VMS_CHECK_NODE_LEAKED, f->level, "node %#lx is not reachable from any space (leaked)",
 				     i << VMS_PAGE_SHIFT);
 			break;
 		default:
@@ -133,7 +139,9 @@ static void check_frames(struct walk *w)
 	c_pt = (uint64_t)vms_count_sum(&p->pt_frames);
 	c_used = (uint64_t)vms_count_sum(&p->used_frames);
 	if (data != c_data || pt != c_pt || used != c_used)
-		fail(w, "frame accounting: data %lu/%lu, nodes %lu/%lu, used %lu/%lu",
+		fail(w, data != c_data ? VMS_CHECK_COUNT_DATA :
+		     pt != c_pt ? VMS_CHECK_COUNT_PT : VMS_CHECK_COUNT_USED, 0,
+		     "frame accounting: data %lu/%lu, nodes %lu/%lu, used %lu/%lu",
 		     data, c_data, pt, c_pt, used, c_used);
 }
 
@@ -149,18 +157,18 @@ static void check_registry(struct walk *w, struct vms_space *s)
 	for (struct vms_acc *a = s->writers; a; a = a->next) {
 		for (struct vms_acc *b = a->next; b; b = b->next)
 			if (acc_overlap(a, b))
-				fail(w, "writers [%#lx,%#lx) and [%#lx,%#lx) overlap",
+				fail(w, VMS_CHECK_ACC_WRITERS, 0, "writers [%#lx,%#lx) and [%#lx,%#lx) overlap",
 				     a->start, a->end, b->start, b->end);
 		for (struct vms_acc *b = s->readers; b; b = b->next)
 			if (acc_overlap(a, b))
-				fail(w, "writer [%#lx,%#lx) overlaps reader [%#lx,%#lx)",
+				fail(w, VMS_CHECK_ACC_WRITER_READER, 0, "writer [%#lx,%#lx) overlaps reader [%#lx,%#lx)",
 				     a->start, a->end, b->start, b->end);
 	}
 	if (!(s->flags & VMS_SPACE_SHARED_READERS))
 		for (struct vms_acc *a = s->readers; a; a = a->next)
 			for (struct vms_acc *b = a->next; b; b = b->next)
 				if (acc_overlap(a, b))
-					fail(w, "readers [%#lx,%#lx) and [%#lx,%#lx) overlap "
+					fail(w, VMS_CHECK_ACC_READERS, 0, "readers [%#lx,%#lx) and [%#lx,%#lx) overlap "
 					     "without shared readers", a->start, a->end,
 					     b->start, b->end);
 	vms_mutex_unlock(&s->acc_lock);
@@ -180,16 +188,14 @@ static bool cursors_open(struct vms_pool *p)
 	return open;
 }
 
-int vms_space_check(struct vms_space *s, struct vms_check_report *rep)
+/* Every tree of @p (counting @s's, if any), the frames, then @s's
+ * accessor registry. */
+static int check_pool(struct vms_pool *p, struct vms_space *s, struct vms_check_report *rep)
 {
 	struct walk w = { 0 };
-	struct vms_pool *p;
 	int ret;
 
-	if (!s || !rep)
-		return -EINVAL;
 	memset(rep, 0, sizeof(*rep));
-	p = s->pool;
 	if (vms_rcu_in_read_section())
 		return -EDEADLK;
 	if (cursors_open(p))
@@ -216,9 +222,65 @@ int vms_space_check(struct vms_space *s, struct vms_check_report *rep)
 	check_frames(&w);
 	vms_mutex_unlock(&p->spaces_lock);
 	vms_rcu_read_unlock();
-	check_registry(&w, s);
+	if (s)
+		check_registry(&w, s);
 	free(w.refs);
 	rep->errors = w.errors;
 	memcpy(rep->first, w.first, sizeof(rep->first));
 	return w.errors ? -EUCLEAN : 0;
+}
+
+int vms_space_check(struct vms_space *s, struct vms_check_report *rep)
+{
+	if (!s || !rep)
+		return -EINVAL;
+	return check_pool(s->pool, s, rep);
+}
+
+int vms_pool_check(struct vms_pool *p, struct vms_check_report *rep)
+{
+	if (!p || !rep)
+		return -EINVAL;
+	return check_pool(p, NULL, rep);
+}
+
+void vms_check_report_line(const struct vms_check_report *rep, char *buf, size_t n)
+{
+	char lv[16] = "";
+
+	if (rep->level)
+		snprintf(lv, sizeof(lv), " at level %d", rep->level);
+	snprintf(buf, n, "%s%s: %s", vms_check_name(rep->kind), lv, rep->first);
+}
+
+/* ---- the table of checks (vms/checks.def) ---- */
+
+static const struct {
+	const char *name, *oracle;
+	enum vms_check_class cls;
+} checks[VMS_CHECK__COUNT] = {
+#define VMS_INVARIANT(id, o, nm) [VMS_CHECK_##id] = { nm, #o, VMS_CLASS_INVARIANT },
+#define VMS_CHECKER(id, nm) [VMS_CHECK_##id] = { nm, NULL, VMS_CLASS_CHECKER },
+#define VMT_ORACLE(id, o, nm) [VMS_CHECK_##id] = { nm, #o, VMS_CLASS_ORACLE },
+#define VMT_RULE(id, nm) [VMS_CHECK_##id] = { nm, NULL, VMS_CLASS_RULE },
+#include <vms/checks.def>
+#undef VMS_INVARIANT
+#undef VMS_CHECKER
+#undef VMT_ORACLE
+#undef VMT_RULE
+};
+
+const char *vms_check_name(enum vms_check c)
+{
+	return c > VMS_CHECK_NONE && c < VMS_CHECK__COUNT ? checks[c].name : "?";
+}
+
+enum vms_check_class vms_check_class(enum vms_check c)
+{
+	return c > VMS_CHECK_NONE && c < VMS_CHECK__COUNT ? checks[c].cls : VMS_CLASS_NONE;
+}
+
+const char *vms_check_oracle(enum vms_check c)
+{
+	return c > VMS_CHECK_NONE && c < VMS_CHECK__COUNT ? checks[c].oracle : NULL;
 }

@@ -299,6 +299,16 @@ static void split_leaf(struct vms_cursor *c, vms_pte_t *slot, uint64_t v,
 	bits = PTE_PS | PTE_P | PTE_W | PTE_NX;
 #endif
 	vms_node_lock_fresh(&child->lock);
+#ifdef VMS_BUG_split_publish_early
+	/* Planted: the table goes into its parent before its entries are
+	 * written; a lock-free walker in between finds it empty. */
+	vms_pte_store(slot, vms_pte_table(vms_meta_paddr(child)));
+	vms_frame_ref_add(vms_frame_owner(c->pool, pa), VMS_NR_ENTRIES - 1);
+	for (int i = 0; i < VMS_NR_ENTRIES; i++)
+		vms_pte_init(&cpte[i], (pa + (uint64_t)i * sub) | bits);
+	child->nr_children = VMS_NR_ENTRIES;
+	return;
+#endif
 	for (int i = 0; i < VMS_NR_ENTRIES; i++)
 		vms_pte_init(&cpte[i], (pa + (uint64_t)i * sub) | bits);
 	child->nr_children = VMS_NR_ENTRIES;

@@ -254,36 +254,37 @@ extern bool vms__debug_recording;
  * one (now free or a data frame) was reached through a pointer that
  * outlived its grace period, or a lock kept past its node's release.
  * Every check reports through vms_invariant_broken: the hook (set by the
- * stress driver and the fuzz executor) if there is one, else abort. @what
- * names the check ("walk", "lock", "unlock", "foreign unlock", "lock
- * order", "stray guard", "unlocked descendant", "detached subtree",
- * "freed before a grace period: ...").
+ * stress driver, the fuzz executor and the controlled scheduler's tests)
+ * if there is one, else abort. Each check is a VMS_INVARIANT row of
+ * vms/checks.def, so every engine names it alike; @where is the function
+ * that found it.
  */
 #if defined(VMS_POISON) || defined(VMS_INVARIANTS)
 #define VMS_CHECKS 1
 #endif
 #ifdef VMS_CHECKS
-extern void (*vms_poison_hook)(const char *what, const char *where);
-void vms_invariant_broken(const char *what, const char *where);
+extern void (*vms_poison_hook)(enum vms_check check, const char *where);
+void vms_invariant_broken(enum vms_check check, const char *where);
 void vms_check_detached(struct vms_frame *node);
-void vms_node_check_live(const struct vms_frame *n, const char *what, const char *where);
+void vms_node_check_live(const struct vms_frame *n, const char *where);
 void vms_node_check_mine(struct vms_frame *n, const char *where);
-#define VMS_NODE_LIVE(n, what) vms_node_check_live((n), (what), __func__)
+/* A node a walk enters or a cursor locks or unlocks is a live one. */
+#define VMS_NODE_LIVE(n) vms_node_check_live((n), __func__)
 /* A cursor releases only locks it holds: a lock it does not hold was
  * reached through an entry it read without holding the node above. */
 #define VMS_NODE_MINE(n) vms_node_check_mine((n), __func__)
 /* What a lock-free reader may still reach (a page-table subtree, a frame
  * reference a PTE held) is released only after a grace period, i.e. from
  * the deferred-release loop. */
-#define VMS_AFTER_GRACE(what)						\
+#define VMS_AFTER_GRACE(check)						\
 	do {								\
 		if (!vms_thread()->after_grace)				\
-			vms_invariant_broken("freed before a grace period: " what, __func__); \
+			vms_invariant_broken(VMS_CHECK_##check, __func__);	\
 	} while (0)
 #else
-#define VMS_NODE_LIVE(n, what) do { } while (0)
+#define VMS_NODE_LIVE(n) do { } while (0)
 #define VMS_NODE_MINE(n) do { } while (0)
-#define VMS_AFTER_GRACE(what) do { } while (0)
+#define VMS_AFTER_GRACE(check) do { } while (0)
 static inline void vms_check_detached(struct vms_frame *node) { }
 #endif
 

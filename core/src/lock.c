@@ -76,7 +76,7 @@ static void order_check(const struct vms_frame *n, vms_vaddr_t base)
 	typeof(vms_thread()->last_lock) *last = &vms_thread()->last_lock;
 
 	if (last->set && !(last->base < base || (last->base == base && last->level > n->level)))
-		vms_invariant_broken("lock order", __func__);
+		vms_invariant_broken(VMS_CHECK_LOCK_ORDER, __func__);
 	last->base = base;
 	last->level = n->level;
 	last->set = true;
@@ -100,7 +100,7 @@ static void note_unlock(struct vms_frame *n, vms_vaddr_t base)
 {
 	if (vms__debug_recording)
 		vms__debug_note_unlock(n, base);
-	VMS_NODE_LIVE(n, "unlock");
+	VMS_NODE_LIVE(n);
 	VMS_NODE_MINE(n);
 	vms_node_unlock(&n->lock);
 }
@@ -199,7 +199,7 @@ static int dfs_lock(struct vms_frame *node, vms_vaddr_t base,
 			return ret;
 		}
 #endif
-		VMS_NODE_LIVE(child, "lock");
+		VMS_NODE_LIVE(child);
 		ret = dfs_lock(child, cbase, lo, hi, failed);
 		if (ret)
 			return ret;
@@ -270,15 +270,21 @@ static struct vms_frame *find_guard(struct vms_space *s, vms_vaddr_t start,
 			held = false;
 		}
 		node = vms_pte_child(s->pool, v);
-		VMS_NODE_LIVE(node, "walk");
+		VMS_NODE_LIVE(node);
 	}
 	if (!held) {
+#ifdef VMS_BUG_stray_check_early
+		/* Planted: the node is checked before its lock is taken, so
+		 * a detach while this thread waits for the lock goes unseen. */
+		if (node->stray)
+			return NULL;
+#endif
 		*err = lock_node(node, node_base(start, node->level));
 		if (*err)
 			return NULL;
 	}
-	VMS_NODE_LIVE(node, "lock");
-#ifndef VMS_BUG_skip_stray_check
+	VMS_NODE_LIVE(node);
+#if !defined(VMS_BUG_skip_stray_check) && !defined(VMS_BUG_stray_check_early)
 	/* Detached while we walked to it or waited for its lock: the walk
 	 * read a stale parent entry. The memory is still valid (RCU). */
 	if (node->stray) {
@@ -326,9 +332,9 @@ int vms_lock_range(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
 	 * detached only by a cursor holding it, so it stays there), and this
 	 * thread holds it and every node below it that meets the range. */
 	if (__atomic_load_n(&g->stray, __ATOMIC_RELAXED))
-		vms_invariant_broken("stray guard", __func__);
+		vms_invariant_broken(VMS_CHECK_STRAY_GUARD, __func__);
 	else if (!all_held(g, node_base(start, g->level), start, end))
-		vms_invariant_broken("unlocked descendant", __func__);
+		vms_invariant_broken(VMS_CHECK_UNLOCKED_DESC, __func__);
 #endif
 	*guard = g;
 	return 0;
@@ -362,7 +368,7 @@ void vms_check_detached(struct vms_frame *node)
 
 	if (!__atomic_load_n(&node->stray, __ATOMIC_RELAXED) ||
 	    vms_node_owner(&node->lock) == vms_thread()->id) {
-		vms_invariant_broken("detached subtree", __func__);
+		vms_invariant_broken(VMS_CHECK_DETACHED, __func__);
 		return;
 	}
 	for (int i = 0; node->level > 1 && i < VMS_NR_ENTRIES; i++) {

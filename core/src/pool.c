@@ -144,6 +144,19 @@ static uint64_t steal(struct vms_pool *p, struct vms_shard *from, struct vms_sha
 {
 	uint64_t first, last, n = 0;
 
+#ifdef VMS_BUG_steal_unlocked
+	/* Planted: the batch is walked before the lock is taken, to keep
+	 * the critical section short. */
+	first = last = from->head;
+	if (first) {
+		for (n = 1; n < 64 && p->meta[last].next_free; n++)
+			last = p->meta[last].next_free;
+		vms_node_lock(&from->lock);
+		from->head = p->meta[last].next_free;
+		from->count -= n;
+		vms_node_unlock(&from->lock);
+	}
+#else
 	vms_node_lock(&from->lock);
 	first = last = from->head;
 	if (first) {
@@ -153,6 +166,7 @@ static uint64_t steal(struct vms_pool *p, struct vms_shard *from, struct vms_sha
 		from->count -= n;
 	}
 	vms_node_unlock(&from->lock);
+#endif
 	if (n > 1) {
 		vms_node_lock(&to->lock);
 		p->meta[last].next_free = to->head;
@@ -366,7 +380,10 @@ static int pool_idle(struct vms_pool *p)
 	vms_mutex_lock(&p->spaces_lock);
 	ret = p->nr_spaces ? -EBUSY : 0;
 	vms_mutex_unlock(&p->spaces_lock);
-	if (ret || (uint64_t)vms_count_sum(&p->used_frames) != 1)
+	/* The counters too: a reset keeps them, and a pool reused with a
+	 * wrong one would fail every later run for what one run did. */
+	if (ret || vms_count_sum(&p->used_frames) != 1 || vms_count_sum(&p->data_frames) ||
+	    vms_count_sum(&p->pt_frames))
 		return -EBUSY;
 	return 0;
 }
@@ -471,7 +488,7 @@ static void frame_ref_put(struct vms_frame *f, uint64_t n);
  * frame to the pool. */
 void vms_frame_ref_put(struct vms_frame *f, uint64_t n)
 {
-	VMS_AFTER_GRACE("frame reference");
+	VMS_AFTER_GRACE(EARLY_FRAME);
 	frame_ref_put(f, n);
 }
 
@@ -479,9 +496,24 @@ static void frame_ref_put(struct vms_frame *f, uint64_t n)
 {
 	struct vms_pool *p = f->pool;
 
+#ifdef VMS_BUG_put_last_check
+	/* Planted: "are we the last holder?" read before the decrement; two
+	 * putters can both read @n, and nobody frees the frame. */
+	bool last = vms_ref_read(&f->refcount) == n;
+
+	vms_ref_sub(&f->refcount, n);
+	if (!last)
+		return;
+#else
 	if (!vms_ref_sub(&f->refcount, n))
 		return;
+#endif
+#ifdef VMS_BUG_huge_put_count
+	/* Planted: the counter is decremented per frame, not per 4K unit. */
+	vms_count_add(&p->data_frames, -1);
+#else
 	vms_count_add(&p->data_frames, -(f->level == 1 ? 1 : VMS_CHUNK_FRAMES));
+#endif
 	if (f->level == 1)
 		free_4k(f);
 	else
@@ -557,35 +589,44 @@ struct vms_frame *vms_frame_owner(struct vms_pool *p, vms_paddr_t pa)
 	return f->kind == VMS_FRAME_DATA ? f : NULL;
 }
 
+vms_paddr_t vms_pool_paddr(const struct vms_pool *p, const void *at)
+{
+	const unsigned char *b = at;
+
+	if (!p || b < p->base || b >= p->base + p->nr_frames * VMS_PAGE_SIZE)
+		return 0;
+	return (vms_paddr_t)(b - p->base);
+}
+
 struct vms_frame *vms_frame_from_paddr(struct vms_pool *p, vms_paddr_t pa)
 {
 	return p ? vms_frame_owner(p, pa) : NULL;
 }
 
 #ifdef VMS_CHECKS
-void (*vms_poison_hook)(const char *what, const char *where);
+void (*vms_poison_hook)(enum vms_check check, const char *where);
 
-void vms_invariant_broken(const char *what, const char *where)
+void vms_invariant_broken(enum vms_check check, const char *where)
 {
 	if (vms_poison_hook) {
-		vms_poison_hook(what, where);
+		vms_poison_hook(check, where);
 		return;
 	}
-	fprintf(stderr, "libvms: invariant broken in %s: %s\n", where, what);
+	fprintf(stderr, "libvms: invariant broken: %s (in %s)\n", vms_check_name(check), where);
 	abort();
 }
 
-void vms_node_check_live(const struct vms_frame *n, const char *what, const char *where)
+void vms_node_check_live(const struct vms_frame *n, const char *where)
 {
 	/* Atomic: under the bug this read races with the frame's reuse. */
 	if (__atomic_load_n(&n->kind, __ATOMIC_RELAXED) != VMS_FRAME_PT)
-		vms_invariant_broken(what, where);
+		vms_invariant_broken(VMS_CHECK_NODE_FREED, where);
 }
 
 void vms_node_check_mine(struct vms_frame *n, const char *where)
 {
 	if (vms_node_owner(&n->lock) != vms_thread()->id)
-		vms_invariant_broken("foreign unlock", where);
+		vms_invariant_broken(VMS_CHECK_FOREIGN_UNLOCK, where);
 }
 #endif
 
@@ -617,7 +658,7 @@ void vms_subtree_free(struct vms_frame *node)
 {
 	vms_pte_t *pte = vms_node_ptes(node);
 
-	VMS_AFTER_GRACE("page-table subtree");
+	VMS_AFTER_GRACE(EARLY_SUBTREE);
 	for (int i = 0; i < VMS_NR_ENTRIES; i++) {
 		uint64_t v = vms_pte_load_locked(&pte[i]);
 

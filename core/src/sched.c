@@ -59,6 +59,7 @@ struct cthread {
 	enum tstate state;
 	uint32_t nth;			/* decisions taken at its points */
 	uint32_t incarnation;		/* starts in this slot (workers restart) */
+	int64_t last_release;		/* decision at its last unlock point, -1 */
 	const struct vms_site *site;	/* where it stands */
 	struct {
 		enum vms_sched_wait_kind kind;
@@ -218,6 +219,7 @@ static int thread_start(int slot, void (*fn)(void *arg), void *arg)
 	t->site = &start_site;
 	t->wait.kind = VMS_WAIT_NONE;
 	t->incarnation++;
+	t->last_release = -1;
 	t->self.id = (uint32_t)slot + 1;
 	t->self.rcu_nesting = 0;
 	t->self.rcu_sections = 0;
@@ -364,6 +366,8 @@ NO_FAKE_FRAME void vms_sched_point(const struct vms_site *site)
 {
 	struct cthread *t = &S.t[S.cur];
 
+	if (site->kind == VMS_SP_NODE_UNLOCK || site->kind == VMS_SP_MUTEX_UNLOCK)
+		t->last_release = (int64_t)S.steps;
 	t->site = site;
 	decide(t->state == T_DONE ? VMS_EV_EXIT : VMS_EV_POINT);
 }
@@ -470,6 +474,16 @@ void vms_sched_join(uint64_t handle, const struct vms_site *site)
 int vms_sched_self(void)
 {
 	return vms_sched_active ? S.cur : -1;
+}
+
+uint64_t vms_sched_now(void)
+{
+	return S.steps;
+}
+
+int64_t vms_sched_last_release(void)
+{
+	return vms_sched_active ? S.t[S.cur].last_release : -1;
 }
 
 /* ---- runs --------------------------------------------------------------- */

@@ -138,6 +138,24 @@ int vms_sched_default_choice(const struct vms_sched_view *v);
 /* The running controlled thread's index, or -1 outside a run. */
 int vms_sched_self(void);
 
+/*
+ * Where a harness is in the run, to order what its threads did (the
+ * controlled executor's tickets). vms_sched_now: the decisions taken so
+ * far; whatever runs between two decisions runs alone. The running
+ * thread's last lock release (a node or mutex unlock point): the
+ * decision taken there, -1 if it has released nothing this run. At that
+ * point the thread still held the lock, so what it did under the lock
+ * comes before decision vms_sched_last_release() and after everything
+ * any other thread did under that lock before.
+ */
+uint64_t vms_sched_now(void);
+int64_t vms_sched_last_release(void);
+
+/* Called (if set) for each page an accessor copies in this build, after
+ * the copy's scheduling point and right before the bytes move: @frame is
+ * where they come from or go to, in the pool's memory. */
+extern void (*vms_copy_hook)(const void *frame, size_t n, bool write);
+
 /* One line: the verdict, and for a deadlock the wait-for chain with the
  * sites. Returns what snprintf returns. */
 int vms_sched_format(const struct vms_sched_result *r, char *buf, size_t n);

@@ -86,8 +86,11 @@ int vms_space_activate(struct vms_space *s)
 	t = vms_thread();
 	if (t->current == s)
 		return 0;
+#ifndef VMS_BUG_switch_keeps_active
+	/* The space we leave loses this thread's activation. */
 	if (t->current)
 		vms_ref_sub(&t->current->active, 1);
+#endif
 	vms_ref_add(&s->active, 1);
 	t->current = s;
 	return 0;

@@ -143,10 +143,16 @@ static void defer_push(struct vms_defer_stack *s, struct vms_defer_batch *b)
 	VMS_SCHED_POINT(VMS_SP_DEFER);
 	old = atomic_load_explicit(&s->head, memory_order_relaxed);
 	atomic_fetch_add_explicit(&s->items, b->n, memory_order_relaxed);
+#ifdef VMS_BUG_defer_push_racy
+	/* Planted: a load and a store where a compare-and-swap belongs. */
+	b->next = old;
+	atomic_store_explicit(&s->head, b, memory_order_release);
+#else
 	do {
 		b->next = old;
 	} while (!atomic_compare_exchange_weak_explicit(&s->head, &old, b,
 			memory_order_release, memory_order_relaxed));
+#endif
 }
 
 /*
@@ -530,15 +536,28 @@ void vms_copy_to_frame_at(void *dst, const void *src, size_t n VMS_SITE_PARAM)
 	copy_relaxed(dst, src, n);
 }
 #else
+#ifdef VMS_SCHED
+void (*vms_copy_hook)(const void *frame, size_t n, bool write);
+#define COPY_HOOK(frame, n, write)					\
+	do {								\
+		if (vms_copy_hook)					\
+			vms_copy_hook((frame), (n), (write));		\
+	} while (0)
+#else
+#define COPY_HOOK(frame, n, write) do { } while (0)
+#endif
+
 void vms_copy_from_frame_at(void *dst, const void *src, size_t n VMS_SITE_PARAM)
 {
 	VMS_SCHED_AT(site);
+	COPY_HOOK(src, n, false);
 	memcpy(dst, src, n);
 }
 
 void vms_copy_to_frame_at(void *dst, const void *src, size_t n VMS_SITE_PARAM)
 {
 	VMS_SCHED_AT(site);
+	COPY_HOOK(dst, n, true);
 	memcpy(dst, src, n);
 }
 #endif

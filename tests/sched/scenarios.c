@@ -30,10 +30,11 @@ static void violation(const char *fmt, ...)
 	va_end(ap);
 }
 
-static void invariant_hook(const char *what, const char *where)
+static void invariant_hook(enum vms_check check, const char *where)
 {
 	if (!W.out->invariant[0])
-		snprintf(W.out->invariant, sizeof(W.out->invariant), "%s (in %s)", what, where);
+		snprintf(W.out->invariant, sizeof(W.out->invariant), "%s (in %s)",
+			 vms_check_name(check), where);
 }
 
 /* A harness scheduling point: lets a policy switch right here. */
@@ -46,8 +47,8 @@ static void point(void)
 static void enter(int t)
 {
 	if (W.in_range)
-		violation("thread %d opened a cursor on a range thread %d holds", t,
-			  __builtin_ctz(W.in_range));
+		violation("%s: thread %d opened a cursor on a range thread %d holds",
+			  vms_check_name(VMS_CHECK_OVERLAP), t, __builtin_ctz(W.in_range));
 	W.in_range |= 1u << t;
 }
 

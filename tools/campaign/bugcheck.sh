@@ -9,6 +9,8 @@
 # command on build/ or build/tsan/); signatures that do are pre-existing
 # differences between core and model and are listed apart, as are those
 # whose replay command reproduced them in none of the report's runs.
+# A symptom (triage/<id>/verdict: its replay fails another finding's
+# check first) is listed under its cause, not counted as a signature.
 # Output: build/campaign/bugcheck-BUG-<date>/ and one line per verdict.
 set -uo pipefail
 # Read in full before running: safe to edit while a check runs.
@@ -26,12 +28,13 @@ else
 	bash tools/campaign/campaign.sh --duration "$secs" --out "$out" --quiet \
 		--engines "${BUGCHECK_ENGINES:-afl,libfuzzer,stress,tsan}" > /dev/null 2>&1
 fi
-mine=() other=() flaky=()
+mine=() other=() flaky=() symptoms=()
 for d in "$out"/triage/*/; do
 	d=${d%/}
 	id=$(basename "$d")
 	[ "$id" = unreproduced ] && continue
 	[ -f "$d/signature" ] || continue
+	if grep -q '^symptom ' "$d/verdict" 2>/dev/null; then symptoms+=("$id"); continue; fi
 	if [ "$(cat "$d/oracle")" = stress ]; then
 		# Same command line, correct core: three clean runs = not pre-existing.
 		# The same variant (plain or TSan) of the correct build; exit 1 is
@@ -69,6 +72,9 @@ for id in "${mine[@]}"; do
 	fi
 	echo "  $id: $(cat "$d/signature") | seen $(cat "$d/count")x by $(sort -u "$d/engines" | paste -sd,) | replay reproduces ${rep:-?} | $size"
 	case $rep in 0/*|'') rc=1 ;; esac
+done
+for id in "${symptoms[@]}"; do
+	echo "  symptom: $(cat "$out/triage/$id/signature") (seen $(cat "$out/triage/$id/count")x): $(sed 's/^symptom //' "$out/triage/$id/verdict")"
 done
 [ ${#mine[@]} -eq 1 ] || rc=1
 exit $rc

@@ -47,6 +47,19 @@ void vmt_cenv_init(struct vmt_cenv *e);
  */
 bool vmt_sig_from_output(const char *out, char *sig, size_t n);
 
+/* The title of the finding in @out nearest the cause: the first one,
+ * but a stress run's grace or mutex violation over the rest (unlike
+ * vmt_sig_from_output, a race before an oracle's verdict stays first). */
+bool vmt_sig_cause(const char *out, char *sig, size_t n);
+
+/* The title of every finding in @out, in the order they were printed
+ * (no finding preferred over another): @fn once each. Returns how many. */
+int vmt_sig_each(const char *out, void (*fn)(void *arg, const char *sig), void *arg);
+
+/* The title of check @c of vms/checks.def (@level: a checker's, or 0). */
+enum vms_check;
+void vmt_check_title(enum vms_check c, int level, char *sig, size_t n);
+
 /* 16 hex digits naming a signature's directory. */
 void vmt_sig_id(const char *sig, char id[17]);
 
@@ -97,5 +110,6 @@ int vmt_cmd_classify(int argc, char **argv);
 int vmt_cmd_minimize(int argc, char **argv);
 int vmt_cmd_report(int argc, char **argv);
 int vmt_cmd_campaign(int argc, char **argv);
+int vmt_cmd_verdict(int argc, char **argv);
 
 #endif /* VMT_CAMPAIGN_H */

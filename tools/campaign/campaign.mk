@@ -16,7 +16,8 @@
 # planted bug), including the fuzz binaries under build/bug-name/fuzz/.
 
 CAMPAIGN_SRCS := tools/campaign/sig.c tools/campaign/run.c tools/campaign/minimize.c \
-		 tools/campaign/stress.c tools/campaign/report.c tools/campaign/cmd.c
+		 tools/campaign/stress.c tools/campaign/report.c tools/campaign/cmd.c \
+		 tools/campaign/verdict.c
 CAMPAIGN_OBJS := $(CAMPAIGN_SRCS:%.c=$(B)/obj/%.o)
 CAMPAIGN_BIN := $(B)/vmt-campaign
 

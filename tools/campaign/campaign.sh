@@ -427,8 +427,8 @@ stress_loop() {	# kind command...
 		fi
 		local sig
 		sig=$("$TOOL" classify --log "$dir/round-$n.log" 2>/dev/null | cut -f3)
-		[ $rc = 124 ] && [ -z "$sig" ] && sig="STRESS timeout: round did not finish (hang)"
-		[ $rc != 0 ] && [ -z "$sig" ] && sig="STRESS exit $rc"
+		[ $rc = 124 ] && [ -z "$sig" ] && sig="ORACLE watchdog: no progress"	# the round never ended: the watchdog's title
+		[ $rc != 0 ] && [ -z "$sig" ] && sig="ORACLE exit: $rc"
 		printf '%s round=%d seed=%s seconds=%s threads=%s hot=%s noise=%s accessors=%s rc=%d %s\n' \
 			"$(date -u +%T)" "$n" "$seed" "$secs" "${shape[@]}" "$rc" "${sig:+FINDING: $sig}"
 		tail -3 "$dir/round-$n.log" | sed 's/^/    /'
@@ -799,6 +799,27 @@ exec 3>&2
 		cp "$d/report.md" "$out/reports/$id.md"
 		echo "report: $out/reports/$id.md"
 	done
+	# A stress finding of the plain build has no program to localize.
+	# Its command replayed on the TSan build (a checking build: races are
+	# checks too) may show what it followed from: the first of up to 3
+	# runs that fails a check (a schedule-dependent bug often does not
+	# in one) goes into the finding's checks as a second replay.
+	for d in "$out"/triage/*/; do
+		[ -f "$d/stress.rec" ] && [ -f "$d/checks" ] && [ ! -f "$d/unconfirmed" ] || continue
+		[ -x "$TSAN_CLI" ] || continue
+		mapfile -t args < <(sed -n 's/^arg: //p' "$d/stress.rec")
+		[ "${args[1]:-}" = stress ] && [ "${args[0]}" != "$TSAN_CLI" ] || continue
+		tsan_checks=
+		for _ in 1 2 3; do
+			timeout -k 5 120 "$TSAN_CLI" "${args[@]:1}" > "$d/tsan-replay.log" 2>&1
+			tsan_checks=$("$TOOL" classify --log --all "$d/tsan-replay.log" | cut -f3)
+			[ -n "$tsan_checks" ] && break
+		done
+		{ echo; [ -z "$tsan_checks" ] || printf '%s\n' "$tsan_checks"; } >> "$d/checks"
+	done
+	# Cause over consequence: a finding whose replay fails another's
+	# check first is listed under it (triage/<id>/verdict).
+	"$TOOL" verdict "$out"
 
 	# Corpus upkeep: everything the engines kept, minimized two ways.
 	mkdir -p "$out/corpus/all"
@@ -828,7 +849,7 @@ exec 3>&2
 		done
 	fi
 } > "$out/logs/finalize.log" 2>&1
-grep -E '^(report|minimize):' "$out/logs/finalize.log" >&3
+grep -E '^(report|minimize|verdict):' "$out/logs/finalize.log" >&3
 
 # AFL++'s own plots, when it ran long enough to have them.
 if [ -f "$out/afl/main/plot_data" ]; then

@@ -18,18 +18,27 @@
 
 #include "campaign.h"
 
+static void print_log_sig(void *arg, const char *sig)
+{
+	char id[17];
+
+	vmt_sig_id(sig, id);
+	printf("log\t%s\t%s\n", id, sig);
+}
+
 int vmt_cmd_classify(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "fz", required_argument, 0, 'f' },
 		{ "log", no_argument, 0, 'l' },
 		{ "id", no_argument, 0, 'i' },
+		{ "all", no_argument, 0, 'a' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	struct vmt_cenv e;
 	int c, rc = 0;
-	bool logs = false, ids = false;
+	bool logs = false, ids = false, all = false;
 
 	vmt_cenv_init(&e);
 	optind = 1;
@@ -38,6 +47,7 @@ int vmt_cmd_classify(int argc, char **argv)
 		case 'f': e.fz = optarg; break;
 		case 'l': logs = true; break;
 		case 'i': ids = true; break;
+		case 'a': all = true; break;
 		case 'h':
 			printf("usage: vmtorture classify [--fz DIR] [--log] FILE...\n"
 			       "  Replay each finding on the replay build, then the ASan build;\n"
@@ -45,6 +55,7 @@ int vmt_cmd_classify(int argc, char **argv)
 			       "  (oracle 'none' if neither reproduces it).\n"
 			       "  --log: FILEs are outputs of runs (e.g. a stress round); print\n"
 			       "  'log', id and the signature of the finding in each, or nothing.\n"
+			       "  --all (with --log): every finding in the output, in order.\n"
 			       "  --id: the arguments are signatures; print the id of each.\n");
 			return 0;
 		default:
@@ -74,7 +85,9 @@ int vmt_cmd_classify(int argc, char **argv)
 				rc = 2;
 				continue;
 			}
-			if (vmt_sig_from_output(txt, sig, sizeof(sig))) {
+			if (all) {
+				vmt_sig_each(txt, print_log_sig, NULL);
+			} else if (vmt_sig_from_output(txt, sig, sizeof(sig))) {
 				vmt_sig_id(sig, id);
 				printf("log\t%s\t%s\n", id, sig);
 			}

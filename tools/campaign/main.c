@@ -14,6 +14,7 @@ static const struct {
 	{ "campaign", vmt_cmd_campaign },
 	{ "classify", vmt_cmd_classify },
 	{ "minimize", vmt_cmd_minimize },
+	{ "verdict", vmt_cmd_verdict },
 	{ "report", vmt_cmd_report },
 };
 
@@ -23,6 +24,6 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 			if (!strcmp(argv[1], cmds[i].name))
 				return cmds[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "usage: vmt-campaign campaign|classify|minimize|report [ARGS] (--help)\n");
+	fprintf(stderr, "usage: vmt-campaign campaign|classify|minimize|report|verdict [ARGS] (--help)\n");
 	return 2;
 }

@@ -85,6 +85,46 @@ static void usage(void)
 		"  signature directory (OUT/triage/<id>/).\n");
 }
 
+struct checks {
+	FILE *f;
+	char first[VMT_SIG_MAX];
+};
+
+static void add_check(void *arg, const char *sig)
+{
+	struct checks *c = arg;
+
+	if (strcmp(sig, c->first))
+		fprintf(c->f, "%s\n", sig);
+}
+
+/*
+ * DIR/checks: the title of every check the reproducing run @out failed
+ * (verdict.c reads it), the one nearest the cause first (vmt_sig_cause:
+ * a stress run's grace violation before its crash, however they were
+ * printed; a race before the oracle that failed after it), then the
+ * others in the order they were printed; empty if no run reproduced the
+ * finding.
+ */
+static void write_checks(const char *dir, const char *out)
+{
+	char *p = vmt_strf("%s/checks", dir), *buf = NULL;
+	size_t n = 0;
+	struct checks c = { open_memstream(&buf, &n), "" };
+
+	if (c.f) {
+		if (out && vmt_sig_cause(out, c.first, sizeof(c.first))) {
+			fprintf(c.f, "%s\n", c.first);
+			vmt_sig_each(out, add_check, &c);
+		}
+		fclose(c.f);
+		if (vmt_write_file(p, buf, n))
+			fprintf(stderr, "report: cannot write %s\n", p);
+	}
+	free(buf);
+	free(p);
+}
+
 int vmt_cmd_report(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -227,6 +267,8 @@ int vmt_cmd_report(int argc, char **argv)
 	}
 	if (!sig[0] && dir_sig)
 		snprintf(sig, sizeof(sig), "%s", dir_sig);
+	if (is_dir)
+		write_checks(arg, out_one);
 
 	f = outpath ? fopen(outpath, "w") : stdout;
 	if (!f) {

@@ -138,6 +138,46 @@ enum vmt_obuild vmt_oracle_parse(const char *s)
 	return VMT_ORACLE_NONE;
 }
 
+/* Titles of a crash, by where it landed rather than by what went wrong. */
+static bool crash_title(const char *sig)
+{
+	static const char *const kinds[] = { "ASAN ", "UBSAN ", "LEAK ", "CRASH " };
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strncmp(sig, kinds[i], strlen(kinds[i])))
+			return true;
+	return false;
+}
+
+/*
+ * A crash is titled by the first op after which libvms's state differs
+ * from the model's, when there is one (vmt-replay -l runs each prefix
+ * alone): one bug crashes wherever its damage lands, but it damages the
+ * state the same way. The crash site stays in the output @r (the
+ * report's body), after the localized divergence.
+ */
+static void localize_crash(const struct vmt_cenv *e, const char *file, char *sig, size_t n,
+			   struct vmt_run *r)
+{
+	char *bin = vmt_strf("%s/vmt-replay", e->fz), s2[VMT_SIG_MAX];
+	char *argv[] = { bin, (char *)"-q", (char *)"-l", (char *)file, NULL };
+	struct vmt_run l;
+
+	if (!vmt_run_capture(argv, e->timeout * 4, &l)) {
+		if (!l.timed_out && vmt_sig_from_output(l.out, s2, sizeof(s2)) &&
+		    !crash_title(s2) && strcmp(s2, "TIMEOUT")) {
+			char *both = vmt_strf("%s\n---- the crash ----\n%s", l.out, r->out);
+
+			snprintf(sig, n, "%s", s2);
+			free(r->out);
+			r->out = both;
+			r->len = strlen(both);
+		}
+		vmt_run_free(&l);
+	}
+	free(bin);
+}
+
 int vmt_oracle_run(const struct vmt_cenv *e, enum vmt_obuild o, const char *file,
 		   char *sig, size_t n, struct vmt_run *keep)
 {
@@ -192,6 +232,8 @@ int vmt_oracle_run(const struct vmt_cenv *e, enum vmt_obuild o, const char *file
 		snprintf(sig, n, "CRASH exit %d", WEXITSTATUS(r.status));
 		ret = 1;
 	}
+	if (ret == 1 && crash_title(sig))
+		localize_crash(e, file, sig, n, &r);
 	if (keep)
 		*keep = r;
 	else
@@ -208,7 +250,7 @@ int vmt_classify(const struct vmt_cenv *e, const char *file, char *sig, size_t n
 	/* A titled finding of the plain build is final: it is what the
 	 * differential oracle saw. Anything else gets the sanitizer build,
 	 * which also names the first core frame of a crash. */
-	if (ret == 1 && strncmp(sig, "CRASH", 5) && strcmp(sig, "TIMEOUT"))
+	if (ret == 1 && !crash_title(sig) && strcmp(sig, "TIMEOUT"))
 		return 1;
 	{
 		char s2[VMT_SIG_MAX];

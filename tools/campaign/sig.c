@@ -14,12 +14,80 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <vms/check.h>
+
 #include "campaign.h"
-#include "../../model/model.h"
+
+/* ---- the table of checks ------------------------------------------------ */
+
+/*
+ * Every check of vms/checks.def has one title, whichever engine failed it:
+ *   INVARIANT name                 the core's run-time checks
+ *   CHECK name[ at level N]        what vms_space_check found
+ *   ORACLE oracle: name            the harness's oracles
+ *   DIVERGENCE rule: name          the model's rules (root_cause_title)
+ */
+void vmt_check_title(enum vms_check c, int level, char *sig, size_t n)
+{
+	switch (vms_check_class(c)) {
+	case VMS_CLASS_INVARIANT:
+		snprintf(sig, n, "INVARIANT %s", vms_check_name(c));
+		break;
+	case VMS_CLASS_CHECKER:
+		if (level)
+			snprintf(sig, n, "CHECK %s at level %d", vms_check_name(c), level);
+		else
+			snprintf(sig, n, "CHECK %s", vms_check_name(c));
+		break;
+	case VMS_CLASS_ORACLE:
+		snprintf(sig, n, "ORACLE %s: %s", vms_check_oracle(c), vms_check_name(c));
+		break;
+	case VMS_CLASS_RULE:
+		snprintf(sig, n, "DIVERGENCE rule: %s", vms_check_name(c));
+		break;
+	default:
+		snprintf(sig, n, "?");
+	}
+}
+
+/*
+ * The check an engine names in the line at @l (up to @len): the table's
+ * name that comes first in it (the longest one where two start at the
+ * same place), rules apart (they are quoted, root_cause_title). A
+ * checker's " at level N" right after its name is its level.
+ */
+static bool check_in_line(const char *l, size_t len, char *sig, size_t n)
+{
+	const char *best = NULL;
+	enum vms_check bc = VMS_CHECK_NONE;
+	int level = 0;
+
+	for (int c = VMS_CHECK_NONE + 1; c < VMS_CHECK__COUNT; c++) {
+		const char *name = vms_check_name(c), *h;
+
+		if (vms_check_class(c) == VMS_CLASS_RULE)
+			continue;
+		h = memmem(l, len, name, strlen(name));
+		if (h && (!best || h < best ||
+			  (h == best && strlen(name) > strlen(vms_check_name(bc))))) {
+			best = h;
+			bc = c;
+		}
+	}
+	if (!best)
+		return false;
+	best += strlen(vms_check_name(bc));
+	if (vms_check_class(bc) == VMS_CLASS_CHECKER && !strncmp(best, " at level ", 10))
+		level = atoi(best + 10);
+	vmt_check_title(bc, level, sig, n);
+	return true;
+}
 
 /* The grace oracle's two titles (see stress_title and grace_race). */
-#define GRACE_FRAME	"STRESS grace: reader copied from a freed frame"
-#define GRACE_NODE	"STRESS grace: page-table node used after it was freed"
+static void grace_title(enum vms_check c, char *sig, size_t n)
+{
+	vmt_check_title(c, 0, sig, n);
+}
 
 /* Frames that are the reporting machinery, never the bug. */
 static const char *const abort_path[] = {
@@ -113,13 +181,14 @@ static void file_only(const char *path, char *out, size_t n)
  */
 struct stackinfo {
 	struct frame core[2];
+	bool locked[2];		/* TSan: the access held a lock ("(mutexes: ...)") */
 	int ncore;
 	char op[96];
 };
 
 static void scan_stacks(const char *p, int stacks, struct stackinfo *si)
 {
-	bool in_stack = false, core_found = false;
+	bool in_stack = false, core_found = false, locked = false;
 
 	memset(si, 0, sizeof(*si));
 	while (*p && stacks > 0) {
@@ -138,6 +207,7 @@ static void scan_stacks(const char *p, int stacks, struct stackinfo *si)
 			if (in_abort_path(f.fn))
 				continue;
 			if (!core_found && strstr(f.file, "core/src/") && si->ncore < 2) {
+				si->locked[si->ncore] = locked;
 				si->core[si->ncore++] = f;
 				core_found = true;
 			} else if (!si->op[0] && !strstr(f.file, "tools/op/step_") &&
@@ -152,6 +222,9 @@ static void scan_stacks(const char *p, int stacks, struct stackinfo *si)
 			core_found = false;
 			stacks--;
 		}
+		/* The line heading a TSan stack says which locks it held. */
+		if (!in_stack && strstr(line, " by "))
+			locked = strstr(line, "(mutexes:") != NULL;
 	}
 }
 
@@ -191,8 +264,9 @@ static void normalize(const char *s, char *out, size_t n)
 /*
  * Titles by root cause rather than by the op that showed it, shared by
  * the sequential executor and the stress oracles:
- *  - libvms accepted what the model refuses: the model names the rule it
- *    applied ("(model refuses: RULE)"), and a missing check is one finding
+ *  - libvms accepted what the model refuses, or copied past where the
+ *    model stops: the model names the rule it applied ("(model refuses:
+ *    RULE)", "(model stops: RULE)"), and a missing check is one finding
  *    whichever op ran into it: "DIVERGENCE rule: RULE";
  *  - a leaf that differs, seen by the sweep, by a query or by the
  *    localized end-of-prefix comparison ("(differs: prop)"): "DIVERGENCE
@@ -205,22 +279,27 @@ static bool root_cause_title(const char *l, char *sig, size_t n)
 	size_t len = strcspn(l, "\n");
 	const char *p = memmem(l, len, "(model refuses: ", 16), *e;
 
+	if (!p)
+		p = memmem(l, len, "(model stops: ", 14);
 	if (p) {
-		p += 16;
+		p = strchr(p, ':') + 2;
 		e = memrchr(p, ')', len - (size_t)(p - l));
 		if (e && e > p) {
 			snprintf(sig, n, "DIVERGENCE rule: %.*s", (int)(e - p), p);
 			return true;
 		}
 	}
-	if (memmem(l, len, VMT_RULE_ACC_CONFLICT, strlen(VMT_RULE_ACC_CONFLICT))) {
-		snprintf(sig, n, "DIVERGENCE rule: %s", VMT_RULE_ACC_CONFLICT);
+	p = vms_check_name(VMS_CHECK_ACC_CONFLICT);
+	if (memmem(l, len, p, strlen(p))) {
+		vmt_check_title(VMS_CHECK_ACC_CONFLICT, 0, sig, n);
 		return true;
 	}
-	/* The core's own invariant checks, same wording in every engine. */
+	/* The core's own invariant checks, by the table's name. */
 	p = memmem(l, len, "invariant broken: ", 18);
 	if (p) {
 		p += 18;
+		if (check_in_line(p, len - (size_t)(p - l), sig, n))
+			return true;
 		snprintf(sig, n, "INVARIANT %.*s", (int)strcspn(p, "(\n"), p);
 		len = strlen(sig);
 		while (len && sig[len - 1] == ' ')
@@ -236,7 +315,10 @@ static bool root_cause_title(const char *l, char *sig, size_t n)
 			 memchr(p, ' ', (size_t)(e - p)) ? "" : "s");
 		return true;
 	}
-	return false;
+	/* Any other check of the table: the checker's findings, the
+	 * comparisons of frames and pool counters with the model, the
+	 * concurrency oracles. */
+	return check_in_line(l, len, sig, n);
 }
 
 /*
@@ -352,7 +434,7 @@ static const char *first_of(const char *out, const char *const *keys, size_t nke
 
 enum {
 	K_ASAN, K_TSAN, K_UBSAN, K_LEAK, K_DIV, K_STRESS, K_STRESS2, K_TIMEOUT,
-	K_OOM, K_ASSERT, K_SETUP, K_DEADLY, K_NR
+	K_OOM, K_ASSERT, K_SETUP, K_DEADLY, K_INV, K_SCHED, K_NR
 };
 
 static const char *const keys[K_NR] = {
@@ -368,13 +450,17 @@ static const char *const keys[K_NR] = {
 	[K_ASSERT] = "Assertion `",
 	[K_SETUP] = "SETUP FAILED",
 	[K_DEADLY] = "ERROR: libFuzzer: deadly signal",
+	/* The core's own report when no engine hooks its checks, and the
+	 * controlled scheduler's outcome line. */
+	[K_INV] = "invariant broken: ",
+	[K_SCHED] = "; violation: ",
 };
 
 /*
- * "VIOLATION [mutex] 0.012s: cursors overlap: thread 1 holds [0x..) (ro)
- * while ..." -> "STRESS mutex: cursors overlap: thread holds while thread
- * holds". The oracle and at most six words of the message, without the
- * tokens that carry numbers, ranges or cursor kinds: which threads,
+ * A stress violation the table does not name, "VIOLATION [access] 0.012s:
+ * writer on stable [0x..) wrote 5 bytes" -> "ORACLE access: writer on stable
+ * wrote bytes". The oracle and at most six words of the message, without
+ * the tokens that carry numbers, ranges or cursor kinds: which threads,
  * ranges and times vary from run to run.
  */
 static void stress_title(const char *h, char *sig, size_t n)
@@ -430,24 +516,12 @@ static void stress_title(const char *h, char *sig, size_t n)
 			snprintf(sig, n, "DIVERGENCE query");
 			return;
 		}
-		if (strstr(p, "vms_space_check")) {
-			snprintf(sig, n, "DIVERGENCE check: vms_space_check");
-			return;
-		}
 	}
 	/* The grace oracle sees a frame freed under a reader as a changed
 	 * generation, poison, or foreign words, depending on how far the
 	 * free and the reuse got: one event, one title. */
 	if (!strcmp(oracle, "grace")) {
-		const char *fb = strstr(p, "freed before a grace period: ");
-
-		/* Caught at the free itself: what was freed names the bug. */
-		if (fb && strstr_line(fb, " (in ")) {
-			snprintf(sig, n, "STRESS grace: %.*s", (int)(strstr(fb, " (in ") - fb), fb);
-			return;
-		}
-		snprintf(sig, n, "%s", strstr(p, "page-table node used after it was freed") ?
-			 GRACE_NODE : GRACE_FRAME);
+		grace_title(VMS_CHECK_FREED_READ, sig, n);
 		return;
 	}
 	/* Skip a time stamp such as "0.012s:". */
@@ -509,7 +583,7 @@ static void stress_title(const char *h, char *sig, size_t n)
 		while (o && strchr(":,= ", msg[o - 1]))
 			msg[--o] = 0;
 	}
-	snprintf(sig, n, "STRESS %s: %s", oracle, msg);
+	snprintf(sig, n, "ORACLE %s: %s", oracle, msg);
 }
 
 /*
@@ -546,15 +620,44 @@ static bool grace_race(const struct stackinfo *si, char *sig, size_t n)
 		if (!in_list(f, frees))
 			continue;
 		if (in_list(r, frame_readers)) {
-			snprintf(sig, n, GRACE_FRAME);
+			grace_title(VMS_CHECK_FREED_READ, sig, n);
 			return true;
 		}
 		if (in_list(r, node_readers)) {
-			snprintf(sig, n, GRACE_NODE);
+			grace_title(VMS_CHECK_NODE_FREED, sig, n);
 			return true;
 		}
 	}
 	return false;
+}
+
+/*
+ * The frames a race is titled by. Which access TSan caught second (its
+ * first stack) depends on the schedule, so the pair is sorted. Where one
+ * access held a lock and the other none, the lockless one is the bug
+ * (the locked side is whatever it happened to meet: one title, not one
+ * per partner); where both sides are one function, that function.
+ */
+static void race_blame(struct stackinfo *si)
+{
+	if (si->ncore != 2)
+		return;
+	if (si->locked[0] != si->locked[1]) {
+		if (si->locked[0])
+			si->core[0] = si->core[1];
+		si->ncore = 1;
+		return;
+	}
+	if (!strcmp(si->core[0].fn, si->core[1].fn)) {
+		si->ncore = 1;
+		return;
+	}
+	if (strcmp(si->core[0].fn, si->core[1].fn) > 0) {
+		struct frame t = si->core[0];
+
+		si->core[0] = si->core[1];
+		si->core[1] = t;
+	}
 }
 
 static void with_frames(char *sig, size_t n, const char *head, const struct stackinfo *si)
@@ -576,7 +679,15 @@ static void with_frames(char *sig, size_t n, const char *head, const struct stac
 		snprintf(sig + o, n - o, " via %s", si->op);
 }
 
-bool vmt_sig_from_output(const char *out, char *sig, size_t n)
+/* Which finding among several in one output gets the title. */
+enum {
+	PRIO_ORACLE = 1,	/* a stress oracle over a TSan race before it */
+	PRIO_CAUSE = 2,		/* a grace, then a mutex violation over the rest */
+};
+
+/* The title of the first finding in @out, or by @prio (PRIO_*) of the
+ * one preferred among several. */
+static bool sig_from(const char *out, char *sig, size_t n, int prio)
 {
 	size_t k = 0;
 	const char *h = first_of(out, keys, K_NR, &k);
@@ -587,13 +698,15 @@ bool vmt_sig_from_output(const char *out, char *sig, size_t n)
 
 	if (!h)
 		return false;
+	if (!prio)
+		goto title;
 	/*
 	 * A stress run under TSan goes on after a race; if an oracle then
 	 * fails, its verdict says what the race broke (the same bug reported
 	 * by the plain stress engine), while the two stacks of a race vary
 	 * with the schedule. So in one run an oracle beats a race report.
 	 */
-	if (k == K_TSAN) {
+	if (k == K_TSAN && (prio & PRIO_ORACLE)) {
 		size_t k2 = 0;
 		const char *v = first_of(out, keys + K_STRESS, 2, &k2);
 
@@ -612,7 +725,7 @@ bool vmt_sig_from_output(const char *out, char *sig, size_t n)
 	 * cursors overlap, not the other way round: grace first. Campaign rounds go on for a few violations
 	 * (--stop-after) so that the cause gets its chance to show.
 	 */
-	if (k == K_STRESS) {
+	if (k == K_STRESS && (prio & PRIO_CAUSE)) {
 		/* The free itself first, then a freed node (it takes its
 		 * frames with it), then any grace or mutex violation. */
 		static const char *const causes[] = {
@@ -635,8 +748,14 @@ bool vmt_sig_from_output(const char *out, char *sig, size_t n)
 			}
 		}
 	}
+title:
 	l = line_start(out, h);
 	switch (k) {
+	case K_INV:
+	case K_SCHED:
+		if (!root_cause_title(h, sig, n))
+			normalize(h, sig, n);
+		return true;
 	case K_DIV:
 		divergence_title(h, sig, n);
 		return true;
@@ -654,10 +773,12 @@ bool vmt_sig_from_output(const char *out, char *sig, size_t n)
 		scan_stacks(strchr(h, '\n') ? strchr(h, '\n') + 1 : "", k == K_TSAN ? 2 : 1, &si);
 		/* A race has two core frames already; which harness function
 		 * reached them depends on the schedule. */
-		if (k == K_TSAN)
-			si.op[0] = 0;
 		if (k == K_TSAN && grace_race(&si, sig, n))
 			return true;
+		if (k == K_TSAN) {
+			si.op[0] = 0;
+			race_blame(&si);
+		}
 		with_frames(sig, n, head, &si);
 		return true;
 	case K_UBSAN: {
@@ -702,6 +823,40 @@ bool vmt_sig_from_output(const char *out, char *sig, size_t n)
 		return true;
 	}
 	return false;
+}
+
+bool vmt_sig_from_output(const char *out, char *sig, size_t n)
+{
+	return sig_from(out, sig, n, PRIO_ORACLE | PRIO_CAUSE);
+}
+
+bool vmt_sig_cause(const char *out, char *sig, size_t n)
+{
+	return sig_from(out, sig, n, PRIO_CAUSE);
+}
+
+int vmt_sig_each(const char *out, void (*fn)(void *arg, const char *sig), void *arg)
+{
+	int nr = 0;
+
+	for (const char *l = out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		size_t k, len = strcspn(l, "\n");
+		char sig[VMT_SIG_MAX];
+		bool head = false;
+
+		/* A finding starts at a line holding one of the keys; a
+		 * DIVERGENCE or VIOLATION only at the start of its line. */
+		for (k = 0; k < K_NR && !head; k++) {
+			const char *h = memmem(l, len, keys[k], strlen(keys[k]));
+
+			head = h && ((k != K_DIV && k != K_STRESS) || h == l);
+		}
+		if (head && sig_from(l, sig, sizeof(sig), 0)) {
+			fn(arg, sig);
+			nr++;
+		}
+	}
+	return nr;
 }
 
 void vmt_sig_id(const char *sig, char id[17])

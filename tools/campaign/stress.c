@@ -14,7 +14,7 @@
  *
  * Record format (text):
  *   # vmtorture stress finding
- *   signature: STRESS ...
+ *   signature: ORACLE ...
  *   rate: 3/5
  *   arg: build/vmtorture
  *   arg: stress

@@ -110,24 +110,33 @@ secs=$(last 1)
 	echo
 	engine_runs
 	echo
-	n=0 nu=0
+	n=0 nu=0 ns=0
 	for d in "$out"/triage/*/; do
 		[ -f "$d/signature" ] || continue
 		[ "$(basename "$d")" = unreproduced ] && continue
-		if [ -f "$d/unconfirmed" ]; then nu=$((nu + 1)); else n=$((n + 1)); fi
+		if [ -f "$d/unconfirmed" ]; then nu=$((nu + 1))
+		elif grep -q '^symptom ' "$d/verdict" 2>/dev/null; then ns=$((ns + 1))
+		else n=$((n + 1)); fi
 	done
-	echo "## Findings: $n signature(s)"
+	echo "## Findings: $n signature(s)$( [ $ns -gt 0 ] && echo ", $ns more as their symptoms")"
 	echo
 	if [ $n -gt 0 ]; then
+		echo "Each cause is followed by its symptoms (↳): findings whose replay fails the cause's check first, or the same check first (\`triage/<id>/verdict\`)."
+		echo
 		echo "| id | signature | count | engines | oracle | reproduces | size before -> after | report |"
 		echo "|---|---|---|---|---|---|---|---|"
-		for d in "$out"/triage/*/; do
-			d=${d%/}
+		# Causes, each followed by its symptoms.
+		for d in $(for c in "$out"/triage/*/; do
+				c=${c%/}
+				[ -f "$c/signature" ] && [ ! -f "$c/unconfirmed" ] || continue
+				[ "$(basename "$c")" = unreproduced ] && continue
+				v=$(sed -n 's/^symptom \([0-9a-f]*\):.*/\1/p' "$c/verdict" 2>/dev/null)
+				echo "${v:-$(basename "$c")}${v:+~}$(basename "$c") $c"
+			   done | sort | cut -d' ' -f2); do
 			id=$(basename "$d")
-			[ "$id" = unreproduced ] && continue
-			[ -f "$d/signature" ] || continue
-			[ -f "$d/unconfirmed" ] && continue
 			sig=$(sed 's/|/\\|/g' "$d/signature")
+			cause=$(sed -n 's/^symptom \([0-9a-f]*\):.*/\1/p' "$d/verdict" 2>/dev/null)
+			[ -n "$cause" ] && sig="↳ symptom of \`$cause\`: $sig"
 			engs=$(sort -u "$d/engines" 2>/dev/null | paste -sd, -)
 			rep=$(sed -n 's/^| reproduces | \(.*\) |$/\1/p' "$d/report.md" 2>/dev/null)
 			size=

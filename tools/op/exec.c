@@ -15,6 +15,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <vms/vms.h>
 
@@ -37,6 +39,7 @@ struct lockstep {
 
 	int opi;			/* current op index (p->n: the epilogue) */
 	const char *what;		/* current op name, for signatures */
+	const char *check;		/* the table's check a difference breaks, if any */
 	bool diverged;
 	bool have_rc;			/* last_rc is this op's first compared result */
 	long last_rc;
@@ -60,31 +63,34 @@ static void diverge(struct lockstep *x, const char *fmt, ...)
 	x->r->status = 1;
 	x->r->op = x->opi;
 	if (x->opi < (int)x->p->n)
-		snprintf(x->r->sig, sizeof(x->r->sig), "DIVERGENCE op#%d %s: %s",
-			 x->opi, x->what, detail);
+		snprintf(x->r->sig, sizeof(x->r->sig), "DIVERGENCE op#%d %s: %s%s%s",
+			 x->opi, x->what, x->check ? x->check : "", x->check ? ": " : "", detail);
 	else
-		snprintf(x->r->sig, sizeof(x->r->sig), "DIVERGENCE end %s: %s",
-			 x->what, detail);
+		snprintf(x->r->sig, sizeof(x->r->sig), "DIVERGENCE end %s: %s%s%s",
+			 x->what, x->check ? x->check : "", x->check ? ": " : "", detail);
 }
 
 /*
  * The core's invariant checks (fuzz builds: -DVMS_INVARIANTS) call this
  * hook inside a libvms call; the op that made it call is the divergence.
  */
-extern void (*vms_poison_hook)(const char *what, const char *where) __attribute__((weak));
+extern void (*vms_poison_hook)(enum vms_check check, const char *where) __attribute__((weak));
 static __thread struct lockstep *hook_x;
 
-static void invariant_broken(const char *what, const char *where)
+static void invariant_broken(enum vms_check check, const char *where)
 {
 	if (hook_x)
-		diverge(hook_x, "invariant broken: %s (in %s)", what, where);
+		diverge(hook_x, "invariant broken: %s (in %s)", vms_check_name(check), where);
 }
 
-static bool same_u64(struct lockstep *x, const char *what, uint64_t core, uint64_t model)
+/* A count compared by check @c of vms/checks.def; @what: which one. */
+static bool same_u64(struct lockstep *x, enum vms_check c, const char *what, uint64_t core,
+		     uint64_t model)
 {
 	if (core == model)
 		return true;
-	diverge(x, "%s core=0x%" PRIx64 " model=0x%" PRIx64, what, core, model);
+	diverge(x, "%s: %s core=0x%" PRIx64 " model=0x%" PRIx64, vms_check_name(c), what,
+		core, model);
 	return false;
 }
 
@@ -181,8 +187,10 @@ static void sweep_frames(struct lockstep *x)
 		if (!vmt_model_frame_live(x->m, id))
 			continue;
 		f = vms_frame_from_paddr(x->sh->pool, vmt_model_side_paddr(x->ms, gid));
-		if (!same_u64(x, "refcount", vms_frame_refcount(f), vmt_model_frame_refcount(x->m, id)) ||
-		    !same_u64(x, "handles", vms_frame_handles(f), vmt_model_frame_handles(x->m, id)))
+		if (!same_u64(x, VMS_CHECK_FRAME_COUNTS, "refcount", vms_frame_refcount(f),
+			      vmt_model_frame_refcount(x->m, id)) ||
+		    !same_u64(x, VMS_CHECK_FRAME_COUNTS, "handles", vms_frame_handles(f),
+			      vmt_model_frame_handles(x->m, id)))
 			return;
 		pages = vms_page_size(vmt_model_frame_level(x->m, id)) / VMS_PAGE_SIZE;
 		for (uint64_t pg = 0; f && pg < pages; pg++) {
@@ -194,7 +202,8 @@ static void sweep_frames(struct lockstep *x)
 				continue;
 			vmt_model_frame_read(x->m, id, pg * VMS_PAGE_SIZE, mbuf, VMS_PAGE_SIZE);
 			if (memcmp(core, mbuf, VMS_PAGE_SIZE)) {
-				diverge(x, "contents of frame id %d page %" PRIu64 " differ", id, pg);
+				diverge(x, "%s: frame id %d page %" PRIu64,
+					vms_check_name(VMS_CHECK_FRAME_CONTENTS), id, pg);
 				return;
 			}
 		}
@@ -205,14 +214,16 @@ static void sweep_frames(struct lockstep *x)
 		diverge(x, "vms_pool_stats failed");
 		return;
 	}
-	if (!same_u64(x, "deferred", st.deferred, 0) ||
-	    !same_u64(x, "data_frames", st.data_frames, vmt_model_data_frames(x->m)) ||
-	    !same_u64(x, "spaces", st.spaces, (uint64_t)vmt_model_nr_spaces(x->m)))
+	if (!same_u64(x, VMS_CHECK_POOL_DEFERRED, "deferred", st.deferred, 0) ||
+	    !same_u64(x, VMS_CHECK_POOL_DATA, "data_frames", st.data_frames,
+		      vmt_model_data_frames(x->m)) ||
+	    !same_u64(x, VMS_CHECK_POOL_SPACES, "spaces", st.spaces,
+		      (uint64_t)vmt_model_nr_spaces(x->m)))
 		return;
 	if (st.free_frames + st.data_frames + st.pt_frames > st.total_frames)
-		diverge(x, "pool counters: free %" PRIu64 " + data %" PRIu64 " + pt %" PRIu64
-			" > total %" PRIu64, st.free_frames, st.data_frames, st.pt_frames,
-			st.total_frames);
+		diverge(x, "%s: free %" PRIu64 " + data %" PRIu64 " + pt %" PRIu64
+			" > total %" PRIu64, vms_check_name(VMS_CHECK_POOL_TOTAL), st.free_frames,
+			st.data_frames, st.pt_frames, st.total_frames);
 }
 
 /* After a check op agreed: the model's own invariants, then (if every
@@ -319,7 +330,7 @@ static void teardown(struct lockstep *x)
 			int c = vms_space_destroy(x->sh->space[sp]);
 
 			if (c && !x->diverged)
-				diverge(x, "vms_space_destroy(space %d) at teardown: %d", sp, c);
+				diverge(x, "%s: space %d: %d", vms_check_name(VMS_CHECK_TEARDOWN), sp, c);
 			if (!c)
 				x->sh->space[sp] = NULL;
 		}
@@ -346,11 +357,28 @@ static void checked_teardown(struct lockstep *x)
 	if (!x->diverged && vmt_model_current(x->m) >= 0)
 		exec_op(x, &(struct vmt_op){ .code = VMT_OP_SPACE_DEACTIVATE,
 					    .space = (uint8_t)vmt_model_current(x->m) });
+	/* A space the model lets go but libvms refuses to destroy (an
+	 * activation or accessor it still counts) is titled by that check,
+	 * not by the values the destroy returned. */
+	x->check = vms_check_name(VMS_CHECK_TEARDOWN);
 	for (int sp = 0; sp < VMT_NR_SPACES && !x->diverged; sp++)
 		exec_op(x, &(struct vmt_op){ .code = VMT_OP_SPACE_DESTROY, .space = (uint8_t)sp });
+	x->check = NULL;
 	for (int id = 0; id < vmt_model_nr_frames(x->m) && !x->diverged; id++)
 		if (vmt_model_frame_live(x->m, id))
 			diverge(x, "model frame %d still live after teardown", id);
+	/* No space left to check: the pool's conservation on its own, so a
+	 * wrong counter is titled by the invariant it breaks rather than by
+	 * the pool reset it then fails. */
+	if (!x->diverged) {
+		struct vms_check_report rep;
+		char line[320];
+
+		if (vms_pool_check(x->sh->pool, &rep) == -EUCLEAN) {
+			vms_check_report_line(&rep, line, sizeof(line));
+			diverge(x, "vms_pool_check: %s", line);
+		}
+	}
 }
 
 int vmt_exec(const struct vmt_prog *p, const struct vmt_exec_opts *o,
@@ -369,6 +397,13 @@ int vmt_exec(const struct vmt_prog *p, const struct vmt_exec_opts *o,
 		r->status = -EINVAL;
 		r->op = (int)bad;
 		snprintf(r->sig, sizeof(r->sig), "invalid program (op#%u)", bad);
+		return r->status;
+	}
+	if (vmt_prog_is_mt(p)) {
+		r->status = -EINVAL;
+		r->op = (int)p->n;
+		snprintf(r->sig, sizeof(r->sig), "a multi-thread program: the controlled executor "
+			 "runs it (vmtorture sched, vmtorture replay)");
 		return r->status;
 	}
 	if (vms_space_current()) {
@@ -455,12 +490,89 @@ out_pool:
 		x->what = "pool_reset";
 		if (!x->diverged) {
 			x->opi = (int)p->n;
-			diverge(x, "vms_pool_reset: %d (leak)", c);
+			diverge(x, "%s: vms_pool_reset: %d", vms_check_name(VMS_CHECK_LEAK), c);
 		}
 	}
 	hook_x = NULL;
 	free(x);
 	return r->status;
+}
+
+int vmt_exec_finish(struct vmt_shared *sh, struct vmt_model_side *ms,
+		    const struct vmt_exec_opts *o, struct vmt_result *r)
+{
+	static const struct vmt_prog none;
+	struct lockstep *x = calloc(1, sizeof(*x));
+
+	memset(r, 0, sizeof(*r));
+	if (!x) {
+		r->status = -ENOMEM;
+		snprintf(r->sig, sizeof(r->sig), "out of memory");
+		return r->status;
+	}
+	x->sh = sh;
+	x->ms = ms;
+	x->m = ms->m;
+	x->p = &none;
+	x->o = o;
+	x->r = r;
+	x->what = "check";
+	if (&vms_poison_hook) {
+		vms_poison_hook = invariant_broken;
+		hook_x = x;
+	}
+	vmt_thread_init(&x->t, sh, 0, true);
+	exec_op(x, &(struct vmt_op){ .code = VMT_OP_CHECK });
+	if (!x->diverged) {
+		x->what = "teardown";
+		checked_teardown(x);
+	}
+	teardown(x);
+	vmt_thread_fini(&x->t);
+	hook_x = NULL;
+	free(x);
+	return r->status;
+}
+
+/*
+ * One prefix, in a child process if @o->isolate: a prefix of a program
+ * that crashes libvms may crash too (or hang: 10 s), and then says
+ * nothing about where the states first differ.
+ */
+static int prefix_exec(const struct vmt_prog *q, const struct vmt_exec_opts *o,
+		       struct vmt_result *t)
+{
+	int pfd[2], st;
+	size_t got = 0;
+	pid_t pid;
+
+	if (!o || !o->isolate)
+		return vmt_exec(q, o, t);
+	memset(t, 0, sizeof(*t));
+	t->status = -EIO;
+	if (pipe(pfd))
+		return t->status;
+	pid = fork();
+	if (!pid) {
+		close(pfd[0]);
+		alarm(10);
+		vmt_exec(q, o, t);
+		_exit(write(pfd[1], t, sizeof(*t)) == sizeof(*t) ? 0 : 1);
+	}
+	close(pfd[1]);
+	while (pid > 0 && got < sizeof(*t)) {
+		ssize_t k = read(pfd[0], (char *)t + got, sizeof(*t) - got);
+
+		if (k <= 0 && !(k < 0 && errno == EINTR))
+			break;
+		got += k > 0 ? (size_t)k : 0;
+	}
+	close(pfd[0]);
+	if (pid > 0)
+		waitpid(pid, &st, 0);
+	if (got != sizeof(*t))
+		t->status = -EIO;
+	return t->status;
 }
 
 /*
@@ -483,7 +595,7 @@ int vmt_localize(const struct vmt_prog *p, const struct vmt_exec_opts *o,
 		return 0;
 	if (first > (int)p->n)
 		first = (int)p->n;
-	q = malloc(sizeof(*q));
+	q = calloc(1, sizeof(*q));
 	if (!q)
 		return -ENOMEM;
 	for (int k = 0; k < first; k++) {
@@ -491,7 +603,7 @@ int vmt_localize(const struct vmt_prog *p, const struct vmt_exec_opts *o,
 
 		q->n = (unsigned)k + 1;
 		memcpy(q->ops, p->ops, q->n * sizeof(q->ops[0]));
-		if (vmt_exec(q, o, &t) != 1 || t.op <= k)
+		if (prefix_exec(q, o, &t) != 1 || t.op <= k)
 			continue;
 		/* "DIVERGENCE end check: core=[...] ..." -> what differed */
 		d = strchr(t.sig, ':');
@@ -517,6 +629,13 @@ int vmt_run_bytes(const uint8_t *buf, size_t n, struct vmt_result *r)
 		return r->status;
 	}
 	vmt_decode(buf, n, p);
+	if (vmt_prog_is_mt(p)) {
+		/* Not this executor's (op.h): nothing to compare here. */
+		memset(r, 0, sizeof(*r));
+		r->skipped = p->n;
+		free(p);
+		return 0;
+	}
 	rc = vmt_exec(p, NULL, r);
 	if (rc == 1)
 		vmt_localize(p, NULL, r);

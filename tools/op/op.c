@@ -72,7 +72,7 @@ bool vmt_op_valid(const struct vmt_op *op)
 {
 	unsigned c = op->code;
 
-	if (c >= VMT_OP__COUNT)
+	if (c >= VMT_OP__COUNT || op->thread >= VMT_MAX_THREADS)
 		return false;
 	if (!has_space(c) && !vmt_has_field(c, F_ACTSPACE) && op->space)
 		return false;
@@ -103,21 +103,54 @@ bool vmt_op_valid(const struct vmt_op *op)
 	return true;
 }
 
+static int preempt_cmp(const struct vmt_preempt *x, const struct vmt_preempt *y)
+{
+	if (x->thread != y->thread)
+		return x->thread < y->thread ? -1 : 1;
+	return x->nth < y->nth ? -1 : x->nth > y->nth;
+}
+
+/* The schedule: sorted keys, each once, naming threads a run can have. */
+static bool sched_valid(const struct vmt_prog *p)
+{
+	if (p->nsched > VMT_MAX_PREEMPTS || (!p->nsched && p->sched_version) ||
+	    (p->nsched && !p->sched_version))
+		return false;
+	for (unsigned i = 0; i < p->nsched; i++) {
+		const struct vmt_preempt *e = &p->sched[i];
+
+		if (e->thread >= VMT_SCHED_THREADS || e->next >= VMT_SCHED_THREADS ||
+		    (i && preempt_cmp(&p->sched[i - 1], e) >= 0))
+			return false;
+	}
+	return true;
+}
+
+/* Ops and schedule in their domains; ops grouped by thread in order. On
+ * a bad header or schedule, *@bad_op is p->n. */
 bool vmt_prog_valid(const struct vmt_prog *p, unsigned *bad_op)
 {
+	unsigned bad = p->n;
+
 	if (p->n > VMT_MAX_OPS) {
 		if (bad_op)
 			*bad_op = VMT_MAX_OPS;
 		return false;
 	}
 	for (unsigned i = 0; i < p->n; i++) {
-		if (!vmt_op_valid(&p->ops[i])) {
-			if (bad_op)
-				*bad_op = i;
-			return false;
+		const struct vmt_op *op = &p->ops[i];
+
+		if (!vmt_op_valid(op) || op->thread >= vmt_prog_threads(p) ||
+		    (i && op->thread < p->ops[i - 1].thread)) {
+			bad = i;
+			break;
 		}
 	}
-	return true;
+	if (bad == p->n && p->nthreads <= VMT_MAX_THREADS && sched_valid(p))
+		return true;
+	if (bad_op)
+		*bad_op = bad;
+	return false;
 }
 
 bool vmt_op_equal(const struct vmt_op *x, const struct vmt_op *y)
@@ -126,17 +159,59 @@ bool vmt_op_equal(const struct vmt_op *x, const struct vmt_op *y)
 	       x->arg == y->arg && x->a == y->a && x->b == y->b &&
 	       x->prop.flags == y->prop.flags && x->prop.cache == y->prop.cache &&
 	       x->prop.priv == y->prop.priv && x->pset == y->pset &&
-	       x->pclr == y->pclr && x->pcache == y->pcache && x->ppriv == y->ppriv;
+	       x->pclr == y->pclr && x->pcache == y->pcache && x->ppriv == y->ppriv &&
+	       x->thread == y->thread;
 }
 
 bool vmt_prog_equal(const struct vmt_prog *x, const struct vmt_prog *y)
 {
-	if (x->n != y->n)
+	if (x->n != y->n || vmt_prog_threads(x) != vmt_prog_threads(y) ||
+	    x->nsched != y->nsched || x->sched_version != y->sched_version)
 		return false;
 	for (unsigned i = 0; i < x->n; i++)
 		if (!vmt_op_equal(&x->ops[i], &y->ops[i]))
 			return false;
+	for (unsigned i = 0; i < x->nsched; i++)
+		if (preempt_cmp(&x->sched[i], &y->sched[i]) || x->sched[i].next != y->sched[i].next)
+			return false;
 	return true;
+}
+
+void vmt_prog_normalize(struct vmt_prog *p)
+{
+	struct vmt_op tmp[VMT_MAX_OPS];
+	unsigned k = 0, nt = 1, w = 0;
+
+	for (unsigned i = 0; i < p->n; i++)
+		if (p->ops[i].thread + 1u > nt)
+			nt = p->ops[i].thread + 1u;
+	if (nt > vmt_prog_threads(p))
+		p->nthreads = (uint8_t)nt;
+	/* Stable regrouping by thread. */
+	for (unsigned t = 0; t < vmt_prog_threads(p); t++)
+		for (unsigned i = 0; i < p->n; i++)
+			if (p->ops[i].thread == t)
+				tmp[k++] = p->ops[i];
+	memcpy(p->ops, tmp, k * sizeof(tmp[0]));
+	/* Preemptions: sorted (insertion: stable, short lists), first of a key kept. */
+	for (unsigned i = 1; i < p->nsched; i++) {
+		struct vmt_preempt e = p->sched[i];
+		unsigned j = i;
+
+		while (j && preempt_cmp(&p->sched[j - 1], &e) > 0) {
+			p->sched[j] = p->sched[j - 1];
+			j--;
+		}
+		p->sched[j] = e;
+	}
+	for (unsigned i = 0; i < p->nsched; i++)
+		if (!w || preempt_cmp(&p->sched[w - 1], &p->sched[i]))
+			p->sched[w++] = p->sched[i];
+	p->nsched = w;
+	if (!p->nsched)
+		p->sched_version = 0;
+	else if (!p->sched_version)
+		p->sched_version = VMT_SCHED_VERSION;
 }
 
 void vmt_protect_apply(struct vms_prop *p, void *edit)

@@ -49,6 +49,15 @@
  * number; CACHE: wb wt wc uc wp or a number; PRIV: none user global
  * user+global or a number.
  *
+ * Multi-thread programs (threads, a schedule: struct vmt_prog) run on the
+ * controlled executor (tools/sched/exec_mt.h): every thread starts with
+ * space 0 active, owns its cursor, accessor and frame slots, and shares
+ * the space slots; an op on a space slot another thread has not filled
+ * yet is skipped (and checked as such); check and space_destroy are
+ * skipped there (a quiescent pool and a space nobody else may be
+ * entering cannot be had mid-run): the run ends with the full check.
+ * A thread's slot keeps a frame only while the thread holds a handle.
+ *
  * Threads: vmt_decode/encode/parse/print are pure. vmt_exec keeps its
  * state in the call (slot tables) and in a pool and a model of the calling
  * thread, reset after every run (tools/op/reuse.c), so different threads
@@ -64,13 +73,24 @@
 #include <stdio.h>
 #include <vms/types.h>
 
-#define VMT_MAX_OPS	256	/* ops per program */
+#include "preempt.h"
+
+#define VMT_MAX_OPS	256	/* ops per program, over all its threads */
 #define VMT_NR_SPACES	2
 #define VMT_NR_FRAMES	8
 #define VMT_NR_ACCS	4
 #define VMT_MAX_IO	65536	/* largest read/write byte count */
+#define VMT_MAX_THREADS	4	/* program threads */
+/* Threads a schedule may name: the program's and the core's workers
+ * (the reclaimer), as the controlled scheduler numbers them. */
+#define VMT_SCHED_THREADS	8
+#define VMT_MAX_PREEMPTS	1024	/* schedule entries */
+/* What a schedule's decision keys mean: the scheduling points of the
+ * core and of the controlled executor. A change of either that moves
+ * points changes every stored schedule; bump this with it. */
+#define VMT_SCHED_VERSION	1
 /* Upper bound on vmt_encode()'s output for any valid program. */
-#define VMT_MAX_ENCODED	(VMT_MAX_OPS * 40)
+#define VMT_MAX_ENCODED	(VMT_MAX_OPS * 40 + VMT_MAX_PREEMPTS * 10 + 64)
 
 /* The ops, their operands and their steps: ops.def, one row each. */
 enum vmt_opcode {
@@ -97,12 +117,48 @@ struct vmt_op {
 	uint8_t pset, pclr;	/* protect_next: flags |= pset; flags &= ~pclr */
 	uint8_t pcache;		/* protect_next: new cache, or VMT_CACHE_KEEP */
 	uint8_t ppriv;		/* protect_next: XORed into priv (libvms must ignore it) */
+	uint8_t thread;		/* the program thread that runs it */
 };
 
+/*
+ * A program: its ops, grouped by thread in thread order (thread 0's ops
+ * first), and its schedule. A program with one thread and no schedule
+ * is what vmt_exec runs; any other is a multi-thread program, for the
+ * controlled executor of the VMS_SCHED build (tools/sched/exec_mt.c).
+ * Zero in nthreads means one thread, so a zeroed header is the classic
+ * program.
+ *
+ * Threads. Each thread has its own slots (cursors, accessors, frames)
+ * and its own active space, as real threads do; the space slots, the
+ * spaces and the pool are shared. Thread membership is a field of every
+ * op, whatever its row in ops.def.
+ *
+ * Schedule. Preemptions sorted by (thread, nth), at most one per key:
+ * the replay policy of the controlled scheduler takes them, and where
+ * none applies (and once they run out) the default choice: keep running
+ * the current thread until it blocks or ends, then the lowest runnable.
+ * sched_version is VMT_SCHED_VERSION when the schedule was recorded (0
+ * if there is none).
+ */
 struct vmt_prog {
 	unsigned n;		/* number of ops, <= VMT_MAX_OPS */
+	uint8_t nthreads;	/* 1..VMT_MAX_THREADS (0: 1) */
+	uint8_t sched_version;
+	unsigned nsched;	/* <= VMT_MAX_PREEMPTS */
 	struct vmt_op ops[VMT_MAX_OPS];
+	struct vmt_preempt sched[VMT_MAX_PREEMPTS];
 };
+
+static inline unsigned vmt_prog_threads(const struct vmt_prog *p)
+{
+	return p->nthreads ? p->nthreads : 1;
+}
+
+/* Needs the controlled executor: more than one thread, or a schedule. */
+static inline bool vmt_prog_is_mt(const struct vmt_prog *p)
+{
+	return vmt_prog_threads(p) > 1 || p->nsched;
+}
 
 /* ---- binary form ------------------------------------------------------ */
 
@@ -116,6 +172,14 @@ struct vmt_prog {
  * accessor ranges touching the previous accessor. Returns the number of
  * ops. The format is not stable across versions of this file: keep
  * reproducers in the text form.
+ *
+ * Threads and schedules are pseudo-ops: the opcode byte 0xff followed by
+ * 0xf0..0xf3 ("the ops that follow are thread N's"), 0xf4 V (the
+ * schedule's version) or 0xf5 T NTH U (a preemption; NTH a LEB128
+ * number). 0xff followed by any other byte is an op as before, so a
+ * byte string without these pairs decodes exactly as it did before
+ * threads existed. Ops are regrouped by thread (stable), preemptions
+ * sorted, a repeated key keeps its first entry.
  */
 int vmt_decode(const uint8_t *buf, size_t n, struct vmt_prog *p);
 
@@ -133,6 +197,11 @@ long vmt_encode(const struct vmt_prog *p, uint8_t *buf, size_t cap);
 bool vmt_prog_valid(const struct vmt_prog *p, unsigned *bad_op);
 bool vmt_op_equal(const struct vmt_op *x, const struct vmt_op *y);
 bool vmt_prog_equal(const struct vmt_prog *x, const struct vmt_prog *y);
+/* Make a program with ops and preemptions in any order valid, as the
+ * decoder and the parser do: nthreads covers every op's thread, ops are
+ * regrouped by thread (stable), preemptions sorted, the first entry of a
+ * key kept, the schedule version set (current) or cleared (no entry). */
+void vmt_prog_normalize(struct vmt_prog *p);
 const char *vmt_op_name(unsigned code);
 /* The ops on a space's cursor (cursor_new up to drop in ops.def). */
 static inline bool vmt_op_on_cursor(unsigned code)
@@ -147,9 +216,15 @@ static inline bool vmt_op_on_cursor(unsigned code)
 int vmt_format_op(const struct vmt_op *op, char *buf, size_t size);
 /* Print the program, one op per line. If @mark >= 0, op #@mark gets a
  * "  # <-- <note>" suffix (@note may be NULL). Every line is prefixed
- * with @prefix (may be NULL). */
+ * with @prefix (may be NULL). A multi-thread program prints a
+ * "thread N:" line before each thread's ops, and its schedule after
+ * them: "schedule v1:" then one "after thread T decision N run thread U"
+ * per preemption. */
 void vmt_print_prog(FILE *f, const struct vmt_prog *p, int mark,
 		    const char *note, const char *prefix);
+
+/* "after thread T decision N run thread U" (the schedule block's lines). */
+int vmt_format_preempt(const struct vmt_preempt *e, char *buf, size_t size);
 
 /*
  * Parse the text form. Returns 0, or -EINVAL with *@err_line (1-based)
@@ -167,6 +242,9 @@ struct vmt_exec_opts {
 	size_t pool_bytes;	/* 0: VMT_EXEC_POOL_DEFAULT (small pools: -ENOMEM paths) */
 	FILE *trace;		/* if non-NULL, one line per op: "  17 map frame=2 ...   = 1" */
 	bool no_sweep;		/* skip the full sweeps (check ops still call vms_space_check) */
+	/* vmt_localize: run each prefix in a child process (the program
+	 * crashes libvms: a prefix may too, and counts as no difference) */
+	bool isolate;
 };
 
 #define VMT_EXEC_POOL_DEFAULT	(256ULL << 20)
@@ -206,7 +284,8 @@ void vmt_protect_apply(struct vms_prop *p, void *edit);
  * -ENOMEM from libvms is accepted only where the model says the pool may
  * be exhausted (never with the default pool and <= 256 ops in practice).
  * Returns r->status. @o may be NULL. Must be called on a thread that holds
- * no cursor and has no active space.
+ * no cursor and has no active space. A multi-thread program (one with
+ * threads or a schedule) is -EINVAL here: tools/sched/exec_mt.c runs it.
  */
 int vmt_exec(const struct vmt_prog *p, const struct vmt_exec_opts *o,
 	     struct vmt_result *r);
@@ -216,13 +295,16 @@ int vmt_exec(const struct vmt_prog *p, const struct vmt_exec_opts *o,
  * of libvms and the model differ (the end-of-run comparison of each
  * shorter prefix), if that comes before r->op. Then r->op is that op and
  * r->sig reads "DIVERGENCE op#K <op>: state after the op: <difference>".
- * Returns 1 if it moved the divergence, 0 if not, -ENOMEM.
+ * Returns 1 if it moved the divergence, 0 if not, -ENOMEM. For a program
+ * that crashed, call it with r->status = 1, r->op = the number of ops and
+ * o->isolate: the title then names the state the crash followed from.
  */
 int vmt_localize(const struct vmt_prog *p, const struct vmt_exec_opts *o,
 		 struct vmt_result *r);
 
 /* vmt_decode + vmt_exec (+ vmt_localize on a divergence) with default
- * options: 0 agree, 1 divergence. */
+ * options: 0 agree, 1 divergence. Bytes that decode to a multi-thread
+ * program agree with nothing run (r->executed 0): not this executor's. */
 int vmt_run_bytes(const uint8_t *buf, size_t n, struct vmt_result *r);
 
 #endif /* VMT_OP_H */

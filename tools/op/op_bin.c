@@ -67,31 +67,38 @@ static const uint32_t io_table[] = {
 };
 #define IO_NT ((int)(sizeof(io_table) / sizeof(io_table[0])))
 
-struct rd {
-	const uint8_t *p;
-	size_t n, i;
-	uint64_t hist[ADDR_HIST];
-	unsigned nh;
-	/* What earlier ops set up, for operands relative to it (the encoder
-	 * keeps the same state through note_op()). */
+/* What a thread's earlier ops set up, for operands relative to it (the
+ * encoder keeps the same state through note_op()): its cursors, its
+ * accessors. */
+struct rdt {
 	uint64_t cstart[VMT_NR_SPACES], cend[VMT_NR_SPACES];
 	uint64_t alast_va, alast_len;
 	uint8_t last_reader, last_writer, last_acc;	/* slot + 1, 0: none yet */
 };
 
+struct rd {
+	const uint8_t *p;
+	size_t n, i;
+	uint64_t hist[ADDR_HIST];	/* shared: threads overlap each other's ranges */
+	unsigned nh;
+	struct rdt th[VMT_MAX_THREADS];
+};
+
 static void note_op(struct rd *r, const struct vmt_op *op)
 {
+	struct rdt *t = &r->th[op->thread];
+
 	if (op->code == VMT_OP_CURSOR_NEW) {
-		r->cstart[op->space] = op->a;
-		r->cend[op->space] = op->b;
+		t->cstart[op->space] = op->a;
+		t->cend[op->space] = op->b;
 	} else if (op->code == VMT_OP_ACC_NEW) {
-		r->alast_va = op->a;
-		r->alast_len = op->b;
-		r->last_acc = op->slot + 1;
+		t->alast_va = op->a;
+		t->alast_len = op->b;
+		t->last_acc = op->slot + 1;
 		if (op->arg)
-			r->last_writer = op->slot + 1;
+			t->last_writer = op->slot + 1;
 		else
-			r->last_reader = op->slot + 1;
+			t->last_reader = op->slot + 1;
 	}
 }
 
@@ -192,8 +199,9 @@ static const uint64_t ava_table[10] = {
 	0, 8, K4 - 8, K4, M2 - 16, 2 * K4 + 100, M2, 0x800, 5 * K4, 1,
 };
 
-static uint64_t rel_form(const struct rd *r, enum fld f, const struct vmt_op *op, unsigned k)
+static uint64_t rel_form(const struct rd *rd, enum fld f, const struct vmt_op *op, unsigned k)
 {
+	const struct rdt *r = &rd->th[op->thread];
 	uint64_t span = r->cend[op->space] - r->cstart[op->space];
 
 	switch (f) {
@@ -313,9 +321,10 @@ static uint8_t dec_ppriv(struct rd *r)
 }
 
 /* One-byte fields: the decoder, also used by the encoder to invert them. */
-static void dec_small(enum fld f, uint8_t b, struct vmt_op *op, const struct rd *st)
+static void dec_small(enum fld f, uint8_t b, struct vmt_op *op, const struct rd *rd)
 {
 	static const uint8_t levels[8] = { 1, 2, 1, 2, 1, 2, 0, 3 };
+	const struct rdt *st = &rd->th[op->thread];
 
 	switch (f) {
 	case F_SPACE: op->space = b < 0xc0 ? 0 : (b & 1); break;
@@ -372,20 +381,82 @@ static void dec_field(struct rd *r, enum fld f, struct vmt_op *op)
 	}
 }
 
+/* Pseudo-ops (op.h): the escape byte, then one of these. */
+#define PSEUDO_ESC	0xff
+#define PSEUDO_THREAD	0xf0	/* 0xf0 + N: thread N's ops follow */
+#define PSEUDO_VERSION	0xf4	/* V: the schedule's version */
+#define PSEUDO_PREEMPT	0xf5	/* T NTH(LEB128) U: a preemption */
+
+static uint32_t get_leb(struct rd *r)
+{
+	uint32_t v = 0;
+
+	for (int sh = 0; sh < 35; sh += 7) {
+		uint8_t b = get8(r);
+
+		v |= (uint32_t)(b & 0x7f) << sh;
+		if (!(b & 0x80))
+			break;
+	}
+	return v;
+}
+
+/* A pseudo-op at r->i (the escape byte not yet read): apply it to @p,
+ * @cur; false if the bytes there are an ordinary op. */
+static bool dec_pseudo(struct rd *r, struct vmt_prog *p, uint8_t *cur)
+{
+	uint8_t e;
+
+	if (r->i + 1 >= r->n || r->p[r->i] != PSEUDO_ESC)
+		return false;
+	e = r->p[r->i + 1];
+	if (e < PSEUDO_THREAD || e > PSEUDO_PREEMPT)
+		return false;
+	r->i += 2;
+	if (e < PSEUDO_VERSION) {
+		*cur = e - PSEUDO_THREAD;
+		if (*cur + 1u > vmt_prog_threads(p))
+			p->nthreads = *cur + 1;
+	} else if (e == PSEUDO_VERSION) {
+		p->sched_version = get8(r);
+	} else {
+		struct vmt_preempt pe;
+
+		pe.thread = get8(r) % VMT_SCHED_THREADS;
+		pe.nth = get_leb(r);
+		pe.next = get8(r) % VMT_SCHED_THREADS;
+		if (p->nsched < VMT_MAX_PREEMPTS)
+			p->sched[p->nsched++] = pe;
+	}
+	return true;
+}
+
 int vmt_decode(const uint8_t *buf, size_t n, struct vmt_prog *p)
 {
 	struct rd r = { .p = buf, .n = buf ? n : 0 };
+	uint8_t cur = 0;
 
 	p->n = 0;
+	p->nthreads = 1;
+	p->nsched = 0;
+	p->sched_version = 0;
 	while (r.i < r.n && p->n < VMT_MAX_OPS) {
-		struct vmt_op *op = &p->ops[p->n++];
+		struct vmt_op *op;
 
+		if (dec_pseudo(&r, p, &cur))
+			continue;
+		op = &p->ops[p->n++];
 		memset(op, 0, sizeof(*op));
+		op->thread = cur;
 		op->code = op_table[get8(&r) % OP_TABLE_LEN];
 		for (int i = 0; i < VMT_MAXF && vmt_op_fields[op->code][i]; i++)
 			dec_field(&r, vmt_op_fields[op->code][i], op);
 		note_op(&r, op);
 	}
+	/* The schedule may follow the last op. */
+	while (r.i < r.n && dec_pseudo(&r, p, &cur))
+		;
+	vmt_prog_normalize(p);
 	return (int)p->n;
 }
 
@@ -467,6 +538,14 @@ static void enc_byte(struct wr *w, uint8_t (*dec)(struct rd *), uint8_t v, uint8
 	put8(w, v);
 }
 
+static void put_leb(struct wr *w, uint32_t v)
+{
+	do {
+		put8(w, (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0)));
+		v >>= 7;
+	} while (v);
+}
+
 static void enc_small(struct wr *w, const struct rd *st, enum fld f, const struct vmt_op *op)
 {
 	for (int b = 0; b < 256; b++) {
@@ -539,16 +618,36 @@ long vmt_encode(const struct vmt_prog *p, uint8_t *buf, size_t cap)
 
 	if (!vmt_prog_valid(p, NULL))
 		return -EINVAL;
-	for (unsigned i = 0; i < p->n; i++) {
-		const struct vmt_op *op = &p->ops[i];
-		unsigned b;
+	/* Thread markers for every thread after 0, so that empty threads
+	 * count too; thread 0 needs none. */
+	for (unsigned t = 0, i = 0; t < vmt_prog_threads(p); t++) {
+		if (t) {
+			put8(&w, PSEUDO_ESC);
+			put8(&w, (uint8_t)(PSEUDO_THREAD + t));
+		}
+		for (; i < p->n && p->ops[i].thread == t; i++) {
+			const struct vmt_op *op = &p->ops[i];
+			unsigned b;
 
-		for (b = 0; b < OP_TABLE_LEN && op_table[b] != op->code; b++)
-			;
-		put8(&w, (uint8_t)b);
-		for (int k = 0; k < VMT_MAXF && vmt_op_fields[op->code][k]; k++)
-			enc_field(&w, &st, vmt_op_fields[op->code][k], op);
-		note_op(&st, op);
+			for (b = 0; b < OP_TABLE_LEN && op_table[b] != op->code; b++)
+				;
+			put8(&w, (uint8_t)b);
+			for (int k = 0; k < VMT_MAXF && vmt_op_fields[op->code][k]; k++)
+				enc_field(&w, &st, vmt_op_fields[op->code][k], op);
+			note_op(&st, op);
+		}
+	}
+	if (p->nsched) {
+		put8(&w, PSEUDO_ESC);
+		put8(&w, PSEUDO_VERSION);
+		put8(&w, p->sched_version);
+	}
+	for (unsigned i = 0; i < p->nsched; i++) {
+		put8(&w, PSEUDO_ESC);
+		put8(&w, PSEUDO_PREEMPT);
+		put8(&w, p->sched[i].thread);
+		put_leb(&w, p->sched[i].nth);
+		put8(&w, p->sched[i].next);
 	}
 	return (long)w.n;
 }

@@ -209,17 +209,35 @@ int vmt_format_op(const struct vmt_op *op, char *buf, size_t size)
 	return (int)s.n;
 }
 
+int vmt_format_preempt(const struct vmt_preempt *e, char *buf, size_t size)
+{
+	return snprintf(buf, size, "after thread %u decision %u run thread %u",
+			e->thread, e->nth, e->next);
+}
+
 void vmt_print_prog(FILE *f, const struct vmt_prog *p, int mark,
 		    const char *note, const char *prefix)
 {
+	const char *pre = prefix ? prefix : "";
+	bool mt = vmt_prog_threads(p) > 1;
 	char line[256];
 
-	for (unsigned i = 0; i < p->n; i++) {
-		vmt_format_op(&p->ops[i], line, sizeof(line));
-		fprintf(f, "%s%s", prefix ? prefix : "", line);
-		if ((int)i == mark)
-			fprintf(f, "  # <-- %s", note ? note : "here");
-		fputc('\n', f);
+	for (unsigned t = 0, i = 0; t < vmt_prog_threads(p); t++) {
+		if (mt)
+			fprintf(f, "%sthread %u:\n", pre, t);
+		for (; i < p->n && p->ops[i].thread == t; i++) {
+			vmt_format_op(&p->ops[i], line, sizeof(line));
+			fprintf(f, "%s%s", pre, line);
+			if ((int)i == mark)
+				fprintf(f, "  # <-- %s", note ? note : "here");
+			fputc('\n', f);
+		}
+	}
+	if (p->nsched)
+		fprintf(f, "%sschedule v%u:\n", pre, p->sched_version);
+	for (unsigned i = 0; i < p->nsched; i++) {
+		vmt_format_preempt(&p->sched[i], line, sizeof(line));
+		fprintf(f, "%s%s\n", pre, line);
 	}
 }
 
@@ -432,12 +450,70 @@ int vmt_parse_op(const char *line, struct vmt_op *op, char *err, size_t errlen)
 	return 1;
 }
 
+/*
+ * The lines that are not ops: "thread N:" (the ops that follow are
+ * thread N's), "schedule vV:" (the schedule block starts; "schedule:"
+ * is the current version) and, inside it, preemptions. 1 if @line was
+ * one of them, 0 if not, -EINVAL.
+ */
+static int parse_section(const char *line, struct vmt_prog *p, uint8_t *cur, bool *in_sched,
+			 char *err, size_t errlen)
+{
+	unsigned a, b, c, v;
+	int end = 0;
+
+	while (isspace((unsigned char)*line))
+		line++;
+	if (sscanf(line, "thread %u:%n", &a, &end) == 1 && end) {
+		if (*in_sched)
+			return perr(err, errlen, "a thread after the schedule");
+		if (a >= VMT_MAX_THREADS)
+			return perr(err, errlen, "thread %u: at most %d threads", a, VMT_MAX_THREADS);
+		*cur = (uint8_t)a;
+		if (a + 1 > vmt_prog_threads(p))
+			p->nthreads = (uint8_t)(a + 1);
+	} else if (!strncmp(line, "schedule:", 9)) {
+		end = 9;
+		*in_sched = true;
+		p->sched_version = VMT_SCHED_VERSION;
+	} else if (sscanf(line, "schedule v%u:%n", &v, &end) == 1 && end) {
+		if (!v || v > 255)
+			return perr(err, errlen, "schedule version %u", v);
+		*in_sched = true;
+		p->sched_version = (uint8_t)v;
+	} else if (*in_sched &&
+		   sscanf(line, "after thread %u decision %u run thread %u%n", &a, &b, &c, &end) == 3 &&
+		   end) {
+		if (a >= VMT_SCHED_THREADS || c >= VMT_SCHED_THREADS)
+			return perr(err, errlen, "a schedule names threads 0..%d",
+				    VMT_SCHED_THREADS - 1);
+		if (p->nsched >= VMT_MAX_PREEMPTS)
+			return perr(err, errlen, "more than %d preemptions", VMT_MAX_PREEMPTS);
+		p->sched[p->nsched++] = (struct vmt_preempt){ b, (uint8_t)a, (uint8_t)c };
+	} else {
+		if (*in_sched && *line && *line != '#')
+			return perr(err, errlen, "expected 'after thread T decision N run thread U'");
+		return 0;
+	}
+	line += end;
+	while (isspace((unsigned char)*line))
+		line++;
+	if (*line && *line != '#')
+		return perr(err, errlen, "unexpected '%s'", line);
+	return 1;
+}
+
 int vmt_parse(const char *text, struct vmt_prog *p, int *err_line, char *err, size_t errlen)
 {
 	const char *s = text;
 	int lineno = 0;
+	uint8_t cur = 0;
+	bool in_sched = false;
 
 	p->n = 0;
+	p->nthreads = 1;
+	p->nsched = 0;
+	p->sched_version = 0;
 	if (err_line)
 		*err_line = 0;
 	while (*s) {
@@ -455,7 +531,11 @@ int vmt_parse(const char *text, struct vmt_prog *p, int *err_line, char *err, si
 		}
 		memcpy(line, s, len);
 		line[len] = 0;
-		rc = vmt_parse_op(line, &op, err, errlen);
+		rc = parse_section(line, p, &cur, &in_sched, err, errlen);
+		if (!rc)
+			rc = vmt_parse_op(line, &op, err, errlen);
+		else if (rc > 0)
+			rc = 0;
 		if (rc < 0) {
 			if (err_line)
 				*err_line = lineno;
@@ -467,11 +547,15 @@ int vmt_parse(const char *text, struct vmt_prog *p, int *err_line, char *err, si
 					*err_line = lineno;
 				return perr(err, errlen, "more than %d ops", VMT_MAX_OPS);
 			}
+			op.thread = cur;
 			p->ops[p->n++] = op;
 		}
 		s += len;
 		if (*s == '\n')
 			s++;
 	}
+	vmt_prog_normalize(p);
+	if (in_sched && !p->nsched)
+		p->sched_version = 0;
 	return 0;
 }

@@ -80,17 +80,17 @@ struct vmt_reuse *vmt_reuse_get(size_t pool_bytes, int *err)
 			return NULL;
 		}
 		u->pool_bytes = pool_bytes;
-		/* Releases wait in this thread's batch until a quiesce point
-		 * of the program or the reset after it: no reclaimer thread
-		 * runs while a program does, so which frames are free, and
-		 * the paths the core takes, never depend on when it ran.
-		 * (Short of frames, the core reclaims on this thread.) */
-		*err = vms_pool_set_retire_batch(u->pool, VMS_RETIRE_BATCH_MAX);
-		if (!*err)
-			*err = vmt_shared_init(&u->sh, u->pool);
+		*err = vmt_shared_init(&u->sh, u->pool);
 		if (*err)
 			return NULL;
 	}
+	/* Releases wait in this thread's batch until a quiesce point of
+	 * the program or the reset after it: no reclaimer thread runs while
+	 * a program does, so which frames are free, and the paths the core
+	 * takes, never depend on when it ran (short of frames, the core
+	 * reclaims on this thread). A run that wants reclaims during the
+	 * program (the controlled executor) sets its own after this. */
+	vms_pool_set_retire_batch(u->pool, VMS_RETIRE_BATCH_MAX);
 	/* Stale gid entries of the last run are harmless: every frame's
 	 * entry is written again when it is allocated. */
 	atomic_store(&u->sh.next_gid, 1);
@@ -100,6 +100,24 @@ struct vmt_reuse *vmt_reuse_get(size_t pool_bytes, int *err)
 	return u;
 }
 
+/* A pool that cannot be reset or destroyed stays reachable: a leak on
+ * purpose, which LeakSanitizer need not report. */
+static void keep_pool(struct vms_pool *pool)
+{
+	static struct vms_pool **kept;
+	static size_t n, cap;
+
+	if (n == cap) {
+		struct vms_pool **a = realloc(kept, (cap ? 2 * cap : 16) * sizeof(*a));
+
+		if (!a)
+			return;
+		kept = a;
+		cap = cap ? 2 * cap : 16;
+	}
+	kept[n++] = pool;
+}
+
 int vmt_reuse_put(struct vmt_reuse *u)
 {
 	int c = vms_pool_reset(u->pool);
@@ -107,10 +125,19 @@ int vmt_reuse_put(struct vmt_reuse *u)
 	/* Still referenced: leaked on purpose (releasing it under live
 	 * references would be worse); the next run makes a new one. */
 	if (c) {
+		keep_pool(u->pool);
 		vmt_shared_fini(&u->sh);
 		u->pool = NULL;
 	}
 	if (vmt_model_side_reset(&u->ms, 1) && !c)
 		c = -ENOMEM;
 	return c;
+}
+
+void vmt_reuse_abandon(struct vmt_reuse *u)
+{
+	keep_pool(u->pool);
+	vmt_shared_fini(&u->sh);
+	u->pool = NULL;
+	vmt_model_side_reset(&u->ms, 1);
 }

@@ -25,4 +25,10 @@ struct vmt_reuse *vmt_reuse_get(size_t pool_bytes, int *err);
  * references, is dropped (leaked) and the next get makes a new one. */
 int vmt_reuse_put(struct vmt_reuse *u);
 
+/* After a run that could not give everything back (a controlled run
+ * that ended in a deadlock abandons threads holding locks): forget the
+ * pool without touching it, keep the model side. The pool stays
+ * reachable (a leak on purpose, not one LeakSanitizer reports). */
+void vmt_reuse_abandon(struct vmt_reuse *u);
+
 #endif /* VMT_REUSE_H */

@@ -38,6 +38,8 @@
 #include "op.h"
 
 struct vmt_model;
+struct vmt_exec_opts;
+struct vmt_result;
 struct vmt_mleaf;
 
 /* ---- the record -------------------------------------------------------- */
@@ -47,6 +49,14 @@ enum {
 	VMT_SEEN_VA = 1 << 0,		/* va: the thread's cursor was open after the op */
 	VMT_SEEN_COUNTS = 1 << 1,	/* handles (frame ops; + refcount, level, dirty: frame_alloc) */
 	VMT_SEEN_QUIESCE = 1 << 2,	/* quiesce: the core relieved the pool after -ENOMEM */
+	/* The driver judged what raced (the controlled executor): a copy's
+	 * pages and bytes, an activation's "all mapped" (in mapped), against
+	 * every state the tree went through during the call; the model step
+	 * checks the rest of the call. */
+	VMT_SEEN_RACY = 1 << 3,
+	/* Not run: the op's space slot was empty when the thread looked (a
+	 * slot another thread fills); the model must have no space there. */
+	VMT_SEEN_SKIP = 1 << 4,
 };
 
 /* vms_space_check of one space, as the check op saw it. */
@@ -76,6 +86,7 @@ struct vmt_outcome {
 	bool dirty;			/* frame_alloc: the new frame was not zeroed */
 	long quiesce;			/* VMT_SEEN_QUIESCE */
 	unsigned flags;			/* space_new: the new space's flags */
+	bool mapped;			/* activate with VMT_SEEN_RACY: every page was mapped */
 	bool released;			/* acc_new: a used slot was released first, */
 	long release_ret;		/* with this result */
 	uint64_t remain;		/* accessor ops */
@@ -164,6 +175,10 @@ struct vmt_model_side {
 	/* The first core value the last model step compared, for traces. */
 	bool have_rc;
 	long rc;
+	/* Outcomes act for their own thread's cursors and active space
+	 * (vmt_model_set_thread); off: thread 0's, for drivers that apply
+	 * whole sessions at once (stress). */
+	bool per_thread;
 };
 
 /* A fresh model; frames numbered from @gid_base on. */
@@ -183,6 +198,18 @@ uint64_t vmt_model_side_paddr(const struct vmt_model_side *ms, uint64_t gid);
  */
 bool vmt_step_model(struct vmt_model_side *ms, const struct vmt_outcome *o,
 		    char *why, size_t n);
+
+/*
+ * The end of a run another driver made (the controlled executor): every
+ * thread's outcomes checked, their cursors dropped, accessors released
+ * and handles put, nobody's space active. On the calling thread, as
+ * vmt_exec ends a run: a check op with the full sweeps (leaves, frame
+ * refcounts, handles and contents, pool counters), then every space
+ * destroyed through the model-checked calls. r->sig reads "DIVERGENCE
+ * end check: ..." or "DIVERGENCE end teardown: ...".
+ */
+int vmt_exec_finish(struct vmt_shared *sh, struct vmt_model_side *ms,
+		    const struct vmt_exec_opts *o, struct vmt_result *r);
 
 /* A leaf as libvms showed it (a query, a sweep), its frame by gid. */
 struct vmt_leaf_seen {

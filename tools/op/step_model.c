@@ -5,7 +5,8 @@
  *
  * Differences are worded for the titles in tools/campaign/sig.c: a result
  * is "core=X model=Y" (plus "(model refuses: RULE)" when libvms accepted
- * what the model refused), a value "what core=0x.. model=0x..", a leaf
+ * what the model refused, "(model stops: RULE)" when it did more than the
+ * rule lets it), a value "what core=0x.. model=0x..", a leaf
  * "core=[..) model=[..) (differs: range frame prop)".
  */
 #include <errno.h>
@@ -171,7 +172,8 @@ static bool differ(struct mstep *s, const char *fmt, ...)
 	return false;
 }
 
-/* Two results; the model's rule if libvms accepted what it refused. */
+/* Two results; the model's rule if libvms accepted what it refused, or
+ * did more than the model's rule let it (a copy past where it stops). */
 static bool same(struct mstep *s, long core, long model)
 {
 	char a[32], b[32];
@@ -184,9 +186,9 @@ static bool same(struct mstep *s, long core, long model)
 	if (core == model)
 		return true;
 	why = vmt_model_why(s->m);
-	if (core >= 0 && model < 0 && why)
-		return differ(s, "core=%s model=%s (model refuses: %s)", vmt_errname(core, a, sizeof(a)),
-			      vmt_errname(model, b, sizeof(b)), why);
+	if (core >= 0 && why && (model < 0 || core > model))
+		return differ(s, "core=%s model=%s (model %s: %s)", vmt_errname(core, a, sizeof(a)),
+			      vmt_errname(model, b, sizeof(b)), model < 0 ? "refuses" : "stops", why);
 	return differ(s, "core=%s model=%s", vmt_errname(core, a, sizeof(a)),
 		      vmt_errname(model, b, sizeof(b)));
 }
@@ -445,7 +447,20 @@ static bool model_acc_new(struct mstep *s)
 
 static bool model_activate(struct mstep *s)
 {
+	if (s->o->seen & VMT_SEEN_RACY)
+		return same(s, s->o->ret, vmt_model_acc_activate_seen(s->m, macc(s), s->o->space,
+								      s->o->mapped));
 	return same(s, s->o->ret, vmt_model_acc_activate(s->m, macc(s), s->o->space));
+}
+
+/* A copy whose pages the driver judged: the accessor's side of it. */
+static bool racy_copy(struct mstep *s, bool write)
+{
+	int a = macc(s);
+
+	if (!same(s, s->o->ret, vmt_model_acc_copy_seen(s->m, a, write, s->op->a, s->o->ret)))
+		return false;
+	return same_u64(s, "remain", s->o->remain, vmt_model_acc_remain(s->m, a));
 }
 
 static bool model_read(struct mstep *s)
@@ -456,6 +471,8 @@ static bool model_read(struct mstep *s)
 	int a = macc(s);
 	size_t k = 0;
 
+	if (s->o->seen & VMT_SEEN_RACY)
+		return racy_copy(s, false);
 	if (!model)
 		return differ(s, "model side: out of memory");
 	memset(model, 0x5a, s->op->a);
@@ -475,6 +492,8 @@ static bool model_write(struct mstep *s)
 	const uint8_t *bytes = s->o->data;
 	int a = macc(s);
 
+	if (s->o->seen & VMT_SEEN_RACY)
+		return racy_copy(s, true);
 	if (!bytes) {
 		uint8_t *io = vmt_io(&s->ms->io, &s->ms->iocap, s->op->a);
 
@@ -507,8 +526,12 @@ static bool model_check(struct mstep *s)
 			continue;
 		any = true;
 		mrc = vmt_model_check(s->m, sp);
-		if (c[sp].ret == -EUCLEAN)
-			return differ(s, "vms_space_check(space %d): %s", sp, c[sp].rep.first);
+		if (c[sp].ret == -EUCLEAN) {
+			char line[320];
+
+			vms_check_report_line(&c[sp].rep, line, sizeof(line));
+			return differ(s, "vms_space_check(space %d): %s", sp, line);
+		}
 		if (!same(s, c[sp].ret, mrc))
 			return false;
 		if (c[sp].ret)
@@ -545,8 +568,13 @@ bool vmt_step_model(struct vmt_model_side *ms, const struct vmt_outcome *o,
 	why[0] = 0;
 	ms->have_rc = false;
 	vmt_model_why(ms->m);	/* forget a refusal of an earlier op */
+	vmt_model_set_thread(ms->m, ms->per_thread ? o->thread : 0);
 	if (o->op.code >= VMT_OP__COUNT)
 		return differ(&s, "no such op %u", o->op.code);
+	if (o->seen & VMT_SEEN_SKIP)
+		return !vmt_model_space_live(ms->m, o->space) ||
+		       differ(&s, "skipped: space slot %u was empty, the model has a space there",
+			      o->space);
 	if (o->op.code >= VMT_OP_ACC_NEW && o->op.code <= VMT_OP_ACC_RELEASE &&
 	    macc(&s) >= VMT_MODEL_ACCS)
 		return differ(&s, "thread %u: accessor slots beyond the model's", o->thread);

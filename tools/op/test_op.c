@@ -131,6 +131,7 @@ static void rnd_op_of(struct vmt_op *op, unsigned code)
 			break;
 	}
 	*op = some.ops[k];
+	op->thread = 0;
 	for (int i = 0; i < VMT_MAXF && fields_of[op->code][i]; i++)
 		widen(op, fields_of[op->code][i]);
 }
@@ -151,8 +152,31 @@ static void rnd_prog(struct vmt_prog *p, bool wide)
 		return;
 	}
 	p->n = (unsigned)(rnd() % (VMT_MAX_OPS + 1));
+	p->nthreads = 1;
+	p->nsched = 0;
+	p->sched_version = 0;
 	for (unsigned i = 0; i < p->n; i++)
 		rnd_op(&p->ops[i]);
+}
+
+/* Spread @p's ops over 1..VMT_MAX_THREADS threads and give it a random
+ * schedule, in any order: vmt_prog_normalize makes it valid. */
+static void rnd_mt(struct vmt_prog *p)
+{
+	unsigned nt = 1 + (unsigned)(rnd() % VMT_MAX_THREADS);
+
+	p->nthreads = (uint8_t)nt;
+	for (unsigned i = 0; i < p->n; i++)
+		p->ops[i].thread = (uint8_t)(rnd() % nt);
+	p->nsched = (unsigned)(rnd() % 40);
+	p->sched_version = (uint8_t)(rnd() % 3);
+	for (unsigned i = 0; i < p->nsched; i++) {
+		uint64_t x = rnd();
+
+		p->sched[i] = (struct vmt_preempt){ (uint32_t)(x >> (32 + x % 32)),
+			(uint8_t)(x % VMT_SCHED_THREADS), (uint8_t)((x >> 8) % VMT_SCHED_THREADS) };
+	}
+	vmt_prog_normalize(p);
 }
 
 static char *prog_text(const struct vmt_prog *p)
@@ -179,6 +203,8 @@ static void test_roundtrip(unsigned iters)
 		long n;
 
 		rnd_prog(&p, it & 1);
+		if (it % 3 == 2)
+			rnd_mt(&p);
 		T_CHECK(vmt_prog_valid(&p, NULL), "random program %u invalid", it);
 		n = vmt_encode(&p, bin, sizeof(bin));
 		T_CHECK(n >= 0 && (size_t)n <= sizeof(bin), "encode gave %ld", n);
@@ -294,6 +320,72 @@ static void test_text_forms(void)
 	free(t);
 }
 
+/* Threads and a schedule: per-thread blocks, the schedule last; ops are
+ * regrouped by thread, preemptions sorted, and both forms agree. */
+static void test_mt_forms(void)
+{
+	static struct vmt_prog p, q;
+	static uint8_t bin[VMT_MAX_ENCODED];
+	char err[160], *t;
+	int line;
+	long n;
+	const char *in =
+		"frame_alloc frame=0 level=1\n"
+		"thread 2:\n"
+		"query\n"
+		"thread 1:\n"
+		"cursor_new ro start=0x1000 end=0x2000\n"
+		"thread 2:  # again\n"
+		"drop\n"
+		"schedule:\n"
+		"after thread 1 decision 7 run thread 4\n"
+		"after thread 0 decision 0 run thread 2\n"
+		"after thread 1 decision 7 run thread 0\n";
+	const char *want =
+		"thread 0:\n"
+		"frame_alloc frame=0 level=1\n"
+		"thread 1:\n"
+		"cursor_new ro start=0x1000 end=0x2000\n"
+		"thread 2:\n"
+		"query\n"
+		"drop\n"
+		"schedule v1:\n"
+		"after thread 0 decision 0 run thread 2\n"
+		"after thread 1 decision 7 run thread 4\n";
+
+	T_CHECK(vmt_parse(in, &p, &line, err, sizeof(err)) == 0, "line %d: %s", line, err);
+	T_CHECK(p.n == 4 && p.nthreads == 3 && p.nsched == 2 && vmt_prog_is_mt(&p),
+		"%u ops, %u threads, %u preemptions", p.n, p.nthreads, p.nsched);
+	T_CHECK(vmt_prog_valid(&p, NULL), "parsed program invalid");
+	t = prog_text(&p);
+	T_CHECK(!strcmp(t, want), "canonical form:\n%s", t);
+	free(t);
+	n = vmt_encode(&p, bin, sizeof(bin));
+	T_CHECK(n > 0, "encode: %ld", n);
+	vmt_decode(bin, (size_t)n, &q);
+	T_CHECK(vmt_prog_equal(&p, &q), "decode(encode(p)) != p");
+	/* A one-thread program with a schedule is multi-thread too. */
+	T_CHECK(vmt_parse("check\nschedule v2:\nafter thread 0 decision 3 run thread 1\n",
+			  &p, &line, err, sizeof(err)) == 0 && p.nthreads == 1 &&
+		p.sched_version == 2 && vmt_prog_is_mt(&p), "one thread and a schedule");
+	t = prog_text(&p);
+	T_CHECK(!strcmp(t, "check\nschedule v2:\nafter thread 0 decision 3 run thread 1\n"),
+		"one thread: no thread lines:\n%s", t);
+	free(t);
+	/* Pseudo-ops in bytes: 0xff 0xf1 (thread 1), a preemption with a
+	 * two-byte number; 0xff 0xee is an ordinary op (acc_new). */
+	{
+		const uint8_t b[] = { 0xff, 0xf1, 1, 0, 0, 0, 0, 0xff, 0xf5, 1, 0x83, 0x01, 0,
+				      0xff, 0xee };
+
+		vmt_decode(b, sizeof(b), &p);
+		T_CHECK(p.n == 2 && p.nthreads == 2 && p.ops[0].thread == 1 &&
+			p.ops[0].code == VMT_OP_CURSOR_NEW && p.ops[1].code == VMT_OP_ACC_NEW &&
+			p.nsched == 1 && p.sched[0].nth == 131 && p.sched[0].thread == 1 &&
+			p.sched_version == VMT_SCHED_VERSION, "pseudo-ops decode");
+	}
+}
+
 static void expect_parse_error(const char *text, int want_line, const char *want_msg)
 {
 	static struct vmt_prog p;
@@ -323,6 +415,11 @@ static void test_parse_errors(void)
 	expect_parse_error("map frame=0 prop=RQ-,wb,user", 1, "bad value");
 	expect_parse_error("check extra", 1, "expected key=value");
 	expect_parse_error("space_switch space=1", 1, "unexpected field");
+	expect_parse_error("check\nthread 4:\n", 2, "at most 4 threads");
+	expect_parse_error("schedule:\nafter thread 8 decision 1 run thread 0", 2, "threads 0..7");
+	expect_parse_error("schedule:\ncheck\n", 2, "expected 'after thread");
+	expect_parse_error("schedule:\nthread 1:\n", 2, "after the schedule");
+	expect_parse_error("thread 1: query\n", 1, "unexpected");
 }
 
 /* Truncated and empty inputs decode; long ones stop at VMT_MAX_OPS. */
@@ -562,6 +659,8 @@ static void test_random_exec(unsigned iters, uint64_t seed)
 			struct vmt_exec_opts o = { .pool_bytes = pool_bytes };
 
 			vmt_decode(buf, n, &p);
+			if (vmt_prog_is_mt(&p))
+				continue;	/* the controlled executor's (tools/sched) */
 			rc = vmt_exec(&p, &o, &r);
 		} else {
 			rc = vmt_run_bytes(buf, n, &r);
@@ -752,6 +851,7 @@ int main(int argc, char **argv)
 	printf("test_op: seed 0x%" PRIx64 "\n", seed);
 	rng_state = seed;
 	test_text_forms();
+	test_mt_forms();
 	test_parse_errors();
 	test_decode_edges();
 	test_roundtrip(2000);

@@ -26,12 +26,7 @@
 #define VMT_SCHED_POLICY_H
 
 #include "scheduler.h"
-
-struct vmt_preempt {
-	uint32_t nth;		/* of thread's decisions (0: the run's start) */
-	uint8_t thread;		/* the thread at the decision */
-	uint8_t next;		/* the thread to run instead of the default */
-};
+#include "../op/preempt.h"
 
 /* ---- replay ---- */
 

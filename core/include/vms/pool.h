@@ -120,6 +120,10 @@ void *vms_frame_data(const struct vms_frame *f);
 /* The same bytes, read only (oracles that compare contents). */
 const void *vms_frame_peek(const struct vms_frame *f);
 
+/* The physical address of byte @at of @pool's memory (the inverse of the
+ * linear map vms_frame_data uses), or 0 if @at is not in the pool. */
+vms_paddr_t vms_pool_paddr(const struct vms_pool *pool, const void *at);
+
 /* The frame that owns physical address @pa (a 2 MiB frame for any address
  * inside it), or NULL if @pa is not inside a live data frame. */
 struct vms_frame *vms_frame_from_paddr(struct vms_pool *pool, vms_paddr_t pa);
