@@ -40,11 +40,18 @@ static bool range_ok(vms_vaddr_t start, vms_vaddr_t end)
  * (a weight), as a frame retired again right after itself weighs nothing
  * (defer_frame), so such items fill a batch by count, not weight. */
 #define DEFER_ITEMS_PER_WEIGHT	4
+/* At most this many (32 KiB): a larger retire batch fills a thread's
+ * batch by count. Sized to the batch, a pool at VMS_RETIRE_BATCH_MAX (the
+ * fuzz executor's) made every fresh cursor malloc 2 MiB, which glibc took
+ * from brk and gave back: a tenth of vmt-replay's time. */
+#define DEFER_ITEMS_MAX		(DEFER_ITEMS_PER_WEIGHT * VMS_RETIRE_BATCH)
 
 static uint64_t defer_batch_items(const struct vms_cursor *c)
 {
-	return DEFER_ITEMS_PER_WEIGHT *
-	       (uint64_t)atomic_load_explicit(&c->pool->deferred.batch, memory_order_relaxed);
+	uint64_t n = DEFER_ITEMS_PER_WEIGHT *
+		     (uint64_t)atomic_load_explicit(&c->pool->deferred.batch, memory_order_relaxed);
+
+	return n < DEFER_ITEMS_MAX ? n : DEFER_ITEMS_MAX;
 }
 
 static struct vms_cursor *cursor_get(void)

@@ -382,8 +382,8 @@ static int pool_idle(struct vms_pool *p)
 	vms_mutex_unlock(&p->spaces_lock);
 	/* The counters too: a reset keeps them, and a pool reused with a
 	 * wrong one would fail every later run for what one run did. */
-	if (ret || (uint64_t)vms_count_sum(&p->used_frames) != 1 ||
-	    vms_count_sum(&p->data_frames) || vms_count_sum(&p->pt_frames))
+	if (ret || vms_count_sum(&p->used_frames) != 1 || vms_count_sum(&p->data_frames) ||
+	    vms_count_sum(&p->pt_frames))
 		return -EBUSY;
 	return 0;
 }
@@ -500,7 +500,7 @@ static void frame_ref_put(struct vms_frame *f, uint64_t n)
 
 #ifdef VMS_BUG_put_last_check
 	/* Planted: "are we the last holder?" read before the decrement; two
-	 * putters can both read 2, and nobody frees the frame. */
+	 * putters can both read @n, and nobody frees the frame. */
 	bool last = vms_ref_read(&f->refcount) == n;
 
 	vms_ref_sub(&f->refcount, n);

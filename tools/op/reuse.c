@@ -80,17 +80,17 @@ struct vmt_reuse *vmt_reuse_get(size_t pool_bytes, int *err)
 			return NULL;
 		}
 		u->pool_bytes = pool_bytes;
-		/* Releases wait in this thread's batch until a quiesce point
-		 * of the program or the reset after it: no reclaimer thread
-		 * runs while a program does, so which frames are free, and
-		 * the paths the core takes, never depend on when it ran.
-		 * (Short of frames, the core reclaims on this thread.) */
-		*err = vms_pool_set_retire_batch(u->pool, VMS_RETIRE_BATCH_MAX);
-		if (!*err)
-			*err = vmt_shared_init(&u->sh, u->pool);
+		*err = vmt_shared_init(&u->sh, u->pool);
 		if (*err)
 			return NULL;
 	}
+	/* Releases wait in this thread's batch until a quiesce point of
+	 * the program or the reset after it: no reclaimer thread runs while
+	 * a program does, so which frames are free, and the paths the core
+	 * takes, never depend on when it ran (short of frames, the core
+	 * reclaims on this thread). A run that wants reclaims during the
+	 * program (the controlled executor) sets its own after this. */
+	vms_pool_set_retire_batch(u->pool, VMS_RETIRE_BATCH_MAX);
 	/* Stale gid entries of the last run are harmless: every frame's
 	 * entry is written again when it is allocated. */
 	atomic_store(&u->sh.next_gid, 1);

@@ -883,8 +883,8 @@ static bool setup(size_t pool)
 	X.sh = &X.u->sh;
 	X.ms = &X.u->ms;
 	X.ms->per_thread = true;
-	/* Every drop that retired something kicks the reclaimer: reclaims
-	 * interleave with the readers. */
+	/* Retire batch 1: every drop that retired something kicks the
+	 * reclaimer, so reclaims interleave with the readers. */
 	vms_pool_set_retire_batch(X.sh->pool, 1);
 	if (!vms_pool_stats(X.sh->pool, &st))
 		vmt_model_set_pool(X.ms->m, st.total_frames, ((uint64_t)pool + (2ULL << 20) - 1) >> 21);
