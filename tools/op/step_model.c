@@ -243,9 +243,9 @@ static int macc(struct mstep *s)
  * Unless the core recovered: cursor_open retries a node allocation after
  * a quiesce, so one injected failure there can end in success, which the
  * ordinary oracles then check like any other. */
-static void injected(struct mstep *s)
+static void injected(struct mstep *s, int ret)
 {
-	if (s->o->fault && s->o->ret == -ENOMEM)
+	if (s->o->fault && ret == -ENOMEM)
 		vmt_model_fail_next_call(s->m);
 }
 
@@ -254,7 +254,7 @@ static void injected(struct mstep *s)
 static bool enomem(struct mstep *s, bool chunk)
 {
 	if (s->o->fault) {
-		injected(s);
+		injected(s, s->o->ret);
 		return true;
 	}
 	if (s->o->ret != -ENOMEM || !vmt_model_may_enomem(s->m, chunk))
@@ -415,7 +415,7 @@ static bool model_space_new(struct mstep *s)
 
 static bool model_space_destroy(struct mstep *s)
 {
-	injected(s);
+	injected(s, s->o->ret);
 	return same(s, s->o->ret, vmt_model_space_destroy(s->m, s->op->space));
 }
 
@@ -456,7 +456,7 @@ static bool model_acc_new(struct mstep *s)
 
 	if (s->o->released && !same(s, s->o->release_ret, vmt_model_acc_release(s->m, a)))
 		return false;
-	injected(s);
+	injected(s, s->o->ret);
 	if (!same(s, s->o->ret, vmt_model_acc_new(s->m, a, op->space, op->arg, op->a, op->b)))
 		return false;
 	return s->o->ret || same_u64(s, "remain", s->o->remain, vmt_model_acc_remain(s->m, a));
@@ -544,7 +544,7 @@ static bool model_check(struct mstep *s)
 		any = true;
 		/* An injected fault fails one space's check: its scratch. */
 		if (c[sp].ret == -ENOMEM && !failed && s->o->fault) {
-			vmt_model_fail_next_call(s->m);
+			injected(s, c[sp].ret);
 			failed = true;
 		}
 		mrc = vmt_model_check(s->m, sp);
