@@ -734,6 +734,9 @@ while [ $stopping = 0 ] && [ "$(now)" -lt "$deadline" ]; do
 			engine_stopped "$k"
 		fi
 	done
+	# Every instance is down for good (each failed or died after its
+	# retry): waiting for the deadline would test nothing more.
+	[ ${#pid[@]} -gt 0 ] || break
 done
 stop_engines
 [ -n "${triage_pid:-}" ] && wait "$triage_pid" 2>/dev/null
