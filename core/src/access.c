@@ -124,6 +124,7 @@ static void *mmu_translate(struct vms_space *s, vms_vaddr_t va, bool write, uint
 #else
 	*avail = size - (va & (size - 1));
 #endif
+	VMS_COPY_SPAN(s->pool, vms_pte_paddr(v) + (va & (size - 1)), *avail);
 	return s->pool->base + vms_pte_paddr(v) + (va & (size - 1));
 }
 

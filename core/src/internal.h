@@ -268,8 +268,11 @@ void vms_invariant_broken(enum vms_check check, const char *where);
 void vms_check_detached(struct vms_frame *node);
 void vms_node_check_live(const struct vms_frame *n, const char *where);
 void vms_node_check_mine(struct vms_frame *n, const char *where);
+void vms_copy_check_span(struct vms_pool *p, vms_paddr_t pa, uint64_t n, const char *where);
 /* A node a walk enters or a cursor locks or unlocks is a live one. */
 #define VMS_NODE_LIVE(n) vms_node_check_live((n), __func__)
+/* The @n bytes a translation hands out from @pa lie in one data frame. */
+#define VMS_COPY_SPAN(p, pa, n) vms_copy_check_span((p), (pa), (n), __func__)
 /* A cursor releases only locks it holds: a lock it does not hold was
  * reached through an entry it read without holding the node above. */
 #define VMS_NODE_MINE(n) vms_node_check_mine((n), __func__)
@@ -283,6 +286,7 @@ void vms_node_check_mine(struct vms_frame *n, const char *where);
 	} while (0)
 #else
 #define VMS_NODE_LIVE(n) do { } while (0)
+#define VMS_COPY_SPAN(p, pa, n) do { } while (0)
 #define VMS_NODE_MINE(n) do { } while (0)
 #define VMS_AFTER_GRACE(check) do { } while (0)
 static inline void vms_check_detached(struct vms_frame *node) { }

@@ -625,6 +625,25 @@ void vms_node_check_live(const struct vms_frame *n, const char *where)
 		vms_invariant_broken(VMS_CHECK_NODE_FREED, where);
 }
 
+/* The frame a page belongs to: its own meta, or its chunk's head for a
+ * page of a 2 MiB frame. Atomic: under a bug the page may be changing. */
+static const struct vms_frame *span_head(struct vms_pool *p, vms_paddr_t pa)
+{
+	const struct vms_frame *f = vms_meta(p, pa);
+
+	if (__atomic_load_n(&f->kind, __ATOMIC_RELAXED) == VMS_FRAME_TAIL)
+		f = vms_meta(p, vms_align_down(pa, VMS_CHUNK_SIZE));
+	return f;
+}
+
+void vms_copy_check_span(struct vms_pool *p, vms_paddr_t pa, uint64_t n, const char *where)
+{
+	if (!n)
+		return;
+	if (!vms_pa_in_pool(p, pa + n - 1) || span_head(p, pa) != span_head(p, pa + n - 1))
+		vms_invariant_broken(VMS_CHECK_COPY_SPAN, where);
+}
+
 void vms_node_check_mine(struct vms_frame *n, const char *where)
 {
 	if (vms_node_owner(&n->lock) != vms_thread()->id)

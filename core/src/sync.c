@@ -22,6 +22,15 @@ static _Atomic uint32_t next_thread_id;
 
 #ifdef VMS_TSAN
 char vms_gp_token;
+
+/* Defaults under whatever TSAN_OPTIONS adds: the node locks are mutexes
+ * to TSan, and a range lock holds more of them than its deadlock
+ * detector can (sync.h, "node locks"). */
+const char *__tsan_default_options(void);
+const char *__tsan_default_options(void)
+{
+	return "detect_deadlocks=0";
+}
 #endif
 #ifdef VMS_SCHED_HOOK
 void (*vms_sched_hook)(bool copy, const char *where);
@@ -215,6 +224,7 @@ static void defer_push(struct vms_defer_stack *s, struct vms_defer_batch *b)
  */
 static void local_lock(struct vms_defer_local *l)
 {
+	VMS_TSAN_MUTEX_PRE_LOCK(&l->lock);
 	while (atomic_exchange_explicit(&l->lock, 1, memory_order_acquire)) {
 #ifdef VMS_SCHED
 		abort();	/* held across a scheduling point: a core bug */
@@ -222,11 +232,14 @@ static void local_lock(struct vms_defer_local *l)
 		sched_yield();
 #endif
 	}
+	VMS_TSAN_MUTEX_POST_LOCK(&l->lock);
 }
 
 static void local_unlock(struct vms_defer_local *l)
 {
+	VMS_TSAN_MUTEX_PRE_UNLOCK(&l->lock);
 	atomic_store_explicit(&l->lock, 0, memory_order_release);
+	VMS_TSAN_MUTEX_POST_UNLOCK(&l->lock);
 }
 
 /* Batches a retire decided to hand over, pushed after the unlock. */

@@ -297,20 +297,55 @@ void vms_sched_block(enum vms_sched_wait_kind kind, const void *obj,
 		     const struct vms_site *site);
 #endif
 
+/*
+ * Under TSan a node lock is announced as a mutex (VMS_TSAN_MUTEX_*): its
+ * reports then name the node locks each access held ("(mutexes: ...)"),
+ * which the triage uses to blame the lockless side of a race, and a
+ * lock taken twice or released unheld is reported as such. The
+ * compare-and-swap and the release store inside stay atomics TSan
+ * ignores between the pre and post annotations. A range lock holds
+ * every node below its guard, hundreds at once, more than TSan's
+ * deadlock detector can track (64 per thread, then a CHECK failure), so
+ * the TSan build turns that detector off (sync.c, __tsan_default_options):
+ * the lock order has its own run-time check (VMS_CHECK_LOCK_ORDER) and
+ * the stress watchdog. A fresh node's lock is taken as a lock too, so
+ * its unlock balances.
+ */
+#ifdef VMS_TSAN
+#define VMS_TSAN_MUTEX_PRE_LOCK(l) __tsan_mutex_pre_lock((void *)(l), 0)
+#define VMS_TSAN_MUTEX_POST_LOCK(l) __tsan_mutex_post_lock((void *)(l), 0, 0)
+/* The lock was the caller's already: nothing was taken. */
+#define VMS_TSAN_MUTEX_LOCK_FAILED(l)					\
+	__tsan_mutex_post_lock((void *)(l), __tsan_mutex_try_lock_failed, 0)
+#define VMS_TSAN_MUTEX_PRE_UNLOCK(l) __tsan_mutex_pre_unlock((void *)(l), 0)
+#define VMS_TSAN_MUTEX_POST_UNLOCK(l) __tsan_mutex_post_unlock((void *)(l), 0)
+#else
+#define VMS_TSAN_MUTEX_PRE_LOCK(l) do { } while (0)
+#define VMS_TSAN_MUTEX_POST_LOCK(l) do { } while (0)
+#define VMS_TSAN_MUTEX_LOCK_FAILED(l) do { } while (0)
+#define VMS_TSAN_MUTEX_PRE_UNLOCK(l) do { } while (0)
+#define VMS_TSAN_MUTEX_POST_UNLOCK(l) do { } while (0)
+#endif
+
 static inline int vms_node_lock_at(vms_lock_t *l VMS_SITE_PARAM)
 {
 	uint32_t me = vms_thread()->id;
 	unsigned spins = 0;
 
 	VMS_SCHED_AT(site);
+	VMS_TSAN_MUTEX_PRE_LOCK(l);
 	for (;;) {
 		uint32_t cur = 0;
 
 		if (atomic_compare_exchange_weak_explicit(l, &cur, me,
-				memory_order_acquire, memory_order_relaxed))
+				memory_order_acquire, memory_order_relaxed)) {
+			VMS_TSAN_MUTEX_POST_LOCK(l);
 			return 0;
-		if (cur == me)
+		}
+		if (cur == me) {
+			VMS_TSAN_MUTEX_LOCK_FAILED(l);
 			return -EDEADLK;
+		}
 #ifdef VMS_SCHED
 		vms_sched_block(VMS_WAIT_NODE_LOCK, l, site);
 		(void)spins;
@@ -337,13 +372,17 @@ static inline void vms_node_lock_init(vms_lock_t *l)
 /* Take the lock of a node nobody else can reach yet (fresh allocation). */
 static inline void vms_node_lock_fresh(vms_lock_t *l)
 {
+	VMS_TSAN_MUTEX_PRE_LOCK(l);
 	atomic_store_explicit(l, vms_thread()->id, memory_order_relaxed);
+	VMS_TSAN_MUTEX_POST_LOCK(l);
 }
 
 static inline void vms_node_unlock_at(vms_lock_t *l VMS_SITE_PARAM)
 {
 	VMS_SCHED_AT(site);
+	VMS_TSAN_MUTEX_PRE_UNLOCK(l);
 	atomic_store_explicit(l, 0, memory_order_release);
+	VMS_TSAN_MUTEX_POST_UNLOCK(l);
 }
 #define vms_node_unlock(l) vms_node_unlock_at((l) VMS_SITE_ARG(VMS_SP_NODE_UNLOCK))
 
@@ -356,7 +395,12 @@ static inline uint32_t vms_node_owner(vms_lock_t *l)
  * acquire, so what the last holder wrote under the lock is visible. */
 static inline uint32_t vms_node_owner_acquire(vms_lock_t *l)
 {
-	return atomic_load_explicit(l, memory_order_acquire);
+	uint32_t owner = atomic_load_explicit(l, memory_order_acquire);
+
+	/* TSan ignored the unlock's store; the mutex's release pairs here. */
+	if (!owner)
+		VMS_TSAN_ACQUIRE(l);
+	return owner;
 }
 
 /* ---- mutexes ------------------------------------------------------- */
