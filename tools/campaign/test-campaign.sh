@@ -40,9 +40,11 @@ for e in "${el[@]}"; do
 	libfuzzer) [ -s "$out/logs/libfuzzer.log" ] || bad "no log $out/logs/libfuzzer.log"
 	     [ "$(col "$out" 6)" -gt 0 ] || bad "libFuzzer executed nothing" ;;
 	stress) [ -s "$out/logs/stress.log" ] || bad "no log $out/logs/stress.log"
-	     [ "$(col "$out" 9)" -gt 0 ] || bad "no stress round finished" ;;
+	     [ "$(col "$out" 9)" -gt 0 ] || bad "no stress round finished"
+	     grep -q ' faults=0\.005 rc=' "$out/logs/stress.log" || bad "stress rounds ran without the default --faults 0.005" ;;
 	tsan) [ -s "$out/logs/tsan.log" ] || bad "no log $out/logs/tsan.log"
-	     [ "$(col "$out" 11)" -gt 0 ] || bad "no TSan stress round finished" ;;
+	     [ "$(col "$out" 11)" -gt 0 ] || bad "no TSan stress round finished"
+	     grep -q ' faults=0\.005 rc=' "$out/logs/tsan.log" || bad "TSan stress rounds ran without the default --faults 0.005" ;;
 	esac
 done
 grep -q 'disabled' "$out/logs/campaign.log" 2>/dev/null && bad "an engine was disabled: $(grep disabled "$out/logs/campaign.log")"
