@@ -141,6 +141,8 @@ static const char *const ops[] = {
 	"fail nth=1 site=node",
 	"fail nth=1 site=batch",
 	"fail nth=1 site=cursor",
+	"fail nth=1 site=pool",
+	"pool_new bytes=0x400000",
 };
 
 static const unsigned long long addrs[] = {

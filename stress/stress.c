@@ -218,6 +218,10 @@ static void print_states(struct stress *S, FILE *f)
 		fprintf(f, "  reclaimer: %s, %lu steps\n",
 			atomic_load(&S->ts[RECLAIM_SLOT].what) ?: "?",
 			atomic_load(&S->ts[RECLAIM_SLOT].progress));
+	if (S->nspaces)
+		fprintf(f, "  spaces: %s, %lu steps\n",
+			atomic_load(&S->ts[SPACES_SLOT].what) ?: "?",
+			atomic_load(&S->ts[SPACES_SLOT].progress));
 	for (unsigned i = 0; i < S->nworkers + S->nacc; i++) {
 		const char *w = atomic_load(&S->ts[i].what);
 
@@ -283,6 +287,9 @@ static void summary(struct stress *S, double elapsed)
 	fprintf(f, "accessors: %lu reads, %lu writes, %lu stable round trips, %lu refused "
 		"(-EBUSY/-EFAULT)\n", atomic_load(&S->reads), atomic_load(&S->writes),
 		atomic_load(&S->roundtrips), atomic_load(&S->acc_fail));
+	if (S->nspaces)
+		fprintf(f, "spaces thread: %lu steps (creates and destroys)\n",
+			atomic_load(&S->spaces_cycles));
 	fprintf(f, "grace periods: %lu (at round barriers %lu, reclaimer thread %lu, "
 		"pool's reclaimer %lu, workers %lu)\n", atomic_load(&vmts_gp_done),
 		atomic_load(&gp_by[GP_BARRIER]), atomic_load(&gp_by[GP_RECLAIMER]),
@@ -317,7 +324,7 @@ static uint64_t total_progress(struct stress *S)
 {
 	uint64_t t = 0;
 
-	for (unsigned i = 0; i <= RECLAIM_SLOT; i++)
+	for (unsigned i = 0; i <= SPACES_SLOT; i++)
 		t += atomic_load_explicit(&S->ts[i].progress, memory_order_relaxed);
 	return t;
 }
@@ -382,8 +389,9 @@ static void crash_handler(int sig)
 		backtrace_symbols_fd(frames, n, 2);
 		vmts_violation(S, ORA_CRASH, "SIG%s (signal %d) in %s %d", sigabbrev_np(sig), sig,
 			      my_index < 0 ? "main" : my_index == RECLAIM_SLOT ? "reclaimer" :
+			      my_index == SPACES_SLOT ? "spaces thread" :
 			      (unsigned)my_index < S->nworkers ? "worker" : "accessor",
-			      my_index < 0 || my_index == RECLAIM_SLOT ? 0 :
+			      my_index < 0 || my_index >= RECLAIM_SLOT ? 0 :
 			      (unsigned)my_index < S->nworkers ? my_index :
 			      my_index - (int)S->nworkers);
 		print_states(S, stderr);
@@ -434,6 +442,10 @@ static const char usage_text[] =
 "  --reclaim US      a reclaimer thread releases deferred frames about every US\n"
 "                    microseconds while the round runs, so grace periods end\n"
 "                    during reads (default 1000; 0: only at round barriers)\n"
+"  --spaces US       a thread creates a space, maps pages in it and destroys it\n"
+"                    again, a step about every US microseconds while the round\n"
+"                    runs, and checks the pool's count of spaces (default 2000;\n"
+"                    0: off)\n"
 "  --read-hold US    the even-numbered accessors linger inside their read-side\n"
 "                    section before three in four copies of a hot read: spin,\n"
 "                    yield, or sleep up to US microseconds (default 5000; 0: never)\n"
@@ -529,7 +541,7 @@ static int parse_opts(struct stress_opts *o, int argc, char **argv)
 		{ "round-ms", 1, 0, 'r' }, { "watchdog", 1, 0, 'w' }, { "oracles", 1, 0, 'O' },
 		{ "out", 1, 0, 'o' }, { "stop-after", 1, 0, 'x' }, { "prog-bytes", 1, 0, 'p' },
 		{ "noise", 1, 0, 'n' }, { "retire-batch", 1, 0, 'b' },
-		{ "reclaim", 1, 0, 'R' }, { "read-hold", 1, 0, 'k' },
+		{ "reclaim", 1, 0, 'R' }, { "read-hold", 1, 0, 'k' }, { "spaces", 1, 0, 'P' },
 		{ "faults", 1, 0, 'F' },
 		{ "json", 0, 0, 'j' }, { "quiet", 0, 0, 'q' }, { "help", 0, 0, 'h' },
 		{ 0, 0, 0, 0 },
@@ -552,6 +564,7 @@ static int parse_opts(struct stress_opts *o, int argc, char **argv)
 	o->noise = 10;
 	o->retire_batch = 1;
 	o->reclaim_us = 1000;
+	o->spaces_us = 2000;
 	o->read_hold_us = 5000;
 	o->max_prog_bytes = 256;
 	o->pool_bytes = 1ULL << 30;
@@ -629,6 +642,11 @@ static int parse_opts(struct stress_opts *o, int argc, char **argv)
 			if (!parse_u64(optarg, &v) || !v || v > VMS_RETIRE_BATCH_MAX)
 				return bad_usage("--retire-batch must be 1..65536, got '%s'", optarg);
 			o->retire_batch = (unsigned)v;
+			break;
+		case 'P':
+			if (!parse_u64(optarg, &v) || v > 1000000)
+				return bad_usage("--spaces must be 0..1000000 (us), got '%s'", optarg);
+			o->spaces_us = (unsigned)v;
 			break;
 		case 'R':
 			if (!parse_u64(optarg, &v) || v > 1000000)
@@ -792,11 +810,13 @@ static void join_all(struct stress *S)
 		pthread_join(S->tid[i], NULL);
 	if (S->nreclaim)
 		pthread_join(S->reclaim_tid, NULL);
+	if (S->nspaces)
+		pthread_join(S->spaces_tid, NULL);
 }
 
 static void park_all(struct stress *S)
 {
-	unsigned want = S->nworkers + S->nacc + S->nreclaim;
+	unsigned want = S->nworkers + S->nacc + S->nreclaim + S->nspaces;
 
 	atomic_store(&S->pause, 1);
 	pthread_mutex_lock(&S->park_lock);
@@ -874,6 +894,7 @@ int vmt_stress_main(int argc, char **argv)
 	S->nworkers = S->o.threads;
 	S->nacc = S->o.accessors;
 	S->nreclaim = S->o.reclaim_us ? 1 : 0;
+	S->nspaces = S->o.spaces_us ? 1 : 0;
 	S->t0 = vmts_now();
 	for (unsigned i = 0; i < S->nworkers; i++) {
 		S->w[i] = vmts_worker_new(S, i);
@@ -890,6 +911,10 @@ int vmt_stress_main(int argc, char **argv)
 		}
 	if (S->nreclaim && pthread_create(&S->reclaim_tid, NULL, reclaimer_main, S)) {
 		fprintf(stderr, "vmtorture stress: cannot start the reclaimer\n");
+		return 2;
+	}
+	if (S->nspaces && pthread_create(&S->spaces_tid, NULL, vmts_spaces_main, S)) {
+		fprintf(stderr, "vmtorture stress: cannot start the spaces thread\n");
 		return 2;
 	}
 	if (S->o.oracles & (1u << ORA_WATCHDOG))

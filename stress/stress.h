@@ -55,6 +55,7 @@ struct stress_opts {
 	unsigned noise;			/* per mille of sched points that yield or spin */
 	unsigned retire_batch;		/* vms_pool_set_retire_batch */
 	unsigned reclaim_us;		/* mean gap between in-round reclaims, 0 none */
+	unsigned spaces_us;		/* mean gap between space creations/destroys, 0 none */
 	unsigned read_hold_us;		/* longest linger inside an accessor's copy */
 	double faults;			/* --faults: chance that an allocation fails */
 	uint32_t fault_rate;		/* the same per 2^32 (core/src/fault.h) */
@@ -88,8 +89,10 @@ struct srec {
 
 #define MAX_THREADS	64
 /* The thread that reclaims during rounds (--reclaim): its state slot,
- * after the coordinator's (ts[MAX_THREADS]). */
+ * after the coordinator's (ts[MAX_THREADS]); then the one that creates
+ * and destroys spaces (--spaces). */
 #define RECLAIM_SLOT	(MAX_THREADS + 1)
+#define SPACES_SLOT	(MAX_THREADS + 2)
 
 struct worker;
 struct stress;
@@ -110,10 +113,10 @@ struct stress {
 	uint64_t stable_base, stable_pages;
 	struct vms_frame **stable_frames;
 
-	pthread_t tid[MAX_THREADS], reclaim_tid;
+	pthread_t tid[MAX_THREADS], reclaim_tid, spaces_tid;
 	struct worker *w[MAX_THREADS];
-	struct tstate ts[RECLAIM_SLOT + 1];
-	unsigned nworkers, nacc, nreclaim;
+	struct tstate ts[SPACES_SLOT + 1];
+	unsigned nworkers, nacc, nreclaim, nspaces;
 
 	/* round protocol */
 	_Atomic int pause;		/* coordinator asks threads to park */
@@ -141,7 +144,7 @@ struct stress {
 	 * outer read-side section (at most 1 may), or in a read that runs
 	 * in the core's own sections only (any number may) */
 	_Atomic uint64_t pipe[10], gp_during[3], gp_during_bare[3], poison_seen, bad_words;
-	_Atomic uint64_t reclaims;
+	_Atomic uint64_t reclaims, spaces_cycles;
 	_Atomic uint64_t roundtrips, wseq;
 	_Atomic uint64_t violations;
 	_Atomic int first_oracle;
@@ -186,6 +189,8 @@ extern __thread bool vmts_lingering;
 
 /* access.c */
 void *vmts_accessor_main(void *arg);
+/* spaces.c: the --spaces thread (arg: the struct stress). */
+void *vmts_spaces_main(void *arg);
 void vmts_stamp_frame(struct stress *S, struct vms_frame *f);
 
 int vmt_stress_main(int argc, char **argv);

@@ -19,7 +19,7 @@
 # -DVMS_FAULTS any allocation can be made to fail (core/src/fault.h): the
 # fail op of replayed programs, and --faults RATE.
 
-STRESS_SRCS := stress/stress.c stress/worker.c stress/access.c
+STRESS_SRCS := stress/stress.c stress/worker.c stress/access.c stress/spaces.c
 STRESS_OBJS := $(STRESS_SRCS:%.c=$(B)/obj/%.o)
 STRESS_CORE_OBJS := $(CORE_SRCS:%.c=$(B)/obj-poison/%.o)
 STRESS_CORE_LIB := $(B)/libvms-poison.a

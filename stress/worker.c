@@ -457,9 +457,9 @@ static void save_header(struct stress *S, FILE *f, const char *why)
 	fprintf(f, "# vmtorture stress failure: %s\n", why);
 	fprintf(f, "# reproduce the run (timing decides whether it fails again): "
 		"vmtorture stress --seed %#lx --threads %u --accessors %u --hot %#lx "
-		"--seconds %g --round-ms %g --noise %u --prog-bytes %u --faults %g --mix ", S->o.seed,
-		S->o.threads, S->o.accessors, S->hot, S->o.seconds, S->o.round_ms,
-		S->o.noise, S->o.max_prog_bytes, S->o.faults);
+		"--seconds %g --round-ms %g --noise %u --prog-bytes %u --faults %g --spaces %u --mix ",
+		S->o.seed, S->o.threads, S->o.accessors, S->hot, S->o.seconds, S->o.round_ms,
+		S->o.noise, S->o.max_prog_bytes, S->o.faults, S->o.spaces_us);
 	for (int i = 0; i < MIX__COUNT; i++)
 		fprintf(f, "%s%s=%u", i ? "," : "", vmts_mix_name(i), S->o.mix[i]);
 	fprintf(f, "\n");

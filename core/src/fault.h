@@ -38,7 +38,8 @@
 	X(SPACE, space)		/* a space (space.c) */			\
 	X(ACC, acc)		/* a reader or writer (access.c) */	\
 	X(BATCH, batch)		/* a deferred-release batch (cursor.c) */ \
-	X(CHECK, check)		/* the checker's scratch (check.c) */
+	X(CHECK, check)		/* the checker's scratch (check.c) */ \
+	X(POOL, pool)		/* a pool's own memory (pool.c: vms_pool_new) */
 
 enum vms_fault_kind {
 #define VMS_FAULT_ENUM_(k, name) VMS_FAULT_##k,

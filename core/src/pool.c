@@ -268,18 +268,22 @@ int vms_pool_new(size_t bytes, struct vms_pool **out)
 	size = (bytes + VMS_CHUNK_SIZE - 1) & ~(VMS_CHUNK_SIZE - 1);
 	if (size < VMS_POOL_MIN)
 		size = VMS_POOL_MIN;
-	p = calloc(1, sizeof(*p));
+	/* Five allocations, each a fault site (fail site=pool nth=1..5):
+	 * every partial state of the unwind below is reachable. */
+	p = vms_zalloc(sizeof(*p), VMS_FAULT_POOL);
 	if (!p)
 		return -ENOMEM;
 	p->nr_frames = size >> VMS_PAGE_SHIFT;
 	p->nr_chunks = size / VMS_CHUNK_SIZE;
 	p->meta_bytes = p->nr_frames * sizeof(struct vms_frame);
-	p->base = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	p->base = VMS_FAULT(VMS_FAULT_POOL) ? MAP_FAILED :
+		  mmap(NULL, size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	p->meta = mmap(NULL, p->meta_bytes, PROT_READ | PROT_WRITE,
+	p->meta = VMS_FAULT(VMS_FAULT_POOL) ? MAP_FAILED :
+		  mmap(NULL, p->meta_bytes, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	p->free_chunks = calloc(p->nr_chunks, sizeof(*p->free_chunks));
-	p->dirty = calloc(p->nr_frames / 64, sizeof(*p->dirty));
+	p->free_chunks = vms_zalloc(p->nr_chunks * sizeof(*p->free_chunks), VMS_FAULT_POOL);
+	p->dirty = vms_zalloc(p->nr_frames / 64 * sizeof(*p->dirty), VMS_FAULT_POOL);
 	if (p->base == MAP_FAILED || p->meta == MAP_FAILED || !p->free_chunks || !p->dirty) {
 		if (p->base != MAP_FAILED)
 			munmap(p->base, size);

@@ -5,7 +5,7 @@
 #
 #   vmtorture campaign [--duration 8h] [--jobs N] [--engines afl,libfuzzer,stress,tsan]
 #                      [--out DIR] [--resume] [--no-minimize] [--minimize-seconds S]
-#                      [--stress-round S] [--cov-every S] [--quiet]
+#                      [--stress-round S] [--faults RATE] [--cov-every S] [--quiet]
 #
 # Output directory (never reused unless --resume):
 #   campaign.conf state status.tsv   settings, elapsed time, one row per tick
@@ -52,7 +52,12 @@ kill_strays() {
 # ---- arguments ----------------------------------------------------------------
 
 duration= jobs= engines= out= resume=0 minimize=1 min_secs=120 round_secs=10
-cov_every= quiet=0
+cov_every= quiet=0 faults=
+# --faults: 1 allocation in 200 fails in the stress rounds. The core's
+# error paths then run under contention in most sessions, while most
+# sessions still reach deep trees (bugs.tsv's fault bugs show up from
+# 0.002 to 0.05; the correct core stayed silent for 30 min at 0.01).
+FAULTS_DEFAULT=0.005
 usage() {
 	sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
 	exit "${1:-2}"
@@ -83,6 +88,8 @@ while [ $# -gt 0 ]; do
 	--no-minimize) minimize=0 ;;
 	--minimize-seconds) [ $# -ge 2 ] || die "--minimize-seconds needs a value"; min_secs=$2; shift ;;
 	--stress-round) [ $# -ge 2 ] || die "--stress-round needs a value"; round_secs=$2; shift ;;
+	--faults) [ $# -ge 2 ] || die "--faults needs a value"; faults=$2; shift ;;
+	--faults=*) faults=${1#*=} ;;
 	--cov-every) [ $# -ge 2 ] || die "--cov-every needs a value"; cov_every=$2; shift ;;
 	--quiet|-q) quiet=1 ;;
 	-h|--help) usage 0 ;;
@@ -94,6 +101,10 @@ done
 [[ $min_secs =~ ^[0-9]+$ ]] || die "--minimize-seconds must be a number"
 [[ $round_secs =~ ^[1-9][0-9]*$ ]] || die "--stress-round must be a positive number"
 [ -z "$cov_every" ] || [[ $cov_every =~ ^[1-9][0-9]*$ ]] || die "--cov-every must be a positive number"
+# The chance that an allocation of the core fails in a stress round
+# (vmtorture stress --faults): the error paths get the concurrency too.
+[ -z "$faults" ] || { [[ $faults =~ ^(0|1|0?\.[0-9]+|1\.0*)$ ]] && awk -v f="$faults" 'BEGIN { exit !(f <= 1) }'; } ||
+	die "--faults must be a chance in [0, 1] (got '$faults')"
 
 # Paths given by the user are relative to where they ran us; the binaries
 # and scripts relative to the source tree.
@@ -130,6 +141,7 @@ if [ $resume = 1 ]; then
 	. "$out/campaign.conf"
 	engines=${engines:-$c_engines}
 	jobs=${jobs:-$c_jobs}
+	faults=${faults:-${c_faults:-$FAULTS_DEFAULT}}
 	elapsed0=$(cat "$out/state" 2>/dev/null || echo 0)
 	[[ $elapsed0 =~ ^[0-9]+$ ]] || elapsed0=0
 	# Without a new --duration, run what is left of the original one.
@@ -146,6 +158,7 @@ else
 	duration=${duration:-$((8 * 3600))}
 	engines=${engines:-afl,libfuzzer,stress,tsan}
 	jobs=${jobs:-$(nproc)}
+	faults=${faults:-$FAULTS_DEFAULT}
 fi
 declare -A on=()
 IFS=, read -ra elist <<< "$engines"
@@ -206,12 +219,13 @@ cat > "$out/campaign.conf" <<EOF
 # written by vmtorture campaign; read back by --resume
 c_engines=$engines
 c_jobs=$jobs
+c_faults=$faults
 c_duration=$((elapsed0 + duration))
 c_resumes=$resumes
 c_fz='$FZ'
 c_started_first='${c_started_first:-$(date -u +%FT%TZ)}'
 EOF
-echo "$(date -u +%FT%TZ) start: engines=$engines jobs=$jobs duration=${duration}s resume=$resume fz=$FZ" >> "$out/logs/campaign.log"
+echo "$(date -u +%FT%TZ) start: engines=$engines jobs=$jobs duration=${duration}s faults=$faults resume=$resume fz=$FZ" >> "$out/logs/campaign.log"
 
 # ---- engines ------------------------------------------------------------------
 
@@ -414,7 +428,7 @@ stress_loop() {	# kind command...
 		echo $n > "$dir/next"
 		local args=("${cmd[@]}" --seed "$seed" --seconds "$secs" --threads "${shape[0]}"
 			    --hot "${shape[1]}" --noise "${shape[2]}" --accessors "${shape[3]}"
-			    --prog-bytes 256 --stop-after 5 --quiet --out "$dir/saved")
+			    --prog-bytes 256 --faults "$faults" --stop-after 5 --quiet --out "$dir/saved")
 		local t0
 		t0=$(now)
 		times > "$dir/cpu-before"	# not $(times): a subshell's children start at 0
@@ -429,8 +443,8 @@ stress_loop() {	# kind command...
 		sig=$("$TOOL" classify --log "$dir/round-$n.log" 2>/dev/null | cut -f3)
 		[ $rc = 124 ] && [ -z "$sig" ] && sig="ORACLE watchdog: no progress"	# the round never ended: the watchdog's title
 		[ $rc != 0 ] && [ -z "$sig" ] && sig="ORACLE exit: $rc"
-		printf '%s round=%d seed=%s seconds=%s threads=%s hot=%s noise=%s accessors=%s rc=%d %s\n' \
-			"$(date -u +%T)" "$n" "$seed" "$secs" "${shape[@]}" "$rc" "${sig:+FINDING: $sig}"
+		printf '%s round=%d seed=%s seconds=%s threads=%s hot=%s noise=%s accessors=%s faults=%s rc=%d %s\n' \
+			"$(date -u +%T)" "$n" "$seed" "$secs" "${shape[@]}" "$faults" "$rc" "${sig:+FINDING: $sig}"
 		tail -3 "$dir/round-$n.log" | sed 's/^/    /'
 		# end, wall seconds, rc, the shape, CPU seconds of the round
 		echo "$(now) $(( $(now) - t0 )) $rc ${shape[*]} $(cpu_s "$dir/cpu-after") $(cpu_s "$dir/cpu-before")" |
@@ -468,7 +482,7 @@ start_stress() {	# stress|tsan
 	[ "$k" = tsan ] && cmdv=TSAN_STRESS_CMD
 	restart[$k]="start_stress $k"
 	start_bg "$k" "$out/logs/$k.log" bash -c "$(declare -f now cpu_s stress_loop); \
-		$(declare -p out deadline started elapsed0 round_secs TOOL $cmdv); stress_loop $k \"\${$cmdv[@]}\""
+		$(declare -p out deadline started elapsed0 round_secs faults TOOL $cmdv); stress_loop $k \"\${$cmdv[@]}\""
 }
 
 # Every process below @1, by parent links (AFL++ targets leave the

@@ -42,9 +42,11 @@ for e in "${el[@]}"; do
 	libfuzzer) [ -s "$out/logs/libfuzzer.log" ] || bad "no log $out/logs/libfuzzer.log"
 	     [ "$(col "$out" 6)" -gt 0 ] || bad "libFuzzer executed nothing" ;;
 	stress) [ -s "$out/logs/stress.log" ] || bad "no log $out/logs/stress.log"
-	     [ "$(col "$out" 9)" -gt 0 ] || bad "no stress round finished" ;;
+	     [ "$(col "$out" 9)" -gt 0 ] || bad "no stress round finished"
+	     grep -q ' faults=0\.005 rc=' "$out/logs/stress.log" || bad "stress rounds ran without the default --faults 0.005" ;;
 	tsan) [ -s "$out/logs/tsan.log" ] || bad "no log $out/logs/tsan.log"
-	     [ "$(col "$out" 11)" -gt 0 ] || bad "no TSan stress round finished" ;;
+	     [ "$(col "$out" 11)" -gt 0 ] || bad "no TSan stress round finished"
+	     grep -q ' faults=0\.005 rc=' "$out/logs/tsan.log" || bad "TSan stress rounds ran without the default --faults 0.005" ;;
 	esac
 done
 grep -q 'disabled' "$out/logs/campaign.log" 2>/dev/null && bad "an engine was disabled: $(grep disabled "$out/logs/campaign.log")"
@@ -78,8 +80,15 @@ while read -r name p; do kill -KILL -- "-$p" 2>/dev/null; done < "$out/pids"
 wait $cpid 2>/dev/null
 sleep 1
 # What a killed campaign has: corpus entries and crashes, by content.
+# Empty files are not saved inputs: an engine creates a file, then
+# writes it (afl-fuzz: open O_EXCL, then write), and a SIGKILL between
+# the two leaves it empty. AFL++'s resume skips empty queue files and
+# deletes its old queue, so counting them made this check flaky ("lost
+# 1 of N", the empty file's hash). Neither engine writes an empty input
+# on purpose (AFL++ never queues one; libFuzzer's empty input is in no
+# file here), so nothing with content is excused.
 list() { find "$out"/afl/*/queue "$out"/afl/*/crashes* "$out/libfuzzer/corpus" "$out/libfuzzer/artifacts" \
-	-maxdepth 1 -type f ! -name README.txt 2>/dev/null | xargs -r sha1sum | cut -c1-40 | sort -u; }
+	-maxdepth 1 -type f -size +0 ! -name README.txt 2>/dev/null | xargs -r sha1sum | sort -k1,1 -u; }
 list > "$base/at-kill"
 n_kill=$(wc -l < "$base/at-kill")
 [ "$n_kill" -gt 0 ] || bad "nothing in the killed campaign to check"
@@ -87,9 +96,12 @@ bash tools/campaign/campaign.sh --resume --duration 8 --out "$out" --quiet
 rc=$?
 [ $rc -eq 0 ] || bad "resumed campaign exited with $rc"
 list > "$base/after-resume"
-lost=$(comm -23 "$base/at-kill" "$base/after-resume" | wc -l)
-[ "$lost" -eq 0 ] && echo "campaign-test: resume kept all $n_kill corpus/crash files ($(wc -l < "$base/after-resume") after)" >&2 ||
-	bad "resume lost $lost of $n_kill corpus/crash files"
+lost=$(join -v1 "$base/at-kill" "$base/after-resume")
+if [ -z "$lost" ]; then
+	echo "campaign-test: resume kept all $n_kill corpus/crash files ($(wc -l < "$base/after-resume") after)" >&2
+else
+	bad "resume lost $(wc -l <<< "$lost") of $n_kill corpus/crash files: $(cut -d' ' -f2- <<< "$lost" | head -5 | paste -sd' ')"
+fi
 grep -q 'resumed 1 time' "$out/summary.md" 2>/dev/null || bad "summary.md does not mention the resume"
 
 # ---- 5 ----

@@ -37,6 +37,7 @@ enum fld {
 	F_PROTECT,	/* pset, pclr, pcache, ppriv */
 	F_NTH,		/* a: which allocation of the next op fails, 1..VMT_MAX_NTH */
 	F_SITE,		/* arg: the allocation site kind it counts (enum vms_fault_kind, 0: any) */
+	F_BYTES,	/* a: a pool's size in bytes (the address codec: 0, 4 KiB, 2 MiB, 1 GiB, ...) */
 };
 
 #define VMT_MAXF 6	/* fields per op, at most */

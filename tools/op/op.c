@@ -23,7 +23,7 @@ const uint8_t vmt_op_fields[VMT_OP__COUNT][VMT_MAXF] = {
 #define FSET_(a, b, c, d, e, f, ...) \
 	(FBIT(a) | FBIT(b) | FBIT(c) | FBIT(d) | FBIT(e) | FBIT(f))
 #define FSET(...) (FSET_(__VA_ARGS__, F_END, F_END, F_END, F_END, F_END, F_END) & ~FBIT(F_END))
-_Static_assert(F_SITE < 32, "field sets are 32 bits");
+_Static_assert(F_BYTES < 32, "field sets are 32 bits");
 
 static const uint32_t op_field_set[VMT_OP__COUNT] = {
 #define VMT_OP(code, name, ...) [VMT_OP_##code] = FSET(__VA_ARGS__),
@@ -51,7 +51,8 @@ static bool has_aslot(unsigned code)
 static bool uses_a(unsigned code)
 {
 	return vmt_has_field(code, F_A) || vmt_has_field(code, F_JVA) || vmt_has_field(code, F_LEN) ||
-	       vmt_has_field(code, F_AVA) || vmt_has_field(code, F_IO) || vmt_has_field(code, F_NTH);
+	       vmt_has_field(code, F_AVA) || vmt_has_field(code, F_IO) || vmt_has_field(code, F_NTH) ||
+	       vmt_has_field(code, F_BYTES);
 }
 
 /* acc_new is printed as reader_new / writer_new. */

@@ -41,6 +41,7 @@ static const uint8_t op_table[] = {
 	VMT_OP_SPACE_DESTROY, VMT_OP_SPACE_DEACTIVATE, VMT_OP_QUIESCE, VMT_OP_CHECK,
 	VMT_OP_SPACE_NEW, VMT_OP_FRAME_ALLOC, VMT_OP_ACC_WRITE, VMT_OP_ACC_READ,
 	VMT_OP_FAIL, VMT_OP_MAP, VMT_OP_FAIL, VMT_OP_UNMAP,
+	VMT_OP_POOL_NEW,
 };
 #define OP_TABLE_LEN (sizeof(op_table) / sizeof(op_table[0]))
 
@@ -360,7 +361,7 @@ static void dec_field(struct rd *r, enum fld f, struct vmt_op *op)
 		b = get8(r);
 		op->arg = b < 0x60 ? 0 : b < 0xc0 ? 1 : get8(r);
 		break;
-	case F_A: op->a = dec_addr(r); break;
+	case F_A: case F_BYTES: op->a = dec_addr(r); break;
 	case F_B: op->b = dec_addr(r); break;
 	case F_RANGE_END: op->b = dec_rel(r, end_table, op->a); break;
 	case F_ALEN: op->b = dec_rel(r, alen_table, 0); break;
@@ -593,7 +594,7 @@ static void enc_field(struct wr *w, const struct rd *st, enum fld f, const struc
 			put8(w, op->arg);
 		}
 		break;
-	case F_A: enc_addr(w, op->a); break;
+	case F_A: case F_BYTES: enc_addr(w, op->a); break;
 	case F_B: enc_addr(w, op->b); break;
 	case F_RANGE_END: enc_rel(w, end_table, op->a, op->b); break;
 	case F_ALEN: enc_rel(w, alen_table, 0, op->b); break;

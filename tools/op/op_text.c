@@ -86,7 +86,7 @@ static void fmt_priv(struct sb *s, uint8_t p)
  */
 enum key {
 	K_ACC, K_MUT, K_SPACE, K_FRAME, K_LEVEL, K_FLAGS, K_START, K_VA, K_END,
-	K_LEN, K_N, K_PATTERN, K_PROP, K_SET, K_CLEAR, K_CACHE, K_PRIV, K_NTH, K_SITE, K__N
+	K_LEN, K_N, K_PATTERN, K_PROP, K_SET, K_CLEAR, K_CACHE, K_PRIV, K_NTH, K_SITE, K_BYTES, K__N
 };
 
 static const struct {
@@ -113,6 +113,7 @@ static const struct {
 	[K_PRIV] = { "priv^", { F_PROTECT }, false },
 	[K_NTH] = { "nth", { F_NTH }, true },
 	[K_SITE] = { "site", { F_SITE }, false },
+	[K_BYTES] = { "bytes", { F_BYTES }, true },
 };
 
 /* Allocation site kinds by name (fail site=node), from fault.h. */
@@ -155,6 +156,7 @@ static void fmt_key(struct sb *s, const struct vmt_op *op, int k, enum fld f)
 			sbf(s, " flags=0x%x", op->arg);
 		break;
 	case K_START: sbf(s, " start=0x%" PRIx64, op->a); break;
+	case K_BYTES: sbf(s, " bytes=0x%" PRIx64, op->a); break;
 	case K_VA: sbf(s, " va=0x%" PRIx64, op->a); break;
 	case K_END: sbf(s, " end=0x%" PRIx64, op->b); break;
 	case K_LEN: sbf(s, " len=0x%" PRIx64, f == F_ALEN ? op->b : op->a); break;
@@ -370,6 +372,7 @@ static bool parse_key(struct vmt_op *op, int k, enum fld f, const char *val)
 	case K_FLAGS:
 	case K_PATTERN: return parse_u8(val, &op->arg);
 	case K_START:
+	case K_BYTES:
 	case K_VA: return parse_u64(val, &op->a);
 	case K_END: return parse_u64(val, &op->b);
 	case K_LEN: return parse_u64(val, f == F_ALEN ? &op->b : &op->a);

@@ -100,7 +100,8 @@ struct vmt_outcome {
 	/* read: the bytes read; write: the bytes written (NULL: the model
 	 * step makes them again from the pattern); check: struct
 	 * vmt_check_seen[VMT_NR_SPACES] (and ret = the pool quiesce if there
-	 * was no space). Owned by the thread: valid until its next core step,
+	 * was no space); pool_new that succeeded: the new pool's struct
+	 * vms_pool_stats (and release_ret = its vms_pool_destroy). Owned by the thread: valid until its next core step,
 	 * a driver that checks later copies them (or drops a write's). */
 	const void *data;
 };
@@ -146,6 +147,11 @@ struct vmt_thread {
 	/* A fail op's fault, armed for the thread's next op (0: none). */
 	uint32_t fail_nth;
 	uint8_t fail_site;
+	/* pool_new's pools whose destroy was refused (-EDEADLK: the thread
+	 * held a cursor); destroyed by the next pool_new or vmt_thread_fini. */
+	struct vms_pool **priv_pools;
+	unsigned npriv, privcap;
+	struct vms_pool_stats priv_stats;	/* pool_new's outcome data */
 };
 
 /* Number the frames of @pool (gid_of is sized from its stats). */

@@ -82,8 +82,23 @@ int vmt_thread_init(struct vmt_thread *t, struct vmt_shared *sh, uint16_t id, bo
 	return 0;
 }
 
+/* pool_new's pools kept for later; those that still cannot go stay. */
+static void priv_pools_destroy(struct vmt_thread *t)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < t->npriv; i++)
+		if (vms_pool_destroy(t->priv_pools[i]))
+			t->priv_pools[k++] = t->priv_pools[i];
+	t->npriv = k;
+}
+
 void vmt_thread_fini(struct vmt_thread *t)
 {
+	priv_pools_destroy(t);
+	free(t->priv_pools);
+	t->priv_pools = NULL;
+	t->npriv = t->privcap = 0;
 	free(t->io);
 	t->io = NULL;
 	t->iocap = 0;
@@ -543,6 +558,34 @@ static bool core_check(struct vmt_thread *t, const struct vmt_op *op, struct vmt
 static bool core_quiesce(struct vmt_thread *t, const struct vmt_op *op, struct vmt_outcome *o)
 {
 	o->ret = vms_pool_quiesce(t->sh->pool);
+	return true;
+}
+
+/* A pool of the op's size, its stats as created, destroyed at once: the
+ * size rules and -ENOMEM of vms_pool_new (whose five allocations are
+ * fault sites of kind pool), and that a new pool is empty and idle. */
+static bool core_pool_new(struct vmt_thread *t, const struct vmt_op *op, struct vmt_outcome *o)
+{
+	struct vms_pool *p = NULL;
+
+	priv_pools_destroy(t);
+	if (t->npriv == t->privcap) {
+		unsigned cap = t->privcap ? 2 * t->privcap : 4;
+		struct vms_pool **a = realloc(t->priv_pools, cap * sizeof(*a));
+
+		if (!a)
+			return false;
+		t->priv_pools = a;
+		t->privcap = cap;
+	}
+	o->ret = vms_pool_new((size_t)op->a, &p);
+	if (o->ret)
+		return true;
+	vms_pool_stats(p, &t->priv_stats);
+	o->data = &t->priv_stats;
+	o->release_ret = vms_pool_destroy(p);
+	if (o->release_ret)
+		t->priv_pools[t->npriv++] = p;	/* refused: kept for later, not leaked */
 	return true;
 }
 

@@ -574,6 +574,39 @@ static bool model_quiesce(struct mstep *s)
 	return same(s, s->o->ret, vmt_model_quiesce(s->m));
 }
 
+/* A private pool: vms_pool_new's size rules as pool.h states them
+ * (rounded up to 2 MiB, at least 4 MiB, at most 64 GiB; -EINVAL before
+ * anything is allocated), -ENOMEM exactly when one of its allocations
+ * failed on purpose, and a new pool that is empty and idle: every frame
+ * but the reserved frame 0 free, no space, nothing deferred, so that
+ * vms_pool_destroy takes it at once (unless the thread holds a cursor:
+ * it cannot wait for a grace period then). The main pool and the model
+ * do not change. */
+static bool model_pool_new(struct mstep *s)
+{
+	const uint64_t mib2 = 2ULL << 20, bytes = s->op->a;
+	const struct vms_pool_stats *st = s->o->data;
+	uint64_t size = (bytes + mib2 - 1) / mib2 * mib2, frames;
+	long want = bytes == 0 || bytes > (64ULL << 30) ? -EINVAL : s->o->fault ? -ENOMEM : 0;
+	long destroy = 0;
+
+	if (!same(s, s->o->ret, want))
+		return false;
+	if (want)
+		return true;
+	frames = (size < 2 * mib2 ? 2 * mib2 : size) >> 12;
+	for (int sp = 0; sp < VMT_NR_SPACES; sp++)
+		if (vmt_model_cursor_open(s->m, sp))
+			destroy = -EDEADLK;
+	return same_u64(s, "new pool total_frames", st->total_frames, frames - 1) &&
+	       same_u64(s, "new pool free_frames", st->free_frames, frames - 1) &&
+	       same_u64(s, "new pool data_frames", st->data_frames, 0) &&
+	       same_u64(s, "new pool pt_frames", st->pt_frames, 0) &&
+	       same_u64(s, "new pool deferred", st->deferred, 0) &&
+	       same_u64(s, "new pool spaces", st->spaces, 0) &&
+	       same(s, s->o->release_ret, destroy);
+}
+
 /* Nothing to apply: the outcome of the next op says what was injected. */
 static bool model_fail(struct mstep *s)
 {

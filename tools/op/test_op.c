@@ -81,7 +81,7 @@ static const uint8_t dense_weight[VMT_OP__COUNT] = {
 static void widen(struct vmt_op *op, enum fld f)
 {
 	switch (f) {
-	case F_A: case F_JVA: case F_LEN: case F_AVA:
+	case F_A: case F_JVA: case F_LEN: case F_AVA: case F_BYTES:
 		op->a = rnd() >> (rnd() % 64);
 		break;
 	case F_RANGE_END: case F_ALEN:
@@ -435,7 +435,7 @@ static void test_parse_errors(void)
 	expect_parse_error("fail nth=65", 1, "bad value");
 	expect_parse_error("fail site=node", 1, "missing field 'nth'");
 	expect_parse_error("fail nth=1 site=disk", 1, "bad value");
-	expect_parse_error("fail nth=1 site=9", 1, "bad value");
+	expect_parse_error("fail nth=1 site=10", 1, "bad value");
 }
 
 /*

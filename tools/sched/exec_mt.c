@@ -337,6 +337,7 @@ static void run_op(struct mt_thread *mt, const struct vmt_op *op0, int idx)
 	switch (op.code) {
 	case VMT_OP_CHECK:
 	case VMT_OP_SPACE_DESTROY:
+	case VMT_OP_POOL_NEW:
 		return;		/* see exec_mt.h */
 	case VMT_OP_ACC_NEW:
 		/* The release is an op of its own: it leaves the registry at

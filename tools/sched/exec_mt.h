@@ -36,7 +36,9 @@
  * must have no space there at that ticket); space_new claims its slot;
  * space_destroy and check are skipped (destroying a space another thread
  * may be entering is a use-after-free by contract; check needs a
- * quiescent pool): the run ends with the full check instead.
+ * quiescent pool; pool_new's destroy waits for a grace period, which
+ * a virtual thread cannot while others hold cursors): the run ends with
+ * the full check instead.
  *
  * A deadlock of threads opening cursors, one of which holds a cursor on
  * the other space, is the program's (cursor.h: two cursors of a thread
