@@ -67,7 +67,7 @@ $(SCHED_POLICY_LIB): $(SCHED_POLICY_SRCS:%.c=$(B)/obj-sched/%.o)
 # the op module and the model compiled again for this build.
 # None of it changes with a planted bug: a BUG= build links the library
 # of its sanitizer build (build/ or build/asan/) with its own core.
-SCHED_EXEC_SRCS := tools/sched/sched_cli.c tools/sched/exec_mt.c $(OP_SRCS) $(MODEL_SRCS)
+SCHED_EXEC_SRCS := tools/sched/sched_cli.c tools/sched/exec_mt.c tools/sched/mt_min.c tools/sched/mt_table.c $(OP_SRCS) $(MODEL_SRCS)
 SCHED_EXEC_LIB := build$(if $(SAN),/$(SAN))/libvmt-exec-sched.a
 SCHED_CLI_BIN := $(B)/vmtorture-sched
 
