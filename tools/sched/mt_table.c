@@ -73,7 +73,7 @@ int vmt_mt_table(FILE *f, const struct vmt_prog *p, const char *replay, struct v
 	static struct vmt_mt_step steps[MAX_STEPS];
 	struct vms_sched_step *tr = malloc(VMT_MT_STEPS_DEFAULT * sizeof(*tr));
 	struct row *rows;
-	unsigned nt = vmt_prog_threads(p), marked = 0;
+	unsigned nt = vmt_prog_threads(p), nc = nt, marked = 0;
 	size_t n, nrows = 0;
 	char buf[200], e[32];
 	int rc;
@@ -108,6 +108,13 @@ int vmt_mt_table(FILE *f, const struct vmt_prog *p, const char *replay, struct v
 			rows[nrows++] = (struct row){ d + 1, 0, -1, &p->sched[i] };
 	}
 	qsort(rows, nrows, sizeof(*rows), row_cmp);
+	/* A column for each core worker a preemption names (no ops of its own). */
+	for (unsigned i = 0; i < p->nsched; i++) {
+		if (p->sched[i].next + 1u > nc)
+			nc = p->sched[i].next + 1u;
+		if (p->sched[i].thread + 1u > nc)
+			nc = p->sched[i].thread + 1u;
+	}
 
 	fprintf(f, "## %s\n\n", r->status == 1 ? r->title : "no finding");
 	fprintf(f, "%u thread(s), %u op(s), %u preemption(s); %" PRIu64 " decisions, %d threads "
@@ -117,10 +124,10 @@ int vmt_mt_table(FILE *f, const struct vmt_prog *p, const char *replay, struct v
 		"(activate space 0; drop, release, put, deactivate).\n\n", nt, p->n, p->nsched,
 		r->sched.steps, r->sched.nr_threads);
 	fprintf(f, "| decisions |");
-	for (unsigned t = 0; t < nt; t++)
-		fprintf(f, " thread %u |", t);
+	for (unsigned t = 0; t < nc; t++)
+		fprintf(f, " thread %u%s |", t, t < nt ? "" : " (core worker)");
 	fprintf(f, "\n|---|");
-	for (unsigned t = 0; t < nt; t++)
+	for (unsigned t = 0; t < nc; t++)
 		fprintf(f, "---|");
 	fprintf(f, "\n");
 	for (size_t i = 0; i < nrows; i++) {
@@ -128,7 +135,7 @@ int vmt_mt_table(FILE *f, const struct vmt_prog *p, const char *replay, struct v
 
 		if (w->step < 0) {
 			fprintf(f, "| **%" PRIu64 "** |", w->key);
-			for (unsigned t = 0; t < nt; t++) {
+			for (unsigned t = 0; t < nc; t++) {
 				if (t == w->e->next)
 					fprintf(f, " **▶ preemption**: thread %u's decision %u runs "
 						"thread %u |", w->e->thread, w->e->nth, w->e->next);
@@ -137,9 +144,6 @@ int vmt_mt_table(FILE *f, const struct vmt_prog *p, const char *replay, struct v
 				else
 					fprintf(f, " |");
 			}
-			if (w->e->next >= nt)
-				fprintf(f, " (runs thread %u: a core worker, e.g. the reclaimer)",
-					w->e->next);
 			fprintf(f, "\n");
 			continue;
 		}
@@ -151,7 +155,7 @@ int vmt_mt_table(FILE *f, const struct vmt_prog *p, const char *replay, struct v
 			fprintf(f, "| %" PRIu64 "–%" PRIu64 " |", s->d0, s->d1);
 		else
 			fprintf(f, "| %" PRIu64 " |", s->d0);
-		for (unsigned t = 0; t < nt; t++) {
+		for (unsigned t = 0; t < nc; t++) {
 			if (t != s->thread) {
 				fprintf(f, " |");
 				continue;
@@ -172,7 +176,7 @@ int vmt_mt_table(FILE *f, const struct vmt_prog *p, const char *replay, struct v
 	}
 	if (r->status == 1 && !marked) {
 		fprintf(f, "| end |");
-		for (unsigned t = 0; t < nt; t++)
+		for (unsigned t = 0; t < nc; t++)
 			fprintf(f, "%s", t ? " |" : " **⚠ the oracle fired after the ops above: in a "
 				"core worker or the end-of-run check** |");
 		fprintf(f, "\n");
