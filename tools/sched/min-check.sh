@@ -25,6 +25,7 @@ BUGS=${*:-unlock_order put_last_check}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 rc=0
+fired=0
 ok() { echo "  ok   $*"; }
 bad() { echo "  FAIL $*"; rc=1; failed=1; }
 
@@ -70,8 +71,10 @@ for bug in $BUGS; do
 	# 3. Independently of the minimizer: no line can go. The check fires
 	# on the finding as saved (before minimization) when that is larger.
 	if why=$(one_minimal "$bin" "$min.txt" "$title"); then :; else bad "$bug: not 1-minimal: $why"; fi
-	if [ "$(v before_ops)" -gt "$(v ops)" ] && one_minimal "$bin" "$saved" "$title" >/dev/null; then
-		bad "$bug: the 1-minimality check accepts the unminimized finding (it cannot fire)"
+	# (A finding the minimizer shrank only through new schedules may be
+	# 1-minimal under replay already: the check must fire on one bug.)
+	if [ "$(v before_ops)" -gt "$(v ops)" ] && ! one_minimal "$bin" "$saved" "$title" >/dev/null; then
+		fired=$((fired + 1))
 	fi
 	# 4. Replays exactly.
 	rout=$("$bin" replay --repeat "$REPEAT" "$min.txt" 2>&1)
@@ -90,4 +93,9 @@ for bug in $BUGS; do
 		"-> threads/ops/preemptions/bytes $(v threads)/$(v ops)/$(v preemptions)/$(v bytes)," \
 		"faults $(v faults), $(v trials) trials, $(v cpu_seconds) CPU s, replayed $REPEAT/$REPEAT"
 done
+if [ $fired = 0 ]; then
+	bad "the 1-minimality check rejected no unminimized finding: it cannot be shown to fire"
+else
+	ok "the 1-minimality check rejected $fired unminimized finding(s)"
+fi
 exit $rc
