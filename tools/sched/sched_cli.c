@@ -8,6 +8,8 @@
  *   vmtorture-sched sched FILE [--mode random|pct] [--depth D] [--runs N]
  *                   [--seed S] [--out DIR] [--max-steps N] [-q]
  *   vmtorture-sched replay [-q] [-v] [--repeat N] FILE...
+ *   vmtorture-sched minimize [-o OUT] [--max-seconds S] [--search-runs N] FILE
+ *   vmtorture-sched report FILE
  *
  * sched explores schedules of one program (text or binary) until the
  * first finding. The finding's run is repeated with a trace (the same
@@ -16,6 +18,9 @@
  * while the title stays, and the program is saved with that schedule
  * (never over an existing file). replay runs each program twice (or
  * --repeat times) and compares the decision traces and the titles.
+ *
+ * minimize and report (mt_min.h): the joint minimizer and the report one
+ * column per thread.
  *
  * Exit status: 0 no finding, 1 a finding, 2 bad usage or input, 3
  * uncontrolled nondeterminism (a harness error).
