@@ -28,6 +28,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -264,6 +265,8 @@ static bool worker_start(struct mctx *m)
 {
 	int a[2], b[2];
 
+	/* A worker that died must not take the parent with it. */
+	signal(SIGPIPE, SIG_IGN);
 	if (pipe(a))
 		return false;
 	if (pipe(b)) {
