@@ -47,9 +47,7 @@ $(OP_TEST_BIN): $(B)/obj/tools/op/test_op.o $(VMT_LIB) $(MODEL_LIB) $$(VMT_CLI_C
 all: $(VMT_LIB) $(VMT_CLI_BIN) $(OP_TEST_BIN)
 
 .PHONY: op-tests op-tests-here
-# The CLI runs multi-thread programs through vmtorture-sched (random bytes
-# of test_cli.sh decode to one now and then): build it first.
-op-tests-here: $(MODEL_TEST_BIN) $(OP_TEST_BIN) $(VMT_CLI_BIN) $$(SCHED_CLI_BIN)
+op-tests-here: $(MODEL_TEST_BIN) $(OP_TEST_BIN) $(VMT_CLI_BIN)
 	@rc=0; \
 	$(SAN_ENV) $(MODEL_TEST_BIN) || rc=1; \
 	$(SAN_ENV) $(OP_TEST_BIN) || rc=1; \
