@@ -52,6 +52,7 @@ include core/core.mk
 -include tests/tests.mk
 -include bench/bench.mk
 -include fuzz/fuzz.mk
+-include fuzz/mutator.mk
 -include stress/stress.mk
 -include tools/campaign/campaign.mk
 

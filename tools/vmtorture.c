@@ -463,6 +463,65 @@ static int cmd_help(int argc, char **argv);
 int vmt_stress_main(int argc, char **argv);	/* stress/stress.c */
 #include "campaign/campaign.h"			/* campaign, minimize, report, classify */
 
+/* Is @path a multi-thread program (text or binary)? Quietly false if it
+ * cannot be read: the command that gets it says why. */
+static bool mt_file(const char *path)
+{
+	struct vmt_prog *p = malloc(sizeof(*p));
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	bool mt = false;
+
+	if (f) {
+		buf = malloc(MAX_PROG_FILE + 1);
+		len = buf ? fread(buf, 1, MAX_PROG_FILE, f) : 0;
+		fclose(f);
+	}
+	if (p && buf) {
+		buf[len] = 0;
+		if (memchr(buf, 0, len) || vmt_parse((const char *)buf, p, NULL, NULL, 0))
+			vmt_decode(buf, len, p);
+		mt = vmt_prog_is_mt(p);
+	}
+	free(buf);
+	free(p);
+	return mt;
+}
+
+/* minimize and report of a multi-thread program (its last argument) go
+ * to the controlled build; anything else to the campaign's tools. */
+static int mt_or(int argc, char **argv, int (*fn)(int, char **))
+{
+	char **args;
+	int rc;
+
+	if (argc < 2 || argv[argc - 1][0] == '-' || !mt_file(argv[argc - 1]))
+		return fn(argc, argv);
+	args = calloc((size_t)argc + 2, sizeof(*args));
+	if (!args) {
+		fprintf(stderr, "vmtorture: out of memory\n");
+		return EXIT_USAGE;
+	}
+	args[0] = "vmtorture-sched";
+	for (int i = 0; i < argc; i++)
+		args[i + 1] = argv[i];
+	rc = run_companion(args);
+	free(args);
+	return rc;
+}
+
+static int cmd_minimize(int argc, char **argv)
+{
+	return mt_or(argc, argv, vmt_cmd_minimize);
+}
+
+static int cmd_report(int argc, char **argv)
+{
+	return mt_or(argc, argv, vmt_cmd_report);
+}
+
+
 /*
  * The dispatch table. More subcommands (stress, campaign, minimize,
  * report) are added here by their modules; each gets (argc, argv) with
@@ -473,12 +532,15 @@ static const struct cmd cmds[] = {
 	  "campaign [--duration 8h] [--jobs N] [--engines afl,libfuzzer,stress,tsan]\n"
 	  "         [--out DIR] [--resume]  (see: vmtorture campaign --help)\n"
 	  "  Run the engines side by side, triage, minimize, report." },
-	{ "minimize", vmt_cmd_minimize,
+	{ "minimize", cmd_minimize,
 	  "minimize FILE  (see: vmtorture minimize --help)\n"
-	  "  Shrink a failing input while it keeps its signature." },
-	{ "report", vmt_cmd_report,
+	  "  Shrink a failing input while it keeps its signature; a multi-thread\n"
+	  "  program jointly (threads, ops, faults, preemptions, operands) on the\n"
+	  "  controlled build (vmtorture-sched minimize --help)." },
+	{ "report", cmd_report,
 	  "report FILE  (see: vmtorture report --help)\n"
-	  "  Write the Markdown bug report for a failing input." },
+	  "  Write the Markdown bug report for a failing input; for a multi-thread\n"
+	  "  program one column per thread, in execution order." },
 	{ "classify", vmt_cmd_classify,
 	  "classify FILE...  (see: vmtorture classify --help)\n"
 	  "  Replay findings and print their signatures." },

@@ -116,119 +116,24 @@ static bool shrink_ops(struct mctx *m, struct vmt_prog *p)
 	return changed;
 }
 
-static int op_text_len(const struct vmt_op *op)
-{
-	char buf[256];
-
-	return vmt_format_op(op, buf, sizeof(buf));
-}
-
-/* Simpler values to try for a 64-bit address or length, simplest first. */
-static unsigned addr_candidates(uint64_t v, uint64_t *c)
-{
-	static const uint64_t aligns[] = { 1ULL << 39, 1ULL << 30, 1ULL << 21, 1ULL << 12 };
-	unsigned n = 0;
-
-	c[n++] = 0;
-	c[n++] = 0x1000;
-	c[n++] = 0x200000;
-	for (int i = 0; i < 4; i++)
-		c[n++] = v & ~(aligns[i] - 1);
-	c[n++] = v / 2 & ~0xfffULL;
-	c[n++] = v >> 12 << 12 == v ? v - 0x1000 : v >> 12 << 12;
-	return n;
-}
-
-/*
- * One field of one op, as a pointer-free accessor so one loop can walk
- * them all. Width is 8 or 64 bits.
- */
-enum ofield { OF_SPACE, OF_SLOT, OF_ARG, OF_A, OF_B, OF_PFLAGS, OF_PCACHE, OF_PPRIV,
-	      OF_PSET, OF_PCLR, OF_PCACHE2, OF_PPRIV2, OF_NR };
-
-static uint64_t fget(const struct vmt_op *o, enum ofield f)
-{
-	switch (f) {
-	case OF_SPACE: return o->space;
-	case OF_SLOT: return o->slot;
-	case OF_ARG: return o->arg;
-	case OF_A: return o->a;
-	case OF_B: return o->b;
-	case OF_PFLAGS: return o->prop.flags;
-	case OF_PCACHE: return o->prop.cache;
-	case OF_PPRIV: return o->prop.priv;
-	case OF_PSET: return o->pset;
-	case OF_PCLR: return o->pclr;
-	case OF_PCACHE2: return o->pcache;
-	case OF_PPRIV2: return o->ppriv;
-	default: return 0;
-	}
-}
-
-static void fset(struct vmt_op *o, enum ofield f, uint64_t v)
-{
-	switch (f) {
-	case OF_SPACE: o->space = (uint8_t)v; break;
-	case OF_SLOT: o->slot = (uint8_t)v; break;
-	case OF_ARG: o->arg = (uint8_t)v; break;
-	case OF_A: o->a = v; break;
-	case OF_B: o->b = v; break;
-	case OF_PFLAGS: o->prop.flags = (uint8_t)v; break;
-	case OF_PCACHE: o->prop.cache = (uint8_t)v; break;
-	case OF_PPRIV: o->prop.priv = (uint8_t)v; break;
-	case OF_PSET: o->pset = (uint8_t)v; break;
-	case OF_PCLR: o->pclr = (uint8_t)v; break;
-	case OF_PCACHE2: o->pcache = (uint8_t)v; break;
-	case OF_PPRIV2: o->ppriv = (uint8_t)v; break;
-	default: break;
-	}
-}
-
-/* Step 2: operands toward simpler values. */
+/* Step 2: operands toward simpler values (vmt_op_simpler). */
 static bool shrink_operands(struct mctx *m, struct vmt_prog *p)
 {
+	static struct vmt_op simpler[VMT_MAX_SIMPLER];
 	bool changed = false;
 
 	for (unsigned i = 0; i < p->n; i++) {
-		for (int f = 0; f < OF_NR; f++) {
-			uint64_t cur = fget(&p->ops[i], f), c[16];
-			unsigned nc;
+		unsigned nc = vmt_op_simpler(&p->ops[i], simpler, VMT_MAX_SIMPLER);
 
-			if (f == OF_A || f == OF_B) {
-				nc = addr_candidates(cur, c);
-			} else {
-				nc = 0;
-				c[nc++] = 0;
-				if (f == OF_PCACHE2)
-					c[nc++] = VMT_CACHE_KEEP;
-				/* Fewer flag bits: drop the highest one. */
-				if (cur & (cur - 1)) {
-					uint64_t hb = 1;
-
-					while (hb <= cur / 2)
-						hb <<= 1;
-					c[nc++] = cur & ~hb;
-				}
-				c[nc++] = 1;
-			}
-			for (unsigned k = 0; k < nc; k++) {
-				int len0 = op_text_len(&p->ops[i]), len1;
-
-				if (c[k] == cur)
-					continue;
-				cand = *p;
-				fset(&cand.ops[i], f, c[k]);
-				len1 = op_text_len(&cand.ops[i]);
-				/* Only ever simpler: shorter text, or as long and smaller. */
-				if (len1 > len0 || (len1 == len0 && c[k] > cur))
-					continue;
-				if (!vmt_prog_valid(&cand, NULL))
-					continue;
-				if (still_fails(m, &cand)) {
-					*p = cand;
-					cur = c[k];
-					changed = true;
-				}
+		for (unsigned k = 0; k < nc; k++) {
+			cand = *p;
+			cand.ops[i] = simpler[k];
+			if (still_fails(m, &cand)) {
+				*p = cand;
+				changed = true;
+				/* Simpler still, from the new op. */
+				nc = vmt_op_simpler(&p->ops[i], simpler, VMT_MAX_SIMPLER);
+				k = (unsigned)-1;
 			}
 		}
 	}

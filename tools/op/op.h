@@ -210,6 +210,11 @@ bool vmt_prog_equal(const struct vmt_prog *x, const struct vmt_prog *y);
  * key kept, the schedule version set (current) or cleared (no entry). */
 void vmt_prog_normalize(struct vmt_prog *p);
 const char *vmt_op_name(unsigned code);
+/* Simpler versions of @op, one operand changed each (shorter text, or as
+ * long and a smaller value; valid), simplest first: at most @cap written,
+ * returns how many (simplify.c). */
+#define VMT_MAX_SIMPLER	160
+unsigned vmt_op_simpler(const struct vmt_op *op, struct vmt_op *out, unsigned cap);
 /* The ops on a space's cursor (cursor_new up to drop in ops.def). */
 static inline bool vmt_op_on_cursor(unsigned code)
 {

@@ -140,6 +140,7 @@ static void finding(enum vmt_mt_kind kind, int thread, int op, const char *title
 	r->status = 1;
 	r->thread = thread;
 	r->op = op;
+	r->step = thread >= 0 && thread < X.nthreads ? X.th[thread].cur_rec : -1;
 	snprintf(r->title, sizeof(r->title), "%s", title);
 	va_start(ap, fmt);
 	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
@@ -522,6 +523,8 @@ static void diverge(const struct rec *r, const char *what, const char *fmt, ...)
 	char why[320], title[256], line[160];
 	va_list ap;
 
+	if (X.r->kind != VMT_MT_OK)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
@@ -532,6 +535,7 @@ static void diverge(const struct rec *r, const char *what, const char *fmt, ...)
 	else
 		finding(VMT_MT_DIVERGE, r->o.thread, r->op, title, "DIVERGENCE thread %u, its own "
 			"%s at its start or end: %s", r->o.thread, op_text(r, line, sizeof(line)), why);
+	X.r->step = r - X.recs;
 }
 
 static int ev_cmp(const void *a, const void *b)
@@ -960,6 +964,25 @@ static bool program_deadlock(const struct vms_sched_result *sr)
 	return across;
 }
 
+/* The ops as they ran, for a report (vmt_mt_opts.steps). */
+static void keep_steps(void)
+{
+	const struct vmt_mt_opts *o = X.o;
+
+	X.r->nsteps = X.nrecs;
+	for (size_t i = 0; o->steps && i < X.nrecs && i < o->steps_cap; i++) {
+		const struct rec *r = &X.recs[i];
+		bool unfinished = !r->t1 && !r->none && !(r->o.seen & VMT_SEEN_SKIP);
+
+		o->steps[i] = (struct vmt_mt_step){
+			.op = r->o.op, .index = r->op, .thread = (uint8_t)r->o.thread,
+			.skipped = !!(r->o.seen & VMT_SEEN_SKIP) || r->none,
+			.unfinished = unfinished, .d0 = r->t0 / SUB,
+			.d1 = unfinished ? r->t0 / SUB : r->t1 / SUB, .ret = r->o.ret,
+		};
+	}
+}
+
 /* How the run ended; true if its threads all ended. */
 static bool verdict(int rc)
 {
@@ -1031,6 +1054,7 @@ int vmt_exec_mt(const struct vmt_prog *p, const struct vmt_mt_opts *o, struct vm
 
 	memset(r, 0, sizeof(*r));
 	r->thread = r->op = -1;
+	r->step = -1;
 	if (!vmt_prog_valid(p, &bad)) {
 		r->status = -EINVAL;
 		snprintf(r->title, sizeof(r->title), "invalid program (op#%u)", bad);
@@ -1049,6 +1073,7 @@ int vmt_exec_mt(const struct vmt_prog *p, const struct vmt_mt_opts *o, struct vm
 	ended = verdict(rc);
 	if (ended && r->kind == VMT_MT_OK && !X.oom)
 		judge();
+	keep_steps();
 	finish(ended);
 	return r->status;
 }

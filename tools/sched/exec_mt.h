@@ -74,6 +74,24 @@ struct vmt_mt_opts {
 	uint64_t max_steps;		/* 0: VMT_MT_STEPS_DEFAULT */
 	size_t pool_bytes;		/* 0: VMT_MT_POOL_DEFAULT */
 	FILE *log;			/* each outcome in ticket order, if set */
+	/* If set, the run's ops as they ran (at most steps_cap, in the order
+	 * they started): what a report shows thread by thread. */
+	struct vmt_mt_step *steps;
+	size_t steps_cap;
+};
+
+/* One op as it ran: its thread, where it started and ended in decisions
+ * (the decisions taken before it; an op runs alone between two), its
+ * result. Ops the thread runs on its own (the start's activate, the
+ * end's drops and puts) have op -1. */
+struct vmt_mt_step {
+	struct vmt_op op;
+	int index;			/* in the program; -1: the thread's own */
+	uint8_t thread;
+	bool skipped;			/* on a space slot not filled yet */
+	bool unfinished;		/* the run stopped while it ran */
+	uint64_t d0, d1;		/* decisions before its start and its end */
+	long ret;
 };
 
 enum vmt_mt_kind {
@@ -93,12 +111,14 @@ struct vmt_mt_result {
 	char title[256];
 	char detail[512];	/* the same with the particulars */
 	int thread, op;		/* where (op: index in the program; -1 none) */
+	long step;		/* the op under way there, in vmt_mt_opts.steps; -1 */
 	struct vms_sched_result sched;
 	unsigned records, pages;	/* outcomes and copied pages checked */
 	/* No finding, but the run could not end: the program took cursors
 	 * on two spaces in opposite orders, which cursor.h says may
 	 * deadlock. The program's doing, not the core's. */
 	bool program_deadlock;
+	size_t nsteps;		/* filled in o->steps (all of them if <= cap) */
 };
 
 /* Run @p (any program: one thread and no schedule works too) once.

@@ -19,6 +19,10 @@
 #   make mt-check          multi-thread programs: the scenarios of corpora/mt
 #                          replay exactly, explorations find nothing, every
 #                          planted sched bug is found (in `make test`)
+#   make min-check         joint minimization and the thread-column report
+#                          of two planted sched bugs' findings (in `make
+#                          test`); make min-check-all: every sched bug,
+#                          replayed 1000 times (the figures of docs/sched.md)
 #   make bugcheck-sched    runs to the first finding of every sched bug
 #   make bench-sched-mt    executions/s of the scenarios, and the time split
 #   make sched-soak        SOAK_SECONDS of exploration on the correct core
@@ -67,7 +71,7 @@ $(SCHED_POLICY_LIB): $(SCHED_POLICY_SRCS:%.c=$(B)/obj-sched/%.o)
 # the op module and the model compiled again for this build.
 # None of it changes with a planted bug: a BUG= build links the library
 # of its sanitizer build (build/ or build/asan/) with its own core.
-SCHED_EXEC_SRCS := tools/sched/sched_cli.c tools/sched/exec_mt.c $(OP_SRCS) $(MODEL_SRCS)
+SCHED_EXEC_SRCS := tools/sched/sched_cli.c tools/sched/exec_mt.c tools/sched/mt_min.c tools/sched/mt_table.c $(OP_SRCS) $(MODEL_SRCS)
 SCHED_EXEC_LIB := build$(if $(SAN),/$(SAN))/libvmt-exec-sched.a
 SCHED_CLI_BIN := $(B)/vmtorture-sched
 
@@ -166,4 +170,13 @@ bench-sched:
 	$(MAKE) --no-print-directory SAN= bench-sched-here
 	$(MAKE) --no-print-directory SAN=asan bench-sched-here
 
-test-suites: sched-tests-all sched-bugcheck mt-check
+# Findings of planted bugs minimized, checked 1-minimal, replayed, and
+# reported one column per thread (tools/sched/min-check.sh).
+.PHONY: min-check min-check-all
+min-check: $(VMT_CLI_BIN) $(SCHED_CLI_BIN)
+	bash tools/sched/min-check.sh 100
+
+min-check-all: $(VMT_CLI_BIN) $(SCHED_CLI_BIN)
+	bash tools/sched/min-check.sh 1000 $$(scripts/bugs.sh list sched)
+
+test-suites: sched-tests-all sched-bugcheck mt-check min-check

@@ -8,6 +8,8 @@
  *   vmtorture-sched sched FILE [--mode random|pct] [--depth D] [--runs N]
  *                   [--seed S] [--out DIR] [--max-steps N] [-q]
  *   vmtorture-sched replay [-q] [-v] [--repeat N] FILE...
+ *   vmtorture-sched minimize [-o OUT] [--max-seconds S] [--search-runs N] FILE
+ *   vmtorture-sched report FILE
  *
  * sched explores schedules of one program (text or binary) until the
  * first finding. The finding's run is repeated with a trace (the same
@@ -16,6 +18,9 @@
  * while the title stays, and the program is saved with that schedule
  * (never over an existing file). replay runs each program twice (or
  * --repeat times) and compares the decision traces and the titles.
+ *
+ * minimize and report (mt_min.h): the joint minimizer and the report one
+ * column per thread.
  *
  * Exit status: 0 no finding, 1 a finding, 2 bad usage or input, 3
  * uncontrolled nondeterminism (a harness error).
@@ -30,7 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "exec_mt.h"
+#include "mt_min.h"
 
 #define EXIT_FOUND	1
 #define EXIT_USAGE	2
@@ -135,51 +140,7 @@ static int run(const struct vmt_prog *p, vms_sched_policy_fn pol, void *arg,
 static int replay_list(const struct vmt_prog *p, const struct vmt_preempt *e, size_t n,
 		       struct vms_sched_step *trace, uint64_t max_steps, struct vmt_mt_result *r)
 {
-	struct vmt_replay rep;
-
-	if (vmt_replay_init(&rep, e, n))
-		return -EINVAL;
-	return run(p, vmt_replay_choose, &rep, trace, max_steps, r);
-}
-
-/*
- * Drop preemptions while the title stays: chunks of halving size, each
- * tried once per round (ddmin's complement steps), at most SHRINK_RUNS
- * runs. Returns the new length.
- */
-static size_t shrink(const struct vmt_prog *p, struct vmt_preempt *e, size_t n,
-		     const char *title, uint64_t max_steps, unsigned *runs)
-{
-	struct vmt_preempt *c = malloc((n + 1) * sizeof(*c));
-	struct vmt_mt_result r;
-
-	if (!c)
-		return n;
-	for (size_t chunk = n / 2 ? n / 2 : 1; n && *runs < SHRINK_RUNS; ) {
-		bool any = false;
-
-		for (size_t at = 0; at < n && *runs < SHRINK_RUNS; ) {
-			size_t len = chunk < n - at ? chunk : n - at, m = 0;
-
-			for (size_t i = 0; i < n; i++)
-				if (i < at || i >= at + len)
-					c[m++] = e[i];
-			(*runs)++;
-			if (replay_list(p, c, m, NULL, max_steps, &r) == 1 && !strcmp(r.title, title)) {
-				memcpy(e, c, m * sizeof(*e));
-				n = m;
-				any = true;
-			} else {
-				at += len;
-			}
-		}
-		if (chunk == 1 && !any)
-			break;
-		if (!any || chunk > 1)
-			chunk = chunk / 2 ? chunk / 2 : 1;
-	}
-	free(c);
-	return n;
+	return vmt_mt_replay_list(p, e, n, trace, trace ? trace_cap : 0, max_steps, r);
 }
 
 static void print_result(FILE *f, const char *what, const struct vmt_mt_result *r)
@@ -275,7 +236,7 @@ static int keep_finding(const struct explore *x, const struct vmt_prog *p, unsig
 		free(e);
 		return EXIT_NONDET;
 	}
-	n = shrink(p, e, full, r.title, x->max_steps, &shrink_runs);
+	n = vmt_mt_shrink_sched(p, e, full, r.title, x->max_steps, &shrink_runs, SHRINK_RUNS);
 	if (n > VMT_MAX_PREEMPTS) {
 		fprintf(stderr, "vmtorture sched: %zu preemptions after shrinking, more than a "
 			"program holds (%d): not saved\n", n, VMT_MAX_PREEMPTS);
@@ -537,6 +498,227 @@ static int cmd_replay(int argc, char **argv)
 	return rc;
 }
 
+/* ---- minimize and report ------------------------------------------------------- */
+
+static unsigned count_faults(const struct vmt_prog *p)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < p->n; i++)
+		n += p->ops[i].code == VMT_OP_FAIL;
+	return n;
+}
+
+static long enc_len(const struct vmt_prog *p)
+{
+	static uint8_t buf[VMT_MAX_ENCODED];
+
+	return vmt_encode(p, buf, sizeof(buf));
+}
+
+/* A new file @path (never over one): NULL and one line if it exists. */
+static FILE *create_excl(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0666);
+
+	if (fd < 0) {
+		fprintf(stderr, "vmtorture minimize: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	return fdopen(fd, "w");
+}
+
+static const char minimize_usage[] =
+	"usage: vmtorture minimize [-o OUT] [--max-seconds S] [--search-runs N] [--sig TITLE]\n"
+	"                          [-v] FILE   (multi-thread programs)\n"
+	"  Shrink a multi-thread finding while the controlled executor gives its title:\n"
+	"  threads, ops and faults, preemptions, operands, to a 1-minimal program, within\n"
+	"  S CPU seconds (default 60). A candidate whose schedule no longer shows the\n"
+	"  title gets a seeded search of N schedules (default 300).\n"
+	"  Writes OUT (bytes), OUT.txt (the program: replay it), OUT.md (the report, one\n"
+	"  column per thread) and OUT.verdict (key=value); OUT defaults to FILE.min and\n"
+	"  none of them may exist. Exit: 0 minimized, 1 FILE gives no finding (or not\n"
+	"  TITLE), 2 bad usage or input, 3 uncontrolled nondeterminism.\n";
+
+static int cmd_minimize(int argc, char **argv)
+{
+	static struct vmt_prog p, p0;
+	struct vmt_min_opts mo = { .max_cpu = 60 };
+	struct vmt_min_result mr;
+	struct vmt_mt_result r, r2;
+	const char *path = NULL, *out = NULL, *sig = NULL;
+	char title[256], base[600], name[640];
+	FILE *f;
+	long d;
+	uint64_t v;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(minimize_usage, stdout);
+			return 0;
+		} else if (!strcmp(a, "-v")) {
+			mo.log = stderr;
+		} else if (!strcmp(a, "-o") && val) {
+			out = argv[++i];
+		} else if (!strcmp(a, "--sig") && val) {
+			sig = argv[++i];
+		} else if (!strcmp(a, "--max-seconds") && num(val, &v) && v >= 1 && v <= 86400) {
+			mo.max_cpu = (double)v;
+			i++;
+		} else if (!strcmp(a, "--search-runs") && num(val, &v) && v >= 1 && v <= 1000000) {
+			mo.search_runs = (unsigned)v;
+			i++;
+		} else if (a[0] == '-' && a[1]) {
+			fprintf(stderr, "vmtorture minimize: bad option or value: %s%s%s\n", a,
+				val ? " " : "", val ? val : "");
+			fputs(minimize_usage, stderr);
+			return EXIT_USAGE;
+		} else if (path) {
+			fprintf(stderr, "vmtorture minimize: one program at a time\n");
+			return EXIT_USAGE;
+		} else {
+			path = a;
+		}
+	}
+	if (!path) {
+		fprintf(stderr, "vmtorture minimize: no program\n");
+		fputs(minimize_usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (load(path, &p) || !traces(0))
+		return EXIT_USAGE;
+	snprintf(base, sizeof(base), "%s", out ? out : path);
+	if (!out)
+		strncat(base, ".min", sizeof(base) - strlen(base) - 1);
+	for (int k = 0; k < 4; k++) {
+		static const char *const ext[] = { "", ".txt", ".md", ".verdict" };
+
+		snprintf(name, sizeof(name), "%s%s", base, ext[k]);
+		if (!access(name, F_OK)) {
+			fprintf(stderr, "vmtorture minimize: %s exists: not replaced (-o OUT)\n", name);
+			return EXIT_USAGE;
+		}
+	}
+	vmt_exec_mt(&p, NULL, &r);
+	if (r.status < 0) {
+		print_result(stderr, path, &r);
+		return EXIT_USAGE;
+	}
+	if (r.status != 1 || (sig && strcmp(sig, r.title))) {
+		fprintf(stderr, "vmtorture minimize: %s: %s%s%s\n", path,
+			r.status == 1 ? "gives another finding: " : "no finding under its schedule",
+			r.status == 1 ? r.title : "", "");
+		return EXIT_FOUND;
+	}
+	snprintf(title, sizeof(title), "%s", r.title);
+	p0 = p;
+	if (vmt_mt_minimize(&p, title, &mo, &mr)) {
+		fprintf(stderr, "vmtorture minimize: %s: %s does not reproduce in a child process\n",
+			path, title);
+		return EXIT_NONDET;
+	}
+	/* What is saved must replay the same way twice. */
+	run(&p, NULL, NULL, trace_a, 0, &r);
+	run(&p, NULL, NULL, trace_b, 0, &r2);
+	d = vmt_trace_diff(trace_a, r.sched.trace_len, trace_b, r2.sched.trace_len);
+	if (r.status != 1 || strcmp(r.title, title) || strcmp(r2.title, title) || d >= 0) {
+		fprintf(stderr, "vmtorture minimize: uncontrolled nondeterminism: the minimized "
+			"program gave '%s' then '%s'\n", r.title, r2.title);
+		return EXIT_NONDET;
+	}
+
+	snprintf(name, sizeof(name), "%s", base);
+	{
+		static uint8_t buf[VMT_MAX_ENCODED];
+		long n = vmt_encode(&p, buf, sizeof(buf));
+
+		if (n < 0 || !(f = create_excl(name)) || fwrite(buf, 1, (size_t)n, f) != (size_t)n ||
+		    fclose(f)) {
+			fprintf(stderr, "vmtorture minimize: cannot write %s\n", name);
+			return EXIT_USAGE;
+		}
+	}
+	snprintf(name, sizeof(name), "%s.txt", base);
+	if (!(f = create_excl(name)))
+		return EXIT_USAGE;
+	fprintf(f, "# vmtorture sched finding: %s\n# %s\n", title, r.detail);
+	fprintf(f, "# minimized from %s: %u thread(s), %u op(s), %u preemption(s), %ld bytes\n",
+		path, vmt_prog_threads(&p0), p0.n, p0.nsched, enc_len(&p0));
+	fprintf(f, "# the bug needs %u preemption(s); %u thread(s), %u op(s), %u fault(s), %ld "
+		"bytes%s\n", p.nsched, vmt_prog_threads(&p), p.n, count_faults(&p), enc_len(&p),
+		mr.minimal ? "; 1-minimal" : "; the budget ran out before 1-minimal");
+	fprintf(f, "# replay: vmtorture replay %s.txt\n", base);
+	vmt_print_prog(f, &p, -1, NULL, NULL);
+	if (fclose(f))
+		return EXIT_USAGE;
+
+	snprintf(name, sizeof(name), "%s.md", base);
+	if (!(f = create_excl(name)))
+		return EXIT_USAGE;
+	{
+		char cmd[700];
+
+		snprintf(cmd, sizeof(cmd), "vmtorture replay %s.txt", base);
+		fprintf(f, "# Minimized finding: %s\n\nFrom `%s` (%u threads, %u ops, %u preemptions, "
+			"%ld bytes) to %u thread(s), %u op(s), %u fault(s), %ld bytes; **the bug "
+			"needs %u preemption(s)**%s.\n\n", title, path, vmt_prog_threads(&p0), p0.n,
+			p0.nsched, enc_len(&p0), vmt_prog_threads(&p), p.n, count_faults(&p),
+			enc_len(&p), p.nsched, mr.minimal ? " (1-minimal)" : "");
+		vmt_mt_table(f, &p, cmd, &r2);
+	}
+	if (fclose(f))
+		return EXIT_USAGE;
+
+	snprintf(name, sizeof(name), "%s.verdict", base);
+	if (!(f = create_excl(name)))
+		return EXIT_USAGE;
+	fprintf(f, "title=%s\nthreads=%u\nops=%u\npreemptions=%u\nfaults=%u\nbytes=%ld\n"
+		"before_threads=%u\nbefore_ops=%u\nbefore_preemptions=%u\nbefore_bytes=%ld\n"
+		"minimal=%d\ntrials=%u\nsearched=%u\nrescheduled=%u\nrounds=%u\ncpu_seconds=%.2f\n"
+		"decisions=%" PRIu64 "\nprogram=%s.txt\n", title, vmt_prog_threads(&p), p.n,
+		p.nsched, count_faults(&p), enc_len(&p), vmt_prog_threads(&p0), p0.n, p0.nsched,
+		enc_len(&p0), mr.minimal, mr.trials, mr.searched, mr.rescheduled, mr.rounds, mr.cpu,
+		r.sched.steps, base);
+	if (fclose(f))
+		return EXIT_USAGE;
+	printf("minimize: %s\n  %u thread(s)/%u op(s)/%u preemption(s)/%ld bytes -> %u thread(s)/"
+	       "%u op(s)/%u fault(s)/%ld bytes; the bug needs %u preemption(s)%s\n  %u trials "
+	       "(%u searched, %u with a new schedule), %u rounds, %.1f CPU s\n  wrote %s, "
+	       "%s.txt, %s.md, %s.verdict\n  replay: vmtorture replay %s.txt\n", title,
+	       vmt_prog_threads(&p0), p0.n, p0.nsched, enc_len(&p0), vmt_prog_threads(&p), p.n,
+	       count_faults(&p), enc_len(&p), p.nsched, mr.minimal ? " (1-minimal)" :
+	       " (budget spent: not shown 1-minimal)", mr.trials, mr.searched, mr.rescheduled,
+	       mr.rounds, mr.cpu, base, base, base, base, base);
+	return 0;
+}
+
+static int cmd_report(int argc, char **argv)
+{
+	static struct vmt_prog p;
+	struct vmt_mt_result r;
+	char cmd[700];
+
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: vmtorture report FILE   (a multi-thread program)\n"
+		       "  The run under its schedule as Markdown, one column per thread.\n");
+		return 0;
+	}
+	if (argc != 2 || argv[1][0] == '-') {
+		fprintf(stderr, "usage: vmtorture report FILE   (a multi-thread program)\n");
+		return EXIT_USAGE;
+	}
+	if (load(argv[1], &p))
+		return EXIT_USAGE;
+	snprintf(cmd, sizeof(cmd), "vmtorture replay %s", argv[1]);
+	if (vmt_mt_table(stdout, &p, cmd, &r) < 0) {
+		print_result(stderr, argv[1], &r);
+		return EXIT_USAGE;
+	}
+	return r.status == 1 ? EXIT_FOUND : 0;
+}
+
 /* ---- bench ------------------------------------------------------------------- */
 
 static double cpu_s(void)
@@ -635,8 +817,12 @@ int main(int argc, char **argv)
 		return cmd_sched(argc - 1, argv + 1);
 	if (argc >= 2 && (!strcmp(argv[1], "replay") || !strcmp(argv[1], "run")))
 		return cmd_replay(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "minimize"))
+		return cmd_minimize(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "report"))
+		return cmd_report(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "bench"))
 		return cmd_bench(argc - 1, argv + 1);
-	fprintf(stderr, "usage: vmtorture-sched sched|replay|bench ...  (vmtorture sched --help)\n");
+	fprintf(stderr, "usage: vmtorture-sched sched|replay|minimize|report|bench ...  (vmtorture sched --help)\n");
 	return EXIT_USAGE;
 }

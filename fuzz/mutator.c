@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mutator.c - edits that know the structure of an op program (mutator.h):
+ * preemptions inserted, deleted or moved, an op moved to another thread,
+ * one operand changed, a fault added or removed. Byte-level mutation
+ * finds the escape pairs of threads and schedules only by luck, and
+ * breaks the schedule's keys as often as it changes them; these edits
+ * keep everything else of the program as it was.
+ *
+ * The engines' entry points are thin: LLVMFuzzerCustomMutator (a share of
+ * the calls goes to libFuzzer's byte-level LLVMFuzzerMutate) and the
+ * AFL++ custom mutator API (afl_custom_init/fuzz/describe/deinit; AFL's
+ * havoc keeps its byte-level stages unless AFL_CUSTOM_MUTATOR_ONLY).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mutator.h"
+#include "../tools/op/op.h"
+
+static const char *const names[VMT_MUT__COUNT] = {
+	[VMT_MUT_NONE] = "none",
+	[VMT_MUT_PREEMPT_INSERT] = "preempt-insert",
+	[VMT_MUT_PREEMPT_DELETE] = "preempt-delete",
+	[VMT_MUT_PREEMPT_MOVE] = "preempt-move",
+	[VMT_MUT_OP_THREAD] = "op-thread",
+	[VMT_MUT_OPERAND] = "operand",
+	[VMT_MUT_FAULT_ADD] = "fault-add",
+	[VMT_MUT_FAULT_DELETE] = "fault-delete",
+};
+
+const char *vmt_mut_name(enum vmt_mut_kind k)
+{
+	return k < VMT_MUT__COUNT ? names[k] : "?";
+}
+
+static uint64_t rnd(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static unsigned below(uint64_t *s, unsigned n)
+{
+	return n ? (unsigned)(rnd(s) % n) : 0;
+}
+
+/* Threads a schedule may name here: the program's and the first core
+ * worker after them (the reclaimer, when it runs). */
+static unsigned sched_threads(const struct vmt_prog *p)
+{
+	return vmt_prog_threads(p) + 1;
+}
+
+static bool preempt_insert(struct vmt_prog *p, uint64_t *s)
+{
+	unsigned nt = sched_threads(p), before = p->nsched;
+	struct vmt_preempt e;
+
+	if (p->nsched >= VMT_MAX_PREEMPTS)
+		return false;
+	e.thread = (uint8_t)below(s, nt);
+	e.next = (uint8_t)((e.thread + 1 + below(s, nt - 1)) % nt);
+	/* Near an existing key of the thread if it has one: bugs sit in
+	 * windows a few decisions wide. Else anywhere in a typical run. */
+	e.nth = below(s, 64);
+	for (unsigned i = 0, k = below(s, p->nsched + 1); i < p->nsched; i++)
+		if (p->sched[i].thread == e.thread && k-- == 0) {
+			int64_t n = (int64_t)p->sched[i].nth + (int64_t)below(s, 17) - 8;
+
+			e.nth = n < 0 ? 0 : (uint32_t)n;
+		}
+	p->sched[p->nsched++] = e;
+	p->sched_version = VMT_SCHED_VERSION;
+	vmt_prog_normalize(p);
+	return p->nsched > before;	/* not a key it had */
+}
+
+static bool preempt_delete(struct vmt_prog *p, uint64_t *s)
+{
+	unsigned i = below(s, p->nsched);
+
+	if (!p->nsched)
+		return false;
+	memmove(&p->sched[i], &p->sched[i + 1], (p->nsched - i - 1) * sizeof(p->sched[0]));
+	p->nsched--;
+	vmt_prog_normalize(p);
+	return true;
+}
+
+static bool preempt_move(struct vmt_prog *p, uint64_t *s)
+{
+	unsigned i = below(s, p->nsched), nt = sched_threads(p), before = p->nsched;
+	struct vmt_preempt *e = &p->sched[i];
+
+	if (!p->nsched)
+		return false;
+	if (below(s, 2) && nt > 2) {
+		uint8_t next = (uint8_t)((e->next + 1 + below(s, nt - 1)) % nt);
+
+		if (next == e->thread)
+			return false;
+		e->next = next;
+	} else {
+		int64_t n = (int64_t)e->nth + (below(s, 2) ? 1 : -1) * (1 + (int64_t)below(s, 8));
+
+		if (n < 0)
+			return false;
+		e->nth = (uint32_t)n;
+	}
+	vmt_prog_normalize(p);
+	return p->nsched == before;	/* not onto another key */
+}
+
+static bool op_thread(struct vmt_prog *p, uint64_t *s)
+{
+	unsigned i = below(s, p->n), nt = vmt_prog_threads(p);
+	unsigned to = nt < VMT_MAX_THREADS ? nt + 1 : nt;
+	uint8_t t;
+
+	if (!p->n || to < 2)
+		return false;
+	t = (uint8_t)((p->ops[i].thread + 1 + below(s, to - 1)) % to);
+	p->ops[i].thread = t;
+	vmt_prog_normalize(p);
+	return true;
+}
+
+static bool operand(struct vmt_prog *p, uint64_t *s)
+{
+	static struct vmt_op simpler[VMT_MAX_SIMPLER];
+	unsigned i = below(s, p->n);
+	struct vmt_op *op = &p->ops[i], was;
+	uint64_t page = 0x1000ULL << (9 * below(s, 3));
+
+	if (!p->n)
+		return false;
+	was = *op;
+	switch (below(s, 7)) {
+	case 0: {	/* simpler (what the minimizer would try) */
+		unsigned n = vmt_op_simpler(op, simpler, VMT_MAX_SIMPLER);
+
+		if (!n)
+			return false;
+		*op = simpler[below(s, n)];
+		break;
+	}
+	case 1:
+		op->a += below(s, 2) ? page : -page;
+		break;
+	case 2:
+		op->b += below(s, 2) ? page : -page;
+		break;
+	case 3:
+		op->a ^= 1ULL << (12 + below(s, 36));
+		break;
+	case 4:
+		op->space ^= 1;
+		break;
+	case 5:
+		op->slot = (uint8_t)below(s, VMT_NR_FRAMES);
+		break;
+	default:
+		op->arg = (uint8_t)below(s, 16);
+		break;
+	}
+	return !vmt_op_equal(op, &was);
+}
+
+static bool fault_add(struct vmt_prog *p, uint64_t *s)
+{
+	unsigned i = below(s, p->n + 1);
+	struct vmt_op f = { .code = VMT_OP_FAIL, .a = 1 + below(s, 8), .arg = (uint8_t)below(s, 9) };
+
+	if (p->n >= VMT_MAX_OPS)
+		return false;
+	/* Before op i, in its thread (at the end of the last thread if none). */
+	f.thread = i < p->n ? p->ops[i].thread : (p->n ? p->ops[p->n - 1].thread : 0);
+	memmove(&p->ops[i + 1], &p->ops[i], (p->n - i) * sizeof(p->ops[0]));
+	p->ops[i] = f;
+	p->n++;
+	return true;
+}
+
+static bool fault_delete(struct vmt_prog *p, uint64_t *s)
+{
+	unsigned nf = 0, k;
+
+	for (unsigned i = 0; i < p->n; i++)
+		nf += p->ops[i].code == VMT_OP_FAIL;
+	if (!nf)
+		return false;
+	k = below(s, nf);
+	for (unsigned i = 0; i < p->n; i++) {
+		if (p->ops[i].code != VMT_OP_FAIL || k-- != 0)
+			continue;
+		memmove(&p->ops[i], &p->ops[i + 1], (p->n - i - 1) * sizeof(p->ops[0]));
+		p->n--;
+		return true;
+	}
+	return false;
+}
+
+static bool (*const edit[VMT_MUT__COUNT])(struct vmt_prog *, uint64_t *) = {
+	[VMT_MUT_PREEMPT_INSERT] = preempt_insert,
+	[VMT_MUT_PREEMPT_DELETE] = preempt_delete,
+	[VMT_MUT_PREEMPT_MOVE] = preempt_move,
+	[VMT_MUT_OP_THREAD] = op_thread,
+	[VMT_MUT_OPERAND] = operand,
+	[VMT_MUT_FAULT_ADD] = fault_add,
+	[VMT_MUT_FAULT_DELETE] = fault_delete,
+};
+
+/* One caller at a time per process (both engines mutate on one thread). */
+static struct vmt_prog orig, prog;
+static uint8_t enc[VMT_MAX_ENCODED];
+
+size_t vmt_mutate(uint8_t *data, size_t size, size_t max, uint64_t *rng,
+		  enum vmt_mut_kind *kind)
+{
+	*kind = VMT_MUT_NONE;
+	vmt_decode(data, size, &orig);
+	for (int tries = 0; tries < 16; tries++) {
+		enum vmt_mut_kind k = (enum vmt_mut_kind)(1 + below(rng, VMT_MUT__COUNT - 1));
+		long n;
+
+		prog = orig;
+		if (!edit[k](&prog, rng) || !vmt_prog_valid(&prog, NULL))
+			continue;
+		n = vmt_encode(&prog, enc, sizeof(enc));
+		if (n <= 0 || (size_t)n > max || (size_t)n > sizeof(enc))
+			continue;
+		memcpy(data, enc, (size_t)n);
+		*kind = k;
+		return (size_t)n;
+	}
+	return 0;
+}
+
+/* ---- libFuzzer ----------------------------------------------------------------- */
+
+/* Weak: the AFL++ library and the unit test link without libFuzzer. */
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max) __attribute__((weak));
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max, unsigned int seed);
+
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max, unsigned int seed)
+{
+	uint64_t rng = seed;
+	enum vmt_mut_kind k;
+	size_t n;
+
+	if (LLVMFuzzerMutate && rnd(&rng) % VMT_MUT_BYTES_SHARE == 0)
+		return LLVMFuzzerMutate(data, size, max);
+	n = vmt_mutate(data, size, max, &rng, &k);
+	if (n)
+		return n;
+	return LLVMFuzzerMutate ? LLVMFuzzerMutate(data, size, max) : size;
+}
+
+/* ---- AFL++ --------------------------------------------------------------------- */
+
+struct afl_mut {
+	uint64_t rng;
+	enum vmt_mut_kind last;
+	uint8_t *buf;
+	size_t cap;
+};
+
+void *afl_custom_init(void *afl, unsigned int seed);
+size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size, uint8_t **out_buf,
+		       uint8_t *add_buf, size_t add_buf_size, size_t max_size);
+const char *afl_custom_describe(void *data, size_t max_len);
+void afl_custom_deinit(void *data);
+
+void *afl_custom_init(void *afl, unsigned int seed)
+{
+	struct afl_mut *m = calloc(1, sizeof(*m));
+
+	if (m)
+		m->rng = seed;
+	return m;
+}
+
+size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size, uint8_t **out_buf,
+		       uint8_t *add_buf, size_t add_buf_size, size_t max_size)
+{
+	struct afl_mut *m = data;
+	size_t cap = max_size > VMT_MAX_ENCODED ? VMT_MAX_ENCODED : max_size, n;
+
+	if (m->cap < buf_size || m->cap < cap) {
+		size_t c = buf_size > cap ? buf_size : cap;
+		uint8_t *b = realloc(m->buf, c ? c : 1);
+
+		if (!b) {	/* AFL skips an empty result */
+			*out_buf = buf;
+			return 0;
+		}
+		m->buf = b;
+		m->cap = c;
+	}
+	memcpy(m->buf, buf, buf_size);
+	n = vmt_mutate(m->buf, buf_size, cap, &m->rng, &m->last);
+	*out_buf = m->buf;
+	/* No edit fit: the input as it was (AFL's havoc mutates bytes). */
+	return n ? n : buf_size;
+}
+
+const char *afl_custom_describe(void *data, size_t max_len)
+{
+	(void)max_len;
+	return vmt_mut_name(((struct afl_mut *)data)->last);
+}
+
+void afl_custom_deinit(void *data)
+{
+	struct afl_mut *m = data;
+
+	if (m)
+		free(m->buf);
+	free(m);
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mutator.h - the structure-aware mutator of op programs (fuzz/mutator.c):
+ * decode, edit one part, encode. libFuzzer takes it as
+ * LLVMFuzzerCustomMutator (linked into a target), AFL++ as a custom
+ * mutator library (AFL_CUSTOM_MUTATOR_LIBRARY=build/fuzz/vmt-mutator.so;
+ * leave AFL_CUSTOM_MUTATOR_ONLY unset so that havoc's byte mutations
+ * stay). Both share vmt_mutate().
+ */
+#ifndef VMT_FUZZ_MUTATOR_H
+#define VMT_FUZZ_MUTATOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The edits, one part of the program each. */
+enum vmt_mut_kind {
+	VMT_MUT_NONE,		/* nothing (no edit applied: byte-level instead) */
+	VMT_MUT_PREEMPT_INSERT,	/* a new preemption */
+	VMT_MUT_PREEMPT_DELETE,
+	VMT_MUT_PREEMPT_MOVE,	/* another decision, or another thread to run */
+	VMT_MUT_OP_THREAD,	/* an op moves to another thread (maybe a new one) */
+	VMT_MUT_OPERAND,	/* one operand of one op */
+	VMT_MUT_FAULT_ADD,	/* fail nth=N [site=K] before an op */
+	VMT_MUT_FAULT_DELETE,
+	VMT_MUT__COUNT
+};
+
+const char *vmt_mut_name(enum vmt_mut_kind k);
+
+/*
+ * Decode @data[0..size), apply one edit (chosen from @*rng; a kind that
+ * does not apply, e.g. deleting from an empty schedule, makes way for
+ * another), encode into @data (at most @max bytes). Returns the new size
+ * and sets *@kind, or returns 0 with *@kind VMT_MUT_NONE if no edit fit
+ * (then @data is unchanged). The output always decodes to the edited
+ * program, canonically: encode(decode(out)) == out.
+ */
+size_t vmt_mutate(uint8_t *data, size_t size, size_t max, uint64_t *rng,
+		  enum vmt_mut_kind *kind);
+
+/* One in VMT_MUT_BYTES_SHARE calls of LLVMFuzzerCustomMutator goes to
+ * libFuzzer's own byte-level LLVMFuzzerMutate. */
+#define VMT_MUT_BYTES_SHARE	3
+
+#endif /* VMT_FUZZ_MUTATOR_H */

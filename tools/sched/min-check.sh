@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# tools/sched/min-check.sh - joint minimization and the thread-column report
+# of multi-thread findings, on planted bugs the registry says `sched` finds:
+#   1. `vmtorture sched` (PCT depth 2, seed 1) finds the bug from the
+#      scenario of corpora/mt that names it;
+#   2. `minimize` shrinks the finding: the same title, 1-minimal
+#      (minimal=1 in OUT.verdict), no larger; how many preemptions the bug
+#      needs;
+#   3. checked here, not by the minimizer's word: dropping any one
+#      preemption or op line of OUT.txt loses the title under replay;
+#      the check must reject the unminimized finding (it fires);
+#   4. OUT.txt replays the title REPEAT times out of REPEAT with the same
+#      decisions;
+#   5. OUT.md has one column per thread, the preemption rows and the op
+#      where the oracle fired, and `vmtorture report OUT.txt` prints the
+#      same table.
+# Usage: min-check.sh [REPEAT] [BUG...]   (default 100; two bugs: the
+# `make test` set). Prints one line per bug with its figures (bytes,
+# preemptions, CPU seconds), for docs/sched.md.
+set -u
+cd "$(dirname "$0")/../.."
+REPEAT=${1:-100}
+shift || true
+BUGS=${*:-unlock_order put_last_check}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+rc=0
+fired=0
+ok() { echo "  ok   $*"; }
+bad() { echo "  FAIL $*"; rc=1; failed=1; }
+
+# Lines of a program that are ops or preemptions (not comments, thread
+# headers or the schedule header): their numbers.
+droppable() { grep -nvE '^(#|thread [0-9]+:|schedule v[0-9]+:|$)' "$1" | cut -d: -f1; }
+
+# 1-minimal under replay: every program with one op or preemption line
+# less gives another title (or none). Prints the first line that could go.
+one_minimal() {	# BIN FILE TITLE
+	local bin=$1 f=$2 title=$3 n out
+	for n in $(droppable "$f"); do
+		sed "${n}d" "$f" >"$tmp/drop.txt"
+		out=$("$bin" replay --repeat 1 "$tmp/drop.txt" 2>&1)
+		if grep -qF -- "$title" <<<"$out"; then
+			echo "line $n could go: $(sed -n "${n}p" "$f")"
+			return 1
+		fi
+	done
+	return 0
+}
+
+for bug in $BUGS; do
+	failed=0
+	scen=$(grep -lE "^# bugs:.* $bug( |$)" corpora/mt/*.txt | head -1)
+	bin=build/bug-$bug/vmtorture-sched
+	[ -n "$scen" ] || { bad "$bug: no scenario in corpora/mt names it"; continue; }
+	make --no-print-directory -s BUG="$bug" "$bin" >/dev/null 2>&1 || { bad "$bug: build"; continue; }
+	out=$("$bin" sched "$scen" --mode pct --runs 5000 --seed 1 --out "$tmp/$bug" 2>&1)
+	saved=$(sed -n 's/^  saved //p' <<<"$out")
+	[ -n "$saved" ] || { bad "$bug: not found in $(basename "$scen"): $(head -1 <<<"$out")"; continue; }
+	title=$(sed -n 's/^# vmtorture sched finding: //p' "$saved" | head -1)
+	min=$tmp/$bug.min
+	if ! mout=$("$bin" minimize -o "$min" "$saved" 2>&1); then
+		bad "$bug: minimize failed:"; echo "$mout" | head -5; continue
+	fi
+	v() { sed -n "s/^$1=//p" "$min.verdict"; }
+	[ "$(v title)" = "$title" ] || bad "$bug: the minimized title '$(v title)' is not '$title'"
+	[ "$(v minimal)" = 1 ] || bad "$bug: not 1-minimal within the budget ($(v cpu_seconds) CPU s)"
+	[ "$(v bytes)" -le "$(v before_bytes)" ] && [ "$(v ops)" -le "$(v before_ops)" ] ||
+		bad "$bug: larger after minimization"
+	grep -q "needs $(v preemptions) preemption" <<<"$mout" || bad "$bug: the output does not say how many preemptions"
+	# 3. Independently of the minimizer: no line can go. The check fires
+	# on the finding as saved (before minimization) when that is larger.
+	if why=$(one_minimal "$bin" "$min.txt" "$title"); then :; else bad "$bug: not 1-minimal: $why"; fi
+	# (A finding the minimizer shrank only through new schedules may be
+	# 1-minimal under replay already: the check must fire on one bug.)
+	if [ "$(v before_ops)" -gt "$(v ops)" ] && ! one_minimal "$bin" "$saved" "$title" >/dev/null; then
+		fired=$((fired + 1))
+	fi
+	# 4. Replays exactly.
+	rout=$("$bin" replay --repeat "$REPEAT" "$min.txt" 2>&1)
+	if [ $? = 1 ] && grep -qF -- "$title" <<<"$rout" && grep -q "$REPEAT runs, the same" <<<"$rout"; then :; else
+		bad "$bug: the minimized program does not replay $REPEAT/$REPEAT:"; echo "$rout" | head -3
+	fi
+	# 5. The report: a column per thread, the preemptions, the oracle.
+	hdr="| decisions |"; for ((t = 0; t < $(v threads); t++)); do hdr+=" thread $t |"; done
+	awk -v h="$hdr" 'index($0, h) == 1 { f = 1 } END { exit !f }' "$min.md" || bad "$bug: the report has not one column per thread ($hdr)"
+	[ "$(grep -c '▶ preemption' "$min.md")" = "$(v preemptions)" ] || bad "$bug: the report does not show each preemption"
+	grep -q '⚠ the oracle fired' "$min.md" || bad "$bug: the report does not show where the oracle fired"
+	"$bin" report "$min.txt" >"$tmp/report.md" 2>&1
+	diff <(sed -n '/^| decisions/,/^$/p' "$min.md") <(sed -n '/^| decisions/,/^$/p' "$tmp/report.md") >/dev/null ||
+		bad "$bug: vmtorture report of the minimized program gives another table"
+	[ $failed = 0 ] && ok "$bug: ${title:0:60}: $(v before_threads)/$(v before_ops)/$(v before_preemptions)/$(v before_bytes)" \
+		"-> threads/ops/preemptions/bytes $(v threads)/$(v ops)/$(v preemptions)/$(v bytes)," \
+		"faults $(v faults), $(v trials) trials, $(v cpu_seconds) CPU s, replayed $REPEAT/$REPEAT"
+done
+if [ $fired = 0 ]; then
+	bad "the 1-minimality check rejected no unminimized finding: it cannot be shown to fire"
+else
+	ok "the 1-minimality check rejected $fired unminimized finding(s)"
+fi
+exit $rc
