@@ -43,11 +43,16 @@ $(eval $(call fuzz_variant,bug-$(BUG)/afl,$(AFL_CC),$(CBUG) -O2,,fuzz/afl_main.c
 $(eval $(call fuzz_variant,bug-$(BUG)/afl-asan,AFL_USE_ASAN=1 AFL_USE_UBSAN=1 $(AFL_CC),$(CBUG) -O1 $(FUZZ_SAN),,fuzz/afl_main.c,$(CAMPAIGN_FZ)/vmt-afl-asan))
 $(eval $(call fuzz_variant,bug-$(BUG)/afl-cmplog,AFL_LLVM_CMPLOG=1 $(AFL_CC),$(CBUG) -O2,,fuzz/afl_main.c,$(CAMPAIGN_FZ)/vmt-afl-cmplog))
 $(eval $(call fuzz_variant,bug-$(BUG)/replay,clang,$(CBUG) -O2,,fuzz/replay_main.c,$(CAMPAIGN_FZ)/vmt-replay))
+$(eval $(call fuzz_variant,bug-$(BUG)/libfuzzer-mt,clang,$(CBUG) -O1 -fsanitize=fuzzer-no-link$(comma)address$(comma)undefined $(FUZZ_SAN) $(LF_NOCOV) $(FUZZ_MT) -DVMT_FEEDBACK_LIBFUZZER,-fsanitize=fuzzer$(comma)address$(comma)undefined,,$(CAMPAIGN_FZ)/vmt-mt-libfuzzer,$$(FUZZ_MT_SRCS)))
+$(eval $(call fuzz_variant,bug-$(BUG)/afl-mt,$(AFL_CC),$(CBUG) -O2 $(FUZZ_MT) -DVMT_FEEDBACK_AFL,,fuzz/afl_main.c,$(CAMPAIGN_FZ)/vmt-mt-afl,$$(FUZZ_MT_SRCS)))
+$(eval $(call fuzz_variant,bug-$(BUG)/afl-mt-cmplog,AFL_LLVM_CMPLOG=1 $(AFL_CC),$(CBUG) -O2 $(FUZZ_MT) -DVMT_FEEDBACK_AFL,,fuzz/afl_main.c,$(CAMPAIGN_FZ)/vmt-mt-afl-cmplog,$$(FUZZ_MT_SRCS)))
+$(eval $(call fuzz_variant,bug-$(BUG)/replay-mt,clang,$(CBUG) -O2 $(FUZZ_MT),,fuzz/replay_main.c,$(CAMPAIGN_FZ)/vmt-mt-replay,$$(FUZZ_MT_SRCS)))
 endif
 else
 CAMPAIGN_FZ := build/fuzz
 endif
-CAMPAIGN_FUZZ_BINS := $(addprefix $(CAMPAIGN_FZ)/,vmt-libfuzzer vmt-afl vmt-afl-asan vmt-afl-cmplog vmt-replay)
+CAMPAIGN_FUZZ_BINS := $(addprefix $(CAMPAIGN_FZ)/,vmt-libfuzzer vmt-afl vmt-afl-asan vmt-afl-cmplog vmt-replay \
+	vmt-mt-libfuzzer vmt-mt-afl vmt-mt-afl-cmplog vmt-mt-replay)
 
 # The TSan CLI of the same variant (stress rounds under TSan).
 CAMPAIGN_TSAN_DIR := build$(if $(BUG),/bug-$(BUG))/tsan
