@@ -41,7 +41,7 @@ for bug in $BUGS; do
 				-max_len=4096 -timeout=10 -artifact_prefix="$d/" "$d/corpus" build/corpora/mt \
 				build/corpora/seq > "$d/log" 2>&1
 			wall=$(echo "$(date +%s.%N) - $t0" | bc)
-			cpu=$(awk '{ printf "%.1f", $1 + $2 }' "$d/time" 2>/dev/null)
+			cpu=$(tail -1 "$d/time" 2>/dev/null | awk '{ printf "%.1f", $1 + $2 }')
 			crash=$(ls "$d"/crash-* 2>/dev/null | head -1)
 			title=$(sed -n 's/^MT FINDING: //p' "$d/log" | head -1)
 			execs=$(grep -aoE '^#[0-9]+' "$d/log" | tail -1 | tr -d '#')

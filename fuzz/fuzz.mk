@@ -16,6 +16,8 @@
 #   make fuzz-dict          regenerate fuzz/vmt.dict from the op encoder
 #   make bench-fuzz         exec/s per engine beside an empty target, and
 #                           where the target's time goes (fuzz/bench.sh)
+#   make bugcheck-fuzz-mt   libFuzzer on the multi-thread target against the
+#                           planted concurrency bugs (fuzz/bugcheck-mt.sh)
 #
 # Known divergences that are reported but not fixed yet can be skipped by a
 # campaign: VMT_FUZZ_IGNORE='sig substring;...' (see fuzz/target.c).
@@ -113,6 +115,7 @@ $(eval $(call fuzz_variant,cov-mt,clang,-O0 -fprofile-instr-generate -fcoverage-
 # The sequential target on the controlled core: what one target for both
 # kinds of program would cost the sequential programs (make bench-fuzz).
 $(eval $(call fuzz_variant,replay-seq-sched,clang,-O2 $(FUZZ_MT),,fuzz/replay_main.c,$(FZ)/seq-sched-replay))
+$(eval $(call fuzz_variant,libfuzzer-seq-sched,clang,-O1 -fsanitize=fuzzer-no-link$(comma)address$(comma)undefined $(FUZZ_SAN) $(LF_NOCOV) $(FUZZ_MT),-fsanitize=fuzzer$(comma)address$(comma)undefined,,$(FZ)/seq-sched-libfuzzer))
 FUZZ_MT_BINS := $(FZ)/vmt-mt-libfuzzer $(FZ)/vmt-mt-afl $(FZ)/vmt-mt-afl-asan $(FZ)/vmt-mt-afl-cmplog \
 	$(FZ)/vmt-mt-replay
 
@@ -156,8 +159,9 @@ fuzz-libfuzzer: $(FZ)/vmt-libfuzzer seeds
 fuzz-afl: $(FZ)/vmt-afl $(FZ)/vmt-afl-cmplog $(FZ)/vmt-afl-asan seeds
 	@$(FUZZ_ENV) SECONDS_LIMIT='$(SECONDS)' FUZZ_JOBS='$(FUZZ_JOBS)' bash fuzz/run-afl.sh
 
-fuzz-smoke: $(FZ)/vmt-libfuzzer $(FZ)/vmt-afl $(FZ)/vmt-replay seeds $(VMT_CLI)
-	@$(FUZZ_ENV) VMT_CLI=$(VMT_CLI) bash fuzz/smoke.sh
+fuzz-smoke: $(FZ)/vmt-libfuzzer $(FZ)/vmt-afl $(FZ)/vmt-replay $(FZ)/vmt-mt-replay $(FZ)/vmt-mt-afl \
+		seeds mt-seeds $(VMT_CLI)
+	@$(FUZZ_ENV) MT_OUT=$(MT_OUT) VMT_CLI=$(VMT_CLI) bash fuzz/smoke.sh
 
 coverage: $(FZ)/vmt-cov seeds
 	@$(FUZZ_ENV) bash fuzz/coverage.sh
@@ -186,3 +190,12 @@ BUGCHECK_FUZZ_CAP ?= 120
 .PHONY: bugcheck
 bugcheck: seeds
 	bash fuzz/bugcheck.sh $(BUGCHECK_FUZZ_SEEDS) $(BUGCHECK_FUZZ_CAP)
+
+# make bugcheck-fuzz-mt: libFuzzer alone on the multi-thread target, time to
+# each planted concurrency bug from the shipped seeds, with the
+# interleaving feedback on and off (BUGCHECK_MT_BUGS, BUGCHECK_MT_FEEDBACK).
+BUGCHECK_MT_SEEDS ?= 3
+BUGCHECK_MT_CAP ?= 120
+.PHONY: bugcheck-fuzz-mt
+bugcheck-fuzz-mt: seeds mt-seeds
+	bash fuzz/bugcheck-mt.sh $(BUGCHECK_MT_SEEDS) $(BUGCHECK_MT_CAP)

@@ -64,11 +64,11 @@ campaign-tsan-cli:
 	@$(MAKE) --no-print-directory SAN=tsan BUG=$(BUG) $(CAMPAIGN_TSAN_CLI)
 
 # Everything a campaign runs; the coverage build measures core/ over time.
-campaign-deps: $(VMT_CLI_BIN) $(CAMPAIGN_BIN) $(CAMPAIGN_FUZZ_BINS) build/fuzz/vmt-cov seeds \
+campaign-deps: $(VMT_CLI_BIN) $(CAMPAIGN_BIN) $(CAMPAIGN_FUZZ_BINS) build/fuzz/vmt-cov seeds mt-seeds \
 	campaign-tsan-cli
 
 CAMPAIGN_ENV = VMT_FZ=$(CAMPAIGN_FZ) VMT_CLI=$(VMT_CLI_BIN) VMT_TSAN_CLI=$(CAMPAIGN_TSAN_CLI) \
-	VMT_CAMPAIGN_BIN=$(CAMPAIGN_BIN) VMT_SEEDS=$(SEQ_OUT) VMT_COV_BIN=build/fuzz/vmt-cov
+	VMT_CAMPAIGN_BIN=$(CAMPAIGN_BIN) VMT_SEEDS=$(SEQ_OUT) VMT_MT_SEEDS=$(MT_OUT) VMT_COV_BIN=build/fuzz/vmt-cov
 CAMPAIGN_ARGS ?=
 
 campaign: campaign-deps

@@ -51,6 +51,7 @@ set key top left
 set grid
 plot '$st' using 1:2 with lines lw 2 title 'AFL++ (all instances)', \
      '$st' using 1:6 with lines lw 2 title 'libFuzzer (-fork)', \
+     '$st' using 1:(column(0) >= 0 && valid(14) ? \$14 : 1/0) with lines lw 2 title 'sched (multi-thread target)', \
      '$st' using 1:9 with steps title 'stress rounds' axes x1y2, \
      '$st' using 1:11 with steps title 'TSan stress rounds' axes x1y2
 EOF
