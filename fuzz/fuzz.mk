@@ -16,6 +16,8 @@
 #   make fuzz-dict          regenerate fuzz/vmt.dict from the op encoder
 #   make bench-fuzz         exec/s per engine beside an empty target, and
 #                           where the target's time goes (fuzz/bench.sh)
+#   make bugcheck-fuzz-mt   libFuzzer on the multi-thread target against the
+#                           planted concurrency bugs (fuzz/bugcheck-mt.sh)
 #
 # Known divergences that are reported but not fixed yet can be skipped by a
 # campaign: VMT_FUZZ_IGNORE='sig substring;...' (see fuzz/target.c).
@@ -94,6 +96,29 @@ $(eval $(call fuzz_variant,afl-cmplog,AFL_LLVM_CMPLOG=1 $(AFL_CC),-O2,,fuzz/afl_
 $(eval $(call fuzz_variant,replay,clang,-O2,,fuzz/replay_main.c,$(FZ)/vmt-replay))
 $(eval $(call fuzz_variant,cov,clang,-O0 -fprofile-instr-generate -fcoverage-mapping,-fprofile-instr-generate,fuzz/replay_main.c,$(FZ)/vmt-cov))
 
+# The multi-thread target (fuzz/target_mt.c): the same drivers and
+# instrumentation over the controlled executor, on the controlled core
+# (SCHED_CFLAGS: the flags of build/vmtorture-sched, so a finding replays
+# there to the same title). Its own binaries: the sequential target keeps
+# the plain core, which runs sequential programs faster (fuzz/README.md).
+# The engine builds hash the interleavings into extra coverage
+# (VMT_FEEDBACK_*: libFuzzer extra counters, AFL++ pc guards).
+FUZZ_MT_SRCS = $(CORE_SRCS) $(FUZZ_MODEL_SRCS) $(OP_SRCS) tools/sched/exec_mt.c \
+	tools/sched/policy.c fuzz/target_mt.c
+FUZZ_MT := $(SCHED_CFLAGS) -Itools/sched
+$(eval $(call fuzz_variant,libfuzzer-mt,clang,-O1 -fsanitize=fuzzer-no-link$(comma)address$(comma)undefined $(FUZZ_SAN) $(LF_NOCOV) $(FUZZ_MT) -DVMT_FEEDBACK_LIBFUZZER,-fsanitize=fuzzer$(comma)address$(comma)undefined,,$(FZ)/vmt-mt-libfuzzer,$$(FUZZ_MT_SRCS)))
+$(eval $(call fuzz_variant,afl-mt,$(AFL_CC),-O2 $(FUZZ_MT) -DVMT_FEEDBACK_AFL,,fuzz/afl_main.c,$(FZ)/vmt-mt-afl,$$(FUZZ_MT_SRCS)))
+$(eval $(call fuzz_variant,afl-mt-asan,AFL_USE_ASAN=1 AFL_USE_UBSAN=1 $(AFL_CC),-O1 $(FUZZ_SAN) $(FUZZ_MT) -DVMT_FEEDBACK_AFL,,fuzz/afl_main.c,$(FZ)/vmt-mt-afl-asan,$$(FUZZ_MT_SRCS)))
+$(eval $(call fuzz_variant,afl-mt-cmplog,AFL_LLVM_CMPLOG=1 $(AFL_CC),-O2 $(FUZZ_MT) -DVMT_FEEDBACK_AFL,,fuzz/afl_main.c,$(FZ)/vmt-mt-afl-cmplog,$$(FUZZ_MT_SRCS)))
+$(eval $(call fuzz_variant,replay-mt,clang,-O2 $(FUZZ_MT),,fuzz/replay_main.c,$(FZ)/vmt-mt-replay,$$(FUZZ_MT_SRCS)))
+$(eval $(call fuzz_variant,cov-mt,clang,-O0 -fprofile-instr-generate -fcoverage-mapping $(FUZZ_MT),-fprofile-instr-generate,fuzz/replay_main.c,$(FZ)/vmt-mt-cov,$$(FUZZ_MT_SRCS)))
+# The sequential target on the controlled core: what one target for both
+# kinds of program would cost the sequential programs (make bench-fuzz).
+$(eval $(call fuzz_variant,replay-seq-sched,clang,-O2 $(FUZZ_MT),,fuzz/replay_main.c,$(FZ)/seq-sched-replay))
+$(eval $(call fuzz_variant,libfuzzer-seq-sched,clang,-O1 -fsanitize=fuzzer-no-link$(comma)address$(comma)undefined $(FUZZ_SAN) $(LF_NOCOV) $(FUZZ_MT),-fsanitize=fuzzer$(comma)address$(comma)undefined,,$(FZ)/seq-sched-libfuzzer))
+FUZZ_MT_BINS := $(FZ)/vmt-mt-libfuzzer $(FZ)/vmt-mt-afl $(FZ)/vmt-mt-afl-asan $(FZ)/vmt-mt-afl-cmplog \
+	$(FZ)/vmt-mt-replay
+
 # The same builds of an empty target (fuzz/empty_target.c): what each
 # engine costs per input by itself, the baseline of make bench-fuzz.
 $(eval $(call fuzz_variant,libfuzzer-empty,clang,-O1 -fsanitize=fuzzer-no-link$(comma)address$(comma)undefined $(FUZZ_SAN) $(LF_NOCOV),-fsanitize=fuzzer$(comma)address$(comma)undefined,,$(FZ)/empty-libfuzzer,fuzz/empty_target.c))
@@ -118,7 +143,7 @@ seeds: $(SEQ_SEEDS)
 	@for f in $(SEQ_OUT)/*; do [ -e "$$f" ] || continue; \
 		[ -e "$(SEQ_DIR)/$${f##*/}.txt" ] || { echo "seeds: removing stale $$f"; rm -f "$$f"; }; done
 
-fuzz: $(FUZZ_BINS) seeds
+fuzz: $(FUZZ_BINS) $(FUZZ_MT_BINS) seeds
 
 seeds-check: seeds $(FZ)/vmt-replay $(VMT_CLI)
 	$(VMT_CLI) replay $(SEQ_SEEDS)
@@ -134,8 +159,9 @@ fuzz-libfuzzer: $(FZ)/vmt-libfuzzer seeds
 fuzz-afl: $(FZ)/vmt-afl $(FZ)/vmt-afl-cmplog $(FZ)/vmt-afl-asan seeds
 	@$(FUZZ_ENV) SECONDS_LIMIT='$(SECONDS)' FUZZ_JOBS='$(FUZZ_JOBS)' bash fuzz/run-afl.sh
 
-fuzz-smoke: $(FZ)/vmt-libfuzzer $(FZ)/vmt-afl $(FZ)/vmt-replay seeds $(VMT_CLI)
-	@$(FUZZ_ENV) VMT_CLI=$(VMT_CLI) bash fuzz/smoke.sh
+fuzz-smoke: $(FZ)/vmt-libfuzzer $(FZ)/vmt-afl $(FZ)/vmt-replay $(FZ)/vmt-mt-replay $(FZ)/vmt-mt-afl \
+		seeds mt-seeds $(VMT_CLI)
+	@$(FUZZ_ENV) MT_OUT=$(MT_OUT) VMT_CLI=$(VMT_CLI) bash fuzz/smoke.sh
 
 coverage: $(FZ)/vmt-cov seeds
 	@$(FUZZ_ENV) bash fuzz/coverage.sh
@@ -164,3 +190,12 @@ BUGCHECK_FUZZ_CAP ?= 120
 .PHONY: bugcheck
 bugcheck: seeds
 	bash fuzz/bugcheck.sh $(BUGCHECK_FUZZ_SEEDS) $(BUGCHECK_FUZZ_CAP)
+
+# make bugcheck-fuzz-mt: libFuzzer alone on the multi-thread target, time to
+# each planted concurrency bug from the shipped seeds, with the
+# interleaving feedback on and off (BUGCHECK_MT_BUGS, BUGCHECK_MT_FEEDBACK).
+BUGCHECK_MT_SEEDS ?= 3
+BUGCHECK_MT_CAP ?= 120
+.PHONY: bugcheck-fuzz-mt
+bugcheck-fuzz-mt: seeds mt-seeds
+	bash fuzz/bugcheck-mt.sh $(BUGCHECK_MT_SEEDS) $(BUGCHECK_MT_CAP)

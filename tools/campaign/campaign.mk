@@ -43,11 +43,16 @@ $(eval $(call fuzz_variant,bug-$(BUG)/afl,$(AFL_CC),$(CBUG) -O2,,fuzz/afl_main.c
 $(eval $(call fuzz_variant,bug-$(BUG)/afl-asan,AFL_USE_ASAN=1 AFL_USE_UBSAN=1 $(AFL_CC),$(CBUG) -O1 $(FUZZ_SAN),,fuzz/afl_main.c,$(CAMPAIGN_FZ)/vmt-afl-asan))
 $(eval $(call fuzz_variant,bug-$(BUG)/afl-cmplog,AFL_LLVM_CMPLOG=1 $(AFL_CC),$(CBUG) -O2,,fuzz/afl_main.c,$(CAMPAIGN_FZ)/vmt-afl-cmplog))
 $(eval $(call fuzz_variant,bug-$(BUG)/replay,clang,$(CBUG) -O2,,fuzz/replay_main.c,$(CAMPAIGN_FZ)/vmt-replay))
+$(eval $(call fuzz_variant,bug-$(BUG)/libfuzzer-mt,clang,$(CBUG) -O1 -fsanitize=fuzzer-no-link$(comma)address$(comma)undefined $(FUZZ_SAN) $(LF_NOCOV) $(FUZZ_MT) -DVMT_FEEDBACK_LIBFUZZER,-fsanitize=fuzzer$(comma)address$(comma)undefined,,$(CAMPAIGN_FZ)/vmt-mt-libfuzzer,$$(FUZZ_MT_SRCS)))
+$(eval $(call fuzz_variant,bug-$(BUG)/afl-mt,$(AFL_CC),$(CBUG) -O2 $(FUZZ_MT) -DVMT_FEEDBACK_AFL,,fuzz/afl_main.c,$(CAMPAIGN_FZ)/vmt-mt-afl,$$(FUZZ_MT_SRCS)))
+$(eval $(call fuzz_variant,bug-$(BUG)/afl-mt-cmplog,AFL_LLVM_CMPLOG=1 $(AFL_CC),$(CBUG) -O2 $(FUZZ_MT) -DVMT_FEEDBACK_AFL,,fuzz/afl_main.c,$(CAMPAIGN_FZ)/vmt-mt-afl-cmplog,$$(FUZZ_MT_SRCS)))
+$(eval $(call fuzz_variant,bug-$(BUG)/replay-mt,clang,$(CBUG) -O2 $(FUZZ_MT),,fuzz/replay_main.c,$(CAMPAIGN_FZ)/vmt-mt-replay,$$(FUZZ_MT_SRCS)))
 endif
 else
 CAMPAIGN_FZ := build/fuzz
 endif
-CAMPAIGN_FUZZ_BINS := $(addprefix $(CAMPAIGN_FZ)/,vmt-libfuzzer vmt-afl vmt-afl-asan vmt-afl-cmplog vmt-replay)
+CAMPAIGN_FUZZ_BINS := $(addprefix $(CAMPAIGN_FZ)/,vmt-libfuzzer vmt-afl vmt-afl-asan vmt-afl-cmplog vmt-replay \
+	vmt-mt-libfuzzer vmt-mt-afl vmt-mt-afl-cmplog vmt-mt-replay)
 
 # The TSan CLI of the same variant (stress rounds under TSan).
 CAMPAIGN_TSAN_DIR := build$(if $(BUG),/bug-$(BUG))/tsan
@@ -59,11 +64,11 @@ campaign-tsan-cli:
 	@$(MAKE) --no-print-directory SAN=tsan BUG=$(BUG) $(CAMPAIGN_TSAN_CLI)
 
 # Everything a campaign runs; the coverage build measures core/ over time.
-campaign-deps: $(VMT_CLI_BIN) $(CAMPAIGN_BIN) $(CAMPAIGN_FUZZ_BINS) build/fuzz/vmt-cov seeds \
+campaign-deps: $(VMT_CLI_BIN) $(CAMPAIGN_BIN) $(CAMPAIGN_FUZZ_BINS) build/fuzz/vmt-cov seeds mt-seeds \
 	campaign-tsan-cli
 
 CAMPAIGN_ENV = VMT_FZ=$(CAMPAIGN_FZ) VMT_CLI=$(VMT_CLI_BIN) VMT_TSAN_CLI=$(CAMPAIGN_TSAN_CLI) \
-	VMT_CAMPAIGN_BIN=$(CAMPAIGN_BIN) VMT_SEEDS=$(SEQ_OUT) VMT_COV_BIN=build/fuzz/vmt-cov
+	VMT_CAMPAIGN_BIN=$(CAMPAIGN_BIN) VMT_SEEDS=$(SEQ_OUT) VMT_MT_SEEDS=$(MT_OUT) VMT_COV_BIN=build/fuzz/vmt-cov
 CAMPAIGN_ARGS ?=
 
 campaign: campaign-deps

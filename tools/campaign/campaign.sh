@@ -3,20 +3,24 @@
 # side for a fixed time, then triage, minimization, reports, corpus merge
 # and a summary with plots. See docs/campaigns.md.
 #
-#   vmtorture campaign [--duration 8h] [--jobs N] [--engines afl,libfuzzer,stress,tsan]
+#   vmtorture campaign [--duration 8h] [--jobs N] [--engines afl,libfuzzer,stress,tsan,sched]
 #                      [--out DIR] [--resume] [--no-minimize] [--minimize-seconds S]
 #                      [--stress-round S] [--faults RATE] [--cov-every S] [--quiet]
 #
 # Output directory (never reused unless --resume):
 #   campaign.conf state status.tsv   settings, elapsed time, one row per tick
 #   logs/<engine>.log                one log per engine (afl-<name>, libfuzzer,
-#                                    stress, tsan) plus triage.log, finalize.log
-#   afl/ libfuzzer/ stress/          the engines' own working directories
+#                                    stress, tsan, sched-libfuzzer, sched-afl)
+#                                    plus triage.log, finalize.log
+#   afl/ libfuzzer/ stress/ sched/   the engines' own working directories
+#                                    (sched: the multi-thread target's
+#                                    libFuzzer and AFL++ runs)
 #   triage/<id>/                     one directory per signature: signature,
 #                                    count, oracle, first, inputs/, min, min.txt,
 #                                    report.md
 #   corpus/                          merged corpus (libFuzzer -merge=1, afl-cmin,
-#                                    text forms in corpus/seq/)
+#                                    text forms in corpus/seq/; the multi-thread
+#                                    programs in corpus/mt-merged/, corpus/mt/)
 #   summary.md coverage.png execs.png [afl-plot/]
 #   engines.tsv                      one row per start of an engine instance
 #
@@ -26,7 +30,7 @@
 # Binaries (set by campaign.mk; defaults for a plain build):
 #   VMT_FZ=build/fuzz VMT_CLI=build/vmtorture VMT_TSAN_CLI=build/tsan/vmtorture
 #   VMT_CAMPAIGN_BIN=build/vmt-campaign VMT_SEEDS=build/corpora/seq
-#   VMT_COV_BIN=build/fuzz/vmt-cov
+#   VMT_COV_BIN=build/fuzz/vmt-cov VMT_MT_SEEDS=build/corpora/mt
 set -uo pipefail
 # The whole script is one block, read before anything runs: editing or
 # updating this file during an overnight campaign cannot derail it.
@@ -122,13 +126,14 @@ TSAN_CLI=${VMT_TSAN_CLI:-build/tsan/vmtorture}
 # here so that triage and report replays run under the same options.
 export TSAN_OPTIONS="$(cat sanitizers/tsan.options 2>/dev/null):halt_on_error=0"
 SEEDS=${VMT_SEEDS:-build/corpora/seq}
+MT_SEEDS=${VMT_MT_SEEDS:-build/corpora/mt}
 COV_BIN=${VMT_COV_BIN:-build/fuzz/vmt-cov}
 DICT=fuzz/vmt.dict
 TOOL=${VMT_CAMPAIGN_BIN:-}
 if [ -z "$TOOL" ]; then
 	if "$CLI" classify --help >/dev/null 2>&1; then TOOL=$CLI; else TOOL=build/vmt-campaign; fi
 fi
-for v in FZ CLI TSAN_CLI SEEDS COV_BIN TOOL; do
+for v in FZ CLI TSAN_CLI SEEDS MT_SEEDS COV_BIN TOOL; do
 	case ${!v} in /*) ;; *) printf -v "$v" '%s' "$root/${!v}" ;; esac
 done
 export VMT_FZ=$FZ VMT_CLI=$CLI
@@ -156,18 +161,19 @@ else
 	fi
 	elapsed0=0 resumes=0
 	duration=${duration:-$((8 * 3600))}
-	engines=${engines:-afl,libfuzzer,stress,tsan}
+	engines=${engines:-afl,libfuzzer,stress,tsan,sched}
 	jobs=${jobs:-$(nproc)}
 	faults=${faults:-$FAULTS_DEFAULT}
 fi
 declare -A on=()
 IFS=, read -ra elist <<< "$engines"
 for e in "${elist[@]}"; do
-	case $e in afl|libfuzzer|stress|tsan) on[$e]=1 ;; *) die "unknown engine '$e' (afl, libfuzzer, stress, tsan)" ;; esac
+	case $e in afl|libfuzzer|stress|tsan|sched) on[$e]=1 ;; *) die "unknown engine '$e' (afl, libfuzzer, stress, tsan, sched)" ;; esac
 done
 [ ${#on[@]} -gt 0 ] || die "no engines"
 mkdir -p "$out"/logs "$out"/triage "$out"/stress/findings "$out"/libfuzzer/corpus \
-	"$out"/libfuzzer/artifacts || die "cannot create $out"
+	"$out"/libfuzzer/artifacts "$out"/sched/libfuzzer/corpus "$out"/sched/libfuzzer/artifacts ||
+	die "cannot create $out"
 # One campaign per directory. The engines do not inherit the lock (AFL++
 # targets detach into their own sessions and could hold it forever);
 # instead a resume stops what a killed campaign left running.
@@ -204,6 +210,12 @@ need() {	# path engine [why]
 [ -n "${on[afl]:-}" ] && need "$FZ/vmt-afl" afl
 [ -n "${on[afl]:-}" ] && need "$FZ/vmt-afl-cmplog" afl
 [ -n "${on[libfuzzer]:-}" ] && need "$FZ/vmt-libfuzzer" libfuzzer
+# sched: libFuzzer and AFL++ on the multi-thread target (fuzz/target_mt.c).
+[ -n "${on[sched]:-}" ] && need "$(command -v afl-fuzz)" sched "afl-fuzz not installed"
+[ -n "${on[sched]:-}" ] && need "$FZ/vmt-mt-libfuzzer" sched
+[ -n "${on[sched]:-}" ] && need "$FZ/vmt-mt-afl" sched
+[ -n "${on[sched]:-}" ] && need "$FZ/vmt-mt-replay" sched "$FZ/vmt-mt-replay not built: its findings could not be triaged"
+[ -n "${on[sched]:-}" ] && { ls "$MT_SEEDS"/* >/dev/null 2>&1 || die "no multi-thread seeds in $MT_SEEDS (make mt-seeds)"; }
 # The stress driver is `vmtorture stress` (its core has the scheduling
 # hook behind --noise and poisons freed frames).
 STRESS_CMD=("$CLI" stress) TSAN_STRESS_CMD=("$TSAN_CLI" stress)
@@ -266,8 +278,8 @@ has_run() {
 	local log
 	log=$(since_start "$1")
 	case $1 in
-	afl-*) grep -qE 'All test cases processed|Entering queue cycle' <<< "$log" ;;
-	libfuzzer) grep -qE '^#[0-9]+' <<< "$log" ;;
+	afl-*|sched-afl) grep -qE 'All test cases processed|Entering queue cycle' <<< "$log" ;;
+	libfuzzer|sched-libfuzzer) grep -qE '^#[0-9]+' <<< "$log" ;;
 	*) grep -q ' round=[0-9]* seed=' <<< "$log" ;;
 	esac
 }
@@ -383,6 +395,43 @@ start_libfuzzer() {
 		"$out/libfuzzer/corpus" "$SEEDS" $( [ -d "$out/afl/main/queue" ] && echo "$out/afl/main/queue")
 }
 
+# The sched engine: the multi-thread target, one libFuzzer (fork mode, so
+# that a crash is saved and it goes on) and one AFL++ instance, each from
+# the shipped multi-thread scenarios and the sequential seeds (material
+# for crossover: the target passes over one-thread programs). Their own
+# directories: the target is another binary, its corpus is not the
+# sequential engines'.
+start_sched() {
+	local remain=$1
+	mkdir -p "$out/sched/in" "$out/sched/afl"
+	[ -n "$(ls -A "$out/sched/in")" ] || cp "$MT_SEEDS"/* "$SEEDS"/* "$out/sched/in/"
+	start_sched_libfuzzer "$remain"
+	start_sched_afl "$remain"
+}
+start_sched_libfuzzer() {
+	local remain=$1
+	mapfile -t lff < <(lf_flags)
+	echo "== $(date -u +%FT%TZ) libFuzzer on the multi-thread target (remaining ${remain}s)" >> "$out/logs/sched-libfuzzer.log"
+	restart[sched-libfuzzer]=start_sched_libfuzzer
+	ASAN_OPTIONS="detect_leaks=0:symbolize=1" \
+	start_bg sched-libfuzzer "$out/logs/sched-libfuzzer.log" \
+		"$FZ/vmt-mt-libfuzzer" "${lff[@]}" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 \
+		-ignore_ooms=1 -max_total_time="$remain" -artifact_prefix="$out/sched/libfuzzer/artifacts/" \
+		"$out/sched/libfuzzer/corpus" "$out/sched/in"
+}
+start_sched_afl() {
+	local remain=$1
+	echo "== $(date -u +%FT%TZ) afl-fuzz on the multi-thread target (remaining ${remain}s)" >> "$out/logs/sched-afl.log"
+	restart[sched-afl]=start_sched_afl
+	AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_IMPORT_FIRST=1 \
+	AFL_AUTORESUME=1 AFL_NO_AFFINITY=1 AFL_FAST_CAL=1 AFL_SKIP_CRASHES=1 \
+	ASAN_OPTIONS="abort_on_error=1:symbolize=0:detect_leaks=0:allocator_may_return_null=1" \
+	UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1" \
+	start_bg sched-afl "$out/logs/sched-afl.log" \
+		afl-fuzz -i "$out/sched/in" -o "$out/sched/afl" -x "$DICT" -t 1000+ -V "$((remain + 30))" \
+		-M main -p fast -F "$out/sched/libfuzzer/corpus" -- "$FZ/vmt-mt-afl"
+}
+
 # Stress rounds with fresh seeds until the deadline. A failing round keeps
 # its log and leaves a finding record (see tools/campaign/stress.c). A
 # round that could not even start (no "seed" line: the driver is missing
@@ -476,6 +525,7 @@ start_engines() {
 	[ -n "${on[libfuzzer]:-}" ] && start_libfuzzer "$remain"
 	[ -n "${on[stress]:-}" ] && start_stress stress
 	[ -n "${on[tsan]:-}" ] && start_stress tsan
+	[ -n "${on[sched]:-}" ] && start_sched "$remain"
 }
 start_stress() {	# stress|tsan
 	local k=$1 cmdv=STRESS_CMD
@@ -544,10 +594,11 @@ afl_stat() { [ -f "$1" ] && awk -F' *: *' -v k="$2" '$1 == k { print $2; exit }'
 # Sum of a fuzzer_stats key over all AFL++ instances.
 afl_sum() { local s=0 f v; for f in "$out"/afl/*/fuzzer_stats; do v=$(afl_stat "$f" "$1"); s=$((s + ${v:-0})); done; echo $s; }
 # AFL++ refreshes fuzzer_stats about once a minute, plot_data every 5 s
-# after the first minute: take the newest of the two.
+# after the first minute: take the newest of the two. (@1: the AFL++
+# output directory, afl/ or sched/afl/.)
 afl_execs() {
 	local s=0 d a b
-	for d in "$out"/afl/*/; do
+	for d in "${1:-$out/afl}"/*/; do
 		a=$(afl_stat "$d/fuzzer_stats" execs_done); a=${a:-0}
 		b=$(awk -F', *' '!/^#/ && NF > 11 { v = $12 } END { print v + 0 }' "$d/plot_data" 2>/dev/null)
 		[ "${b:-0}" -gt "$a" ] && a=$b
@@ -559,7 +610,7 @@ afl_edges() { local m=0 v f; for f in "$out"/afl/*/fuzzer_stats; do v=$(afl_stat
 afl_queue() { find "$out"/afl/*/queue -maxdepth 1 -name 'id:*' 2>/dev/null | wc -l; }
 afl_crashes() { find "$out"/afl/*/crashes* -maxdepth 1 -name 'id:*' 2>/dev/null | wc -l; }
 # libFuzzer: the last "#N ... cov: C ..." line; in fork mode "#N: cov: C ...".
-lf_last() { grep -aE '^#[0-9]+:? ' "$out/logs/libfuzzer.log" 2>/dev/null | tail -1; }
+lf_last() { grep -aE '^#[0-9]+:? ' "$out/logs/${1:-libfuzzer}.log" 2>/dev/null | tail -1; }
 lf_execs_now() { lf_last | sed -E 's/^#([0-9]+).*/\1/'; }
 lf_cov() { lf_last | sed -nE 's/.* cov: ([0-9]+).*/\1/p'; }
 # Executions of earlier runs of this campaign (resume) are kept in state files.
@@ -567,6 +618,19 @@ lf_execs() { local a b; a=$(lf_execs_now); b=$(cat "$out/libfuzzer/execs-before"
 lf_crashes() { find "$out/libfuzzer/artifacts" -maxdepth 1 -type f 2>/dev/null | wc -l; }
 stress_rounds() { cat "$out/stress/$1/rounds" 2>/dev/null | wc -l; }
 stress_findings() { cat "$out/stress/$1/signatures" 2>/dev/null | wc -l; }
+# The sched engine: both instances' executions (libFuzzer's counter
+# restarts on resume: earlier runs' are in sched/execs-before), and
+# crash files.
+sched_execs() {
+	local a b
+	a=$(lf_last sched-libfuzzer | sed -E 's/^#([0-9]+).*/\1/')
+	b=$(cat "$out/sched/execs-before" 2>/dev/null)
+	echo $(( ${a:-0} + ${b:-0} + $(afl_execs "$out/sched/afl") ))
+}
+sched_crashes() {
+	{ find "$out"/sched/afl/*/crashes* -maxdepth 1 -name 'id:*' 2>/dev/null
+	  find "$out/sched/libfuzzer/artifacts" -maxdepth 1 -type f 2>/dev/null; } | wc -l
+}
 nsigs() { find "$out/triage" -mindepth 1 -maxdepth 1 -type d ! -name unreproduced 2>/dev/null | wc -l; }
 
 # Line coverage of core/src (without debug.c: test-only hooks) from
@@ -590,16 +654,16 @@ cov_snapshot() {
 	rm -rf "$dir"
 }
 
-status_header='# t_s afl_execs afl_edges afl_queue afl_crashes lf_execs lf_cov lf_crashes stress_rounds stress_findings tsan_rounds tsan_findings signatures'
+status_header='# t_s afl_execs afl_edges afl_queue afl_crashes lf_execs lf_cov lf_crashes stress_rounds stress_findings tsan_rounds tsan_findings signatures sched_execs sched_crashes'
 status_tick() {
 	local t=$(( $(now) - started + elapsed0 ))
-	local ae ed aq ac le lc lx sr sf tr tf sg
+	local ae ed aq ac le lc lx sr sf tr tf sg se sc
 	ae=$(afl_execs) ed=$(afl_edges) aq=$(afl_queue) ac=$(afl_crashes)
 	le=$(lf_execs) lc=$(lf_cov) lx=$(lf_crashes)
 	sr=$(stress_rounds stress) sf=$(stress_findings stress) tr=$(stress_rounds tsan) tf=$(stress_findings tsan)
-	sg=$(nsigs)
+	sg=$(nsigs) se=$(sched_execs) sc=$(sched_crashes)
 	[ -f "$out/status.tsv" ] || echo "$status_header" > "$out/status.tsv"
-	echo "$t $ae ${ed:-0} $aq $ac $le ${lc:-0} $lx $sr $sf $tr $tf $sg" >> "$out/status.tsv"
+	echo "$t $ae ${ed:-0} $aq $ac $le ${lc:-0} $lx $sr $sf $tr $tf $sg $se $sc" >> "$out/status.tsv"
 	echo "$t" > "$out/state"
 	[ $quiet = 1 ] && return
 	local line
@@ -608,6 +672,7 @@ status_tick() {
 	[ -n "${on[libfuzzer]:-}" ] && line+=$(printf ' libfuzzer: %s execs cov %s %s crashes |' "$le" "${lc:-0}" "$lx")
 	[ -n "${on[stress]:-}" ] && line+=$(printf ' stress: %s rounds %s viol |' "$sr" "$sf")
 	[ -n "${on[tsan]:-}" ] && line+=$(printf ' tsan: %s rounds %s viol |' "$tr" "$tf")
+	[ -n "${on[sched]:-}" ] && line+=$(printf ' sched: %s execs %s crashes |' "$se" "$sc")
 	line+=" signatures: $sg"
 	echo "$line" >&2
 }
@@ -666,12 +731,13 @@ triage_pass() {	# [max files]
 		[ -f "$f" ] || continue
 		case $f in */README.txt) continue ;; esac
 		local eng=afl
-		case $f in */libfuzzer/*) eng=libfuzzer ;; */stress/findings/tsan-*) eng=tsan ;; */stress/findings/*) eng=stress ;; esac
+		case $f in */sched/*) eng=sched ;; */libfuzzer/*) eng=libfuzzer ;; */stress/findings/tsan-*) eng=tsan ;; */stress/findings/*) eng=stress ;; esac
 		triage_file "$eng" "$f"
 		n=$((n + 1))
 		[ $n -ge "$max" ] && break
 	done < <( { find "$out"/afl/*/crashes* "$out"/afl/*/hangs* -maxdepth 1 -type f -name 'id:*' 2>/dev/null
-		    find "$out/libfuzzer/artifacts" -maxdepth 1 -type f 2>/dev/null
+		    find "$out"/sched/afl/*/crashes* "$out"/sched/afl/*/hangs* -maxdepth 1 -type f -name 'id:*' 2>/dev/null
+		    find "$out/libfuzzer/artifacts" "$out/sched/libfuzzer/artifacts" -maxdepth 1 -type f 2>/dev/null
 		    find "$out/stress/findings" -maxdepth 1 -type f -name '*.rec' 2>/dev/null; } | sort)
 }
 
@@ -711,10 +777,14 @@ trap on_signal INT TERM
 if [ $resume = 1 ]; then
 	prev=$(awk '!/^#/ { v = $6 } END { print v + 0 }' "$out/status.tsv" 2>/dev/null)
 	echo "${prev:-0}" > "$out/libfuzzer/execs-before"
+	# The sched engine's libFuzzer part: its total less AFL++'s, which
+	# AFL++ keeps itself.
+	prev=$(awk '!/^#/ && NF >= 15 { v = $14 } END { print v + 0 }' "$out/status.tsv" 2>/dev/null)
+	echo $(( ${prev:-0} - $(afl_execs "$out/sched/afl") > 0 ? ${prev:-0} - $(afl_execs "$out/sched/afl") : 0 )) > "$out/sched/execs-before"
 	echo "campaign: resuming $out (resume #$resumes, ${elapsed0}s done, ${duration}s to go)" >&2
 fi
 
-echo "campaign: out $out, engines:${on[afl]:+ afl x$afl_n}${on[libfuzzer]:+ libfuzzer -fork=$lf_n}${on[stress]:+ stress}${on[tsan]:+ tsan}, ${duration}s" >&2
+echo "campaign: out $out, engines:${on[afl]:+ afl x$afl_n}${on[libfuzzer]:+ libfuzzer -fork=$lf_n}${on[stress]:+ stress}${on[tsan]:+ tsan}${on[sched]:+ sched (libfuzzer + afl)}, ${duration}s" >&2
 preflight
 [ "$duration" -gt 0 ] && start_engines
 tick=5
@@ -855,6 +925,20 @@ exec 3>&2
 		rm -rf "$out/corpus/afl-cmin"
 		AFL_ALLOW_TMP=1 AFL_NO_UI=1 timeout 600 afl-cmin -i "$out/corpus/all" -o "$out/corpus/afl-cmin" \
 			-- "$FZ/vmt-afl" 2>&1 | tail -3
+	fi
+	# The multi-thread programs the sched engine kept, merged on their
+	# own target (the sequential one passes over them), text forms in
+	# corpus/mt/ for review before they join corpora/mt/.
+	if [ -x "$FZ/vmt-mt-libfuzzer" ] && [ -d "$out/sched/libfuzzer/corpus" ]; then
+		rm -rf "$out/corpus/mt-merged" "$out/corpus/mt" && mkdir -p "$out/corpus/mt-merged" "$out/corpus/mt"
+		ASAN_OPTIONS=detect_leaks=0 "$FZ/vmt-mt-libfuzzer" -merge=1 -artifact_prefix="$out/corpus/mt-merge-" \
+			-merge_control_file="$out/corpus/mt-merge.ctl" "$out/corpus/mt-merged" "$MT_SEEDS" \
+			"$out/sched/libfuzzer/corpus" $(ls -d "$out"/sched/afl/*/queue 2>/dev/null) 2>&1 | tail -3
+		for f in "$out"/corpus/mt-merged/*; do
+			[ -f "$f" ] || continue
+			"$CLI" decode "$f" > "$out/corpus/mt/$(basename "$f" | cut -c1-16).txt" 2>/dev/null ||
+				rm -f "$out/corpus/mt/$(basename "$f" | cut -c1-16).txt"
+		done
 	fi
 	# The text form, for review before it replaces corpora/seq/.
 	if [ -d "$out/corpus/merged" ]; then

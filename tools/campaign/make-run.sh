@@ -10,7 +10,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=${VMT_RUN_DIR:-build/campaign}	# where run-<date>/ and latest go
 out=$root/run-$(date -u +%Y%m%d-%H%M%S)
-bash tools/campaign/campaign.sh --duration 60 --out "$out" --engines afl,libfuzzer,stress,tsan "$@"
+bash tools/campaign/campaign.sh --duration 60 --out "$out" --engines afl,libfuzzer,stress,tsan,sched "$@"
 rc=$?
 mkdir -p "$root"
 ln -sfn "$(basename "$out")" "$root/latest"

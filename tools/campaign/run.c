@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "campaign.h"
+#include "../op/op.h"
 
 /* Output past this is dropped: a report only needs the head of it. */
 #define RUN_OUT_CAP	(1u << 20)
@@ -178,11 +179,31 @@ static void localize_crash(const struct vmt_cenv *e, const char *file, char *sig
 	free(bin);
 }
 
+/* Does @file hold a multi-thread program (threads or a schedule)? Its
+ * oracles are the builds of the multi-thread target (fuzz/target_mt.c,
+ * on the controlled core): the sequential ones pass over it. */
+static bool file_is_mt(const char *file)
+{
+	struct vmt_prog *p = malloc(sizeof(*p));
+	uint8_t *buf;
+	size_t len;
+	bool mt = false;
+
+	if (p && (buf = vmt_read_file(file, &len))) {
+		vmt_decode(buf, len, p);
+		mt = vmt_prog_is_mt(p);
+		free(buf);
+	}
+	free(p);
+	return mt;
+}
+
 int vmt_oracle_run(const struct vmt_cenv *e, enum vmt_obuild o, const char *file,
 		   char *sig, size_t n, struct vmt_run *keep)
 {
 	struct vmt_run r;
 	char *bin, *argv[6];
+	const char *mt;
 	int i = 0, ret;
 
 	sig[0] = 0;
@@ -191,12 +212,13 @@ int vmt_oracle_run(const struct vmt_cenv *e, enum vmt_obuild o, const char *file
 		fprintf(stderr, "vmt-campaign: %s: %s\n", file, strerror(errno));
 		return ret;
 	}
+	mt = file_is_mt(file) ? "mt-" : "";
 	if (o == VMT_ORACLE_REPLAY) {
-		bin = vmt_strf("%s/vmt-replay", e->fz);
+		bin = vmt_strf("%s/vmt-%sreplay", e->fz, mt);
 		argv[i++] = bin;
 		argv[i++] = (char *)"-q";
 	} else if (o == VMT_ORACLE_ASAN) {
-		bin = vmt_strf("%s/vmt-libfuzzer", e->fz);
+		bin = vmt_strf("%s/vmt-%slibfuzzer", e->fz, mt);
 		argv[i++] = bin;
 		/* A crashing input is already saved: no crash-<sha1> in the cwd. */
 		argv[i++] = (char *)"-exact_artifact_path=/dev/null";
@@ -232,7 +254,8 @@ int vmt_oracle_run(const struct vmt_cenv *e, enum vmt_obuild o, const char *file
 		snprintf(sig, n, "CRASH exit %d", WEXITSTATUS(r.status));
 		ret = 1;
 	}
-	if (ret == 1 && crash_title(sig))
+	/* A multi-thread finding is titled by its executor, first in time. */
+	if (ret == 1 && crash_title(sig) && !*mt)
 		localize_crash(e, file, sig, n, &r);
 	if (keep)
 		*keep = r;

@@ -434,7 +434,7 @@ static const char *first_of(const char *out, const char *const *keys, size_t nke
 
 enum {
 	K_ASAN, K_TSAN, K_UBSAN, K_LEAK, K_DIV, K_STRESS, K_STRESS2, K_TIMEOUT,
-	K_OOM, K_ASSERT, K_SETUP, K_DEADLY, K_INV, K_SCHED, K_NR
+	K_OOM, K_ASSERT, K_SETUP, K_DEADLY, K_INV, K_SCHED, K_MT, K_NR
 };
 
 static const char *const keys[K_NR] = {
@@ -454,6 +454,10 @@ static const char *const keys[K_NR] = {
 	 * controlled scheduler's outcome line. */
 	[K_INV] = "invariant broken: ",
 	[K_SCHED] = "; violation: ",
+	/* The multi-thread target's finding: the controlled executor's
+	 * title (already free of tickets and counts), as `vmtorture
+	 * replay` prints it. */
+	[K_MT] = "MT FINDING: ",
 };
 
 /*
@@ -810,6 +814,12 @@ title:
 		return true;
 	case K_SETUP:
 		normalize(h, sig, n);
+		return true;
+	case K_MT:
+		/* Verbatim: the title `vmtorture replay` gives the same
+		 * program (an INVARIANT title is the stress engine's too). */
+		h += strlen(keys[k]);
+		snprintf(sig, n, "%.*s", (int)strcspn(h, "\n"), h);
 		return true;
 	case K_TIMEOUT:
 		snprintf(sig, n, "TIMEOUT");

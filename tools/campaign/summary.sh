@@ -51,6 +51,7 @@ set key top left
 set grid
 plot '$st' using 1:2 with lines lw 2 title 'AFL++ (all instances)', \
      '$st' using 1:6 with lines lw 2 title 'libFuzzer (-fork)', \
+     '$st' using 1:(column(0) >= 0 && valid(14) ? \$14 : 1/0) with lines lw 2 title 'sched (multi-thread target)', \
      '$st' using 1:9 with steps title 'stress rounds' axes x1y2, \
      '$st' using 1:11 with steps title 'TSan stress rounds' axes x1y2
 EOF
@@ -179,6 +180,15 @@ secs=$(last 1)
 		forks=$(grep -aoE -- '-fork=[0-9]+|INFO: -fork=[0-9]+' "$out/logs/libfuzzer.log" | head -1 | grep -oE '[0-9]+$')
 		echo "| libFuzzer -fork (ASan+UBSan) | ${forks:-1} job(s) | $(last 6) | $(find "$out/libfuzzer/artifacts" -type f | wc -l) artifacts, corpus $(ls "$out/libfuzzer/corpus" | wc -l) | [log](logs/libfuzzer.log) |"
 	fi
+	# The sched engine: the multi-thread target under libFuzzer and AFL++.
+	if [ -f "$out/logs/sched-libfuzzer.log" ]; then
+		lfl=$(grep -aE '^#[0-9]+:? ' "$out/logs/sched-libfuzzer.log" | tail -1 | sed -E 's/^#([0-9]+).*/\1/')
+		echo "| sched: libFuzzer, multi-thread target (ASan+UBSan) | 1 job | ${lfl:-0} (this run) | $(find "$out/sched/libfuzzer/artifacts" -type f | wc -l) artifacts, corpus $(ls "$out/sched/libfuzzer/corpus" | wc -l) | [log](logs/sched-libfuzzer.log) |"
+	fi
+	for s in "$out"/sched/afl/*/fuzzer_stats; do
+		[ -f "$s" ] || continue
+		echo "| sched: AFL++, multi-thread target ($(afl_stat "$s" target_mode | sed 's/ *$//'), stability $(afl_stat "$s" stability)) | 1 | $(afl_stat "$s" execs_done) ($(afl_stat "$s" execs_per_sec) exec/s at the end) | $(afl_stat "$s" saved_crashes) crashes, $(afl_stat "$s" saved_hangs) hangs, corpus $(afl_stat "$s" corpus_count) | [log](logs/sched-afl.log) |"
+	done
 	for k in stress tsan; do
 		[ -f "$out/logs/$k.log" ] || continue
 		r=$(cat "$out/stress/$k/rounds" 2>/dev/null | wc -l)

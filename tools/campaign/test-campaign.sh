@@ -23,7 +23,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 secs=${CAMPAIGN_TEST_SECONDS:-20}
-engines=${CAMPAIGN_TEST_ENGINES:-afl,libfuzzer,stress,tsan}
+engines=${CAMPAIGN_TEST_ENGINES:-afl,libfuzzer,stress,tsan,sched}
 base=build/campaign/test-$(date -u +%Y%m%d-%H%M%S)
 fail=0
 bad() { echo "campaign-test: FAIL: $*" >&2; fail=1; }
@@ -47,6 +47,10 @@ for e in "${el[@]}"; do
 	tsan) [ -s "$out/logs/tsan.log" ] || bad "no log $out/logs/tsan.log"
 	     [ "$(col "$out" 11)" -gt 0 ] || bad "no TSan stress round finished"
 	     grep -q ' faults=0\.005 rc=' "$out/logs/tsan.log" || bad "TSan stress rounds ran without the default --faults 0.005" ;;
+	sched) for i in libfuzzer afl; do [ -s "$out/logs/sched-$i.log" ] || bad "no log $out/logs/sched-$i.log"; done
+	     [ "$(col "$out" 14)" -gt 0 ] || bad "the sched engine executed nothing"
+	     grep -q '^| sched: AFL++' "$out/summary.md" 2>/dev/null || bad "summary.md has no row for the sched engine's AFL++"
+	     [ -n "$(ls "$out"/corpus/mt-merged 2>/dev/null)" ] || bad "no merged multi-thread corpus" ;;
 	esac
 done
 grep -q 'disabled' "$out/logs/campaign.log" 2>/dev/null && bad "an engine was disabled: $(grep disabled "$out/logs/campaign.log")"
@@ -107,12 +111,13 @@ grep -q 'resumed 1 time' "$out/summary.md" 2>/dev/null || bad "summary.md does n
 # ---- 5 ----
 fake=$base/fake
 mkdir -p "$fake/tsan"
-for b in vmt-afl vmt-afl-cmplog vmt-afl-asan vmt-libfuzzer vmtorture tsan/vmtorture; do
+for b in vmt-afl vmt-afl-cmplog vmt-afl-asan vmt-libfuzzer vmt-mt-afl vmt-mt-libfuzzer vmtorture tsan/vmtorture; do
 	printf '#!/bin/sh\necho "%s: planted start-up failure (campaign-test)" >&2\nexit 1\n' "$b" > "$fake/$b"
 	chmod +x "$fake/$b"
 done
 # Triage and coverage keep working binaries: only the engines are broken.
 ln -s "$(readlink -f "$VMT_FZ")/vmt-replay" "$fake/vmt-replay"
+ln -s "$(readlink -f "$VMT_FZ")/vmt-mt-replay" "$fake/vmt-mt-replay"
 VMT_RUN_DIR=$base/broken VMT_FZ=$fake VMT_CLI=$fake/vmtorture VMT_TSAN_CLI=$fake/tsan/vmtorture \
 	bash tools/campaign/make-run.sh --duration 120 --quiet > "$base/broken.out" 2>&1
 rc=$?
@@ -122,7 +127,8 @@ grep -q '^\*\*No engine ran' "$sum" 2>/dev/null || bad "$sum does not say that n
 ran=$(sed -n 's/^| ran for | \([0-9]*\)s of 120s planned |$/\1/p' "$sum" 2>/dev/null)
 [ -n "$ran" ] && [ "$ran" -lt 120 ] ||
 	bad "with every engine down the campaign ran on to its deadline (ran for '${ran}' s of 120)"
-for e in afl-main:'is a shell script' afl-cmplog:'is a shell script' libfuzzer:planted stress:planted tsan:planted; do
+for e in afl-main:'is a shell script' afl-cmplog:'is a shell script' libfuzzer:planted stress:planted tsan:planted \
+	 sched-afl:'is a shell script' sched-libfuzzer:planted; do
 	grep -qE "^\| ${e%%:*} \| \*\*failed\*\* \(retried 1x\) \| [0-9]+ s \| exit [0-9]+: .*${e#*:}" "$sum" 2>/dev/null ||
 		bad "$sum does not name ${e%%:*} as failed after a retry with the reason from its log"
 done
