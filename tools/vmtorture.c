@@ -493,22 +493,9 @@ static bool mt_file(const char *path)
  * to the controlled build; anything else to the campaign's tools. */
 static int mt_or(int argc, char **argv, int (*fn)(int, char **))
 {
-	char **args;
-	int rc;
-
 	if (argc < 2 || argv[argc - 1][0] == '-' || !mt_file(argv[argc - 1]))
 		return fn(argc, argv);
-	args = calloc((size_t)argc + 2, sizeof(*args));
-	if (!args) {
-		fprintf(stderr, "vmtorture: out of memory\n");
-		return EXIT_USAGE;
-	}
-	args[0] = "vmtorture-sched";
-	for (int i = 0; i < argc; i++)
-		args[i + 1] = argv[i];
-	rc = run_companion(args);
-	free(args);
-	return rc;
+	return cmd_sched(argc, argv);
 }
 
 static int cmd_minimize(int argc, char **argv)
