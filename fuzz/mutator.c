@@ -124,7 +124,11 @@ static bool preempt_move(struct vmt_prog *p, uint64_t *s)
 			return false;
 		e->next = next;
 	} else if (!below(s, 4)) {
-		e->nth = any_decision(s, e->thread);	/* another window */
+		uint32_t n = any_decision(s, e->thread);	/* another window */
+
+		if (n == e->nth)
+			return false;
+		e->nth = n;
 	} else {
 		int64_t n = (int64_t)e->nth + (below(s, 2) ? 1 : -1) * (1 + (int64_t)below(s, 8));
 
