@@ -166,7 +166,7 @@ fuzz-afl: $(FZ)/vmt-afl $(FZ)/vmt-afl-cmplog $(FZ)/vmt-afl-asan seeds
 	@$(FUZZ_ENV) SECONDS_LIMIT='$(SECONDS)' FUZZ_JOBS='$(FUZZ_JOBS)' bash fuzz/run-afl.sh
 
 fuzz-smoke: $(FZ)/vmt-libfuzzer $(FZ)/vmt-afl $(FZ)/vmt-replay $(FZ)/vmt-mt-replay $(FZ)/vmt-mt-afl \
-		seeds mt-seeds $(VMT_CLI)
+		$(FZ)/vmt-mutator.so seeds mt-seeds $(VMT_CLI)
 	@$(FUZZ_ENV) MT_OUT=$(MT_OUT) VMT_CLI=$(VMT_CLI) bash fuzz/smoke.sh
 
 coverage: $(FZ)/vmt-cov seeds
