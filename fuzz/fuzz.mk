@@ -103,10 +103,16 @@ $(eval $(call fuzz_variant,cov,clang,-O0 -fprofile-instr-generate -fcoverage-map
 # the plain core, which runs sequential programs faster (fuzz/README.md).
 # The engine builds hash the interleavings into extra coverage
 # (VMT_FEEDBACK_*: libFuzzer extra counters, AFL++ pc guards).
+# The libFuzzer build links the structure-aware mutator (fuzz/mutator.c:
+# LLVMFuzzerCustomMutator, a third of its calls still byte-level), here
+# and in the BUG= builds (tools/campaign/campaign.mk); AFL++ loads it at
+# run time (AFL_CUSTOM_MUTATOR_LIBRARY=build/fuzz/vmt-mutator.so). The
+# sequential target goes without: its programs have no schedule to edit.
 FUZZ_MT_SRCS = $(CORE_SRCS) $(FUZZ_MODEL_SRCS) $(OP_SRCS) tools/sched/exec_mt.c \
 	tools/sched/policy.c fuzz/target_mt.c
 FUZZ_MT := $(SCHED_CFLAGS) -Itools/sched
-$(eval $(call fuzz_variant,libfuzzer-mt,clang,-O1 -fsanitize=fuzzer-no-link$(comma)address$(comma)undefined $(FUZZ_SAN) $(LF_NOCOV) $(FUZZ_MT) -DVMT_FEEDBACK_LIBFUZZER,-fsanitize=fuzzer$(comma)address$(comma)undefined,,$(FZ)/vmt-mt-libfuzzer,$$(FUZZ_MT_SRCS)))
+FUZZ_LF_MT_SRCS = $(FUZZ_MT_SRCS) fuzz/mutator.c
+$(eval $(call fuzz_variant,libfuzzer-mt,clang,-O1 -fsanitize=fuzzer-no-link$(comma)address$(comma)undefined $(FUZZ_SAN) $(LF_NOCOV) $(FUZZ_MT) -DVMT_FEEDBACK_LIBFUZZER,-fsanitize=fuzzer$(comma)address$(comma)undefined,,$(FZ)/vmt-mt-libfuzzer,$$(FUZZ_LF_MT_SRCS)))
 $(eval $(call fuzz_variant,afl-mt,$(AFL_CC),-O2 $(FUZZ_MT) -DVMT_FEEDBACK_AFL,,fuzz/afl_main.c,$(FZ)/vmt-mt-afl,$$(FUZZ_MT_SRCS)))
 $(eval $(call fuzz_variant,afl-mt-asan,AFL_USE_ASAN=1 AFL_USE_UBSAN=1 $(AFL_CC),-O1 $(FUZZ_SAN) $(FUZZ_MT) -DVMT_FEEDBACK_AFL,,fuzz/afl_main.c,$(FZ)/vmt-mt-afl-asan,$$(FUZZ_MT_SRCS)))
 $(eval $(call fuzz_variant,afl-mt-cmplog,AFL_LLVM_CMPLOG=1 $(AFL_CC),-O2 $(FUZZ_MT) -DVMT_FEEDBACK_AFL,,fuzz/afl_main.c,$(FZ)/vmt-mt-afl-cmplog,$$(FUZZ_MT_SRCS)))
@@ -160,7 +166,7 @@ fuzz-afl: $(FZ)/vmt-afl $(FZ)/vmt-afl-cmplog $(FZ)/vmt-afl-asan seeds
 	@$(FUZZ_ENV) SECONDS_LIMIT='$(SECONDS)' FUZZ_JOBS='$(FUZZ_JOBS)' bash fuzz/run-afl.sh
 
 fuzz-smoke: $(FZ)/vmt-libfuzzer $(FZ)/vmt-afl $(FZ)/vmt-replay $(FZ)/vmt-mt-replay $(FZ)/vmt-mt-afl \
-		seeds mt-seeds $(VMT_CLI)
+		$(FZ)/vmt-mutator.so seeds mt-seeds $(VMT_CLI)
 	@$(FUZZ_ENV) MT_OUT=$(MT_OUT) VMT_CLI=$(VMT_CLI) bash fuzz/smoke.sh
 
 coverage: $(FZ)/vmt-cov seeds

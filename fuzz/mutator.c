@@ -55,19 +55,38 @@ static unsigned sched_threads(const struct vmt_prog *p)
 	return vmt_prog_threads(p) + 1;
 }
 
+/* Decisions each thread took when the input being edited last ran
+ * (vmt_fuzz_mt_decisions), 0 where unknown. */
+static uint32_t hint[VMT_MAX_THREADS + 1];
+
+/* A decision of thread @t to preempt at. Known count: any of its
+ * decisions, evenly. Unknown: mostly the first 32 (the shipped scenarios'
+ * threads take 20 to 50), sometimes up to 256. */
+static uint32_t any_decision(uint64_t *s, unsigned t)
+{
+	unsigned r = below(s, 4);
+
+	if (t <= VMT_MAX_THREADS && hint[t] && r)
+		return below(s, hint[t]);
+	return below(s, r < 2 ? 32 : r == 2 ? 64 : 256);
+}
+
 static bool preempt_insert(struct vmt_prog *p, uint64_t *s)
 {
-	unsigned nt = sched_threads(p), before = p->nsched;
+	unsigned nt = sched_threads(p), np = vmt_prog_threads(p), before = p->nsched, pool;
 	struct vmt_preempt e;
 
 	if (p->nsched >= VMT_MAX_PREEMPTS)
 		return false;
-	e.thread = (uint8_t)below(s, nt);
-	e.next = (uint8_t)((e.thread + 1 + below(s, nt - 1)) % nt);
-	/* Near an existing key of the thread if it has one: bugs sit in
-	 * windows a few decisions wide. Else anywhere in a typical run. */
-	e.nth = below(s, 64);
-	for (unsigned i = 0, k = below(s, p->nsched + 1); i < p->nsched; i++)
+	/* A program thread three times in four: the racy windows are in
+	 * their ops; the reclaimer's turn matters less often. */
+	e.thread = (uint8_t)(np > 1 && below(s, 4) ? below(s, np) : below(s, nt));
+	pool = e.thread < np && np > 1 && below(s, 4) ? np : nt;
+	e.next = (uint8_t)((e.thread + 1 + below(s, pool - 1)) % pool);
+	/* Near an existing key of the thread if it has one (bugs sit in
+	 * windows a few decisions wide), else anywhere in its run. */
+	e.nth = any_decision(s, e.thread);
+	for (unsigned i = 0, k = below(s, 2 * p->nsched + 1); i < p->nsched; i++)
 		if (p->sched[i].thread == e.thread && k-- == 0) {
 			int64_t n = (int64_t)p->sched[i].nth + (int64_t)below(s, 17) - 8;
 
@@ -104,6 +123,12 @@ static bool preempt_move(struct vmt_prog *p, uint64_t *s)
 		if (next == e->thread)
 			return false;
 		e->next = next;
+	} else if (!below(s, 4)) {
+		uint32_t n = any_decision(s, e->thread);	/* another window */
+
+		if (n == e->nth)
+			return false;
+		e->nth = n;
 	} else {
 		int64_t n = (int64_t)e->nth + (below(s, 2) ? 1 : -1) * (1 + (int64_t)below(s, 8));
 
@@ -218,13 +243,39 @@ static bool (*const edit[VMT_MUT__COUNT])(struct vmt_prog *, uint64_t *) = {
 static struct vmt_prog orig, prog;
 static uint8_t enc[VMT_MAX_ENCODED];
 
+/* How often each edit is tried: the schedule most. A program of the
+ * corpus already reaches its ops' code; what it lacks is the one
+ * preemption, at one decision of one thread, that opens a racy window. */
+static const unsigned weight[VMT_MUT__COUNT] = {
+	[VMT_MUT_PREEMPT_INSERT] = 4, [VMT_MUT_PREEMPT_DELETE] = 1, [VMT_MUT_PREEMPT_MOVE] = 3,
+	[VMT_MUT_OP_THREAD] = 1, [VMT_MUT_OPERAND] = 2, [VMT_MUT_FAULT_ADD] = 1,
+	[VMT_MUT_FAULT_DELETE] = 1,
+};
+
+static enum vmt_mut_kind pick(uint64_t *s)
+{
+	unsigned total = 0, r;
+
+	for (int k = 0; k < VMT_MUT__COUNT; k++)
+		total += weight[k];
+	r = below(s, total);
+	for (int k = 1; k < VMT_MUT__COUNT; k++) {
+		if (r < weight[k])
+			return (enum vmt_mut_kind)k;
+		r -= weight[k];
+	}
+	return VMT_MUT_OPERAND;
+}
+
 size_t vmt_mutate(uint8_t *data, size_t size, size_t max, uint64_t *rng,
 		  enum vmt_mut_kind *kind)
 {
 	*kind = VMT_MUT_NONE;
+	if (!vmt_fuzz_mt_decisions || !vmt_fuzz_mt_decisions(data, size, hint, VMT_MAX_THREADS + 1))
+		memset(hint, 0, sizeof(hint));
 	vmt_decode(data, size, &orig);
 	for (int tries = 0; tries < 16; tries++) {
-		enum vmt_mut_kind k = (enum vmt_mut_kind)(1 + below(rng, VMT_MUT__COUNT - 1));
+		enum vmt_mut_kind k = pick(rng);
 		long n;
 
 		prog = orig;

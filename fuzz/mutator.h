@@ -10,6 +10,7 @@
 #ifndef VMT_FUZZ_MUTATOR_H
 #define VMT_FUZZ_MUTATOR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +39,18 @@ const char *vmt_mut_name(enum vmt_mut_kind k);
  */
 size_t vmt_mutate(uint8_t *data, size_t size, size_t max, uint64_t *rng,
 		  enum vmt_mut_kind *kind);
+
+/*
+ * How many scheduling decisions each thread of @data took when it last
+ * ran (dec[t], t < @n: the program threads, then the reclaimer), or false
+ * if the input has not run in this process. Defined by a target that
+ * runs the inputs it mutates (fuzz/target_mt.c); weak here, absent from
+ * the AFL++ library and the unit test. A preemption lands at a decision
+ * the thread takes: knowing how many it takes, a key anywhere in its run
+ * is as likely as any other, instead of a guess at the range.
+ */
+bool vmt_fuzz_mt_decisions(const uint8_t *data, size_t size, uint32_t *dec, unsigned n)
+	__attribute__((weak));
 
 /* One in VMT_MUT_BYTES_SHARE calls of LLVMFuzzerCustomMutator goes to
  * libFuzzer's own byte-level LLVMFuzzerMutate. */

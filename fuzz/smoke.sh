@@ -95,5 +95,21 @@ for f in "$MT_OUT"/*; do
 done
 [ $fail -eq 0 ] && echo "fuzz-smoke: multi-thread target ok: scenarios replay clean, feedback adds tuples" >&2
 
+# 6. The structure-aware mutator in AFL++ on the multi-thread target, as
+# the campaign's sched engine runs it: afl-fuzz loads the library, and
+# its edits (named in the queue files by afl_custom_describe) keep
+# inputs, beside havoc's.
+afl_env
+AFL_CUSTOM_MUTATOR_LIBRARY="$PWD/$FZ/vmt-mutator.so" afl-fuzz -i "$MT_OUT" -o "$run/afl-mt" -x fuzz/vmt.dict \
+	-t "$AFL_TIMEOUT" -V 8 -M main -- "$FZ/vmt-mt-afl" > "$run/afl-mt.log" 2>&1
+edits=$(ls "$run/afl-mt/main/queue" 2>/dev/null | grep -cE ',(preempt|op-thread|operand|fault)-?[a-z]*(,|$)')
+if ! grep -q "Custom mutator '.*vmt-mutator.so' installed" "$run/afl-mt.log"; then
+	bad "AFL++ did not load $FZ/vmt-mutator.so (see $run/afl-mt.log)"
+elif [ "$edits" -le 0 ]; then
+	bad "AFL++ kept no input of the structure-aware mutator's (see $run/afl-mt/main/queue)"
+else
+	echo "fuzz-smoke: structure-aware mutator ok: AFL++ loaded it, $edits queue entries from its edits" >&2
+fi
+
 [ $fail -eq 0 ] && echo "fuzz-smoke: PASS ($run)" >&2
 exit $fail

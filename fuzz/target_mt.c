@@ -121,6 +121,50 @@ static void fb_trace(const struct vms_sched_step *st, size_t n)
 	}
 }
 
+/* Decisions per thread of the inputs run lately, for the mutator
+ * (fuzz/mutator.h): libFuzzer mutates inputs of its corpus, each run
+ * here when it was added. Direct-mapped on a hash of the bytes; a
+ * collision only costs the mutator its hint. */
+#define HINT_SLOTS	4096
+static struct {
+	uint64_t key;
+	uint32_t dec[VMT_MAX_THREADS + 1];
+} hints[HINT_SLOTS];
+
+static uint64_t input_hash(const uint8_t *d, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL ^ n;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ d[i]) * 1099511628211ULL;
+	return h | 1;	/* 0 marks an empty slot */
+}
+
+static void hint_save(const uint8_t *d, size_t n, const struct vms_sched_step *st, size_t len)
+{
+	uint64_t h = input_hash(d, n);
+	__typeof__(hints[0]) *e = &hints[h % HINT_SLOTS];
+
+	memset(e, 0, sizeof(*e));
+	for (size_t i = 0; i < len; i++)
+		if (st[i].thread <= VMT_MAX_THREADS && st[i].nth + 1 > e->dec[st[i].thread])
+			e->dec[st[i].thread] = st[i].nth + 1;
+	e->key = h;
+}
+
+bool vmt_fuzz_mt_decisions(const uint8_t *data, size_t size, uint32_t *dec, unsigned n);
+bool vmt_fuzz_mt_decisions(const uint8_t *data, size_t size, uint32_t *dec, unsigned n)
+{
+	uint64_t h = input_hash(data, size);
+	__typeof__(hints[0]) *e = &hints[h % HINT_SLOTS];
+
+	if (e->key != h)
+		return false;
+	for (unsigned t = 0; t < n; t++)
+		dec[t] = t <= VMT_MAX_THREADS ? e->dec[t] : 0;
+	return true;
+}
+
 /* One input at a time; too big for the stack of the engines' callers. */
 static struct vmt_prog prog;
 static struct vms_sched_step *trace;
@@ -133,13 +177,16 @@ int vmt_fuzz_one(const uint8_t *data, size_t size, FILE *log)
 	vmt_decode(data, size, &prog);
 	if (!vmt_prog_is_mt(&prog))
 		return VMT_FUZZ_AGREE;	/* the sequential target's */
-	if (fb_on && trace) {
+	if (trace) {
 		o.trace = trace;
 		o.trace_cap = TRACE_CAP;
 	}
 	vmt_exec_mt(&prog, &o, &r);
-	if (fb_on && trace)
-		fb_trace(trace, r.sched.trace_len);
+	if (trace) {
+		hint_save(data, size, trace, r.sched.trace_len);
+		if (fb_on)
+			fb_trace(trace, r.sched.trace_len);
+	}
 	if (r.status == 0 || r.status == -EINVAL)
 		return VMT_FUZZ_AGREE;	/* -EINVAL: no program the decoder makes */
 	if (log) {
@@ -178,7 +225,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 #ifdef FB_NONE
 	fb_on = false;
 #endif
-	if (fb_on && !(trace = malloc(TRACE_CAP * sizeof(*trace)))) {
+	/* In libFuzzer the trace feeds the mutator's hints too (it mutates
+	 * in this process), feedback or not. */
+#ifdef VMT_FEEDBACK_LIBFUZZER
+	bool want = true;
+#else
+	bool want = fb_on;
+#endif
+	if (want && !(trace = malloc(TRACE_CAP * sizeof(*trace)))) {
 		fprintf(stderr, "vmt-fuzz-mt: out of memory for the decision trace\n");
 		abort();
 	}

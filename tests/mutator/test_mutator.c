@@ -176,6 +176,65 @@ TEST(mutator_any_input_bounded_output)
 	}
 }
 
+/* The target's record of decisions per thread (fuzz/target_mt.c), here
+ * a fixed answer when the test says so. */
+static bool hint_on;
+static const uint32_t hint_dec[] = { 3, 4, 2 };	/* threads 0, 1, reclaimer */
+
+bool vmt_fuzz_mt_decisions(const uint8_t *data, size_t size, uint32_t *dec, unsigned n)
+{
+	(void)data, (void)size;
+	for (unsigned t = 0; t < n; t++)
+		dec[t] = t < sizeof(hint_dec) / sizeof(hint_dec[0]) ? hint_dec[t] : 0;
+	return hint_on;
+}
+
+/* Inserted preemptions (into a program with no schedule) that fall among
+ * the decisions the hint says each thread takes, out of 1000. */
+static unsigned inserts_within_hint(void)
+{
+	uint64_t rng = 11;
+	unsigned inserted = 0, within = 0;
+	size_t n;
+	long e;
+
+	seed_bytes(buf);
+	a.nsched = 0;
+	a.sched_version = 0;	/* no schedule at all */
+	e = vmt_encode(&a, again, sizeof(again));
+	CHECK(e > 0);
+	n = (size_t)e;
+	while (inserted < 1000) {
+		enum vmt_mut_kind k;
+		size_t m;
+
+		memcpy(buf, again, n);
+		m = vmt_mutate(buf, n, sizeof(buf), &rng, &k);
+		if (k != VMT_MUT_PREEMPT_INSERT)
+			continue;
+		vmt_decode(buf, m, &b);
+		CHECK_EQ(b.nsched, 1u);
+		inserted++;
+		within += b.sched[0].thread < 3 && b.sched[0].nth < hint_dec[b.sched[0].thread];
+	}
+	return within;
+}
+
+/* With the target's hint, most new preemptions land on decisions the
+ * thread takes; without it (the AFL++ library), guesses mostly miss
+ * such short threads: the hint is what puts them there. */
+TEST(mutator_preemptions_follow_the_decision_hint)
+{
+	unsigned with, without;
+
+	hint_on = true;
+	with = inserts_within_hint();
+	hint_on = false;
+	without = inserts_within_hint();
+	CHECK(with > 600);
+	CHECK(without < 300);
+}
+
 /* libFuzzer's byte-level mutation keeps a share of the calls. */
 static unsigned byte_calls;
 

@@ -43,7 +43,7 @@ $(eval $(call fuzz_variant,bug-$(BUG)/afl,$(AFL_CC),$(CBUG) -O2,,fuzz/afl_main.c
 $(eval $(call fuzz_variant,bug-$(BUG)/afl-asan,AFL_USE_ASAN=1 AFL_USE_UBSAN=1 $(AFL_CC),$(CBUG) -O1 $(FUZZ_SAN),,fuzz/afl_main.c,$(CAMPAIGN_FZ)/vmt-afl-asan))
 $(eval $(call fuzz_variant,bug-$(BUG)/afl-cmplog,AFL_LLVM_CMPLOG=1 $(AFL_CC),$(CBUG) -O2,,fuzz/afl_main.c,$(CAMPAIGN_FZ)/vmt-afl-cmplog))
 $(eval $(call fuzz_variant,bug-$(BUG)/replay,clang,$(CBUG) -O2,,fuzz/replay_main.c,$(CAMPAIGN_FZ)/vmt-replay))
-$(eval $(call fuzz_variant,bug-$(BUG)/libfuzzer-mt,clang,$(CBUG) -O1 -fsanitize=fuzzer-no-link$(comma)address$(comma)undefined $(FUZZ_SAN) $(LF_NOCOV) $(FUZZ_MT) -DVMT_FEEDBACK_LIBFUZZER,-fsanitize=fuzzer$(comma)address$(comma)undefined,,$(CAMPAIGN_FZ)/vmt-mt-libfuzzer,$$(FUZZ_MT_SRCS)))
+$(eval $(call fuzz_variant,bug-$(BUG)/libfuzzer-mt,clang,$(CBUG) -O1 -fsanitize=fuzzer-no-link$(comma)address$(comma)undefined $(FUZZ_SAN) $(LF_NOCOV) $(FUZZ_MT) -DVMT_FEEDBACK_LIBFUZZER,-fsanitize=fuzzer$(comma)address$(comma)undefined,,$(CAMPAIGN_FZ)/vmt-mt-libfuzzer,$$(FUZZ_LF_MT_SRCS)))
 $(eval $(call fuzz_variant,bug-$(BUG)/afl-mt,$(AFL_CC),$(CBUG) -O2 $(FUZZ_MT) -DVMT_FEEDBACK_AFL,,fuzz/afl_main.c,$(CAMPAIGN_FZ)/vmt-mt-afl,$$(FUZZ_MT_SRCS)))
 $(eval $(call fuzz_variant,bug-$(BUG)/afl-mt-cmplog,AFL_LLVM_CMPLOG=1 $(AFL_CC),$(CBUG) -O2 $(FUZZ_MT) -DVMT_FEEDBACK_AFL,,fuzz/afl_main.c,$(CAMPAIGN_FZ)/vmt-mt-afl-cmplog,$$(FUZZ_MT_SRCS)))
 $(eval $(call fuzz_variant,bug-$(BUG)/replay-mt,clang,$(CBUG) -O2 $(FUZZ_MT),,fuzz/replay_main.c,$(CAMPAIGN_FZ)/vmt-mt-replay,$$(FUZZ_MT_SRCS)))
@@ -64,7 +64,7 @@ campaign-tsan-cli:
 	@$(MAKE) --no-print-directory SAN=tsan BUG=$(BUG) $(CAMPAIGN_TSAN_CLI)
 
 # Everything a campaign runs; the coverage build measures core/ over time.
-campaign-deps: $(VMT_CLI_BIN) $(CAMPAIGN_BIN) $(CAMPAIGN_FUZZ_BINS) build/fuzz/vmt-cov seeds mt-seeds \
+campaign-deps: $(VMT_CLI_BIN) $(CAMPAIGN_BIN) $(CAMPAIGN_FUZZ_BINS) build/fuzz/vmt-cov $(MUTATOR_SO) seeds mt-seeds \
 	campaign-tsan-cli
 
 CAMPAIGN_ENV = VMT_FZ=$(CAMPAIGN_FZ) VMT_CLI=$(VMT_CLI_BIN) VMT_TSAN_CLI=$(CAMPAIGN_TSAN_CLI) \

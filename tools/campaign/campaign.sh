@@ -128,12 +128,15 @@ export TSAN_OPTIONS="$(cat sanitizers/tsan.options 2>/dev/null):halt_on_error=0"
 SEEDS=${VMT_SEEDS:-build/corpora/seq}
 MT_SEEDS=${VMT_MT_SEEDS:-build/corpora/mt}
 COV_BIN=${VMT_COV_BIN:-build/fuzz/vmt-cov}
+# The structure-aware mutator for AFL++ on the multi-thread target (one
+# library whatever the planted bug: it edits programs, not the core).
+MUTATOR=${VMT_MUTATOR:-build/fuzz/vmt-mutator.so}
 DICT=fuzz/vmt.dict
 TOOL=${VMT_CAMPAIGN_BIN:-}
 if [ -z "$TOOL" ]; then
 	if "$CLI" classify --help >/dev/null 2>&1; then TOOL=$CLI; else TOOL=build/vmt-campaign; fi
 fi
-for v in FZ CLI TSAN_CLI SEEDS MT_SEEDS COV_BIN TOOL; do
+for v in FZ CLI TSAN_CLI SEEDS MT_SEEDS COV_BIN MUTATOR TOOL; do
 	case ${!v} in /*) ;; *) printf -v "$v" '%s' "$root/${!v}" ;; esac
 done
 export VMT_FZ=$FZ VMT_CLI=$CLI
@@ -214,6 +217,7 @@ need() {	# path engine [why]
 [ -n "${on[sched]:-}" ] && need "$(command -v afl-fuzz)" sched "afl-fuzz not installed"
 [ -n "${on[sched]:-}" ] && need "$FZ/vmt-mt-libfuzzer" sched
 [ -n "${on[sched]:-}" ] && need "$FZ/vmt-mt-afl" sched
+[ -n "${on[sched]:-}" ] && need "$MUTATOR" sched
 [ -n "${on[sched]:-}" ] && need "$FZ/vmt-mt-replay" sched "$FZ/vmt-mt-replay not built: its findings could not be triaged"
 [ -n "${on[sched]:-}" ] && { ls "$MT_SEEDS"/* >/dev/null 2>&1 || die "no multi-thread seeds in $MT_SEEDS (make mt-seeds)"; }
 # The stress driver is `vmtorture stress` (its core has the scheduling
@@ -400,7 +404,9 @@ start_libfuzzer() {
 # the shipped multi-thread scenarios and the sequential seeds (material
 # for crossover: the target passes over one-thread programs). Their own
 # directories: the target is another binary, its corpus is not the
-# sequential engines'.
+# sequential engines'. Both mutate with the structure-aware mutator
+# (fuzz/mutator.c: linked into vmt-mt-libfuzzer, loaded by afl-fuzz) beside
+# their byte-level mutations (AFL_CUSTOM_MUTATOR_ONLY stays unset).
 start_sched() {
 	local remain=$1
 	mkdir -p "$out/sched/in" "$out/sched/afl"
@@ -425,6 +431,7 @@ start_sched_afl() {
 	restart[sched-afl]=start_sched_afl
 	AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_IMPORT_FIRST=1 \
 	AFL_AUTORESUME=1 AFL_NO_AFFINITY=1 AFL_FAST_CAL=1 AFL_SKIP_CRASHES=1 \
+	AFL_CUSTOM_MUTATOR_LIBRARY="$MUTATOR" \
 	ASAN_OPTIONS="abort_on_error=1:symbolize=0:detect_leaks=0:allocator_may_return_null=1" \
 	UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1" \
 	start_bg sched-afl "$out/logs/sched-afl.log" \
