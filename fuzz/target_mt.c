@@ -140,6 +140,7 @@ static uint64_t input_hash(const uint8_t *d, size_t n)
 	return h | 1;	/* 0 marks an empty slot */
 }
 
+#ifdef VMT_FEEDBACK_LIBFUZZER
 static void hint_save(const uint8_t *d, size_t n, const struct vms_sched_step *st, size_t len)
 {
 	uint64_t h = input_hash(d, n);
@@ -151,6 +152,7 @@ static void hint_save(const uint8_t *d, size_t n, const struct vms_sched_step *s
 			e->dec[st[i].thread] = st[i].nth + 1;
 	e->key = h;
 }
+#endif
 
 bool vmt_fuzz_mt_decisions(const uint8_t *data, size_t size, uint32_t *dec, unsigned n);
 bool vmt_fuzz_mt_decisions(const uint8_t *data, size_t size, uint32_t *dec, unsigned n)
@@ -183,7 +185,11 @@ int vmt_fuzz_one(const uint8_t *data, size_t size, FILE *log)
 	}
 	vmt_exec_mt(&prog, &o, &r);
 	if (trace) {
+#ifdef VMT_FEEDBACK_LIBFUZZER
+		/* Only libFuzzer mutates in this process; AFL++'s mutator
+		 * runs in afl-fuzz and never sees these hints. */
 		hint_save(data, size, trace, r.sched.trace_len);
+#endif
 		if (fb_on)
 			fb_trace(trace, r.sched.trace_len);
 	}
