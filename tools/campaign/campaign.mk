@@ -59,7 +59,7 @@ CAMPAIGN_TSAN_DIR := build$(if $(BUG),/bug-$(BUG))/tsan
 CAMPAIGN_TSAN_CLI := $(CAMPAIGN_TSAN_DIR)/vmtorture
 
 .PHONY: campaign-deps campaign-tsan-cli campaign campaign-run campaign-test \
-	campaign-bugcheck oss-fuzz-test campaign-sig-test
+	campaign-bugcheck oss-fuzz-test campaign-sig-test campaign-cli-test
 campaign-tsan-cli:
 	@$(MAKE) --no-print-directory SAN=tsan BUG=$(BUG) $(CAMPAIGN_TSAN_CLI)
 
@@ -83,6 +83,10 @@ campaign-run: campaign-deps
 campaign-test: campaign-deps
 	$(CAMPAIGN_ENV) bash tools/campaign/test-campaign.sh
 
+# classify and report work from any directory (oracles found beside the CLI).
+campaign-cli-test: campaign-deps
+	bash tools/campaign/test-anywhere.sh $(VMT_CLI_BIN) corpora/seq/accessor-errors.txt
+
 # Dedup titles: one root cause seen by different ops and engines, one title.
 campaign-sig-test: $(CAMPAIGN_BIN)
 	VMT_CAMPAIGN_BIN=$(CAMPAIGN_BIN) bash tools/campaign/test-sig.sh
@@ -94,4 +98,4 @@ campaign-bugcheck: campaign-deps
 oss-fuzz-test: seeds
 	bash oss-fuzz/test-local.sh
 
-test-suites: campaign-sig-test campaign-test oss-fuzz-test
+test-suites: campaign-sig-test campaign-cli-test campaign-test oss-fuzz-test

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -22,12 +23,39 @@
 /* Output past this is dropped: a report only needs the head of it. */
 #define RUN_OUT_CAP	(1u << 20)
 
+/*
+ * The oracles are the binaries built beside the running one (build/,
+ * build/<san>/ or build/bug-<name>/ each hold a vmtorture and a fuzz/), so
+ * every command works from any directory and a bug build's report runs that
+ * bug's oracles. @name below the running binary's directory if it exists,
+ * else @fallback (relative to the repository root, for binaries copied away).
+ */
+static const char *beside_self(const char *name, const char *fallback)
+{
+	char exe[PATH_MAX], *slash, *p;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return fallback;
+	exe[n] = 0;
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return fallback;
+	*slash = 0;
+	p = vmt_strf("%s/%s", exe, name);
+	if (access(p, F_OK)) {
+		free(p);
+		return fallback;
+	}
+	return p;	/* lives as long as the process, like getenv()'s */
+}
+
 void vmt_cenv_init(struct vmt_cenv *e)
 {
 	const char *t = getenv("VMT_ORACLE_TIMEOUT");
 
-	e->fz = getenv("VMT_FZ") ? getenv("VMT_FZ") : "build/fuzz";
-	e->cli = getenv("VMT_CLI") ? getenv("VMT_CLI") : "build/vmtorture";
+	e->fz = getenv("VMT_FZ") ? getenv("VMT_FZ") : beside_self("fuzz", "build/fuzz");
+	e->cli = getenv("VMT_CLI") ? getenv("VMT_CLI") : beside_self("vmtorture", "build/vmtorture");
 	e->timeout = t && atoi(t) > 0 ? atoi(t) : 20;
 	e->verbose = 0;
 }
