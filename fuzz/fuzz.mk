@@ -195,7 +195,7 @@ BUGCHECK_FUZZ_SEEDS ?= 3
 BUGCHECK_FUZZ_CAP ?= 120
 .PHONY: bugcheck
 bugcheck: seeds
-	bash fuzz/bugcheck.sh $(BUGCHECK_FUZZ_SEEDS) $(BUGCHECK_FUZZ_CAP)
+	+bash fuzz/bugcheck.sh $(BUGCHECK_FUZZ_SEEDS) $(BUGCHECK_FUZZ_CAP)
 
 # make bugcheck-fuzz-mt: libFuzzer alone on the multi-thread target, time to
 # each planted concurrency bug from the shipped seeds, with the
@@ -204,4 +204,4 @@ BUGCHECK_MT_SEEDS ?= 3
 BUGCHECK_MT_CAP ?= 120
 .PHONY: bugcheck-fuzz-mt
 bugcheck-fuzz-mt: seeds mt-seeds
-	bash fuzz/bugcheck-mt.sh $(BUGCHECK_MT_SEEDS) $(BUGCHECK_MT_CAP)
+	+bash fuzz/bugcheck-mt.sh $(BUGCHECK_MT_SEEDS) $(BUGCHECK_MT_CAP)

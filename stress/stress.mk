@@ -73,7 +73,7 @@ stress-short:
 
 # Planted bugs that each oracle must catch (one seed each, a few seconds).
 stress-oracle-check:
-	bash stress/oracle-check.sh $(STRESS_ORACLE_SECONDS)
+	+bash stress/oracle-check.sh $(STRESS_ORACLE_SECONDS)
 STRESS_ORACLE_SECONDS ?= 30
 
 test-suites: stress-short stress-oracle-check
@@ -81,7 +81,7 @@ test-suites: stress-short stress-oracle-check
 BUGCHECK_SEEDS ?= 5
 BUGCHECK_SECONDS ?= 60
 bugcheck-stress:
-	bash stress/bugcheck.sh $(BUGCHECK_SEEDS) $(BUGCHECK_SECONDS)
+	+bash stress/bugcheck.sh $(BUGCHECK_SEEDS) $(BUGCHECK_SECONDS)
 
 # Cursor throughput for 1, 2, 4 workers, overlapping and disjoint ranges.
 .PHONY: stress-throughput

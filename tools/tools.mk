@@ -68,6 +68,6 @@ test-suites: op-tests
 # stress --faults; the repros agree on the correct core.
 .PHONY: fault-check
 fault-check: $(VMT_CLI_BIN)
-	bash tests/faults/check.sh $(VMT_CLI_BIN)
+	+bash tests/faults/check.sh $(VMT_CLI_BIN)
 
 test-suites: fault-check

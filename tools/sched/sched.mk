@@ -124,7 +124,7 @@ mt-seeds: $(MT_SEEDS)
 # The controlled executor: replays, a short exploration, the planted-bug
 # smoke (tools/sched/mt-check.sh; in `make test`).
 mt-check: $(MT_SEEDS) $(VMT_CLI_BIN) $(SCHED_CLI_BIN)
-	bash tools/sched/mt-check.sh
+	+bash tools/sched/mt-check.sh
 
 # SOAK_SECONDS (1800) of vmtorture sched over the scenarios on the correct
 # core (tools/sched/soak.sh; not in `make test`).
@@ -136,7 +136,7 @@ sched-soak: $(MT_SEEDS) $(VMT_CLI_BIN) $(SCHED_CLI_BIN)
 # Runs to the first finding of every planted concurrency bug, random and
 # PCT, 5 seeds (tools/sched/bugcheck.sh; not in `make test`).
 bugcheck-sched: $(MT_SEEDS) $(VMT_CLI_BIN) $(SCHED_CLI_BIN)
-	bash tools/sched/bugcheck.sh
+	+bash tools/sched/bugcheck.sh
 
 sched-tests: $(SCHED_TEST_BIN)
 	$(SAN_ENV) $(SCHED_TEST_BIN) $(TESTS_FILTER)
@@ -148,7 +148,7 @@ sched-tests-all:
 	exit $$rc
 
 sched-bugcheck:
-	bash tests/sched/bugcheck.sh
+	+bash tests/sched/bugcheck.sh
 
 # Not part of `make test`: controlled executions/s of the shipped
 # scenarios and where their time goes, plain then ASan+UBSan.
@@ -174,9 +174,9 @@ bench-sched:
 # reported one column per thread (tools/sched/min-check.sh).
 .PHONY: min-check min-check-all
 min-check: $(VMT_CLI_BIN) $(SCHED_CLI_BIN)
-	bash tools/sched/min-check.sh 100
+	+bash tools/sched/min-check.sh 100
 
 min-check-all: $(VMT_CLI_BIN) $(SCHED_CLI_BIN)
-	bash tools/sched/min-check.sh 1000 $$(scripts/bugs.sh list sched)
+	+bash tools/sched/min-check.sh 1000 $$(scripts/bugs.sh list sched)
 
 test-suites: sched-tests-all sched-bugcheck mt-check min-check
