@@ -2,6 +2,7 @@
 #
 #   $(B)/libvmtmodel.a    the model (linked by tools/ and the fuzzers)
 #   make model-tests      build and run model/test_model.c in this build
+#                         (with the unit tests' runner, tests/runner.c)
 
 MODEL_SRCS := model/model.c
 MODEL_OBJS := $(MODEL_SRCS:%.c=$(B)/obj/%.o)
@@ -14,7 +15,7 @@ $(MODEL_LIB): $(MODEL_OBJS)
 
 MODEL_TEST_BIN := $(B)/tests/test_model
 
-$(MODEL_TEST_BIN): $(B)/obj/model/test_model.o $(MODEL_LIB)
+$(MODEL_TEST_BIN): $(B)/obj/model/test_model.o $(B)/obj/tests/runner.o $(MODEL_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 

@@ -10,21 +10,16 @@
 #include <string.h>
 
 #include "model.h"
+#include "../tests/test.h"	/* the runner only: no libvms is linked */
 
-#define K4 VMS_PAGE_SIZE
-#define M2 (2ULL << 20)
-#define G1 (1ULL << 30)
-
-static int failures;
-
+/* A failed EQ is reported and the test goes on, so one run shows every
+ * result of a scenario that differs from its contract. */
 #define EQ(a, b)							\
 	do {								\
 		long long a_ = (long long)(a), b_ = (long long)(b);	\
-		if (a_ != b_) {						\
-			failures++;					\
-			fprintf(stderr, "%s:%d: %s == %lld, want %s == %lld\n", \
-				__FILE__, __LINE__, #a, a_, #b, b_);	\
-		}							\
+		if (a_ != b_)						\
+			vmt_fail_soft(__FILE__, __LINE__, "%s == %lld, want %s == %lld", \
+				      #a, a_, #b, b_);			\
 	} while (0)
 #define OK(cond) EQ(!!(cond), 1)
 
@@ -44,10 +39,8 @@ static void selfcheck(struct vmt_model *m)
 {
 	char why[200];
 
-	if (vmt_model_selfcheck(m, true, why, sizeof(why))) {
-		failures++;
-		fprintf(stderr, "selfcheck: %s\n", why);
-	}
+	if (vmt_model_selfcheck(m, true, why, sizeof(why)))
+		vmt_fail_soft(__FILE__, __LINE__, "selfcheck: %s", why);
 }
 
 /* Map a new frame of @level at @va with @prop in a one-shot cursor. */
@@ -62,7 +55,7 @@ static int map_new(struct vmt_model *m, uint64_t va, int level, struct vms_prop 
 	return id;
 }
 
-static void test_frames(void)
+TEST(test_frames)
 {
 	struct vmt_model *m = fresh();
 	int id, id2;
@@ -92,7 +85,7 @@ static void test_frames(void)
 	vmt_model_free(m);
 }
 
-static void test_cursor_bounds(void)
+TEST(test_cursor_bounds)
 {
 	struct vmt_model *m = fresh();
 	uint64_t found = 0;
@@ -135,7 +128,7 @@ static void test_cursor_bounds(void)
 	vmt_model_free(m);
 }
 
-static void test_map_split(void)
+TEST(test_map_split)
 {
 	struct vmt_model *m = fresh();
 	int big, small, id;
@@ -208,7 +201,7 @@ static void make_invalid(struct vms_prop *p, void *arg)
 	p->cache = VMS_CACHE_WRITEPROTECTED;
 }
 
-static void test_unmap_protect(void)
+TEST(test_unmap_protect)
 {
 	struct vmt_model *m = fresh();
 	int big;
@@ -276,7 +269,7 @@ static void test_unmap_protect(void)
 	vmt_model_free(m);
 }
 
-static void test_map_replace(void)
+TEST(test_map_replace)
 {
 	struct vmt_model *m = fresh();
 	int a, b, big;
@@ -300,7 +293,7 @@ static void test_map_replace(void)
 	vmt_model_free(m);
 }
 
-static void test_absent(void)
+TEST(test_absent)
 {
 	struct vmt_model *m = fresh();
 
@@ -320,7 +313,7 @@ static void test_absent(void)
 	vmt_model_free(m);
 }
 
-static void test_accessors(void)
+TEST(test_accessors)
 {
 	struct vmt_model *m = fresh();
 	uint8_t buf[64], out[64];
@@ -411,7 +404,7 @@ static void test_accessors(void)
 	vmt_model_free(m);
 }
 
-static void test_shared_readers(void)
+TEST(test_shared_readers)
 {
 	struct vmt_model *m = vmt_model_new();
 
@@ -432,7 +425,7 @@ static void test_shared_readers(void)
 	vmt_model_free(m);
 }
 
-static void test_enomem(void)
+TEST(test_enomem)
 {
 	struct vmt_model *m = fresh();
 	int id, id2;
@@ -491,7 +484,7 @@ static int reset_scenario(struct vmt_model *m, long *log)
 	return n;
 }
 
-static void test_reset(void)
+TEST(test_reset)
 {
 	struct vmt_model *m = vmt_model_new();
 	long fresh_log[32], log[32];
@@ -518,24 +511,4 @@ static void test_reset(void)
 		selfcheck(m);
 	}
 	vmt_model_free(m);
-}
-
-int main(void)
-{
-	test_frames();
-	test_cursor_bounds();
-	test_map_split();
-	test_unmap_protect();
-	test_map_replace();
-	test_absent();
-	test_accessors();
-	test_shared_readers();
-	test_enomem();
-	test_reset();
-	if (failures) {
-		printf("test_model: %d FAILED checks\n", failures);
-		return 1;
-	}
-	printf("test_model: all passed\n");
-	return 0;
 }

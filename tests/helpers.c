@@ -183,7 +183,7 @@ void vmt_wait_flag_at(atomic_int *flag, int want, const char *file, int line)
 		 ms / 1000, want, atomic_load(flag));
 }
 
-/* ---- reference model ---------------------------------------------------- */
+/* ---- the shadow (not model/'s reference model) ---------------------- */
 
 static unsigned vmt_rnd(unsigned *seed)
 {
@@ -191,7 +191,7 @@ static unsigned vmt_rnd(unsigned *seed)
 	return *seed >> 8;
 }
 
-void vmt_model_init(struct vmt_model *m, struct vms_space *s, vms_vaddr_t base,
+void vmt_shadow_init(struct vmt_shadow *m, struct vms_space *s, vms_vaddr_t base,
 		    size_t bytes, unsigned seed)
 {
 	memset(m, 0, sizeof(*m));
@@ -203,19 +203,19 @@ void vmt_model_init(struct vmt_model *m, struct vms_space *s, vms_vaddr_t base,
 	CHECK(m->pg != NULL);
 }
 
-void vmt_model_fini(struct vmt_model *m)
+void vmt_shadow_fini(struct vmt_shadow *m)
 {
 	free(m->pg);
 	m->pg = NULL;
 }
 
-static struct vmt_page *mpage(struct vmt_model *m, vms_vaddr_t va)
+static struct vmt_page *mpage(struct vmt_shadow *m, vms_vaddr_t va)
 {
 	return &m->pg[(va - m->base) / K4];
 }
 
 /* Split the 2M leaf covering @va (if any) into 4K leaves. */
-static void model_split(struct vmt_model *m, vms_vaddr_t va)
+static void shadow_split(struct vmt_shadow *m, vms_vaddr_t va)
 {
 	struct vmt_page *p = mpage(m, va);
 
@@ -223,7 +223,7 @@ static void model_split(struct vmt_model *m, vms_vaddr_t va)
 		return;
 	if (p->lstart < m->base || p->lstart + M2 > m->base + m->npages * K4 ||
 	    (p->lstart & (M2 - 1)))
-		vmt_fail(__FILE__, __LINE__, "model: bad 2M leaf start %#" PRIx64 " for %#" PRIx64,
+		vmt_fail(__FILE__, __LINE__, "shadow: bad 2M leaf start %#" PRIx64 " for %#" PRIx64,
 			 p->lstart, va);
 	vms_vaddr_t ls = p->lstart;	/* p itself changes below */
 
@@ -236,7 +236,7 @@ static void model_split(struct vmt_model *m, vms_vaddr_t va)
 }
 
 /* The expected query result at @va. */
-static void model_check_query(struct vmt_model *m, struct vms_cursor *c, vms_vaddr_t va)
+static void shadow_check_query(struct vmt_shadow *m, struct vms_cursor *c, vms_vaddr_t va)
 {
 	struct vmt_page *p = mpage(m, va);
 	struct vms_mapping q;
@@ -245,7 +245,7 @@ static void model_check_query(struct vmt_model *m, struct vms_cursor *c, vms_vad
 	CHECK_OK(vms_cursor_query(c, &q));
 	if (!p->present) {
 		if (q.frame != NULL)
-			vmt_fail(__FILE__, __LINE__, "query %#" PRIx64 ": mapped, model says absent", va);
+			vmt_fail(__FILE__, __LINE__, "query %#" PRIx64 ": mapped, shadow says absent", va);
 		CHECK(q.start <= va && va < q.end);
 		return;
 	}
@@ -254,12 +254,12 @@ static void model_check_query(struct vmt_model *m, struct vms_cursor *c, vms_vad
 	    q.paddr != mpage(m, p->lstart)->pa || !vms_prop_equal(q.prop, p->prop))
 		vmt_fail(__FILE__, __LINE__,
 			 "query %#" PRIx64 ": got [%#" PRIx64 ",%#" PRIx64 ") L%d pa %#" PRIx64
-			 " flags %#x, model [%#" PRIx64 ",+L%d) pa %#" PRIx64 " flags %#x",
+			 " flags %#x, shadow [%#" PRIx64 ",+L%d) pa %#" PRIx64 " flags %#x",
 			 va, q.start, q.end, q.level, q.paddr, q.prop.flags,
 			 p->lstart, p->level, mpage(m, p->lstart)->pa, p->prop.flags);
 }
 
-static void model_flip(struct vms_prop *p, void *arg)
+static void shadow_flip(struct vms_prop *p, void *arg)
 {
 	unsigned r = *(unsigned *)arg;
 
@@ -268,7 +268,7 @@ static void model_flip(struct vms_prop *p, void *arg)
 	p->priv ^= VMS_PRIV_GLOBAL;	/* must be ignored */
 }
 
-void vmt_model_session(struct vmt_model *m, unsigned *seed)
+void vmt_shadow_session(struct vmt_shadow *m, unsigned *seed)
 {
 	struct vms_pool *pool;
 	vms_vaddr_t start, end;
@@ -299,11 +299,11 @@ void vmt_model_session(struct vmt_model *m, unsigned *seed)
 		uint64_t len = K4 * (1 + vmt_rnd(seed) % ((end - va) / K4));
 		unsigned kind = vmt_rnd(seed) % 8;
 
-		if (getenv("VMT_MODEL_TRACE")) {
+		if (getenv("VMT_SHADOW_TRACE")) {
 			fprintf(stderr, "op %u va %#" PRIx64 " len %#" PRIx64 " cursor [%#" PRIx64
 				",%#" PRIx64 ")\n", kind, va, len, start, end);
 			for (vms_vaddr_t x = start; x < end; x += K4)
-				model_check_query(m, c, x);
+				shadow_check_query(m, c, x);
 			for (vms_vaddr_t x = m->base; x < m->base + m->npages * K4; x += M2) {
 				_Atomic uint64_t *p2 = vms__debug_pte(m->space, x, 2);
 				_Atomic uint64_t *p3 = vms__debug_pte(m->space, x, 3);
@@ -313,7 +313,7 @@ void vmt_model_session(struct vmt_model *m, unsigned *seed)
 				vms_cursor_jump(c, x >= start && x < end ? x : start);
 				vms_cursor_query(c, &q);
 				fprintf(stderr, "  %#" PRIx64 ": L3 %#" PRIx64 " L2 %#" PRIx64
-					" model p%d L%d ls %#" PRIx64 " f %p | q [%#" PRIx64 ",%#" PRIx64 ") L%d f %p\n", x,
+					" shadow p%d L%d ls %#" PRIx64 " f %p | q [%#" PRIx64 ",%#" PRIx64 ") L%d f %p\n", x,
 					p3 ? (uint64_t)*p3 : 0, p2 ? (uint64_t)*p2 : 0,
 					mp->present, mp->level, mp->lstart, (void *)mp->frame,
 					q.start, q.end, q.level, (void *)q.frame);
@@ -354,7 +354,7 @@ void vmt_model_session(struct vmt_model *m, unsigned *seed)
 			CHECK_EQ(r, any ? 1 : 0);
 			CHECK_EQ(vms_cursor_va(c), va + vms_page_size(level));
 			if (level == 1)
-				model_split(m, va);
+				shadow_split(m, va);
 			for (vms_vaddr_t x = va; x < va + vms_page_size(level); x += K4) {
 				struct vmt_page *p = mpage(m, x);
 
@@ -373,17 +373,17 @@ void vmt_model_session(struct vmt_model *m, unsigned *seed)
 			CHECK_OK(vms_cursor_jump(c, va));
 			r = vms_cursor_unmap(c, len);
 			if (r == -ENOMEM) {
-				/* The tree is unchanged: so is the model. */
+				/* The tree is unchanged: so is the shadow. */
 				CHECK_EQ(vms_cursor_va(c), va);
 				break;
 			}
 			/* Only 2M leaves straddling an edge are split; one wholly
 			 * inside goes as one leaf. */
 			if (mpage(m, va)->lstart < va)
-				model_split(m, va);
+				shadow_split(m, va);
 			if (mpage(m, va + len - K4)->present && mpage(m, va + len - K4)->level == 2 &&
 			    mpage(m, va + len - K4)->lstart + M2 > va + len)
-				model_split(m, va + len - K4);
+				shadow_split(m, va + len - K4);
 			for (vms_vaddr_t x = va; x < va + len; x += K4) {
 				struct vmt_page *p = mpage(m, x);
 
@@ -393,7 +393,7 @@ void vmt_model_session(struct vmt_model *m, unsigned *seed)
 			if (r != want)
 				vmt_fail(__FILE__, __LINE__,
 					 "unmap [%#" PRIx64 ", +%#" PRIx64 ") in cursor [%#" PRIx64
-					 ",%#" PRIx64 ") guard L%d: %ld leaves, model %ld",
+					 ",%#" PRIx64 ") guard L%d: %ld leaves, shadow %ld",
 					 va, len, start, end, vms__debug_cursor_guard_level(c), r, want);
 			CHECK_EQ(vms_cursor_va(c), va + len);
 			for (vms_vaddr_t x = va; x < va + len; x += K4)
@@ -408,7 +408,7 @@ void vmt_model_session(struct vmt_model *m, unsigned *seed)
 			for (x = va; x < va + len && !mpage(m, x)->present; x += K4)
 				;
 			CHECK_OK(vms_cursor_jump(c, va));
-			r = vms_cursor_protect_next(c, len, model_flip, &pr, &s, &e);
+			r = vms_cursor_protect_next(c, len, shadow_flip, &pr, &s, &e);
 			if (r == -ENOMEM)
 				break;
 			if (x == va + len) {
@@ -419,7 +419,7 @@ void vmt_model_session(struct vmt_model *m, unsigned *seed)
 			struct vmt_page *p = mpage(m, x);
 
 			if (p->level == 2 && (p->lstart < va || p->lstart + M2 > va + len))
-				model_split(m, x);
+				shadow_split(m, x);
 			CHECK_EQ(r, 1);
 			CHECK_EQ(s, p->lstart);
 			CHECK_EQ(e, p->lstart + vms_page_size(p->level));
@@ -451,19 +451,19 @@ void vmt_model_session(struct vmt_model *m, unsigned *seed)
 			break;
 		}
 		default:	/* query */
-			model_check_query(m, c, va);
+			shadow_check_query(m, c, va);
 			break;
 		}
 	}
 	vms_cursor_drop(c);
 }
 
-void vmt_model_compare(struct vmt_model *m)
+void vmt_shadow_compare(struct vmt_shadow *m)
 {
 	struct vms_cursor *c;
 
 	CHECK_OK(vms_cursor_new(m->space, m->base, m->base + m->npages * K4, &c));
 	for (size_t i = 0; i < m->npages; i++)
-		model_check_query(m, c, m->base + i * K4);
+		shadow_check_query(m, c, m->base + i * K4);
 	vms_cursor_drop(c);
 }

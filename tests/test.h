@@ -147,7 +147,9 @@ void vmt_wait_flag_at(atomic_int *flag, int want, const char *file, int line);
 
 #endif /* VMT_TEST_H */
 
-/* ---- a reference model of one region's mappings (helpers.c) ------------ */
+/* ---- the shadow: the tests' own map of one region (helpers.c) ---------- */
+/* Not the reference model of model/: a per-page table the unit tests keep
+ * beside the space they drive, so a session can check every result. */
 
 /* One 4K page of the region: the leaf covering it (start, level), the
  * frame and property of that leaf, and the page's own physical address. */
@@ -160,7 +162,7 @@ struct vmt_page {
 	struct vms_prop prop;
 };
 
-struct vmt_model {
+struct vmt_shadow {
 	struct vms_space *space;
 	vms_vaddr_t base;		/* 2M aligned */
 	size_t npages;
@@ -169,16 +171,16 @@ struct vmt_model {
 	atomic_long ops;
 };
 
-void vmt_model_init(struct vmt_model *m, struct vms_space *s, vms_vaddr_t base,
+void vmt_shadow_init(struct vmt_shadow *m, struct vms_space *s, vms_vaddr_t base,
 		    size_t bytes, unsigned seed);
-void vmt_model_fini(struct vmt_model *m);
+void vmt_shadow_fini(struct vmt_shadow *m);
 /* One cursor session of random operations on a random part of the region,
- * each result checked against the model. The model is read and written
+ * each result checked against the shadow. The shadow is read and written
  * only for pages the session's cursor covers (or a 2M leaf it is inside,
- * which its locks cover too), so threads may share one model: a race on
+ * which its locks cover too), so threads may share one shadow: a race on
  * it (TSan) or a wrong result is a broken cursor exclusion. @seed is the
- * caller's random state (NULL: the model's own). */
-void vmt_model_session(struct vmt_model *m, unsigned *seed);
-/* Every page of the region queried and compared. (VMT_MODEL_TRACE=1 in
+ * caller's random state (NULL: the shadow's own). */
+void vmt_shadow_session(struct vmt_shadow *m, unsigned *seed);
+/* Every page of the region queried and compared. (VMT_SHADOW_TRACE=1 in
  * the environment traces every operation and re-compares before it.) */
-void vmt_model_compare(struct vmt_model *m);
+void vmt_shadow_compare(struct vmt_shadow *m);

@@ -554,12 +554,12 @@ TEST(conc_readonly_cursor_excludes)
 	vmt_env_fini(&e);
 }
 
-/* ---- per-thread reference models in one shared tree ----------------------- */
+/* ---- per-thread shadows in one shared tree --------------------------------- */
 
 #define MODEL_THREADS	4
 
 struct model_arg {
-	struct vmt_model m;
+	struct vmt_shadow m;
 	atomic_int *done;
 };
 
@@ -568,11 +568,11 @@ static void *model_thread(void *p)
 	struct model_arg *a = p;
 
 	for (int i = 0; i < 400; i++) {
-		vmt_model_session(&a->m, NULL);
+		vmt_shadow_session(&a->m, NULL);
 		if (i % 100 == 99)
-			vmt_model_compare(&a->m);
+			vmt_shadow_compare(&a->m);
 	}
-	vmt_model_compare(&a->m);
+	vmt_shadow_compare(&a->m);
 	atomic_fetch_add(a->done, 1);
 	return NULL;
 }
@@ -589,7 +589,7 @@ TEST(conc_models_in_shared_nodes)
 	 * region pair straddles a 1G boundary. */
 	vmt_env_init(&e, 512 * MiB, 0);
 	for (int i = 0; i < MODEL_THREADS; i++) {
-		vmt_model_init(&a[i].m, e.space, 64 * G1 - 8 * MiB + i * 4 * MiB, 4 * MiB,
+		vmt_shadow_init(&a[i].m, e.space, 64 * G1 - 8 * MiB + i * 4 * MiB, 4 * MiB,
 			       777u * (unsigned)(i + 1));
 		a[i].done = &done;
 		t[i] = vmt_thread(model_thread, &a[i]);
@@ -600,8 +600,8 @@ TEST(conc_models_in_shared_nodes)
 	CHECK(!vmt_has_failed());
 	CHECK_CLEAN(e.space);
 	for (int i = 0; i < MODEL_THREADS; i++) {
-		vmt_model_compare(&a[i].m);
-		vmt_model_fini(&a[i].m);
+		vmt_shadow_compare(&a[i].m);
+		vmt_shadow_fini(&a[i].m);
 	}
 	CHECK_CONSERVED(e.pool);
 	vmt_env_fini(&e);
@@ -754,10 +754,10 @@ TEST(conc_copy_vs_split_and_replace_2m)
 	vmt_env_fini(&e);
 }
 
-/* ---- one model shared by all threads: serializability ------------------------ */
+/* ---- one shadow shared by all threads: serializability ------------------------ */
 
 struct shared_arg {
-	struct vmt_model *m;
+	struct vmt_shadow *m;
 	unsigned seed;
 	atomic_int *done;
 };
@@ -767,7 +767,7 @@ static void *shared_model_thread(void *p)
 	struct shared_arg *a = p;
 
 	for (int i = 0; i < 300; i++)
-		vmt_model_session(a->m, &a->seed);
+		vmt_shadow_session(a->m, &a->seed);
 	atomic_fetch_add(a->done, 1);
 	return NULL;
 }
@@ -776,7 +776,7 @@ TEST(conc_shared_model_serializable)
 {
 	enum { N = 4 };
 	struct vmt_env e;
-	struct vmt_model m;
+	struct vmt_shadow m;
 	struct shared_arg a[N];
 	pthread_t t[N];
 	atomic_int done = 0;
@@ -786,7 +786,7 @@ TEST(conc_shared_model_serializable)
 	 * model that it updates while holding its cursor. Overlapping
 	 * sessions must exclude each other for that to hold. */
 	vmt_env_init(&e, 512 * MiB, 0);
-	vmt_model_init(&m, e.space, 3 * G1 - 4 * MiB, 8 * MiB, 1);
+	vmt_shadow_init(&m, e.space, 3 * G1 - 4 * MiB, 8 * MiB, 1);
 	for (int i = 0; i < N; i++) {
 		a[i] = (struct shared_arg){ .m = &m, .seed = 4242u + 17u * (unsigned)i,
 					    .done = &done };
@@ -797,10 +797,10 @@ TEST(conc_shared_model_serializable)
 		vmt_join(t[i]);
 	CHECK(!vmt_has_failed());
 	CHECK(atomic_load(&m.ops) > 1000);
-	vmt_model_compare(&m);
+	vmt_shadow_compare(&m);
 	CHECK_CLEAN(e.space);
 	CHECK_CONSERVED(e.pool);
-	vmt_model_fini(&m);
+	vmt_shadow_fini(&m);
 	vmt_env_fini(&e);
 }
 

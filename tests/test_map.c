@@ -1007,7 +1007,7 @@ TEST(frame_from_paddr_ignores_nodes)
 	vmt_env_fini(&e);
 }
 
-/* ---- differential test against a reference model ------------------------ */
+/* ---- differential test against the shadow (test.h) ---------------------- */
 
 TEST(model_random_sessions)
 {
@@ -1017,21 +1017,21 @@ TEST(model_random_sessions)
 
 	for (unsigned r = 0; r < 3; r++) {
 		struct vmt_env e;
-		struct vmt_model m;
+		struct vmt_shadow m;
 
 		vmt_env_init(&e, 256 * MiB, 0);
-		vmt_model_init(&m, e.space, bases[r], 8 * MiB, 12345u + 1000u * r);
+		vmt_shadow_init(&m, e.space, bases[r], 8 * MiB, 12345u + 1000u * r);
 		for (int i = 0; i < 1500; i++) {
-			vmt_model_session(&m, NULL);
+			vmt_shadow_session(&m, NULL);
 			if (i % 100 == 99) {
-				vmt_model_compare(&m);
+				vmt_shadow_compare(&m);
 				CHECK_CLEAN(e.space);
 			}
 		}
 		CHECK(atomic_load(&m.ops) > 3000);
-		vmt_model_compare(&m);
+		vmt_shadow_compare(&m);
 		CHECK_CLEAN(e.space);
-		vmt_model_fini(&m);
+		vmt_shadow_fini(&m);
 		vmt_env_fini(&e);
 	}
 }
