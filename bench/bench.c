@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <vms/vms.h>
@@ -105,10 +106,12 @@ enum {
 	F_LOOP_1T,
 	F_LOOP_1T_CPU,
 	F_LOOP_1T_ALL,
+	F_LOOP_1T_FLT,
 	F_MT_DISJOINT,
 	F_MT_DISJOINT_CPU,
 	F_MT_DISJOINT_BUSY,
 	F_MT_DISJOINT_ALL,
+	F_MT_DISJOINT_FLT,
 	F_MT_OVERLAP,
 	F_MT_OVERLAP_CPU,
 	F_MT_OVERLAP_BUSY,
@@ -143,6 +146,8 @@ static const struct figure figures[NR_FIGURES] = {
 		"thread CPU time per op of loop_1t" },
 	[F_LOOP_1T_ALL] = { "loop_1t_all", "cpu-ns/op", "lower",
 		"process CPU time per op of loop_1t (the worker, the core's reclaimer, ...)" },
+	[F_LOOP_1T_FLT] = { "loop_1t_flt", "flt/kop", "lower",
+		"page faults of the process per 1000 ops of loop_1t" },
 	[F_MT_DISJOINT] = { "mt_disjoint", "Mops/s", "higher",
 		"2 threads, disjoint ranges in different subtrees (total)" },
 	[F_MT_DISJOINT_CPU] = { "mt_disj_cpu", "cpu-ns/op", "lower",
@@ -151,6 +156,8 @@ static const struct figure figures[NR_FIGURES] = {
 		"worker CPU time / wall time of mt_disjoint (2: both ran all along)" },
 	[F_MT_DISJOINT_ALL] = { "mt_disj_all", "cpu-ns/op", "lower",
 		"process CPU time per op of mt_disjoint (workers, reclaimer, ...)" },
+	[F_MT_DISJOINT_FLT] = { "mt_disj_flt", "flt/kop", "lower",
+		"page faults of the process per 1000 ops of mt_disjoint" },
 	[F_MT_OVERLAP] = { "mt_overlap", "Mops/s", "higher",
 		"2 threads, the same range (total)" },
 	[F_MT_OVERLAP_CPU] = { "mt_over_cpu", "cpu-ns/op", "lower",
@@ -174,7 +181,7 @@ struct group {
 	const char *name;
 	int first, nr;			/* figures [first, first + nr) */
 	void (*setup)(struct ctx *);
-	/* One repetition; writes nr figures to out[], which has room for 4. */
+	/* One repetition; writes nr figures to out[], which has room for 5. */
 	void (*rep)(struct ctx *, uint64_t time_ns, double *out);
 };
 
@@ -570,8 +577,20 @@ static void pick_cpus(int nthreads, int *cpus)
  * near 1 says so, and then out[0] says nothing about parallelism while
  * out[1] still shows the per-op cost. out[3]: CPU time the whole process
  * spent per op meanwhile (the workers, the core's reclaimer thread, the
- * sleeping main thread): work moved off the workers still counts there. */
+ * sleeping main thread): work moved off the workers still counts there.
+ * out[4]: the process's page faults per 1000 ops meanwhile (memory the
+ * session path takes fresh from the kernel, each fault a few µs here). */
 enum loop_mode { LOOP_DISJOINT, LOOP_OVERLAP, LOOP_PRIVATE };
+
+/* Page faults (minor and major) of the whole process so far. */
+static uint64_t process_faults(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		return 0;
+	return (uint64_t)ru.ru_minflt + (uint64_t)ru.ru_majflt;
+}
 
 static void run_loops(struct ctx *x, int nthreads, enum loop_mode mode, uint64_t time_ns,
 		      double *out)
@@ -580,7 +599,7 @@ static void run_loops(struct ctx *x, int nthreads, enum loop_mode mode, uint64_t
 	pthread_t th[2];
 	pthread_barrier_t go;
 	atomic_bool stop = false;
-	uint64_t t0, t_end = 0, ops = 0, cpu_ns = 0, proc0;
+	uint64_t t0, t_end = 0, ops = 0, cpu_ns = 0, proc0, flt0;
 	struct timespec ts;
 
 	int cpus[2] = { -1, -1 };
@@ -603,6 +622,7 @@ static void run_loops(struct ctx *x, int nthreads, enum loop_mode mode, uint64_t
 	pthread_barrier_wait(&go);
 	t0 = vmt_now_ns();
 	proc0 = vmt_process_cpu_ns();
+	flt0 = process_faults();
 	/* Sleep rather than spin: the main thread must not take one of the
 	 * two cores away from the workers. */
 	ts.tv_sec = (time_t)(time_ns / 1000000000ull);
@@ -621,6 +641,7 @@ static void run_loops(struct ctx *x, int nthreads, enum loop_mode mode, uint64_t
 	}
 	pthread_barrier_destroy(&go);
 	out[3] = (double)(vmt_process_cpu_ns() - proc0);
+	out[4] = (double)(process_faults() - flt0);
 	/* Deferred releases of this repetition are not charged to the next. */
 	check(vms_pool_quiesce(x->pool), "vms_pool_quiesce");
 	if (!ops)
@@ -629,6 +650,7 @@ static void run_loops(struct ctx *x, int nthreads, enum loop_mode mode, uint64_t
 	out[1] = (double)cpu_ns / (double)ops;
 	out[2] = (double)cpu_ns / (double)(t_end - t0);
 	out[3] /= (double)ops;
+	out[4] *= 1000.0 / (double)ops;
 }
 
 static void setup_loops(struct ctx *x)
@@ -638,12 +660,13 @@ static void setup_loops(struct ctx *x)
 
 static void rep_loop_1t(struct ctx *x, uint64_t time_ns, double *out)
 {
-	double o[4];
+	double o[5];
 
 	run_loops(x, 1, LOOP_DISJOINT, time_ns, o);
 	out[0] = o[0];
 	out[1] = o[1];
 	out[2] = o[3];
+	out[3] = o[4];
 }
 
 static void rep_mt_disjoint(struct ctx *x, uint64_t time_ns, double *out)
@@ -653,14 +676,20 @@ static void rep_mt_disjoint(struct ctx *x, uint64_t time_ns, double *out)
 
 static void rep_mt_overlap(struct ctx *x, uint64_t time_ns, double *out)
 {
-	run_loops(x, 2, LOOP_OVERLAP, time_ns, out);
+	double o[5];
+
+	run_loops(x, 2, LOOP_OVERLAP, time_ns, o);
+	memcpy(out, o, 3 * sizeof(o[0]));
 }
 
 /* The same loop with nothing shared inside libvms but the process-wide
  * RCU: separates the cost of the pool's shared state from the rest. */
 static void rep_mt_private(struct ctx *x, uint64_t time_ns, double *out)
 {
-	run_loops(x, 2, LOOP_PRIVATE, time_ns, out);
+	double o[5];
+
+	run_loops(x, 2, LOOP_PRIVATE, time_ns, o);
+	memcpy(out, o, 2 * sizeof(o[0]));
 }
 
 /* ------------------------------------------------------------------ */
@@ -669,8 +698,8 @@ static const struct group groups[] = {
 	{ "create-drop", F_CREATE_DROP, 1, setup_create_drop, rep_create_drop },
 	{ "map-query-unmap", F_MAP, 3, setup_mqu, rep_mqu },
 	{ "reader", F_READ, 2, setup_reader, rep_reader },
-	{ "loop-1t", F_LOOP_1T, 3, setup_loops, rep_loop_1t },
-	{ "mt-disjoint", F_MT_DISJOINT, 4, setup_loops, rep_mt_disjoint },
+	{ "loop-1t", F_LOOP_1T, 4, setup_loops, rep_loop_1t },
+	{ "mt-disjoint", F_MT_DISJOINT, 5, setup_loops, rep_mt_disjoint },
 	{ "mt-overlap", F_MT_OVERLAP, 3, setup_loops, rep_mt_overlap },
 	{ "mt-private", F_MT_PRIVATE, 2, setup_loops, rep_mt_private },
 };
@@ -777,7 +806,7 @@ int main(int argc, char **argv)
 	for (size_t g = 0; g < NR_GROUPS; g++) {
 		const struct group *gr = &groups[g];
 		struct ctx x;
-		double out[4];	/* the most figures a group has */
+		double out[5];	/* the most figures a group has */
 
 		if (!sel[g])
 			continue;

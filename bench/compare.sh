@@ -13,7 +13,8 @@
 # Each benchmark process runs boosted (bench/lib.sh; --no-boost to skip):
 # in a session of its own whose autogroup has nice -19.
 #
-# Under the table: the scaling ratio mt_disjoint / loop_1t of each build.
+# Under the table: the scaling ratio mt_disjoint / loop_1t of each build,
+# and the ratios of their CPU per session (workers; whole process).
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -156,4 +157,15 @@ END {
 			fig[1, "mt_disjoint"] / fig[1, "loop_1t"], fig[2, "mt_disjoint"] / fig[2, "loop_1t"], \
 			(fig[1, "mt_disjoint"] / fig[1, "loop_1t"]) / (fig[2, "mt_disjoint"] / fig[2, "loop_1t"]), \
 			"mt_disjoint / loop_1t"
+	# The same question per CPU-second, which other load disturbs less:
+	# CPU of the workers per session (1: two threads cost what one does)
+	# and of the whole process (the reclaimer included).
+	if (fig[1, "loop_1t_cpu"] && fig[2, "loop_1t_cpu"] && (1, "mt_disj_cpu") in fig)
+		printf "%-12s %-9s %26.3f %26.3f %9s  %s\n", "cpu_ratio", "x", \
+			fig[1, "mt_disj_cpu"] / fig[1, "loop_1t_cpu"], fig[2, "mt_disj_cpu"] / fig[2, "loop_1t_cpu"], \
+			"-", "mt_disj_cpu / loop_1t_cpu (1: the workers scale)"
+	if (fig[1, "loop_1t_all"] && fig[2, "loop_1t_all"] && (1, "mt_disj_all") in fig)
+		printf "%-12s %-9s %26.3f %26.3f %9s  %s\n", "all_ratio", "x", \
+			fig[1, "mt_disj_all"] / fig[1, "loop_1t_all"], fig[2, "mt_disj_all"] / fig[2, "loop_1t_all"], \
+			"-", "mt_disj_all / loop_1t_all (with the reclaimer)"
 }' "$tmp"

@@ -376,3 +376,101 @@ TEST(retire_cursor_path_no_heap)
 	 * mallinfo2 counts only the heap). */
 	no_heap(2 * VMS_RETIRE_BATCH);
 }
+
+/* A batch the reclaimer emptied is kept for the next one a cursor needs:
+ * with retire batch 1 (every drop hands its batch over, and the cursor
+ * needs a new one at its next session) sessions take nothing from the
+ * heap once a hand-over came back, even before that batch is released. */
+TEST(retire_handover_reuses_batches)
+{
+	struct vmt_env e;
+	struct vms_frame *f;
+	size_t used;
+
+	f = env_with_batch(&e, 1);
+	/* The tree's nodes, a spare batch, and the reclaimer thread's own
+	 * first-run allocations (the sanitizers count every thread's). */
+	for (int i = 0; i < 2; i++) {
+		retire_one(e.space, 0x10000, f);
+		WAIT_REFCOUNT(f, 1);
+	}
+	CHECK_OK(vms_pool_quiesce(e.pool));
+	used = heap_in_use();
+	for (int i = 0; i < 100; i++) {
+		retire_one(e.space, 0x10000, f);	/* takes the spare */
+		CHECK_EQ(heap_in_use(), used);
+		CHECK_OK(vms_pool_quiesce(e.pool));	/* gives it back */
+		CHECK_EQ(heap_in_use(), used);
+	}
+	CHECK_OK(vms_frame_put(f));
+	vmt_env_fini(&e);
+}
+
+struct backlog {
+	struct vms_space *space;
+	struct vms_frame *frame;
+	atomic_int held, done;
+	_Atomic uint64_t progress, most;
+};
+
+/* Hold a cursor (so no grace period ends) until the retirer is done or
+ * has made no progress for 50 ms: blocked, as it should be. */
+static void *hold_grace(void *p)
+{
+	struct backlog *b = p;
+	struct vms_cursor *c;
+	uint64_t seen = 0, now;
+
+	CHECK_OK(vms_cursor_new(b->space, 64 * MiB, 64 * MiB + K4, &c));
+	atomic_store(&b->held, 1);
+	while (!atomic_load(&b->done) && ((now = atomic_load(&b->progress)) == 0 || now != seen)) {
+		seen = now;
+		vmt_nap_ms(50);
+	}
+	vms_cursor_drop(c);
+	return NULL;
+}
+
+/* Retire past the backlog bound, noting the most items deferred. */
+static void *retire_many(void *p)
+{
+	struct backlog *b = p;
+
+	for (uint64_t i = 0; i < VMS_RETIRE_BACKLOG + 2000; i++) {
+		uint64_t d;
+
+		retire_one(b->space, 0x10000, b->frame);
+		d = vmt_stats(vms_space_pool(b->space)).deferred;
+		if (d > atomic_load(&b->most))
+			atomic_store(&b->most, d);
+		atomic_store(&b->progress, i + 1);
+	}
+	atomic_store(&b->done, 1);
+	return NULL;
+}
+
+/* While a reader keeps grace periods from ending, the reclaimer cannot
+ * release anything: a thread handing batches over stops at
+ * VMS_RETIRE_BACKLOG items deferred and reclaims itself (waiting for
+ * the reader) instead of piling up batches without bound. */
+TEST(retire_backlog_bounded)
+{
+	struct backlog b = { 0 };
+	struct vmt_env e;
+	pthread_t r, w;
+
+	b.frame = env_with_batch(&e, 1);
+	b.space = e.space;
+	retire_one(e.space, 0x10000, b.frame);	/* the tree's nodes */
+	CHECK_OK(vms_pool_quiesce(e.pool));
+	r = vmt_thread(hold_grace, &b);
+	WAIT_FLAG(&b.held, 1);
+	w = vmt_thread(retire_many, &b);
+	vmt_join(w);
+	vmt_join(r);
+	CHECK(atomic_load(&b.most) <= VMS_RETIRE_BACKLOG + 1);
+	CHECK_OK(vms_pool_quiesce(e.pool));
+	CHECK_EQ(vms_frame_refcount(b.frame), 1);
+	CHECK_OK(vms_frame_put(b.frame));
+	vmt_env_fini(&e);
+}

@@ -203,14 +203,19 @@ vms_vaddr_t vms_cursor_va(const struct vms_cursor *c)
 static int defer_reserve(struct vms_cursor *c, uint64_t extra)
 {
 	struct vms_defer_batch *b = c->defer;
-	uint64_t n = b ? b->n : 0, need = n + extra, cap;
+	uint64_t n, need, cap;
 
+	/* A batch a reclaim emptied, before the heap's (sync.h, spares). */
+	if (!b && (b = vms_defer_spare_take(&c->pool->deferred)))
+		c->defer = b;
+	n = b ? b->n : 0;
+	need = n + extra;
 	/* A batch kept in a cached cursor may have room already; the site
 	 * asks for a fault either way, so that the nth fault of a program
 	 * does not depend on what earlier sessions left behind. */
 	if (b && b->cap >= need)
 		return VMS_FAULT(VMS_FAULT_BATCH) ? -ENOMEM : 0;
-	cap = b ? b->cap * 2 : defer_batch_items(c);
+	cap = n ? b->cap * 2 : defer_batch_items(c);
 	if (cap < need)
 		cap = need;
 #ifdef VMS_BUG_defer_realloc_lost

@@ -355,10 +355,11 @@ static void pool_kick(struct vms_defer_stack *s)
 {
 	struct vms_pool *p = (struct vms_pool *)((char *)s - offsetof(struct vms_pool, deferred));
 
-	if (pool_low(p) && !vms_rcu_in_read_section()) {
+	if ((pool_low(p) || vms_defer_backlogged(s)) && !vms_rcu_in_read_section()) {
 		/* Direct reclaim: the reclaimer may lag (it runs at nice 19),
 		 * and with memory short an allocation inside a cursor, which
-		 * cannot wait for a grace period, would fail. */
+		 * cannot wait for a grace period, would fail; the batches it
+		 * has not reached hold memory too (VMS_RETIRE_BACKLOG). */
 		vms_pool_quiesce(p);
 		return;
 	}
@@ -381,6 +382,8 @@ static int pool_idle(struct vms_pool *p)
 	ret = vms_pool_quiesce(p);
 	if (ret)
 		return ret;
+	/* A reset pool starts without them, as a fresh one does. */
+	vms_defer_spare_free(&p->deferred);
 	vms_mutex_lock(&p->spaces_lock);
 	ret = p->nr_spaces ? -EBUSY : 0;
 	vms_mutex_unlock(&p->spaces_lock);

@@ -222,24 +222,78 @@ static void defer_push(struct vms_defer_stack *s, struct vms_defer_batch *b)
  * decides on happen after the unlock). So the controlled build, where a
  * thread stops only at scheduling points, never finds it taken.
  */
-static void local_lock(struct vms_defer_local *l)
+static void short_lock(_Atomic uint32_t *lock)
 {
-	VMS_TSAN_MUTEX_PRE_LOCK(&l->lock);
-	while (atomic_exchange_explicit(&l->lock, 1, memory_order_acquire)) {
+	VMS_TSAN_MUTEX_PRE_LOCK(lock);
+	while (atomic_exchange_explicit(lock, 1, memory_order_acquire)) {
 #ifdef VMS_SCHED
 		abort();	/* held across a scheduling point: a core bug */
 #else
 		sched_yield();
 #endif
 	}
-	VMS_TSAN_MUTEX_POST_LOCK(&l->lock);
+	VMS_TSAN_MUTEX_POST_LOCK(lock);
+}
+
+static void short_unlock(_Atomic uint32_t *lock)
+{
+	VMS_TSAN_MUTEX_PRE_UNLOCK(lock);
+	atomic_store_explicit(lock, 0, memory_order_release);
+	VMS_TSAN_MUTEX_POST_UNLOCK(lock);
+}
+
+static void local_lock(struct vms_defer_local *l)
+{
+	short_lock(&l->lock);
 }
 
 static void local_unlock(struct vms_defer_local *l)
 {
-	VMS_TSAN_MUTEX_PRE_UNLOCK(&l->lock);
-	atomic_store_explicit(&l->lock, 0, memory_order_release);
-	VMS_TSAN_MUTEX_POST_UNLOCK(&l->lock);
+	short_unlock(&l->lock);
+}
+
+/* Keep @b (released, n and weight reset) for a later batch, or free it
+ * if the spares have room for VMS_RETIRE_BACKLOG items already. */
+static void spare_put(struct vms_defer_stack *s, struct vms_defer_batch *b)
+{
+	b->n = 0;
+	b->weight = 0;
+	short_lock(&s->spare_lock);
+	if (s->spare_room + b->cap <= VMS_RETIRE_BACKLOG) {
+		b->next = s->spare;
+		s->spare = b;
+		s->spare_room += b->cap;
+		b = NULL;
+	}
+	short_unlock(&s->spare_lock);
+	free(b);
+}
+
+struct vms_defer_batch *vms_defer_spare_take(struct vms_defer_stack *s)
+{
+	struct vms_defer_batch *b;
+
+	short_lock(&s->spare_lock);
+	b = s->spare;
+	if (b) {
+		s->spare = b->next;
+		s->spare_room -= b->cap;
+	}
+	short_unlock(&s->spare_lock);
+	return b;
+}
+
+void vms_defer_spare_free(struct vms_defer_stack *s)
+{
+	struct vms_defer_batch *b;
+
+	while ((b = vms_defer_spare_take(s)))
+		free(b);
+}
+
+bool vms_defer_backlogged(struct vms_defer_stack *s)
+{
+	return atomic_load_explicit(&s->items, memory_order_relaxed) > VMS_RETIRE_BACKLOG;
 }
 
 /* Batches a retire decided to hand over, pushed after the unlock. */
@@ -419,7 +473,7 @@ int vms_defer_reclaim(struct vms_defer_stack *s, bool wait,
 		}
 		vms_thread()->after_grace--;
 		atomic_fetch_sub_explicit(&s->items, b->n, memory_order_relaxed);
-		free(b);
+		spare_put(s, b);
 	}
 	vms_mutex_unlock(&s->reclaim_lock);
 	return 0;

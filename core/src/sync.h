@@ -630,6 +630,16 @@ struct vms_defer_stack {
 	_Atomic(struct vms_defer_batch *) head __attribute__((aligned(64)));
 	_Atomic uint64_t items;		/* items handed over, not yet released */
 	vms_mutex_t reclaim_lock;	/* held by the thread releasing a set */
+	/* Emptied batches a reclaim keeps for the next cursor that needs one
+	 * (vms_defer_spare_take), up to VMS_RETIRE_BACKLOG items of room:
+	 * freed, they went back to the heap of the thread that allocated
+	 * them, which a busy heap gave back to the kernel, so that every
+	 * hand-over cost that thread page faults on fresh memory. Under
+	 * spare_lock (taken like a thread's defer lock, never across a
+	 * scheduling point); written at reclaims and batch takes only. */
+	_Atomic uint32_t spare_lock __attribute__((aligned(64)));
+	uint64_t spare_room;		/* sum of the spares' cap */
+	struct vms_defer_batch *spare;
 };
 
 /* Move the items of *@bp (a cursor's batch, removed from the tree by this
@@ -644,6 +654,14 @@ void vms_defer_collect(struct vms_defer_stack *s);
 /* Items retired into @s and not yet released (racy under concurrency,
  * exact at quiescence). */
 uint64_t vms_defer_pending(struct vms_defer_stack *s);
+/* More than VMS_RETIRE_BACKLOG items handed over and not yet released:
+ * the reclaimer lags (it runs at nice 19 and two busy threads starve it),
+ * so the thread handing over should reclaim itself (pool.c). */
+bool vms_defer_backlogged(struct vms_defer_stack *s);
+/* An empty batch a reclaim kept (any cap; n and weight 0), or NULL. */
+struct vms_defer_batch *vms_defer_spare_take(struct vms_defer_stack *s);
+/* Free the kept batches (a pool that goes idle: destroy, reset). */
+void vms_defer_spare_free(struct vms_defer_stack *s);
 
 /* Wait for a grace period and call @release on every item handed over
  * before the call; frees the batches. Equal neighbours in a batch (a

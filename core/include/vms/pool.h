@@ -81,8 +81,12 @@ int vms_pool_quiesce(struct vms_pool *pool);
  * batch per thread that dropped a cursor in this pool, plus the batches
  * the reclaimer has not released yet (it runs at a low priority: when
  * memory runs out, vms_frame_alloc and the cursor constructors reclaim
- * themselves). A thread's batch also goes to the reclaimer when the
- * thread exits; vms_pool_quiesce takes every thread's.
+ * themselves, and so does a thread that hands a batch over while more
+ * than VMS_RETIRE_BACKLOG items wait for the reclaimer). Emptied batches
+ * are kept for reuse, up to room for VMS_RETIRE_BACKLOG items, so that
+ * sessions do not take them from the heap. A thread's batch also goes to
+ * the reclaimer when the thread exits; vms_pool_quiesce takes every
+ * thread's.
  *
  * vms_pool_set_retire_batch sets the retire batch (default
  * VMS_RETIRE_BATCH; 1 in the checking builds of the stress driver and the
@@ -93,6 +97,11 @@ int vms_pool_quiesce(struct vms_pool *pool);
  */
 #define VMS_RETIRE_BATCH	1024
 #define VMS_RETIRE_BATCH_MAX	65536
+/* Items (8 bytes each) waiting for the reclaimer above which the thread
+ * handing a batch over reclaims itself; also the room kept in spare
+ * batches. A compile-time knob: per pool, at most twice this many items'
+ * worth of batch memory besides the threads' own batches. */
+#define VMS_RETIRE_BACKLOG	65536
 int vms_pool_set_retire_batch(struct vms_pool *pool, unsigned n);
 
 /* Allocate a zeroed data frame of @level (1: 4 KiB, 2: 2 MiB) with one
