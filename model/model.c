@@ -436,11 +436,15 @@ void vmt_model_frame_read(const struct vmt_model *m, int id, uint64_t off,
 	}
 }
 
-bool vmt_model_frame_page_touched(const struct vmt_model *m, int id, uint64_t pg)
+uint64_t vmt_model_frame_next_touched(const struct vmt_model *m, int id, uint64_t pg)
 {
 	const struct mframe *f = frame(m, id);
 
-	return f && pg < f->npages && f->pages[pg];
+	if (!f)
+		return pg;
+	while (pg < f->npages && !f->pages[pg])
+		pg++;
+	return pg;
 }
 
 static void frame_write(struct vmt_model *m, int id, uint64_t off,

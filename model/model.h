@@ -95,8 +95,9 @@ int vmt_model_nr_frames(const struct vmt_model *m);
  * dead frame keeps its last contents until the model is reset. */
 void vmt_model_frame_read(const struct vmt_model *m, int id, uint64_t off,
 			  void *buf, size_t n);
-/* True if page @pg of frame @id was ever written (else it reads as 0). */
-bool vmt_model_frame_page_touched(const struct vmt_model *m, int id, uint64_t pg);
+/* The first page of frame @id from @pg on that was ever written (the
+ * others read as 0); its number of pages if none. */
+uint64_t vmt_model_frame_next_touched(const struct vmt_model *m, int id, uint64_t pg);
 /* 4 KiB units held by live data frames. */
 uint64_t vmt_model_data_frames(const struct vmt_model *m);
 

@@ -258,6 +258,34 @@ static void pool_start(struct vms_pool *p)
 	carve(p, &p->shard[0], 0);	/* keeps frame 0 out of the list */
 }
 
+/*
+ * The metadata array of a small pool comes from the heap, a large one's
+ * is a lazily committed mapping. A fuzz program's pool_new op makes and
+ * destroys a small pool each time: mapped, its metadata cost a page fault
+ * per page pool_start touches and a TLB flush at the munmap, a sixth of
+ * the fuzz target's CPU time. MAP_FAILED if out of memory.
+ */
+#define META_HEAP_MAX	(64u << 10)
+
+static void *meta_map(size_t n)
+{
+	void *m;
+
+	if (n > META_HEAP_MAX)
+		return mmap(NULL, n, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	m = calloc(1, n);
+	return m ? m : MAP_FAILED;
+}
+
+static void meta_unmap(void *m, size_t n)
+{
+	if (n > META_HEAP_MAX)
+		munmap(m, n);
+	else
+		free(m);
+}
+
 int vms_pool_new(size_t bytes, struct vms_pool **out)
 {
 	struct vms_pool *p;
@@ -279,16 +307,14 @@ int vms_pool_new(size_t bytes, struct vms_pool **out)
 	p->base = VMS_FAULT(VMS_FAULT_POOL) ? MAP_FAILED :
 		  mmap(NULL, size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	p->meta = VMS_FAULT(VMS_FAULT_POOL) ? MAP_FAILED :
-		  mmap(NULL, p->meta_bytes, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	p->meta = VMS_FAULT(VMS_FAULT_POOL) ? MAP_FAILED : meta_map(p->meta_bytes);
 	p->free_chunks = vms_zalloc(p->nr_chunks * sizeof(*p->free_chunks), VMS_FAULT_POOL);
 	p->dirty = vms_zalloc(p->nr_frames / 64 * sizeof(*p->dirty), VMS_FAULT_POOL);
 	if (p->base == MAP_FAILED || p->meta == MAP_FAILED || !p->free_chunks || !p->dirty) {
 		if (p->base != MAP_FAILED)
 			munmap(p->base, size);
 		if (p->meta != MAP_FAILED)
-			munmap(p->meta, p->meta_bytes);
+			meta_unmap(p->meta, p->meta_bytes);
 		free(p->free_chunks);
 		free(p->dirty);
 		free(p);
@@ -427,7 +453,7 @@ int vms_pool_destroy(struct vms_pool *p)
 	if (ret)
 		return ret;
 	munmap(p->base, p->nr_frames << VMS_PAGE_SHIFT);
-	munmap(p->meta, p->meta_bytes);
+	meta_unmap(p->meta, p->meta_bytes);
 	vms_mutex_destroy(&p->spaces_lock);
 	vms_mutex_destroy(&p->deferred.reclaim_lock);
 	vms_worker_destroy(&p->reclaimer);

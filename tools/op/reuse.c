@@ -31,6 +31,7 @@ static void reuse_free(struct vmt_reuse *u)
 	if (u->pool)
 		vms_pool_destroy(u->pool);
 	vmt_model_side_fini(&u->ms);
+	free(u->io);
 	free(u);
 }
 

@@ -13,6 +13,11 @@ struct vmt_reuse {
 	size_t pool_bytes;
 	struct vmt_shared sh;		/* frame numbering of pool (sh.pool == pool) */
 	struct vmt_model_side ms;	/* the model and its frame maps */
+	/* The run's thread's read/write buffer (struct vmt_thread io),
+	 * lent to each run: a big copy's buffer freed per run was an munmap
+	 * and page faults per input. */
+	uint8_t *io;
+	size_t iocap;
 };
 
 /* This thread's pool of @pool_bytes and model side, both in their

@@ -112,13 +112,11 @@ static void *grow(void *p, size_t *cap, size_t need, size_t size)
 	return n;
 }
 
-/* Model frame @id is the frame libvms numbered @gid, at @pa. */
-static bool note_frame(struct vmt_model_side *ms, uint64_t gid, int id, uint64_t pa)
+/* Room for gid index @i and model frame @id; false if out of memory.
+ * Left out of coverage (fuzz/nocov.txt): the maps are kept between runs,
+ * so whether they grow depends on the runs before this one. */
+__attribute__((noinline)) static bool side_reserve(struct vmt_model_side *ms, uint64_t i, int id)
 {
-	uint64_t i = gid - ms->gid_base;
-
-	if (gid < ms->gid_base)
-		return false;
 	if (i >= ms->cap) {
 		size_t old = ms->cap, cap = ms->cap;
 		int *nid = grow(ms->id, &cap, i, sizeof(*nid));
@@ -144,6 +142,16 @@ static bool note_frame(struct vmt_model_side *ms, uint64_t gid, int id, uint64_t
 		ms->gid = ng;
 		ms->gcap = cap;
 	}
+	return true;
+}
+
+/* Model frame @id is the frame libvms numbered @gid, at @pa. */
+static bool note_frame(struct vmt_model_side *ms, uint64_t gid, int id, uint64_t pa)
+{
+	uint64_t i = gid - ms->gid_base;
+
+	if (gid < ms->gid_base || !side_reserve(ms, i, id))
+		return false;
 	ms->id[i] = id;
 	ms->pa[i] = pa;
 	ms->gid[id] = gid;
