@@ -630,6 +630,12 @@ struct vms_defer_stack {
 	_Atomic(struct vms_defer_batch *) head __attribute__((aligned(64)));
 	_Atomic uint64_t items;		/* items handed over, not yet released */
 	vms_mutex_t reclaim_lock;	/* held by the thread releasing a set */
+	/* The census of hand-overs that builds with run-time checks keep
+	 * (VMS_CHECKS, vms_defer_reclaim); present in every build so that
+	 * the struct is one whatever a file was compiled with. */
+	_Atomic uint64_t pushing;	/* pushes under way */
+	_Atomic uint64_t pushed;	/* batches whose push completed */
+	uint64_t taken;			/* batches reclaimers took (reclaim_lock) */
 };
 
 /* Move the items of *@bp (a cursor's batch, removed from the tree by this
