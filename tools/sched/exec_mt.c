@@ -237,9 +237,14 @@ static void shadow_enter(struct mt_thread *mt, int sp, uint64_t start, uint64_t 
 
 		if (u == mt->id || !o->open || !(o->start < end && start < o->end))
 			continue;
-		finding(VMT_MT_MUTEX, mt->id, op, "MUTEX cursors overlap",
-			"MUTEX cursors overlap: thread %d opened [%#" PRIx64 ",%#" PRIx64 ") on "
-			"space %d while thread %d holds [%#" PRIx64 ",%#" PRIx64 ")", mt->id, start,
+		char title[128];
+
+		/* The check's one title, as stress names the same oracle. */
+		snprintf(title, sizeof(title), "ORACLE %s: %s", vms_check_oracle(VMS_CHECK_OVERLAP),
+			 vms_check_name(VMS_CHECK_OVERLAP));
+		finding(VMT_MT_MUTEX, mt->id, op, title,
+			"%s: thread %d opened [%#" PRIx64 ",%#" PRIx64 ") on "
+			"space %d while thread %d holds [%#" PRIx64 ",%#" PRIx64 ")", title, mt->id, start,
 			end, sp, u, o->start, o->end);
 	}
 	mt->shadow[sp].start = start;
