@@ -1043,9 +1043,14 @@ static void finish(bool ended)
 	vms_poison_hook = NULL;
 	X.ms->per_thread = false;
 	rc = vmt_reuse_put(X.u);
-	if (rc && r->kind == VMT_MT_OK)
-		finding(VMT_MT_DIVERGE, -1, -1, "DIVERGENCE end pool_reset: leak",
-			"DIVERGENCE end pool_reset: vms_pool_reset = %d (leak)", rc);
+	if (rc && r->kind == VMT_MT_OK) {
+		char title[128];
+
+		/* The leak oracle's one title, as the sequential executor's. */
+		snprintf(title, sizeof(title), "ORACLE %s: %s", vms_check_oracle(VMS_CHECK_LEAK),
+			 vms_check_name(VMS_CHECK_LEAK));
+		finding(VMT_MT_DIVERGE, -1, -1, title, "%s: vms_pool_reset = %d", title, rc);
+	}
 }
 
 int vmt_exec_mt(const struct vmt_prog *p, const struct vmt_mt_opts *o, struct vmt_mt_result *r)
