@@ -201,6 +201,9 @@ static void defer_push(struct vms_defer_stack *s, struct vms_defer_batch *b)
 {
 	struct vms_defer_batch *old;
 
+#ifdef VMS_CHECKS
+	atomic_fetch_add(&s->pushing, 1);	/* before the head is read */
+#endif
 	VMS_SCHED_POINT(VMS_SP_DEFER);
 	old = atomic_load_explicit(&s->head, memory_order_relaxed);
 	atomic_fetch_add_explicit(&s->items, b->n, memory_order_relaxed);
@@ -213,6 +216,10 @@ static void defer_push(struct vms_defer_stack *s, struct vms_defer_batch *b)
 		b->next = old;
 	} while (!atomic_compare_exchange_weak_explicit(&s->head, &old, b,
 			memory_order_release, memory_order_relaxed));
+#endif
+#ifdef VMS_CHECKS
+	atomic_fetch_add(&s->pushed, 1);	/* after the head is written */
+	atomic_fetch_sub(&s->pushing, 1);
 #endif
 }
 
@@ -459,11 +466,37 @@ int vms_defer_reclaim(struct vms_defer_stack *s, bool wait,
 		vms_mutex_lock(&s->reclaim_lock);
 	else if (!vms_mutex_trylock(&s->reclaim_lock))
 		return 0;
+#ifdef VMS_CHECKS
+	/*
+	 * The census (DEFER_LIST): pushes count themselves as under way
+	 * before they read the head and as done after they wrote it, all
+	 * sequentially consistent. Every batch on the list taken here was
+	 * written by a push done by the second read of `pushed`, or under
+	 * way at the second read of `pushing`: past that many in all, the
+	 * walk has reached a batch taken before (its memory released; the
+	 * walk stops there rather than follow it). With no push under way
+	 * around the exchange and none done meanwhile, the list holds
+	 * exactly the batches done and not taken yet: fewer, and a
+	 * hand-over was lost.
+	 */
+	uint64_t done1 = atomic_load(&s->pushed), busy1 = atomic_load(&s->pushing);
+#endif
 	b = atomic_exchange_explicit(&s->head, NULL, memory_order_acquire);
+#ifdef VMS_CHECKS
+	uint64_t busy2 = atomic_load(&s->pushing), done2 = atomic_load(&s->pushed);
+	bool quiet = !busy1 && !busy2 && done1 == done2;
+#endif
 	if (b)
 		vms_rcu_synchronize();
 	for (; b; b = next) {
 		VMS_SCHED_POINT(VMS_SP_RECLAIM);
+#ifdef VMS_CHECKS
+		if (s->taken >= done2 + busy2) {
+			vms_invariant_broken(VMS_CHECK_DEFER_LIST, __func__);
+			break;
+		}
+		s->taken++;
+#endif
 		next = b->next;
 		vms_thread()->after_grace++;
 		for (uint32_t i = 0, j; i < b->n; i = j) {
@@ -475,6 +508,12 @@ int vms_defer_reclaim(struct vms_defer_stack *s, bool wait,
 		atomic_fetch_sub_explicit(&s->items, b->n, memory_order_relaxed);
 		spare_put(s, b);
 	}
+#ifdef VMS_CHECKS
+	if (quiet && s->taken != done2) {
+		vms_invariant_broken(VMS_CHECK_DEFER_LIST, __func__);
+		s->taken = done2;	/* one report per loss */
+	}
+#endif
 	vms_mutex_unlock(&s->reclaim_lock);
 	return 0;
 }

@@ -640,6 +640,12 @@ struct vms_defer_stack {
 	_Atomic uint32_t spare_lock __attribute__((aligned(64)));
 	uint64_t spare_room;		/* sum of the spares' cap */
 	struct vms_defer_batch *spare;
+	/* The census of hand-overs that builds with run-time checks keep
+	 * (VMS_CHECKS, vms_defer_reclaim); present in every build so that
+	 * the struct is one whatever a file was compiled with. */
+	_Atomic uint64_t pushing;	/* pushes under way */
+	_Atomic uint64_t pushed;	/* batches whose push completed */
+	uint64_t taken;			/* batches reclaimers took (reclaim_lock) */
 };
 
 /* Move the items of *@bp (a cursor's batch, removed from the tree by this

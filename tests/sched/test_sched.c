@@ -7,6 +7,7 @@
  * bug breaks: tests/sched/bugcheck.sh).
  */
 #include "scenarios.h"
+#include "internal.h"	/* the sync layer: the deferred-release census */
 
 #define TRACE_CAP 20000
 static struct vms_sched_step trace_a[TRACE_CAP], trace_b[TRACE_CAP];
@@ -458,4 +459,97 @@ TEST(sched_bad_choice_and_bad_options)
 	o.policy = bad_policy;
 	CHECK_OK(vms_sched_run(&o, &r));
 	CHECK_EQ(r.verdict, VMS_SCHED_BAD_CHOICE);
+}
+
+/*
+ * The deferred-release census (DEFER_LIST, vms_defer_reclaim) on a stack
+ * of its own, outside a run: silent on hand-overs as the sync layer makes
+ * them; it fires on what a push done as a load and a store (the planted
+ * defer_push_racy) leaves behind, built here by hand: a batch whose push
+ * another overwrote, and a list that leads on to a batch never handed
+ * over (as a stale `next` leads to one released before).
+ */
+static int census_broken;
+static uint64_t census_released;
+
+static void census_hook(enum vms_check c, const char *where)
+{
+	census_broken += c == VMS_CHECK_DEFER_LIST;
+}
+
+static void census_kick(struct vms_defer_stack *s)
+{
+}
+
+static void census_release(void *arg, uint64_t item, uint32_t n)
+{
+	census_released += n;
+}
+
+static struct vms_defer_batch *census_batch(uint64_t item)
+{
+	struct vms_defer_batch *b = calloc(1, sizeof(*b) + sizeof(b->item[0]));
+
+	CHECK(b != NULL);
+	b->cap = b->n = 1;
+	b->weight = 1;
+	b->item[0] = item;
+	return b;
+}
+
+/* Hand @b over to @s (retire batch 1: at once). */
+static void census_push(struct vms_defer_stack *s, struct vms_defer_batch *b)
+{
+	CHECK(vms_defer_retire(s, &b));
+	CHECK(b == NULL);
+}
+
+TEST(sched_defer_census_lost_and_repeated)
+{
+	struct vms_defer_stack s = { .kick = census_kick };
+	void (*saved)(enum vms_check, const char *) = vms_poison_hook;
+	struct vms_defer_batch *a, *b, *c, *stray;
+
+	atomic_store(&s.batch, 1);
+	vms_mutex_init(&s.reclaim_lock);
+	vms_poison_hook = census_hook;
+	census_broken = 0;
+	census_released = 0;
+
+	/* As the sync layer does it: silent. */
+	census_push(&s, census_batch(1));
+	census_push(&s, census_batch(2));
+	CHECK_OK(vms_defer_reclaim(&s, true, census_release, NULL));
+	CHECK_EQ(census_broken, 0);
+	CHECK_EQ(census_released, 2);
+
+	/* b and c both read a as the head; c's store overwrote b's. */
+	census_push(&s, a = census_batch(3));
+	census_push(&s, b = census_batch(4));
+	census_push(&s, c = census_batch(5));
+	c->next = a;
+	CHECK_OK(vms_defer_reclaim(&s, true, census_release, NULL));
+	CHECK_EQ(census_broken, 1);
+	CHECK_EQ(census_released, 4);
+	free(b);	/* lost: nobody else will */
+
+	/* One report per loss: the next reclaims are silent again. */
+	census_push(&s, census_batch(6));
+	CHECK_OK(vms_defer_reclaim(&s, true, census_release, NULL));
+	CHECK_EQ(census_broken, 1);
+	CHECK_EQ(census_released, 5);
+
+	/* A list that goes on past every batch handed over: the walk stops
+	 * before it follows the pointer (never released twice). */
+	stray = census_batch(7);
+	census_push(&s, a = census_batch(8));
+	a->next = stray;
+	CHECK_OK(vms_defer_reclaim(&s, true, census_release, NULL));
+	CHECK_EQ(census_broken, 2);
+	CHECK_EQ(census_released, 6);
+	free(stray);
+
+	CHECK_EQ(atomic_load(&s.head), NULL);
+	vms_poison_hook = saved;
+	vms_mutex_destroy(&s.reclaim_lock);
 }

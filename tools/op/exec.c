@@ -559,6 +559,13 @@ int vmt_exec(const struct vmt_prog *p, const struct vmt_exec_opts *o,
 	checked_teardown(x);
 
 out_teardown:
+	/* A prefix run alone for vmt_localize ends with its process. After
+	 * a divergence the core's state is suspect (a run-time check broke:
+	 * a copy ran past its frame, a node was used after its free), and
+	 * tearing it down may crash on it, which would hide the divergence
+	 * this prefix found: the process gives the pool back instead. */
+	if (x->diverged && o && o->isolate)
+		goto out;
 	teardown(x);
 out_pool:
 	x->u->io = x->t.io;	/* kept for the next run */
@@ -576,6 +583,7 @@ out_pool:
 			diverge(x, "%s: vms_pool_reset: %d", vms_check_name(VMS_CHECK_LEAK), c);
 		}
 	}
+out:
 	hook_x = NULL;
 	return r->status;
 }
@@ -685,8 +693,18 @@ int vmt_localize(const struct vmt_prog *p, const struct vmt_exec_opts *o,
 
 		q->n = (unsigned)k + 1;
 		memcpy(q->ops, p->ops, q->n * sizeof(q->ops[0]));
-		if (prefix_exec(q, o, &t) != 1 || t.op <= k)
+		if (prefix_exec(q, o, &t) != 1 || (t.op <= k && !(o && o->isolate)))
 			continue;
+		/* A divergence inside the prefix: the whole program diverged
+		 * there too (prefixes run alike), but crashed before it could
+		 * say so (a check broke, then the crash followed from it).
+		 * That divergence is the title; the crash goes in the body. */
+		if (t.op <= k) {
+			snprintf(r->sig, sizeof(r->sig), "%s", t.sig);
+			r->op = t.op;
+			free(q);
+			return 1;
+		}
 		/* "DIVERGENCE end check: core=[...] ..." -> what differed */
 		d = strchr(t.sig, ':');
 		d = d ? d + 2 : t.sig;

@@ -309,7 +309,9 @@ int vmt_exec(const struct vmt_prog *p, const struct vmt_exec_opts *o,
  * r->sig reads "DIVERGENCE op#K <op>: state after the op: <difference>".
  * Returns 1 if it moved the divergence, 0 if not, -ENOMEM. For a program
  * that crashed, call it with r->status = 1, r->op = the number of ops and
- * o->isolate: the title then names the state the crash followed from.
+ * o->isolate: the title then names the state the crash followed from, or
+ * the first divergence inside a prefix (a run-time check that broke
+ * before the crash, which the crash kept the whole run from printing).
  */
 int vmt_localize(const struct vmt_prog *p, const struct vmt_exec_opts *o,
 		 struct vmt_result *r);

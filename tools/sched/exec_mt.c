@@ -237,9 +237,14 @@ static void shadow_enter(struct mt_thread *mt, int sp, uint64_t start, uint64_t 
 
 		if (u == mt->id || !o->open || !(o->start < end && start < o->end))
 			continue;
-		finding(VMT_MT_MUTEX, mt->id, op, "MUTEX cursors overlap",
-			"MUTEX cursors overlap: thread %d opened [%#" PRIx64 ",%#" PRIx64 ") on "
-			"space %d while thread %d holds [%#" PRIx64 ",%#" PRIx64 ")", mt->id, start,
+		char title[128];
+
+		/* The check's one title, as stress names the same oracle. */
+		snprintf(title, sizeof(title), "ORACLE %s: %s", vms_check_oracle(VMS_CHECK_OVERLAP),
+			 vms_check_name(VMS_CHECK_OVERLAP));
+		finding(VMT_MT_MUTEX, mt->id, op, title,
+			"%s: thread %d opened [%#" PRIx64 ",%#" PRIx64 ") on "
+			"space %d while thread %d holds [%#" PRIx64 ",%#" PRIx64 ")", title, mt->id, start,
 			end, sp, u, o->start, o->end);
 	}
 	mt->shadow[sp].start = start;
@@ -1038,9 +1043,14 @@ static void finish(bool ended)
 	vms_poison_hook = NULL;
 	X.ms->per_thread = false;
 	rc = vmt_reuse_put(X.u);
-	if (rc && r->kind == VMT_MT_OK)
-		finding(VMT_MT_DIVERGE, -1, -1, "DIVERGENCE end pool_reset: leak",
-			"DIVERGENCE end pool_reset: vms_pool_reset = %d (leak)", rc);
+	if (rc && r->kind == VMT_MT_OK) {
+		char title[128];
+
+		/* The leak oracle's one title, as the sequential executor's. */
+		snprintf(title, sizeof(title), "ORACLE %s: %s", vms_check_oracle(VMS_CHECK_LEAK),
+			 vms_check_name(VMS_CHECK_LEAK));
+		finding(VMT_MT_DIVERGE, -1, -1, title, "%s: vms_pool_reset = %d", title, rc);
+	}
 }
 
 int vmt_exec_mt(const struct vmt_prog *p, const struct vmt_mt_opts *o, struct vmt_mt_result *r)
