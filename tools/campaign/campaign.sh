@@ -30,7 +30,8 @@
 # Binaries (set by campaign.mk; defaults for a plain build):
 #   VMT_FZ=build/fuzz VMT_CLI=build/vmtorture VMT_TSAN_CLI=build/tsan/vmtorture
 #   VMT_CAMPAIGN_BIN=build/vmt-campaign VMT_SEEDS=build/corpora/seq
-#   VMT_COV_BIN=build/fuzz/vmt-cov VMT_MT_SEEDS=build/corpora/mt
+#   VMT_COV_BIN=build/fuzz/vmt-cov VMT_COV_MT_BIN=build/fuzz/vmt-mt-cov
+#   VMT_MT_SEEDS=build/corpora/mt
 set -uo pipefail
 # The whole script is one block, read before anything runs: editing or
 # updating this file during an overnight campaign cannot derail it.
@@ -128,6 +129,7 @@ export TSAN_OPTIONS="$(cat sanitizers/tsan.options 2>/dev/null):halt_on_error=0"
 SEEDS=${VMT_SEEDS:-build/corpora/seq}
 MT_SEEDS=${VMT_MT_SEEDS:-build/corpora/mt}
 COV_BIN=${VMT_COV_BIN:-build/fuzz/vmt-cov}
+COV_MT_BIN=${VMT_COV_MT_BIN:-build/fuzz/vmt-mt-cov}
 # The structure-aware mutator for AFL++ on the multi-thread target (one
 # library whatever the planted bug: it edits programs, not the core).
 MUTATOR=${VMT_MUTATOR:-build/fuzz/vmt-mutator.so}
@@ -136,7 +138,7 @@ TOOL=${VMT_CAMPAIGN_BIN:-}
 if [ -z "$TOOL" ]; then
 	if "$CLI" classify --help >/dev/null 2>&1; then TOOL=$CLI; else TOOL=build/vmt-campaign; fi
 fi
-for v in FZ CLI TSAN_CLI SEEDS MT_SEEDS COV_BIN MUTATOR TOOL; do
+for v in FZ CLI TSAN_CLI SEEDS MT_SEEDS COV_BIN COV_MT_BIN MUTATOR TOOL; do
 	case ${!v} in /*) ;; *) printf -v "$v" '%s' "$root/${!v}" ;; esac
 done
 export VMT_FZ=$FZ VMT_CLI=$CLI
@@ -652,8 +654,17 @@ cov_snapshot() {
 	local q
 	for q in "$out"/afl/*/queue; do [ -d "$q" ] && inputs+=("$q"); done
 	LLVM_PROFILE_FILE="$dir/p-%p.profraw" timeout 120 "$COV_BIN" -q "${inputs[@]}" > /dev/null 2>&1
+	# The multi-thread programs on the multi-thread coverage build (the
+	# controlled core): one report over both binaries.
+	local objs=("$COV_BIN") mt=("$MT_SEEDS")
+	if [ -n "${on[sched]:-}" ] && [ -x "$COV_MT_BIN" ]; then
+		[ -d "$out/sched/libfuzzer/corpus" ] && mt+=("$out/sched/libfuzzer/corpus")
+		for q in "$out"/sched/afl/*/queue; do [ -d "$q" ] && mt+=("$q"); done
+		LLVM_PROFILE_FILE="$dir/p-mt-%p.profraw" timeout 120 "$COV_MT_BIN" -q "${mt[@]}" > /dev/null 2>&1
+		objs+=(-object "$COV_MT_BIN")
+	fi
 	llvm-profdata-14 merge -sparse "$dir"/p-*.profraw -o "$dir/all.profdata" 2>/dev/null || { rm -rf "$dir"; return 0; }
-	pct=$(llvm-cov-14 report "$COV_BIN" -instr-profile="$dir/all.profdata" core/src/*.c 2>/dev/null |
+	pct=$(llvm-cov-14 report "${objs[@]}" -instr-profile="$dir/all.profdata" core/src/*.c 2>/dev/null |
 		awk '$2 ~ /^[0-9]+$/ && $1 != "TOTAL" && $1 !~ /debug\.c$/ { l += $8; m += $9 }
 		     END { if (l) printf "%.2f", 100 * (l - m) / l }')
 	rm -f "$dir"/p-*.profraw
