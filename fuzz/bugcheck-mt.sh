@@ -14,6 +14,8 @@
 #                                  multi-thread scenarios, build/corpora/mt;
 #                                  the campaign's sched/in is the same)
 #     BUGCHECK_MT_JOBS=N           runs at a time (default 1)
+#   bash fuzz/bugcheck-mt.sh --table RUNS.tsv...
+#     the table again, over the runs of one or more earlier checks
 #
 # Each run: a fresh output directory, the engine's seed S, at most
 # CAP_SECONDS of wall time (AFL++ stops at its first crash,
@@ -27,6 +29,24 @@
 # stderr and to the table's header.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# The table: per bug, engine and feedback setting, over runs.tsv lines.
+table() {
+	echo "| bug | engine | feedback | found | median wall s | max wall s | median CPU s | median execs |"
+	echo "|---|---|---|---|---|---|---|---|"
+	awk -F'\t' '!/^#/ { k = $1 "\t" $2 "\t" $3; n[k]++; f[k] += $5; w[k] = w[k] " " $6; c[k] = c[k] " " $7; e[k] = e[k] " " $8
+			if (!(k in o)) o[k] = ++no; ord[o[k]] = k }
+		function med(s,   a, m, i, j, t) { m = split(s, a, " ")
+			for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+			return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2 }
+		function mx(s,   a, m, i, r) { m = split(s, a, " "); r = a[1]; for (i = 2; i <= m; i++) if (a[i] + 0 > r + 0) r = a[i]; return r }
+		END { for (i = 1; i <= no; i++) { k = ord[i]; split(k, b, "\t")
+			printf "| %s | %s | %s | %d/%d | %s | %s | %s | %s |\n", b[1], b[2], b[3] ? "on" : "off", f[k], n[k], med(w[k]), mx(w[k]), med(c[k]), med(e[k]) } }' "$@"
+}
+if [ "${1:-}" = --table ]; then
+	shift
+	table "$@"
+	exit
+fi
 seeds=${1:-3}
 cap=${2:-120}
 BUGS=${BUGCHECK_MT_BUGS:-$(scripts/bugs.sh list sched | tr '\n' ' ')}
@@ -124,15 +144,6 @@ echo "# load at the end: $load1" >&2
 echo
 echo "$seeds seed(s), cap ${cap} s (a miss counts as the cap), $JOBS run(s) at a time, start corpus $CORPUS; load average at the start $load0, at the end $load1"
 echo
-echo "| bug | engine | feedback | found | median wall s | max wall s | median CPU s | median execs |"
-echo "|---|---|---|---|---|---|---|---|"
-awk -F'\t' '!/^#/ { k = $1 "\t" $2 "\t" $3; n[k]++; f[k] += $5; w[k] = w[k] " " $6; c[k] = c[k] " " $7; e[k] = e[k] " " $8
-		if (!(k in o)) o[k] = ++no; ord[o[k]] = k }
-	function med(s,   a, m, i, j, t) { m = split(s, a, " ")
-		for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-		return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2 }
-	function mx(s,   a, m, i, r) { m = split(s, a, " "); r = a[1]; for (i = 2; i <= m; i++) if (a[i] + 0 > r + 0) r = a[i]; return r }
-	END { for (i = 1; i <= no; i++) { k = ord[i]; split(k, b, "\t")
-		printf "| %s | %s | %s | %d/%d | %s | %s | %s | %s |\n", b[1], b[2], b[3] ? "on" : "off", f[k], n[k], med(w[k]), mx(w[k]), med(c[k]), med(e[k]) } }' "$res"
+table "$res"
 echo
 echo "runs: $res"
