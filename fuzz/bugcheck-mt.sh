@@ -14,6 +14,9 @@
 #                                  multi-thread scenarios, build/corpora/mt;
 #                                  the campaign's sched/in is the same)
 #     BUGCHECK_MT_JOBS=N           runs at a time (default 1)
+#     BUGCHECK_MT_AFL_ARGS="-Z"    more afl-fuzz options
+#     BUGCHECK_MT_AFL_HINTS=0      AFL++'s mutator without the target's
+#                                  decision counts (VMT_MT_HINTS)
 #   bash fuzz/bugcheck-mt.sh --table RUNS.tsv...
 #     the table again, over the runs of one or more earlier checks
 #
@@ -92,11 +95,15 @@ run() {
 		mkdir -p "$d/in"
 		# shellcheck disable=SC2086
 		for c in $CORPUS; do cp "$c"/* "$d/in/"; done
+		# VMT_MT_HINTS: the target tells the mutator library how many
+		# decisions each thread took (fuzz/hints.h); BUGCHECK_MT_AFL_HINTS=0: not.
+		[ "${BUGCHECK_MT_AFL_HINTS:-1}" = 0 ] || export VMT_MT_HINTS=$d/hints
 		VMT_SCHED_FEEDBACK=$fb AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_FAST_CAL=1 \
 		AFL_SKIP_CRASHES=1 AFL_BENCH_UNTIL_CRASH=1 AFL_CUSTOM_MUTATOR_LIBRARY=$MUTATOR \
 		AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_STARTUP_CALIBRATION=1 \
 			/usr/bin/time -o "$d/time" -f '%U %S' \
 			afl-fuzz -i "$d/in" -o "$d/out" -x fuzz/vmt.dict -t 1000+ -V "$cap" -s "$s" -p fast \
+			${BUGCHECK_MT_AFL_ARGS:-} \
 			-- "$fz/vmt-mt-afl" > "$d/log" 2>&1
 		crash=$(ls "$d"/out/default/crashes/id:* 2>/dev/null | head -1)
 		title=

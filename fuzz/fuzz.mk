@@ -109,7 +109,7 @@ $(eval $(call fuzz_variant,cov,clang,-O0 -fprofile-instr-generate -fcoverage-map
 # and in the BUG= builds (tools/campaign/campaign.mk); AFL++ loads it at
 # run time (AFL_CUSTOM_MUTATOR_LIBRARY=build/fuzz/vmt-mutator.so). The
 # sequential target goes without: its programs have no schedule to edit.
-FUZZ_MT_SRCS = $(CORE_SRCS) $(FUZZ_MODEL_SRCS) $(OP_SRCS) tools/sched/exec_mt.c \
+FUZZ_MT_SRCS = $(CORE_SRCS) $(FUZZ_MODEL_SRCS) $(OP_SRCS) tools/sched/exec_mt.c fuzz/hints.c \
 	tools/sched/policy.c fuzz/target_mt.c
 FUZZ_MT := $(SCHED_CFLAGS) -Itools/sched
 FUZZ_LF_MT_SRCS = $(FUZZ_MT_SRCS) fuzz/mutator.c

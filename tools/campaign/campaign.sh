@@ -435,7 +435,7 @@ start_sched_afl() {
 	restart[sched-afl]=start_sched_afl
 	AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_IMPORT_FIRST=1 \
 	AFL_AUTORESUME=1 AFL_NO_AFFINITY=1 AFL_FAST_CAL=1 AFL_SKIP_CRASHES=1 \
-	AFL_CUSTOM_MUTATOR_LIBRARY="$MUTATOR" \
+	AFL_CUSTOM_MUTATOR_LIBRARY="$MUTATOR" VMT_MT_HINTS="$out/sched/afl-hints" \
 	ASAN_OPTIONS="abort_on_error=1:symbolize=0:detect_leaks=0:allocator_may_return_null=1" \
 	UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1" \
 	start_bg sched-afl "$out/logs/sched-afl.log" \
