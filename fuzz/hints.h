@@ -22,7 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "op.h"
+#include "../tools/op/op.h"
 
 #define VMT_HINT_SLOTS	4096
 
