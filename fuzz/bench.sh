@@ -15,6 +15,12 @@
 # executions per CPU second of the engine's whole process tree (what one
 # core would run on an idle machine: the machine may be shared). Raw
 # figures: $out/results.tsv.
+#
+# The multi-thread target (fuzz/target_mt.c) gets the same three rows
+# beside the sequential one (BENCH_FUZZ_MT=0 leaves them out): vmt-mt-afl
+# with the structure-aware mutator loaded (as the campaign's sched engine
+# runs it), vmt-mt-libfuzzer (mutator linked in), vmt-mt-replay, all from
+# the multi-thread scenarios (build/corpora/mt), in the same runs.
 set -uo pipefail
 . fuzz/lib.sh
 
@@ -22,10 +28,18 @@ secs=${BENCH_FUZZ_SECONDS:-20}
 runs=${BENCH_FUZZ_RUNS:-3}
 out=$(fresh_dir "$FZ_OUT/bench") || exit 1
 res=$out/results.tsv
+MT_OUT=${MT_OUT:-build/corpora/mt}
+MUTATOR=${MUTATOR:-$FZ/vmt-mutator.so}
+mt=${BENCH_FUZZ_MT:-1}
+[ "$mt" = 0 ] && mt=
 ls "$SEQ_OUT"/* >/dev/null 2>&1 || die "no seeds in $SEQ_OUT"
-for b in vmt-afl empty-afl vmt-libfuzzer empty-libfuzzer vmt-replay empty-replay; do
+for b in vmt-afl empty-afl vmt-libfuzzer empty-libfuzzer vmt-replay empty-replay \
+	${mt:+vmt-mt-afl vmt-mt-libfuzzer vmt-mt-replay}; do
 	[ -x "$FZ/$b" ] || die "$FZ/$b not built"
 done
+[ -z "$mt" ] || [ -f "$MUTATOR" ] || die "$MUTATOR not built"
+[ -z "$mt" ] || ls "$MT_OUT"/* >/dev/null 2>&1 || die "no multi-thread seeds in $MT_OUT"
+seeds_of() { case $1 in vmt-mt-*) echo "$MT_OUT" ;; *) echo "$SEQ_OUT" ;; esac; }
 command -v perf >/dev/null || echo "bench-fuzz: perf not found, no profile" >&2
 printf 'engine\ttarget\trun\texec_per_s\texecs\tcpu_s\texecs_per_cpu_s\tnote\n' > "$res"
 
@@ -43,9 +57,11 @@ record() {	# engine target run rate execs cpu note
 }
 
 afl_run() {	# binary name, run
-	local d=$out/afl-$1-$2
+	local d=$out/afl-$1-$2 lib=
 	afl_env
-	timed "$d.cpu" afl-fuzz -i "$SEQ_OUT" -o "$d" -x fuzz/vmt.dict -t "$AFL_TIMEOUT" \
+	case $1 in vmt-mt-*) lib=$MUTATOR ;; esac
+	# shellcheck disable=SC2086
+	timed "$d.cpu" env ${lib:+AFL_CUSTOM_MUTATOR_LIBRARY=$lib} afl-fuzz -i "$(seeds_of "$1")" -o "$d" -x fuzz/vmt.dict -t "$AFL_TIMEOUT" \
 		-V "$secs" -- "$FZ/$1"
 	local s=$d/default/fuzzer_stats
 	record afl "$1" "$2" "$(afl_stat "$s" execs_per_sec)" "$(afl_stat "$s" execs_done)" \
@@ -55,7 +71,7 @@ afl_run() {	# binary name, run
 lf_run() {	# binary name, run
 	local d=$out/lf-$1-$2 flags
 	mkdir -p "$d/corpus"
-	cp "$SEQ_OUT"/* "$d/corpus/"
+	cp "$(seeds_of "$1")"/* "$d/corpus/"
 	mapfile -t flags < <(libfuzzer_flags)
 	timed "$d.cpu" sh -c '"$@" > "$0" 2>&1' "$d/log" "$FZ/$1" "${flags[@]}" \
 		-max_total_time="$secs" -artifact_prefix="$d/" "$d/corpus"
@@ -66,10 +82,11 @@ lf_run() {	# binary name, run
 
 # Passes over the inputs: about 20000 executions.
 replay_run() {	# binary name, run
-	local d=$out/replay-$1-$2 passes n args=()
-	n=$(ls "$out/inputs" | wc -l)
+	local d=$out/replay-$1-$2 passes n args=() in=$out/inputs
+	case $1 in vmt-mt-*) in=$out/inputs-mt ;; esac
+	n=$(ls "$in" | wc -l)
 	passes=$(( (20000 + n - 1) / n ))
-	for ((i = 0; i < passes; i++)); do args+=("$out/inputs"); done
+	for ((i = 0; i < passes; i++)); do args+=("$in"); done
 	local t0 t1
 	t0=$(date +%s.%N)
 	timed "$d.cpu" "$FZ/$1" -q "${args[@]}"
@@ -83,11 +100,16 @@ echo "bench-fuzz: load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for r in $(seq 1 "$runs"); do
 	# Alternate which goes first, so a change of load hits both alike.
 	if [ $((r % 2)) -eq 1 ]; then pair=(vmt empty); else pair=(empty vmt); fi
+	[ -n "$mt" ] && pair+=(vmt-mt)
 	for t in "${pair[@]}"; do afl_run "$t-afl" "$r"; done
 	for t in "${pair[@]}"; do lf_run "$t-libfuzzer" "$r"; done
 	if [ "$r" -eq 1 ]; then
 		mkdir -p "$out/inputs"
 		cp "$out/lf-vmt-libfuzzer-1/corpus"/* "$out/inputs/"	# seeds included
+		if [ -n "$mt" ]; then
+			mkdir -p "$out/inputs-mt"
+			cp "$out/lf-vmt-mt-libfuzzer-1/corpus"/* "$out/inputs-mt/"
+		fi
 	fi
 	for t in "${pair[@]}"; do replay_run "$t-replay" "$r"; done
 done
@@ -113,7 +135,24 @@ summary() {
 			printf "%-10s %14.0f %14.0f %8.3f %16.0f %16.0f %8.3f\n", e, xt, xz, rx, ct, cz, rc }'
 	done
 }
+# The multi-thread target beside the sequential one, same engines, same runs.
+summary_mt() {
+	printf '%-10s %14s %14s %8s %16s %16s %8s\n' engine "seq exec/s" "mt exec/s" mt/seq \
+		"seq /cpu-s" "mt /cpu-s" mt/seq
+	for e in afl libfuzzer replay; do
+		local xs xm cs cm
+		xs=$(median $e vmt-$e 4); xm=$(median $e vmt-mt-$e 4)
+		cs=$(median $e vmt-$e 7); cm=$(median $e vmt-mt-$e 7)
+		[ -n "$xs" ] && [ -n "$xm" ] || continue
+		awk -v e=$e -v xs="$xs" -v xm="$xm" -v cs="$cs" -v cm="$cm" 'BEGIN {
+			rx = 0; rc = 0
+			if (xs > 0) rx = xm / xs
+			if (cs > 0) rc = cm / cs
+			printf "%-10s %14.0f %14.0f %8.3f %16.0f %16.0f %8.3f\n", e, xs, xm, rx, cs, cm, rc }'
+	done
+}
 summary | tee "$out/summary.txt"
+[ -n "$mt" ] && summary_mt | tee -a "$out/summary.txt"
 grep -h stability "$res" | awk -F'\t' '$2 == "vmt-afl" { print "bench-fuzz: vmt-afl run " $3 ": " $8 }' >&2
 
 # A perf profile's samples of one binary's processes, split by where the

@@ -11,8 +11,9 @@
 #   make fuzz-smoke         ~20 s of each engine from the seeds; fails on any
 #                           finding or if an engine does not start
 #   make coverage           llvm-cov line coverage of core/src from the seeds
-#                           (COV_INPUTS="dirs/files" for another corpus,
-#                           COV_HTML=1 for an HTML report)
+#                           and the multi-thread scenarios, one report
+#                           (COV_INPUTS / COV_MT_INPUTS="dirs/files" for
+#                           other corpora, COV_HTML=1 for an HTML report)
 #   make fuzz-dict          regenerate fuzz/vmt.dict from the op encoder
 #   make bench-fuzz         exec/s per engine beside an empty target, and
 #                           where the target's time goes (fuzz/bench.sh)
@@ -108,7 +109,7 @@ $(eval $(call fuzz_variant,cov,clang,-O0 -fprofile-instr-generate -fcoverage-map
 # and in the BUG= builds (tools/campaign/campaign.mk); AFL++ loads it at
 # run time (AFL_CUSTOM_MUTATOR_LIBRARY=build/fuzz/vmt-mutator.so). The
 # sequential target goes without: its programs have no schedule to edit.
-FUZZ_MT_SRCS = $(CORE_SRCS) $(FUZZ_MODEL_SRCS) $(OP_SRCS) tools/sched/exec_mt.c \
+FUZZ_MT_SRCS = $(CORE_SRCS) $(FUZZ_MODEL_SRCS) $(OP_SRCS) tools/sched/exec_mt.c fuzz/hints.c \
 	tools/sched/policy.c fuzz/target_mt.c
 FUZZ_MT := $(SCHED_CFLAGS) -Itools/sched
 FUZZ_LF_MT_SRCS = $(FUZZ_MT_SRCS) fuzz/mutator.c
@@ -169,8 +170,8 @@ fuzz-smoke: $(FZ)/vmt-libfuzzer $(FZ)/vmt-afl $(FZ)/vmt-replay $(FZ)/vmt-mt-repl
 		$(FZ)/vmt-mutator.so seeds mt-seeds $(VMT_CLI)
 	@$(FUZZ_ENV) MT_OUT=$(MT_OUT) VMT_CLI=$(VMT_CLI) bash fuzz/smoke.sh
 
-coverage: $(FZ)/vmt-cov seeds
-	@$(FUZZ_ENV) bash fuzz/coverage.sh
+coverage: $(FZ)/vmt-cov $(FZ)/vmt-mt-cov seeds mt-seeds
+	@$(FUZZ_ENV) MT_OUT=$(MT_OUT) bash fuzz/coverage.sh
 
 test-suites: fuzz-smoke
 
@@ -183,11 +184,14 @@ fuzz-dict: $(FZ)/gen-dict
 	$(FZ)/gen-dict > fuzz/vmt.dict.tmp && mv -f fuzz/vmt.dict.tmp fuzz/vmt.dict
 
 # make bench-fuzz: exec/s of the target beside the empty target in each
-# engine build, and the profile split (BENCH_FUZZ_SECONDS, BENCH_FUZZ_RUNS).
+# engine build, the multi-thread target beside the sequential one
+# (BENCH_FUZZ_MT=0: not), and the profile split (BENCH_FUZZ_SECONDS,
+# BENCH_FUZZ_RUNS).
 .PHONY: bench-fuzz
 bench-fuzz: $(FZ)/vmt-afl $(FZ)/empty-afl $(FZ)/vmt-libfuzzer $(FZ)/empty-libfuzzer \
-		$(FZ)/vmt-replay $(FZ)/empty-replay seeds
-	@$(FUZZ_ENV) bash fuzz/bench.sh
+		$(FZ)/vmt-replay $(FZ)/empty-replay $(FZ)/vmt-mt-afl $(FZ)/vmt-mt-libfuzzer \
+		$(FZ)/vmt-mt-replay $(FZ)/vmt-mutator.so seeds mt-seeds
+	@$(FUZZ_ENV) MT_OUT=$(MT_OUT) bash fuzz/bench.sh
 
 # make bugcheck: the fuzzer must find every planted sequential bug from the
 # shipped seeds (BUGCHECK_FUZZ_SEEDS runs each, capped at BUGCHECK_FUZZ_CAP s).

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "mutator.h"
+#include "hints.h"
 #include "../tools/op/op.h"
 
 static const char *const names[VMT_MUT__COUNT] = {
@@ -56,8 +57,9 @@ static unsigned sched_threads(const struct vmt_prog *p)
 }
 
 /* Decisions each thread took when the input being edited last ran
- * (vmt_fuzz_mt_decisions), 0 where unknown. */
+ * (vmt_fuzz_mt_decisions, or the file of hints.h), 0 where unknown. */
 static uint32_t hint[VMT_MAX_THREADS + 1];
+static bool hints_shared;	/* AFL++: VMT_MT_HINTS is mapped */
 
 /* A decision of thread @t to preempt at. Known count: any of its
  * decisions, evenly. Unknown: mostly the first 32 (the shipped scenarios'
@@ -270,10 +272,16 @@ static enum vmt_mut_kind pick(uint64_t *s)
 size_t vmt_mutate(uint8_t *data, size_t size, size_t max, uint64_t *rng,
 		  enum vmt_mut_kind *kind)
 {
+	bool known;
+
 	*kind = VMT_MUT_NONE;
-	if (!vmt_fuzz_mt_decisions || !vmt_fuzz_mt_decisions(data, size, hint, VMT_MAX_THREADS + 1))
-		memset(hint, 0, sizeof(hint));
 	vmt_decode(data, size, &orig);
+	if (vmt_fuzz_mt_decisions)	/* the target, in this process */
+		known = vmt_fuzz_mt_decisions(data, size, hint, VMT_MAX_THREADS + 1);
+	else	/* AFL++: the target's file, if VMT_MT_HINTS names one */
+		known = hints_shared && vmt_hint_get(&orig, hint, VMT_MAX_THREADS + 1);
+	if (!known)
+		memset(hint, 0, sizeof(hint));
 	for (int tries = 0; tries < 16; tries++) {
 		enum vmt_mut_kind k = pick(rng);
 		long n;
@@ -323,15 +331,19 @@ struct afl_mut {
 void *afl_custom_init(void *afl, unsigned int seed);
 size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size, uint8_t **out_buf,
 		       uint8_t *add_buf, size_t add_buf_size, size_t max_size);
+uint32_t afl_custom_fuzz_count(void *data, const uint8_t *buf, size_t buf_size);
 const char *afl_custom_describe(void *data, size_t max_len);
 void afl_custom_deinit(void *data);
 
 void *afl_custom_init(void *afl, unsigned int seed)
 {
 	struct afl_mut *m = calloc(1, sizeof(*m));
+	const char *h = getenv("VMT_MT_HINTS");
 
 	if (m)
 		m->rng = seed;
+	/* The target records each run's decisions there (fuzz/hints.h). */
+	hints_shared = h && *h && vmt_hints();
 	return m;
 }
 
@@ -357,6 +369,19 @@ size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size, uint8_t **out_
 	*out_buf = m->buf;
 	/* No edit fit: the input as it was (AFL's havoc mutates bytes). */
 	return n ? n : buf_size;
+}
+
+/* Edits per queue entry, fixed. Without this AFL++ doubles the stage
+ * each time it finds something new, and with the interleaving feedback
+ * nearly every schedule edit is new: one entry kept afl-fuzz for the
+ * whole minute (cur_item 1 of 6 after 40,000 executions) and the seeds
+ * that hold the other races were never mutated. */
+#define AFL_EDITS_PER_ENTRY	256
+
+uint32_t afl_custom_fuzz_count(void *data, const uint8_t *buf, size_t buf_size)
+{
+	(void)data, (void)buf, (void)buf_size;
+	return AFL_EDITS_PER_ENTRY;
 }
 
 const char *afl_custom_describe(void *data, size_t max_len)

@@ -36,6 +36,7 @@
 #include "op.h"
 #include "exec_mt.h"
 #include "target.h"
+#include "hints.h"
 
 #define FB_SLOTS	4096		/* interleaving features: a power of two */
 #define TRACE_CAP	(1u << 16)	/* decisions kept per run */
@@ -121,50 +122,28 @@ static void fb_trace(const struct vms_sched_step *st, size_t n)
 	}
 }
 
-/* Decisions per thread of the inputs run lately, for the mutator
- * (fuzz/mutator.h): libFuzzer mutates inputs of its corpus, each run
- * here when it was added. Direct-mapped on a hash of the bytes; a
- * collision only costs the mutator its hint. */
-#define HINT_SLOTS	4096
-static struct {
-	uint64_t key;
-	uint32_t dec[VMT_MAX_THREADS + 1];
-} hints[HINT_SLOTS];
+/* Decisions per thread of the inputs run, for the mutator (fuzz/hints.h):
+ * libFuzzer mutates in this process; AFL++ in afl-fuzz, which reads them
+ * when VMT_MT_HINTS names a file both map. */
+static bool hints_on;
 
-static uint64_t input_hash(const uint8_t *d, size_t n)
+static void hint_save(const struct vmt_prog *p, const struct vms_sched_step *st, size_t len)
 {
-	uint64_t h = 1469598103934665603ULL ^ n;
+	uint32_t dec[VMT_MAX_THREADS + 1] = { 0 };
 
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ d[i]) * 1099511628211ULL;
-	return h | 1;	/* 0 marks an empty slot */
-}
-
-#ifdef VMT_FEEDBACK_LIBFUZZER
-static void hint_save(const uint8_t *d, size_t n, const struct vms_sched_step *st, size_t len)
-{
-	uint64_t h = input_hash(d, n);
-	__typeof__(hints[0]) *e = &hints[h % HINT_SLOTS];
-
-	memset(e, 0, sizeof(*e));
 	for (size_t i = 0; i < len; i++)
-		if (st[i].thread <= VMT_MAX_THREADS && st[i].nth + 1 > e->dec[st[i].thread])
-			e->dec[st[i].thread] = st[i].nth + 1;
-	e->key = h;
+		if (st[i].thread <= VMT_MAX_THREADS && st[i].nth + 1 > dec[st[i].thread])
+			dec[st[i].thread] = st[i].nth + 1;
+	vmt_hint_save(p, dec);
 }
-#endif
 
 bool vmt_fuzz_mt_decisions(const uint8_t *data, size_t size, uint32_t *dec, unsigned n);
 bool vmt_fuzz_mt_decisions(const uint8_t *data, size_t size, uint32_t *dec, unsigned n)
 {
-	uint64_t h = input_hash(data, size);
-	__typeof__(hints[0]) *e = &hints[h % HINT_SLOTS];
+	static struct vmt_prog p;
 
-	if (e->key != h)
-		return false;
-	for (unsigned t = 0; t < n; t++)
-		dec[t] = t <= VMT_MAX_THREADS ? e->dec[t] : 0;
-	return true;
+	vmt_decode(data, size, &p);
+	return vmt_hint_get(&p, dec, n);
 }
 
 /* One input at a time; too big for the stack of the engines' callers. */
@@ -185,11 +164,8 @@ int vmt_fuzz_one(const uint8_t *data, size_t size, FILE *log)
 	}
 	vmt_exec_mt(&prog, &o, &r);
 	if (trace) {
-#ifdef VMT_FEEDBACK_LIBFUZZER
-		/* Only libFuzzer mutates in this process; AFL++'s mutator
-		 * runs in afl-fuzz and never sees these hints. */
-		hint_save(data, size, trace, r.sched.trace_len);
-#endif
+		if (hints_on)
+			hint_save(&prog, trace, r.sched.trace_len);
 		if (fb_on)
 			fb_trace(trace, r.sched.trace_len);
 	}
@@ -231,13 +207,19 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 #ifdef FB_NONE
 	fb_on = false;
 #endif
-	/* In libFuzzer the trace feeds the mutator's hints too (it mutates
-	 * in this process), feedback or not. */
+	/* The trace feeds the mutator's hints too, feedback or not: in
+	 * libFuzzer (it mutates in this process), and in AFL++ when
+	 * VMT_MT_HINTS names the file afl-fuzz's mutator reads them from. */
 #ifdef VMT_FEEDBACK_LIBFUZZER
-	bool want = true;
-#else
-	bool want = fb_on;
+	hints_on = true;
+#elif !defined(FB_NONE)
+	hints_on = getenv("VMT_MT_HINTS") && *getenv("VMT_MT_HINTS");
 #endif
+	if (hints_on && !vmt_hints()) {
+		fprintf(stderr, "vmt-fuzz-mt: the hint file VMT_MT_HINTS cannot be mapped\n");
+		abort();
+	}
+	bool want = fb_on || hints_on;
 	if (want && !(trace = malloc(TRACE_CAP * sizeof(*trace)))) {
 		fprintf(stderr, "vmt-fuzz-mt: out of memory for the decision trace\n");
 		abort();

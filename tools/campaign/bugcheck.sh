@@ -48,9 +48,12 @@ for d in "$out"/triage/*/; do
 			[ $? = 1 ] && hit=1
 		done
 	else
+		# Both replay builds: each passes over the other's programs
+		# (one thread, or threads and a schedule).
 		f=$d/min; [ -f "$f" ] || f=$d/first
 		"$good_fz/vmt-replay" -q "$f" > /dev/null 2>&1; rc=$?
-		hit=$(( rc == 1 ))
+		"$good_fz/vmt-mt-replay" -q "$f" > /dev/null 2>&1; rc_mt=$?
+		hit=$(( rc == 1 || rc_mt == 1 ))
 	fi
 	rep=$(sed -n 's/^| reproduces | \([0-9]*\)\/.*/\1/p' "$d/report.md")
 	if [ "${rep:-0}" = 0 ]; then flaky+=("$id")

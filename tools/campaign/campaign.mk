@@ -5,6 +5,10 @@
 #                            with every engine on the shipped corpora, ending in
 #                            build/campaign/latest/summary.md and its reports
 #   make campaign CAMPAIGN_ARGS="--duration 8h"    any campaign
+#   make campaign CAMPAIGN_ARGS="--engines sched --duration 30m"
+#                            the sched engine alone (libFuzzer and AFL++ on
+#                            the multi-thread target) for 30 minutes;
+#                            --engines afl,libfuzzer,sched for it with others
 #   make campaign-test       20 s, all engines, correct core: logs, summary.md,
 #                            no findings (part of test-suites)
 #   make campaign-bugcheck   BUG=name: a campaign on the planted-bug build,
@@ -64,11 +68,12 @@ campaign-tsan-cli:
 	@$(MAKE) --no-print-directory SAN=tsan BUG=$(BUG) $(CAMPAIGN_TSAN_CLI)
 
 # Everything a campaign runs; the coverage build measures core/ over time.
-campaign-deps: $(VMT_CLI_BIN) $(CAMPAIGN_BIN) $(CAMPAIGN_FUZZ_BINS) build/fuzz/vmt-cov $(MUTATOR_SO) seeds mt-seeds \
+campaign-deps: $(VMT_CLI_BIN) $(CAMPAIGN_BIN) $(CAMPAIGN_FUZZ_BINS) build/fuzz/vmt-cov build/fuzz/vmt-mt-cov $(MUTATOR_SO) seeds mt-seeds \
 	campaign-tsan-cli
 
 CAMPAIGN_ENV = VMT_FZ=$(CAMPAIGN_FZ) VMT_CLI=$(VMT_CLI_BIN) VMT_TSAN_CLI=$(CAMPAIGN_TSAN_CLI) \
-	VMT_CAMPAIGN_BIN=$(CAMPAIGN_BIN) VMT_SEEDS=$(SEQ_OUT) VMT_MT_SEEDS=$(MT_OUT) VMT_COV_BIN=build/fuzz/vmt-cov
+	VMT_CAMPAIGN_BIN=$(CAMPAIGN_BIN) VMT_SEEDS=$(SEQ_OUT) VMT_MT_SEEDS=$(MT_OUT) VMT_COV_BIN=build/fuzz/vmt-cov \
+	VMT_COV_MT_BIN=build/fuzz/vmt-mt-cov
 CAMPAIGN_ARGS ?=
 
 campaign: campaign-deps

@@ -30,7 +30,8 @@
 # Binaries (set by campaign.mk; defaults for a plain build):
 #   VMT_FZ=build/fuzz VMT_CLI=build/vmtorture VMT_TSAN_CLI=build/tsan/vmtorture
 #   VMT_CAMPAIGN_BIN=build/vmt-campaign VMT_SEEDS=build/corpora/seq
-#   VMT_COV_BIN=build/fuzz/vmt-cov VMT_MT_SEEDS=build/corpora/mt
+#   VMT_COV_BIN=build/fuzz/vmt-cov VMT_COV_MT_BIN=build/fuzz/vmt-mt-cov
+#   VMT_MT_SEEDS=build/corpora/mt
 set -uo pipefail
 # The whole script is one block, read before anything runs: editing or
 # updating this file during an overnight campaign cannot derail it.
@@ -128,6 +129,7 @@ export TSAN_OPTIONS="$(cat sanitizers/tsan.options 2>/dev/null):halt_on_error=0"
 SEEDS=${VMT_SEEDS:-build/corpora/seq}
 MT_SEEDS=${VMT_MT_SEEDS:-build/corpora/mt}
 COV_BIN=${VMT_COV_BIN:-build/fuzz/vmt-cov}
+COV_MT_BIN=${VMT_COV_MT_BIN:-build/fuzz/vmt-mt-cov}
 # The structure-aware mutator for AFL++ on the multi-thread target (one
 # library whatever the planted bug: it edits programs, not the core).
 MUTATOR=${VMT_MUTATOR:-build/fuzz/vmt-mutator.so}
@@ -136,7 +138,7 @@ TOOL=${VMT_CAMPAIGN_BIN:-}
 if [ -z "$TOOL" ]; then
 	if "$CLI" classify --help >/dev/null 2>&1; then TOOL=$CLI; else TOOL=build/vmt-campaign; fi
 fi
-for v in FZ CLI TSAN_CLI SEEDS MT_SEEDS COV_BIN MUTATOR TOOL; do
+for v in FZ CLI TSAN_CLI SEEDS MT_SEEDS COV_BIN COV_MT_BIN MUTATOR TOOL; do
 	case ${!v} in /*) ;; *) printf -v "$v" '%s' "$root/${!v}" ;; esac
 done
 export VMT_FZ=$FZ VMT_CLI=$CLI
@@ -401,8 +403,10 @@ start_libfuzzer() {
 
 # The sched engine: the multi-thread target, one libFuzzer (fork mode, so
 # that a crash is saved and it goes on) and one AFL++ instance, each from
-# the shipped multi-thread scenarios and the sequential seeds (material
-# for crossover: the target passes over one-thread programs). Their own
+# the shipped multi-thread scenarios alone: with the sequential seeds
+# beside them (30 inputs, not 6) the few that hold a race got a small
+# share of libFuzzer's mutations and AFL++ had not reached them after a
+# minute (fuzz/README.md, make bugcheck-fuzz-mt). Their own
 # directories: the target is another binary, its corpus is not the
 # sequential engines'. Both mutate with the structure-aware mutator
 # (fuzz/mutator.c: linked into vmt-mt-libfuzzer, loaded by afl-fuzz) beside
@@ -410,7 +414,7 @@ start_libfuzzer() {
 start_sched() {
 	local remain=$1
 	mkdir -p "$out/sched/in" "$out/sched/afl"
-	[ -n "$(ls -A "$out/sched/in")" ] || cp "$MT_SEEDS"/* "$SEEDS"/* "$out/sched/in/"
+	[ -n "$(ls -A "$out/sched/in")" ] || cp "$MT_SEEDS"/* "$out/sched/in/"
 	start_sched_libfuzzer "$remain"
 	start_sched_afl "$remain"
 }
@@ -431,7 +435,7 @@ start_sched_afl() {
 	restart[sched-afl]=start_sched_afl
 	AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_IMPORT_FIRST=1 \
 	AFL_AUTORESUME=1 AFL_NO_AFFINITY=1 AFL_FAST_CAL=1 AFL_SKIP_CRASHES=1 \
-	AFL_CUSTOM_MUTATOR_LIBRARY="$MUTATOR" \
+	AFL_CUSTOM_MUTATOR_LIBRARY="$MUTATOR" VMT_MT_HINTS="$out/sched/afl-hints" \
 	ASAN_OPTIONS="abort_on_error=1:symbolize=0:detect_leaks=0:allocator_may_return_null=1" \
 	UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1" \
 	start_bg sched-afl "$out/logs/sched-afl.log" \
@@ -652,8 +656,17 @@ cov_snapshot() {
 	local q
 	for q in "$out"/afl/*/queue; do [ -d "$q" ] && inputs+=("$q"); done
 	LLVM_PROFILE_FILE="$dir/p-%p.profraw" timeout 120 "$COV_BIN" -q "${inputs[@]}" > /dev/null 2>&1
+	# The multi-thread programs on the multi-thread coverage build (the
+	# controlled core): one report over both binaries.
+	local objs=("$COV_BIN") mt=("$MT_SEEDS")
+	if [ -n "${on[sched]:-}" ] && [ -x "$COV_MT_BIN" ]; then
+		[ -d "$out/sched/libfuzzer/corpus" ] && mt+=("$out/sched/libfuzzer/corpus")
+		for q in "$out"/sched/afl/*/queue; do [ -d "$q" ] && mt+=("$q"); done
+		LLVM_PROFILE_FILE="$dir/p-mt-%p.profraw" timeout 120 "$COV_MT_BIN" -q "${mt[@]}" > /dev/null 2>&1
+		objs+=(-object "$COV_MT_BIN")
+	fi
 	llvm-profdata-14 merge -sparse "$dir"/p-*.profraw -o "$dir/all.profdata" 2>/dev/null || { rm -rf "$dir"; return 0; }
-	pct=$(llvm-cov-14 report "$COV_BIN" -instr-profile="$dir/all.profdata" core/src/*.c 2>/dev/null |
+	pct=$(llvm-cov-14 report "${objs[@]}" -instr-profile="$dir/all.profdata" core/src/*.c 2>/dev/null |
 		awk '$2 ~ /^[0-9]+$/ && $1 != "TOTAL" && $1 !~ /debug\.c$/ { l += $8; m += $9 }
 		     END { if (l) printf "%.2f", 100 * (l - m) / l }')
 	rm -f "$dir"/p-*.profraw
