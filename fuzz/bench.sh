@@ -120,39 +120,31 @@ median() {	# engine target column
 	awk -F'\t' -v e="$1" -v t="$2" -v c="$3" '$1 == e && $2 == t { print $c }' "$res" | sort -g |
 		awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else if (NR) print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
-summary() {
-	printf '%-10s %14s %14s %8s %16s %16s %8s\n' engine "target exec/s" "empty exec/s" ratio \
-		"target /cpu-s" "empty /cpu-s" ratio
+# One row per engine: exec/s and executions per CPU second of binary A
+# beside binary B, and A/B. ratio_table NAME_A NAME_B FMT_A FMT_B, where
+# FMT is the binary's name with %s for the engine (vmt-%s, empty-%s).
+ratio_table() {
+	local na=$1 nb=$2 fa=$3 fb=$4 e ba bb xa xb ca cb
+	printf '%-10s %14s %14s %12s %16s %16s %12s\n' engine "$na exec/s" "$nb exec/s" "$na/$nb" \
+		"$na /cpu-s" "$nb /cpu-s" "$na/$nb"
 	for e in afl libfuzzer replay; do
-		local xt xz ct cz
-		xt=$(median $e vmt-$e 4); xz=$(median $e empty-$e 4)
-		ct=$(median $e vmt-$e 7); cz=$(median $e empty-$e 7)
-		[ -n "$xt" ] && [ -n "$xz" ] || continue
-		awk -v e=$e -v xt="$xt" -v xz="$xz" -v ct="$ct" -v cz="$cz" 'BEGIN {
+		# shellcheck disable=SC2059 # the format is the caller's pattern
+		printf -v ba "$fa" $e
+		# shellcheck disable=SC2059
+		printf -v bb "$fb" $e
+		xa=$(median $e "$ba" 4); xb=$(median $e "$bb" 4)
+		ca=$(median $e "$ba" 7); cb=$(median $e "$bb" 7)
+		[ -n "$xa" ] && [ -n "$xb" ] || continue
+		awk -v e=$e -v xa="$xa" -v xb="$xb" -v ca="$ca" -v cb="$cb" 'BEGIN {
 			rx = 0; rc = 0
-			if (xz > 0) rx = xt / xz
-			if (cz > 0) rc = ct / cz
-			printf "%-10s %14.0f %14.0f %8.3f %16.0f %16.0f %8.3f\n", e, xt, xz, rx, ct, cz, rc }'
+			if (xb > 0) rx = xa / xb
+			if (cb > 0) rc = ca / cb
+			printf "%-10s %14.0f %14.0f %12.3f %16.0f %16.0f %12.3f\n", e, xa, xb, rx, ca, cb, rc }'
 	done
 }
+ratio_table target empty vmt-%s empty-%s | tee "$out/summary.txt"
 # The multi-thread target beside the sequential one, same engines, same runs.
-summary_mt() {
-	printf '%-10s %14s %14s %8s %16s %16s %8s\n' engine "seq exec/s" "mt exec/s" mt/seq \
-		"seq /cpu-s" "mt /cpu-s" mt/seq
-	for e in afl libfuzzer replay; do
-		local xs xm cs cm
-		xs=$(median $e vmt-$e 4); xm=$(median $e vmt-mt-$e 4)
-		cs=$(median $e vmt-$e 7); cm=$(median $e vmt-mt-$e 7)
-		[ -n "$xs" ] && [ -n "$xm" ] || continue
-		awk -v e=$e -v xs="$xs" -v xm="$xm" -v cs="$cs" -v cm="$cm" 'BEGIN {
-			rx = 0; rc = 0
-			if (xs > 0) rx = xm / xs
-			if (cs > 0) rc = cm / cs
-			printf "%-10s %14.0f %14.0f %8.3f %16.0f %16.0f %8.3f\n", e, xs, xm, rx, cs, cm, rc }'
-	done
-}
-summary | tee "$out/summary.txt"
-[ -n "$mt" ] && summary_mt | tee -a "$out/summary.txt"
+[ -n "$mt" ] && ratio_table mt seq vmt-mt-%s vmt-%s | tee -a "$out/summary.txt"
 grep -h stability "$res" | awk -F'\t' '$2 == "vmt-afl" { print "bench-fuzz: vmt-afl run " $3 ": " $8 }' >&2
 
 # A perf profile's samples of one binary's processes, split by where the
