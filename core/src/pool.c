@@ -274,8 +274,10 @@ static void *meta_map(size_t n)
 	if (n > META_HEAP_MAX)
 		return mmap(NULL, n, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	m = calloc(1, n);
-	return m ? m : MAP_FAILED;
+	m = aligned_alloc(_Alignof(struct vms_frame), n);
+	if (!m)
+		return MAP_FAILED;
+	return memset(m, 0, n);
 }
 
 static void meta_unmap(void *m, size_t n)
