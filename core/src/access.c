@@ -168,6 +168,7 @@ static int activate(struct vms_space *s, struct vms_acc *a, bool writer)
 	if (!ret) {
 		struct vms_acc **list = writer ? &s->writers : &s->readers;
 
+		VMS_HELD(&s->acc_lock, ACC_UNLOCKED);
 		a->next = *list;
 		*list = a;
 		a->active = true;
@@ -265,6 +266,7 @@ static int release(struct vms_acc *a, bool writer)
 	if (a->active) {
 		struct vms_acc **pp = writer ? &s->writers : &s->readers;
 
+		VMS_HELD(&s->acc_lock, ACC_UNLOCKED);
 		while (*pp != a)
 			pp = &(*pp)->next;
 		*pp = a->next;
@@ -275,6 +277,7 @@ static int release(struct vms_acc *a, bool writer)
 	if (a->active) {
 		struct vms_acc **pp = writer ? &s->writers : &s->readers;
 
+		VMS_HELD(&s->acc_lock, ACC_UNLOCKED);
 		while (*pp != a)
 			pp = &(*pp)->next;
 		*pp = a->next;

@@ -36,6 +36,13 @@
 #include <sanitizer/tsan_interface.h>
 #endif
 
+/* The checking builds: the stress driver's and the controlled
+ * scheduler's copies of the core (-DVMS_POISON) and the fuzz builds
+ * (-DVMS_INVARIANTS) make the run-time checks of internal.h. */
+#if defined(VMS_POISON) || defined(VMS_INVARIANTS)
+#define VMS_CHECKS 1
+#endif
+
 /* ---- scheduling points --------------------------------------------- */
 
 /*
@@ -406,7 +413,10 @@ static inline uint32_t vms_node_owner_acquire(vms_lock_t *l)
 /* ---- mutexes ------------------------------------------------------- */
 
 /* For the registries and the reclaim serialisation: short sections that
- * may block, off the cursors' hot path. */
+ * may block, off the cursors' hot path. In the checking builds
+ * (VMS_CHECKS) a mutex knows its holder, so that code editing what a
+ * mutex protects can assert that its thread holds it (vms_mutex_held,
+ * internal.h's VMS_HELD; Linux's lockdep_assert_held). */
 #ifdef VMS_SCHED
 /* Controlled build: an owner id (0: free) and a depth for the recursive
  * kind; a waiter is blocked until the owner lets go. */
@@ -455,18 +465,55 @@ static inline void vms_mutex_unlock_at(vms_mutex_t *m VMS_SITE_PARAM)
 	if (!--m->depth)
 		m->owner = 0;
 }
+
+static inline bool vms_mutex_held(const vms_mutex_t *m)
+{
+	return m->owner == vms_thread()->id;
+}
 #else
 typedef struct {
 	pthread_mutex_t m;
+#ifdef VMS_CHECKS
+	/* The holder's thread id (0: none), read by any thread: only the
+	 * holder ever finds its own id there. depth: the holder's. */
+	_Atomic uint32_t holder;
+	uint32_t depth;
+#endif
 } vms_mutex_t;
 
 #define VMS_MUTEX_INIT { PTHREAD_MUTEX_INITIALIZER }
 /* Needs _GNU_SOURCE in the including file (glibc's initializer). */
 #define VMS_MUTEX_RECURSIVE_INIT { PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP }
 
+#ifdef VMS_CHECKS
+static inline void vms_mutex_took(vms_mutex_t *m)
+{
+	atomic_store_explicit(&m->holder, vms_thread()->id, memory_order_relaxed);
+	m->depth++;
+}
+
+static inline void vms_mutex_letting_go(vms_mutex_t *m)
+{
+	if (!--m->depth)
+		atomic_store_explicit(&m->holder, 0, memory_order_relaxed);
+}
+
+static inline bool vms_mutex_held(const vms_mutex_t *m)
+{
+	return atomic_load_explicit(&m->holder, memory_order_relaxed) == vms_thread()->id;
+}
+#else
+static inline void vms_mutex_took(vms_mutex_t *m) { }
+static inline void vms_mutex_letting_go(vms_mutex_t *m) { }
+#endif
+
 static inline void vms_mutex_init(vms_mutex_t *m)
 {
 	pthread_mutex_init(&m->m, NULL);
+#ifdef VMS_CHECKS
+	atomic_init(&m->holder, 0);
+	m->depth = 0;
+#endif
 }
 
 static inline void vms_mutex_destroy(vms_mutex_t *m)
@@ -478,18 +525,23 @@ static inline void vms_mutex_lock_at(vms_mutex_t *m VMS_SITE_PARAM)
 {
 	VMS_SCHED_AT(site);
 	pthread_mutex_lock(&m->m);
+	vms_mutex_took(m);
 }
 
 /* True if the mutex was free and is now held. */
 static inline bool vms_mutex_trylock_at(vms_mutex_t *m VMS_SITE_PARAM)
 {
 	VMS_SCHED_AT(site);
-	return pthread_mutex_trylock(&m->m) == 0;
+	if (pthread_mutex_trylock(&m->m))
+		return false;
+	vms_mutex_took(m);
+	return true;
 }
 
 static inline void vms_mutex_unlock_at(vms_mutex_t *m VMS_SITE_PARAM)
 {
 	VMS_SCHED_AT(site);
+	vms_mutex_letting_go(m);
 	pthread_mutex_unlock(&m->m);
 }
 #endif
