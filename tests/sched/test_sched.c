@@ -554,3 +554,62 @@ TEST(sched_defer_census_lost_and_repeated)
 	vms_defer_spare_free(&s);	/* reclaims keep emptied batches */
 	vms_mutex_destroy(&s.reclaim_lock);
 }
+
+static unsigned held_broken, held_other;
+
+static void held_hook(enum vms_check c, const char *where)
+{
+	if (c == VMS_CHECK_ACC_UNLOCKED)
+		held_broken++;
+	else
+		held_other++;
+}
+
+/* The registry-lock assertion (VMS_HELD, access.c's edits): silent for a
+ * thread holding the mutex, even recursively, or for an accessor made,
+ * activated, used and released as access.c does it; it fires for an edit
+ * with the mutex free or held by another thread. */
+TEST(sched_registry_edit_needs_its_lock)
+{
+	void (*saved)(enum vms_check, const char *) = vms_poison_hook;
+	vms_mutex_t m = VMS_MUTEX_INIT, r = VMS_MUTEX_RECURSIVE_INIT;
+	uint32_t me = vms_thread()->id;
+	struct vms_reader *rd;
+	struct vmt_env e;
+	char buf[16];
+
+	vms_poison_hook = held_hook;
+	held_broken = held_other = 0;
+
+	vms_mutex_lock(&m);
+	VMS_HELD(&m, ACC_UNLOCKED);
+	vms_mutex_unlock(&m);
+	vms_mutex_lock(&r);
+	vms_mutex_lock(&r);
+	vms_mutex_unlock(&r);
+	VMS_HELD(&r, ACC_UNLOCKED);	/* still held once */
+	vms_mutex_unlock(&r);
+	CHECK_EQ(held_broken, 0);
+
+	VMS_HELD(&m, ACC_UNLOCKED);	/* free */
+	CHECK_EQ(held_broken, 1);
+	VMS_HELD(&r, ACC_UNLOCKED);	/* free after the outer unlock */
+	CHECK_EQ(held_broken, 2);
+	m.owner = me + 1;		/* held by another thread */
+	m.depth = 1;
+	VMS_HELD(&m, ACC_UNLOCKED);
+	CHECK_EQ(held_broken, 3);
+
+	/* The registry as access.c edits it: silent. */
+	vmt_env_init(&e, 16 << 20, 0);
+	vmt_map_new(e.space, 0x400000, 1, vmt_prop(VMS_PROP_R | VMS_PROP_W), false);
+	CHECK_OK(vms_space_activate(e.space));
+	CHECK_OK(vms_space_create_reader(e.space, 0x400000, K4, &rd));
+	CHECK_OK(vms_space_activate_reader(e.space, rd));
+	CHECK_EQ(vms_reader_read(rd, buf, sizeof(buf)), (long)sizeof(buf));
+	CHECK_OK(vms_reader_release(rd));
+	CHECK_EQ(held_broken, 3);
+	CHECK_EQ(held_other, 0);
+	vmt_env_fini(&e);
+	vms_poison_hook = saved;
+}
