@@ -325,6 +325,7 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max, unsigned 
 struct afl_mut {
 	uint64_t rng;
 	enum vmt_mut_kind last;
+	bool bytes;		/* the last output: byte_edits */
 	uint8_t *buf;
 	size_t cap;
 	/* The queue order (afl_custom_queue_get): root[id] is the group of
@@ -347,6 +348,38 @@ uint8_t afl_custom_queue_new_entry(void *data, const uint8_t *filename_new_queue
 uint8_t afl_custom_queue_get(void *data, const uint8_t *filename);
 const char *afl_custom_describe(void *data, size_t max_len);
 void afl_custom_deinit(void *data);
+
+/*
+ * Byte-level edits for AFL++ too. The sched engine runs afl-fuzz with
+ * AFL_CUSTOM_MUTATOR_ONLY: its havoc stage doubles its length at every
+ * new find, and with the interleaving feedback nearly every execution is
+ * one, so havoc kept afl-fuzz on its first queue entry for the whole run
+ * (18,625 executions in 30 s, one entry fuzzed). A share of these calls
+ * flips, sets or copies a few bytes instead, as a share of libFuzzer's
+ * goes to LLVMFuzzerMutate.
+ */
+static void byte_edits(uint8_t *d, size_t n, uint64_t *s)
+{
+	for (unsigned k = 1 + below(s, 4); k--;) {
+		size_t i = below(s, (unsigned)n), j, len;
+
+		switch (below(s, 3)) {
+		case 0:
+			d[i] ^= (uint8_t)(1u << below(s, 8));
+			break;
+		case 1:
+			d[i] = (uint8_t)rnd(s);
+			break;
+		default:	/* a few bytes from elsewhere in the input */
+			j = below(s, (unsigned)n);
+			len = 1 + below(s, 8);
+			len = len < n - i ? len : n - i;
+			len = len < n - j ? len : n - j;
+			memmove(d + i, d + j, len);
+			break;
+		}
+	}
+}
 
 void *afl_custom_init(void *afl, unsigned int seed)
 {
@@ -378,8 +411,14 @@ size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size, uint8_t **out_
 		m->cap = c;
 	}
 	memcpy(m->buf, buf, buf_size);
-	n = vmt_mutate(m->buf, buf_size, cap, &m->rng, &m->last);
 	*out_buf = m->buf;
+	m->bytes = buf_size && buf_size <= cap && rnd(&m->rng) % VMT_MUT_BYTES_SHARE == 0;
+	if (m->bytes) {
+		byte_edits(m->buf, buf_size, &m->rng);
+		m->last = VMT_MUT_NONE;
+		return buf_size;
+	}
+	n = vmt_mutate(m->buf, buf_size, cap, &m->rng, &m->last);
 	/* No edit fit: the input as it was (AFL's havoc mutates bytes). */
 	return n ? n : buf_size;
 }
@@ -511,8 +550,10 @@ uint8_t afl_custom_queue_get(void *data, const uint8_t *filename)
 
 const char *afl_custom_describe(void *data, size_t max_len)
 {
+	struct afl_mut *m = data;
+
 	(void)max_len;
-	return vmt_mut_name(((struct afl_mut *)data)->last);
+	return m->bytes ? "bytes" : vmt_mut_name(m->last);
 }
 
 void afl_custom_deinit(void *data)

@@ -277,7 +277,7 @@ TEST(mutator_afl_api)
 {
 	void *m = afl_custom_init(NULL, 5);
 	size_t n = seed_bytes(buf);
-	unsigned edited = 0;
+	unsigned edited = 0, bytes = 0;
 
 	CHECK(m != NULL);
 	for (int i = 0; i < 500; i++) {
@@ -288,7 +288,14 @@ TEST(mutator_afl_api)
 		vmt_decode(out, k, &b);
 		CHECK(vmt_prog_valid(&b, NULL));
 		edited += strcmp(afl_custom_describe(m, 64), "none") != 0;
+		if (!strcmp(afl_custom_describe(m, 64), "bytes")) {
+			bytes++;
+			CHECK_EQ(k, n);	/* same length, other bytes */
+		}
 	}
+	/* Byte-level edits: one in VMT_MUT_BYTES_SHARE, give or take (AFL's
+	 * havoc is off for the sched engine, AFL_CUSTOM_MUTATOR_ONLY). */
+	CHECK(bytes > 500 / VMT_MUT_BYTES_SHARE / 2 && bytes < 500 / VMT_MUT_BYTES_SHARE * 2);
 	CHECK(edited > 400);
 	/* A buffer too small for any edit: the input back, unchanged. */
 	{

@@ -409,8 +409,8 @@ start_libfuzzer() {
 # minute (fuzz/README.md, make bugcheck-fuzz-mt). Their own
 # directories: the target is another binary, its corpus is not the
 # sequential engines'. Both mutate with the structure-aware mutator
-# (fuzz/mutator.c: linked into vmt-mt-libfuzzer, loaded by afl-fuzz) beside
-# their byte-level mutations (AFL_CUSTOM_MUTATOR_ONLY stays unset).
+# (fuzz/mutator.c: linked into vmt-mt-libfuzzer, loaded by afl-fuzz, whose
+# havoc it replaces, AFL_CUSTOM_MUTATOR_ONLY: it does byte edits itself).
 start_sched() {
 	local remain=$1
 	mkdir -p "$out/sched/in" "$out/sched/afl"
@@ -435,7 +435,7 @@ start_sched_afl() {
 	restart[sched-afl]=start_sched_afl
 	AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_IMPORT_FIRST=1 \
 	AFL_AUTORESUME=1 AFL_NO_AFFINITY=1 AFL_FAST_CAL=1 AFL_SKIP_CRASHES=1 \
-	AFL_CUSTOM_MUTATOR_LIBRARY="$MUTATOR" VMT_MT_HINTS="$out/sched/afl-hints" \
+	AFL_CUSTOM_MUTATOR_LIBRARY="$MUTATOR" AFL_CUSTOM_MUTATOR_ONLY=1 VMT_MT_HINTS="$out/sched/afl-hints" \
 	ASAN_OPTIONS="abort_on_error=1:symbolize=0:detect_leaks=0:allocator_may_return_null=1" \
 	UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1" \
 	start_bg sched-afl "$out/logs/sched-afl.log" \
