@@ -873,6 +873,9 @@ exec 3>&2
 				"$TOOL" minimize --runs 3 --max-seconds "$left" -o "$d/stress.min.rec" "$d/stress.rec" &&
 					cp "$d/stress.rec" "$d/stress.orig.rec" && mv "$d/stress.min.rec" "$d/stress.rec"
 				touch "$d/stress.min"
+			elif [ "$(cut -d' ' -f1 "$d/first-seen")" = sched ]; then
+				# A multi-thread program: the joint minimizer (vmtorture-sched).
+				"$CLI" minimize --max-seconds "$left" -o "$d/min" "$d/first"
 			else
 				"$TOOL" minimize --oracle "$oracle" --sig "$(cat "$d/signature")" \
 					--max-seconds "$left" -o "$d/min" "$d/first"
@@ -883,6 +886,7 @@ exec 3>&2
 		# Stress reruns take seconds each: fewer of them.
 		runs=10; [ "$oracle" = stress ] && runs=5
 		"$TOOL" report --runs $runs -o "$d/report.md" "$d"
+		[ -f "$d/min.md" ] && { echo; cat "$d/min.md"; } >> "$d/report.md"	# one column per thread
 		# A shrunk stress command is judged on 3 runs: if it then
 		# reproduces in none of the report's, the command as found is
 		# the one to hand over.
