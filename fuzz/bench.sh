@@ -61,7 +61,7 @@ afl_run() {	# binary name, run
 	afl_env
 	case $1 in vmt-mt-*) lib=$MUTATOR ;; esac
 	# shellcheck disable=SC2086
-	timed "$d.cpu" env ${lib:+AFL_CUSTOM_MUTATOR_LIBRARY=$lib} afl-fuzz -i "$(seeds_of "$1")" -o "$d" -x fuzz/vmt.dict -t "$AFL_TIMEOUT" \
+	timed "$d.cpu" env ${lib:+AFL_CUSTOM_MUTATOR_LIBRARY=$lib AFL_CUSTOM_MUTATOR_ONLY=1} afl-fuzz -i "$(seeds_of "$1")" -o "$d" -x fuzz/vmt.dict -t "$AFL_TIMEOUT" \
 		-V "$secs" -- "$FZ/$1"
 	local s=$d/default/fuzzer_stats
 	record afl "$1" "$2" "$(afl_stat "$s" execs_per_sec)" "$(afl_stat "$s" execs_done)" \

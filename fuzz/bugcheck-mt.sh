@@ -17,6 +17,10 @@
 #     BUGCHECK_MT_AFL_ARGS="-Z"    more afl-fuzz options
 #     BUGCHECK_MT_AFL_HINTS=0      AFL++'s mutator without the target's
 #                                  decision counts (VMT_MT_HINTS)
+#     BUGCHECK_MT_AFL_CUSTOM_ONLY=0 AFL++'s havoc stages on (the campaign
+#                                  sets AFL_CUSTOM_MUTATOR_ONLY=1)
+#     BUGCHECK_MT_MUTATOR=lib.so   another build of the mutator library
+#                                  (e.g. an older commit's, to compare)
 #   bash fuzz/bugcheck-mt.sh --table RUNS.tsv...
 #     the table again, over the runs of one or more earlier checks
 #
@@ -57,7 +61,7 @@ ENGINES=${BUGCHECK_MT_ENGINES:-libfuzzer afl}
 FEEDBACK=${BUGCHECK_MT_FEEDBACK:-1}
 CORPUS=${BUGCHECK_MT_CORPUS:-build/corpora/mt}
 JOBS=${BUGCHECK_MT_JOBS:-1}
-MUTATOR=build/fuzz/vmt-mutator.so
+MUTATOR=${BUGCHECK_MT_MUTATOR:-build/fuzz/vmt-mutator.so}
 work=build/fuzz-out/bugcheck-mt/$(date -u +%Y%m%d-%H%M%S)
 mkdir -p "$work"
 res=$work/runs.tsv
@@ -68,8 +72,11 @@ for d in $CORPUS; do
 done
 case " $ENGINES " in *" afl "*)
 	command -v afl-fuzz > /dev/null || { echo "bugcheck-mt: afl-fuzz not installed" >&2; exit 2; }
-	make --no-print-directory -s "$MUTATOR" > /dev/null 2>&1 ||
-		{ echo "bugcheck-mt: $MUTATOR: build failed" >&2; exit 2; } ;;
+	if [ -z "${BUGCHECK_MT_MUTATOR:-}" ]; then
+		make --no-print-directory -s "$MUTATOR" > /dev/null 2>&1 ||
+			{ echo "bugcheck-mt: $MUTATOR: build failed" >&2; exit 2; }
+	fi
+	[ -f "$MUTATOR" ] || { echo "bugcheck-mt: no $MUTATOR" >&2; exit 2; } ;;
 esac
 
 # The title a binary prints for a crash file ('' if none).
@@ -98,6 +105,8 @@ run() {
 		# VMT_MT_HINTS: the target tells the mutator library how many
 		# decisions each thread took (fuzz/hints.h); BUGCHECK_MT_AFL_HINTS=0: not.
 		[ "${BUGCHECK_MT_AFL_HINTS:-1}" = 0 ] || export VMT_MT_HINTS=$d/hints
+		# AFL++'s havoc off, as the campaign runs it (fuzz/mutator.c).
+		[ "${BUGCHECK_MT_AFL_CUSTOM_ONLY:-1}" = 0 ] || export AFL_CUSTOM_MUTATOR_ONLY=1
 		VMT_SCHED_FEEDBACK=$fb AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_FAST_CAL=1 \
 		AFL_SKIP_CRASHES=1 AFL_BENCH_UNTIL_CRASH=1 AFL_CUSTOM_MUTATOR_LIBRARY=$MUTATOR \
 		AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_STARTUP_CALIBRATION=1 \

@@ -10,7 +10,8 @@
  * The engines' entry points are thin: LLVMFuzzerCustomMutator (a share of
  * the calls goes to libFuzzer's byte-level LLVMFuzzerMutate) and the
  * AFL++ custom mutator API (afl_custom_init/fuzz/describe/deinit; AFL's
- * havoc keeps its byte-level stages unless AFL_CUSTOM_MUTATOR_ONLY).
+ * havoc keeps its byte-level stages unless AFL_CUSTOM_MUTATOR_ONLY), whose
+ * queue hooks also give each seed scenario its turn (afl_custom_queue_*).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -324,16 +325,61 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max, unsigned 
 struct afl_mut {
 	uint64_t rng;
 	enum vmt_mut_kind last;
+	bool bytes;		/* the last output: byte_edits */
 	uint8_t *buf;
 	size_t cap;
+	/* The queue order (afl_custom_queue_get): root[id] is the group of
+	 * queue entry id, 1 + the seed it descends from, 0 unknown (an
+	 * import from another fuzzer). */
+	uint32_t *root;
+	size_t nroot;
+	uint32_t groups;	/* seeds seen */
+	uint32_t turn;		/* the group whose entry is fuzzed next */
+	bool imports;		/* group 0 takes turns too */
+	uint32_t passed;	/* entries refused since the last one fuzzed */
 };
 
 void *afl_custom_init(void *afl, unsigned int seed);
 size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size, uint8_t **out_buf,
 		       uint8_t *add_buf, size_t add_buf_size, size_t max_size);
 uint32_t afl_custom_fuzz_count(void *data, const uint8_t *buf, size_t buf_size);
+uint8_t afl_custom_queue_new_entry(void *data, const uint8_t *filename_new_queue,
+				   const uint8_t *filename_orig_queue);
+uint8_t afl_custom_queue_get(void *data, const uint8_t *filename);
 const char *afl_custom_describe(void *data, size_t max_len);
 void afl_custom_deinit(void *data);
+
+/*
+ * Byte-level edits for AFL++ too. The sched engine runs afl-fuzz with
+ * AFL_CUSTOM_MUTATOR_ONLY: its havoc stage doubles its length at every
+ * new find, and with the interleaving feedback nearly every execution is
+ * one, so havoc kept afl-fuzz on its first queue entry for the whole run
+ * (18,625 executions in 30 s, one entry fuzzed). A share of these calls
+ * flips, sets or copies a few bytes instead, as a share of libFuzzer's
+ * goes to LLVMFuzzerMutate.
+ */
+static void byte_edits(uint8_t *d, size_t n, uint64_t *s)
+{
+	for (unsigned k = 1 + below(s, 4); k--;) {
+		size_t i = below(s, (unsigned)n), j, len;
+
+		switch (below(s, 3)) {
+		case 0:
+			d[i] ^= (uint8_t)(1u << below(s, 8));
+			break;
+		case 1:
+			d[i] = (uint8_t)rnd(s);
+			break;
+		default:	/* a few bytes from elsewhere in the input */
+			j = below(s, (unsigned)n);
+			len = 1 + below(s, 8);
+			len = len < n - i ? len : n - i;
+			len = len < n - j ? len : n - j;
+			memmove(d + i, d + j, len);
+			break;
+		}
+	}
+}
 
 void *afl_custom_init(void *afl, unsigned int seed)
 {
@@ -365,8 +411,14 @@ size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size, uint8_t **out_
 		m->cap = c;
 	}
 	memcpy(m->buf, buf, buf_size);
-	n = vmt_mutate(m->buf, buf_size, cap, &m->rng, &m->last);
 	*out_buf = m->buf;
+	m->bytes = buf_size && buf_size <= cap && rnd(&m->rng) % VMT_MUT_BYTES_SHARE == 0;
+	if (m->bytes) {
+		byte_edits(m->buf, buf_size, &m->rng);
+		m->last = VMT_MUT_NONE;
+		return buf_size;
+	}
+	n = vmt_mutate(m->buf, buf_size, cap, &m->rng, &m->last);
 	/* No edit fit: the input as it was (AFL's havoc mutates bytes). */
 	return n ? n : buf_size;
 }
@@ -378,23 +430,139 @@ size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size, uint8_t **out_
  * that hold the other races were never mutated. */
 #define AFL_EDITS_PER_ENTRY	256
 
+static void next_turn(struct afl_mut *m)
+{
+	m->turn = m->turn < m->groups ? m->turn + 1 : !m->imports;
+	m->passed = 0;
+}
+
+/* afl-fuzz calls this once per queue entry it fuzzes, after the checks
+ * that may still skip an entry queue_get let through: the turn passes
+ * on only when its group was fuzzed. */
 uint32_t afl_custom_fuzz_count(void *data, const uint8_t *buf, size_t buf_size)
 {
-	(void)data, (void)buf, (void)buf_size;
+	(void)buf, (void)buf_size;
+	next_turn(data);
 	return AFL_EDITS_PER_ENTRY;
+}
+
+/* ---- AFL++: every seed scenario its turn ------------------------------------- */
+
+/*
+ * AFL++'s weighted choice of the next queue entry favours the entries
+ * with the most children: from the six multi-thread seeds, 862 queue
+ * entries in a minute came from the first one fuzzed (unmap-reader) and
+ * none from put-release, so the races only another seed reaches were
+ * never tried. Each entry's group is its root seed; queue_get lets an
+ * entry through only when its group has the turn, and the turn goes
+ * round the groups (AFL++'s choice still picks which entry of the
+ * group). Entries AFL++ imports from other fuzzers (-F, sync) are
+ * announced to no hook: they make group 0, which takes turns once seen.
+ */
+
+/* The queue id in an AFL++ queue file name (".../id:000042,src:..."),
+ * and the id after "src:" (the parent, when resuming), or -1. */
+static long name_field(const char *path, const char *key)
+{
+	const char *base = strrchr(path, '/'), *f;
+	unsigned long v;
+	char *end;
+
+	base = base ? base + 1 : path;
+	if (!strcmp(key, "id")) {	/* id:N (id_N with AFL_SIMPLE_FILES) */
+		if (strncmp(base, "id:", 3) && strncmp(base, "id_", 3))
+			return -1;
+		f = base + 3;
+	} else {
+		f = strstr(base, ",src:");
+		if (!f)
+			return -1;
+		f += 5;
+	}
+	v = strtoul(f, &end, 10);
+	return end == f || v > 0xffffffUL ? -1 : (long)v;
+}
+
+static uint32_t group_of(struct afl_mut *m, long id)
+{
+	return id >= 0 && (size_t)id < m->nroot ? m->root[id] : 0;
+}
+
+uint8_t afl_custom_queue_new_entry(void *data, const uint8_t *filename_new_queue,
+				   const uint8_t *filename_orig_queue)
+{
+	struct afl_mut *m = data;
+	long id = name_field((const char *)filename_new_queue, "id"), src;
+	uint32_t g;
+
+	if (id < 0)
+		return 0;
+	/* The parent: the entry being fuzzed, or (a seed, or an entry
+	 * read back on resume: no parent given) the name's src:. */
+	src = filename_orig_queue ? name_field((const char *)filename_orig_queue, "id")
+				  : name_field((const char *)filename_new_queue, "src");
+	if (src >= 0 && src != id)
+		g = group_of(m, src);
+	else if (!filename_orig_queue && !strstr((const char *)filename_new_queue, ",sync:"))
+		g = ++m->groups;	/* a seed: a group of its own */
+	else
+		g = 0;
+	if ((size_t)id >= m->nroot) {
+		size_t n = m->nroot ? m->nroot : 64;
+		uint32_t *r;
+
+		while (n <= (size_t)id)
+			n *= 2;
+		r = realloc(m->root, n * sizeof(*r));
+		if (!r)
+			return 0;	/* then it counts as group 0 */
+		memset(r + m->nroot, 0, (n - m->nroot) * sizeof(*r));
+		m->root = r;
+		m->nroot = n;
+	}
+	m->root[id] = g;
+	if (!m->turn)
+		m->turn = 1;
+	return 0;	/* the file is unchanged */
+}
+
+/* A group whose entries AFL++ never picks (weight 0 under some power
+ * schedules) must not stop the others: after this many refusals in a
+ * row the turn moves on. Each refusal costs afl-fuzz one random pick. */
+#define AFL_TURN_PATIENCE	(1u << 20)
+
+uint8_t afl_custom_queue_get(void *data, const uint8_t *filename)
+{
+	struct afl_mut *m = data;
+	uint32_t g = group_of(m, name_field((const char *)filename, "id"));
+
+	if (!g && !m->imports) {
+		m->imports = true;	/* the first import: group 0 joins in */
+		if (!m->groups)
+			m->turn = 0;
+	}
+	if (g == m->turn || m->groups + m->imports < 2)
+		return 1;
+	if (++m->passed >= AFL_TURN_PATIENCE)
+		next_turn(m);
+	return 0;
 }
 
 const char *afl_custom_describe(void *data, size_t max_len)
 {
+	struct afl_mut *m = data;
+
 	(void)max_len;
-	return vmt_mut_name(((struct afl_mut *)data)->last);
+	return m->bytes ? "bytes" : vmt_mut_name(m->last);
 }
 
 void afl_custom_deinit(void *data)
 {
 	struct afl_mut *m = data;
 
-	if (m)
+	if (m) {
 		free(m->buf);
+		free(m->root);
+	}
 	free(m);
 }

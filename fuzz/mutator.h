@@ -3,9 +3,9 @@
  * mutator.h - the structure-aware mutator of op programs (fuzz/mutator.c):
  * decode, edit one part, encode. libFuzzer takes it as
  * LLVMFuzzerCustomMutator (linked into a target), AFL++ as a custom
- * mutator library (AFL_CUSTOM_MUTATOR_LIBRARY=build/fuzz/vmt-mutator.so;
- * leave AFL_CUSTOM_MUTATOR_ONLY unset so that havoc's byte mutations
- * stay). Both share vmt_mutate().
+ * mutator library (AFL_CUSTOM_MUTATOR_LIBRARY=build/fuzz/vmt-mutator.so
+ * with AFL_CUSTOM_MUTATOR_ONLY=1: the library does byte edits itself, and
+ * gives each seed scenario its turn in the queue). Both share vmt_mutate().
  */
 #ifndef VMT_FUZZ_MUTATOR_H
 #define VMT_FUZZ_MUTATOR_H
@@ -53,7 +53,8 @@ bool vmt_fuzz_mt_decisions(const uint8_t *data, size_t size, uint32_t *dec, unsi
 	__attribute__((weak));
 
 /* One in VMT_MUT_BYTES_SHARE calls of LLVMFuzzerCustomMutator goes to
- * libFuzzer's own byte-level LLVMFuzzerMutate. */
+ * libFuzzer's own byte-level LLVMFuzzerMutate; as many of afl_custom_fuzz
+ * edit bytes. */
 #define VMT_MUT_BYTES_SHARE	3
 
 #endif /* VMT_FUZZ_MUTATOR_H */

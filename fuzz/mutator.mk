@@ -2,8 +2,8 @@
 #
 #   $(FZ)/vmt-mutator.so   the AFL++ custom mutator library:
 #                          AFL_CUSTOM_MUTATOR_LIBRARY=build/fuzz/vmt-mutator.so
-#                          (leave AFL_CUSTOM_MUTATOR_ONLY unset: havoc's byte
-#                          mutations stay)
+#                          with AFL_CUSTOM_MUTATOR_ONLY=1 (it edits bytes
+#                          too, and orders the queue: fuzz/mutator.c)
 #   FUZZ_MUTATOR_SRCS      what a libFuzzer target adds to its sources to get
 #                          LLVMFuzzerCustomMutator
 #   make mutator-tests     its unit tests, plain and ASan+UBSan (in make test)

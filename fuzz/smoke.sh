@@ -98,9 +98,9 @@ done
 # 6. The structure-aware mutator in AFL++ on the multi-thread target, as
 # the campaign's sched engine runs it: afl-fuzz loads the library, and
 # its edits (named in the queue files by afl_custom_describe) keep
-# inputs, beside havoc's.
+# inputs (havoc off, AFL_CUSTOM_MUTATOR_ONLY: the library edits bytes too).
 afl_env
-AFL_CUSTOM_MUTATOR_LIBRARY="$PWD/$FZ/vmt-mutator.so" afl-fuzz -i "$MT_OUT" -o "$run/afl-mt" -x fuzz/vmt.dict \
+AFL_CUSTOM_MUTATOR_LIBRARY="$PWD/$FZ/vmt-mutator.so" AFL_CUSTOM_MUTATOR_ONLY=1 afl-fuzz -i "$MT_OUT" -o "$run/afl-mt" -x fuzz/vmt.dict \
 	-t "$AFL_TIMEOUT" -V 8 -M main -- "$FZ/vmt-mt-afl" > "$run/afl-mt.log" 2>&1
 edits=$(ls "$run/afl-mt/main/queue" 2>/dev/null | grep -cE ',(preempt|op-thread|operand|fault)-?[a-z]*(,|$)')
 if ! grep -q "Custom mutator '.*vmt-mutator.so' installed" "$run/afl-mt.log"; then

@@ -409,8 +409,8 @@ start_libfuzzer() {
 # minute (fuzz/README.md, make bugcheck-fuzz-mt). Their own
 # directories: the target is another binary, its corpus is not the
 # sequential engines'. Both mutate with the structure-aware mutator
-# (fuzz/mutator.c: linked into vmt-mt-libfuzzer, loaded by afl-fuzz) beside
-# their byte-level mutations (AFL_CUSTOM_MUTATOR_ONLY stays unset).
+# (fuzz/mutator.c: linked into vmt-mt-libfuzzer, loaded by afl-fuzz, whose
+# havoc it replaces, AFL_CUSTOM_MUTATOR_ONLY: it does byte edits itself).
 start_sched() {
 	local remain=$1
 	mkdir -p "$out/sched/in" "$out/sched/afl"
@@ -435,7 +435,7 @@ start_sched_afl() {
 	restart[sched-afl]=start_sched_afl
 	AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_IMPORT_FIRST=1 \
 	AFL_AUTORESUME=1 AFL_NO_AFFINITY=1 AFL_FAST_CAL=1 AFL_SKIP_CRASHES=1 \
-	AFL_CUSTOM_MUTATOR_LIBRARY="$MUTATOR" VMT_MT_HINTS="$out/sched/afl-hints" \
+	AFL_CUSTOM_MUTATOR_LIBRARY="$MUTATOR" AFL_CUSTOM_MUTATOR_ONLY=1 VMT_MT_HINTS="$out/sched/afl-hints" \
 	ASAN_OPTIONS="abort_on_error=1:symbolize=0:detect_leaks=0:allocator_may_return_null=1" \
 	UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1" \
 	start_bg sched-afl "$out/logs/sched-afl.log" \
@@ -873,6 +873,9 @@ exec 3>&2
 				"$TOOL" minimize --runs 3 --max-seconds "$left" -o "$d/stress.min.rec" "$d/stress.rec" &&
 					cp "$d/stress.rec" "$d/stress.orig.rec" && mv "$d/stress.min.rec" "$d/stress.rec"
 				touch "$d/stress.min"
+			elif [ "$(cut -d' ' -f1 "$d/first-seen")" = sched ]; then
+				# A multi-thread program: the joint minimizer (vmtorture-sched).
+				"$CLI" minimize --max-seconds "$left" -o "$d/min" "$d/first"
 			else
 				"$TOOL" minimize --oracle "$oracle" --sig "$(cat "$d/signature")" \
 					--max-seconds "$left" -o "$d/min" "$d/first"
@@ -883,6 +886,7 @@ exec 3>&2
 		# Stress reruns take seconds each: fewer of them.
 		runs=10; [ "$oracle" = stress ] && runs=5
 		"$TOOL" report --runs $runs -o "$d/report.md" "$d"
+		[ -f "$d/min.md" ] && { echo; cat "$d/min.md"; } >> "$d/report.md"	# one column per thread
 		# A shrunk stress command is judged on 3 runs: if it then
 		# reproduces in none of the report's, the command as found is
 		# the one to hand over.
