@@ -204,9 +204,13 @@ static void defer_push(struct vms_defer_stack *s, struct vms_defer_batch *b)
 #ifdef VMS_CHECKS
 	atomic_fetch_add(&s->pushing, 1);	/* before the head is read */
 #endif
-	VMS_SCHED_POINT(VMS_SP_DEFER);
 	old = atomic_load_explicit(&s->head, memory_order_relaxed);
 	atomic_fetch_add_explicit(&s->items, b->n, memory_order_relaxed);
+	/* The point sits between the read of the head and its write: another
+	 * push may come in between (the compare-and-swap then fails and
+	 * retries with the new head), and the controlled scheduler can put
+	 * one there. */
+	VMS_SCHED_POINT(VMS_SP_DEFER);
 #ifdef VMS_BUG_defer_push_racy
 	/* Planted: a load and a store where a compare-and-swap belongs. */
 	b->next = old;

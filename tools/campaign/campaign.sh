@@ -570,6 +570,9 @@ stop_engines() {
 		wait "${pid[$k]}" 2>/dev/null
 		rc=$?
 		if has_run "$k"; then
+			# libFuzzer -fork ends at its -max_total_time with the
+			# last job's status: 77 when that job found a crash.
+			grep -q 'INFO: fuzzed for [0-9]* seconds' <<< "$(since_start "$k")" && rc=0
 			[ $rc = 0 ] && record "$k" ran "$(ended "$k")" "" ||
 				record "$k" died "$(ended "$k")" "$(reason_of "$k" $rc)"
 		else

@@ -19,6 +19,8 @@
 #  6. A replay build on which the empty program fails: the pre-flight
 #     must file it as a finding under its title (exit 1), not as a dead
 #     engine.
+#  7. A libFuzzer -fork that ends by itself at its -max_total_time with
+#     status 77 (its last job crashed) ran: the campaign exits 0.
 # Binaries come from the environment (see campaign.mk's CAMPAIGN_ENV).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -147,6 +149,25 @@ rc=$?
 grep -qx preflight "$out"/triage/*/engines 2>/dev/null || bad "the failing empty program was not filed by triage (engine preflight)"
 grep -q '^| `[0-9a-f]*` | DIVERGENCE check: vms_space_check |' "$out/summary.md" 2>/dev/null ||
 	bad "summary.md does not list the empty program's finding under its title"
+
+# ---- 7 ----
+# libFuzzer -fork ends at its -max_total_time with its last job's status:
+# 77 when that job crashed. Ending so on its own, it ran (it did not die).
+fz7=$base/fz-lf-77
+mkdir -p "$fz7"
+for f in "$VMT_FZ"/*; do ln -s "$(readlink -f "$f")" "$fz7/"; done
+rm -f "$fz7/vmt-libfuzzer"
+printf '#!/bin/sh\nt=10\nfor a; do case $a in -max_total_time=*) t=${a#*=};; esac; done\n%s\nsleep $((t - 3))\n%s\nexit 77\n' \
+	'echo "#1: cov: 1 ft: 1 corp: 1 exec/s 0 oom/timeout/crash: 0/0/1"; echo "==1== ERROR: libFuzzer: deadly signal"' \
+	'echo "INFO: fuzzed for $((t - 3)) seconds, wrapping up soon"; echo "INFO: exiting: 77"' > "$fz7/vmt-libfuzzer"
+chmod +x "$fz7/vmt-libfuzzer"
+out=$base/lf-77
+VMT_FZ=$fz7 bash tools/campaign/campaign.sh --duration 15 --engines libfuzzer --out "$out" --quiet --no-minimize \
+	> "$base/lf-77.out" 2>&1
+rc=$?
+[ $rc -eq 0 ] || bad "a libFuzzer that exits 77 at its deadline: campaign exited with $rc, want 0"
+grep -qP '^0\tlibfuzzer\tran\t' "$out/engines.tsv" 2>/dev/null ||
+	bad "a libFuzzer that exits 77 at its deadline is not recorded as ran ($out/engines.tsv)"
 
 # ---- 4 (last: it covers every campaign above) ----
 # Nothing of ours outlives the campaigns (AFL++ leaves persistent children
