@@ -642,6 +642,10 @@ sched_crashes() {
 	{ find "$out"/sched/afl/*/crashes* -maxdepth 1 -name 'id:*' 2>/dev/null
 	  find "$out/sched/libfuzzer/artifacts" -maxdepth 1 -type f 2>/dev/null; } | wc -l
 }
+# How many of its report's replays reproduced a finding: hits= in the
+# triage/<id>/verdict that vmtorture report writes (key=value lines, the
+# data; report.md is prose for people), or nothing.
+hits() { sed -n 's/^hits=//p' "$1/verdict" 2>/dev/null; }
 nsigs() { find "$out/triage" -mindepth 1 -maxdepth 1 -type d ! -name unreproduced 2>/dev/null | wc -l; }
 
 # Line coverage of core/src (without debug.c: test-only hooks) from
@@ -886,8 +890,7 @@ exec 3>&2
 		# A shrunk stress command is judged on 3 runs: if it then
 		# reproduces in none of the report's, the command as found is
 		# the one to hand over.
-		if [ "$oracle" = stress ] && [ -f "$d/stress.orig.rec" ] &&
-		   grep -q '^| reproduces | 0/' "$d/report.md"; then
+		if [ "$oracle" = stress ] && [ -f "$d/stress.orig.rec" ] && [ "$(hits "$d")" = 0 ]; then
 			echo "report: $id: the shrunk stress command did not reproduce; reporting the original"
 			mv "$d/stress.rec" "$d/stress.shrunk.rec" && mv "$d/stress.orig.rec" "$d/stress.rec"
 			"$TOOL" report --runs $runs -o "$d/report.md" "$d"
@@ -896,7 +899,9 @@ exec 3>&2
 		# handed to anyone as a bug. It stays in triage/ with its report
 		# (count, logs, command) and summary.md lists it apart.
 		mkdir -p "$out/reports"
-		if grep -q '^| reproduces | 0/' "$d/report.md"; then
+		h=$(hits "$d")
+		[ -n "$h" ] || echo "report: $id: no verdict (the report failed); kept as a finding"
+		if [ "$h" = 0 ]; then
 			touch "$d/unconfirmed"
 			rm -f "$out/reports/$id.md"
 			echo "report: $id: did not reproduce in $runs replays; listed as unconfirmed"

@@ -19,6 +19,9 @@
 #  6. A replay build on which the empty program fails: the pre-flight
 #     must file it as a finding under its title (exit 1), not as a dead
 #     engine.
+#  7. The same finding through a report whose verdict file says that it
+#     did not reproduce, while its Markdown says it did: the campaign
+#     follows the verdict (unconfirmed, not reported).
 # Binaries come from the environment (see campaign.mk's CAMPAIGN_ENV).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -147,6 +150,31 @@ rc=$?
 grep -qx preflight "$out"/triage/*/engines 2>/dev/null || bad "the failing empty program was not filed by triage (engine preflight)"
 grep -q '^| `[0-9a-f]*` | DIVERGENCE check: vms_space_check |' "$out/summary.md" 2>/dev/null ||
 	bad "summary.md does not list the empty program's finding under its title"
+
+# ---- 7 ----
+# The campaign decides on the report's verdict (data), not its Markdown.
+# The same finding as in 6, through a tool whose report says in
+# triage/<id>/verdict that no replay reproduced it while report.md still
+# says it did: the finding must be unconfirmed, not reported.
+tool7=$base/tool-says-no
+real=$(readlink -f "${VMT_CAMPAIGN_BIN:-build/vmt-campaign}")
+cat > "$tool7" <<EOF
+#!/bin/sh
+"$real" "\$@"; rc=\$?
+[ "\$1" = report ] || exit \$rc
+for d; do :; done
+[ -f "\$d/verdict" ] && sed -i 's/^hits=.*/hits=0/' "\$d/verdict"
+exit 1
+EOF
+chmod +x "$tool7"
+out=$base/verdict-says-no
+VMT_FZ=$fz6 VMT_CAMPAIGN_BIN=$tool7 bash tools/campaign/campaign.sh --duration 8 --engines stress --out "$out" \
+	--quiet --no-minimize > "$base/verdict-says-no.out" 2>&1
+grep -q '^| reproduces | [1-9]' "$out"/triage/*/report.md 2>/dev/null ||
+	bad "verdict test: report.md does not claim the finding reproduced (nothing to contradict)"
+grep -q '^## Findings: 0 signature(s)' "$out/summary.md" 2>/dev/null &&
+	grep -q '^Unconfirmed: 1 ' "$out/summary.md" && [ -z "$(ls "$out/reports" 2>/dev/null)" ] ||
+	bad "a finding whose verdict says it did not reproduce was counted as reproduced ($out/summary.md)"
 
 # ---- 4 (last: it covers every campaign above) ----
 # Nothing of ours outlives the campaigns (AFL++ leaves persistent children
