@@ -15,7 +15,7 @@
 set -uo pipefail
 # Read in full before running: safe to edit while a check runs.
 {
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 bug=${1:?usage: bugcheck.sh BUG [SECONDS]}
 secs=${2:-300}
 out=build/campaign/bugcheck-$bug-$(date -u +%Y%m%d-%H%M%S)
@@ -45,7 +45,7 @@ for d in "$out"/triage/*/; do
 		good=build/vmtorture; case ${args[0]} in */tsan/*) good=build/tsan/vmtorture ;; esac
 		[ "${args[1]:-}" = stress ] || args=("${args[0]}" stress "${args[@]:1}")	# vmtorture-stress
 		hit=0
-		for i in 1 2 3; do
+		for _ in 1 2 3; do
 			timeout 120 "$good" "${args[@]:1}" > /dev/null 2>&1
 			[ $? = 1 ] && hit=1
 		done

@@ -106,10 +106,10 @@ secs=$(last 1)
 	echo
 	echo "| | |"
 	echo "|---|---|"
-	echo "| started | $c_started_first |"
-	echo "| ran for | ${secs}s of ${c_duration}s planned$( [ "$c_resumes" -gt 0 ] && echo ", resumed $c_resumes time(s)") |"
-	echo "| engines | $c_engines (jobs $c_jobs) |"
-	echo "| fuzz build | \`$c_fz\` |"
+	echo "| started | ${c_started_first?} |"
+	echo "| ran for | ${secs}s of ${c_duration?}s planned$( [ "${c_resumes?}" -gt 0 ] && echo ", resumed $c_resumes time(s)") |"
+	echo "| engines | ${c_engines?} (jobs ${c_jobs?}) |"
+	echo "| fuzz build | \`${c_fz?}\` |"
 	echo "| git | $(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$(dirname "$0")" diff --quiet 2>/dev/null || echo ' (modified tree)') |"
 	echo
 	engine_runs

@@ -24,7 +24,7 @@
 #     follows the verdict (unconfirmed, not reported).
 # Binaries come from the environment (see campaign.mk's CAMPAIGN_ENV).
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 secs=${CAMPAIGN_TEST_SECONDS:-20}
 engines=${CAMPAIGN_TEST_ENGINES:-afl,libfuzzer,stress,tsan,sched}
 base=build/campaign/test-$(date -u +%Y%m%d-%H%M%S)
@@ -83,7 +83,7 @@ bash tools/campaign/campaign.sh --duration $((secs + 10)) --engines afl,libfuzze
 cpid=$!
 sleep $((secs / 2 + 5))
 kill -KILL $cpid
-while read -r name p; do kill -KILL -- "-$p" 2>/dev/null; done < "$out/pids"
+while read -r _ p; do kill -KILL -- "-$p" 2>/dev/null; done < "$out/pids"
 wait $cpid 2>/dev/null
 sleep 1
 # What a killed campaign has: corpus entries and crashes, by content.
@@ -95,7 +95,7 @@ sleep 1
 # on purpose (AFL++ never queues one; libFuzzer's empty input is in no
 # file here), so nothing with content is excused.
 list() { find "$out"/afl/*/queue "$out"/afl/*/crashes* "$out/libfuzzer/corpus" "$out/libfuzzer/artifacts" \
-	-maxdepth 1 -type f -size +0 ! -name README.txt 2>/dev/null | xargs -r sha1sum | sort -k1,1 -u; }
+	-maxdepth 1 -type f -size +0 ! -name README.txt -exec sha1sum {} + 2>/dev/null | sort -k1,1 -u; }
 list > "$base/at-kill"
 n_kill=$(wc -l < "$base/at-kill")
 [ "$n_kill" -gt 0 ] || bad "nothing in the killed campaign to check"

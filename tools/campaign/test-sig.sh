@@ -9,7 +9,7 @@
 # violation, a race then an oracle, a localized crash) must get the title
 # of the one nearest the cause.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 tool=${VMT_CAMPAIGN_BIN:-build/vmt-campaign}
 [ -x "$tool" ] || tool=build/vmtorture
 tmp=$(mktemp)
