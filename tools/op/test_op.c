@@ -383,15 +383,15 @@ static void test_mt_forms(void)
 	 * two-byte number; 0xff 0xee is an ordinary op, the one those two
 	 * bytes are alone (which op depends on the op table). */
 	{
-		static struct vmt_prog q;
+		static struct vmt_prog alone;
 		const uint8_t b[] = { 0xff, 0xf1, 1, 0, 0, 0, 0, 0xff, 0xf5, 1, 0x83, 0x01, 0,
 				      0xff, 0xee };
 
-		vmt_decode(b + 13, 2, &q);
+		vmt_decode(b + 13, 2, &alone);
 		vmt_decode(b, sizeof(b), &p);
-		T_CHECK(q.n == 1 && !vmt_prog_is_mt(&q), "0xff 0xee alone: one op");
+		T_CHECK(alone.n == 1 && !vmt_prog_is_mt(&alone), "0xff 0xee alone: one op");
 		T_CHECK(p.n == 2 && p.nthreads == 2 && p.ops[0].thread == 1 &&
-			p.ops[0].code == VMT_OP_CURSOR_NEW && p.ops[1].code == q.ops[0].code &&
+			p.ops[0].code == VMT_OP_CURSOR_NEW && p.ops[1].code == alone.ops[0].code &&
 			p.nsched == 1 && p.sched[0].nth == 131 && p.sched[0].thread == 1 &&
 			p.sched_version == VMT_SCHED_VERSION, "pseudo-ops decode");
 	}
