@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "op/op.h"
-#include "campaign/campaign.h"	/* campaign, minimize, report, classify; vmt_beside_self */
+#include "campaign/campaign.h"	/* campaign, minimize, report, classify */
 
 #define EXIT_DIVERGE	1
 #define EXIT_USAGE	2
