@@ -35,7 +35,7 @@
 # CAP). Not part of `make test`: minutes per bug. Machine load goes to
 # stderr and to the table's header.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 # The table: per bug, engine and feedback setting, over runs.tsv lines.
 table() {
 	echo "| bug | engine | feedback | found | median wall s | max wall s | median CPU s | median execs |"

@@ -11,7 +11,7 @@
 # SEEDS runs and the signature of the first finding. Exit 1 if any bug was
 # missed in every run.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 seeds=${1:-3}; cap=${2:-120}; shift 2 2>/dev/null || shift $#
 bugs=("$@")
 # By default, every bug the registry says the fuzzers must find.

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # fuzz/lib.sh - shared helpers of the fuzz run scripts (sourced, not run).
 
 FZ=${FZ:-build/fuzz}

@@ -102,7 +102,7 @@ done
 afl_env
 AFL_CUSTOM_MUTATOR_LIBRARY="$PWD/$FZ/vmt-mutator.so" AFL_CUSTOM_MUTATOR_ONLY=1 afl-fuzz -i "$MT_OUT" -o "$run/afl-mt" -x fuzz/vmt.dict \
 	-t "$AFL_TIMEOUT" -V 8 -M main -- "$FZ/vmt-mt-afl" > "$run/afl-mt.log" 2>&1
-edits=$(ls "$run/afl-mt/main/queue" 2>/dev/null | grep -cE ',(preempt|op-thread|operand|fault)-?[a-z]*(,|$)')
+edits=$(find "$run/afl-mt/main/queue" -maxdepth 1 -type f 2>/dev/null | grep -cE ',(preempt|op-thread|operand|fault)-?[a-z]*(,|$)')
 if ! grep -q "Custom mutator '.*vmt-mutator.so' installed" "$run/afl-mt.log"; then
 	bad "AFL++ did not load $FZ/vmt-mutator.so (see $run/afl-mt.log)"
 elif [ "$edits" -le 0 ]; then

@@ -134,7 +134,7 @@ TEST(test_map_split)
 	int big, small, id;
 	bool mapped;
 	struct vmt_mleaf leaf;
-	uint64_t found, s, e;
+	uint64_t found;
 
 	big = map_new(m, M2, 2, RW);
 	EQ(vmt_model_nr_leaves(m, 0), 1);
@@ -183,8 +183,6 @@ TEST(test_map_split)
 	}
 	vmt_model_cursor_drop(m, 0);
 	selfcheck(m);
-	(void)s;
-	(void)e;
 	vmt_model_free(m);
 }
 
@@ -227,13 +225,13 @@ TEST(test_unmap_protect)
 	vmt_model_cursor_drop(m, 0);
 
 	/* A whole 2M leaf counts one. */
-	big = map_new(m, 2 * M2, 2, RW);
+	map_new(m, 2 * M2, 2, RW);
 	EQ(vmt_model_cursor_new(m, 0, true, 0, G1), 0);
 	EQ(vmt_model_unmap(m, 0, G1), 1);
 	vmt_model_cursor_drop(m, 0);
 
 	/* protect_next: a 2M leaf entered mid-way splits; only one page changes. */
-	big = map_new(m, 2 * M2, 2, RW);
+	map_new(m, 2 * M2, 2, RW);
 	EQ(vmt_model_cursor_new(m, 0, true, 2 * M2 + 4 * K4, 3 * M2), 0);
 	EQ(vmt_model_protect_next(m, 0, K4, clear_w, NULL, &s, &e), 1);
 	EQ(s, 2 * M2 + 4 * K4);
@@ -258,7 +256,7 @@ TEST(test_unmap_protect)
 	EQ(vmt_model_cursor_new(m, 0, true, 0, G1), 0);
 	EQ(vmt_model_unmap(m, 0, G1), 512);
 	vmt_model_cursor_drop(m, 0);
-	big = map_new(m, 4 * M2, 2, RW);
+	map_new(m, 4 * M2, 2, RW);
 	EQ(vmt_model_cursor_new(m, 0, true, 0, G1), 0);
 	EQ(vmt_model_protect_next(m, 0, G1, clear_w, NULL, &s, &e), 1);
 	EQ(s, 4 * M2);

@@ -29,7 +29,7 @@ mkdir -p "$obj"
 cd "$src"
 incs="-I. -Icore/include -Icore/src -Imodel -Itools/op -Ifuzz"
 # The op module is every tools/op source but its tests.
-op_srcs=$(ls tools/op/*.c | grep -v "/test_")
+op_srcs=$(printf '%s\n' tools/op/*.c | grep -v "/test_")
 srcs="core/src/*.c model/model.c $op_srcs fuzz/target.c"
 objs=()
 for f in $srcs; do

@@ -5,7 +5,7 @@
 # check what it produced and fuzz each result for a few seconds from the
 # seed corpus zip. Output: build/oss-fuzz/{libfuzzer,afl}/.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 secs=${OSS_FUZZ_TEST_SECONDS:-10}
 fail=0
 bad() { echo "oss-fuzz-test: FAIL: $*" >&2; fail=1; }

@@ -13,7 +13,7 @@ set -u
 SEEDS=${1:-5}
 SECS=${2:-60}
 TSAN=${BUGCHECK_TSAN:-1}
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 # By default, every bug the registry (core/bugs.tsv) says stress must find.
 BUGS=${BUGCHECK_BUGS:-$(scripts/bugs.sh list stress | tr '\n' ' ')}
 OUT=build/bugcheck-stress

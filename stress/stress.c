@@ -227,7 +227,7 @@ static void print_states(struct stress *S, FILE *f)
 
 		fprintf(f, "  %s %u: %s", i < S->nworkers ? "worker" : "accessor",
 			i < S->nworkers ? i : i - S->nworkers, w ? w : "?");
-		if (i < S->nworkers && w && strstr(w, "ession") + 0 != NULL)
+		if (i < S->nworkers && w && strstr(w, "ession"))
 			fprintf(f, " [%#lx,%#lx)", atomic_load(&S->ts[i].start),
 				atomic_load(&S->ts[i].end));
 		else if (i < S->nworkers && w && strstr(w, "cursor"))

@@ -5,6 +5,8 @@
 #                        each op (step_core.c, step_model.c), the executor (exec.c)
 #   $(B)/vmtorture       the CLI (tools/vmtorture.c): replay, decode, encode, ...
 #   make op-tests        model and op-language tests, default and asan builds
+#                        (test_op's random tests: VMT_OP_ITERS, VMT_OP_SEED,
+#                        VMT_OP_KEEP, VMT_OP_POOL; see tools/op/test_op.c)
 #   make op-tests-here   the same tests in this build variant only
 #
 # Other tools add their sources to VMT_CLI_SRCS (linked into the CLI) and
@@ -39,9 +41,9 @@ OP_TEST_BIN := $(B)/tests/test_op
 
 # The op tests link the CLI's core: with fault injection compiled in, the
 # fail op really fails allocations there (and the invariant checks are on).
-$(OP_TEST_BIN): $(B)/obj/tools/op/test_op.o $(VMT_LIB) $(MODEL_LIB) $$(VMT_CLI_CORE)
+$(OP_TEST_BIN): $(B)/obj/tools/op/test_op.o $(B)/obj/tests/runner.o $(VMT_LIB) $(MODEL_LIB) $$(VMT_CLI_CORE)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) $(B)/obj/tools/op/test_op.o $(VMT_LIB) $(MODEL_LIB) \
+	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) $(B)/obj/tools/op/test_op.o $(B)/obj/tests/runner.o $(VMT_LIB) $(MODEL_LIB) \
 		$(VMT_CLI_CORE) $(URCU_LIBS) $(LDLIBS) -o $@
 
 all: $(VMT_LIB) $(VMT_CLI_BIN) $(OP_TEST_BIN)

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "op/op.h"
+#include "campaign/campaign.h"	/* campaign, minimize, report, classify */
 
 #define EXIT_DIVERGE	1
 #define EXIT_USAGE	2
@@ -116,22 +117,18 @@ static uint8_t *read_file(const char *path, size_t max, size_t *len)
  */
 static int run_companion(char *const args[])
 {
-	char self[4096], path[4200], *slash;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *path = vmt_beside_self("vmtorture-sched");
 	int status;
 	pid_t pid;
 
-	if (n <= 0) {
+	if (!path) {
 		fprintf(stderr, "vmtorture: cannot find my own executable: %s\n", strerror(errno));
 		return EXIT_USAGE;
 	}
-	self[n] = 0;
-	slash = strrchr(self, '/');
-	snprintf(path, sizeof(path), "%.*s/vmtorture-sched", slash ? (int)(slash - self) : 1,
-		 slash ? self : ".");
 	if (access(path, X_OK)) {
 		fprintf(stderr, "vmtorture: multi-thread programs need %s (the controlled build; "
 			"run make): %s\n", path, strerror(errno));
+		free(path);
 		return EXIT_USAGE;
 	}
 	fflush(stdout);
@@ -139,6 +136,7 @@ static int run_companion(char *const args[])
 	pid = fork();
 	if (pid < 0) {
 		fprintf(stderr, "vmtorture: fork: %s\n", strerror(errno));
+		free(path);
 		return EXIT_USAGE;
 	}
 	if (!pid) {
@@ -146,6 +144,7 @@ static int run_companion(char *const args[])
 		fprintf(stderr, "vmtorture: %s: %s\n", path, strerror(errno));
 		_exit(EXIT_USAGE);
 	}
+	free(path);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return EXIT_USAGE;
@@ -461,7 +460,6 @@ static int cmd_sched(int argc, char **argv)
 
 static int cmd_help(int argc, char **argv);
 int vmt_stress_main(int argc, char **argv);	/* stress/stress.c */
-#include "campaign/campaign.h"			/* campaign, minimize, report, classify */
 
 /* Is @path a multi-thread program (text or binary)? Quietly false if it
  * cannot be read: the command that gets it says why. */

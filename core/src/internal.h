@@ -247,7 +247,7 @@ static inline struct vms_frame *vms_pte_child(struct vms_pool *p, uint64_t pte)
 
 /* ---- space.c ---- */
 void vms_space_thread_exit(void);
-bool vms_space_is_current(struct vms_space *s);
+bool vms_space_is_current(const struct vms_space *s);
 
 /* ---- debug.c ---- */
 void vms__debug_note_unlock(struct vms_frame *node, vms_vaddr_t base);

@@ -128,7 +128,7 @@ struct vms_space *vms_space_current(void)
 	return vms_thread()->current;
 }
 
-bool vms_space_is_current(struct vms_space *s)
+bool vms_space_is_current(const struct vms_space *s)
 {
 	return s && vms_thread()->current == s;
 }

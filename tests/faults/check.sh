@@ -13,7 +13,7 @@
 set -u
 cli=${1:-build/vmtorture}
 secs=${FAULT_CHECK_SECONDS:-30}
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 rc=0
 for f in tests/faults/*.txt; do
 	out=$("$cli" run -q "$f" 2>&1) || { echo "FAIL $f on the correct core: $out"; rc=1; }

@@ -15,7 +15,7 @@
 set -uo pipefail
 # Read in full before running: safe to edit while a check runs.
 {
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 bug=${1:?usage: bugcheck.sh BUG [SECONDS]}
 secs=${2:-300}
 out=build/campaign/bugcheck-$bug-$(date -u +%Y%m%d-%H%M%S)
@@ -28,13 +28,15 @@ else
 	bash tools/campaign/campaign.sh --duration "$secs" --out "$out" --quiet \
 		--engines "${BUGCHECK_ENGINES:-afl,libfuzzer,stress,tsan}" > /dev/null 2>&1
 fi
+# A key of a finding's triage/<id>/verdict (key=value lines).
+v() { sed -n "s/^$2=//p" "$1/verdict" 2>/dev/null; }
 mine=() other=() flaky=() symptoms=()
 for d in "$out"/triage/*/; do
 	d=${d%/}
 	id=$(basename "$d")
 	[ "$id" = unreproduced ] && continue
 	[ -f "$d/signature" ] || continue
-	if grep -q '^symptom ' "$d/verdict" 2>/dev/null; then symptoms+=("$id"); continue; fi
+	if [ "$(v "$d" role)" = symptom ]; then symptoms+=("$id"); continue; fi
 	if [ "$(cat "$d/oracle")" = stress ]; then
 		# Same command line, correct core: three clean runs = not pre-existing.
 		# The same variant (plain or TSan) of the correct build; exit 1 is
@@ -43,7 +45,7 @@ for d in "$out"/triage/*/; do
 		good=build/vmtorture; case ${args[0]} in */tsan/*) good=build/tsan/vmtorture ;; esac
 		[ "${args[1]:-}" = stress ] || args=("${args[0]}" stress "${args[@]:1}")	# vmtorture-stress
 		hit=0
-		for i in 1 2 3; do
+		for _ in 1 2 3; do
 			timeout 120 "$good" "${args[@]:1}" > /dev/null 2>&1
 			[ $? = 1 ] && hit=1
 		done
@@ -55,7 +57,7 @@ for d in "$out"/triage/*/; do
 		"$good_fz/vmt-mt-replay" -q "$f" > /dev/null 2>&1; rc_mt=$?
 		hit=$(( rc == 1 || rc_mt == 1 ))
 	fi
-	rep=$(sed -n 's/^| reproduces | \([0-9]*\)\/.*/\1/p' "$d/report.md")
+	rep=$(v "$d" hits)
 	if [ "${rep:-0}" = 0 ]; then flaky+=("$id")
 	elif [ $hit = 0 ]; then mine+=("$id"); else other+=("$id"); fi
 done
@@ -66,7 +68,7 @@ for id in "${flaky[@]}"; do echo "  unconfirmed (reproduced by none of its repla
 rc=0
 for id in "${mine[@]}"; do
 	d=$out/triage/$id
-	rep=$(sed -n 's/^| reproduces | \(.*\) |$/\1/p' "$d/report.md")
+	rep="$(v "$d" hits)/$(v "$d" runs) runs"
 	size=
 	if [ -f "$d/min.txt" ] && [ "$(cat "$d/oracle")" != stress ]; then
 		size="$(sed -n 's/^# before: //p' "$d/min.txt") -> $(sed -n 's/^# after bytes[^:]*: //p' "$d/min.txt")"
@@ -74,10 +76,10 @@ for id in "${mine[@]}"; do
 		size="stress: $(sed -n 's/^arg: //p' "$d/stress.rec" | tail -n +2 | paste -sd' ')"
 	fi
 	echo "  $id: $(cat "$d/signature") | seen $(cat "$d/count")x by $(sort -u "$d/engines" | paste -sd,) | replay reproduces ${rep:-?} | $size"
-	case $rep in 0/*|'') rc=1 ;; esac
+	case $rep in 0/*|/*) rc=1 ;; esac
 done
 for id in "${symptoms[@]}"; do
-	echo "  symptom: $(cat "$out/triage/$id/signature") (seen $(cat "$out/triage/$id/count")x): $(sed 's/^symptom //' "$out/triage/$id/verdict")"
+	echo "  symptom: $(cat "$out/triage/$id/signature") (seen $(cat "$out/triage/$id/count")x): symptom of $(v "$out/triage/$id" cause): $(v "$out/triage/$id" why)"
 done
 [ ${#mine[@]} -eq 1 ] || rc=1
 exit $rc

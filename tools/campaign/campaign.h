@@ -98,6 +98,10 @@ int vmt_classify(const struct vmt_cenv *e, const char *file, char *sig, size_t n
 
 /* ---- helpers (util.c) --------------------------------------------------- */
 
+/* @name in the running binary's directory (NULL: the binary itself),
+ * malloc'ed, whether it exists or not; NULL if /proc/self/exe cannot be
+ * read. The one lookup of companion binaries (run.c). */
+char *vmt_beside_self(const char *name);
 /* Whole file into a malloc'ed buffer (NUL-terminated); NULL on error. */
 uint8_t *vmt_read_file(const char *path, size_t *n);
 int vmt_write_file(const char *path, const void *buf, size_t n);

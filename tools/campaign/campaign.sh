@@ -56,8 +56,8 @@ kill_strays() {
 
 # ---- arguments ----------------------------------------------------------------
 
-duration= jobs= engines= out= resume=0 minimize=1 min_secs=120 round_secs=10
-cov_every= quiet=0 faults=
+duration='' jobs='' engines='' out='' resume=0 minimize=1 min_secs=120 round_secs=10
+cov_every='' quiet=0 faults=''
 # --faults: 1 allocation in 200 fails in the stress rounds. The core's
 # error paths then run under contention in most sessions, while most
 # sessions still reach deep trees (bugs.tsv's fault bugs show up from
@@ -125,7 +125,8 @@ TSAN_CLI=${VMT_TSAN_CLI:-build/tsan/vmtorture}
 # oracles can still say what the race broke: a run's title prefers an
 # oracle's verdict to the race report (tools/campaign/sig.c). Exported
 # here so that triage and report replays run under the same options.
-export TSAN_OPTIONS="$(cat sanitizers/tsan.options 2>/dev/null):halt_on_error=0"
+TSAN_OPTIONS="$(cat sanitizers/tsan.options 2>/dev/null):halt_on_error=0"
+export TSAN_OPTIONS
 SEEDS=${VMT_SEEDS:-build/corpora/seq}
 MT_SEEDS=${VMT_MT_SEEDS:-build/corpora/mt}
 COV_BIN=${VMT_COV_BIN:-build/fuzz/vmt-cov}
@@ -156,10 +157,10 @@ if [ $resume = 1 ]; then
 	[[ $elapsed0 =~ ^[0-9]+$ ]] || elapsed0=0
 	# Without a new --duration, run what is left of the original one.
 	if [ -z "$duration" ]; then
-		duration=$((c_duration - elapsed0))
+		duration=$((${c_duration?} - elapsed0))
 		[ "$duration" -gt 0 ] || duration=0
 	fi
-	resumes=$((c_resumes + 1))
+	resumes=$((${c_resumes?} + 1))
 else
 	if [ -e "$out" ] && [ -n "$(ls -A "$out" 2>/dev/null)" ]; then
 		die "$out exists; pass --resume to continue it or choose another --out"
@@ -224,6 +225,7 @@ need() {	# path engine [why]
 [ -n "${on[sched]:-}" ] && { ls "$MT_SEEDS"/* >/dev/null 2>&1 || die "no multi-thread seeds in $MT_SEEDS (make mt-seeds)"; }
 # The stress driver is `vmtorture stress` (its core has the scheduling
 # hook behind --noise and poisons freed frames).
+# shellcheck disable=SC2034 # used by name: start_stress hands "${!cmdv}" on
 STRESS_CMD=("$CLI" stress) TSAN_STRESS_CMD=("$TSAN_CLI" stress)
 [ -n "${on[stress]:-}" ] && need "$CLI" stress
 [ -n "${on[tsan]:-}" ] && need "$TSAN_CLI" tsan
@@ -389,8 +391,10 @@ lf_flags() {	# fuzz/vmt-libfuzzer.options, [libfuzzer] section
 		if ($1 == "dict") $2 = "fuzz/" $2; print "-" $1 "=" $2 }' fuzz/vmt-libfuzzer.options
 }
 start_libfuzzer() {
-	local remain=$1
+	local remain=$1 q
 	mapfile -t lff < <(lf_flags)
+	# AFL++'s queue joins the corpora once it exists.
+	q=(); [ -d "$out/afl/main/queue" ] && q=("$out/afl/main/queue")
 	echo "== $(date -u +%FT%TZ) libFuzzer -fork=$lf_n (remaining ${remain}s)" >> "$out/logs/libfuzzer.log"
 	restart[libfuzzer]=start_libfuzzer
 	# Overnight: a crash is saved and the campaign goes on (-ignore_crashes).
@@ -398,7 +402,7 @@ start_libfuzzer() {
 	start_bg libfuzzer "$out/logs/libfuzzer.log" \
 		"$FZ/vmt-libfuzzer" "${lff[@]}" -fork="$lf_n" -ignore_crashes=1 -ignore_timeouts=1 \
 		-ignore_ooms=1 -max_total_time="$remain" -artifact_prefix="$out/libfuzzer/artifacts/" \
-		"$out/libfuzzer/corpus" "$SEEDS" $( [ -d "$out/afl/main/queue" ] && echo "$out/afl/main/queue")
+		"$out/libfuzzer/corpus" "$SEEDS" "${q[@]}"
 }
 
 # The sched engine: the multi-thread target, one libFuzzer (fork mode, so
@@ -543,7 +547,7 @@ start_stress() {	# stress|tsan
 	[ "$k" = tsan ] && cmdv=TSAN_STRESS_CMD
 	restart[$k]="start_stress $k"
 	start_bg "$k" "$out/logs/$k.log" bash -c "$(declare -f now cpu_s stress_loop); \
-		$(declare -p out deadline started elapsed0 round_secs faults TOOL $cmdv); stress_loop $k \"\${$cmdv[@]}\""
+		$(declare -p out deadline started elapsed0 round_secs faults TOOL $cmdv); stress_loop $k \"\${${cmdv}[@]}\""
 }
 
 # Every process below @1, by parent links (AFL++ targets leave the
@@ -581,7 +585,7 @@ stop_engines() {
 	done
 	# Debian's 4.04c leaves the -c 0 CmpLog child stopped (SIGSTOP) when
 	# afl-fuzz exits; note the whole tree now and kill what outlives it.
-	for k in "${!pid[@]}"; do below+=($(descendants "${pid[$k]}")); done
+	for k in "${!pid[@]}"; do mapfile -t -O "${#below[@]}" below < <(descendants "${pid[$k]}"); done
 	for k in "${!pid[@]}"; do kill -INT -- "-${pid[$k]}" 2>/dev/null; done
 	# afl-fuzz and libFuzzer write their final stats on SIGINT; give them time.
 	for ((t = 0; t < 20; t++)); do
@@ -645,6 +649,10 @@ sched_crashes() {
 	{ find "$out"/sched/afl/*/crashes* -maxdepth 1 -name 'id:*' 2>/dev/null
 	  find "$out/sched/libfuzzer/artifacts" -maxdepth 1 -type f 2>/dev/null; } | wc -l
 }
+# How many of its report's replays reproduced a finding: hits= in the
+# triage/<id>/verdict that vmtorture report writes (key=value lines, the
+# data; report.md is prose for people), or nothing.
+hits() { sed -n 's/^hits=//p' "$1/verdict" 2>/dev/null; }
 nsigs() { find "$out/triage" -mindepth 1 -maxdepth 1 -type d ! -name unreproduced 2>/dev/null | wc -l; }
 
 # Line coverage of core/src (without debug.c: test-only hooks) from
@@ -812,7 +820,7 @@ preflight
 [ "$duration" -gt 0 ] && start_engines
 tick=5
 [ -n "$cov_every" ] || cov_every=$(( duration / 6 > 600 ? 600 : duration / 6 > 10 ? duration / 6 : 10 ))
-last_cov=-1000000 last_triage=$(now) triage_pid= cov_pid=
+last_cov=-1000000 last_triage=$(now) triage_pid='' cov_pid=''
 [ $resume = 0 ] && cov_snapshot 0
 while [ $stopping = 0 ] && [ "$(now)" -lt "$deadline" ]; do
 	sleep "$tick" & wait $! 2>/dev/null
@@ -893,8 +901,7 @@ exec 3>&2
 		# A shrunk stress command is judged on 3 runs: if it then
 		# reproduces in none of the report's, the command as found is
 		# the one to hand over.
-		if [ "$oracle" = stress ] && [ -f "$d/stress.orig.rec" ] &&
-		   grep -q '^| reproduces | 0/' "$d/report.md"; then
+		if [ "$oracle" = stress ] && [ -f "$d/stress.orig.rec" ] && [ "$(hits "$d")" = 0 ]; then
 			echo "report: $id: the shrunk stress command did not reproduce; reporting the original"
 			mv "$d/stress.rec" "$d/stress.shrunk.rec" && mv "$d/stress.orig.rec" "$d/stress.rec"
 			"$TOOL" report --runs $runs -o "$d/report.md" "$d"
@@ -903,7 +910,9 @@ exec 3>&2
 		# handed to anyone as a bug. It stays in triage/ with its report
 		# (count, logs, command) and summary.md lists it apart.
 		mkdir -p "$out/reports"
-		if grep -q '^| reproduces | 0/' "$d/report.md"; then
+		h=$(hits "$d")
+		[ -n "$h" ] || echo "report: $id: no verdict (the report failed); kept as a finding"
+		if [ "$h" = 0 ]; then
 			touch "$d/unconfirmed"
 			rm -f "$out/reports/$id.md"
 			echo "report: $id: did not reproduce in $runs replays; listed as unconfirmed"
@@ -958,9 +967,11 @@ exec 3>&2
 	# corpus/mt/ for review before they join corpora/mt/.
 	if [ -x "$FZ/vmt-mt-libfuzzer" ] && [ -d "$out/sched/libfuzzer/corpus" ]; then
 		rm -rf "$out/corpus/mt-merged" "$out/corpus/mt" && mkdir -p "$out/corpus/mt-merged" "$out/corpus/mt"
+		mtq=()
+		for q in "$out"/sched/afl/*/queue; do [ -d "$q" ] && mtq+=("$q"); done
 		ASAN_OPTIONS=detect_leaks=0 "$FZ/vmt-mt-libfuzzer" -merge=1 -artifact_prefix="$out/corpus/mt-merge-" \
 			-merge_control_file="$out/corpus/mt-merge.ctl" "$out/corpus/mt-merged" "$MT_SEEDS" \
-			"$out/sched/libfuzzer/corpus" $(ls -d "$out"/sched/afl/*/queue 2>/dev/null) 2>&1 | tail -3
+			"$out/sched/libfuzzer/corpus" "${mtq[@]}" 2>&1 | tail -3
 		for f in "$out"/corpus/mt-merged/*; do
 			[ -f "$f" ] || continue
 			"$CLI" decode "$f" > "$out/corpus/mt/$(basename "$f" | cut -c1-16).txt" 2>/dev/null ||

@@ -10,8 +10,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <libgen.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -113,8 +111,7 @@ int vmt_cmd_classify(int argc, char **argv)
  * build/, build/<san>/ or build/bug-<name>/[<san>/]. */
 static char *find_script(void)
 {
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	static const char *const up[] = { "", "../", "../../", "../../../", "../../../../" };
 	const char *root = getenv("VMT_ROOT");
 
 	if (root) {
@@ -124,17 +121,14 @@ static char *find_script(void)
 			return p;
 		free(p);
 	}
-	if (n > 0) {
-		exe[n] = 0;
-		for (int up = 0; up < 5; up++) {
-			char *p;
+	for (size_t i = 0; i < sizeof(up) / sizeof(up[0]); i++) {
+		char *rel = vmt_strf("%stools/campaign/campaign.sh", up[i]);
+		char *p = vmt_beside_self(rel);
 
-			dirname(exe);
-			p = vmt_strf("%s/tools/campaign/campaign.sh", exe);
-			if (!access(p, R_OK))
-				return p;
-			free(p);
-		}
+		free(rel);
+		if (p && !access(p, R_OK))
+			return p;
+		free(p);
 	}
 	if (!access("tools/campaign/campaign.sh", R_OK))
 		return strdup("tools/campaign/campaign.sh");
@@ -153,27 +147,20 @@ int vmt_cmd_campaign(int argc, char **argv)
 	/* The binaries of this build variant, unless the caller chose:
 	 * build/bug-x/vmtorture campaigns on build/bug-x/fuzz/ and so on. */
 	{
-		char exe[PATH_MAX], dir[PATH_MAX];
-		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		char *self = vmt_beside_self(NULL), *fz = vmt_beside_self("fuzz");
+		char *replay = vmt_beside_self("fuzz/vmt-replay");
+		char *tsan = vmt_beside_self("tsan/vmtorture");
 
-		if (n > 0) {
-			char *p;
-
-			exe[n] = 0;
-			snprintf(dir, sizeof(dir), "%s", exe);
-			dirname(dir);
-			setenv("VMT_CLI", exe, 0);
-			p = vmt_strf("%s/fuzz/vmt-replay", dir);
-			if (!access(p, X_OK)) {
-				free(p);
-				p = vmt_strf("%s/fuzz", dir);
-				setenv("VMT_FZ", p, 0);
-			}
-			free(p);
-			p = vmt_strf("%s/tsan/vmtorture", dir);
-			setenv("VMT_TSAN_CLI", p, 0);
-			free(p);
+		if (self) {
+			setenv("VMT_CLI", self, 0);
+			setenv("VMT_TSAN_CLI", tsan, 0);
+			if (!access(replay, X_OK))
+				setenv("VMT_FZ", fz, 0);
 		}
+		free(self);
+		free(fz);
+		free(replay);
+		free(tsan);
 	}
 	av = calloc((size_t)argc + 2, sizeof(*av));
 	if (!av)

@@ -7,7 +7,7 @@
 # it failed (3: an engine did not start or died, 4: no engine ran, 2: it
 # could not begin). Binaries come from the environment (campaign.mk).
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 root=${VMT_RUN_DIR:-build/campaign}	# where run-<date>/ and latest go
 out=$root/run-$(date -u +%Y%m%d-%H%M%S)
 bash tools/campaign/campaign.sh --duration 60 --out "$out" --engines afl,libfuzzer,stress,tsan,sched "$@"

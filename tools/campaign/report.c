@@ -8,7 +8,9 @@
  *
  * FILE is a finding (bytes or text form), a stress finding record, or a
  * campaign signature directory (triage/<id>/ with signature, count,
- * oracle, first and, once minimized, min and min.txt).
+ * oracle, first and, once minimized, min and min.txt); for a directory
+ * it also writes checks and verdict (see write_verdict). Exit status: 0
+ * reproduced, 1 not, 2 could not run.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -125,6 +127,26 @@ static void write_checks(const char *dir, const char *out)
 	free(p);
 }
 
+/*
+ * DIR/verdict, what the campaign decides on (the Markdown is for
+ * people), in the key=value lines of the minimizer's OUT.verdict:
+ * title=, hits= (the runs that reproduced the title) and runs=.
+ * `vmtorture verdict` adds role=, cause= and why= later; a new report
+ * starts the file afresh, since those follow from its replays.
+ */
+static int write_verdict(const char *dir, const char *sig, int hits, int runs)
+{
+	char *p = vmt_strf("%s/verdict", dir);
+	char *v = vmt_strf("title=%s\nhits=%d\nruns=%d\n", sig, hits, runs);
+	int rc = vmt_write_file(p, v, strlen(v));
+
+	if (rc)
+		fprintf(stderr, "report: cannot write %s\n", p);
+	free(v);
+	free(p);
+	return rc;
+}
+
 int vmt_cmd_report(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -137,7 +159,7 @@ int vmt_cmd_report(int argc, char **argv)
 	struct vmt_cenv e;
 	const char *outpath = NULL, *arg;
 	enum vmt_obuild oracle = VMT_ORACLE_NONE;
-	int c, runs = 10, hits = 0;
+	int c, runs = 10, hits = 0, vrc = 0;
 	char sig[VMT_SIG_MAX] = "", id[17], absfile[PATH_MAX];
 	char *dir_sig = NULL, *count = NULL, *first = NULL, *file = NULL, *mintxt = NULL;
 	char *out_one = NULL, *cmdline = NULL, *trace = NULL;
@@ -267,8 +289,12 @@ int vmt_cmd_report(int argc, char **argv)
 	}
 	if (!sig[0] && dir_sig)
 		snprintf(sig, sizeof(sig), "%s", dir_sig);
-	if (is_dir)
+	if (!sig[0])
+		hits = 0;
+	if (is_dir) {
 		write_checks(arg, out_one);
+		vrc = write_verdict(arg, sig, hits, runs);
+	}
 
 	f = outpath ? fopen(outpath, "w") : stdout;
 	if (!f) {
@@ -420,5 +446,5 @@ int vmt_cmd_report(int argc, char **argv)
 	free(out_one);
 	free(cmdline);
 	free(trace);
-	return sig[0] && hits ? 0 : 1;
+	return vrc ? 2 : hits ? 0 : 1;
 }

@@ -24,38 +24,48 @@
 #define RUN_OUT_CAP	(1u << 20)
 
 /*
- * The oracles are the binaries built beside the running one (build/,
- * build/<san>/ or build/bug-<name>/ each hold a vmtorture and a fuzz/), so
- * every command works from any directory and a bug build's report runs that
- * bug's oracles. @name below the running binary's directory if it exists,
- * else @fallback (relative to the repository root, for binaries copied away).
+ * The build variants each keep their binaries together: build/,
+ * build/<san>/ and build/bug-<name>/[<san>/] each hold a vmtorture, a
+ * vmt-campaign, a vmtorture-sched, a fuzz/ and a tsan/. So every command
+ * finds its companions beside the running binary, works from any
+ * directory, and a bug build's command runs that bug's oracles.
  */
-static const char *beside_self(const char *name, const char *fallback)
+char *vmt_beside_self(const char *name)
 {
-	char exe[PATH_MAX], *slash, *p;
+	char exe[PATH_MAX], *slash;
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
 	if (n <= 0)
-		return fallback;
+		return NULL;
 	exe[n] = 0;
+	if (!name)
+		return vmt_strf("%s", exe);
 	slash = strrchr(exe, '/');
 	if (!slash)
-		return fallback;
+		return NULL;
 	*slash = 0;
-	p = vmt_strf("%s/%s", exe, name);
-	if (access(p, F_OK)) {
-		free(p);
-		return fallback;
-	}
-	return p;	/* lives as long as the process, like getenv()'s */
+	return vmt_strf("%s/%s", exe, name);
+}
+
+/* @name beside the running binary if it exists, else @fallback (relative
+ * to the repository root, for binaries copied away). The result lives as
+ * long as the process, like getenv()'s. */
+static const char *beside_self_or(const char *name, const char *fallback)
+{
+	char *p = vmt_beside_self(name);
+
+	if (p && !access(p, F_OK))
+		return p;
+	free(p);
+	return fallback;
 }
 
 void vmt_cenv_init(struct vmt_cenv *e)
 {
 	const char *t = getenv("VMT_ORACLE_TIMEOUT");
 
-	e->fz = getenv("VMT_FZ") ? getenv("VMT_FZ") : beside_self("fuzz", "build/fuzz");
-	e->cli = getenv("VMT_CLI") ? getenv("VMT_CLI") : beside_self("vmtorture", "build/vmtorture");
+	e->fz = getenv("VMT_FZ") ? getenv("VMT_FZ") : beside_self_or("fuzz", "build/fuzz");
+	e->cli = getenv("VMT_CLI") ? getenv("VMT_CLI") : beside_self_or("vmtorture", "build/vmtorture");
 	e->timeout = t && atoi(t) > 0 ? atoi(t) : 20;
 	e->verbose = 0;
 }

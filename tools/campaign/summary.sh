@@ -13,6 +13,9 @@ st=$out/status.tsv
 md=$out/summary.md
 
 last() { awk -v c="$1" '!/^#/ && NF { v = $c } END { print v + 0 }' "$st" 2>/dev/null; }
+# A key of a finding's triage/<id>/verdict (key=value lines: vmtorture
+# report's hits= and runs=, vmtorture verdict's role= and cause=).
+v() { sed -n "s/^$2=//p" "$1/verdict" 2>/dev/null; }
 afl_stat() { [ -f "$1" ] && awk -F' *: *' -v k="$2" '$1 == k { print $2; exit }' "$1"; }
 
 # Snapshots are taken in the background: keep them in time order.
@@ -103,10 +106,10 @@ secs=$(last 1)
 	echo
 	echo "| | |"
 	echo "|---|---|"
-	echo "| started | $c_started_first |"
-	echo "| ran for | ${secs}s of ${c_duration}s planned$( [ "$c_resumes" -gt 0 ] && echo ", resumed $c_resumes time(s)") |"
-	echo "| engines | $c_engines (jobs $c_jobs) |"
-	echo "| fuzz build | \`$c_fz\` |"
+	echo "| started | ${c_started_first?} |"
+	echo "| ran for | ${secs}s of ${c_duration?}s planned$( [ "${c_resumes?}" -gt 0 ] && echo ", resumed $c_resumes time(s)") |"
+	echo "| engines | ${c_engines?} (jobs ${c_jobs?}) |"
+	echo "| fuzz build | \`${c_fz?}\` |"
 	echo "| git | $(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$(dirname "$0")" diff --quiet 2>/dev/null || echo ' (modified tree)') |"
 	echo
 	engine_runs
@@ -116,7 +119,7 @@ secs=$(last 1)
 		[ -f "$d/signature" ] || continue
 		[ "$(basename "$d")" = unreproduced ] && continue
 		if [ -f "$d/unconfirmed" ]; then nu=$((nu + 1))
-		elif grep -q '^symptom ' "$d/verdict" 2>/dev/null; then ns=$((ns + 1))
+		elif [ "$(v "$d" role)" = symptom ]; then ns=$((ns + 1))
 		else n=$((n + 1)); fi
 	done
 	echo "## Findings: $n signature(s)$( [ $ns -gt 0 ] && echo ", $ns more as their symptoms")"
@@ -131,15 +134,16 @@ secs=$(last 1)
 				c=${c%/}
 				[ -f "$c/signature" ] && [ ! -f "$c/unconfirmed" ] || continue
 				[ "$(basename "$c")" = unreproduced ] && continue
-				v=$(sed -n 's/^symptom \([0-9a-f]*\):.*/\1/p' "$c/verdict" 2>/dev/null)
-				echo "${v:-$(basename "$c")}${v:+~}$(basename "$c") $c"
+				cause=$(v "$c" cause)
+				echo "${cause:-$(basename "$c")}${cause:+~}$(basename "$c") $c"
 			   done | sort | cut -d' ' -f2); do
 			id=$(basename "$d")
 			sig=$(sed 's/|/\\|/g' "$d/signature")
-			cause=$(sed -n 's/^symptom \([0-9a-f]*\):.*/\1/p' "$d/verdict" 2>/dev/null)
+			cause=$(v "$d" cause)
 			[ -n "$cause" ] && sig="↳ symptom of \`$cause\`: $sig"
 			engs=$(sort -u "$d/engines" 2>/dev/null | paste -sd, -)
-			rep=$(sed -n 's/^| reproduces | \(.*\) |$/\1/p' "$d/report.md" 2>/dev/null)
+			rep=$(v "$d" hits)
+			[ -n "$rep" ] && rep="$rep/$(v "$d" runs) runs"
 			size=
 			if [ -f "$d/min.txt" ] && [ "$(cat "$d/oracle")" != stress ]; then
 				b=$(sed -n 's/^# before: //p' "$d/min.txt")

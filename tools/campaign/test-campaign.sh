@@ -21,9 +21,12 @@
 #     engine.
 #  7. A libFuzzer -fork that ends by itself at its -max_total_time with
 #     status 77 (its last job crashed) ran: the campaign exits 0.
+#  8. The same finding through a report whose verdict file says that it
+#     did not reproduce, while its Markdown says it did: the campaign
+#     follows the verdict (unconfirmed, not reported).
 # Binaries come from the environment (see campaign.mk's CAMPAIGN_ENV).
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 secs=${CAMPAIGN_TEST_SECONDS:-20}
 engines=${CAMPAIGN_TEST_ENGINES:-afl,libfuzzer,stress,tsan,sched}
 base=build/campaign/test-$(date -u +%Y%m%d-%H%M%S)
@@ -82,7 +85,7 @@ bash tools/campaign/campaign.sh --duration $((secs + 10)) --engines afl,libfuzze
 cpid=$!
 sleep $((secs / 2 + 5))
 kill -KILL $cpid
-while read -r name p; do kill -KILL -- "-$p" 2>/dev/null; done < "$out/pids"
+while read -r _ p; do kill -KILL -- "-$p" 2>/dev/null; done < "$out/pids"
 wait $cpid 2>/dev/null
 sleep 1
 # What a killed campaign has: corpus entries and crashes, by content.
@@ -94,7 +97,7 @@ sleep 1
 # on purpose (AFL++ never queues one; libFuzzer's empty input is in no
 # file here), so nothing with content is excused.
 list() { find "$out"/afl/*/queue "$out"/afl/*/crashes* "$out/libfuzzer/corpus" "$out/libfuzzer/artifacts" \
-	-maxdepth 1 -type f -size +0 ! -name README.txt 2>/dev/null | xargs -r sha1sum | sort -k1,1 -u; }
+	-maxdepth 1 -type f -size +0 ! -name README.txt -exec sha1sum {} + 2>/dev/null | sort -k1,1 -u; }
 list > "$base/at-kill"
 n_kill=$(wc -l < "$base/at-kill")
 [ "$n_kill" -gt 0 ] || bad "nothing in the killed campaign to check"
@@ -168,6 +171,31 @@ rc=$?
 [ $rc -eq 0 ] || bad "a libFuzzer that exits 77 at its deadline: campaign exited with $rc, want 0"
 grep -qP '^0\tlibfuzzer\tran\t' "$out/engines.tsv" 2>/dev/null ||
 	bad "a libFuzzer that exits 77 at its deadline is not recorded as ran ($out/engines.tsv)"
+
+# ---- 8 ----
+# The campaign decides on the report's verdict (data), not its Markdown.
+# The same finding as in 6, through a tool whose report says in
+# triage/<id>/verdict that no replay reproduced it while report.md still
+# says it did: the finding must be unconfirmed, not reported.
+tool7=$base/tool-says-no
+real=$(readlink -f "${VMT_CAMPAIGN_BIN:-build/vmt-campaign}")
+cat > "$tool7" <<EOF
+#!/bin/sh
+"$real" "\$@"; rc=\$?
+[ "\$1" = report ] || exit \$rc
+for d; do :; done
+[ -f "\$d/verdict" ] && sed -i 's/^hits=.*/hits=0/' "\$d/verdict"
+exit 1
+EOF
+chmod +x "$tool7"
+out=$base/verdict-says-no
+VMT_FZ=$fz6 VMT_CAMPAIGN_BIN=$tool7 bash tools/campaign/campaign.sh --duration 8 --engines stress --out "$out" \
+	--quiet --no-minimize > "$base/verdict-says-no.out" 2>&1
+grep -q '^| reproduces | [1-9]' "$out"/triage/*/report.md 2>/dev/null ||
+	bad "verdict test: report.md does not claim the finding reproduced (nothing to contradict)"
+grep -q '^## Findings: 0 signature(s)' "$out/summary.md" 2>/dev/null &&
+	grep -q '^Unconfirmed: 1 ' "$out/summary.md" && [ -z "$(ls "$out/reports" 2>/dev/null)" ] ||
+	bad "a finding whose verdict says it did not reproduce was counted as reproduced ($out/summary.md)"
 
 # ---- 4 (last: it covers every campaign above) ----
 # Nothing of ours outlives the campaigns (AFL++ leaves persistent children

@@ -9,7 +9,7 @@
 # violation, a race then an oracle, a localized crash) must get the title
 # of the one nearest the cause.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 tool=${VMT_CAMPAIGN_BIN:-build/vmt-campaign}
 [ -x "$tool" ] || tool=build/vmtorture
 tmp=$(mktemp)
@@ -56,6 +56,9 @@ finding() {	# id count signature checks...
 	mkdir -p "$d"
 	echo "$2" > "$d/count"
 	echo "$3" > "$d/signature"
+	# What vmtorture report leaves, and a decision of an earlier
+	# verdict that must give way.
+	printf 'title=%s\nhits=7\nruns=10\nrole=symptom\ncause=0ld\nwhy=earlier\n' "$3" > "$d/verdict"
 	shift 3
 	printf '%s\n' "$@" > "$d/checks"
 }
@@ -67,6 +70,7 @@ finding c3 2 "ASAN SEGV in vms_frame_alloc (pool.c) via exec_op" "$count" "ASAN 
 finding d4 5 "DIVERGENCE frame_put" "$count" "DIVERGENCE frame_put"
 finding e5 1 "ORACLE mutex: cursors overlap" "$early" "ORACLE mutex: cursors overlap"
 touch "$camp/triage/e5/unconfirmed"
+printf 'title=x\nhits=0\nruns=10\n' > "$camp/triage/e5/verdict"
 finding f6 1 "TSAN data race in scan_leaf (cursor.c) | vms_cursor_unmap (cursor.c)" \
 	"TSAN data race in scan_leaf (cursor.c) | vms_cursor_unmap (cursor.c)" "$early"
 # A crash whose second replay (the campaign's TSan replay of a stress
@@ -93,9 +97,16 @@ finding l12 1 "CHECK refcount differs from PTEs + handles" "" \
 for want in "a1 cause" "b2 symptom a1" "c3 symptom d4" "d4 cause" "e5 -" "f6 cause" "g7 cause" \
 	    "h8 symptom g7" "i9 cause" "j10 symptom i9" "k11 symptom i9" "l12 cause"; do
 	set -- $want
-	got=$(cut -d: -f1 "$camp/triage/$1/verdict" 2>/dev/null || echo -)
-	if [ "$got" != "${want#* }" ]; then
+	v=$camp/triage/$1/verdict
+	got=$(sed -n 's/^role=//p; s/^cause=//p' "$v" | paste -sd' ')
+	if [ "${got:--}" != "${want#* }" ]; then
 		echo "test-sig: verdict of $1: got '$got', want '${want#* }'"
+		fail=1
+	fi
+	# The report's lines stay, once each.
+	if [ "$(grep -c '^hits=' "$v")" != 1 ] || [ "$(grep -c '^runs=10$' "$v")" != 1 ] ||
+	   [ "$(grep -c '^title=' "$v")" != 1 ]; then
+		echo "test-sig: verdict of $1 lost the report's lines: $(paste -sd'|' "$v")"
 		fail=1
 	fi
 done

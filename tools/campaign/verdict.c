@@ -15,8 +15,11 @@
  *   - a replay of each fails the same check first, which is neither's
  *     title (the same first differing state, the same race);
  * the later one is then a symptom, listed under the earlier cause. The
- * decision is written to triage/<id>/verdict, one line ("cause", or
- * "symptom <id>: <why>"), which the summary and the bugcheck read.
+ * decision goes into triage/<id>/verdict as key=value lines, "role=cause"
+ * or "role=symptom", "cause=<id>" and "why=<why>", below what `vmtorture
+ * report` wrote there (title=, hits=, runs=; kept as they are). The
+ * campaign, the summary and the bugcheck read this file, never the
+ * Markdown report.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -249,6 +252,31 @@ static void decide(struct finding *f, int n)
 	}
 }
 
+/* The lines of verdict file @p that this command does not write (the
+ * report's), or "". */
+static char *report_lines(const char *p)
+{
+	static const char *const ours[] = { "role=", "cause=", "why=" };
+	size_t n;
+	char *s = (char *)vmt_read_file(p, &n), *keep = vmt_strf("%s", ""), *l;
+
+	for (char *rest = s; rest;) {
+		bool mine = false;
+		char *k;
+
+		l = strsep(&rest, "\n");
+		for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+			mine |= !strncmp(l, ours[i], strlen(ours[i]));
+		if (!*l || mine)
+			continue;
+		k = vmt_strf("%s%s\n", keep, l);
+		free(keep);
+		keep = k;
+	}
+	free(s);
+	return keep;
+}
+
 int vmt_cmd_verdict(int argc, char **argv)
 {
 	struct finding *f;
@@ -259,8 +287,9 @@ int vmt_cmd_verdict(int argc, char **argv)
 		fprintf(argc == 2 && !strcmp(argv[1], "--help") ? stdout : stderr,
 			"usage: vmtorture verdict DIR\n"
 			"  Cause over consequence across the findings of campaign DIR:\n"
-			"  write DIR/triage/<id>/verdict, \"cause\" or \"symptom <id>: why\",\n"
-			"  from the checks each finding's replay failed (triage/<id>/checks).\n");
+			"  add to DIR/triage/<id>/verdict role=cause, or role=symptom with\n"
+			"  cause=<id> and why=, from the checks each finding's replay failed\n"
+			"  (triage/<id>/checks).\n");
 		return argc == 2 && !strcmp(argv[1], "--help") ? 0 : 2;
 	}
 	f = calloc(MAX_FINDINGS, sizeof(*f));
@@ -277,9 +306,12 @@ int vmt_cmd_verdict(int argc, char **argv)
 	decide(f, n);
 	for (int i = 0; i < n; i++) {
 		char *p = vmt_strf("%s/%s/verdict", tdir, f[i].id);
-		char *v = f[i].cause < 0 ? vmt_strf("cause\n") :
-			  vmt_strf("symptom %s: %s\n", f[f[i].cause].id, f[i].why);
+		char *keep = report_lines(p);
+		char *v = f[i].cause < 0 ? vmt_strf("%srole=cause\n", keep) :
+			  vmt_strf("%srole=symptom\ncause=%s\nwhy=%s\n", keep,
+				   f[f[i].cause].id, f[i].why);
 
+		free(keep);
 		if (vmt_write_file(p, v, strlen(v))) {
 			fprintf(stderr, "verdict: cannot write %s\n", p);
 			rc = 2;

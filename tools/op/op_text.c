@@ -45,7 +45,7 @@ static void fmt_flags(struct sb *s, uint8_t v, bool positional)
 	}
 	if (positional) {
 		for (int i = 0; i < 3; i++)
-			sbf(s, "%c", v & (1 << i) ? flag_letters[i] : '-');
+			sbf(s, "%c", (v & (1 << i)) ? flag_letters[i] : '-');
 		for (int i = 3; i < 5; i++)
 			if (v & (1 << i))
 				sbf(s, "%c", flag_letters[i]);

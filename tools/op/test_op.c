@@ -2,10 +2,15 @@
 /*
  * test_op.c - tests of the op language and the differential executor.
  *
- *   test_op                 every test
- *   test_op -n N -s SEED    N random programs for the executor test (10000)
- *   test_op -k DIR          also keep diverging random inputs in DIR
- *   test_op -p BYTES        pool size for the random programs (small: -ENOMEM)
+ *   test_op [-v] [-l] [name-substring]   the runner's (tests/runner.c)
+ *
+ * The random tests take their knobs from the environment (the runner
+ * forks each test from one parent, so they all see the same values):
+ *   VMT_OP_ITERS=N     random programs for the executor test (10000; the
+ *                      dense one runs N/5)
+ *   VMT_OP_SEED=SEED   the seed (default: the time; printed by each test)
+ *   VMT_OP_KEEP=DIR    also keep diverging random inputs in DIR
+ *   VMT_OP_POOL=BYTES  pool size for the random programs (small: -ENOMEM)
  *
  * Round trips (binary and text) on random programs, decoder totality on
  * random bytes (run through the executor: a correct libvms must agree with
@@ -21,24 +26,42 @@
 
 #include <vms/vms.h>
 #include "fields.h"
+#include "../../tests/test.h"
 
-static int failures;
 static const char *keep_dir;
 static size_t pool_bytes;	/* 0: the executor's default */
+static unsigned knob_iters = 10000;
+static uint64_t knob_seed;
+static uint64_t rng_state;
 
+/* A failed check is recorded and the test goes on (its loops say which
+ * input failed); the runner reports the test failed at its end. */
 #define T_CHECK(cond, ...)						\
 	do {								\
 		if (!(cond)) {						\
-			failures++;					\
-			fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);			\
-			fputc('\n', stderr);				\
+			char m_[512];					\
+			snprintf(m_, sizeof(m_), __VA_ARGS__);		\
+			vmt_fail_soft(__FILE__, __LINE__, "CHECK(%s) failed: %s", #cond, m_); \
 		}							\
 	} while (0)
 
-#define M2_ (2ULL << 20)
+/* The knobs, read once in the parent before the runner forks. */
+__attribute__((constructor)) static void read_knobs(void)
+{
+	const char *v;
 
-static uint64_t rng_state;
+	knob_seed = (uint64_t)time(NULL);
+	if ((v = getenv("VMT_OP_ITERS")))
+		knob_iters = (unsigned)strtoul(v, NULL, 0);
+	if ((v = getenv("VMT_OP_SEED")))
+		knob_seed = strtoull(v, NULL, 0);
+	rng_state = knob_seed;
+	keep_dir = getenv("VMT_OP_KEEP");
+	if ((v = getenv("VMT_OP_POOL")))
+		pool_bytes = strtoull(v, NULL, 0);
+}
+
+#define M2_ (2ULL << 20)
 
 static uint64_t rnd(void)
 {
@@ -241,7 +264,7 @@ static void test_roundtrip(unsigned iters)
 		T_CHECK(!strcmp(t1, t2), "print(parse(print(p))) not canonical");
 		free(t1);
 		free(t2);
-		if (failures)
+		if (vmt_has_failed())
 			return;
 	}
 }
@@ -250,7 +273,7 @@ static void test_roundtrip(unsigned iters)
  * Every row of the op table: its name is its text word, and ops of that
  * row with every field widened survive the binary and the text form.
  */
-static void test_every_op(void)
+TEST(test_every_op)
 {
 	static struct vmt_prog p, q;
 	static uint8_t bin[VMT_MAX_ENCODED];
@@ -285,7 +308,7 @@ static void test_every_op(void)
 }
 
 /* Non-canonical text prints canonically and means the same. */
-static void test_text_forms(void)
+TEST(test_text_forms)
 {
 	static struct vmt_prog p;
 	char err[160], *t;
@@ -329,7 +352,7 @@ static void test_text_forms(void)
 
 /* Threads and a schedule: per-thread blocks, the schedule last; ops are
  * regrouped by thread, preemptions sorted, and both forms agree. */
-static void test_mt_forms(void)
+TEST(test_mt_forms)
 {
 	static struct vmt_prog p, q;
 	static uint8_t bin[VMT_MAX_ENCODED];
@@ -383,15 +406,15 @@ static void test_mt_forms(void)
 	 * two-byte number; 0xff 0xee is an ordinary op, the one those two
 	 * bytes are alone (which op depends on the op table). */
 	{
-		static struct vmt_prog q;
+		static struct vmt_prog alone;
 		const uint8_t b[] = { 0xff, 0xf1, 1, 0, 0, 0, 0, 0xff, 0xf5, 1, 0x83, 0x01, 0,
 				      0xff, 0xee };
 
-		vmt_decode(b + 13, 2, &q);
+		vmt_decode(b + 13, 2, &alone);
 		vmt_decode(b, sizeof(b), &p);
-		T_CHECK(q.n == 1 && !vmt_prog_is_mt(&q), "0xff 0xee alone: one op");
+		T_CHECK(alone.n == 1 && !vmt_prog_is_mt(&alone), "0xff 0xee alone: one op");
 		T_CHECK(p.n == 2 && p.nthreads == 2 && p.ops[0].thread == 1 &&
-			p.ops[0].code == VMT_OP_CURSOR_NEW && p.ops[1].code == q.ops[0].code &&
+			p.ops[0].code == VMT_OP_CURSOR_NEW && p.ops[1].code == alone.ops[0].code &&
 			p.nsched == 1 && p.sched[0].nth == 131 && p.sched[0].thread == 1 &&
 			p.sched_version == VMT_SCHED_VERSION, "pseudo-ops decode");
 	}
@@ -410,7 +433,7 @@ static void expect_parse_error(const char *text, int want_line, const char *want
 	T_CHECK(!strchr(err, '\n'), "message is one line");
 }
 
-static void test_parse_errors(void)
+TEST(test_parse_errors)
 {
 	expect_parse_error("check\nfrobnicate\n", 2, "unknown op");
 	expect_parse_error("map frame=8 prop=RW-,wb,user", 1, "bad value");
@@ -443,7 +466,7 @@ static void test_parse_errors(void)
  * with -DVMS_FAULTS) a fault really fails the next op's allocation of
  * that kind, once, and the model agrees that nothing changed.
  */
-static void test_faults(void)
+TEST(test_faults)
 {
 	static struct vmt_prog p;
 	struct vmt_exec_opts o = { 0 };
@@ -487,7 +510,7 @@ static void test_faults(void)
 }
 
 /* Truncated and empty inputs decode; long ones stop at VMT_MAX_OPS. */
-static void test_decode_edges(void)
+TEST(test_decode_edges)
 {
 	static struct vmt_prog p;
 	static uint8_t big[1 << 16];
@@ -539,7 +562,7 @@ static void expect_agree(const char *name, const char *text)
 	T_CHECK(rc == 0, "scenario %s: %s", name, r.sig);
 }
 
-static void test_scenarios(void)
+TEST(test_scenarios)
 {
 	/* A 4K frame inside a 2M leaf: split, aliases share bytes. */
 	expect_agree("split-alias",
@@ -658,7 +681,7 @@ static void test_scenarios(void)
 
 /* The NULL and out-of-range arguments the op language cannot express
  * (it never passes NULL spaces, cursors or out pointers). */
-static void test_null_args(void)
+TEST(test_null_args)
 {
 	struct vms_pool *pool = NULL;
 	struct vms_space *s = NULL;
@@ -896,42 +919,27 @@ static void test_dense_exec(unsigned iters, uint64_t seed)
 	printf("dense exec: %u programs, %u ops executed, %u diverged\n", iters, executed, diverged);
 }
 
-int main(int argc, char **argv)
+/* The tests that take arguments, in main's former order after the rest. */
+static void seeded(const char *name)
 {
-	unsigned iters = 10000;
-	uint64_t seed = (uint64_t)time(NULL);
+	printf("%s: seed 0x%" PRIx64 " (VMT_OP_SEED to repeat)\n", name, knob_seed);
+	rng_state = knob_seed;
+}
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-n") && i + 1 < argc)
-			iters = (unsigned)strtoul(argv[++i], NULL, 0);
-		else if (!strcmp(argv[i], "-s") && i + 1 < argc)
-			seed = strtoull(argv[++i], NULL, 0);
-		else if (!strcmp(argv[i], "-k") && i + 1 < argc)
-			keep_dir = argv[++i];
-		else if (!strcmp(argv[i], "-p") && i + 1 < argc)
-			pool_bytes = strtoull(argv[++i], NULL, 0);
-		else {
-			fprintf(stderr, "usage: test_op [-n N] [-s SEED] [-k DIR] [-p BYTES]\n");
-			return 2;
-		}
-	}
-	printf("test_op: seed 0x%" PRIx64 "\n", seed);
-	rng_state = seed;
-	test_text_forms();
-	test_mt_forms();
-	test_parse_errors();
-	test_decode_edges();
+TEST(test_roundtrip_2000)
+{
+	seeded("test_roundtrip");
 	test_roundtrip(2000);
-	test_faults();
-	test_scenarios();
-	test_null_args();
-	test_random_exec(iters, seed);
-	test_dense_exec(iters / 5, seed);
-	test_every_op();
-	if (failures) {
-		printf("test_op: %d FAILED checks\n", failures);
-		return 1;
-	}
-	printf("test_op: all passed\n");
-	return 0;
+}
+
+TEST(test_random_exec_all)
+{
+	seeded("test_random_exec");
+	test_random_exec(knob_iters, knob_seed);
+}
+
+TEST(test_dense_exec_all)
+{
+	seeded("test_dense_exec");
+	test_dense_exec(knob_iters / 5, knob_seed);
 }

@@ -11,7 +11,7 @@
 # runs on the correct core). SCHED_BUGCHECK_BUGS="a b" picks bugs;
 # SAN=asan uses the ASan+UBSan builds.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 SEEDS=${1:-5}
 MAX=${2:-50000}
 BUGS=${SCHED_BUGCHECK_BUGS:-$(scripts/bugs.sh list sched | tr '\n' ' ')}

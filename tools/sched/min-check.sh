@@ -18,7 +18,7 @@
 # `make test` set). Prints one line per bug with its figures (bytes,
 # preemptions, CPU seconds), for docs/sched.md.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 REPEAT=${1:-100}
 shift || true
 BUGS=${*:-unlock_order put_last_check}

@@ -13,7 +13,7 @@
 # MT_CHECK_RUNS (exploration runs per mode, 300), MT_CHECK_BUDGET (runs
 # per bug, 2000), MT_CHECK_BUGS (names; default: the registry's).
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 RUNS=${MT_CHECK_RUNS:-300}
 BUDGET=${MT_CHECK_BUDGET:-2000}
 BUGS=${MT_CHECK_BUGS:-$(scripts/bugs.sh list sched | tr '\n' ' ')}

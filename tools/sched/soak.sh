@@ -5,7 +5,7 @@
 # (default 5000) on fresh seeds. Stops at the first finding (exit 1; the
 # finding is saved in build/sched-soak/). Prints the runs of each.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 SECS=${1:-1800}
 CHUNK=${SOAK_CHUNK:-5000}
 cli=build/vmtorture
