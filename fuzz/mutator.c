@@ -325,7 +325,7 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max, unsigned 
 struct afl_mut {
 	uint64_t rng;
 	enum vmt_mut_kind last;
-	bool bytes;		/* the last output: byte_edits */
+	bool bytes; /* the last output: byte_edits */
 	uint8_t *buf;
 	size_t cap;
 	/* The queue order (afl_custom_queue_get): root[id] is the group of
@@ -333,17 +333,18 @@ struct afl_mut {
 	 * import from another fuzzer). */
 	uint32_t *root;
 	size_t nroot;
-	uint32_t groups;	/* seeds seen */
-	uint32_t turn;		/* the group whose entry is fuzzed next */
-	bool imports;		/* group 0 takes turns too */
-	uint32_t passed;	/* entries refused since the last one fuzzed */
+	uint32_t groups; /* seeds seen */
+	uint32_t turn;	 /* the group whose entry is fuzzed next */
+	bool imports;	 /* group 0 takes turns too */
+	uint32_t passed; /* entries refused since the last one fuzzed */
 };
 
 void *afl_custom_init(void *afl, unsigned int seed);
 size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size, uint8_t **out_buf,
 		       uint8_t *add_buf, size_t add_buf_size, size_t max_size);
 uint32_t afl_custom_fuzz_count(void *data, const uint8_t *buf, size_t buf_size);
-uint8_t afl_custom_queue_new_entry(void *data, const uint8_t *filename_new_queue,
+uint8_t afl_custom_queue_new_entry(void *data,
+				   const uint8_t *filename_new_queue,
 				   const uint8_t *filename_orig_queue);
 uint8_t afl_custom_queue_get(void *data, const uint8_t *filename);
 const char *afl_custom_describe(void *data, size_t max_len);
@@ -370,7 +371,7 @@ static void byte_edits(uint8_t *d, size_t n, uint64_t *s)
 		case 1:
 			d[i] = (uint8_t)rnd(s);
 			break;
-		default:	/* a few bytes from elsewhere in the input */
+		default: /* a few bytes from elsewhere in the input */
 			j = below(s, (unsigned)n);
 			len = 1 + below(s, 8);
 			len = len < n - i ? len : n - i;
@@ -412,7 +413,8 @@ size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size, uint8_t **out_
 	}
 	memcpy(m->buf, buf, buf_size);
 	*out_buf = m->buf;
-	m->bytes = buf_size && buf_size <= cap && rnd(&m->rng) % VMT_MUT_BYTES_SHARE == 0;
+	m->bytes = buf_size && buf_size <= cap &&
+		   rnd(&m->rng) % VMT_MUT_BYTES_SHARE == 0;
 	if (m->bytes) {
 		byte_edits(m->buf, buf_size, &m->rng);
 		m->last = VMT_MUT_NONE;
@@ -469,7 +471,7 @@ static long name_field(const char *path, const char *key)
 	char *end;
 
 	base = base ? base + 1 : path;
-	if (!strcmp(key, "id")) {	/* id:N (id_N with AFL_SIMPLE_FILES) */
+	if (!strcmp(key, "id")) { /* id:N (id_N with AFL_SIMPLE_FILES) */
 		if (strncmp(base, "id:", 3) && strncmp(base, "id_", 3))
 			return -1;
 		f = base + 3;
@@ -488,7 +490,8 @@ static uint32_t group_of(struct afl_mut *m, long id)
 	return id >= 0 && (size_t)id < m->nroot ? m->root[id] : 0;
 }
 
-uint8_t afl_custom_queue_new_entry(void *data, const uint8_t *filename_new_queue,
+uint8_t afl_custom_queue_new_entry(void *data,
+				   const uint8_t *filename_new_queue,
 				   const uint8_t *filename_orig_queue)
 {
 	struct afl_mut *m = data;
@@ -499,12 +502,14 @@ uint8_t afl_custom_queue_new_entry(void *data, const uint8_t *filename_new_queue
 		return 0;
 	/* The parent: the entry being fuzzed, or (a seed, or an entry
 	 * read back on resume: no parent given) the name's src:. */
-	src = filename_orig_queue ? name_field((const char *)filename_orig_queue, "id")
-				  : name_field((const char *)filename_new_queue, "src");
+	src = filename_orig_queue ?
+		      name_field((const char *)filename_orig_queue, "id") :
+		      name_field((const char *)filename_new_queue, "src");
 	if (src >= 0 && src != id)
 		g = group_of(m, src);
-	else if (!filename_orig_queue && !strstr((const char *)filename_new_queue, ",sync:"))
-		g = ++m->groups;	/* a seed: a group of its own */
+	else if (!filename_orig_queue &&
+		 !strstr((const char *)filename_new_queue, ",sync:"))
+		g = ++m->groups; /* a seed: a group of its own */
 	else
 		g = 0;
 	if ((size_t)id >= m->nroot) {
@@ -515,7 +520,7 @@ uint8_t afl_custom_queue_new_entry(void *data, const uint8_t *filename_new_queue
 			n *= 2;
 		r = realloc(m->root, n * sizeof(*r));
 		if (!r)
-			return 0;	/* then it counts as group 0 */
+			return 0; /* then it counts as group 0 */
 		memset(r + m->nroot, 0, (n - m->nroot) * sizeof(*r));
 		m->root = r;
 		m->nroot = n;
@@ -523,13 +528,13 @@ uint8_t afl_custom_queue_new_entry(void *data, const uint8_t *filename_new_queue
 	m->root[id] = g;
 	if (!m->turn)
 		m->turn = 1;
-	return 0;	/* the file is unchanged */
+	return 0; /* the file is unchanged */
 }
 
 /* A group whose entries AFL++ never picks (weight 0 under some power
  * schedules) must not stop the others: after this many refusals in a
  * row the turn moves on. Each refusal costs afl-fuzz one random pick. */
-#define AFL_TURN_PATIENCE	(1u << 20)
+#define AFL_TURN_PATIENCE (1u << 20)
 
 uint8_t afl_custom_queue_get(void *data, const uint8_t *filename)
 {
@@ -537,7 +542,7 @@ uint8_t afl_custom_queue_get(void *data, const uint8_t *filename)
 	uint32_t g = group_of(m, name_field((const char *)filename, "id"));
 
 	if (!g && !m->imports) {
-		m->imports = true;	/* the first import: group 0 joins in */
+		m->imports = true; /* the first import: group 0 joins in */
 		if (!m->groups)
 			m->turn = 0;
 	}

@@ -67,7 +67,8 @@ static void set_what(struct stress *S, const char *what)
 }
 
 /* The pool must count the workers' space and @mine. */
-static bool counted(struct stress *S, const struct vms_space *mine, const char *after)
+static bool counted(struct stress *S, const struct vms_space *mine,
+		    const char *after)
 {
 	struct vms_pool_stats st;
 	uint64_t want = 1 + (mine != NULL);

@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "op/op.h"
-#include "campaign/campaign.h"	/* campaign, minimize, report, classify */
+#include "campaign/campaign.h" /* campaign, minimize, report, classify */
 
 #define EXIT_DIVERGE	1
 #define EXIT_USAGE	2
@@ -459,7 +459,7 @@ static int cmd_sched(int argc, char **argv)
 }
 
 static int cmd_help(int argc, char **argv);
-int vmt_stress_main(int argc, char **argv);	/* stress/stress.c */
+int vmt_stress_main(int argc, char **argv); /* stress/stress.c */
 
 /* Is @path a multi-thread program (text or binary)? Quietly false if it
  * cannot be read: the command that gets it says why. */

@@ -266,7 +266,7 @@ extern bool vms__debug_recording;
  * vms/checks.def, so every engine names it alike; @where is the function
  * that found it.
  */
-#ifdef VMS_CHECKS	/* sync.h */
+#ifdef VMS_CHECKS /* sync.h */
 extern void (*vms_poison_hook)(enum vms_check check, const char *where);
 void vms_invariant_broken(enum vms_check check, const char *where);
 void vms_check_detached(struct vms_frame *node);
@@ -290,17 +290,19 @@ void vms_copy_check_span(struct vms_pool *p, vms_paddr_t pa, uint64_t n, const c
 	} while (0)
 /* What mutex @m protects is edited only by a thread that holds it
  * (lockdep_assert_held): one that does not breaks @check. */
-#define VMS_HELD(m, check)						\
-	do {								\
-		if (!vms_mutex_held(m))					\
-			vms_invariant_broken(VMS_CHECK_##check, __func__);	\
+#define VMS_HELD(m, check)                                                     \
+	do {                                                                   \
+		if (!vms_mutex_held(m))                                        \
+			vms_invariant_broken(VMS_CHECK_##check, __func__);     \
 	} while (0)
 #else
 #define VMS_NODE_LIVE(n) do { } while (0)
 #define VMS_COPY_SPAN(p, pa, n) do { } while (0)
 #define VMS_NODE_MINE(n) do { } while (0)
 #define VMS_AFTER_GRACE(check) do { } while (0)
-#define VMS_HELD(m, check) do { } while (0)
+#define VMS_HELD(m, check)                                                     \
+	do {                                                                   \
+	} while (0)
 static inline void vms_check_detached(struct vms_frame *node) { }
 #endif
 

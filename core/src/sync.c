@@ -378,7 +378,8 @@ bool vms_defer_retire(struct vms_defer_stack *s, struct vms_defer_batch **bp)
 
 /* Take @t's batch if it belongs to @s (any stack if @s is NULL), with
  * the stack it belongs to in *@to. */
-static struct vms_defer_batch *defer_take(struct vms_thread *t, const struct vms_defer_stack *s,
+static struct vms_defer_batch *defer_take(struct vms_thread *t,
+					  const struct vms_defer_stack *s,
 					  struct vms_defer_stack **to)
 {
 	struct vms_defer_local *l = &t->defer;

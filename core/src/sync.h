@@ -488,7 +488,8 @@ typedef struct {
 #ifdef VMS_CHECKS
 static inline void vms_mutex_took(vms_mutex_t *m)
 {
-	atomic_store_explicit(&m->holder, vms_thread()->id, memory_order_relaxed);
+	atomic_store_explicit(&m->holder, vms_thread()->id,
+			      memory_order_relaxed);
 	m->depth++;
 }
 
@@ -500,11 +501,16 @@ static inline void vms_mutex_letting_go(vms_mutex_t *m)
 
 static inline bool vms_mutex_held(const vms_mutex_t *m)
 {
-	return atomic_load_explicit(&m->holder, memory_order_relaxed) == vms_thread()->id;
+	return atomic_load_explicit(&m->holder, memory_order_relaxed) ==
+	       vms_thread()->id;
 }
 #else
-static inline void vms_mutex_took(vms_mutex_t *m) { }
-static inline void vms_mutex_letting_go(vms_mutex_t *m) { }
+static inline void vms_mutex_took(vms_mutex_t *m)
+{
+}
+static inline void vms_mutex_letting_go(vms_mutex_t *m)
+{
+}
 #endif
 
 static inline void vms_mutex_init(vms_mutex_t *m)

@@ -290,12 +290,13 @@ TEST(mutator_afl_api)
 		edited += strcmp(afl_custom_describe(m, 64), "none") != 0;
 		if (!strcmp(afl_custom_describe(m, 64), "bytes")) {
 			bytes++;
-			CHECK_EQ(k, n);	/* same length, other bytes */
+			CHECK_EQ(k, n); /* same length, other bytes */
 		}
 	}
 	/* Byte-level edits: one in VMT_MUT_BYTES_SHARE, give or take (AFL's
 	 * havoc is off for the sched engine, AFL_CUSTOM_MUTATOR_ONLY). */
-	CHECK(bytes > 500 / VMT_MUT_BYTES_SHARE / 2 && bytes < 500 / VMT_MUT_BYTES_SHARE * 2);
+	CHECK(bytes > 500 / VMT_MUT_BYTES_SHARE / 2 &&
+	      bytes < 500 / VMT_MUT_BYTES_SHARE * 2);
 	CHECK(edited > 400);
 	/* A buffer too small for any edit: the input back, unchanged. */
 	{
@@ -309,7 +310,8 @@ TEST(mutator_afl_api)
 }
 
 uint32_t afl_custom_fuzz_count(void *data, const uint8_t *buf, size_t buf_size);
-uint8_t afl_custom_queue_new_entry(void *data, const uint8_t *filename_new_queue,
+uint8_t afl_custom_queue_new_entry(void *data,
+				   const uint8_t *filename_new_queue,
 				   const uint8_t *filename_orig_queue);
 uint8_t afl_custom_queue_get(void *data, const uint8_t *filename);
 
@@ -324,14 +326,17 @@ static const uint8_t *qn(unsigned id)
 /* afl-fuzz's loop: pick entries (here uniformly, so a group with more
  * entries is picked more often), skip those queue_get refuses, fuzz the
  * rest (fuzz_count); how often each of @ngroups groups was fuzzed. */
-static void afl_picks(void *m, unsigned nq, const unsigned *group, unsigned *fuzzed,
-		      unsigned ngroups)
+static void afl_picks(void *m, unsigned nq, const unsigned *group,
+		      unsigned *fuzzed, unsigned ngroups)
 {
 	uint64_t s = 7;
 
 	memset(fuzzed, 0, ngroups * sizeof(*fuzzed));
-	for (int picks = 0; picks < 600; ) {
-		unsigned id = (unsigned)((s = s * 6364136223846793005ULL + 1442695040888963407ULL) >> 33) % nq;
+	for (int picks = 0; picks < 600;) {
+		unsigned id = (unsigned)((s = s * 6364136223846793005ULL +
+					      1442695040888963407ULL) >>
+					 33) %
+			      nq;
 
 		if (!afl_custom_queue_get(m, qn(id)))
 			continue;
@@ -351,19 +356,25 @@ TEST(mutator_afl_queue_turns)
 
 	/* Three seeds; 97 children and grandchildren of the first. */
 	for (unsigned i = 0; i < 3; i++, nq++) {
-		snprintf(qname[nq], sizeof(qname[0]), "out/default/queue/id:%06u,time:0,execs:0,orig:s%u", nq, i);
+		snprintf(qname[nq], sizeof(qname[0]),
+			 "out/default/queue/id:%06u,time:0,execs:0,orig:s%u",
+			 nq, i);
 		group[nq] = i;
 		CHECK_EQ(afl_custom_queue_new_entry(m, qn(nq), NULL), 0);
 	}
 	for (; nq < 100; nq++) {
 		unsigned parent = nq < 10 ? 0 : nq - 7;
 
-		snprintf(qname[nq], sizeof(qname[0]), "out/default/queue/id:%06u,src:%06u,time:9,execs:99,op:preempt-move", nq, parent);
+		snprintf(
+			qname[nq], sizeof(qname[0]),
+			"out/default/queue/id:%06u,src:%06u,time:9,execs:99,op:preempt-move",
+			nq, parent);
 		group[nq] = 0;
 		CHECK_EQ(afl_custom_queue_new_entry(m, qn(nq), qn(parent)), 0);
 	}
 	/* A child of the third seed. */
-	snprintf(qname[nq], sizeof(qname[0]), "out/default/queue/id:%06u,src:%06u,op:operand", nq, 2u);
+	snprintf(qname[nq], sizeof(qname[0]),
+		 "out/default/queue/id:%06u,src:%06u,op:operand", nq, 2u);
 	group[nq] = 2;
 	afl_custom_queue_new_entry(m, qn(nq), qn(2));
 	nq++;
@@ -371,7 +382,8 @@ TEST(mutator_afl_queue_turns)
 	for (unsigned g = 0; g < 3; g++)
 		CHECK(fuzzed[g] == 200);
 	/* An import (no hook is called for it): a fourth group. */
-	snprintf(qname[nq], sizeof(qname[0]), "out/default/queue/id:%06u,sync:libfuzzer,src:000042", nq);
+	snprintf(qname[nq], sizeof(qname[0]),
+		 "out/default/queue/id:%06u,sync:libfuzzer,src:000042", nq);
 	group[nq] = 3;
 	nq++;
 	afl_picks(m, nq, group, fuzzed, 4);

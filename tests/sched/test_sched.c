@@ -587,22 +587,23 @@ TEST(sched_registry_edit_needs_its_lock)
 	vms_mutex_lock(&r);
 	vms_mutex_lock(&r);
 	vms_mutex_unlock(&r);
-	VMS_HELD(&r, ACC_UNLOCKED);	/* still held once */
+	VMS_HELD(&r, ACC_UNLOCKED); /* still held once */
 	vms_mutex_unlock(&r);
 	CHECK_EQ(held_broken, 0);
 
-	VMS_HELD(&m, ACC_UNLOCKED);	/* free */
+	VMS_HELD(&m, ACC_UNLOCKED); /* free */
 	CHECK_EQ(held_broken, 1);
-	VMS_HELD(&r, ACC_UNLOCKED);	/* free after the outer unlock */
+	VMS_HELD(&r, ACC_UNLOCKED); /* free after the outer unlock */
 	CHECK_EQ(held_broken, 2);
-	m.owner = me + 1;		/* held by another thread */
+	m.owner = me + 1; /* held by another thread */
 	m.depth = 1;
 	VMS_HELD(&m, ACC_UNLOCKED);
 	CHECK_EQ(held_broken, 3);
 
 	/* The registry as access.c edits it: silent. */
 	vmt_env_init(&e, 16 << 20, 0);
-	vmt_map_new(e.space, 0x400000, 1, vmt_prop(VMS_PROP_R | VMS_PROP_W), false);
+	vmt_map_new(e.space, 0x400000, 1, vmt_prop(VMS_PROP_R | VMS_PROP_W),
+		    false);
 	CHECK_OK(vms_space_activate(e.space));
 	CHECK_OK(vms_space_create_reader(e.space, 0x400000, K4, &rd));
 	CHECK_OK(vms_space_activate_reader(e.space, rd));

@@ -111,7 +111,8 @@ int vmt_cmd_classify(int argc, char **argv)
  * build/, build/<san>/ or build/bug-<name>/[<san>/]. */
 static char *find_script(void)
 {
-	static const char *const up[] = { "", "../", "../../", "../../../", "../../../../" };
+	static const char *const up[] = { "", "../", "../../", "../../../",
+					  "../../../../" };
 	const char *root = getenv("VMT_ROOT");
 
 	if (root) {
@@ -147,7 +148,8 @@ int vmt_cmd_campaign(int argc, char **argv)
 	/* The binaries of this build variant, unless the caller chose:
 	 * build/bug-x/vmtorture campaigns on build/bug-x/fuzz/ and so on. */
 	{
-		char *self = vmt_beside_self(NULL), *fz = vmt_beside_self("fuzz");
+		char *self = vmt_beside_self(NULL),
+		     *fz = vmt_beside_self("fuzz");
 		char *replay = vmt_beside_self("fuzz/vmt-replay");
 		char *tsan = vmt_beside_self("tsan/vmtorture");
 

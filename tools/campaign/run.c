@@ -64,8 +64,11 @@ void vmt_cenv_init(struct vmt_cenv *e)
 {
 	const char *t = getenv("VMT_ORACLE_TIMEOUT");
 
-	e->fz = getenv("VMT_FZ") ? getenv("VMT_FZ") : beside_self_or("fuzz", "build/fuzz");
-	e->cli = getenv("VMT_CLI") ? getenv("VMT_CLI") : beside_self_or("vmtorture", "build/vmtorture");
+	e->fz = getenv("VMT_FZ") ? getenv("VMT_FZ") :
+				   beside_self_or("fuzz", "build/fuzz");
+	e->cli = getenv("VMT_CLI") ?
+			 getenv("VMT_CLI") :
+			 beside_self_or("vmtorture", "build/vmtorture");
 	e->timeout = t && atoi(t) > 0 ? atoi(t) : 20;
 	e->verbose = 0;
 }

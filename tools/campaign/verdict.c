@@ -284,7 +284,8 @@ int vmt_cmd_verdict(int argc, char **argv)
 	int n, rc = 0;
 
 	if (argc != 2 || argv[1][0] == '-') {
-		fprintf(argc == 2 && !strcmp(argv[1], "--help") ? stdout : stderr,
+		fprintf(argc == 2 && !strcmp(argv[1], "--help") ? stdout :
+								  stderr,
 			"usage: vmtorture verdict DIR\n"
 			"  Cause over consequence across the findings of campaign DIR:\n"
 			"  add to DIR/triage/<id>/verdict role=cause, or role=symptom with\n"
@@ -307,9 +308,10 @@ int vmt_cmd_verdict(int argc, char **argv)
 	for (int i = 0; i < n; i++) {
 		char *p = vmt_strf("%s/%s/verdict", tdir, f[i].id);
 		char *keep = report_lines(p);
-		char *v = f[i].cause < 0 ? vmt_strf("%srole=cause\n", keep) :
-			  vmt_strf("%srole=symptom\ncause=%s\nwhy=%s\n", keep,
-				   f[f[i].cause].id, f[i].why);
+		char *v = f[i].cause < 0 ?
+				  vmt_strf("%srole=cause\n", keep) :
+				  vmt_strf("%srole=symptom\ncause=%s\nwhy=%s\n",
+					   keep, f[f[i].cause].id, f[i].why);
 
 		free(keep);
 		if (vmt_write_file(p, v, strlen(v))) {

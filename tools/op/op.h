@@ -94,7 +94,7 @@
 /* What a schedule's decision keys mean: the scheduling points of the
  * core and of the controlled executor. A change of either that moves
  * points changes every stored schedule; bump this with it. */
-#define VMT_SCHED_VERSION	1u
+#define VMT_SCHED_VERSION 1u
 #define VMT_MAX_NTH	64	/* fail nth=N: largest N */
 /* Upper bound on vmt_encode()'s output for any valid program. */
 #define VMT_MAX_ENCODED	(VMT_MAX_OPS * 40 + VMT_MAX_PREEMPTS * 10 + 64)

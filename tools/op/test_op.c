@@ -36,13 +36,14 @@ static uint64_t rng_state;
 
 /* A failed check is recorded and the test goes on (its loops say which
  * input failed); the runner reports the test failed at its end. */
-#define T_CHECK(cond, ...)						\
-	do {								\
-		if (!(cond)) {						\
-			char m_[512];					\
-			snprintf(m_, sizeof(m_), __VA_ARGS__);		\
-			vmt_fail_soft(__FILE__, __LINE__, "CHECK(%s) failed: %s", #cond, m_); \
-		}							\
+#define T_CHECK(cond, ...)                                                     \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			char m_[512];                                          \
+			snprintf(m_, sizeof(m_), __VA_ARGS__);                 \
+			vmt_fail_soft(__FILE__, __LINE__,                      \
+				      "CHECK(%s) failed: %s", #cond, m_);      \
+		}                                                              \
 	} while (0)
 
 /* The knobs, read once in the parent before the runner forks. */
@@ -412,11 +413,15 @@ TEST(test_mt_forms)
 
 		vmt_decode(b + 13, 2, &alone);
 		vmt_decode(b, sizeof(b), &p);
-		T_CHECK(alone.n == 1 && !vmt_prog_is_mt(&alone), "0xff 0xee alone: one op");
+		T_CHECK(alone.n == 1 && !vmt_prog_is_mt(&alone),
+			"0xff 0xee alone: one op");
 		T_CHECK(p.n == 2 && p.nthreads == 2 && p.ops[0].thread == 1 &&
-			p.ops[0].code == VMT_OP_CURSOR_NEW && p.ops[1].code == alone.ops[0].code &&
-			p.nsched == 1 && p.sched[0].nth == 131 && p.sched[0].thread == 1 &&
-			p.sched_version == VMT_SCHED_VERSION, "pseudo-ops decode");
+				p.ops[0].code == VMT_OP_CURSOR_NEW &&
+				p.ops[1].code == alone.ops[0].code &&
+				p.nsched == 1 && p.sched[0].nth == 131 &&
+				p.sched[0].thread == 1 &&
+				p.sched_version == VMT_SCHED_VERSION,
+			"pseudo-ops decode");
 	}
 }
 
@@ -922,7 +927,8 @@ static void test_dense_exec(unsigned iters, uint64_t seed)
 /* The tests that take arguments, in main's former order after the rest. */
 static void seeded(const char *name)
 {
-	printf("%s: seed 0x%" PRIx64 " (VMT_OP_SEED to repeat)\n", name, knob_seed);
+	printf("%s: seed 0x%" PRIx64 " (VMT_OP_SEED to repeat)\n", name,
+	       knob_seed);
 	rng_state = knob_seed;
 }
 
