@@ -348,17 +348,15 @@ int vmt_cmd_report(int argc, char **argv)
 				}
 			} else if (t && strstr(t, "# minimized from ")) {
 				/* vmtorture-sched minimize: "...FILE: 2 thread(s), 9 op(s), ..." */
-				char *b = strstr(t, "# minimized from "),
-				     *eol = b + strcspn(b, "\n"), *w = b;
+				char *b = strstr(t, "# minimized from "), *w;
 
-				while (memchr(w, ':', (size_t)(eol - w)))
-					w = (char *)memchr(w, ':',
-							   (size_t)(eol - w)) +
-					    1;
+				/* The sizes follow the line's last ':' (FILE may hold
+				 * some: AFL++ names its crashes id:...,sig:...). */
+				b[strcspn(b, "\n")] = 0;
+				w = strrchr(b, ':');
 				vmt_decode(buf, n, p);
-				fprintf(f,
-					"| size before minimization |%.*s |\n",
-					(int)(eol - w), w);
+				fprintf(f, "| size before minimization |%s |\n",
+					w ? w + 1 : b);
 				fprintf(f,
 					"| size after minimization | %u thread(s), %u op(s), %u preemption(s), %zu bytes |\n",
 					vmt_prog_threads(p), p->n, p->nsched,
