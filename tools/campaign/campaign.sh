@@ -913,12 +913,10 @@ exec 3>&2
 		h=$(hits "$d")
 		[ -n "$h" ] || echo "report: $id: no verdict (the report failed); kept as a finding"
 		if [ "$h" = 0 ]; then
-			touch "$d/unconfirmed"
 			rm -f "$out/reports/$id.md"
 			echo "report: $id: did not reproduce in $runs replays; listed as unconfirmed"
 			continue
 		fi
-		rm -f "$d/unconfirmed"
 		cp "$d/report.md" "$out/reports/$id.md"
 		echo "report: $out/reports/$id.md"
 	done
@@ -928,7 +926,7 @@ exec 3>&2
 	# runs that fails a check (a schedule-dependent bug often does not
 	# in one) goes into the finding's checks as a second replay.
 	for d in "$out"/triage/*/; do
-		[ -f "$d/stress.rec" ] && [ -f "$d/checks" ] && [ ! -f "$d/unconfirmed" ] || continue
+		[ -f "$d/stress.rec" ] && [ -f "$d/checks" ] && [ "$(hits "$d")" != 0 ] || continue
 		[ -x "$TSAN_CLI" ] || continue
 		mapfile -t args < <(sed -n 's/^arg: //p' "$d/stress.rec")
 		[ "${args[1]:-}" = stress ] && [ "${args[0]}" != "$TSAN_CLI" ] || continue

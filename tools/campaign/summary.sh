@@ -118,7 +118,7 @@ secs=$(last 1)
 	for d in "$out"/triage/*/; do
 		[ -f "$d/signature" ] || continue
 		[ "$(basename "$d")" = unreproduced ] && continue
-		if [ -f "$d/unconfirmed" ]; then nu=$((nu + 1))
+		if [ "$(v "$d" hits)" = 0 ]; then nu=$((nu + 1))
 		elif [ "$(v "$d" role)" = symptom ]; then ns=$((ns + 1))
 		else n=$((n + 1)); fi
 	done
@@ -132,7 +132,7 @@ secs=$(last 1)
 		# Causes, each followed by its symptoms.
 		for d in $(for c in "$out"/triage/*/; do
 				c=${c%/}
-				[ -f "$c/signature" ] && [ ! -f "$c/unconfirmed" ] || continue
+				[ -f "$c/signature" ] && [ "$(v "$c" hits)" != 0 ] || continue
 				[ "$(basename "$c")" = unreproduced ] && continue
 				cause=$(v "$c" cause)
 				echo "${cause:-$(basename "$c")}${cause:+~}$(basename "$c") $c"
@@ -162,7 +162,7 @@ secs=$(last 1)
 		echo "Unconfirmed: $nu stress signature(s) seen in a round but reproduced by none of their replays, so not reported (the evidence stays in \`triage/<id>/\`):"
 		echo
 		for d in "$out"/triage/*/; do
-			[ -f "$d/unconfirmed" ] || continue
+			[ "$(v "$d" hits)" = 0 ] || continue
 			echo "- \`$(basename "$d")\` $(sed 's/|/\\|/g' "$d/signature") (seen $(cat "$d/count")x by $(sort -u "$d/engines" 2>/dev/null | paste -sd, -))"
 		done
 		echo

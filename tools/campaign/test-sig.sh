@@ -69,7 +69,6 @@ finding b2 9 "ORACLE crash: SIGSEGV in worker" "$early" "ORACLE crash: SIGSEGV i
 finding c3 2 "ASAN SEGV in vms_frame_alloc (pool.c) via exec_op" "$count" "ASAN SEGV in vms_frame_alloc (pool.c) via exec_op"
 finding d4 5 "DIVERGENCE frame_put" "$count" "DIVERGENCE frame_put"
 finding e5 1 "ORACLE mutex: cursors overlap" "$early" "ORACLE mutex: cursors overlap"
-touch "$camp/triage/e5/unconfirmed"
 printf 'title=x\nhits=0\nruns=10\n' > "$camp/triage/e5/verdict"
 finding f6 1 "TSAN data race in scan_leaf (cursor.c) | vms_cursor_unmap (cursor.c)" \
 	"TSAN data race in scan_leaf (cursor.c) | vms_cursor_unmap (cursor.c)" "$early"

@@ -53,12 +53,19 @@ static char *slurp(const char *dir, const char *id, const char *name)
 	return s;
 }
 
-static bool exists(const char *dir, const char *id, const char *name)
+/* Did its report reproduce finding @id in none of its replays: "hits=0"
+ * in its verdict (a report that failed left no verdict: not that). */
+static bool unconfirmed(const char *dir, const char *id)
 {
-	char *s = slurp(dir, id, name);
+	char *s = slurp(dir, id, "verdict");
+	bool none = false;
 
+	for (char *rest = s, *line; rest && !none;) {
+		line = strsep(&rest, "\n");
+		none = !strcmp(line, "hits=0");
+	}
 	free(s);
-	return s != NULL;
+	return none;
 }
 
 static int load(const char *tdir, struct finding *f, int max)
@@ -82,7 +89,7 @@ static int load(const char *tdir, struct finding *f, int max)
 			continue;
 		/* Not reported (reproduced by none of its replays): no cause
 		 * of anything either. */
-		if (exists(tdir, e->d_name, "unconfirmed")) {
+		if (unconfirmed(tdir, e->d_name)) {
 			free(s);
 			continue;
 		}
