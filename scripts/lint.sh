@@ -5,8 +5,9 @@
 #   scripts/lint.sh BASE     clang-format checks the C lines changed since
 #                            BASE (make lint passes the Makefile's FORMAT_BASE)
 #
-# - shellcheck: every shell script in the tree at -S warning. A per-line
-#   `# shellcheck disable=SCxxxx` carries its reason beside it.
+# - shellcheck: every shell script in the tree at -S warning, following
+#   the files it sources (-x). A `# shellcheck disable=SCxxxx` carries its
+#   reason beside it.
 # - cppcheck: core/ model/ tools/ fuzz/ stress/, warnings, style, performance
 #   and portability, in every configuration but the planted bugs
 #   (-UVMS_BUG_*: their #ifdefs are defects on purpose); suppressions
@@ -26,7 +27,7 @@ while IFS= read -r f; do shells+=("$f"); done < <(
 	{ find . -path ./build -prune -o -name '*.sh' -type f -print; echo ./.ci/run; } | sort)
 # Findings, one a line, then their count.
 report() { [ -z "$2" ] || printf '%s\n' "$2"; n=$(grep -c . <<< "$2"); echo "lint: $1: $n finding(s)$3"; }
-report shellcheck "$(shellcheck -S warning -f gcc "${shells[@]}")" " in ${#shells[@]} scripts"
+report shellcheck "$(shellcheck -x -S warning -f gcc "${shells[@]}")" " in ${#shells[@]} scripts"
 [ "$n" = 0 ] || rc=1
 
 undef=()

@@ -28,15 +28,15 @@ else
 	bash tools/campaign/campaign.sh --duration "$secs" --out "$out" --quiet \
 		--engines "${BUGCHECK_ENGINES:-afl,libfuzzer,stress,tsan}" > /dev/null 2>&1
 fi
-# A key of a finding's triage/<id>/verdict (key=value lines).
-v() { sed -n "s/^$2=//p" "$1/verdict" 2>/dev/null; }
+# shellcheck source=tools/campaign/lib.sh
+. tools/campaign/lib.sh
 mine=() other=() flaky=() symptoms=()
 for d in "$out"/triage/*/; do
 	d=${d%/}
 	id=$(basename "$d")
 	[ "$id" = unreproduced ] && continue
 	[ -f "$d/signature" ] || continue
-	if [ "$(v "$d" role)" = symptom ]; then symptoms+=("$id"); continue; fi
+	if [ "$(verdict_of "$d" role)" = symptom ]; then symptoms+=("$id"); continue; fi
 	if [ "$(cat "$d/oracle")" = stress ]; then
 		# Same command line, correct core: three clean runs = not pre-existing.
 		# The same variant (plain or TSan) of the correct build; exit 1 is
@@ -57,7 +57,7 @@ for d in "$out"/triage/*/; do
 		"$good_fz/vmt-mt-replay" -q "$f" > /dev/null 2>&1; rc_mt=$?
 		hit=$(( rc == 1 || rc_mt == 1 ))
 	fi
-	rep=$(v "$d" hits)
+	rep=$(verdict_of "$d" hits)
 	if [ "${rep:-0}" = 0 ]; then flaky+=("$id")
 	elif [ $hit = 0 ]; then mine+=("$id"); else other+=("$id"); fi
 done
@@ -68,7 +68,7 @@ for id in "${flaky[@]}"; do echo "  unconfirmed (reproduced by none of its repla
 rc=0
 for id in "${mine[@]}"; do
 	d=$out/triage/$id
-	rep="$(v "$d" hits)/$(v "$d" runs) runs"
+	rep="$(verdict_of "$d" hits)/$(verdict_of "$d" runs) runs"
 	size=
 	if [ -f "$d/min.txt" ] && [ "$(cat "$d/oracle")" != stress ]; then
 		size="$(sed -n 's/^# before: //p' "$d/min.txt") -> $(sed -n 's/^# after bytes[^:]*: //p' "$d/min.txt")"
@@ -79,7 +79,7 @@ for id in "${mine[@]}"; do
 	case $rep in 0/*|/*) rc=1 ;; esac
 done
 for id in "${symptoms[@]}"; do
-	echo "  symptom: $(cat "$out/triage/$id/signature") (seen $(cat "$out/triage/$id/count")x): symptom of $(v "$out/triage/$id" cause): $(v "$out/triage/$id" why)"
+	echo "  symptom: $(cat "$out/triage/$id/signature") (seen $(cat "$out/triage/$id/count")x): symptom of $(verdict_of "$out/triage/$id" cause): $(verdict_of "$out/triage/$id" why)"
 done
 [ ${#mine[@]} -eq 1 ] || rc=1
 exit $rc

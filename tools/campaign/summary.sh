@@ -13,10 +13,8 @@ st=$out/status.tsv
 md=$out/summary.md
 
 last() { awk -v c="$1" '!/^#/ && NF { v = $c } END { print v + 0 }' "$st" 2>/dev/null; }
-# A key of a finding's triage/<id>/verdict (key=value lines: vmtorture
-# report's hits= and runs=, vmtorture verdict's role= and cause=).
-v() { sed -n "s/^$2=//p" "$1/verdict" 2>/dev/null; }
-afl_stat() { [ -f "$1" ] && awk -F' *: *' -v k="$2" '$1 == k { print $2; exit }' "$1"; }
+# shellcheck source=tools/campaign/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 # Snapshots are taken in the background: keep them in time order.
 [ -s "$out/coverage.tsv" ] && sort -n -o "$out/coverage.tsv" "$out/coverage.tsv"
@@ -118,8 +116,8 @@ secs=$(last 1)
 	for d in "$out"/triage/*/; do
 		[ -f "$d/signature" ] || continue
 		[ "$(basename "$d")" = unreproduced ] && continue
-		if [ "$(v "$d" hits)" = 0 ]; then nu=$((nu + 1))
-		elif [ "$(v "$d" role)" = symptom ]; then ns=$((ns + 1))
+		if [ "$(verdict_of "$d" hits)" = 0 ]; then nu=$((nu + 1))
+		elif [ "$(verdict_of "$d" role)" = symptom ]; then ns=$((ns + 1))
 		else n=$((n + 1)); fi
 	done
 	echo "## Findings: $n signature(s)$( [ $ns -gt 0 ] && echo ", $ns more as their symptoms")"
@@ -132,18 +130,18 @@ secs=$(last 1)
 		# Causes, each followed by its symptoms.
 		for d in $(for c in "$out"/triage/*/; do
 				c=${c%/}
-				[ -f "$c/signature" ] && [ "$(v "$c" hits)" != 0 ] || continue
+				[ -f "$c/signature" ] && [ "$(verdict_of "$c" hits)" != 0 ] || continue
 				[ "$(basename "$c")" = unreproduced ] && continue
-				cause=$(v "$c" cause)
+				cause=$(verdict_of "$c" cause)
 				echo "${cause:-$(basename "$c")}${cause:+~}$(basename "$c") $c"
 			   done | sort | cut -d' ' -f2); do
 			id=$(basename "$d")
 			sig=$(sed 's/|/\\|/g' "$d/signature")
-			cause=$(v "$d" cause)
+			cause=$(verdict_of "$d" cause)
 			[ -n "$cause" ] && sig="↳ symptom of \`$cause\`: $sig"
 			engs=$(sort -u "$d/engines" 2>/dev/null | paste -sd, -)
-			rep=$(v "$d" hits)
-			[ -n "$rep" ] && rep="$rep/$(v "$d" runs) runs"
+			rep=$(verdict_of "$d" hits)
+			[ -n "$rep" ] && rep="$rep/$(verdict_of "$d" runs) runs"
 			size=
 			if [ -f "$d/min.txt" ] && [ "$(cat "$d/oracle")" != stress ]; then
 				b=$(sed -n 's/^# before: //p' "$d/min.txt")
@@ -162,7 +160,7 @@ secs=$(last 1)
 		echo "Unconfirmed: $nu stress signature(s) seen in a round but reproduced by none of their replays, so not reported (the evidence stays in \`triage/<id>/\`):"
 		echo
 		for d in "$out"/triage/*/; do
-			[ "$(v "$d" hits)" = 0 ] || continue
+			[ "$(verdict_of "$d" hits)" = 0 ] || continue
 			echo "- \`$(basename "$d")\` $(sed 's/|/\\|/g' "$d/signature") (seen $(cat "$d/count")x by $(sort -u "$d/engines" 2>/dev/null | paste -sd, -))"
 		done
 		echo
