@@ -124,7 +124,9 @@ stop_engines() {
 		if has_run "$k"; then
 			# libFuzzer -fork ends at its -max_total_time with the
 			# last job's status: 77 when that job found a crash.
-			grep -q 'INFO: fuzzed for [0-9]* seconds' <<< "$(since_start "$k")" && rc=0
+			case $k in libfuzzer|sched-libfuzzer)
+				grep -q 'INFO: fuzzed for [0-9]* seconds' <<< "$(since_start "$k")" && rc=0 ;;
+			esac
 			[ $rc = 0 ] && record "$k" ran "$(ended "$k")" "" ||
 				record "$k" died "$(ended "$k")" "$(reason_of "$k" $rc)"
 		else
