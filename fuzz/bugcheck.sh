@@ -12,6 +12,8 @@
 # missed in every run.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
+# shellcheck source=fuzz/engine-options.sh
+. fuzz/engine-options.sh
 seeds=${1:-3}; cap=${2:-120}; shift 2 2>/dev/null || shift $#
 bugs=("$@")
 # By default, every bug the registry says the fuzzers must find.
@@ -33,7 +35,8 @@ for bug in "${bugs[@]}"; do
 		run=$out/$bug-$s; mkdir -p "$run/corpus"
 		cp build/corpora/seq/* "$run/corpus/"
 		start=$(date +%s.%N)
-		"$bin" -seed="$s" -max_total_time="$cap" -artifact_prefix="$run/" \
+		ASAN_OPTIONS=$(san_options asan) UBSAN_OPTIONS=$(san_options ubsan) \
+			"$bin" -seed="$s" -max_total_time="$cap" -artifact_prefix="$run/" \
 			-dict=fuzz/vmt.dict "$run/corpus" >"$run/log" 2>&1
 		end=$(date +%s.%N)
 		if ls "$run"/crash-* >/dev/null 2>&1; then

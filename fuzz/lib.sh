@@ -16,32 +16,15 @@ fresh_dir() {
 	mkdir -p "$d" && echo "$d"
 }
 
-# fuzz/vmt-libfuzzer.options ([libfuzzer] section, key = value) as flags.
-libfuzzer_flags() {
-	local k v section=
-	while IFS= read -r line; do
-		line=${line%%#*}
-		[[ $line =~ ^[[:space:]]*\[(.*)\] ]] && { section=${BASH_REMATCH[1]}; continue; }
-		[[ $section == libfuzzer && $line == *=* ]] || continue
-		k=${line%%=*}; v=${line#*=}
-		k=${k//[[:space:]]/}; v=${v#"${v%%[![:space:]]*}"}; v=${v%"${v##*[![:space:]]}"}
-		[ "$k" = dict ] && v="fuzz/$v"
-		printf '%s\n' "-$k=$v"
-	done < fuzz/vmt-libfuzzer.options
-}
+# shellcheck source=fuzz/engine-options.sh
+. fuzz/engine-options.sh
 
-# Environment every AFL++ run gets. A piped core_pattern (apport,
-# systemd-coredump) would make afl-fuzz refuse to start; crashes are
-# still detected through the fork server, only core files are lost.
+# Every AFL++ run of these scripts: the engine's environment, and its
+# sanitizer options exported for the ASan build.
 afl_env() {
-	export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
-	export AFL_IMPORT_FIRST=1
-	# Other campaigns share this machine's few cores: binding to a "free"
-	# core fails outright when they hold them all.
-	export AFL_NO_AFFINITY=1
-	# ASan/UBSan inside AFL++: abort on the first report so it is a crash.
-	export ASAN_OPTIONS="abort_on_error=1:symbolize=0:detect_leaks=0:allocator_may_return_null=1"
-	export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1"
+	afl_engine_env
+	ASAN_OPTIONS=$(afl_asan_options) UBSAN_OPTIONS=$(afl_ubsan_options)
+	export ASAN_OPTIONS UBSAN_OPTIONS
 }
 
 # Per-input time limit (ms). "+": inputs from earlier runs that time out

@@ -22,6 +22,7 @@ extra=(${LIBFUZZER_FLAGS:-})
 
 echo "fuzz-libfuzzer: corpus $corpus, findings in $run/, log $run/fuzz.log" >&2
 set +e
+ASAN_OPTIONS=$(san_options asan) UBSAN_OPTIONS=$(san_options ubsan) \
 "$bin" "${flags[@]}" "${extra[@]}" -artifact_prefix="$run/" "$corpus" "$SEQ_OUT" \
 	2>&1 | tee "$run/fuzz.log"
 rc=${PIPESTATUS[0]}

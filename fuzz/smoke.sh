@@ -25,6 +25,7 @@ fi
 # 2. libFuzzer, ASan + UBSan. New inputs go to a scratch corpus.
 mkdir -p "$run/lf-corpus"
 mapfile -t flags < <(libfuzzer_flags)
+ASAN_OPTIONS=$(san_options asan) UBSAN_OPTIONS=$(san_options ubsan) \
 "$FZ/vmt-libfuzzer" "${flags[@]}" -max_total_time="$secs" -artifact_prefix="$run/lf-" \
 	"$run/lf-corpus" "$SEQ_OUT" > "$run/libfuzzer.log" 2>&1
 rc=$?

@@ -6,6 +6,8 @@
 # seed corpus zip. Output: build/oss-fuzz/{libfuzzer,afl}/.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
+# shellcheck source=fuzz/engine-options.sh
+. fuzz/engine-options.sh
 secs=${OSS_FUZZ_TEST_SECONDS:-10}
 fail=0
 bad() { echo "oss-fuzz-test: FAIL: $*" >&2; fail=1; }
@@ -31,7 +33,9 @@ if CC=clang CXX=clang++ CFLAGS="$flags" CXXFLAGS="$flags" LIB_FUZZING_ENGINE=-fs
 	OUT=$b/out WORK=$b/work SRC=$PWD bash oss-fuzz/build.sh > "$b/build.log" 2>&1; then
 	check_out libfuzzer "$b/out"
 	unzip -q -o "$b/out/vmt_fuzz_seed_corpus.zip" -d "$b/run/seeds"
-	(cd "$b/out" && ASAN_OPTIONS=detect_leaks=0 ./vmt_fuzz -dict=vmt_fuzz.dict -max_len=4096 \
+	# No leak check, as the campaign's libFuzzer (fuzz/engine-options.sh).
+	asan=$(san_options asan detect_leaks=0) ubsan=$(san_options ubsan)
+	(cd "$b/out" && ASAN_OPTIONS=$asan UBSAN_OPTIONS=$ubsan ./vmt_fuzz -dict=vmt_fuzz.dict -max_len=4096 \
 		-max_total_time="$secs" -artifact_prefix=../run/ ../run/corpus ../run/seeds) > "$b/run.log" 2>&1
 	rc=$?
 	execs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$b/run.log")
@@ -55,9 +59,8 @@ if command -v afl-clang-fast >/dev/null && [ -f /usr/lib/afl/libAFLDriver.a ]; t
 		OUT=$b/out WORK=$b/work SRC=$PWD bash oss-fuzz/build.sh > "$b/build.log" 2>&1; then
 		check_out afl "$b/out"
 		unzip -q -o "$b/out/vmt_fuzz_seed_corpus.zip" -d "$b/run/seeds"
-		AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1 \
-			afl-fuzz -i "$b/run/seeds" -o "$b/run/sync" -x "$b/out/vmt_fuzz.dict" -V "$secs" \
-			-M main -- "$b/out/vmt_fuzz" > "$b/run.log" 2>&1
+		(afl_engine_env; exec afl-fuzz -i "$b/run/seeds" -o "$b/run/sync" -x "$b/out/vmt_fuzz.dict" -V "$secs" \
+			-M main -- "$b/out/vmt_fuzz") > "$b/run.log" 2>&1
 		s=$b/run/sync/main/fuzzer_stats
 		execs=$(awk -F' *: *' '$1 == "execs_done" { print $2 }' "$s" 2>/dev/null)
 		crashes=$(awk -F' *: *' '$1 == "saved_crashes" { print $2 }' "$s" 2>/dev/null)

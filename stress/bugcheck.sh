@@ -14,6 +14,8 @@ SEEDS=${1:-5}
 SECS=${2:-60}
 TSAN=${BUGCHECK_TSAN:-1}
 cd "$(dirname "$0")/.." || exit 2
+# shellcheck source=sanitizers/options.sh
+. sanitizers/options.sh
 # By default, every bug the registry (core/bugs.tsv) says stress must find.
 BUGS=${BUGCHECK_BUGS:-$(scripts/bugs.sh list stress | tr '\n' ' ')}
 OUT=build/bugcheck-stress
@@ -62,7 +64,7 @@ for bug in $BUGS; do
 		for s in $(seq 1 "$SEEDS"); do
 			err="$OUT/$bug-tsan-seed$s.err"
 			t0=$(now)
-			TSAN_OPTIONS="$(cat sanitizers/tsan.options)" timeout $((SECS + 30)) \
+			TSAN_OPTIONS="$(san_options tsan)" timeout $((SECS + 30)) \
 				"build/bug-$bug/tsan/vmtorture" stress --seed "$s" --seconds "$SECS" \
 				$a --threads 3 --oracles watchdog --watchdog 10 --json \
 				--out "$OUT/$bug-tsan-saved" >/dev/null 2>"$err"

@@ -126,7 +126,7 @@ TSAN_CLI=${VMT_TSAN_CLI:-build/tsan/vmtorture}
 # oracles can still say what the race broke: a run's title prefers an
 # oracle's verdict to the race report (tools/campaign/sig.c). Exported
 # here so that triage and report replays run under the same options.
-TSAN_OPTIONS="$(cat sanitizers/tsan.options 2>/dev/null):halt_on_error=0"
+TSAN_OPTIONS=$(san_options tsan halt_on_error=0)
 export TSAN_OPTIONS
 SEEDS=${VMT_SEEDS:-build/corpora/seq}
 MT_SEEDS=${VMT_MT_SEEDS:-build/corpora/mt}

@@ -120,7 +120,7 @@ merge_corpus() {
 	done
 	if [ -x "$FZ/vmt-libfuzzer" ]; then
 		rm -rf "$out/corpus/merged" && mkdir -p "$out/corpus/merged"
-		ASAN_OPTIONS=detect_leaks=0 "$FZ/vmt-libfuzzer" -merge=1 -artifact_prefix="$out/corpus/merge-" \
+		ASAN_OPTIONS=$(san_options asan detect_leaks=0) "$FZ/vmt-libfuzzer" -merge=1 -artifact_prefix="$out/corpus/merge-" \
 			-merge_control_file="$out/corpus/merge.ctl" "$out/corpus/merged" "$out/corpus/all" 2>&1 | tail -3
 	fi
 	if command -v afl-cmin >/dev/null && [ -x "$FZ/vmt-afl" ]; then
@@ -138,7 +138,7 @@ merge_mt_corpus() {
 	[ -x "$FZ/vmt-mt-libfuzzer" ] && [ -d "$out/sched/libfuzzer/corpus" ] || return 0
 	rm -rf "$out/corpus/mt-merged" "$out/corpus/mt" && mkdir -p "$out/corpus/mt-merged" "$out/corpus/mt"
 	for q in "$out"/sched/afl/*/queue; do [ -d "$q" ] && mtq+=("$q"); done
-	ASAN_OPTIONS=detect_leaks=0 "$FZ/vmt-mt-libfuzzer" -merge=1 -artifact_prefix="$out/corpus/mt-merge-" \
+	ASAN_OPTIONS=$(san_options asan detect_leaks=0) "$FZ/vmt-mt-libfuzzer" -merge=1 -artifact_prefix="$out/corpus/mt-merge-" \
 		-merge_control_file="$out/corpus/mt-merge.ctl" "$out/corpus/mt-merged" "$MT_SEEDS" \
 		"$out/sched/libfuzzer/corpus" "${mtq[@]}" 2>&1 | tail -3
 	for f in "$out"/corpus/mt-merged/*; do

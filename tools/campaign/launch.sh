@@ -13,9 +13,8 @@ start_afl() {
 	local remain=$1 i
 	mkdir -p "$out/afl" "$out/afl-in"
 	[ -n "$(ls -A "$out/afl-in")" ] || cp "$SEEDS"/* "$out/afl-in/"
-	export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
-	export AFL_IMPORT_FIRST=1 AFL_AUTORESUME=1 AFL_NO_AFFINITY=1 AFL_FAST_CAL=1
-	export AFL_CMPLOG_ONLY_NEW=1
+	afl_engine_env
+	export AFL_AUTORESUME=1 AFL_FAST_CAL=1 AFL_CMPLOG_ONLY_NEW=1
 	# A seed that crashes in the dry run is skipped, not fatal: 4.04c
 	# skips it unless AFL_EXIT_ON_SEED_ISSUES; AFL_SKIP_CRASHES says so
 	# for the versions before. (If every seed crashes, afl-fuzz stops:
@@ -43,27 +42,24 @@ start_afl_one() {	# index remaining-seconds
 	# times out in the dry run (a slow one on a loaded machine) is
 	# skipped instead of stopping afl-fuzz; without the '+' 4.04c
 	# aborts ("Test case ... results in a timeout").
-	ASAN_OPTIONS="abort_on_error=1:symbolize=0:detect_leaks=0:allocator_may_return_null=1" \
-	UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1" \
+	ASAN_OPTIONS=$(afl_asan_options) UBSAN_OPTIONS=$(afl_ubsan_options) \
 	start_bg "afl-$name" "$out/logs/afl-$name.log" \
 		afl-fuzz -i "$out/afl-in" -o "$out/afl" -x "$DICT" -t 1000+ -V "$((remain + 30))" \
 		"${args[@]}"
 }
 
-lf_flags() {	# fuzz/vmt-libfuzzer.options, [libfuzzer] section
-	awk -F= '/^\[/{s=$0} s=="[libfuzzer]" && NF==2 && $1 !~ /^#/ {
-		gsub(/[ \t]/,"",$1); gsub(/^[ \t]+|[ \t]+$/,"",$2);
-		if ($1 == "dict") $2 = "fuzz/" $2; print "-" $1 "=" $2 }' fuzz/vmt-libfuzzer.options
-}
 start_libfuzzer() {
 	local remain=$1 q
-	mapfile -t lff < <(lf_flags)
+	mapfile -t lff < <(libfuzzer_flags)
 	# AFL++'s queue joins the corpora once it exists.
 	q=(); [ -d "$out/afl/main/queue" ] && q=("$out/afl/main/queue")
 	echo "== $(date -u +%FT%TZ) libFuzzer -fork=$lf_n (remaining ${remain}s)" >> "$out/logs/libfuzzer.log"
 	restart[libfuzzer]=start_libfuzzer
 	# Overnight: a crash is saved and the campaign goes on (-ignore_crashes).
-	ASAN_OPTIONS="detect_leaks=0:symbolize=1" \
+	# No leak check, as the campaign's libFuzzer always ran: it has the
+	# sanitizers' checks of the tests, its own oracles, and pools whose
+	# frames outlive an input (the target's teardown is its own check).
+	ASAN_OPTIONS=$(san_options asan detect_leaks=0) UBSAN_OPTIONS=$(san_options ubsan) \
 	start_bg libfuzzer "$out/logs/libfuzzer.log" \
 		"$FZ/vmt-libfuzzer" "${lff[@]}" -fork="$lf_n" -ignore_crashes=1 -ignore_timeouts=1 \
 		-ignore_ooms=1 -max_total_time="$remain" -artifact_prefix="$out/libfuzzer/artifacts/" \
@@ -89,10 +85,10 @@ start_sched() {
 }
 start_sched_libfuzzer() {
 	local remain=$1
-	mapfile -t lff < <(lf_flags)
+	mapfile -t lff < <(libfuzzer_flags)
 	echo "== $(date -u +%FT%TZ) libFuzzer on the multi-thread target (remaining ${remain}s)" >> "$out/logs/sched-libfuzzer.log"
 	restart[sched-libfuzzer]=start_sched_libfuzzer
-	ASAN_OPTIONS="detect_leaks=0:symbolize=1" \
+	ASAN_OPTIONS=$(san_options asan detect_leaks=0) UBSAN_OPTIONS=$(san_options ubsan) \
 	start_bg sched-libfuzzer "$out/logs/sched-libfuzzer.log" \
 		"$FZ/vmt-mt-libfuzzer" "${lff[@]}" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 \
 		-ignore_ooms=1 -max_total_time="$remain" -artifact_prefix="$out/sched/libfuzzer/artifacts/" \
@@ -105,8 +101,7 @@ start_sched_afl() {
 	AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_IMPORT_FIRST=1 \
 	AFL_AUTORESUME=1 AFL_NO_AFFINITY=1 AFL_FAST_CAL=1 AFL_SKIP_CRASHES=1 \
 	AFL_CUSTOM_MUTATOR_LIBRARY="$MUTATOR" AFL_CUSTOM_MUTATOR_ONLY=1 VMT_MT_HINTS="$out/sched/afl-hints" \
-	ASAN_OPTIONS="abort_on_error=1:symbolize=0:detect_leaks=0:allocator_may_return_null=1" \
-	UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1" \
+	ASAN_OPTIONS=$(afl_asan_options) UBSAN_OPTIONS=$(afl_ubsan_options) \
 	start_bg sched-afl "$out/logs/sched-afl.log" \
 		afl-fuzz -i "$out/sched/in" -o "$out/sched/afl" -x "$DICT" -t 1000+ -V "$((remain + 30))" \
 		-M main -p fast -F "$out/sched/libfuzzer/corpus" -- "$FZ/vmt-mt-afl"

@@ -1,6 +1,10 @@
 # shellcheck shell=bash
 # tools/campaign/lib.sh - what the campaign scripts share (sourced, not
-# run): clock, the campaign's log, verdict reader, AFL++ stats reader.
+# run): clock, the campaign's log, verdict reader, AFL++ stats reader, and the options of
+# every engine and sanitized binary (fuzz/engine-options.sh).
+
+# shellcheck source=fuzz/engine-options.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../fuzz/engine-options.sh"
 
 now() { date +%s; }
 # One line for the user and for OUT/logs/campaign.log.

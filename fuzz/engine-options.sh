@@ -1,0 +1,43 @@
+# shellcheck shell=bash
+# fuzz/engine-options.sh - how every script starts a fuzz engine: the
+# libFuzzer flags of fuzz/vmt-libfuzzer.options, the AFL++ environment,
+# and the sanitizer options inside each engine (sanitizers/*.options plus
+# what the engine needs). Sourced by fuzz/lib.sh and tools/campaign/lib.sh.
+
+# shellcheck source=sanitizers/options.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../sanitizers/options.sh"
+fuzz_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# fuzz/vmt-libfuzzer.options ([libfuzzer] section, key = value) as flags
+# (dict relative to the repository root, where the scripts run).
+libfuzzer_flags() {
+	local k v line section=
+	while IFS= read -r line; do
+		line=${line%%#*}
+		[[ $line =~ ^[[:space:]]*\[(.*)\] ]] && { section=${BASH_REMATCH[1]}; continue; }
+		[[ $section == libfuzzer && $line == *=* ]] || continue
+		k=${line%%=*}; v=${line#*=}
+		k=${k//[[:space:]]/}; v=${v#"${v%%[![:space:]]*}"}; v=${v%"${v##*[![:space:]]}"}
+		[ "$k" = dict ] && v="fuzz/$v"
+		printf '%s\n' "-$k=$v"
+	done < "$fuzz_dir/vmt-libfuzzer.options"
+}
+
+# ASan and UBSan inside AFL++: a report must end in a signal the fork
+# server sees (abort_on_error, which afl-fuzz insists on, with
+# symbolize=0); no leak check (the campaign's libFuzzer runs without
+# one too); a failed allocation returns
+# NULL, so the core's error path runs instead of the allocator dying.
+afl_asan_options() { san_options asan abort_on_error=1 symbolize=0 detect_leaks=0 allocator_may_return_null=1; }
+afl_ubsan_options() { san_options ubsan abort_on_error=1; }
+
+# Environment every AFL++ run gets. A piped core_pattern (apport,
+# systemd-coredump) would make afl-fuzz refuse to start; crashes are
+# still detected through the fork server, only core files are lost.
+afl_engine_env() {
+	export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
+	export AFL_IMPORT_FIRST=1
+	# Other campaigns share this machine's few cores: binding to a "free"
+	# core fails outright when they hold them all.
+	export AFL_NO_AFFINITY=1
+}
