@@ -73,11 +73,28 @@ $(6): $$(patsubst %.c,$(FZ)/$(1)/obj/%.o,$(if $(7),$(7),$$(FUZZ_LIB_SRCS)) $(5))
 	$(2) -pthread $(4) $$^ $$(URCU_LIBS) -o $$@
 endef
 
+# $(call fuzz_kind,kind,compiler,cflags,ldflags,driver): how an engine's
+# builds are compiled and linked (FZK_<kind>_CC, _CFLAGS, _LDFLAGS, _DRIVER).
+fuzz_kind = $(eval FZK_$(strip $(1))_CC := $(strip $(2)))$(eval FZK_$(strip $(1))_CFLAGS := $(strip $(3)))$(eval \
+	FZK_$(strip $(1))_LDFLAGS := $(strip $(4)))$(eval FZK_$(strip $(1))_DRIVER := $(strip $(5)))
+# $(call fuzz_build,name,kind,added cflags,binary[,target sources]): one
+# build of a kind, its objects under build/fuzz/<name>/.
+fuzz_build = $(eval $(call fuzz_variant,$(strip $(1)),$(FZK_$(strip $(2))_CC),$(strip $(FZK_$(strip $(2))_CFLAGS) \
+	$(3)),$(FZK_$(strip $(2))_LDFLAGS),$(FZK_$(strip $(2))_DRIVER),$(strip $(4)),$(strip $(5))))
+# $(call fuzz_targets,name prefix,added cflags,binary dir,kinds,mt kinds):
+# each kind's build of the sequential target (<dir>/vmt-<kind>) and of
+# the multi-thread one (<dir>/vmt-mt-<kind>, with its engine's feedback).
+fuzz_targets = $(foreach k,$(4),$(call fuzz_build,$(1)$(k),$(k),$(2),$(3)/vmt-$(k))) \
+	$(foreach k,$(5),$(call fuzz_build,$(1)$(k)-mt,$(k),$(2) $(FUZZ_MT) $(FUZZ_MT_$(firstword $(subst -, ,$(k)))),$(3)/vmt-mt-$(k),$(if \
+		$(filter libfuzzer,$(k)),$$(FUZZ_LF_MT_SRCS),$$(FUZZ_MT_SRCS))))
+
 # Functions whose edges depend on earlier inputs, not on this one (the
 # pool and model kept between inputs): left out of the coverage map.
 FUZZ_NOCOV := fuzz/nocov.txt
 AFL_CC := AFL_QUIET=1 AFL_LLVM_DENYLIST=$(CURDIR)/$(FUZZ_NOCOV) afl-clang-fast
 LF_NOCOV := -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV)
+LF_SAN := -fsanitize=fuzzer-no-link$(comma)address$(comma)undefined
+LF_LINK := -fsanitize=fuzzer$(comma)address$(comma)undefined
 
 # libFuzzer's comparison tracing (trace-cmp) costs 2.4x CPU per input
 # here: the core's and the model's 512-entry table scans compare on every
@@ -90,12 +107,15 @@ LF_NOCOV := -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV)
 LF_CORE_NOCMP ?= -fno-sanitize-coverage=trace-cmp
 LF_NOCMP_SRCS = $(CORE_SRCS) $(FUZZ_MODEL_SRCS) tools/op/exec.c tools/op/reuse.c
 
-$(eval $(call fuzz_variant,libfuzzer,clang,-O1 -fsanitize=fuzzer-no-link$(comma)address$(comma)undefined $(FUZZ_SAN) $(LF_NOCOV),-fsanitize=fuzzer$(comma)address$(comma)undefined,,$(FZ)/vmt-libfuzzer))
-$(eval $(call fuzz_variant,afl,$(AFL_CC),-O2,,fuzz/afl_main.c,$(FZ)/vmt-afl))
-$(eval $(call fuzz_variant,afl-asan,AFL_USE_ASAN=1 AFL_USE_UBSAN=1 $(AFL_CC),-O1 $(FUZZ_SAN),,fuzz/afl_main.c,$(FZ)/vmt-afl-asan))
-$(eval $(call fuzz_variant,afl-cmplog,AFL_LLVM_CMPLOG=1 $(AFL_CC),-O2,,fuzz/afl_main.c,$(FZ)/vmt-afl-cmplog))
-$(eval $(call fuzz_variant,replay,clang,-O2,,fuzz/replay_main.c,$(FZ)/vmt-replay))
-$(eval $(call fuzz_variant,cov,clang,-O0 -fprofile-instr-generate -fcoverage-mapping,-fprofile-instr-generate,fuzz/replay_main.c,$(FZ)/vmt-cov))
+# The engines: how a build of each kind is compiled and linked, and its
+# driver (none: libFuzzer's own main).
+#                kind        compiler                                  cflags                                           ldflags                   driver
+$(call fuzz_kind,libfuzzer,  clang,                                    -O1 $(LF_SAN) $(FUZZ_SAN) $(LF_NOCOV),           $(LF_LINK),               )
+$(call fuzz_kind,afl,        $(AFL_CC),                                -O2,                                             ,                         fuzz/afl_main.c)
+$(call fuzz_kind,afl-asan,   AFL_USE_ASAN=1 AFL_USE_UBSAN=1 $(AFL_CC), -O1 $(FUZZ_SAN),                                 ,                         fuzz/afl_main.c)
+$(call fuzz_kind,afl-cmplog, AFL_LLVM_CMPLOG=1 $(AFL_CC),              -O2,                                             ,                         fuzz/afl_main.c)
+$(call fuzz_kind,replay,     clang,                                    -O2,                                             ,                         fuzz/replay_main.c)
+$(call fuzz_kind,cov,        clang,                                    -O0 -fprofile-instr-generate -fcoverage-mapping, -fprofile-instr-generate, fuzz/replay_main.c)
 
 # The multi-thread target (fuzz/target_mt.c): the same drivers and
 # instrumentation over the controlled executor, on the controlled core
@@ -112,25 +132,24 @@ $(eval $(call fuzz_variant,cov,clang,-O0 -fprofile-instr-generate -fcoverage-map
 FUZZ_MT_SRCS = $(CORE_SRCS) $(FUZZ_MODEL_SRCS) $(OP_SRCS) tools/sched/exec_mt.c fuzz/hints.c \
 	tools/sched/policy.c fuzz/target_mt.c
 FUZZ_MT := $(SCHED_CFLAGS) -Itools/sched
+FUZZ_MT_libfuzzer := -DVMT_FEEDBACK_LIBFUZZER
+FUZZ_MT_afl := -DVMT_FEEDBACK_AFL
 FUZZ_LF_MT_SRCS = $(FUZZ_MT_SRCS) fuzz/mutator.c
-$(eval $(call fuzz_variant,libfuzzer-mt,clang,-O1 -fsanitize=fuzzer-no-link$(comma)address$(comma)undefined $(FUZZ_SAN) $(LF_NOCOV) $(FUZZ_MT) -DVMT_FEEDBACK_LIBFUZZER,-fsanitize=fuzzer$(comma)address$(comma)undefined,,$(FZ)/vmt-mt-libfuzzer,$$(FUZZ_LF_MT_SRCS)))
-$(eval $(call fuzz_variant,afl-mt,$(AFL_CC),-O2 $(FUZZ_MT) -DVMT_FEEDBACK_AFL,,fuzz/afl_main.c,$(FZ)/vmt-mt-afl,$$(FUZZ_MT_SRCS)))
-$(eval $(call fuzz_variant,afl-mt-asan,AFL_USE_ASAN=1 AFL_USE_UBSAN=1 $(AFL_CC),-O1 $(FUZZ_SAN) $(FUZZ_MT) -DVMT_FEEDBACK_AFL,,fuzz/afl_main.c,$(FZ)/vmt-mt-afl-asan,$$(FUZZ_MT_SRCS)))
-$(eval $(call fuzz_variant,afl-mt-cmplog,AFL_LLVM_CMPLOG=1 $(AFL_CC),-O2 $(FUZZ_MT) -DVMT_FEEDBACK_AFL,,fuzz/afl_main.c,$(FZ)/vmt-mt-afl-cmplog,$$(FUZZ_MT_SRCS)))
-$(eval $(call fuzz_variant,replay-mt,clang,-O2 $(FUZZ_MT),,fuzz/replay_main.c,$(FZ)/vmt-mt-replay,$$(FUZZ_MT_SRCS)))
-$(eval $(call fuzz_variant,cov-mt,clang,-O0 -fprofile-instr-generate -fcoverage-mapping $(FUZZ_MT),-fprofile-instr-generate,fuzz/replay_main.c,$(FZ)/vmt-mt-cov,$$(FUZZ_MT_SRCS)))
+# Both targets, built by every kind (campaign.mk: the same with BUG=name).
+FUZZ_KINDS := libfuzzer afl afl-asan afl-cmplog replay cov
+$(call fuzz_targets,,,$(FZ),$(FUZZ_KINDS),$(FUZZ_KINDS))
 # The sequential target on the controlled core: what one target for both
 # kinds of program would cost the sequential programs (make bench-fuzz).
-$(eval $(call fuzz_variant,replay-seq-sched,clang,-O2 $(FUZZ_MT),,fuzz/replay_main.c,$(FZ)/seq-sched-replay))
-$(eval $(call fuzz_variant,libfuzzer-seq-sched,clang,-O1 -fsanitize=fuzzer-no-link$(comma)address$(comma)undefined $(FUZZ_SAN) $(LF_NOCOV) $(FUZZ_MT),-fsanitize=fuzzer$(comma)address$(comma)undefined,,$(FZ)/seq-sched-libfuzzer))
+$(call fuzz_build, replay-seq-sched,   replay,     $(FUZZ_MT),                             $(FZ)/seq-sched-replay)
+$(call fuzz_build, libfuzzer-seq-sched, libfuzzer, $(FUZZ_MT),                             $(FZ)/seq-sched-libfuzzer)
 FUZZ_MT_BINS := $(FZ)/vmt-mt-libfuzzer $(FZ)/vmt-mt-afl $(FZ)/vmt-mt-afl-asan $(FZ)/vmt-mt-afl-cmplog \
 	$(FZ)/vmt-mt-replay
 
 # The same builds of an empty target (fuzz/empty_target.c): what each
 # engine costs per input by itself, the baseline of make bench-fuzz.
-$(eval $(call fuzz_variant,libfuzzer-empty,clang,-O1 -fsanitize=fuzzer-no-link$(comma)address$(comma)undefined $(FUZZ_SAN) $(LF_NOCOV),-fsanitize=fuzzer$(comma)address$(comma)undefined,,$(FZ)/empty-libfuzzer,fuzz/empty_target.c))
-$(eval $(call fuzz_variant,afl-empty,$(AFL_CC),-O2,,fuzz/afl_main.c,$(FZ)/empty-afl,fuzz/empty_target.c))
-$(eval $(call fuzz_variant,replay-empty,clang,-O2,,fuzz/replay_main.c,$(FZ)/empty-replay,fuzz/empty_target.c))
+$(call fuzz_build, libfuzzer-empty,    libfuzzer,  ,                                       $(FZ)/empty-libfuzzer,      fuzz/empty_target.c)
+$(call fuzz_build, afl-empty,          afl,        ,                                       $(FZ)/empty-afl,            fuzz/empty_target.c)
+$(call fuzz_build, replay-empty,       replay,     ,                                       $(FZ)/empty-replay,         fuzz/empty_target.c)
 
 FUZZ_BINS := $(FZ)/vmt-libfuzzer $(FZ)/vmt-afl $(FZ)/vmt-afl-asan $(FZ)/vmt-afl-cmplog $(FZ)/vmt-replay
 

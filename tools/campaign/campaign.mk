@@ -41,16 +41,8 @@ all: $(CAMPAIGN_BIN)
 ifneq ($(BUG),)
 CAMPAIGN_FZ := build/bug-$(BUG)/fuzz
 CBUG := -DVMS_BUG_$(BUG)=1
-ifdef fuzz_variant
-$(eval $(call fuzz_variant,bug-$(BUG)/libfuzzer,clang,$(CBUG) -O1 -fsanitize=fuzzer-no-link$(comma)address$(comma)undefined $(FUZZ_SAN),-fsanitize=fuzzer$(comma)address$(comma)undefined,,$(CAMPAIGN_FZ)/vmt-libfuzzer))
-$(eval $(call fuzz_variant,bug-$(BUG)/afl,$(AFL_CC),$(CBUG) -O2,,fuzz/afl_main.c,$(CAMPAIGN_FZ)/vmt-afl))
-$(eval $(call fuzz_variant,bug-$(BUG)/afl-asan,AFL_USE_ASAN=1 AFL_USE_UBSAN=1 $(AFL_CC),$(CBUG) -O1 $(FUZZ_SAN),,fuzz/afl_main.c,$(CAMPAIGN_FZ)/vmt-afl-asan))
-$(eval $(call fuzz_variant,bug-$(BUG)/afl-cmplog,AFL_LLVM_CMPLOG=1 $(AFL_CC),$(CBUG) -O2,,fuzz/afl_main.c,$(CAMPAIGN_FZ)/vmt-afl-cmplog))
-$(eval $(call fuzz_variant,bug-$(BUG)/replay,clang,$(CBUG) -O2,,fuzz/replay_main.c,$(CAMPAIGN_FZ)/vmt-replay))
-$(eval $(call fuzz_variant,bug-$(BUG)/libfuzzer-mt,clang,$(CBUG) -O1 -fsanitize=fuzzer-no-link$(comma)address$(comma)undefined $(FUZZ_SAN) $(LF_NOCOV) $(FUZZ_MT) -DVMT_FEEDBACK_LIBFUZZER,-fsanitize=fuzzer$(comma)address$(comma)undefined,,$(CAMPAIGN_FZ)/vmt-mt-libfuzzer,$$(FUZZ_LF_MT_SRCS)))
-$(eval $(call fuzz_variant,bug-$(BUG)/afl-mt,$(AFL_CC),$(CBUG) -O2 $(FUZZ_MT) -DVMT_FEEDBACK_AFL,,fuzz/afl_main.c,$(CAMPAIGN_FZ)/vmt-mt-afl,$$(FUZZ_MT_SRCS)))
-$(eval $(call fuzz_variant,bug-$(BUG)/afl-mt-cmplog,AFL_LLVM_CMPLOG=1 $(AFL_CC),$(CBUG) -O2 $(FUZZ_MT) -DVMT_FEEDBACK_AFL,,fuzz/afl_main.c,$(CAMPAIGN_FZ)/vmt-mt-afl-cmplog,$$(FUZZ_MT_SRCS)))
-$(eval $(call fuzz_variant,bug-$(BUG)/replay-mt,clang,$(CBUG) -O2 $(FUZZ_MT),,fuzz/replay_main.c,$(CAMPAIGN_FZ)/vmt-mt-replay,$$(FUZZ_MT_SRCS)))
+ifdef fuzz_targets
+$(call fuzz_targets,bug-$(BUG)/,$(CBUG),$(CAMPAIGN_FZ),libfuzzer afl afl-asan afl-cmplog replay,libfuzzer afl afl-cmplog replay)
 endif
 else
 CAMPAIGN_FZ := build/fuzz
