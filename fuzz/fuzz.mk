@@ -88,7 +88,8 @@ LF_NOCOV := -fsanitize-coverage-ignorelist=$(FUZZ_NOCOV)
 # which reads the input bytes, keeps it.
 # LF_CORE_NOCMP= restores full tracing everywhere.
 LF_CORE_NOCMP ?= -fno-sanitize-coverage=trace-cmp
-LF_NOCMP_SRCS = $(CORE_SRCS) $(FUZZ_MODEL_SRCS) tools/op/exec.c tools/op/reuse.c
+LF_NOCMP_SRCS = $(CORE_SRCS) $(FUZZ_MODEL_SRCS) tools/op/exec.c tools/op/exec_check.c \
+	tools/op/localize.c tools/op/reuse.c
 
 $(eval $(call fuzz_variant,libfuzzer,clang,-O1 -fsanitize=fuzzer-no-link$(comma)address$(comma)undefined $(FUZZ_SAN) $(LF_NOCOV),-fsanitize=fuzzer$(comma)address$(comma)undefined,,$(FZ)/vmt-libfuzzer))
 $(eval $(call fuzz_variant,afl,$(AFL_CC),-O2,,fuzz/afl_main.c,$(FZ)/vmt-afl))
