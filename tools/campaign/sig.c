@@ -8,6 +8,10 @@
  * from the oracle kind, the op that was running and the first frame that
  * lies in core/, and numbers that vary between reproductions (addresses,
  * op indexes, thread ids) are blanked.
+ *
+ * This file holds the table of checks, the registry of report keys and
+ * the choice of the finding to title; sig_harness.c and sig_san.c parse
+ * the reports (sig.h).
  */
 #define _GNU_SOURCE
 #include <ctype.h>
