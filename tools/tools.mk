@@ -17,7 +17,7 @@ OP_SRCS := tools/op/op.c tools/op/op_bin.c tools/op/op_text.c tools/op/step_core
 OP_OBJS := $(OP_SRCS:%.c=$(B)/obj/%.o)
 VMT_LIB := $(B)/libvmt.a
 
-VMT_CLI_SRCS += tools/vmtorture.c
+VMT_CLI_SRCS += tools/vmtorture.c tools/cli_prog.c
 VMT_CLI_OBJS = $(VMT_CLI_SRCS:%.c=$(B)/obj/%.o)
 VMT_CLI_BIN := $(B)/vmtorture
 
