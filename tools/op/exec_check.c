@@ -92,15 +92,11 @@ void lockstep_check_outcome(struct lockstep *x, const struct vmt_outcome *o)
 
 /* ---- the sweep: compare the whole state at a quiesce point ------------- */
 
-/* The leaves of space @sp that meet [lo, hi), through cursor @c (which
- * covers that range; it ends anywhere in it): libvms's against the model's. */
-bool lockstep_sweep_range(struct lockstep *x, int sp, struct vms_cursor *c,
-			  uint64_t lo, uint64_t hi)
+/* The model's leaves of space @sp that meet [lo, hi): [*first, *end). */
+static void model_leaves_in(struct lockstep *x, int sp, uint64_t lo,
+			    uint64_t hi, size_t *first, size_t *end)
 {
 	size_t i = 0, n = vmt_model_nr_leaves(x->m, sp);
-	uint64_t va = lo;
-	char why[256];
-	int rc;
 
 	while (i < n &&
 	       vmt_model_leaf(x->m, sp, i)->va +
@@ -110,6 +106,74 @@ bool lockstep_sweep_range(struct lockstep *x, int sp, struct vms_cursor *c,
 		i++;
 	while (n > i && vmt_model_leaf(x->m, sp, n - 1)->va >= hi)
 		n--;
+	*first = i;
+	*end = n;
+}
+
+/* The core's next leaf in [va, hi) through @c, into @mm: 1, 0 if there
+ * is none, -1 if a call failed (the divergence). */
+static int core_next_leaf(struct lockstep *x, int sp, struct vms_cursor *c,
+			  uint64_t va, uint64_t hi, struct vms_mapping *mm)
+{
+	vms_vaddr_t found = 0;
+	int rc = vms_cursor_find_next(c, hi - va, &found);
+
+	if (rc < 0) {
+		lockstep_diverge(
+			x, "sweep find_next(0x%" PRIx64 ") on space %d: %d", va,
+			sp, rc);
+		return -1;
+	}
+	if (rc == 0)
+		return 0;
+	rc = vms_cursor_query(c, mm);
+	if (rc) {
+		lockstep_diverge(x,
+				 "sweep query at 0x%" PRIx64 " on space %d: %d",
+				 found, sp, rc);
+		return -1;
+	}
+	return 1;
+}
+
+/* The core's leaf @mm against the model's leaf @i (of @n) of space @sp. */
+static bool same_leaf(struct lockstep *x, int sp, const struct vms_mapping *mm,
+		      size_t i, size_t n)
+{
+	struct vmt_leaf_seen seen;
+	char why[256];
+
+	if (i >= n) {
+		lockstep_diverge(x,
+				 "sweep space %d: core has a leaf at 0x%" PRIx64
+				 ", model none",
+				 sp, mm->start);
+		return false;
+	}
+	seen = (struct vmt_leaf_seen){ mm->start,
+				       mm->end,
+				       mm->level,
+				       mm->paddr,
+				       vmt_frame_gid(x->sh, mm->frame),
+				       mm->prop };
+	if (!vmt_leaf_same(x->ms, &seen, vmt_model_leaf(x->m, sp, i), why,
+			   sizeof(why))) {
+		lockstep_diverge(x, "%s", why);
+		return false;
+	}
+	return true;
+}
+
+/* The leaves of space @sp that meet [lo, hi), through cursor @c (which
+ * covers that range; it ends anywhere in it): libvms's against the model's. */
+bool lockstep_sweep_range(struct lockstep *x, int sp, struct vms_cursor *c,
+			  uint64_t lo, uint64_t hi)
+{
+	size_t i, n;
+	uint64_t va = lo;
+	int rc;
+
+	model_leaves_in(x, sp, lo, hi, &i, &n);
 	rc = vms_cursor_jump(c, lo);
 	if (rc) {
 		lockstep_diverge(x, "sweep jump(0x%" PRIx64 ") on space %d: %d",
@@ -118,52 +182,15 @@ bool lockstep_sweep_range(struct lockstep *x, int sp, struct vms_cursor *c,
 	}
 	while (va < hi && !x->diverged) {
 		struct vms_mapping mm;
-		struct vmt_leaf_seen seen;
-		vms_vaddr_t found = 0;
 
-		rc = vms_cursor_find_next(c, hi - va, &found);
-		if (rc < 0) {
-			lockstep_diverge(x,
-					 "sweep find_next(0x%" PRIx64
-					 ") on space %d: %d",
-					 va, sp, rc);
-			break;
-		}
-		if (rc == 0) {
-			if (i < n)
-				lockstep_diverge(
-					x,
-					"sweep space %d: core has no leaf, model has 0x%" PRIx64,
-					sp, vmt_model_leaf(x->m, sp, i)->va);
-			break;
-		}
-		rc = vms_cursor_query(c, &mm);
-		if (rc) {
-			lockstep_diverge(x,
-					 "sweep query at 0x%" PRIx64
-					 " on space %d: %d",
-					 found, sp, rc);
-			break;
-		}
-		if (i >= n) {
+		rc = core_next_leaf(x, sp, c, va, hi, &mm);
+		if (rc == 0 && i < n)
 			lockstep_diverge(
 				x,
-				"sweep space %d: core has a leaf at 0x%" PRIx64
-				", model none",
-				sp, mm.start);
+				"sweep space %d: core has no leaf, model has 0x%" PRIx64,
+				sp, vmt_model_leaf(x->m, sp, i)->va);
+		if (rc <= 0 || !same_leaf(x, sp, &mm, i, n))
 			break;
-		}
-		seen = (struct vmt_leaf_seen){ mm.start,
-					       mm.end,
-					       mm.level,
-					       mm.paddr,
-					       vmt_frame_gid(x->sh, mm.frame),
-					       mm.prop };
-		if (!vmt_leaf_same(x->ms, &seen, vmt_model_leaf(x->m, sp, i),
-				   why, sizeof(why))) {
-			lockstep_diverge(x, "%s", why);
-			break;
-		}
 		i++;
 		va = mm.end;
 		if (va >= hi)
