@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * stress.c - `vmtorture stress`: the round protocol, the
- * watchdog, progress and the summary. See stress.h for the oracles.
+ * stress.c - `vmtorture stress`: the round protocol, the scheduling
+ * noise, the watchdog, progress and the summary. See stress.h for the
+ * oracles (oracle_*.c), opts.c for the options, worker.c for the workers.
  *
  * Rounds: workers and accessors run freely for --round-ms; then the
  * coordinator raises `pause`, every thread parks at its next checkpoint

@@ -2,8 +2,9 @@
 /*
  * exec.c - the differential executor: one program, one thread, each op's
  * core step then its model step (step.h), plus what only a lock-step run
- * can do: the full sweeps at check ops and at the end, and a model-checked
- * teardown. See op.h.
+ * can do: the full sweeps at check ops and at the end (exec_check.c), and
+ * a model-checked teardown. This file is the driver; vmt_localize is in
+ * localize.c. See op.h.
  *
  * The thread's view of what it holds in libvms is built only from
  * libvms's answers, so that whatever the model says, everything taken is
