@@ -105,7 +105,8 @@ LF_LINK := -fsanitize=fuzzer$(comma)address$(comma)undefined
 # which reads the input bytes, keeps it.
 # LF_CORE_NOCMP= restores full tracing everywhere.
 LF_CORE_NOCMP ?= -fno-sanitize-coverage=trace-cmp
-LF_NOCMP_SRCS = $(CORE_SRCS) $(FUZZ_MODEL_SRCS) tools/op/exec.c tools/op/reuse.c
+LF_NOCMP_SRCS = $(CORE_SRCS) $(FUZZ_MODEL_SRCS) tools/op/exec.c tools/op/exec_check.c \
+	tools/op/localize.c tools/op/reuse.c
 
 # The engines: how a build of each kind is compiled and linked, and its
 # driver (none: libFuzzer's own main).

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * stress.c - `vmtorture stress`: options, the round protocol, the
- * watchdog, progress and the summary. See stress.h for the oracles.
+ * stress.c - `vmtorture stress`: the round protocol, the scheduling
+ * noise, the watchdog, progress and the summary. See stress.h for the
+ * oracles (oracle_*.c), opts.c for the options, worker.c for the workers.
  *
  * Rounds: workers and accessors run freely for --round-ms; then the
  * coordinator raises `pause`, every thread parks at its next checkpoint
@@ -13,7 +14,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <execinfo.h>
-#include <getopt.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -417,290 +417,6 @@ static void install_crash_handler(void)
 #endif
 }
 
-/* ---- options -------------------------------------------------------------------- */
-
-static const char usage_text[] =
-"usage: vmtorture stress [options]\n"
-"  --threads N       cursor worker threads (default: 2 x online CPUs)\n"
-"  --accessors N     lock-free reader/writer threads (default 2)\n"
-"  --seconds S       run time (default 10)\n"
-"  --seed X          PRNG seed (default: from the clock; printed first)\n"
-"  --hot BYTES       size of the shared VA region cursor ranges come from\n"
-"                    (k/m/g suffixes; default 16m: small = heavy overlap)\n"
-"  --mix K=W,...     op weights, keys: query find_next jump map unmap protect\n"
-"                    alloc get put (kept with probability W/max) and ro mut\n"
-"                    (cursor kind odds), huge (level-2 allocations that stay\n"
-"                    2 MiB, out of 8); default ro=1,mut=3,huge=1, others 1\n"
-"  --round-ms MS     time between round barriers (default 100)\n"
-"  --watchdog S      report a deadlock after S seconds without progress (default 5)\n"
-"  --oracles LIST    comma list of mutex,serial,quiesce,grace,access,watchdog\n"
-"                    (default: all)\n"
-"  --out DIR         where failing sessions are saved (default stress-out)\n"
-"  --stop-after N    stop after N violations (default 1)\n"
-"  --noise N         per mille of the core's scheduling points where a thread\n"
-"                    yields or spins, to widen race windows (default 10)\n"
-"  --reclaim US      a reclaimer thread releases deferred frames about every US\n"
-"                    microseconds while the round runs, so grace periods end\n"
-"                    during reads (default 1000; 0: only at round barriers)\n"
-"  --spaces US       a thread creates a space, maps pages in it and destroys it\n"
-"                    again, a step about every US microseconds while the round\n"
-"                    runs, and checks the pool's count of spaces (default 2000;\n"
-"                    0: off)\n"
-"  --read-hold US    the even-numbered accessors linger inside their read-side\n"
-"                    section before three in four copies of a hot read: spin,\n"
-"                    yield, or sleep up to US microseconds (default 5000; 0: never)\n"
-"  --prog-bytes N    random bytes per decoded program, at most (default 256)\n"
-"  --retire-batch N  the pool's retire batch (vms_pool_set_retire_batch): 1\n"
-"                    hands every release to the reclaimer at once, so it\n"
-"                    frees frames under the readers (default 1)\n"
-"  --faults RATE     every allocation of the core in every thread fails with\n"
-"                    chance RATE (0..1, default 0): the model is told which ops\n"
-"                    failed on purpose, and -ENOMEM must change nothing\n"
-"  --json            one JSON summary line on stdout\n"
-"  --quiet           no progress line even on a terminal\n"
-"Exit status: 0 every check passed, 1 a violation, 2 bad usage.\n";
-
-static bool parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
-		return false;
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	default: break;
-	}
-	if (*end)
-		return false;
-	*out = v;
-	return true;
-}
-
-static int bad_usage(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "vmtorture stress: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (see --help)\n");
-	return 2;
-}
-
-static int parse_mix(struct stress_opts *o, const char *s)
-{
-	char buf[512], *save, *tok;
-
-	snprintf(buf, sizeof(buf), "%s", s);
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(tok, '=');
-		uint64_t v;
-		int k;
-
-		if (!eq || !parse_u64(eq + 1, &v) || v > 1000)
-			return bad_usage("bad --mix entry '%s'", tok);
-		*eq = 0;
-		for (k = 0; k < MIX__COUNT && strcmp(mix_names[k], tok); k++)
-			;
-		if (k == MIX__COUNT)
-			return bad_usage("unknown --mix key '%s'", tok);
-		o->mix[k] = (unsigned)v;
-	}
-	return 0;
-}
-
-static int parse_oracles(struct stress_opts *o, const char *s)
-{
-	char buf[256], *save, *tok;
-
-	o->oracles = 1u << ORA_CRASH;
-	snprintf(buf, sizeof(buf), "%s", s);
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		int k;
-
-		if (!strcmp(tok, "all")) {
-			o->oracles = ~0u;
-			continue;
-		}
-		for (k = 0; k < ORA_CRASH && strcmp(oracle_names[k], tok); k++)
-			;
-		if (k == ORA_CRASH)
-			return bad_usage("unknown oracle '%s'", tok);
-		o->oracles |= 1u << k;
-	}
-	return 0;
-}
-
-static int parse_opts(struct stress_opts *o, int argc, char **argv)
-{
-	static const struct option lo[] = {
-		{ "threads", 1, 0, 't' }, { "accessors", 1, 0, 'a' }, { "seconds", 1, 0, 's' },
-		{ "seed", 1, 0, 'S' }, { "hot", 1, 0, 'H' }, { "mix", 1, 0, 'm' },
-		{ "round-ms", 1, 0, 'r' }, { "watchdog", 1, 0, 'w' }, { "oracles", 1, 0, 'O' },
-		{ "out", 1, 0, 'o' }, { "stop-after", 1, 0, 'x' }, { "prog-bytes", 1, 0, 'p' },
-		{ "noise", 1, 0, 'n' }, { "retire-batch", 1, 0, 'b' },
-		{ "reclaim", 1, 0, 'R' }, { "read-hold", 1, 0, 'k' }, { "spaces", 1, 0, 'P' },
-		{ "faults", 1, 0, 'F' },
-		{ "json", 0, 0, 'j' }, { "quiet", 0, 0, 'q' }, { "help", 0, 0, 'h' },
-		{ 0, 0, 0, 0 },
-	};
-	bool seeded = false;
-	uint64_t v;
-	int c;
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-
-	memset(o, 0, sizeof(*o));
-	o->threads = (unsigned)(cpus > 0 ? 2 * cpus : 4);
-	o->accessors = 2;
-	o->seconds = 10;
-	o->round_ms = 100;
-	o->watchdog_s = 5;
-	o->hot = 16 << 20;
-	o->oracles = ~0u;
-	o->outdir = "stress-out";
-	o->stop_after = 1;
-	o->noise = 10;
-	o->retire_batch = 1;
-	o->reclaim_us = 1000;
-	o->spaces_us = 2000;
-	o->read_hold_us = 5000;
-	o->max_prog_bytes = 256;
-	o->pool_bytes = 1ULL << 30;
-	for (int i = 0; i < MIX__COUNT; i++)
-		o->mix[i] = 1;
-	o->mix[MIX_MUT] = 3;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			if (!parse_u64(optarg, &v) || !v || v > MAX_THREADS / 2)
-				return bad_usage("--threads must be 1..32, got '%s'", optarg);
-			o->threads = (unsigned)v;
-			break;
-		case 'a':
-			if (!parse_u64(optarg, &v) || v > MAX_THREADS / 2)
-				return bad_usage("--accessors must be 0..32, got '%s'", optarg);
-			o->accessors = (unsigned)v;
-			break;
-		case 's':
-			o->seconds = strtod(optarg, NULL);
-			if (!(o->seconds > 0) || o->seconds > 1e7)
-				return bad_usage("bad --seconds '%s'", optarg);
-			break;
-		case 'S':
-			if (!parse_u64(optarg, &o->seed))
-				return bad_usage("bad --seed '%s'", optarg);
-			seeded = true;
-			break;
-		case 'H':
-			if (!parse_u64(optarg, &v) || v < VMS_PAGE_SIZE || v > (1ULL << 40) ||
-			    v % VMS_PAGE_SIZE)
-				return bad_usage("--hot must be a multiple of 4096 in [4k, 1t], got '%s'",
-						 optarg);
-			o->hot = v;
-			break;
-		case 'm':
-			if (parse_mix(o, optarg))
-				return 2;
-			break;
-		case 'r':
-			o->round_ms = strtod(optarg, NULL);
-			if (!(o->round_ms >= 1) || o->round_ms > 1e6)
-				return bad_usage("bad --round-ms '%s'", optarg);
-			break;
-		case 'w':
-			o->watchdog_s = strtod(optarg, NULL);
-			if (!(o->watchdog_s > 0))
-				return bad_usage("bad --watchdog '%s'", optarg);
-			break;
-		case 'O':
-			if (parse_oracles(o, optarg))
-				return 2;
-			break;
-		case 'o':
-			o->outdir = optarg;
-			break;
-		case 'x':
-			if (!parse_u64(optarg, &v) || !v)
-				return bad_usage("bad --stop-after '%s'", optarg);
-			o->stop_after = (unsigned)v;
-			break;
-		case 'p':
-			if (!parse_u64(optarg, &v) || v < 8 || v > 4096)
-				return bad_usage("--prog-bytes must be 8..4096, got '%s'", optarg);
-			o->max_prog_bytes = (unsigned)v;
-			break;
-		case 'n':
-			if (!parse_u64(optarg, &v) || v > 1000)
-				return bad_usage("--noise must be 0..1000 (per mille), got '%s'", optarg);
-			o->noise = (unsigned)v;
-			break;
-		case 'b':
-			if (!parse_u64(optarg, &v) || !v || v > VMS_RETIRE_BATCH_MAX)
-				return bad_usage("--retire-batch must be 1..65536, got '%s'", optarg);
-			o->retire_batch = (unsigned)v;
-			break;
-		case 'P':
-			if (!parse_u64(optarg, &v) || v > 1000000)
-				return bad_usage("--spaces must be 0..1000000 (us), got '%s'", optarg);
-			o->spaces_us = (unsigned)v;
-			break;
-		case 'R':
-			if (!parse_u64(optarg, &v) || v > 1000000)
-				return bad_usage("--reclaim must be 0..1000000 (us), got '%s'", optarg);
-			o->reclaim_us = (unsigned)v;
-			break;
-		case 'k':
-			if (!parse_u64(optarg, &v) || v > 1000000)
-				return bad_usage("--read-hold must be 0..1000000 (us), got '%s'", optarg);
-			o->read_hold_us = (unsigned)v;
-			break;
-		case 'F': {
-			char *end;
-
-			o->faults = strtod(optarg, &end);
-			if (*end || !(o->faults >= 0) || o->faults > 1)
-				return bad_usage("--faults must be a chance in [0, 1], got '%s'", optarg);
-			o->fault_rate = o->faults >= 1 ? UINT32_MAX : (uint32_t)(o->faults * 4294967296.0);
-			break;
-		}
-		case 'j':
-			o->json = true;
-			break;
-		case 'q':
-			o->quiet = true;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 1;
-		default:
-			return bad_usage("unknown or incomplete option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return bad_usage("unexpected argument '%s'", argv[optind]);
-	{
-		unsigned any = 0;
-
-		for (int i = 0; i < MIX_RO; i++)
-			any |= o->mix[i];
-		if (!any)
-			return bad_usage("%s", "--mix leaves no op with a weight");
-	}
-	if (!seeded) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		o->seed = (uint64_t)ts.tv_sec * 1000000007ULL ^ (uint64_t)ts.tv_nsec ^
-			  ((uint64_t)getpid() << 32);
-	}
-	o->progress = !o->quiet && !o->json && isatty(2);
-	return 0;
-}
-
 /* ---- setup --------------------------------------------------------------------- */
 
 static int setup(struct stress *S)
@@ -854,71 +570,60 @@ static void progress_line(struct stress *S, double t, uint64_t *last_ops, double
 	*last_t = t;
 }
 
-int vmt_stress_main(int argc, char **argv)
+/* Start the workers, accessors, reclaimer and spaces threads; false (after
+ * a message) if one cannot start. */
+static bool start_threads(struct stress *S)
 {
-	struct stress *S = calloc(1, sizeof(*S));
-	pthread_t wd;
-	double t, last_p = 0, last_t = 0, end;
-	uint64_t last_ops = 0;
-	bool joined = false;
-	int ret;
-
-	if (!S)
-		return 2;
-	coordinator = true;
-	ret = parse_opts(&S->o, argc, argv);
-	if (ret)
-		return ret == 1 ? 0 : 2;
-	printf("seed %#lx\n", S->o.seed);
-	fflush(stdout);
-	vmts_S = S;
-	pthread_mutex_init(&S->park_lock, NULL);
-	pthread_mutex_init(&S->report_lock, NULL);
-	pthread_cond_init(&S->park_cv, NULL);
-	pthread_cond_init(&S->resume_cv, NULL);
-	ret = setup(S);
-	if (ret) {
-		fprintf(stderr, "vmtorture stress: setup failed: %s\n", strerror(-ret));
-		return 2;
-	}
-	if (!S->o.json)
-		printf("stress: %u workers, %u accessors, hot [%#lx,%#lx), %.1fs, rounds of %.0f ms\n",
-		       S->o.threads, S->o.accessors, S->hot_base, S->hot_end, S->o.seconds,
-		       S->o.round_ms);
-	install_crash_handler();
-	noise_permille = S->o.noise;
-	vmts_hold_us = S->o.read_hold_us;
-	if (noise_permille || vmts_hold_us)
-		vms_sched_hook = noise_hook;
-	vms_poison_hook = node_freed;
-	S->nworkers = S->o.threads;
-	S->nacc = S->o.accessors;
-	S->nreclaim = S->o.reclaim_us ? 1 : 0;
-	S->nspaces = S->o.spaces_us ? 1 : 0;
-	S->t0 = vmts_now();
 	for (unsigned i = 0; i < S->nworkers; i++) {
 		S->w[i] = vmts_worker_new(S, i);
 		if (!S->w[i] || pthread_create(&S->tid[i], NULL, vmts_worker_main, S->w[i])) {
 			fprintf(stderr, "vmtorture stress: cannot start worker %u\n", i);
-			return 2;
+			return false;
 		}
 	}
 	for (unsigned j = 0; j < S->nacc; j++)
 		if (pthread_create(&S->tid[S->nworkers + j], NULL, vmts_accessor_main,
 				   (void *)(uintptr_t)j)) {
 			fprintf(stderr, "vmtorture stress: cannot start accessor %u\n", j);
-			return 2;
+			return false;
 		}
 	if (S->nreclaim && pthread_create(&S->reclaim_tid, NULL, reclaimer_main, S)) {
 		fprintf(stderr, "vmtorture stress: cannot start the reclaimer\n");
-		return 2;
+		return false;
 	}
 	if (S->nspaces && pthread_create(&S->spaces_tid, NULL, vmts_spaces_main, S)) {
 		fprintf(stderr, "vmtorture stress: cannot start the spaces thread\n");
-		return 2;
+		return false;
 	}
-	if (S->o.oracles & (1u << ORA_WATCHDOG))
-		pthread_create(&wd, NULL, watchdog_main, S);
+	return true;
+}
+
+/* At a round barrier, everybody parked: the serializability replay, the
+ * quiescent check, and a reset when the model is no witness any more or
+ * has grown too big. */
+static void check_round(struct stress *S)
+{
+	struct vms_pool_stats st;
+	bool model_ok = !vmts_replay_round(S);
+
+	/* A diverged model (its oracle switched off) is reset, so
+	 * the other oracles keep a valid witness. */
+	if (vmts_quiescent_check(S, model_ok))
+		model_ok = false;
+	vms_pool_stats(S->pool, &st);
+	if (!model_ok || vmt_model_nr_frames(S->ms.m) > 50000 ||
+	    st.free_frames < st.total_frames / 2)
+		vmts_reset(S);
+}
+
+/* Run rounds of --round-ms until --seconds pass or an oracle stops the
+ * run; the threads are joined when it returns true. */
+static bool run_rounds(struct stress *S)
+{
+	double t, last_p, last_t = 0, end;
+	uint64_t last_ops = 0;
+	bool joined = false;
+
 	end = S->t0 + S->o.seconds;
 	last_p = S->t0;
 	while (!atomic_load(&S->stop)) {
@@ -942,23 +647,87 @@ int vmt_stress_main(int argc, char **argv)
 			joined = true;
 		}
 		S->round++;
-		{
-			struct vms_pool_stats st;
-			bool model_ok = !vmts_replay_round(S);
-
-			/* A diverged model (its oracle switched off) is reset, so
-			 * the other oracles keep a valid witness. */
-			if (vmts_quiescent_check(S, model_ok))
-				model_ok = false;
-			vms_pool_stats(S->pool, &st);
-			if (!model_ok || vmt_model_nr_frames(S->ms.m) > 50000 ||
-			    st.free_frames < st.total_frames / 2)
-				vmts_reset(S);
-		}
+		check_round(S);
 		if (atomic_load(&S->stop))
 			break;
 		resume_all(S);
 	}
+	return joined;
+}
+
+/* A clean run must tear down: every frame back in the pool, the space and
+ * the pool destroyed. */
+static void final_check(struct stress *S)
+{
+	int ret;
+
+	ret = teardown(S);
+	if (ret) {
+		struct vms_check_report rep;
+		char line[320];
+
+		/* What the pool's conservation says, if it is broken:
+		 * a wrong counter is titled by the invariant, not by
+		 * the destroy it then fails (as in the executor). */
+		if (vms_pool_check(S->pool, &rep) == -EUCLEAN) {
+			vms_check_report_line(&rep, line, sizeof(line));
+			vmts_violation(S, ORA_QUIESCE, "vms_pool_check: %s",
+				       line);
+		} else {
+			vmts_violation(S, ORA_QUIESCE, "%s: %s",
+				       vms_check_name(VMS_CHECK_LEAK),
+				       strerror(-ret));
+		}
+	}
+}
+
+int vmt_stress_main(int argc, char **argv)
+{
+	struct stress *S = calloc(1, sizeof(*S));
+	pthread_t wd;
+	double t;
+	bool joined;
+	int ret;
+
+	if (!S)
+		return 2;
+	coordinator = true;
+	ret = vmts_parse_opts(&S->o, argc, argv);
+	if (ret)
+		return ret == 1 ? 0 : 2;
+	printf("seed %#lx\n", S->o.seed);
+	fflush(stdout);
+	vmts_S = S;
+	pthread_mutex_init(&S->park_lock, NULL);
+	pthread_mutex_init(&S->report_lock, NULL);
+	pthread_cond_init(&S->park_cv, NULL);
+	pthread_cond_init(&S->resume_cv, NULL);
+	ret = setup(S);
+	if (ret) {
+		fprintf(stderr, "vmtorture stress: setup failed: %s\n",
+			strerror(-ret));
+		return 2;
+	}
+	if (!S->o.json)
+		printf("stress: %u workers, %u accessors, hot [%#lx,%#lx), %.1fs, rounds of %.0f ms\n",
+		       S->o.threads, S->o.accessors, S->hot_base, S->hot_end,
+		       S->o.seconds, S->o.round_ms);
+	install_crash_handler();
+	noise_permille = S->o.noise;
+	vmts_hold_us = S->o.read_hold_us;
+	if (noise_permille || vmts_hold_us)
+		vms_sched_hook = noise_hook;
+	vms_poison_hook = node_freed;
+	S->nworkers = S->o.threads;
+	S->nacc = S->o.accessors;
+	S->nreclaim = S->o.reclaim_us ? 1 : 0;
+	S->nspaces = S->o.spaces_us ? 1 : 0;
+	S->t0 = vmts_now();
+	if (!start_threads(S))
+		return 2;
+	if (S->o.oracles & (1u << ORA_WATCHDOG))
+		pthread_create(&wd, NULL, watchdog_main, S);
+	joined = run_rounds(S);
 	atomic_store(&S->stop, 1);
 	resume_all(S);
 	if (!joined)
@@ -967,24 +736,8 @@ int vmt_stress_main(int argc, char **argv)
 	if (S->o.oracles & (1u << ORA_WATCHDOG))
 		pthread_join(wd, NULL);
 	t = vmts_now() - S->t0;
-	if (!atomic_load(&S->violations)) {
-		ret = teardown(S);
-		if (ret) {
-			struct vms_check_report rep;
-			char line[320];
-
-			/* What the pool's conservation says, if it is broken:
-			 * a wrong counter is titled by the invariant, not by
-			 * the destroy it then fails (as in the executor). */
-			if (vms_pool_check(S->pool, &rep) == -EUCLEAN) {
-				vms_check_report_line(&rep, line, sizeof(line));
-				vmts_violation(S, ORA_QUIESCE, "vms_pool_check: %s", line);
-			} else {
-				vmts_violation(S, ORA_QUIESCE, "%s: %s",
-					      vms_check_name(VMS_CHECK_LEAK), strerror(-ret));
-			}
-		}
-	}
+	if (!atomic_load(&S->violations))
+		final_check(S);
 	summary(S, t);
 	return atomic_load(&S->violations) ? 1 : 0;
 }

@@ -168,18 +168,22 @@ const char *vmts_mix_name(int k);
 /* Park at a round barrier if the coordinator asks; false when stopping. */
 bool vmts_checkpoint(struct stress *S, unsigned self);
 
+/* opts.c: parse the command line into @o; 0 to run, 1 after --help, 2 on
+ * bad usage (the message is printed). */
+int vmts_parse_opts(struct stress_opts *o, int argc, char **argv);
+
 /* worker.c */
 struct worker *vmts_worker_new(struct stress *S, unsigned idx);
 void *vmts_worker_main(void *arg);
-/* Replay the round's sessions of every worker in ticket order on the
+void vmts_worker_free(struct worker *w);
+/* oracle_serial.c: replay the round's sessions of every worker in ticket order on the
  * model; 0 if all agree. Clears the logs. */
 int vmts_replay_round(struct stress *S);
-/* Compare the quiescent tree with the model, check the space, refcounts. */
+/* oracle_quiesce.c: compare the quiescent tree with the model, check the space, refcounts. */
 int vmts_quiescent_check(struct stress *S, bool model_ok);
 /* Put every handle held by workers; unmap the hot region; new model. */
 int vmts_reset(struct stress *S);
-void vmts_worker_free(struct worker *w);
-/* Save the failing session(s) of a worker; prints the paths. */
+/* record.c: save the failing session(s) of a worker; prints the paths. */
 void vmts_save_worker(struct stress *S, unsigned idx, const char *why);
 
 /* --read-hold (stress.c): while a thread's vmts_lingering is set, the

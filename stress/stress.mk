@@ -19,7 +19,8 @@
 # -DVMS_FAULTS any allocation can be made to fail (core/src/fault.h): the
 # fail op of replayed programs, and --faults RATE.
 
-STRESS_SRCS := stress/stress.c stress/worker.c stress/access.c stress/spaces.c
+STRESS_SRCS := stress/stress.c stress/opts.c stress/worker.c stress/record.c stress/oracle_mutex.c \
+	stress/oracle_serial.c stress/oracle_quiesce.c stress/access.c stress/spaces.c
 STRESS_OBJS := $(STRESS_SRCS:%.c=$(B)/obj/%.o)
 STRESS_CORE_OBJS := $(CORE_SRCS:%.c=$(B)/obj-poison/%.o)
 STRESS_CORE_LIB := $(B)/libvms-poison.a

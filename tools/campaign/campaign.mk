@@ -19,7 +19,8 @@
 # With BUG=name everything runs on build/bug-name/ (core built with the
 # planted bug), including the fuzz binaries under build/bug-name/fuzz/.
 
-CAMPAIGN_SRCS := tools/campaign/sig.c tools/campaign/run.c tools/campaign/minimize.c \
+CAMPAIGN_SRCS := tools/campaign/sig.c tools/campaign/sig_harness.c tools/campaign/sig_san.c \
+		 tools/campaign/run.c tools/campaign/minimize.c \
 		 tools/campaign/stress.c tools/campaign/report.c tools/campaign/cmd.c \
 		 tools/campaign/verdict.c
 CAMPAIGN_OBJS := $(CAMPAIGN_SRCS:%.c=$(B)/obj/%.o)
