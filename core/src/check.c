@@ -104,7 +104,8 @@ static void walk_node(struct walk *w, struct vms_frame *node, int level, vms_vad
 }
 
 /* Frame @i's part of check_frames; false if it is free (or a tail). */
-static bool check_frame(struct walk *w, uint64_t i, uint64_t *data, uint64_t *pt)
+static bool check_frame(struct walk *w, uint64_t i, uint64_t *data,
+			uint64_t *pt)
 {
 	struct vms_frame *f = &w->pool->meta[i];
 	uint64_t rc, h;
@@ -115,13 +116,15 @@ static bool check_frame(struct walk *w, uint64_t i, uint64_t *data, uint64_t *pt
 		h = vms_ref_read(&f->handles);
 		*data += f->level == 1 ? 1 : VMS_CHUNK_FRAMES;
 		if (rc != w->refs[i] + h)
-			fail(w, VMS_CHECK_REFCOUNT, 0, "L%d frame %#lx: refcount %lu != %u PTEs + %lu handles",
+			fail(w, VMS_CHECK_REFCOUNT, 0,
+			     "L%d frame %#lx: refcount %lu != %u PTEs + %lu handles",
 			     f->level, i << VMS_PAGE_SHIFT, rc, w->refs[i], h);
 		return true;
 	case VMS_FRAME_PT:
 		++*pt;
 		if (w->refs[i] != 1)
-			fail(w, VMS_CHECK_NODE_LEAKED, f->level, "node %#lx is not reachable from any space (leaked)",
+			fail(w, VMS_CHECK_NODE_LEAKED, f->level,
+			     "node %#lx is not reachable from any space (leaked)",
 			     i << VMS_PAGE_SHIFT);
 		return true;
 	default:
@@ -149,12 +152,15 @@ static void check_frames(struct walk *w)
 			check_frame(w, c * VMS_CHUNK_FRAMES, &data, &pt);
 			continue;
 		}
-		for (uint64_t wd = c * VMS_CHUNK_FRAMES / 64; wd < (c + 1) * VMS_CHUNK_FRAMES / 64; wd++)
-			for (uint64_t bits = atomic_load_explicit(&p->dirty[wd], memory_order_relaxed);
+		for (uint64_t wd = c * VMS_CHUNK_FRAMES / 64;
+		     wd < (c + 1) * VMS_CHUNK_FRAMES / 64; wd++)
+			for (uint64_t bits = atomic_load_explicit(
+				     &p->dirty[wd], memory_order_relaxed);
 			     bits; bits &= bits - 1) {
-				uint64_t i = wd * 64 + (uint64_t)__builtin_ctzll(bits);
+				uint64_t i = wd * 64 +
+					     (uint64_t)__builtin_ctzll(bits);
 
-				if (i)	/* frame 0: reserved */
+				if (i) /* frame 0: reserved */
 					check_frame(w, i, &data, &pt);
 			}
 	}
@@ -162,8 +168,11 @@ static void check_frames(struct walk *w)
 	c_pt = (uint64_t)vms_count_sum(&p->pt_frames);
 	c_used = (uint64_t)vms_count_sum(&p->used_frames);
 	if (data != c_data || pt != c_pt || 1 + data + pt != c_used)
-		fail(w, data != c_data ? VMS_CHECK_COUNT_DATA :
-		     pt != c_pt ? VMS_CHECK_COUNT_PT : VMS_CHECK_COUNT_USED, 0,
+		fail(w,
+		     data != c_data ? VMS_CHECK_COUNT_DATA :
+		     pt != c_pt	    ? VMS_CHECK_COUNT_PT :
+				      VMS_CHECK_COUNT_USED,
+		     0,
 		     "frame accounting: data %lu/%lu, nodes %lu/%lu, used %lu/%lu",
 		     data, c_data, pt, c_pt, 1 + data + pt, c_used);
 }
@@ -218,7 +227,8 @@ static bool cursors_open(struct vms_pool *p)
  * own. Left out of coverage (fuzz/nocov.txt): whether they grow depends
  * on the checks before.
  */
-__attribute__((noinline)) static uint32_t *refs_take(struct vms_pool *p, uint64_t n)
+__attribute__((noinline)) static uint32_t *refs_take(struct vms_pool *p,
+						     uint64_t n)
 {
 	uint32_t *r;
 

@@ -97,8 +97,8 @@ struct vms_pool {
 	uint64_t nr_frames, nr_chunks;
 	size_t meta_bytes;
 	uint32_t *free_chunks;
-	_Atomic uint64_t *dirty;	/* a bit per frame: written since the last reset (pool.c) */
-	_Atomic uint64_t *stale;	/* a bit per frame: written before it (pool.c) */
+	/* A bit per frame: written since the last reset, before it (pool.c). */
+	_Atomic uint64_t *dirty, *stale;
 	uint32_t resets;		/* vms_pool_reset calls (cursor.c) */
 
 	_Atomic uint64_t next_chunk __attribute__((aligned(64)));

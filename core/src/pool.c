@@ -61,8 +61,10 @@ void vms_pool_dirty(struct vms_pool *p, const void *at, size_t n)
 __attribute__((noinline)) static void chunk_zero(struct vms_pool *p, uint64_t c)
 {
 	for (uint64_t w = c * VMS_CHUNK_FRAMES / 64; w < (c + 1) * VMS_CHUNK_FRAMES / 64; w++) {
-		uint64_t bits = atomic_exchange_explicit(&p->dirty[w], 0, memory_order_relaxed) |
-				atomic_exchange_explicit(&p->stale[w], 0, memory_order_relaxed);
+		uint64_t bits = atomic_exchange_explicit(&p->dirty[w], 0,
+							 memory_order_relaxed) |
+				atomic_exchange_explicit(&p->stale[w], 0,
+							 memory_order_relaxed);
 
 		for (; bits; bits &= bits - 1)
 			memset(p->base + ((w * 64 + (uint64_t)__builtin_ctzll(bits)) << VMS_PAGE_SHIFT),
@@ -305,8 +307,8 @@ static void meta_unmap(void *m, size_t n)
  * that handed out at most PARK_CHUNKS chunks are kept, the last PARK_MAX
  * of them: what a process keeps committed stays small.
  */
-#define PARK_MAX	8
-#define PARK_CHUNKS	8
+#define PARK_MAX 8
+#define PARK_CHUNKS 8
 
 struct pool_mem {
 	uint64_t nr_frames;
@@ -331,7 +333,8 @@ static struct {
  * would. Left out of coverage (fuzz/nocov.txt): whether memory is kept
  * depends on the pools before. -ENOMEM with nothing allocated.
  */
-__attribute__((noinline)) static int pool_mem_get(struct vms_pool *p, unsigned fail)
+__attribute__((noinline)) static int pool_mem_get(struct vms_pool *p,
+						  unsigned fail)
 {
 	size_t size = p->nr_frames << VMS_PAGE_SHIFT, words = p->nr_frames / 64;
 
@@ -355,13 +358,17 @@ __attribute__((noinline)) static int pool_mem_get(struct vms_pool *p, unsigned f
 		}
 		pthread_mutex_unlock(&parked.lock);
 	}
-	p->base = fail & 1 ? MAP_FAILED : mmap(NULL, size, PROT_READ | PROT_WRITE,
-					       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	p->base = fail & 1 ? MAP_FAILED :
+			     mmap(NULL, size, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+				  -1, 0);
 	p->meta = fail & 2 ? MAP_FAILED : meta_map(p->meta_bytes);
-	p->free_chunks = fail & 4 ? NULL : calloc(p->nr_chunks, sizeof(*p->free_chunks));
+	p->free_chunks =
+		fail & 4 ? NULL : calloc(p->nr_chunks, sizeof(*p->free_chunks));
 	/* The dirty and the stale bits, one allocation. */
 	p->dirty = fail & 8 ? NULL : calloc(words * 2, sizeof(*p->dirty));
-	if (p->base == MAP_FAILED || p->meta == MAP_FAILED || !p->free_chunks || !p->dirty) {
+	if (p->base == MAP_FAILED || p->meta == MAP_FAILED || !p->free_chunks ||
+	    !p->dirty) {
 		if (p->base != MAP_FAILED)
 			munmap(p->base, size);
 		if (p->meta != MAP_FAILED)
@@ -381,21 +388,27 @@ static void stale_dirty(struct vms_pool *p);
 __attribute__((noinline)) static void pool_mem_put(struct vms_pool *p)
 {
 	struct pool_mem m = {
-		.nr_frames = p->nr_frames, .base = p->base, .meta = p->meta,
-		.free_chunks = p->free_chunks, .dirty = p->dirty,
-		.check_refs = p->check_refs, .check_cap = p->check_cap,
+		.nr_frames = p->nr_frames,
+		.base = p->base,
+		.meta = p->meta,
+		.free_chunks = p->free_chunks,
+		.dirty = p->dirty,
+		.check_refs = p->check_refs,
+		.check_cap = p->check_cap,
 	};
 	uint64_t chunks = atomic_load(&p->next_chunk);
 
 	if (chunks <= PARK_CHUNKS) {
-		memset(p->meta, 0, chunks * VMS_CHUNK_FRAMES * sizeof(*p->meta));
+		memset(p->meta, 0,
+		       chunks * VMS_CHUNK_FRAMES * sizeof(*p->meta));
 		stale_dirty(p);
 		/* Kept, the oldest given back for it if there are too many. */
 		pthread_mutex_lock(&parked.lock);
 		if (parked.n == PARK_MAX) {
 			struct pool_mem old = parked.mem[0];
 
-			memmove(parked.mem, parked.mem + 1, --parked.n * sizeof(old));
+			memmove(parked.mem, parked.mem + 1,
+				--parked.n * sizeof(old));
 			parked.mem[parked.n++] = m;
 			m = old;
 		} else {
@@ -547,8 +560,11 @@ static void stale_dirty(struct vms_pool *p)
 	uint64_t end = atomic_load(&p->next_chunk) * VMS_CHUNK_FRAMES / 64;
 
 	for (uint64_t w = 0; w < end; w++)
-		atomic_fetch_or_explicit(&p->stale[w], atomic_exchange_explicit(&p->dirty[w], 0,
-						memory_order_relaxed), memory_order_relaxed);
+		atomic_fetch_or_explicit(
+			&p->stale[w],
+			atomic_exchange_explicit(&p->dirty[w], 0,
+						 memory_order_relaxed),
+			memory_order_relaxed);
 }
 
 int vms_pool_reset(struct vms_pool *p)
