@@ -103,32 +103,36 @@ static void walk_node(struct walk *w, struct vms_frame *node, int level, vms_vad
 		     vms_meta_paddr(node), base, node->nr_children, nonzero);
 }
 
-/* Frame @i's part of check_frames; false if it is free (or a tail). */
-static bool check_frame(struct walk *w, uint64_t i, uint64_t *data,
+/* Frame @i's part of check_frames. Its count goes back to 0: every
+ * count the walk raised is a frame check_frames visits, so the counts are
+ * all zero again when the check ends (refs_take). */
+static void check_frame(struct walk *w, uint64_t i, uint64_t *data,
 			uint64_t *pt)
 {
 	struct vms_frame *f = &w->pool->meta[i];
+	uint32_t refs = w->refs[i];
 	uint64_t rc, h;
 
+	w->refs[i] = 0;
 	switch (f->kind) {
 	case VMS_FRAME_DATA:
 		rc = vms_ref_read(&f->refcount);
 		h = vms_ref_read(&f->handles);
 		*data += f->level == 1 ? 1 : VMS_CHUNK_FRAMES;
-		if (rc != w->refs[i] + h)
+		if (rc != refs + h)
 			fail(w, VMS_CHECK_REFCOUNT, 0,
 			     "L%d frame %#lx: refcount %lu != %u PTEs + %lu handles",
-			     f->level, i << VMS_PAGE_SHIFT, rc, w->refs[i], h);
-		return true;
+			     f->level, i << VMS_PAGE_SHIFT, rc, refs, h);
+		break;
 	case VMS_FRAME_PT:
 		++*pt;
-		if (w->refs[i] != 1)
+		if (refs != 1)
 			fail(w, VMS_CHECK_NODE_LEAKED, f->level,
 			     "node %#lx is not reachable from any space (leaked)",
 			     i << VMS_PAGE_SHIFT);
-		return true;
+		break;
 	default:
-		return false;
+		break;
 	}
 }
 
@@ -222,8 +226,9 @@ static bool cursors_open(struct vms_pool *p)
 
 /*
  * Zeroed counts for the frames below @n: the pool's, kept from the last
- * check (a calloc per check was a page fault and an munmap per check op
- * of a large pool), or, while another check uses those, a calloc of its
+ * check, which left them zero (a calloc per check was a page fault and
+ * an munmap per check op of a large pool, and zeroing them all cost a
+ * write per frame of the chunks handed out), or, while another check uses those, a calloc of its
  * own. Left out of coverage (fuzz/nocov.txt): whether they grow depends
  * on the checks before.
  */
@@ -240,10 +245,11 @@ __attribute__((noinline)) static uint32_t *refs_take(struct vms_pool *p,
 			atomic_store(&p->check_busy, false);
 			return NULL;
 		}
+		memset(r + p->check_cap, 0, (n - p->check_cap) * sizeof(*r));
 		p->check_refs = r;
 		p->check_cap = n;
 	}
-	return memset(p->check_refs, 0, n * sizeof(*r));
+	return p->check_refs;
 }
 
 static void refs_give(struct vms_pool *p, uint32_t *r)
