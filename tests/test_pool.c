@@ -371,24 +371,14 @@ static size_t reset_script(struct vms_pool *p, uint64_t *log)
 	return n;
 }
 
-TEST(pool_reset_like_new)
+/* Dirty the chunks reset_script gets as 2 MiB frames: chunk 1 as 4K
+ * frames written through vms_frame_data, chunk 2 as a 2 MiB frame written
+ * through an accessor only; then give everything back. */
+static void dirty_chunks(struct vms_pool *p)
 {
-	uint64_t fresh[16], again[16];
-	struct vms_pool_stats st0, st;
 	struct vms_frame *small[600], *big;
-	struct vms_pool *p;
 	struct vms_space *s;
-	size_t n;
 
-	p = vmt_pool(64 * MiB);
-	st0 = vmt_stats(p);
-	n = reset_script(p, fresh);
-	CHECK_OK(vms_pool_destroy(p));
-
-	/* Another pool dirties the chunks the script will get as 2 MiB frames:
-	 * chunk 1 as 4K frames written through vms_frame_data, chunk 2 as a
-	 * 2 MiB frame written through an accessor only. */
-	p = vmt_pool(64 * MiB);
 	for (int i = 0; i < 600; i++) {
 		small[i] = vmt_alloc(p, 1);
 		memset(vms_frame_data(small[i]), 0xa5, K4);
@@ -403,7 +393,22 @@ TEST(pool_reset_like_new)
 	CHECK_EQ(vmt_unmap(s, 8 * MiB, 2 * MiB), 1);
 	CHECK_OK(vms_space_deactivate(s));
 	CHECK_OK(vms_space_destroy(s));
+}
 
+TEST(pool_reset_like_new)
+{
+	uint64_t fresh[16], again[16];
+	struct vms_pool_stats st0, st;
+	struct vms_pool *p;
+	size_t n;
+
+	p = vmt_pool(64 * MiB);
+	st0 = vmt_stats(p);
+	n = reset_script(p, fresh);
+	CHECK_OK(vms_pool_destroy(p));
+
+	p = vmt_pool(64 * MiB);
+	dirty_chunks(p);
 	for (int round = 0; round < 2; round++) {
 		CHECK_OK(vms_pool_reset(p));
 		st = vmt_stats(p);
@@ -412,6 +417,43 @@ TEST(pool_reset_like_new)
 		for (size_t i = 0; i < n; i++)
 			CHECK_EQ(again[i], fresh[i]);
 	}
+	CHECK_OK(vms_pool_destroy(p));
+}
+
+/* A pool destroyed idle leaves its memory to the next pool of its size
+ * (pool.c): that pool is a new one all the same, same addresses, zeroed
+ * frames (reset_script checks each), the stats of a new pool. */
+TEST(pool_new_after_destroy_like_new)
+{
+	uint64_t fresh[16], again[16];
+	struct vms_pool_stats st0, st;
+	struct vms_frame *f;
+	struct vms_pool *p;
+	const void *at;
+	size_t n;
+
+	p = vmt_pool(46 * MiB);
+	st0 = vmt_stats(p);
+	n = reset_script(p, fresh);
+	CHECK_OK(vms_pool_destroy(p));
+	p = vmt_pool(46 * MiB);
+	dirty_chunks(p);
+	f = vmt_alloc(p, 1);
+	/* The linear map's base. */
+	at = (const char *)vms_frame_peek(f) - vms_frame_paddr(f);
+	CHECK_OK(vms_frame_put(f));
+	CHECK_OK(vms_pool_destroy(p));
+
+	p = vmt_pool(46 * MiB);
+	st = vmt_stats(p);
+	CHECK(!memcmp(&st, &st0, sizeof(st)));
+	f = vmt_alloc(p, 1);
+	/* The memory was kept. */
+	CHECK((const char *)vms_frame_peek(f) - vms_frame_paddr(f) == at);
+	CHECK_OK(vms_frame_put(f));
+	CHECK_EQ(reset_script(p, again), n);
+	for (size_t i = 0; i < n; i++)
+		CHECK_EQ(again[i], fresh[i]);
 	CHECK_OK(vms_pool_destroy(p));
 }
 

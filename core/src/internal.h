@@ -84,7 +84,7 @@ struct vms_shard {
  * metadata array. paddr == frame index * 4K; the linear map is base + pa.
  * Chunks below next_chunk have been handed out at least once (since the
  * pool was made or last reset); higher ones are untaken. A page whose
- * dirty bit is clear holds zeros; memory is not given back to the kernel
+ * dirty and stale bits are clear holds zeros; memory is not given back to the kernel
  * before vms_pool_destroy.
  *
  * Layout: the fields every cursor session reads (base, meta, nr_frames,
@@ -97,7 +97,8 @@ struct vms_pool {
 	uint64_t nr_frames, nr_chunks;
 	size_t meta_bytes;
 	uint32_t *free_chunks;
-	_Atomic uint64_t *dirty;	/* a bit per frame: may be non-zero (pool.c) */
+	/* A bit per frame: written since the last reset, before it (pool.c). */
+	_Atomic uint64_t *dirty, *stale;
 	uint32_t resets;		/* vms_pool_reset calls (cursor.c) */
 
 	_Atomic uint64_t next_chunk __attribute__((aligned(64)));
@@ -123,6 +124,12 @@ struct vms_pool {
 	vms_mutex_t spaces_lock;	/* protects spaces, nr_spaces */
 	struct vms_space *spaces;
 	uint64_t nr_spaces;
+
+	/* The checker's per-frame counts, kept from one check to the next
+	 * (check.c); a check that finds them in use takes its own. */
+	uint32_t *check_refs;
+	uint64_t check_cap;
+	atomic_bool check_busy;
 };
 
 /* Accessor (reader or writer); registered while active. */

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -21,11 +22,15 @@
 static void pool_kick(struct vms_defer_stack *s);
 
 /*
- * Dirty bits: frame @idx may hold non-zero bytes. Set when a 4K frame is
- * handed out, when an accessor writes (vms_pool_dirty) and when a caller
- * takes a writable pointer (vms_frame_data); cleared by zeroing. Freed
- * memory is never given back to the kernel while the pool lives: a 2 MiB
- * frame zeroes only its dirty pages, so reuse costs what was touched.
+ * Dirty bits: frame @idx may hold non-zero bytes written since the pool
+ * was made or last reset. Set when a 4K frame is handed out, when an
+ * accessor writes (vms_pool_dirty) and when a caller takes a writable
+ * pointer (vms_frame_data); a reset moves them to the stale bits, and
+ * zeroing clears both. Freed memory is never given back to the kernel
+ * while the pool lives: a 2 MiB frame zeroes only the pages either bit
+ * marks, so reuse costs what was touched. Every 4K frame handed out
+ * since the last reset has its dirty bit set (only a whole free chunk is
+ * zeroed), so the checker scans those bits, not every frame (check.c).
  *
  * Setting takes no branch on the bits' old value: in a pool kept between
  * fuzz inputs that value depends on the inputs before, and a fuzzer
@@ -51,11 +56,15 @@ void vms_pool_dirty(struct vms_pool *p, const void *at, size_t n)
 		dirty_range(p, off >> VMS_PAGE_SHIFT, ((off + n - 1) >> VMS_PAGE_SHIFT) + 1);
 }
 
-/* Zero the dirty pages of chunk @c (a whole one, owned by the caller). */
+/* Zero the dirty and stale pages of chunk @c (a whole one, owned by the
+ * caller). */
 __attribute__((noinline)) static void chunk_zero(struct vms_pool *p, uint64_t c)
 {
 	for (uint64_t w = c * VMS_CHUNK_FRAMES / 64; w < (c + 1) * VMS_CHUNK_FRAMES / 64; w++) {
-		uint64_t bits = atomic_exchange_explicit(&p->dirty[w], 0, memory_order_relaxed);
+		uint64_t bits = atomic_exchange_explicit(&p->dirty[w], 0,
+							 memory_order_relaxed) |
+				atomic_exchange_explicit(&p->stale[w], 0,
+							 memory_order_relaxed);
 
 		for (; bits; bits &= bits - 1)
 			memset(p->base + ((w * 64 + (uint64_t)__builtin_ctzll(bits)) << VMS_PAGE_SHIFT),
@@ -288,10 +297,140 @@ static void meta_unmap(void *m, size_t n)
 		free(m);
 }
 
+/*
+ * The memory of pools destroyed idle, kept for the next vms_pool_new of
+ * the same size: a pool_new op made a 4 MiB to 64 GiB pool per input,
+ * and its mmap, its page faults on what pool_start touches and its
+ * munmap were most of the fuzz target's kernel time. Kept memory is in
+ * the state a reset leaves (metadata zeroed below next_chunk, written
+ * pages marked stale), so a pool made from it is a fresh one. Only pools
+ * that handed out at most PARK_CHUNKS chunks are kept, the last PARK_MAX
+ * of them: what a process keeps committed stays small.
+ */
+#define PARK_MAX 8
+#define PARK_CHUNKS 8
+
+struct pool_mem {
+	uint64_t nr_frames;
+	unsigned char *base;
+	struct vms_frame *meta;
+	uint32_t *free_chunks;
+	_Atomic uint64_t *dirty;
+	uint32_t *check_refs;
+	uint64_t check_cap;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	unsigned n;
+	struct pool_mem mem[PARK_MAX];
+} parked = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/*
+ * The memory of a pool of p->nr_frames frames: kept memory of that size
+ * if there is some, else new. @fail: which of base, meta, free_chunks
+ * and dirty an injected fault refuses (bits 0 to 3), as an exhaustion
+ * would. Left out of coverage (fuzz/nocov.txt): whether memory is kept
+ * depends on the pools before. -ENOMEM with nothing allocated.
+ */
+__attribute__((noinline)) static int pool_mem_get(struct vms_pool *p,
+						  unsigned fail)
+{
+	size_t size = p->nr_frames << VMS_PAGE_SHIFT, words = p->nr_frames / 64;
+
+	if (!fail) {
+		pthread_mutex_lock(&parked.lock);
+		for (unsigned i = 0; i < parked.n; i++) {
+			struct pool_mem *m = &parked.mem[i];
+
+			if (m->nr_frames != p->nr_frames)
+				continue;
+			p->base = m->base;
+			p->meta = m->meta;
+			p->free_chunks = m->free_chunks;
+			p->dirty = m->dirty;
+			p->check_refs = m->check_refs;
+			p->check_cap = m->check_cap;
+			memmove(m, m + 1, (--parked.n - i) * sizeof(*m));
+			pthread_mutex_unlock(&parked.lock);
+			p->stale = p->dirty + words;
+			return 0;
+		}
+		pthread_mutex_unlock(&parked.lock);
+	}
+	p->base = fail & 1 ? MAP_FAILED :
+			     mmap(NULL, size, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+				  -1, 0);
+	p->meta = fail & 2 ? MAP_FAILED : meta_map(p->meta_bytes);
+	p->free_chunks =
+		fail & 4 ? NULL : calloc(p->nr_chunks, sizeof(*p->free_chunks));
+	/* The dirty and the stale bits, one allocation. */
+	p->dirty = fail & 8 ? NULL : calloc(words * 2, sizeof(*p->dirty));
+	if (p->base == MAP_FAILED || p->meta == MAP_FAILED || !p->free_chunks ||
+	    !p->dirty) {
+		if (p->base != MAP_FAILED)
+			munmap(p->base, size);
+		if (p->meta != MAP_FAILED)
+			meta_unmap(p->meta, p->meta_bytes);
+		free(p->free_chunks);
+		free(p->dirty);
+		return -ENOMEM;
+	}
+	p->stale = p->dirty + words;
+	return 0;
+}
+
+static void stale_dirty(struct vms_pool *p);
+
+/* An idle pool's memory: kept, in the state of a reset, or given back.
+ * Left out of coverage (fuzz/nocov.txt), as pool_mem_get. */
+__attribute__((noinline)) static void pool_mem_put(struct vms_pool *p)
+{
+	struct pool_mem m = {
+		.nr_frames = p->nr_frames,
+		.base = p->base,
+		.meta = p->meta,
+		.free_chunks = p->free_chunks,
+		.dirty = p->dirty,
+		.check_refs = p->check_refs,
+		.check_cap = p->check_cap,
+	};
+	uint64_t chunks = atomic_load(&p->next_chunk);
+
+	if (chunks <= PARK_CHUNKS) {
+		memset(p->meta, 0,
+		       chunks * VMS_CHUNK_FRAMES * sizeof(*p->meta));
+		stale_dirty(p);
+		/* Kept, the oldest given back for it if there are too many. */
+		pthread_mutex_lock(&parked.lock);
+		if (parked.n == PARK_MAX) {
+			struct pool_mem old = parked.mem[0];
+
+			memmove(parked.mem, parked.mem + 1,
+				--parked.n * sizeof(old));
+			parked.mem[parked.n++] = m;
+			m = old;
+		} else {
+			parked.mem[parked.n++] = m;
+			m.nr_frames = 0;
+		}
+		pthread_mutex_unlock(&parked.lock);
+		if (!m.nr_frames)
+			return;
+	}
+	munmap(m.base, m.nr_frames << VMS_PAGE_SHIFT);
+	meta_unmap(m.meta, m.nr_frames * sizeof(struct vms_frame));
+	free(m.free_chunks);
+	free((void *)m.dirty);
+	free(m.check_refs);
+}
+
 int vms_pool_new(size_t bytes, struct vms_pool **out)
 {
 	struct vms_pool *p;
 	uint64_t size;
+	unsigned fail = 0;
 
 	if (!out || bytes == 0 || bytes > VMS_POOL_MAX)
 		return -EINVAL;
@@ -299,26 +438,16 @@ int vms_pool_new(size_t bytes, struct vms_pool **out)
 	if (size < VMS_POOL_MIN)
 		size = VMS_POOL_MIN;
 	/* Five allocations, each a fault site (fail site=pool nth=1..5):
-	 * every partial state of the unwind below is reachable. */
+	 * every partial state of the unwind in pool_mem_get is reachable. */
 	p = vms_zalloc(sizeof(*p), VMS_FAULT_POOL);
 	if (!p)
 		return -ENOMEM;
 	p->nr_frames = size >> VMS_PAGE_SHIFT;
 	p->nr_chunks = size / VMS_CHUNK_SIZE;
 	p->meta_bytes = p->nr_frames * sizeof(struct vms_frame);
-	p->base = VMS_FAULT(VMS_FAULT_POOL) ? MAP_FAILED :
-		  mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	p->meta = VMS_FAULT(VMS_FAULT_POOL) ? MAP_FAILED : meta_map(p->meta_bytes);
-	p->free_chunks = vms_zalloc(p->nr_chunks * sizeof(*p->free_chunks), VMS_FAULT_POOL);
-	p->dirty = vms_zalloc(p->nr_frames / 64 * sizeof(*p->dirty), VMS_FAULT_POOL);
-	if (p->base == MAP_FAILED || p->meta == MAP_FAILED || !p->free_chunks || !p->dirty) {
-		if (p->base != MAP_FAILED)
-			munmap(p->base, size);
-		if (p->meta != MAP_FAILED)
-			meta_unmap(p->meta, p->meta_bytes);
-		free(p->free_chunks);
-		free(p->dirty);
+	for (unsigned i = 0; i < 4; i++)
+		fail |= (unsigned)VMS_FAULT(VMS_FAULT_POOL) << i;
+	if (pool_mem_get(p, fail)) {
 		free(p);
 		return -ENOMEM;
 	}
@@ -423,6 +552,21 @@ static int pool_idle(struct vms_pool *p)
 	return 0;
 }
 
+/* The dirty bits of the chunks handed out become stale bits: the pages
+ * keep what was written, and the dirty bits start empty, as in a new
+ * pool (no branch on the bits: see dirty_range). */
+static void stale_dirty(struct vms_pool *p)
+{
+	uint64_t end = atomic_load(&p->next_chunk) * VMS_CHUNK_FRAMES / 64;
+
+	for (uint64_t w = 0; w < end; w++)
+		atomic_fetch_or_explicit(
+			&p->stale[w],
+			atomic_exchange_explicit(&p->dirty[w], 0,
+						 memory_order_relaxed),
+			memory_order_relaxed);
+}
+
 int vms_pool_reset(struct vms_pool *p)
 {
 	int ret = pool_idle(p);
@@ -430,8 +574,9 @@ int vms_pool_reset(struct vms_pool *p)
 	if (ret)
 		return ret;
 	/* Only chunks below next_chunk were ever handed out. Their contents
-	 * stay: the dirty bits say which pages to zero on reuse. */
+	 * stay: the stale bits say which pages to zero on reuse. */
 	memset(p->meta, 0, atomic_load(&p->next_chunk) * VMS_CHUNK_FRAMES * sizeof(*p->meta));
+	stale_dirty(p);
 	for (int i = 0; i < VMS_NR_SHARDS; i++) {
 		p->shard[i].head = 0;
 		p->shard[i].count = 0;
@@ -454,13 +599,10 @@ int vms_pool_destroy(struct vms_pool *p)
 
 	if (ret)
 		return ret;
-	munmap(p->base, p->nr_frames << VMS_PAGE_SHIFT);
-	meta_unmap(p->meta, p->meta_bytes);
+	pool_mem_put(p);
 	vms_mutex_destroy(&p->spaces_lock);
 	vms_mutex_destroy(&p->deferred.reclaim_lock);
 	vms_worker_destroy(&p->reclaimer);
-	free(p->free_chunks);
-	free(p->dirty);
 	free(p);
 	return 0;
 }
