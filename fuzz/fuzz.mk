@@ -13,7 +13,10 @@
 #   make coverage           llvm-cov line coverage of core/src from the seeds
 #                           and the multi-thread scenarios, one report
 #                           (COV_INPUTS / COV_MT_INPUTS="dirs/files" for
-#                           other corpora, COV_HTML=1 for an HTML report)
+#                           other corpora, COV_HTML=1 for an HTML report),
+#                           then every line no input ran, by function;
+#                           COV_CAMPAIGN=build/campaign/X: the seeds plus
+#                           what that campaign's engines kept
 #   make fuzz-dict          regenerate fuzz/vmt.dict from the op encoder
 #   make bench-fuzz         exec/s per engine beside an empty target, and
 #                           where the target's time goes (fuzz/bench.sh)
