@@ -13,7 +13,12 @@
 #      decisions;
 #   5. OUT.md has one column per thread, the preemption rows and the op
 #      where the oracle fired, and `vmtorture report OUT.txt` prints the
-#      same table.
+#      same table;
+#   6. the campaign's report of the finding (`vmtorture report DIR` of a
+#      triage directory holding it, as campaign.sh makes one) is the
+#      multi-thread page: the same table, the preemptions the bug needs,
+#      the threads it runs, and one replay command that gives the title
+#      with the same decisions; none of the sequential page's sections.
 # Usage: min-check.sh [REPEAT] [BUG...]   (default 100; two bugs: the
 # `make test` set). Prints one line per bug with its figures (bytes,
 # preemptions, CPU seconds), for docs/sched.md.
@@ -48,12 +53,46 @@ one_minimal() {	# BIN FILE TITLE
 	return 0
 }
 
+# 6. The report a campaign writes for the finding: a triage directory as
+# campaign.sh leaves it (first, signature, oracle, the joint minimizer's
+# min*), through `vmtorture report DIR`.
+campaign_report() {	# BUG SAVED MIN TITLE
+	local bug=$1 d=$tmp/triage-$1/0000000000000001 rep cmd out
+	mkdir -p "$d"
+	build/bug-$bug/vmtorture encode "$2" -o "$d/first" || { bad "$bug: encode $2"; return; }
+	echo "$4" >"$d/signature"
+	echo replay >"$d/oracle"
+	echo 1 >"$d/count"
+	echo "sched $(date -u +%FT%TZ)" >"$d/first-seen"
+	for x in "" .txt .md .verdict; do cp "$3$x" "$d/min$x"; done
+	rep=$d/report.md
+	build/bug-$bug/vmtorture report --runs 2 -o "$rep" "$d" >/dev/null 2>&1
+	diff <(sed -n '/^| decisions/,/^$/p' "$3.md") <(sed -n '/^| decisions/,/^$/p' "$rep") >/dev/null &&
+		grep -q '^| decisions | thread 0 |' "$rep" ||
+		bad "$bug: the campaign report has not the thread columns of $3.md"
+	grep -q "^| preemptions | the bug needs $(v preemptions)" "$rep" ||
+		bad "$bug: the campaign report does not say the bug needs $(v preemptions) preemption(s)"
+	grep -q "^| threads | $(v threads) program thread(s); $(v threads_run) threads run" "$rep" ||
+		bad "$bug: the campaign report does not say how many threads run ($(v threads_run))"
+	grep -q '⚠ the oracle fired' "$rep" || bad "$bug: the campaign report does not show where the oracle fired"
+	grep -qE '^## (Trace|First divergence|Program \(text form)' "$rep" &&
+		bad "$bug: the campaign report has sections of the sequential page"
+	cmd=$(sed -n '/^## Replay/,/^## /{/^```sh/{n;p}}' "$rep")
+	[ "$(grep -c 'vmtorture replay ' "$rep")" = 1 ] ||
+		bad "$bug: the campaign report has not exactly one replay command"
+	[ -n "$cmd" ] || { bad "$bug: the campaign report has no replay command"; return; }
+	out=$(cd / && $cmd 2>&1)
+	grep -qF -- "$4" <<<"$out" && grep -q "2 runs, the same" <<<"$out" ||
+		bad "$bug: the report's replay command '$cmd' does not give the title twice the same way"
+}
+
 for bug in $BUGS; do
 	failed=0
 	scen=$(grep -lE "^# bugs:.* $bug( |$)" corpora/mt/*.txt | head -1)
 	bin=build/bug-$bug/vmtorture-sched
 	[ -n "$scen" ] || { bad "$bug: no scenario in corpora/mt names it"; continue; }
-	make --no-print-directory -s BUG="$bug" "$bin" >/dev/null 2>&1 || { bad "$bug: build"; continue; }
+	make --no-print-directory -s BUG="$bug" "$bin" "build/bug-$bug/vmtorture" \
+		"build/bug-$bug/fuzz/vmt-mt-replay" >/dev/null 2>&1 || { bad "$bug: build"; continue; }
 	out=$("$bin" sched "$scen" --mode pct --runs 5000 --seed 1 --out "$tmp/$bug" 2>&1)
 	saved=$(sed -n 's/^  saved //p' <<<"$out")
 	[ -n "$saved" ] || { bad "$bug: not found in $(basename "$scen"): $(head -1 <<<"$out")"; continue; }
@@ -89,6 +128,7 @@ for bug in $BUGS; do
 	"$bin" report "$min.txt" >"$tmp/report.md" 2>&1
 	diff <(sed -n '/^| decisions/,/^$/p' "$min.md") <(sed -n '/^| decisions/,/^$/p' "$tmp/report.md") >/dev/null ||
 		bad "$bug: vmtorture report of the minimized program gives another table"
+	campaign_report "$bug" "$saved" "$min" "$title"
 	[ $failed = 0 ] && ok "$bug: ${title:0:60}: $(v before_threads)/$(v before_ops)/$(v before_preemptions)/$(v before_bytes)" \
 		"-> threads/ops/preemptions/bytes $(v threads)/$(v ops)/$(v preemptions)/$(v bytes)," \
 		"faults $(v faults), $(v trials) trials, $(v cpu_seconds) CPU s, replayed $REPEAT/$REPEAT"
