@@ -204,16 +204,16 @@ static void mt_sections(FILE *f, const struct vmt_cenv *e, const char *prog,
 			const char *file, enum vmt_obuild oracle,
 			const char *out_one)
 {
-	char cli[PATH_MAX], *sched = vmt_beside_self("vmtorture-sched"), *cmd,
-			    *san;
+	char *sched = vmt_beside_self("vmtorture-sched"), *cmd, *san;
 	struct vmt_run r;
 
-	if (!realpath(e->cli, cli))
-		snprintf(cli, sizeof(cli), "%s", e->cli);
-	cmd = vmt_strf("%s replay %s", cli, prog);
+	/* vmtorture-sched, not `vmtorture replay`: a minimum of one thread
+	 * without a schedule would go to the sequential build there. */
+	cmd = vmt_strf("%s replay %s", sched ? sched : "vmtorture-sched", prog);
 	fprintf(f,
 		"\n## Replay\n\nThe same decisions every run, on the controlled build "
-		"(it runs the program twice and compares; `--repeat N`: N times):\n\n");
+		"(`vmtorture replay` of a multi-thread program runs it; this replays twice "
+		"and compares, `--repeat N`: N times):\n\n");
 	fenced(f, "sh", cmd, 4);
 	free(cmd);
 	if (oracle == VMT_ORACLE_ASAN)
@@ -415,6 +415,15 @@ int vmt_cmd_report(int argc, char **argv)
 	if (!stress && (prog = malloc(sizeof(*prog)))) {
 		prog_of(buf, n, prog);
 		mt = vmt_prog_is_mt(prog);
+	}
+	/* The joint minimizer may shrink a multi-thread finding to one
+	 * thread without a schedule (a bug one thread reaches on the
+	 * controlled build): it stays a finding of that build. */
+	if (!stress && !mt && mintxt) {
+		char *v = vmt_strf("%s.verdict", file);
+
+		mt = exists(v);
+		free(v);
 	}
 
 	/* Reproduce: the rate, and the output of one failing run. */
