@@ -246,6 +246,21 @@ static void mt_sections(FILE *f, const struct vmt_cenv *e, const char *prog,
 	}
 }
 
+/* The oracle row of the page. */
+static const char *oracle_name(bool stress, bool mt, enum vmt_obuild o)
+{
+	if (stress)
+		return "stress (vmtorture stress)";
+	if (o == VMT_ORACLE_REPLAY)
+		return mt ? "the multi-thread target's replay build (`vmt-mt-replay`: the "
+			    "controlled scheduler, core vs model)" :
+			    "replay build (`vmt-replay`, core vs model)";
+	if (o == VMT_ORACLE_ASAN)
+		return mt ? "the multi-thread target's ASan+UBSan build (`vmt-mt-libfuzzer`)" :
+			    "ASan+UBSan build (`vmt-libfuzzer`)";
+	return "none reproduced it";
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -499,20 +514,7 @@ int vmt_cmd_report(int argc, char **argv)
 	fprintf(f, "| signature id | `%s` |\n", id);
 	if (dir_sig && strcmp(dir_sig, sig))
 		fprintf(f, "| signature at triage | %s |\n", dir_sig);
-	fprintf(f, "| oracle | %s |\n",
-		stress ?
-			"stress (vmtorture stress)" :
-		mt && oracle == VMT_ORACLE_REPLAY ?
-			"the multi-thread target's replay build "
-			"(`vmt-mt-replay`: the controlled scheduler, core vs model)" :
-		mt && oracle == VMT_ORACLE_ASAN ?
-			"the multi-thread target's ASan+UBSan build "
-			"(`vmt-mt-libfuzzer`)" :
-		oracle == VMT_ORACLE_REPLAY ?
-			"replay build (`vmt-replay`, core vs model)" :
-		oracle == VMT_ORACLE_ASAN ?
-			"ASan+UBSan build (`vmt-libfuzzer`)" :
-			"none reproduced it");
+	fprintf(f, "| oracle | %s |\n", oracle_name(stress, mt, oracle));
 	if (count)
 		fprintf(f, "| seen | %s time(s) in the campaign |\n", count);
 	if (first)
