@@ -62,7 +62,6 @@ report_finding() {	# triage/<id>
 	# Stress reruns take seconds each: fewer of them.
 	runs=10; [ "$oracle" = stress ] && runs=5
 	"$TOOL" report --runs $runs -o "$d/report.md" "$d"
-	[ -f "$d/min.md" ] && { echo; cat "$d/min.md"; } >> "$d/report.md"	# one column per thread
 	# A shrunk stress command is judged on 3 runs: if it then
 	# reproduces in none of the report's, the command as found is
 	# the one to hand over.

@@ -6,6 +6,14 @@
  * (with the per-op trace up to it), the sanitizer stack if any, how often
  * it reproduces, and the one command that replays it.
  *
+ * A multi-thread program (threads or a schedule: the sched engine's
+ * findings) gets its own page instead (mt_rows, mt_sections): the
+ * minimized program one column per thread in execution order, where the
+ * oracle fired and what the model expected, the preemptions the bug
+ * needs, and `vmtorture replay` of it, which takes the same decisions
+ * every run; the sequential sections (the per-op trace of one thread)
+ * do not apply to it.
+ *
  * FILE is a finding (bytes or text form), a stress finding record, or a
  * campaign signature directory (triage/<id>/ with signature, count,
  * oracle, first and, once minimized, min and min.txt); for a directory
@@ -77,6 +85,180 @@ static const char *from_key(const char *out, const char *key)
 	while (h > out && h[-1] != '\n')
 		h--;
 	return h;
+}
+
+/* @buf as a program: the text form if it parses, else the bytes. */
+static void prog_of(const uint8_t *buf, size_t n, struct vmt_prog *p)
+{
+	int line;
+	char err[128];
+
+	if (memchr(buf, 0, n) ||
+	    vmt_parse((const char *)buf, p, &line, err, sizeof(err)))
+		vmt_decode(buf, n, p);
+}
+
+/* The sizes of a sequential finding, from the minimizer's OUT.txt. */
+static void seq_rows(FILE *f, const char *mintxt, const uint8_t *buf, size_t n)
+{
+	struct vmt_prog *p = malloc(sizeof(*p));
+	char *t = NULL, *b, *a;
+	size_t tn;
+
+	if (!p)
+		return;
+	if (mintxt)
+		t = (char *)vmt_read_file(mintxt, &tn);
+	if (t && (b = strstr(t, "# before: "))) {
+		fprintf(f, "| size before minimization | %.*s |\n",
+			(int)strcspn(b + 10, "\n"), b + 10);
+		a = strstr(t, "# after bytes");
+		if (a && (a = strchr(a, ':')))
+			fprintf(f, "| size after minimization | %.*s |\n",
+				(int)strcspn(a + 2, "\n"), a + 2);
+	} else {
+		vmt_decode(buf, n, p);
+		fprintf(f, "| size | %u ops, %zu bytes (not minimized) |\n",
+			p->n, n);
+	}
+	free(t);
+	free(p);
+}
+
+/* The value of KEY= in @kv (key=value lines), or "?". */
+static const char *kv_get(const char *kv, const char *key, char *val, size_t n)
+{
+	size_t kl = strlen(key);
+
+	for (const char *l = kv; l && *l;
+	     l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		if (!strncmp(l, key, kl) && l[kl] == '=') {
+			snprintf(val, n, "%.*s", (int)strcspn(l + kl + 1, "\n"),
+				 l + kl + 1);
+			return val;
+		}
+	}
+	snprintf(val, n, "?");
+	return val;
+}
+
+/*
+ * The rows of a multi-thread finding: threads, preemptions, sizes; from
+ * the joint minimizer's OUT.verdict (@verdict) if it ran, else from the
+ * program @p as found. The program's threads are its columns; the core's
+ * workers (the reclaimer) run beside them and may take a preemption.
+ */
+static void mt_rows(FILE *f, const char *verdict, const struct vmt_prog *p,
+		    size_t bytes)
+{
+	size_t vn;
+	char *v = verdict ? (char *)vmt_read_file(verdict, &vn) : NULL;
+	char a[64], b[64], c[64], d[64];
+
+	if (!v) {
+		fprintf(f,
+			"| threads | %u program thread(s), the core's workers beside them |\n",
+			vmt_prog_threads(p));
+		fprintf(f,
+			"| preemptions | %u in its schedule (not minimized: the bug may need "
+			"fewer) |\n",
+			p->nsched);
+		fprintf(f, "| size | %u ops, %zu bytes (not minimized) |\n",
+			p->n, bytes);
+		return;
+	}
+	fprintf(f,
+		"| threads | %s program thread(s); %s threads run, with the core's workers |\n",
+		kv_get(v, "threads", a, sizeof(a)),
+		kv_get(v, "threads_run", b, sizeof(b)));
+	fprintf(f, "| preemptions | the bug needs %s%s |\n",
+		kv_get(v, "preemptions", a, sizeof(a)),
+		!strcmp(kv_get(v, "minimal", b, sizeof(b)), "1") ?
+			" (1-minimal: none of them, no "
+			"thread, op or fault can go)" :
+			" (the minimization budget ran out before 1-minimal)");
+	fprintf(f,
+		"| size before minimization | %s thread(s), %s op(s), %s preemption(s), %s bytes |\n",
+		kv_get(v, "before_threads", a, sizeof(a)),
+		kv_get(v, "before_ops", b, sizeof(b)),
+		kv_get(v, "before_preemptions", c, sizeof(c)),
+		kv_get(v, "before_bytes", d, sizeof(d)));
+	fprintf(f,
+		"| size after minimization | %s thread(s), %s op(s), %s fault(s), %s bytes",
+		kv_get(v, "threads", a, sizeof(a)),
+		kv_get(v, "ops", b, sizeof(b)),
+		kv_get(v, "faults", c, sizeof(c)),
+		kv_get(v, "bytes", d, sizeof(d)));
+	fprintf(f, " (%s CPU s) |\n", kv_get(v, "cpu_seconds", a, sizeof(a)));
+	free(v);
+}
+
+/*
+ * The body of a multi-thread finding's page: the one command that
+ * replays @prog (the minimized text form if there is one) with the same
+ * decisions, the interleaving one column per thread (`vmtorture-sched
+ * report`, the controlled build beside this binary), and a sanitizer's
+ * stack if its oracle was the ASan build.
+ */
+static void mt_sections(FILE *f, const struct vmt_cenv *e, const char *prog,
+			const char *file, enum vmt_obuild oracle,
+			const char *out_one)
+{
+	char *sched = vmt_beside_self("vmtorture-sched"), *cmd, *san;
+	struct vmt_run r;
+
+	/* vmtorture-sched, not `vmtorture replay`: a minimum of one thread
+	 * without a schedule would go to the sequential build there. */
+	cmd = vmt_strf("%s replay %s", sched ? sched : "vmtorture-sched", prog);
+	fprintf(f,
+		"\n## Replay\n\nThe same decisions every run, on the controlled build "
+		"(`vmtorture replay` of a multi-thread program runs it; this replays twice "
+		"and compares, `--repeat N`: N times):\n\n");
+	fenced(f, "sh", cmd, 4);
+	free(cmd);
+	if (oracle == VMT_ORACLE_ASAN)
+		fprintf(f,
+			"The sanitizer build that titled it: `%s/vmt-mt-libfuzzer %s`.\n\n",
+			e->fz, file);
+	if (sched && !access(sched, X_OK)) {
+		char *av[] = { sched, (char *)"report", (char *)"--no-replay",
+			       (char *)prog, NULL };
+
+		if (!vmt_run_capture(av, e->timeout, &r) && !r.timed_out &&
+		    strstr(r.out, "| decisions |"))
+			fprintf(f, "%s\n", r.out);
+		else
+			fprintf(f,
+				"## The interleaving\n\n`%s report %s` failed:\n\n```\n%.2000s\n```\n\n",
+				sched, prog, r.out ? r.out : "");
+		vmt_run_free(&r);
+	} else {
+		fprintf(f,
+			"## The interleaving\n\nNot shown: %s is not built (make).\n\n",
+			sched ? sched : "vmtorture-sched");
+	}
+	free(sched);
+	san = out_one ? vmt_sanitizer_stack(out_one) : NULL;
+	if (san) {
+		fprintf(f, "## Sanitizer report\n\n");
+		fenced(f, "", san, 80);
+		free(san);
+	}
+}
+
+/* The oracle row of the page. */
+static const char *oracle_name(bool stress, bool mt, enum vmt_obuild o)
+{
+	if (stress)
+		return "stress (vmtorture stress)";
+	if (o == VMT_ORACLE_REPLAY)
+		return mt ? "the multi-thread target's replay build (`vmt-mt-replay`: the "
+			    "controlled scheduler, core vs model)" :
+			    "replay build (`vmt-replay`, core vs model)";
+	if (o == VMT_ORACLE_ASAN)
+		return mt ? "the multi-thread target's ASan+UBSan build (`vmt-mt-libfuzzer`)" :
+			    "ASan+UBSan build (`vmt-libfuzzer`)";
+	return "none reproduced it";
 }
 
 static void usage(void)
@@ -163,7 +345,8 @@ int vmt_cmd_report(int argc, char **argv)
 	char sig[VMT_SIG_MAX] = "", id[17], absfile[PATH_MAX];
 	char *dir_sig = NULL, *count = NULL, *first = NULL, *file = NULL, *mintxt = NULL;
 	char *out_one = NULL, *cmdline = NULL, *trace = NULL;
-	bool is_dir, stress = false;
+	bool is_dir, stress = false, mt = false;
+	struct vmt_prog *prog = NULL;
 	struct stat st;
 	FILE *f;
 	size_t n;
@@ -244,6 +427,19 @@ int vmt_cmd_report(int argc, char **argv)
 		return 2;
 	}
 	stress = vmt_is_stress_record(buf, n);
+	if (!stress && (prog = malloc(sizeof(*prog)))) {
+		prog_of(buf, n, prog);
+		mt = vmt_prog_is_mt(prog);
+	}
+	/* The joint minimizer may shrink a multi-thread finding to one
+	 * thread without a schedule (a bug one thread reaches on the
+	 * controlled build): it stays a finding of that build. */
+	if (!stress && !mt && mintxt) {
+		char *v = vmt_strf("%s.verdict", file);
+
+		mt = exists(v);
+		free(v);
+	}
 
 	/* Reproduce: the rate, and the output of one failing run. */
 	if (stress) {
@@ -276,8 +472,9 @@ int vmt_cmd_report(int argc, char **argv)
 			}
 			vmt_run_free(&r);
 		}
-		/* The per-op trace (core and model side by side) from the CLI. */
-		if (access(e.cli, X_OK) == 0) {
+		/* The per-op trace (core and model side by side) from the CLI;
+		 * a multi-thread finding has its thread columns instead. */
+		if (!mt && access(e.cli, X_OK) == 0) {
 			char *av[] = { (char *)e.cli, (char *)"replay", (char *)"-v", file, NULL };
 			struct vmt_run r;
 
@@ -317,58 +514,25 @@ int vmt_cmd_report(int argc, char **argv)
 	fprintf(f, "| signature id | `%s` |\n", id);
 	if (dir_sig && strcmp(dir_sig, sig))
 		fprintf(f, "| signature at triage | %s |\n", dir_sig);
-	fprintf(f, "| oracle | %s |\n", stress ? "stress (vmtorture stress)" :
-		oracle == VMT_ORACLE_REPLAY ? "replay build (`vmt-replay`, core vs model)" :
-		oracle == VMT_ORACLE_ASAN ? "ASan+UBSan build (`vmt-libfuzzer`)" : "none reproduced it");
+	fprintf(f, "| oracle | %s |\n", oracle_name(stress, mt, oracle));
 	if (count)
 		fprintf(f, "| seen | %s time(s) in the campaign |\n", count);
 	if (first)
 		fprintf(f, "| first seen | %s |\n", first);
 	fprintf(f, "| reproduces | %d/%d runs |\n", hits, runs);
-	if (!stress) {
-		struct vmt_prog *p = malloc(sizeof(*p));
+	if (mt) {
+		char *v = mintxt ? vmt_strf("%s.verdict", file) : NULL;
+		char prog_abs[PATH_MAX];
 
-		if (p) {
-			char *t = NULL;
-
-			if (mintxt) {
-				size_t tn;
-
-				t = (char *)vmt_read_file(mintxt, &tn);
-			}
-			if (t && strstr(t, "# before: ")) {
-				char *b = strstr(t, "# before: "), *a = strstr(t, "# after bytes");
-
-				fprintf(f, "| size before minimization | %.*s |\n",
-					(int)strcspn(b + 10, "\n"), b + 10);
-				if (a) {
-					a = strchr(a, ':');
-					fprintf(f, "| size after minimization | %.*s |\n",
-						a ? (int)strcspn(a + 2, "\n") : 0, a ? a + 2 : "");
-				}
-			} else if (t && strstr(t, "# minimized from ")) {
-				/* vmtorture-sched minimize: "...FILE: 2 thread(s), 9 op(s), ..." */
-				char *b = strstr(t, "# minimized from "), *w;
-
-				/* The sizes follow the line's last ':' (FILE may hold
-				 * some: AFL++ names its crashes id:...,sig:...). */
-				b[strcspn(b, "\n")] = 0;
-				w = strrchr(b, ':');
-				vmt_decode(buf, n, p);
-				fprintf(f, "| size before minimization |%s |\n",
-					w ? w + 1 : b);
-				fprintf(f,
-					"| size after minimization | %u thread(s), %u op(s), %u preemption(s), %zu bytes |\n",
-					vmt_prog_threads(p), p->n, p->nsched,
-					n);
-			} else {
-				vmt_decode(buf, n, p);
-				fprintf(f, "| size | %u ops, %zu bytes (not minimized) |\n", p->n, n);
-			}
-			free(t);
-			free(p);
-		}
+		mt_rows(f, v, prog, n);
+		free(v);
+		if (!mintxt || !realpath(mintxt, prog_abs))
+			snprintf(prog_abs, sizeof(prog_abs), "%s", absfile);
+		mt_sections(f, &e, prog_abs, absfile, oracle, out_one);
+		goto done;
 	}
+	if (!stress)
+		seq_rows(f, mintxt, buf, n);
 	fprintf(f, "\n## Replay\n\n");
 	if (stress) {
 		fenced(f, "sh", cmdline ? cmdline : "", 4);
@@ -381,27 +545,17 @@ int vmt_cmd_report(int argc, char **argv)
 			e.cli, absfile);
 	}
 	if (!stress) {
-		struct vmt_prog *p = malloc(sizeof(*p));
 		char *txt;
 		size_t tl;
-		FILE *m;
+		FILE *m = prog ? open_memstream(&txt, &tl) : NULL;
 
-		if (p) {
-			/* A text-form file decodes as text; the rest as bytes. */
-			int line;
-			char err[128];
-
-			if (vmt_parse((const char *)buf, p, &line, err, sizeof(err)))
-				vmt_decode(buf, n, p);
-			m = open_memstream(&txt, &tl);
-			if (m) {
-				vmt_print_prog(m, p, -1, NULL, NULL);
-				fclose(m);
-				fprintf(f, "## Program (text form, %u ops)\n\n", p->n);
-				fenced(f, "", txt, 300);
-				free(txt);
-			}
-			free(p);
+		if (m) {
+			vmt_print_prog(m, prog, -1, NULL, NULL);
+			fclose(m);
+			fprintf(f, "## Program (text form, %u ops)\n\n",
+				prog->n);
+			fenced(f, "", txt, 300);
+			free(txt);
 		}
 	}
 	if (out_one) {
@@ -440,8 +594,10 @@ int vmt_cmd_report(int argc, char **argv)
 		fprintf(f, "## Output\n\nNo run reproduced the finding (%d tried). "
 			   "It may depend on timing; see the campaign logs.\n\n", runs);
 	}
+done:
 	if (f != stdout)
 		fclose(f);
+	free(prog);
 	free(buf);
 	free(dir_sig);
 	free(count);

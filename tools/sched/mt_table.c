@@ -116,13 +116,17 @@ int vmt_mt_table(FILE *f, const struct vmt_prog *p, const char *replay, struct v
 			nc = p->sched[i].thread + 1u;
 	}
 
-	fprintf(f, "## %s\n\n", r->status == 1 ? r->title : "no finding");
-	fprintf(f, "%u thread(s), %u op(s), %u preemption(s); %" PRIu64 " decisions, %d threads "
-		"with the core's workers. Rows are ops in the order they started; *decisions* "
-		"are the scheduling decisions taken before the op started and before it ended "
+	fprintf(f, "## The interleaving, one column per thread\n\n");
+	if (r->status != 1)
+		fprintf(f, "No finding under this schedule.\n\n");
+	fprintf(f,
+		"%u program thread(s), %u op(s), %u preemption(s); %" PRIu64
+		" decisions; %d "
+		"threads run, with the core's workers. Rows are ops in the order they started; "
+		"*decisions* are the scheduling decisions taken before the op started and before it ended "
 		"(an op runs alone between two). _(own)_ ops are the thread's own start and end "
-		"(activate space 0; drop, release, put, deactivate).\n\n", nt, p->n, p->nsched,
-		r->sched.steps, r->sched.nr_threads);
+		"(activate space 0; drop, release, put, deactivate).\n\n",
+		nt, p->n, p->nsched, r->sched.steps, r->sched.nr_threads);
 	fprintf(f, "| decisions |");
 	for (unsigned t = 0; t < nc; t++)
 		fprintf(f, " thread %u%s |", t, t < nt ? "" : " (core worker)");

@@ -9,7 +9,7 @@
  *                   [--seed S] [--out DIR] [--max-steps N] [-q]
  *   vmtorture-sched replay [-q] [-v] [--repeat N] FILE...
  *   vmtorture-sched minimize [-o OUT] [--max-seconds S] [--search-runs N] FILE
- *   vmtorture-sched report FILE
+ *   vmtorture-sched report [--no-replay] FILE
  *
  * sched explores schedules of one program (text or binary) until the
  * first finding. The finding's run is repeated with a trace (the same
@@ -646,9 +646,13 @@ static int cmd_minimize(int argc, char **argv)
 	fprintf(f, "# vmtorture sched finding: %s\n# %s\n", title, r.detail);
 	fprintf(f, "# minimized from %s: %u thread(s), %u op(s), %u preemption(s), %ld bytes\n",
 		path, vmt_prog_threads(&p0), p0.n, p0.nsched, enc_len(&p0));
-	fprintf(f, "# the bug needs %u preemption(s); %u thread(s), %u op(s), %u fault(s), %ld "
-		"bytes%s\n", p.nsched, vmt_prog_threads(&p), p.n, count_faults(&p), enc_len(&p),
-		mr.minimal ? "; 1-minimal" : "; the budget ran out before 1-minimal");
+	fprintf(f,
+		"# the bug needs %u preemption(s); %u thread(s) (%d run, with the core's "
+		"workers), %u op(s), %u fault(s), %ld bytes%s\n",
+		p.nsched, vmt_prog_threads(&p), r.sched.nr_threads, p.n,
+		count_faults(&p), enc_len(&p),
+		mr.minimal ? "; 1-minimal" :
+			     "; the budget ran out before 1-minimal");
 	fprintf(f, "# replay: vmtorture replay %s.txt\n", base);
 	vmt_print_prog(f, &p, -1, NULL, NULL);
 	if (fclose(f))
@@ -661,11 +665,14 @@ static int cmd_minimize(int argc, char **argv)
 		char cmd[700];
 
 		snprintf(cmd, sizeof(cmd), "vmtorture replay %s.txt", base);
-		fprintf(f, "# Minimized finding: %s\n\nFrom `%s` (%u threads, %u ops, %u preemptions, "
-			"%ld bytes) to %u thread(s), %u op(s), %u fault(s), %ld bytes; **the bug "
-			"needs %u preemption(s)**%s.\n\n", title, path, vmt_prog_threads(&p0), p0.n,
-			p0.nsched, enc_len(&p0), vmt_prog_threads(&p), p.n, count_faults(&p),
-			enc_len(&p), p.nsched, mr.minimal ? " (1-minimal)" : "");
+		fprintf(f,
+			"# Minimized finding: %s\n\nFrom `%s` (%u threads, %u ops, %u preemptions, "
+			"%ld bytes) to %u thread(s) (%d run, with the core's workers), %u op(s), %u "
+			"fault(s), %ld bytes; **the bug needs %u preemption(s)**%s.\n\n",
+			title, path, vmt_prog_threads(&p0), p0.n, p0.nsched,
+			enc_len(&p0), vmt_prog_threads(&p), r.sched.nr_threads,
+			p.n, count_faults(&p), enc_len(&p), p.nsched,
+			mr.minimal ? " (1-minimal)" : "");
 		vmt_mt_table(f, &p, cmd, &r2);
 	}
 	if (fclose(f))
@@ -674,46 +681,62 @@ static int cmd_minimize(int argc, char **argv)
 	snprintf(name, sizeof(name), "%s.verdict", base);
 	if (!(f = create_excl(name)))
 		return EXIT_USAGE;
-	fprintf(f, "title=%s\nthreads=%u\nops=%u\npreemptions=%u\nfaults=%u\nbytes=%ld\n"
+	/* threads: the program's (one column each); threads_run: with the
+	 * core's workers, which run beside them (the reclaimer). */
+	fprintf(f,
+		"title=%s\nthreads=%u\nthreads_run=%d\nops=%u\npreemptions=%u\nfaults=%u\n"
+		"bytes=%ld\n"
 		"before_threads=%u\nbefore_ops=%u\nbefore_preemptions=%u\nbefore_bytes=%ld\n"
 		"minimal=%d\ntrials=%u\nsearched=%u\nrescheduled=%u\nrounds=%u\ncpu_seconds=%.2f\n"
-		"decisions=%" PRIu64 "\nprogram=%s.txt\n", title, vmt_prog_threads(&p), p.n,
-		p.nsched, count_faults(&p), enc_len(&p), vmt_prog_threads(&p0), p0.n, p0.nsched,
-		enc_len(&p0), mr.minimal, mr.trials, mr.searched, mr.rescheduled, mr.rounds, mr.cpu,
-		r.sched.steps, base);
+		"decisions=%" PRIu64 "\nprogram=%s.txt\n",
+		title, vmt_prog_threads(&p), r.sched.nr_threads, p.n, p.nsched,
+		count_faults(&p), enc_len(&p), vmt_prog_threads(&p0), p0.n,
+		p0.nsched, enc_len(&p0), mr.minimal, mr.trials, mr.searched,
+		mr.rescheduled, mr.rounds, mr.cpu, r.sched.steps, base);
 	if (fclose(f))
 		return EXIT_USAGE;
-	printf("minimize: %s\n  %u thread(s)/%u op(s)/%u preemption(s)/%ld bytes -> %u thread(s)/"
-	       "%u op(s)/%u fault(s)/%ld bytes; the bug needs %u preemption(s)%s\n  %u trials "
+	printf("minimize: %s\n  %u thread(s)/%u op(s)/%u preemption(s)/%ld bytes -> %u thread(s) "
+	       "(%d run, with the core's workers)/%u op(s)/%u fault(s)/%ld bytes; the bug needs %u "
+	       "preemption(s)%s\n  %u trials "
 	       "(%u searched, %u with a new schedule), %u rounds, %.1f CPU s\n  wrote %s, "
-	       "%s.txt, %s.md, %s.verdict\n  replay: vmtorture replay %s.txt\n", title,
-	       vmt_prog_threads(&p0), p0.n, p0.nsched, enc_len(&p0), vmt_prog_threads(&p), p.n,
-	       count_faults(&p), enc_len(&p), p.nsched, mr.minimal ? " (1-minimal)" :
-	       " (budget spent: not shown 1-minimal)", mr.trials, mr.searched, mr.rescheduled,
-	       mr.rounds, mr.cpu, base, base, base, base, base);
+	       "%s.txt, %s.md, %s.verdict\n  replay: vmtorture replay %s.txt\n",
+	       title, vmt_prog_threads(&p0), p0.n, p0.nsched, enc_len(&p0),
+	       vmt_prog_threads(&p), r.sched.nr_threads, p.n, count_faults(&p),
+	       enc_len(&p), p.nsched,
+	       mr.minimal ? " (1-minimal)" :
+			    " (budget spent: not shown 1-minimal)",
+	       mr.trials, mr.searched, mr.rescheduled, mr.rounds, mr.cpu, base,
+	       base, base, base, base);
 	return 0;
 }
+
+static const char report_usage[] =
+	"usage: vmtorture report [--no-replay] FILE   (a multi-thread program)\n"
+	"  The run under its schedule as Markdown, one column per thread.\n"
+	"  --no-replay  without the replay command (a page that gives its own)\n";
 
 static int cmd_report(int argc, char **argv)
 {
 	static struct vmt_prog p;
 	struct vmt_mt_result r;
+	bool with_cmd = argc == 2;
+	const char *path = argv[argc - 1];
 	char cmd[700];
 
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("usage: vmtorture report FILE   (a multi-thread program)\n"
-		       "  The run under its schedule as Markdown, one column per thread.\n");
+		fputs(report_usage, stdout);
 		return 0;
 	}
-	if (argc != 2 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: vmtorture report FILE   (a multi-thread program)\n");
+	if (!(argc == 2 || (argc == 3 && !strcmp(argv[1], "--no-replay"))) ||
+	    path[0] == '-') {
+		fputs(report_usage, stderr);
 		return EXIT_USAGE;
 	}
-	if (load(argv[1], &p))
+	if (load(path, &p))
 		return EXIT_USAGE;
-	snprintf(cmd, sizeof(cmd), "vmtorture replay %s", argv[1]);
-	if (vmt_mt_table(stdout, &p, cmd, &r) < 0) {
-		print_result(stderr, argv[1], &r);
+	snprintf(cmd, sizeof(cmd), "vmtorture replay %s", path);
+	if (vmt_mt_table(stdout, &p, with_cmd ? cmd : NULL, &r) < 0) {
+		print_result(stderr, path, &r);
 		return EXIT_USAGE;
 	}
 	return r.status == 1 ? EXIT_FOUND : 0;
