@@ -36,6 +36,8 @@
 # stderr and to the table's header.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
+# shellcheck source=fuzz/engine-options.sh
+. fuzz/engine-options.sh
 # The table: per bug, engine and feedback setting, over runs.tsv lines.
 table() {
 	echo "| bug | engine | feedback | found | median wall s | max wall s | median CPU s | median execs |"
@@ -92,7 +94,8 @@ run() {
 	libfuzzer)
 		mkdir -p "$d/corpus"
 		# shellcheck disable=SC2086
-		VMT_SCHED_FEEDBACK=$fb ASAN_OPTIONS=detect_leaks=0 /usr/bin/time -o "$d/time" -f '%U %S' \
+		VMT_SCHED_FEEDBACK=$fb ASAN_OPTIONS=$(san_options asan detect_leaks=0) \
+		UBSAN_OPTIONS=$(san_options ubsan) /usr/bin/time -o "$d/time" -f '%U %S' \
 			"$fz/vmt-mt-libfuzzer" -seed="$s" -max_total_time="$cap" -dict=fuzz/vmt.dict \
 			-max_len=4096 -timeout=10 -artifact_prefix="$d/" "$d/corpus" $CORPUS > "$d/log" 2>&1
 		crash=$(ls "$d"/crash-* 2>/dev/null | head -1)
