@@ -92,45 +92,86 @@ done |
 		$3 == 0 { if (!(($4, $2) in seen)) { seen[$4, $2] = 1; n[$1, $4]++ } fn = $4; def = n[$1, $4]; next }
 		{ print $1 "\t" $2 "\t" fn "\t" def "\t" $4 }' > "$out/lines.tsv"
 
-# Functions no program can run in either fuzz build, with why:
-# fuzz/cov-unreachable.txt (debug.c: test-only hooks). A listed function
-# that some input ran is a wrong entry, and fails the run.
+# Lines no program can run, with why, from two sources:
+#  - fuzz/cov-unreachable.txt: whole functions (file, function, why);
+#    debug.c whole (test-only hooks, tests/ only);
+#  - marker comments in core/src: `/* cov: unreachable: WHY */` on a
+#    line of its own. As the first line of a block it covers the rest of
+#    the block, down to and with its closing brace (the condition that
+#    opens it does run); elsewhere, the statement after it (through the
+#    line ending in `;`, or its block's closing brace; a preprocessor
+#    line is one line). At the end of a code line it covers that
+#    statement, or the body of the block the line opens; own lines are
+#    what clang-format leaves alone. Markers live in the source, so they
+#    move with edits and name the code they sit on.
+# A listed line that some input ran is a wrong entry, and fails the run.
 skip=fuzz/cov-unreachable.txt
-awk -v skip="$skip" 'BEGIN { while ((getline l < skip) > 0) {
+for f in "${srcs[@]}"; do
+	awk 'FNR == 1 { f = FILENAME; sub(/.*\//, "", f); mode = 0; open = 0 }
+		{ code = $0
+		  gsub(/"([^"\\]|\\.)*"/, "\"\"", code); gsub(/\x27([^\x27\\]|\\.)*\x27/, "0", code)
+		  gsub(/\/\*([^*]|\*+[^*\/])*\*+\//, "", code); sub(/\/\/.*/, "", code)
+		  wasopen = open; if (code !~ /^[ \t]*$/) open = code ~ /\{[ \t]*$/ }
+		(mode == 1 || mode == 3) && depth == 1 && code ~ /^[ \t]*\}/ {
+			# the block closes: its brace line counts, an `} else` line runs
+			rest = code; sub(/^[ \t]*\}[ \t;]*/, "", rest)
+			if (rest == "") print f "\t" FNR "\t" why
+			mode = 0; next }
+		mode == 1 { print f "\t" FNR "\t" why; depth += gsub(/\{/, "{", code) - gsub(/\}/, "}", code)
+			    if (depth <= 0) mode = 0; next }
+		mode == 3 { print f "\t" FNR "\t" why; depth += gsub(/\{/, "{", code) - gsub(/\}/, "}", code)
+			    if (depth <= 0 && code ~ /([;}][ \t]*$|^[ \t]*#)/) mode = 0; next }
+		mode == 2 { print f "\t" FNR "\t" why; if (code ~ /;[ \t]*$/ || code ~ /^[ \t]*#/) mode = 0; next }
+		match($0, /cov: unreachable: /) {
+			why = substr($0, RSTART + RLENGTH); sub(/[ \t]*(\*\/.*)?$/, "", why)
+			if (code ~ /^[ \t]*$/) { mode = wasopen ? 1 : 3; depth = wasopen ? 1 : 0; next }
+			if (code ~ /\{[ \t]*$/) { mode = 1; depth = 1; next }
+			print f "\t" FNR "\t" why
+			if (code !~ /;[ \t]*$/ && code !~ /^[ \t]*#/) mode = 2 }
+		END { if (mode) { print FILENAME ": unterminated cov: unreachable marker" > "/dev/stderr"; exit 1 } }' "$f"
+done > "$out/markers.tsv"
+awk -F'\t' -v skip="$skip" -v markers="$out/markers.tsv" '
+	BEGIN { while ((getline l < skip) > 0) {
 			if (l ~ /^[ \t]*(#|$)/) continue
-			split(l, a, /[ \t]+/); u[a[1] " " a[2]] = 1 } }
-	{ k = $1 " " $3
-	  x = (k in u) || ((k "#" $4) in u) || $1 == "debug.c"
-	  print $0 "\t" (x ? "unreachable" : "") }' FS='\t' "$out/lines.tsv" > "$out/lines-marked.tsv"
-bad=$(awk -F'\t' '$6 && $5 > 0 && $1 != "debug.c" && !seen[$1, $3, $4]++ { print $1 " " $3 ($4 > 1 ? "#" $4 : "") " (line " $2 " ran)" }' \
+			w = l; sub(/^[^ \t]+[ \t]+[^ \t]+[ \t]+/, "", w)
+			split(l, a, /[ \t]+/); u[a[1] " " a[2]] = w }
+		while ((getline l < markers) > 0) { split(l, a, "\t"); m[a[1] " " a[2]] = a[3] } }
+	{ k = $1 " " $3; why = ""
+	  if (($1 " " $2) in m) why = m[$1 " " $2]
+	  else if ((k "#" $4) in u) why = u[k "#" $4]
+	  else if (k in u) why = u[k]
+	  else if ($1 == "debug.c") why = "debug.c: test-only hooks, called by tests/ only"
+	  print $0 "\t" why }' "$out/lines.tsv" > "$out/lines-marked.tsv"
+bad=$(awk -F'\t' '$6 != "" && $5 > 0 && $1 != "debug.c" { print $1 ":" $2 " (" $3 ($4 > 1 ? "#" $4 : "") ") ran " $5 " times: " $6 }' \
 	"$out/lines-marked.tsv")
 
-# Every line no input ran, grouped by function; the unreachable ones marked.
+# Every line no input ran, grouped by function and reason, with the
+# reason ("no reason given" where nothing lists it: a program can
+# reach it, so a seed should).
 awk -F'\t' 'function rng() { return s == e ? s : s "-" e }
-	function out() { if (n) printf "%-10s %-30s %3d  %s%s\n", file, fnd, n, rs (rs == "" ? "" : ",") rng(), tag; n = 0; rs = "" }
+	function out() { if (n) printf "%-10s %-30s %3d  %-24s %s\n", file, fnd, n, rs (rs == "" ? "" : ",") rng(), (why == "" ? "no reason given" : why); n = 0; rs = "" }
 	$5 > 0 { next }
-	{ d = $3 ($4 > 1 ? "#" $4 : ""); if ($1 != file || d != fnd) { out(); file = $1; fnd = d; tag = $6 ? "  [unreachable]" : "" } }
+	{ d = $3 ($4 > 1 ? "#" $4 : ""); if ($1 != file || d != fnd || $6 != why) { out(); file = $1; fnd = d; why = $6 } }
 	n && $2 == e + 1 { e = $2; n++; next }
 	{ if (n) rs = rs (rs == "" ? "" : ",") rng(); s = e = $2; n++ }
 	END { out() }' "$out/lines-marked.tsv" > "$out/uncovered.txt"
 
-# Per file, then the totals: all of core/src, without debug.c, and over
-# the lines a program can reach.
+# Per file, then the totals: all of core/src, and over the lines not
+# listed as unreachable.
 awk -F'\t' '{ l[$1]++; if ($5 > 0) c[$1]++; L++; if ($5 > 0) C++
-		if ($1 != "debug.c") { L2++; if ($5 > 0) C2++ }
-		if (!$6) { L3++; if ($5 > 0) C3++ } }
+		if ($6 == "") { L3++; if ($5 > 0) C3++ } else if ($5 == 0) U++ }
 	function pct(c, l) { return l ? 100 * c / l : 0 }
 	END { printf "%-12s %6s %6s %8s\n", "file", "lines", "missed", "cover"
 		for (f in l) printf "%-12s %6d %6d %7.2f%%\n", f, l[f], l[f] - c[f], pct(c[f], l[f]) | "sort"
 		close("sort")
 		printf "coverage: core/src line coverage from %s: %.2f%% (%d of %d lines)\n", inputs, pct(C, L), C, L
-		printf "coverage: core/src without debug.c: %.2f%% (%d of %d lines)\n", pct(C2, L2), C2, L2
-		printf "coverage: core/src over the lines a program can reach (without %s): %.2f%% (%d of %d lines)\n", skip, pct(C3, L3), C3, L3 }' \
+		printf "coverage: core/src over the lines not listed as unreachable (%s, cov: unreachable markers): %.2f%% (%d of %d lines; %d listed)\n", skip, pct(C3, L3), C3, L3, U
+		printf "coverage: uncovered lines with no reason given: %d\n", L3 - C3 }' \
 	inputs="${inputs[*]}${mt_inputs[*]:+ + ${mt_inputs[*]} (multi-thread)}" skip="$skip" "$out/lines-marked.tsv"
-echo "coverage: lines no input ran, by function (file, function, count, lines; $out/uncovered.txt):"
+echo "coverage: lines no input ran, by function, with why (file, function, count, lines, why; $out/uncovered.txt):"
 cat "$out/uncovered.txt"
 if [ -n "$bad" ]; then
-	echo "coverage: $skip lists functions that ran (remove them from the list):" >&2
+	echo "coverage: lines listed as unreachable ran (fix the marker or $skip):" >&2
 	echo "$bad" | sed 's/^/  /' >&2
 	exit 1
 fi
