@@ -76,6 +76,7 @@ static void order_check(const struct vms_frame *n, vms_vaddr_t base)
 	typeof(vms_thread()->last_lock) *last = &vms_thread()->last_lock;
 
 	if (last->set && !(last->base < base || (last->base == base && last->level > n->level)))
+		/* cov: unreachable: an invariant check fired: only on a broken core */
 		vms_invariant_broken(VMS_CHECK_LOCK_ORDER, __func__);
 	last->base = base;
 	last->level = n->level;
@@ -99,6 +100,7 @@ static int lock_node(struct vms_frame *n, vms_vaddr_t base)
 static void note_unlock(struct vms_frame *n, vms_vaddr_t base)
 {
 	if (vms__debug_recording)
+		/* cov: unreachable: debug hook: only tests/ record unlocks */
 		vms__debug_note_unlock(n, base);
 	VMS_NODE_LIVE(n);
 	VMS_NODE_MINE(n);
@@ -344,8 +346,10 @@ int vms_lock_range(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
 	 * detached only by a cursor holding it, so it stays there), and this
 	 * thread holds it and every node below it that meets the range. */
 	if (__atomic_load_n(&g->stray, __ATOMIC_RELAXED))
+		/* cov: unreachable: an invariant check fired: only on a broken core */
 		vms_invariant_broken(VMS_CHECK_STRAY_GUARD, __func__);
 	else if (!all_held(g, node_base(start, g->level), start, end))
+		/* cov: unreachable: an invariant check fired: only on a broken core */
 		vms_invariant_broken(VMS_CHECK_UNLOCKED_DESC, __func__);
 #endif
 	*guard = g;
@@ -380,6 +384,7 @@ void vms_check_detached(struct vms_frame *node)
 
 	if (!__atomic_load_n(&node->stray, __ATOMIC_RELAXED) ||
 	    vms_node_owner(&node->lock) == vms_thread()->id) {
+		/* cov: unreachable: an invariant check fired: only on a broken core */
 		vms_invariant_broken(VMS_CHECK_DETACHED, __func__);
 		return;
 	}

@@ -476,6 +476,7 @@ static void release_item(void *arg, uint64_t item, uint32_t n)
 int vms_pool_quiesce(struct vms_pool *p)
 {
 	if (!p)
+		/* cov: unreachable: NULL guard: the executor never passes NULL */
 		return -EINVAL;
 	if (vms_rcu_in_read_section())
 		return -EDEADLK;
@@ -532,6 +533,7 @@ static int pool_idle(struct vms_pool *p)
 	int ret;
 
 	if (!p)
+		/* cov: unreachable: NULL guard: the executor never passes NULL */
 		return -EINVAL;
 	if (vms_rcu_in_read_section())
 		return -EDEADLK;
@@ -610,6 +612,7 @@ int vms_pool_destroy(struct vms_pool *p)
 int vms_pool_stats(struct vms_pool *p, struct vms_pool_stats *st)
 {
 	if (!p || !st)
+		/* cov: unreachable: NULL guard: the executor never passes NULL */
 		return -EINVAL;
 	st->total_frames = p->nr_frames - 1;
 	st->free_frames = p->nr_frames - (uint64_t)vms_count_sum(&p->used_frames);
@@ -799,6 +802,7 @@ void vms_node_check_live(const struct vms_frame *n, const char *where)
 {
 	/* Atomic: under the bug this read races with the frame's reuse. */
 	if (__atomic_load_n(&n->kind, __ATOMIC_RELAXED) != VMS_FRAME_PT)
+		/* cov: unreachable: an invariant check fired: only on a broken core */
 		vms_invariant_broken(VMS_CHECK_NODE_FREED, where);
 }
 
@@ -818,12 +822,14 @@ void vms_copy_check_span(struct vms_pool *p, vms_paddr_t pa, uint64_t n, const c
 	if (!n)
 		return;
 	if (!vms_pa_in_pool(p, pa + n - 1) || span_head(p, pa) != span_head(p, pa + n - 1))
+		/* cov: unreachable: an invariant check fired: only on a broken core */
 		vms_invariant_broken(VMS_CHECK_COPY_SPAN, where);
 }
 
 void vms_node_check_mine(struct vms_frame *n, const char *where)
 {
 	if (vms_node_owner(&n->lock) != vms_thread()->id)
+		/* cov: unreachable: an invariant check fired: only on a broken core */
 		vms_invariant_broken(VMS_CHECK_FOREIGN_UNLOCK, where);
 }
 #endif

@@ -237,6 +237,7 @@ static void short_lock(_Atomic uint32_t *lock)
 {
 	VMS_TSAN_MUTEX_PRE_LOCK(lock);
 	while (atomic_exchange_explicit(lock, 1, memory_order_acquire)) {
+/* cov: unreachable: contended: no fuzz build preempts inside */
 #ifdef VMS_SCHED
 		abort();	/* held across a scheduling point: a core bug */
 #else
@@ -497,6 +498,7 @@ int vms_defer_reclaim(struct vms_defer_stack *s, bool wait,
 		VMS_SCHED_POINT(VMS_SP_RECLAIM);
 #ifdef VMS_CHECKS
 		if (s->taken >= done2 + busy2) {
+			/* cov: unreachable: an invariant check fired: only on a broken core */
 			vms_invariant_broken(VMS_CHECK_DEFER_LIST, __func__);
 			break;
 		}
@@ -515,6 +517,7 @@ int vms_defer_reclaim(struct vms_defer_stack *s, bool wait,
 	}
 #ifdef VMS_CHECKS
 	if (quiet && s->taken != done2) {
+		/* cov: unreachable: an invariant check fired: only on a broken core */
 		vms_invariant_broken(VMS_CHECK_DEFER_LIST, __func__);
 		s->taken = done2;	/* one report per loss */
 	}
