@@ -258,6 +258,7 @@ __attribute__((noinline)) static uint32_t *refs_take(struct vms_pool *p,
 	if (n > p->check_cap) {
 		r = realloc(p->check_refs, n * sizeof(*r));
 		if (!r) {
+			/* cov: unreachable: realloc failed: no fault site */
 			atomic_store(&p->check_busy, false);
 			return NULL;
 		}
@@ -302,6 +303,7 @@ static int check_pool(struct vms_pool *p, struct vms_space *s, struct vms_check_
 		return -ENOMEM;
 	w.refs = refs_take(p, w.nrefs);
 	if (!w.refs)
+		/* cov: unreachable: realloc failed: no fault site */
 		return -ENOMEM;
 	vms_rcu_read_lock();
 	vms_mutex_lock(&p->spaces_lock);

@@ -77,10 +77,12 @@ static void cursor_put(struct vms_cursor *c)
 	/* A cached cursor keeps its defer batch, unless a big unmap grew it
 	 * past the size defer_reserve starts with. */
 	if (c->defer && c->defer->cap > defer_batch_items(c)) {
+		/* cov: unreachable: > 4096 items: programs retire fewer */
 		free(c->defer);
 		c->defer = NULL;
 	}
 	if (t->nr_cached >= CURSOR_CACHE) {
+		/* cov: unreachable: cache full: <= 2 cursors a thread */
 		free(c->defer);
 		free(c);
 		return;

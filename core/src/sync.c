@@ -152,6 +152,7 @@ bool vms_fault(enum vms_fault_kind k)
 	if (f->nth && (f->kind == VMS_FAULT_ANY || f->kind == k))
 		fail = !--f->nth;
 	if (!fail && f->rate) {
+		/* cov: unreachable: a fault rate: only stress --faults */
 		/* xorshift64: cheap, and the same sequence for the same seed */
 		f->rng ^= f->rng << 13;
 		f->rng ^= f->rng >> 7;
@@ -336,6 +337,7 @@ bool vms_defer_retire(struct vms_defer_stack *s, struct vms_defer_batch **bp)
 	local_lock(l);
 	cur = l->batch;
 	if (cur && l->stack != s) {
+		/* cov: unreachable: another pool's batch: programs use one */
 		other = l->stack;
 		handover_add(&ho, other, cur);
 		cur = NULL;
@@ -350,6 +352,7 @@ bool vms_defer_retire(struct vms_defer_stack *s, struct vms_defer_batch **bp)
 		b->weight = 0;
 	} else {
 		if (cur) {
+			/* cov: unreachable: > 4096 items: programs retire fewer */
 			handover_add(&ho, s, cur);
 			kick = true;
 		}
@@ -371,6 +374,7 @@ bool vms_defer_retire(struct vms_defer_stack *s, struct vms_defer_batch **bp)
 	for (int i = 0; i < ho.n; i++)
 		defer_push(ho.h[i].to, ho.h[i].b);
 	if (other)
+		/* cov: unreachable: another pool's batch: programs use one */
 		other->kick(other);
 	if (kick)
 		s->kick(s);
