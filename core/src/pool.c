@@ -285,6 +285,7 @@ static void *meta_map(size_t n)
 			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	m = aligned_alloc(_Alignof(struct vms_frame), n);
 	if (!m)
+		/* cov: unreachable: aligned_alloc failed: no fault site */
 		return MAP_FAILED;
 	return memset(m, 0, n);
 }
