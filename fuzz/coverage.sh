@@ -12,7 +12,8 @@
 # the seeds plus everything a campaign's engines kept (libFuzzer's
 # corpus, the AFL++ queues, the sched engine's two), the figure for
 # that campaign. Output: build/fuzz-out/coverage/ (report.txt, lines.txt,
-# uncovered.txt: every line no input ran, grouped by function; html/
+# uncovered.txt: every line no input ran, grouped by function, with
+# why it cannot run or "no reason given"; html/
 # with COV_HTML=1).
 set -euo pipefail
 . fuzz/lib.sh
