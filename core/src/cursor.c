@@ -77,7 +77,6 @@ static void cursor_put(struct vms_cursor *c)
 	/* A cached cursor keeps its defer batch, unless a big unmap grew it
 	 * past the size defer_reserve starts with. */
 	if (c->defer && c->defer->cap > defer_batch_items(c)) {
-		/* cov: unreachable: > 4096 items: programs retire fewer */
 		free(c->defer);
 		c->defer = NULL;
 	}
