@@ -345,6 +345,78 @@ static int write_min(const struct mctx *m, const struct vmt_prog *p,
 	return 0;
 }
 
+/* A stress finding record goes to stress.c: its exit status, or -1
+ * for a program (2 if @file cannot be read). */
+static int minimize_if_stress(const struct vmt_cenv *e, const char *file,
+			      const char *out, int runs, double max_secs)
+{
+	size_t n;
+	uint8_t *buf = vmt_read_file(file, &n);
+
+	if (!buf) {
+		fprintf(stderr, "minimize: %s: %s\n", file, strerror(errno));
+		return 2;
+	}
+	if (vmt_is_stress_record(buf, n)) {
+		free(buf);
+		return vmt_stress_minimize(e, file, out, runs, max_secs);
+	}
+	free(buf);
+	return -1;
+}
+
+/* Minimize the program in @file (started at @t0) and write OUT and
+ * OUT.txt. Returns the command's exit status. */
+static int minimize_prog(struct mctx *m, struct min_sizes *z, const char *file,
+			 const char *given_sig, const char *out, double t0)
+{
+	static struct vmt_prog p;
+	uint8_t *raw;
+	size_t rawn;
+	char workdir[] = "/tmp/vmt-minimize.XXXXXX", *outtxt, *def_out = NULL;
+
+	if (load_prog(file, &p, &raw, &rawn))
+		return 2;
+	if (!mkdtemp(workdir)) {
+		fprintf(stderr,
+			"minimize: cannot create a work directory: %s\n",
+			strerror(errno));
+		free(raw);
+		return 2;
+	}
+	snprintf(m->tmp, sizeof(m->tmp), "%s/cand", workdir);
+
+	z->n0 = p.n;
+	z->b0 = raw ? (long)rawn : encode_len(&p);
+	if (!keep_sig(m, &p, given_sig)) {
+		fprintf(stderr, "minimize: %s does not reproduce%s%s\n", file,
+			given_sig ? " the signature " : "",
+			given_sig ? given_sig : "");
+		unlink(m->tmp);
+		rmdir(workdir);
+		free(raw);
+		return 1;
+	}
+	fprintf(stderr, "minimize: %s: %s (oracle %s), %u ops, %ld bytes\n",
+		file, m->sig, vmt_oracle_name(m->oracle), z->n0, z->b0);
+
+	shrink(m, &p, workdir, z);
+	if (!out)
+		out = def_out = vmt_strf("%s.min", file);
+	outtxt = vmt_strf("%s.txt", out);
+	if (write_min(m, &p, z, out, outtxt, now() - t0))
+		return 2;
+	printf("minimize: %s: %u ops/%ld bytes -> %u ops/%ld bytes (%u trials, %.1f s); wrote %s and %s\n",
+	       m->sig, z->n0, z->b0, p.n, z->b2, m->trials, now() - t0, out,
+	       outtxt);
+	unlink(m->tmp);
+	rmdir(workdir);
+	free(outtxt);
+	free(def_out);
+	free(raw);
+	return 0;
+}
+
 int vmt_cmd_minimize(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -361,13 +433,9 @@ int vmt_cmd_minimize(int argc, char **argv)
 	struct vmt_cenv e;
 	struct mctx m = { 0 };
 	struct min_sizes z = { .bytes_step = true };
-	static struct vmt_prog p;
-	const char *out = NULL, *given_sig = NULL, *file;
-	int c, runs = 5;
-	uint8_t *raw;
-	size_t rawn;
+	const char *out = NULL, *given_sig = NULL;
+	int c, rc, runs = 5;
 	double t0 = now(), max_secs = 300;
-	char workdir[] = "/tmp/vmt-minimize.XXXXXX", *outtxt, *def_out = NULL;
 
 	vmt_cenv_init(&e);
 	m.e = &e;
@@ -404,59 +472,9 @@ int vmt_cmd_minimize(int argc, char **argv)
 		fprintf(stderr, "minimize: --runs, --max-seconds and --max-trials must be positive\n");
 		return 2;
 	}
-	file = argv[optind];
 	m.deadline = t0 + max_secs;
-	{
-		size_t n;
-		uint8_t *buf = vmt_read_file(file, &n);
-
-		if (!buf) {
-			fprintf(stderr, "minimize: %s: %s\n", file,
-				strerror(errno));
-			return 2;
-		}
-		if (vmt_is_stress_record(buf, n)) {
-			free(buf);
-			return vmt_stress_minimize(&e, file, out, runs,
-						   max_secs);
-		}
-		free(buf);
-	}
-	if (load_prog(file, &p, &raw, &rawn))
-		return 2;
-	if (!mkdtemp(workdir)) {
-		fprintf(stderr, "minimize: cannot create a work directory: %s\n", strerror(errno));
-		free(raw);
-		return 2;
-	}
-	snprintf(m.tmp, sizeof(m.tmp), "%s/cand", workdir);
-
-	z.n0 = p.n;
-	z.b0 = raw ? (long)rawn : encode_len(&p);
-	if (!keep_sig(&m, &p, given_sig)) {
-		fprintf(stderr, "minimize: %s does not reproduce%s%s\n", file,
-			given_sig ? " the signature " : "",
-			given_sig ? given_sig : "");
-		unlink(m.tmp);
-		rmdir(workdir);
-		free(raw);
-		return 1;
-	}
-	fprintf(stderr, "minimize: %s: %s (oracle %s), %u ops, %ld bytes\n",
-		file, m.sig, vmt_oracle_name(m.oracle), z.n0, z.b0);
-
-	shrink(&m, &p, workdir, &z);
-	if (!out)
-		out = def_out = vmt_strf("%s.min", file);
-	outtxt = vmt_strf("%s.txt", out);
-	if (write_min(&m, &p, &z, out, outtxt, now() - t0))
-		return 2;
-	printf("minimize: %s: %u ops/%ld bytes -> %u ops/%ld bytes (%u trials, %.1f s); wrote %s and %s\n",
-	       m.sig, z.n0, z.b0, p.n, z.b2, m.trials, now() - t0, out, outtxt);
-	unlink(m.tmp);
-	rmdir(workdir);
-	free(outtxt);
-	free(def_out);
-	free(raw);
-	return 0;
+	rc = minimize_if_stress(&e, argv[optind], out, runs, max_secs);
+	if (rc >= 0)
+		return rc;
+	return minimize_prog(&m, &z, argv[optind], given_sig, out, t0);
 }
