@@ -313,7 +313,8 @@ static void session_trace(struct session *s, unsigned kind, vms_vaddr_t va,
 
 /* Map a fresh frame at @va: 4K, or (kind 1) 2M where the cursor holds
  * the whole 2M slot. */
-static void session_map(struct session *s, unsigned kind, vms_vaddr_t va)
+static void session_map(struct session *s, unsigned kind, vms_vaddr_t va,
+			uint64_t len)
 {
 	struct vmt_shadow *m = s->m;
 	struct vms_cursor *c = s->c;
@@ -363,7 +364,8 @@ static void session_map(struct session *s, unsigned kind, vms_vaddr_t va)
 	}
 }
 
-static void session_unmap(struct session *s, vms_vaddr_t va, uint64_t len)
+static void session_unmap(struct session *s, unsigned kind, vms_vaddr_t va,
+			  uint64_t len)
 {
 	struct vmt_shadow *m = s->m;
 	struct vms_cursor *c = s->c;
@@ -402,7 +404,8 @@ static void session_unmap(struct session *s, vms_vaddr_t va, uint64_t len)
 		memset(mpage(m, x), 0, sizeof(struct vmt_page));
 }
 
-static void session_protect(struct session *s, vms_vaddr_t va, uint64_t len)
+static void session_protect(struct session *s, unsigned kind, vms_vaddr_t va,
+			    uint64_t len)
 {
 	struct vmt_shadow *m = s->m;
 	struct vms_cursor *c = s->c;
@@ -437,7 +440,8 @@ static void session_protect(struct session *s, vms_vaddr_t va, uint64_t len)
 	}
 }
 
-static void session_find(struct session *s, vms_vaddr_t va, uint64_t len)
+static void session_find(struct session *s, unsigned kind, vms_vaddr_t va,
+			 uint64_t len)
 {
 	struct vms_cursor *c = s->c;
 	vms_vaddr_t found = 0, x;
@@ -456,6 +460,20 @@ static void session_find(struct session *s, vms_vaddr_t va, uint64_t len)
 		CHECK_EQ(vms_cursor_va(c), x);
 	}
 }
+
+static void session_query(struct session *s, unsigned kind, vms_vaddr_t va,
+			  uint64_t len)
+{
+	shadow_check_query(s->m, s->c, va);
+}
+
+/* The op of each kind a session draws (0-7): 2M maps are tried for one
+ * kind in eight, queries for three. */
+static void (*const session_ops[8])(struct session *s, unsigned kind,
+				    vms_vaddr_t va, uint64_t len) = {
+	session_map,  session_map,   session_unmap, session_protect,
+	session_find, session_query, session_query, session_query,
+};
 
 /* A random page range [start, end) of the region; sometimes whole 2M
  * slots, so 2M maps and exact-entry guards occur. */
@@ -498,24 +516,7 @@ void vmt_shadow_session(struct vmt_shadow *m, unsigned *seed)
 
 		if (getenv("VMT_SHADOW_TRACE"))
 			session_trace(&s, kind, va, len);
-		switch (kind) {
-		case 0:
-		case 1:
-			session_map(&s, kind, va);
-			break;
-		case 2:
-			session_unmap(&s, va, len);
-			break;
-		case 3:
-			session_protect(&s, va, len);
-			break;
-		case 4:
-			session_find(&s, va, len);
-			break;
-		default:
-			shadow_check_query(m, s.c, va);
-			break; /* query */
-		}
+		session_ops[kind](&s, kind, va, len);
 	}
 	vms_cursor_drop(s.c);
 }
