@@ -756,71 +756,84 @@ static void parse_only(const char *list, bool *sel)
 	free(dup);
 }
 
-int main(int argc, char **argv)
+/* The command line: what to run and how to print it. */
+struct bench_opts {
+	bool json, sel[NR_GROUPS];
+	long reps, time_ms;
+};
+
+static void list_figures(void)
 {
-	bool json = false, any_only = false, sel[NR_GROUPS] = { false };
-	long reps = 5, time_ms = 300;
-	double *samples[NR_FIGURES] = { NULL };
-	bool have[NR_FIGURES] = { false };
+	for (size_t g = 0; g < NR_GROUPS; g++)
+		for (int f = groups[g].first;
+		     f < groups[g].first + groups[g].nr; f++)
+			printf("%-16s %-12s %-9s %s\n", groups[g].name,
+			       figures[f].name, figures[f].unit,
+			       figures[f].what);
+}
 
-	if (argc > 0 && argv[0][0]) {
-		const char *slash = strrchr(argv[0], '/');
-
-		prog = slash ? slash + 1 : argv[0];
-	}
+/* Fills @o; exits for --list, --help and bad options. */
+static void parse_args(int argc, char **argv, struct bench_opts *o)
+{
+	bool any_only = false;
 
 	for (int i = 1; i < argc; i++) {
-		const char *o = argv[i];
+		const char *a = argv[i];
 
-		if (!strcmp(o, "--json")) {
-			json = true;
-		} else if (!strcmp(o, "--no-pin")) {
+		if (!strcmp(a, "--json")) {
+			o->json = true;
+		} else if (!strcmp(a, "--no-pin")) {
 			opt_pin = false;
-		} else if (!strcmp(o, "--retire-batch")) {
-			opt_retire_batch = parse_num(o, i + 1 < argc ? argv[++i] : NULL, 1,
-						     VMS_RETIRE_BATCH_MAX);
-		} else if (!strcmp(o, "--reps")) {
-			reps = parse_num(o, i + 1 < argc ? argv[++i] : NULL, 1, 1000);
-		} else if (!strcmp(o, "--time-ms")) {
-			time_ms = parse_num(o, i + 1 < argc ? argv[++i] : NULL, 1, 60000);
-		} else if (!strcmp(o, "--only")) {
-			parse_only(i + 1 < argc ? argv[++i] : NULL, sel);
+		} else if (!strcmp(a, "--retire-batch")) {
+			opt_retire_batch =
+				parse_num(a, i + 1 < argc ? argv[++i] : NULL, 1,
+					  VMS_RETIRE_BATCH_MAX);
+		} else if (!strcmp(a, "--reps")) {
+			o->reps = parse_num(a, i + 1 < argc ? argv[++i] : NULL,
+					    1, 1000);
+		} else if (!strcmp(a, "--time-ms")) {
+			o->time_ms = parse_num(
+				a, i + 1 < argc ? argv[++i] : NULL, 1, 60000);
+		} else if (!strcmp(a, "--only")) {
+			parse_only(i + 1 < argc ? argv[++i] : NULL, o->sel);
 			any_only = true;
-		} else if (!strcmp(o, "--list")) {
-			for (size_t g = 0; g < NR_GROUPS; g++)
-				for (int f = groups[g].first; f < groups[g].first + groups[g].nr; f++)
-					printf("%-16s %-12s %-9s %s\n", groups[g].name,
-					       figures[f].name, figures[f].unit, figures[f].what);
-			return 0;
-		} else if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
+		} else if (!strcmp(a, "--list")) {
+			list_figures();
+			exit(0);
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
-			return 0;
+			exit(0);
 		} else {
-			die("unknown option '%s' (try --help)", o);
+			die("unknown option '%s' (try --help)", a);
 		}
 	}
 	if (!any_only)
 		for (size_t g = 0; g < NR_GROUPS; g++)
-			sel[g] = true;
+			o->sel[g] = true;
+}
 
+/* Run the selected groups: samples[f] gets the figure's o->reps
+ * samples, have[f] says it ran. */
+static void run_groups(const struct bench_opts *o, double **samples, bool *have)
+{
 	for (size_t g = 0; g < NR_GROUPS; g++) {
 		const struct group *gr = &groups[g];
 		struct ctx x;
 		double out[5];	/* the most figures a group has */
 
-		if (!sel[g])
+		if (!o->sel[g])
 			continue;
 		if (gr->nr > (int)(sizeof(out) / sizeof(out[0])))
 			die("group %s has too many figures", gr->name);
 		for (int f = gr->first; f < gr->first + gr->nr; f++) {
-			samples[f] = calloc((size_t)reps, sizeof(double));
+			samples[f] = calloc((size_t)o->reps, sizeof(double));
 			if (!samples[f])
 				die("out of memory");
 			have[f] = true;
 		}
 		gr->setup(&x);
-		for (long r = 0; r < reps; r++) {
-			gr->rep(&x, (uint64_t)time_ms * 1000000ull, out);
+		for (long r = 0; r < o->reps; r++) {
+			gr->rep(&x, (uint64_t)o->time_ms * 1000000ull, out);
 			for (int k = 0; k < gr->nr; k++)
 				samples[gr->first + k][r] = out[k];
 		}
@@ -829,43 +842,72 @@ int main(int argc, char **argv)
 		free(memcpy_src);
 		read_buf = memcpy_src = NULL;
 	}
+}
 
-	if (json) {
-		bool first = true;
+/* One figure per line, with every sample. */
+static void print_json(const struct bench_opts *o, double *const *samples,
+		       const bool *have)
+{
+	bool first = true;
+	long reps = o->reps;
 
-		printf("{\"build\": \"%s\", \"reps\": %ld, \"time_ms\": %ld, \"figures\": [\n",
-		       VMT_BUILD, reps, time_ms);
-		for (int f = 0; f < NR_FIGURES; f++) {
-			struct vmt_stats s;
+	printf("{\"build\": \"%s\", \"reps\": %ld, \"time_ms\": %ld, \"figures\": [\n",
+	       VMT_BUILD, reps, o->time_ms);
+	for (int f = 0; f < NR_FIGURES; f++) {
+		struct vmt_stats s;
 
-			if (!have[f])
-				continue;
-			s = vmt_stats_of(samples[f], (size_t)reps);
-			printf("%s  {\"name\": \"%s\", \"unit\": \"%s\", \"better\": \"%s\", "
-			       "\"median\": %.6g, \"min\": %.6g, \"max\": %.6g, \"samples\": [",
-			       first ? "" : ",\n", figures[f].name, figures[f].unit,
-			       figures[f].better, s.median, s.min, s.max);
-			for (long r = 0; r < reps; r++)
-				printf("%s%.6g", r ? ", " : "", samples[f][r]);
-			printf("]}");
-			first = false;
-		}
-		printf("\n]}\n");
-	} else {
-		printf("vms-bench, %s core: median of %ld reps of %ld ms each\n\n",
-		       VMT_BUILD, reps, time_ms);
-		printf("%-12s %-9s %12s %12s %12s  %s\n", "figure", "unit", "median",
-		       "min", "max", "what");
-		for (int f = 0; f < NR_FIGURES; f++) {
-			struct vmt_stats s;
-
-			if (!have[f])
-				continue;
-			s = vmt_stats_of(samples[f], (size_t)reps);
-			printf("%-12s %-9s %12.4g %12.4g %12.4g  %s\n", figures[f].name,
-			       figures[f].unit, s.median, s.min, s.max, figures[f].what);
-		}
+		if (!have[f])
+			continue;
+		s = vmt_stats_of(samples[f], (size_t)reps);
+		printf("%s  {\"name\": \"%s\", \"unit\": \"%s\", \"better\": \"%s\", "
+		       "\"median\": %.6g, \"min\": %.6g, \"max\": %.6g, \"samples\": [",
+		       first ? "" : ",\n", figures[f].name, figures[f].unit,
+		       figures[f].better, s.median, s.min, s.max);
+		for (long r = 0; r < reps; r++)
+			printf("%s%.6g", r ? ", " : "", samples[f][r]);
+		printf("]}");
+		first = false;
 	}
+	printf("\n]}\n");
+}
+
+/* A table for people: median, min and max of each figure. */
+static void print_table(const struct bench_opts *o, double *const *samples,
+			const bool *have)
+{
+	printf("vms-bench, %s core: median of %ld reps of %ld ms each\n\n",
+	       VMT_BUILD, o->reps, o->time_ms);
+	printf("%-12s %-9s %12s %12s %12s  %s\n", "figure", "unit", "median",
+	       "min", "max", "what");
+	for (int f = 0; f < NR_FIGURES; f++) {
+		struct vmt_stats s;
+
+		if (!have[f])
+			continue;
+		s = vmt_stats_of(samples[f], (size_t)o->reps);
+		printf("%-12s %-9s %12.4g %12.4g %12.4g  %s\n", figures[f].name,
+		       figures[f].unit, s.median, s.min, s.max,
+		       figures[f].what);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct bench_opts o = { .reps = 5, .time_ms = 300 };
+	double *samples[NR_FIGURES] = { NULL };
+	bool have[NR_FIGURES] = { false };
+
+	if (argc > 0 && argv[0][0]) {
+		const char *slash = strrchr(argv[0], '/');
+
+		prog = slash ? slash + 1 : argv[0];
+	}
+	parse_args(argc, argv, &o);
+	run_groups(&o, samples, have);
+	if (o.json)
+		print_json(&o, samples, have);
+	else
+		print_table(&o, samples, have);
 	for (int f = 0; f < NR_FIGURES; f++)
 		free(samples[f]);
 	return 0;

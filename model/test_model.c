@@ -311,14 +311,12 @@ TEST(test_absent)
 	vmt_model_free(m);
 }
 
-TEST(test_accessors)
+/* Accessor creation: the range (while active), activity first, then
+ * conflicts; activation of an unmapped range. */
+static void acc_creation(struct vmt_model *m)
 {
-	struct vmt_model *m = fresh();
-	uint8_t buf[64], out[64];
-	int big, small;
+	uint8_t buf[64];
 
-	big = map_new(m, M2, 2, RW);
-	/* Creation: the range (while active), activity first, then conflicts. */
 	EQ(vmt_model_acc_new(m, 0, 0, true, 0, K4), -EINVAL);
 	EQ(vmt_model_acc_new(m, 0, 0, true, K4, 0), -EINVAL);
 	EQ(vmt_model_acc_new(m, 0, 0, true, VMS_MAX_USERSPACE_VADDR, 1), -EINVAL);
@@ -345,7 +343,13 @@ TEST(test_accessors)
 	/* Unmapped range: -EFAULT at activation. */
 	EQ(vmt_model_acc_new(m, 2, 0, false, 2 * M2 - 8, 16), 0);
 	EQ(vmt_model_acc_activate(m, 2, 0), -EFAULT);
-	/* Bytes: write through the writer, read through an alias. */
+}
+
+/* Bytes: write through the writer, read through an alias of @big. */
+static void acc_bytes(struct vmt_model *m, int big, uint8_t *buf)
+{
+	uint8_t out[64];
+
 	for (int i = 0; i < 64; i++)
 		buf[i] = (uint8_t)(i * 7 + 1);
 	vmt_model_why(m);
@@ -365,8 +369,13 @@ TEST(test_accessors)
 	for (int i = 32; i < 64; i++)
 		EQ(out[i], 0);
 	EQ(vmt_model_acc_read(m, 0, out, 64), 0);			/* exhausted */
-	/* A fault part-way: copies stop at the page; at the first page: -EFAULT. */
-	small = map_new(m, 4 * M2, 1, RW);
+}
+
+/* A fault part-way: copies stop at the page; at the first page: -EFAULT. */
+static void acc_faults(struct vmt_model *m, const uint8_t *buf)
+{
+	int small = map_new(m, 4 * M2, 1, RW);
+
 	EQ(vmt_model_acc_release(m, 0), 0);
 	EQ(vmt_model_acc_new(m, 0, 0, true, 4 * M2 + K4 - 10, 20), 0);
 	EQ(vmt_model_acc_activate(m, 0, 0), -EFAULT);
@@ -398,6 +407,18 @@ TEST(test_accessors)
 	EQ(vmt_model_space_deactivate(m, 0), 0);
 	EQ(vmt_model_acc_write(m, 0, buf, 8), -EACCES);
 	EQ(vmt_model_space_destroy(m, 0), -EBUSY);			/* accessor exists */
+}
+
+TEST(test_accessors)
+{
+	struct vmt_model *m = fresh();
+	uint8_t buf[64];
+	int big;
+
+	big = map_new(m, M2, 2, RW);
+	acc_creation(m);
+	acc_bytes(m, big, buf);
+	acc_faults(m, buf);
 	selfcheck(m);
 	vmt_model_free(m);
 }

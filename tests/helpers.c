@@ -268,16 +268,220 @@ static void shadow_flip(struct vms_prop *p, void *arg)
 	p->priv ^= VMS_PRIV_GLOBAL;	/* must be ignored */
 }
 
-void vmt_shadow_session(struct vmt_shadow *m, unsigned *seed)
-{
-	struct vms_pool *pool;
-	vms_vaddr_t start, end;
+/* One session: a mutable cursor over [start, end) and the random ops
+ * done through it, each checked against the shadow. */
+struct session {
+	struct vmt_shadow *m;
 	struct vms_cursor *c;
+	struct vms_pool *pool;
+	unsigned *seed;
+	vms_vaddr_t start, end;
+};
+
+/* VMT_SHADOW_TRACE: the op about to run, every page of the cursor's
+ * range queried, and the tree's L3/L2 entries beside the shadow. */
+static void session_trace(struct session *s, unsigned kind, vms_vaddr_t va,
+			  uint64_t len)
+{
+	struct vmt_shadow *m = s->m;
+	struct vms_cursor *c = s->c;
+	vms_vaddr_t start = s->start, end = s->end;
+
+	fprintf(stderr,
+		"op %u va %#" PRIx64 " len %#" PRIx64 " cursor [%#" PRIx64
+		",%#" PRIx64 ")\n",
+		kind, va, len, start, end);
+	for (vms_vaddr_t x = start; x < end; x += K4)
+		shadow_check_query(m, c, x);
+	for (vms_vaddr_t x = m->base; x < m->base + m->npages * K4; x += M2) {
+		_Atomic uint64_t *p2 = vms__debug_pte(m->space, x, 2);
+		_Atomic uint64_t *p3 = vms__debug_pte(m->space, x, 3);
+		struct vmt_page *mp = mpage(m, x);
+		struct vms_mapping q;
+
+		vms_cursor_jump(c, x >= start && x < end ? x : start);
+		vms_cursor_query(c, &q);
+		fprintf(stderr,
+			"  %#" PRIx64 ": L3 %#" PRIx64 " L2 %#" PRIx64
+			" shadow p%d L%d ls %#" PRIx64 " f %p | q [%#" PRIx64
+			",%#" PRIx64 ") L%d f %p\n",
+			x, p3 ? (uint64_t)*p3 : 0, p2 ? (uint64_t)*p2 : 0,
+			mp->present, mp->level, mp->lstart, (void *)mp->frame,
+			q.start, q.end, q.level, (void *)q.frame);
+	}
+}
+
+/* Map a fresh frame at @va: 4K, or (kind 1) 2M where the cursor holds
+ * the whole 2M slot. */
+static void session_map(struct session *s, unsigned kind, vms_vaddr_t va,
+			uint64_t len)
+{
+	struct vmt_shadow *m = s->m;
+	struct vms_cursor *c = s->c;
+	int level = 1;
+	struct vms_frame *f;
+	vms_vaddr_t v2 = va & ~(M2 - 1);
+	bool any = false;
+	int r;
+
+	if (kind == 1 && v2 >= s->start && v2 + M2 <= s->end) {
+		level = 2;
+		va = v2;
+	}
+	if (vms_frame_alloc(s->pool, level, &f))
+		return; /* a fragmented pool may have no 2M frame */
+	unsigned pr = vmt_rnd(s->seed);
+	struct vms_prop prop = { (uint8_t)(pr & VMS_PROP_MASK),
+				 (uint8_t)((pr >> 5) % 4),
+				 (uint8_t)((pr >> 7) & VMS_PRIV_MASK) };
+	CHECK_OK(vms_cursor_jump(c, va));
+	r = vms_cursor_map(c, f, prop);
+	if (r < 0) {
+		if (r != -ENOMEM)
+			vmt_fail(__FILE__, __LINE__,
+				 "map L%d at %#" PRIx64 " in cursor [%#" PRIx64
+				 ",%#" PRIx64 ") guard L%d: %d",
+				 level, va, s->start, s->end,
+				 vms__debug_cursor_guard_level(c), r);
+		CHECK_OK(vms_frame_put(f));
+		return;
+	}
+	for (vms_vaddr_t x = va; x < va + vms_page_size(level); x += K4)
+		any |= mpage(m, x)->present;
+	CHECK_EQ(r, any ? 1 : 0);
+	CHECK_EQ(vms_cursor_va(c), va + vms_page_size(level));
+	if (level == 1)
+		shadow_split(m, va);
+	for (vms_vaddr_t x = va; x < va + vms_page_size(level); x += K4) {
+		struct vmt_page *p = mpage(m, x);
+
+		p->present = true;
+		p->level = level;
+		p->lstart = va;
+		p->frame = f;
+		p->pa = vms_frame_paddr(f) + (x - va);
+		p->prop = prop;
+	}
+}
+
+static void session_unmap(struct session *s, unsigned kind, vms_vaddr_t va,
+			  uint64_t len)
+{
+	struct vmt_shadow *m = s->m;
+	struct vms_cursor *c = s->c;
+	long want = 0, r;
+
+	CHECK_OK(vms_cursor_jump(c, va));
+	r = vms_cursor_unmap(c, len);
+	if (r == -ENOMEM) {
+		/* The tree is unchanged: so is the shadow. */
+		CHECK_EQ(vms_cursor_va(c), va);
+		return;
+	}
+	/* Only 2M leaves straddling an edge are split; one wholly
+	 * inside goes as one leaf. */
+	if (mpage(m, va)->lstart < va)
+		shadow_split(m, va);
+	if (mpage(m, va + len - K4)->present &&
+	    mpage(m, va + len - K4)->level == 2 &&
+	    mpage(m, va + len - K4)->lstart + M2 > va + len)
+		shadow_split(m, va + len - K4);
+	for (vms_vaddr_t x = va; x < va + len; x += K4) {
+		struct vmt_page *p = mpage(m, x);
+
+		if (p->present && p->lstart == x)
+			want++;
+	}
+	if (r != want)
+		vmt_fail(__FILE__, __LINE__,
+			 "unmap [%#" PRIx64 ", +%#" PRIx64
+			 ") in cursor [%#" PRIx64 ",%#" PRIx64
+			 ") guard L%d: %ld leaves, shadow %ld",
+			 va, len, s->start, s->end,
+			 vms__debug_cursor_guard_level(c), r, want);
+	CHECK_EQ(vms_cursor_va(c), va + len);
+	for (vms_vaddr_t x = va; x < va + len; x += K4)
+		memset(mpage(m, x), 0, sizeof(struct vmt_page));
+}
+
+static void session_protect(struct session *s, unsigned kind, vms_vaddr_t va,
+			    uint64_t len)
+{
+	struct vmt_shadow *m = s->m;
+	struct vms_cursor *c = s->c;
+	unsigned pr = vmt_rnd(s->seed);
+	vms_vaddr_t st = 0, e = 0, x;
+	int r;
+
+	for (x = va; x < va + len && !mpage(m, x)->present; x += K4)
+		;
+	CHECK_OK(vms_cursor_jump(c, va));
+	r = vms_cursor_protect_next(c, len, shadow_flip, &pr, &st, &e);
+	if (r == -ENOMEM)
+		return;
+	if (x == va + len) {
+		CHECK_EQ(r, 0);
+		CHECK_EQ(vms_cursor_va(c), va + len);
+		return;
+	}
+	struct vmt_page *p = mpage(m, x);
+
+	if (p->level == 2 && (p->lstart < va || p->lstart + M2 > va + len))
+		shadow_split(m, x);
+	CHECK_EQ(r, 1);
+	CHECK_EQ(st, p->lstart);
+	CHECK_EQ(e, p->lstart + vms_page_size(p->level));
+	CHECK_EQ(vms_cursor_va(c), e);
+	for (vms_vaddr_t y = st; y < e; y += K4) {
+		struct vmt_page *q = mpage(m, y);
+
+		q->prop.flags = (uint8_t)(pr & VMS_PROP_MASK);
+		q->prop.cache = (uint8_t)((pr >> 5) % 4);
+	}
+}
+
+static void session_find(struct session *s, unsigned kind, vms_vaddr_t va,
+			 uint64_t len)
+{
+	struct vms_cursor *c = s->c;
+	vms_vaddr_t found = 0, x;
+	int r;
+
+	for (x = va; x < va + len && !mpage(s->m, x)->present; x += K4)
+		;
+	CHECK_OK(vms_cursor_jump(c, va));
+	r = vms_cursor_find_next(c, len, &found);
+	if (x == va + len) {
+		CHECK_EQ(r, 0);
+		CHECK_EQ(vms_cursor_va(c), va + len);
+	} else {
+		CHECK_EQ(r, 1);
+		CHECK_EQ(found, x);
+		CHECK_EQ(vms_cursor_va(c), x);
+	}
+}
+
+static void session_query(struct session *s, unsigned kind, vms_vaddr_t va,
+			  uint64_t len)
+{
+	shadow_check_query(s->m, s->c, va);
+}
+
+/* The op of each kind a session draws (0-7): 2M maps are tried for one
+ * kind in eight, queries for three. */
+static void (*const session_ops[8])(struct session *s, unsigned kind,
+				    vms_vaddr_t va, uint64_t len) = {
+	session_map,  session_map,   session_unmap, session_protect,
+	session_find, session_query, session_query, session_query,
+};
+
+/* A random page range [start, end) of the region; sometimes whole 2M
+ * slots, so 2M maps and exact-entry guards occur. */
+static void session_range(struct vmt_shadow *m, unsigned *seed,
+			  vms_vaddr_t *start, vms_vaddr_t *end)
+{
 	size_t a, b;
 
-	if (!seed)
-		seed = &m->seed;
-	pool = vms_space_pool(m->space);
 	a = vmt_rnd(seed) % m->npages;
 	b = vmt_rnd(seed) % m->npages;
 	if (a > b) {
@@ -285,177 +489,36 @@ void vmt_shadow_session(struct vmt_shadow *m, unsigned *seed)
 		a = b;
 		b = t;
 	}
-	/* Sometimes whole 2M slots, so 2M maps and exact-entry guards occur. */
 	if (vmt_rnd(seed) % 3 == 0) {
 		a &= ~(size_t)511;
 		b = (b | 511);
 	}
-	start = m->base + a * K4;
-	end = m->base + (b + 1) * K4;
-	CHECK_OK(vms_cursor_mut_new(m->space, start, end, &c));
+	*start = m->base + a * K4;
+	*end = m->base + (b + 1) * K4;
+}
+
+void vmt_shadow_session(struct vmt_shadow *m, unsigned *seed)
+{
+	struct session s = { .m = m, .seed = seed ? seed : &m->seed };
+	vms_vaddr_t start, end;
+
+	seed = s.seed;
+	s.pool = vms_space_pool(m->space);
+	session_range(m, seed, &s.start, &s.end);
+	start = s.start;
+	end = s.end;
+	CHECK_OK(vms_cursor_mut_new(m->space, start, end, &s.c));
 
 	for (int op = 0, nops = 1 + vmt_rnd(seed) % 6; op < nops; op++, atomic_fetch_add(&m->ops, 1)) {
 		vms_vaddr_t va = start + (vmt_rnd(seed) % ((end - start) / K4)) * K4;
 		uint64_t len = K4 * (1 + vmt_rnd(seed) % ((end - va) / K4));
 		unsigned kind = vmt_rnd(seed) % 8;
 
-		if (getenv("VMT_SHADOW_TRACE")) {
-			fprintf(stderr, "op %u va %#" PRIx64 " len %#" PRIx64 " cursor [%#" PRIx64
-				",%#" PRIx64 ")\n", kind, va, len, start, end);
-			for (vms_vaddr_t x = start; x < end; x += K4)
-				shadow_check_query(m, c, x);
-			for (vms_vaddr_t x = m->base; x < m->base + m->npages * K4; x += M2) {
-				_Atomic uint64_t *p2 = vms__debug_pte(m->space, x, 2);
-				_Atomic uint64_t *p3 = vms__debug_pte(m->space, x, 3);
-				struct vmt_page *mp = mpage(m, x);
-				struct vms_mapping q;
-
-				vms_cursor_jump(c, x >= start && x < end ? x : start);
-				vms_cursor_query(c, &q);
-				fprintf(stderr, "  %#" PRIx64 ": L3 %#" PRIx64 " L2 %#" PRIx64
-					" shadow p%d L%d ls %#" PRIx64 " f %p | q [%#" PRIx64 ",%#" PRIx64 ") L%d f %p\n", x,
-					p3 ? (uint64_t)*p3 : 0, p2 ? (uint64_t)*p2 : 0,
-					mp->present, mp->level, mp->lstart, (void *)mp->frame,
-					q.start, q.end, q.level, (void *)q.frame);
-			}
-		}
-
-		switch (kind) {
-		case 0:
-		case 1: {	/* map */
-			int level = 1;
-			struct vms_frame *f;
-			vms_vaddr_t v2 = va & ~(M2 - 1);
-			bool any = false;
-			int r;
-
-			if (kind == 1 && v2 >= start && v2 + M2 <= end) {
-				level = 2;
-				va = v2;
-			}
-			if (vms_frame_alloc(pool, level, &f))
-				break;	/* a fragmented pool may have no 2M frame */
-			unsigned pr = vmt_rnd(seed);
-			struct vms_prop prop = { (uint8_t)(pr & VMS_PROP_MASK), (uint8_t)((pr >> 5) % 4),
-						 (uint8_t)((pr >> 7) & VMS_PRIV_MASK) };
-			CHECK_OK(vms_cursor_jump(c, va));
-			r = vms_cursor_map(c, f, prop);
-			if (r < 0) {
-				if (r != -ENOMEM)
-					vmt_fail(__FILE__, __LINE__,
-						 "map L%d at %#" PRIx64 " in cursor [%#" PRIx64 ",%#" PRIx64
-						 ") guard L%d: %d", level, va, start, end,
-						 vms__debug_cursor_guard_level(c), r);
-				CHECK_OK(vms_frame_put(f));
-				break;
-			}
-			for (vms_vaddr_t x = va; x < va + vms_page_size(level); x += K4)
-				any |= mpage(m, x)->present;
-			CHECK_EQ(r, any ? 1 : 0);
-			CHECK_EQ(vms_cursor_va(c), va + vms_page_size(level));
-			if (level == 1)
-				shadow_split(m, va);
-			for (vms_vaddr_t x = va; x < va + vms_page_size(level); x += K4) {
-				struct vmt_page *p = mpage(m, x);
-
-				p->present = true;
-				p->level = level;
-				p->lstart = va;
-				p->frame = f;
-				p->pa = vms_frame_paddr(f) + (x - va);
-				p->prop = prop;
-			}
-			break;
-		}
-		case 2: {	/* unmap */
-			long want = 0, r;
-
-			CHECK_OK(vms_cursor_jump(c, va));
-			r = vms_cursor_unmap(c, len);
-			if (r == -ENOMEM) {
-				/* The tree is unchanged: so is the shadow. */
-				CHECK_EQ(vms_cursor_va(c), va);
-				break;
-			}
-			/* Only 2M leaves straddling an edge are split; one wholly
-			 * inside goes as one leaf. */
-			if (mpage(m, va)->lstart < va)
-				shadow_split(m, va);
-			if (mpage(m, va + len - K4)->present && mpage(m, va + len - K4)->level == 2 &&
-			    mpage(m, va + len - K4)->lstart + M2 > va + len)
-				shadow_split(m, va + len - K4);
-			for (vms_vaddr_t x = va; x < va + len; x += K4) {
-				struct vmt_page *p = mpage(m, x);
-
-				if (p->present && p->lstart == x)
-					want++;
-			}
-			if (r != want)
-				vmt_fail(__FILE__, __LINE__,
-					 "unmap [%#" PRIx64 ", +%#" PRIx64 ") in cursor [%#" PRIx64
-					 ",%#" PRIx64 ") guard L%d: %ld leaves, shadow %ld",
-					 va, len, start, end, vms__debug_cursor_guard_level(c), r, want);
-			CHECK_EQ(vms_cursor_va(c), va + len);
-			for (vms_vaddr_t x = va; x < va + len; x += K4)
-				memset(mpage(m, x), 0, sizeof(struct vmt_page));
-			break;
-		}
-		case 3: {	/* protect_next */
-			unsigned pr = vmt_rnd(seed);
-			vms_vaddr_t s = 0, e = 0, x;
-			int r;
-
-			for (x = va; x < va + len && !mpage(m, x)->present; x += K4)
-				;
-			CHECK_OK(vms_cursor_jump(c, va));
-			r = vms_cursor_protect_next(c, len, shadow_flip, &pr, &s, &e);
-			if (r == -ENOMEM)
-				break;
-			if (x == va + len) {
-				CHECK_EQ(r, 0);
-				CHECK_EQ(vms_cursor_va(c), va + len);
-				break;
-			}
-			struct vmt_page *p = mpage(m, x);
-
-			if (p->level == 2 && (p->lstart < va || p->lstart + M2 > va + len))
-				shadow_split(m, x);
-			CHECK_EQ(r, 1);
-			CHECK_EQ(s, p->lstart);
-			CHECK_EQ(e, p->lstart + vms_page_size(p->level));
-			CHECK_EQ(vms_cursor_va(c), e);
-			for (vms_vaddr_t y = s; y < e; y += K4) {
-				struct vmt_page *q = mpage(m, y);
-
-				q->prop.flags = (uint8_t)(pr & VMS_PROP_MASK);
-				q->prop.cache = (uint8_t)((pr >> 5) % 4);
-			}
-			break;
-		}
-		case 4: {	/* find_next */
-			vms_vaddr_t found = 0, x;
-			int r;
-
-			for (x = va; x < va + len && !mpage(m, x)->present; x += K4)
-				;
-			CHECK_OK(vms_cursor_jump(c, va));
-			r = vms_cursor_find_next(c, len, &found);
-			if (x == va + len) {
-				CHECK_EQ(r, 0);
-				CHECK_EQ(vms_cursor_va(c), va + len);
-			} else {
-				CHECK_EQ(r, 1);
-				CHECK_EQ(found, x);
-				CHECK_EQ(vms_cursor_va(c), x);
-			}
-			break;
-		}
-		default:	/* query */
-			shadow_check_query(m, c, va);
-			break;
-		}
+		if (getenv("VMT_SHADOW_TRACE"))
+			session_trace(&s, kind, va, len);
+		session_ops[kind](&s, kind, va, len);
 	}
-	vms_cursor_drop(c);
+	vms_cursor_drop(s.c);
 }
 
 void vmt_shadow_compare(struct vmt_shadow *m)

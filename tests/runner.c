@@ -141,28 +141,27 @@ static void vmt_usage(void)
 	       "env: VMT_TIMEOUT=seconds per test (default 120), VMT_NOFORK=1 run in-process\n");
 }
 
-int main(int argc, char **argv)
+/* The command line and the environment. Returns -1 to go on, else the
+ * exit status (after --help, or a bad argument). */
+static int vmt_parse(int argc, char **argv, const char **filter, bool *verbose,
+		     bool *list, bool *nofork)
 {
-	const char *filter = NULL, *env;
-	bool verbose = false, list = false, nofork;
-	unsigned timeout = vmt_timeout_s, passed = 0, failed = 0;
-	struct vmt_test **v, *t;
-	size_t i, n = 0;
+	const char *env;
 
 	for (int a = 1; a < argc; a++) {
 		if (!strcmp(argv[a], "-v")) {
-			verbose = true;
+			*verbose = true;
 		} else if (!strcmp(argv[a], "-l")) {
-			list = true;
+			*list = true;
 		} else if (!strcmp(argv[a], "-h") || !strcmp(argv[a], "--help")) {
 			vmt_usage();
 			return 0;
-		} else if (argv[a][0] == '-' || filter) {
+		} else if (argv[a][0] == '-' || *filter) {
 			fprintf(stderr, "run_tests: unexpected argument '%s' "
 				"(usage: run_tests [-v] [-l] [name-substring])\n", argv[a]);
 			return 2;
 		} else {
-			filter = argv[a];
+			*filter = argv[a];
 		}
 	}
 	env = getenv("VMT_TIMEOUT");
@@ -174,12 +173,53 @@ int main(int argc, char **argv)
 			fprintf(stderr, "run_tests: VMT_TIMEOUT must be 1..3600 seconds, got '%s'\n", env);
 			return 2;
 		}
-		timeout = (unsigned)s;
-		vmt_timeout_s = timeout;
+		vmt_timeout_s = (unsigned)s;
 	}
 	env = getenv("VMT_NOFORK");
-	nofork = env && *env && strcmp(env, "0");
+	*nofork = env && *env && strcmp(env, "0");
+	return -1;
+}
 
+/* Run the @n tests in @v; print a line per failure (and per pass with
+ * @verbose), then the closing "N passed, N failed". */
+static int vmt_run_all(struct vmt_test **v, size_t n, bool verbose, bool nofork)
+{
+	unsigned passed = 0, failed = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct timespec t0, t1;
+		bool ok;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		ok = nofork ? vmt_run_here(v[i]) :
+			      vmt_run_forked(v[i], vmt_timeout_s);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (ok) {
+			passed++;
+			if (verbose)
+				printf("ok   %s (%.0f ms)\n", v[i]->name,
+				       (t1.tv_sec - t0.tv_sec) * 1e3 +
+					       (t1.tv_nsec - t0.tv_nsec) / 1e6);
+		} else {
+			failed++;
+			printf("FAIL %s\n", v[i]->name);
+		}
+		fflush(stdout);
+	}
+	printf("%u passed, %u failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *filter = NULL;
+	bool verbose = false, list = false, nofork = false;
+	struct vmt_test **v, *t;
+	size_t i, n = 0;
+	int rc = vmt_parse(argc, argv, &filter, &verbose, &list, &nofork);
+
+	if (rc >= 0)
+		return rc;
 	v = calloc(vmt_nr_tests ? vmt_nr_tests : 1, sizeof(*v));
 	if (!v) {
 		fprintf(stderr, "run_tests: out of memory\n");
@@ -202,26 +242,7 @@ int main(int argc, char **argv)
 		printf("0 passed, 0 failed\n");
 		return 2;
 	}
-
-	for (i = 0; i < n; i++) {
-		struct timespec t0, t1;
-		bool ok;
-
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		ok = nofork ? vmt_run_here(v[i]) : vmt_run_forked(v[i], timeout);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		if (ok) {
-			passed++;
-			if (verbose)
-				printf("ok   %s (%.0f ms)\n", v[i]->name,
-				       (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
-		} else {
-			failed++;
-			printf("FAIL %s\n", v[i]->name);
-		}
-		fflush(stdout);
-	}
+	rc = vmt_run_all(v, n, verbose, nofork);
 	free(v);
-	printf("%u passed, %u failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return rc;
 }

@@ -24,6 +24,60 @@ static void print_log_sig(void *arg, const char *sig)
 	printf("log\t%s\t%s\n", id, sig);
 }
 
+static void classify_usage(void)
+{
+	printf("usage: vmtorture classify [--fz DIR] [--log] FILE...\n"
+	       "  Replay each finding on the replay build, then the ASan build;\n"
+	       "  print oracle, signature id and signature, tab-separated\n"
+	       "  (oracle 'none' if neither reproduces it).\n"
+	       "  --log: FILEs are outputs of runs (e.g. a stress round); print\n"
+	       "  'log', id and the signature of the finding in each, or nothing.\n"
+	       "  --all (with --log): every finding in the output, in order.\n"
+	       "  --id: the arguments are signatures; print the id of each.\n");
+}
+
+/* --log: the finding in the output of a run (every one with @all).
+ * Returns 0, or 2 if the file cannot be read. */
+static int classify_log(const char *file, bool all)
+{
+	char sig[VMT_SIG_MAX], id[17];
+	size_t n;
+	char *txt = (char *)vmt_read_file(file, &n);
+
+	if (!txt) {
+		fprintf(stderr, "classify: %s: %s\n", file, strerror(errno));
+		return 2;
+	}
+	if (all) {
+		vmt_sig_each(txt, print_log_sig, NULL);
+	} else if (vmt_sig_from_output(txt, sig, sizeof(sig))) {
+		vmt_sig_id(sig, id);
+		printf("log\t%s\t%s\n", id, sig);
+	}
+	free(txt);
+	return 0;
+}
+
+/* A finding: the oracle that reproduces it and its title. Returns 0,
+ * or 2 if it cannot be replayed. */
+static int classify_file(const struct vmt_cenv *e, const char *file)
+{
+	char sig[VMT_SIG_MAX], id[17];
+	enum vmt_obuild o;
+	int r = vmt_classify(e, file, sig, sizeof(sig), &o);
+
+	if (r < 0) {
+		fprintf(stderr, "classify: %s: cannot replay (%s)\n", file,
+			strerror(-r));
+		return 2;
+	}
+	if (!r)
+		snprintf(sig, sizeof(sig), "UNREPRODUCED");
+	vmt_sig_id(sig, id);
+	printf("%s\t%s\t%s\n", vmt_oracle_name(o), id, sig);
+	return 0;
+}
+
 int vmt_cmd_classify(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -47,14 +101,7 @@ int vmt_cmd_classify(int argc, char **argv)
 		case 'i': ids = true; break;
 		case 'a': all = true; break;
 		case 'h':
-			printf("usage: vmtorture classify [--fz DIR] [--log] FILE...\n"
-			       "  Replay each finding on the replay build, then the ASan build;\n"
-			       "  print oracle, signature id and signature, tab-separated\n"
-			       "  (oracle 'none' if neither reproduces it).\n"
-			       "  --log: FILEs are outputs of runs (e.g. a stress round); print\n"
-			       "  'log', id and the signature of the finding in each, or nothing.\n"
-			       "  --all (with --log): every finding in the output, in order.\n"
-			       "  --id: the arguments are signatures; print the id of each.\n");
+			classify_usage();
 			return 0;
 		default:
 			return 2;
@@ -65,44 +112,17 @@ int vmt_cmd_classify(int argc, char **argv)
 		return 2;
 	}
 	for (int i = optind; i < argc; i++) {
-		char sig[VMT_SIG_MAX], id[17];
-		enum vmt_obuild o;
-		int r;
+		char id[17];
 
 		if (ids) {
 			vmt_sig_id(argv[i], id);
 			printf("%s\n", id);
-			continue;
-		}
-		if (logs) {
-			size_t n;
-			char *txt = (char *)vmt_read_file(argv[i], &n);
-
-			if (!txt) {
-				fprintf(stderr, "classify: %s: %s\n", argv[i], strerror(errno));
+		} else if (logs) {
+			if (classify_log(argv[i], all))
 				rc = 2;
-				continue;
-			}
-			if (all) {
-				vmt_sig_each(txt, print_log_sig, NULL);
-			} else if (vmt_sig_from_output(txt, sig, sizeof(sig))) {
-				vmt_sig_id(sig, id);
-				printf("log\t%s\t%s\n", id, sig);
-			}
-			free(txt);
-			continue;
-		}
-		r = vmt_classify(&e, argv[i], sig, sizeof(sig), &o);
-
-		if (r < 0) {
-			fprintf(stderr, "classify: %s: cannot replay (%s)\n", argv[i], strerror(-r));
+		} else if (classify_file(&e, argv[i])) {
 			rc = 2;
-			continue;
 		}
-		if (!r)
-			snprintf(sig, sizeof(sig), "UNREPRODUCED");
-		vmt_sig_id(sig, id);
-		printf("%s\t%s\t%s\n", vmt_oracle_name(o), id, sig);
 	}
 	return rc;
 }

@@ -249,6 +249,174 @@ static void usage(void)
 		"  Writes OUT (bytes) and OUT.txt (text form); OUT defaults to FILE.min.\n");
 }
 
+/* What minimize did: the program's size before, after the ops and
+ * operands steps, and after the bytes step (the program's own n). */
+struct min_sizes {
+	unsigned n0, n1;
+	long b0, b1, b2;
+	bool bytes_step;
+};
+
+/* What are we keeping? The signature given, or the one the oracle (or
+ * classify, without one) gives the program; the canonical encoding must
+ * show it too. */
+static bool keep_sig(struct mctx *m, const struct vmt_prog *p,
+		     const char *given_sig)
+{
+	if (given_sig) {
+		snprintf(m->sig, sizeof(m->sig), "%s", given_sig);
+		if (m->oracle == VMT_ORACLE_NONE)
+			m->oracle = VMT_ORACLE_REPLAY;
+	} else if (m->oracle != VMT_ORACLE_NONE) {
+		long n = encode_len(p);
+
+		vmt_write_file(m->tmp, encbuf, (size_t)n);
+		if (vmt_oracle_run(m->e, m->oracle, m->tmp, m->sig,
+				   sizeof(m->sig), NULL) != 1)
+			m->sig[0] = 0;
+	} else {
+		long n = encode_len(p);
+
+		vmt_write_file(m->tmp, encbuf, (size_t)n);
+		if (vmt_classify(m->e, m->tmp, m->sig, sizeof(m->sig),
+				 &m->oracle) != 1)
+			m->sig[0] = 0;
+	}
+	return m->sig[0] && still_fails(m, p);
+}
+
+/* Steps 1-4 on @p, recording the sizes after each. */
+static void shrink(struct mctx *m, struct vmt_prog *p, const char *workdir,
+		   struct min_sizes *z)
+{
+	for (int round = 0; round < 4; round++) {
+		bool ch = shrink_ops(m, p);
+
+		ch |= shrink_operands(m, p);
+		if (!ch)
+			break;
+	}
+	z->n1 = p->n;
+	z->b1 = encode_len(p);
+
+	if (z->bytes_step) {
+		static struct vmt_prog before;
+
+		before = *p;
+		shrink_bytes(m, p, workdir);
+		/* The engine's result is a new program: tidy it the same way. */
+		if (!vmt_prog_equal(&before, p)) {
+			shrink_ops(m, p);
+			shrink_operands(m, p);
+		}
+	}
+	z->b2 = encode_len(p);
+}
+
+/* OUT (bytes) and OUT.txt (the text form under a header of what was
+ * kept and the sizes). Returns 0, or 2 after saying why not. */
+static int write_min(const struct mctx *m, const struct vmt_prog *p,
+		     const struct min_sizes *z, const char *out,
+		     const char *outtxt, double secs)
+{
+	FILE *f;
+
+	if (vmt_write_file(out, encbuf, (size_t)z->b2)) {
+		fprintf(stderr, "minimize: cannot write %s\n", out);
+		return 2;
+	}
+	f = fopen(outtxt, "w");
+	if (!f) {
+		fprintf(stderr, "minimize: cannot write %s\n", outtxt);
+		return 2;
+	}
+	fprintf(f, "# signature: %s\n", m->sig);
+	fprintf(f, "# oracle: %s\n", vmt_oracle_name(m->oracle));
+	fprintf(f, "# before: %u ops, %ld bytes\n", z->n0, z->b0);
+	fprintf(f, "# after ops+operands: %u ops, %ld bytes\n", z->n1, z->b1);
+	fprintf(f, "# after bytes (%s): %u ops, %ld bytes\n",
+		!z->bytes_step		       ? "skipped" :
+		m->oracle == VMT_ORACLE_REPLAY ? "afl-tmin" :
+						 "libFuzzer -minimize_crash",
+		p->n, z->b2);
+	fprintf(f, "# trials: %u in %.1f s\n", m->trials, secs);
+	vmt_print_prog(f, p, -1, NULL, NULL);
+	fclose(f);
+	return 0;
+}
+
+/* A stress finding record goes to stress.c: its exit status, or -1
+ * for a program (2 if @file cannot be read). */
+static int minimize_if_stress(const struct vmt_cenv *e, const char *file,
+			      const char *out, int runs, double max_secs)
+{
+	size_t n;
+	uint8_t *buf = vmt_read_file(file, &n);
+
+	if (!buf) {
+		fprintf(stderr, "minimize: %s: %s\n", file, strerror(errno));
+		return 2;
+	}
+	if (vmt_is_stress_record(buf, n)) {
+		free(buf);
+		return vmt_stress_minimize(e, file, out, runs, max_secs);
+	}
+	free(buf);
+	return -1;
+}
+
+/* Minimize the program in @file (started at @t0) and write OUT and
+ * OUT.txt. Returns the command's exit status. */
+static int minimize_prog(struct mctx *m, struct min_sizes *z, const char *file,
+			 const char *given_sig, const char *out, double t0)
+{
+	static struct vmt_prog p;
+	uint8_t *raw;
+	size_t rawn;
+	char workdir[] = "/tmp/vmt-minimize.XXXXXX", *outtxt, *def_out = NULL;
+
+	if (load_prog(file, &p, &raw, &rawn))
+		return 2;
+	if (!mkdtemp(workdir)) {
+		fprintf(stderr,
+			"minimize: cannot create a work directory: %s\n",
+			strerror(errno));
+		free(raw);
+		return 2;
+	}
+	snprintf(m->tmp, sizeof(m->tmp), "%s/cand", workdir);
+
+	z->n0 = p.n;
+	z->b0 = raw ? (long)rawn : encode_len(&p);
+	if (!keep_sig(m, &p, given_sig)) {
+		fprintf(stderr, "minimize: %s does not reproduce%s%s\n", file,
+			given_sig ? " the signature " : "",
+			given_sig ? given_sig : "");
+		unlink(m->tmp);
+		rmdir(workdir);
+		free(raw);
+		return 1;
+	}
+	fprintf(stderr, "minimize: %s: %s (oracle %s), %u ops, %ld bytes\n",
+		file, m->sig, vmt_oracle_name(m->oracle), z->n0, z->b0);
+
+	shrink(m, &p, workdir, z);
+	if (!out)
+		out = def_out = vmt_strf("%s.min", file);
+	outtxt = vmt_strf("%s.txt", out);
+	if (write_min(m, &p, z, out, outtxt, now() - t0))
+		return 2;
+	printf("minimize: %s: %u ops/%ld bytes -> %u ops/%ld bytes (%u trials, %.1f s); wrote %s and %s\n",
+	       m->sig, z->n0, z->b0, p.n, z->b2, m->trials, now() - t0, out,
+	       outtxt);
+	unlink(m->tmp);
+	rmdir(workdir);
+	free(outtxt);
+	free(def_out);
+	free(raw);
+	return 0;
+}
+
 int vmt_cmd_minimize(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -264,17 +432,10 @@ int vmt_cmd_minimize(int argc, char **argv)
 	};
 	struct vmt_cenv e;
 	struct mctx m = { 0 };
-	static struct vmt_prog p;
+	struct min_sizes z = { .bytes_step = true };
 	const char *out = NULL, *given_sig = NULL;
-	bool bytes_step = true;
-	int c, runs = 5;
-	uint8_t *raw;
-	size_t rawn;
-	unsigned n0;
-	long b0;
+	int c, rc, runs = 5;
 	double t0 = now(), max_secs = 300;
-	char workdir[] = "/tmp/vmt-minimize.XXXXXX", *outtxt;
-	FILE *f;
 
 	vmt_cenv_init(&e);
 	m.e = &e;
@@ -293,7 +454,9 @@ int vmt_cmd_minimize(int argc, char **argv)
 		case 's': given_sig = optarg; break;
 		case 'T': m.max_trials = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'S': max_secs = atof(optarg); break;
-		case 'B': bytes_step = false; break;
+		case 'B':
+			z.bytes_step = false;
+			break;
 		case 'r': runs = atoi(optarg); break;
 		case 'o': out = optarg; break;
 		case 'v': m.verbose = e.verbose = 1; break;
@@ -310,113 +473,8 @@ int vmt_cmd_minimize(int argc, char **argv)
 		return 2;
 	}
 	m.deadline = t0 + max_secs;
-	{
-		size_t n;
-		uint8_t *buf = vmt_read_file(argv[optind], &n);
-
-		if (!buf) {
-			fprintf(stderr, "minimize: %s: %s\n", argv[optind], strerror(errno));
-			return 2;
-		}
-		if (vmt_is_stress_record(buf, n)) {
-			free(buf);
-			return vmt_stress_minimize(&e, argv[optind], out, runs, max_secs);
-		}
-		free(buf);
-	}
-	if (load_prog(argv[optind], &p, &raw, &rawn))
-		return 2;
-	if (!mkdtemp(workdir)) {
-		fprintf(stderr, "minimize: cannot create a work directory: %s\n", strerror(errno));
-		free(raw);
-		return 2;
-	}
-	snprintf(m.tmp, sizeof(m.tmp), "%s/cand", workdir);
-
-	/* What are we keeping? The canonical encoding must show it too. */
-	n0 = p.n;
-	b0 = raw ? (long)rawn : encode_len(&p);
-	if (given_sig) {
-		snprintf(m.sig, sizeof(m.sig), "%s", given_sig);
-		if (m.oracle == VMT_ORACLE_NONE)
-			m.oracle = VMT_ORACLE_REPLAY;
-	} else if (m.oracle != VMT_ORACLE_NONE) {
-		long n = encode_len(&p);
-
-		vmt_write_file(m.tmp, encbuf, (size_t)n);
-		if (vmt_oracle_run(&e, m.oracle, m.tmp, m.sig, sizeof(m.sig), NULL) != 1)
-			m.sig[0] = 0;
-	} else {
-		long n = encode_len(&p);
-
-		vmt_write_file(m.tmp, encbuf, (size_t)n);
-		if (vmt_classify(&e, m.tmp, m.sig, sizeof(m.sig), &m.oracle) != 1)
-			m.sig[0] = 0;
-	}
-	if (!m.sig[0] || !still_fails(&m, &p)) {
-		fprintf(stderr, "minimize: %s does not reproduce%s%s\n", argv[optind],
-			given_sig ? " the signature " : "", given_sig ? given_sig : "");
-		unlink(m.tmp);
-		rmdir(workdir);
-		free(raw);
-		return 1;
-	}
-	fprintf(stderr, "minimize: %s: %s (oracle %s), %u ops, %ld bytes\n", argv[optind],
-		m.sig, vmt_oracle_name(m.oracle), n0, b0);
-
-	for (int round = 0; round < 4; round++) {
-		bool ch = shrink_ops(&m, &p);
-
-		ch |= shrink_operands(&m, &p);
-		if (!ch)
-			break;
-	}
-	unsigned n1 = p.n;
-	long b1 = encode_len(&p);
-
-	if (bytes_step) {
-		static struct vmt_prog before;
-
-		before = p;
-		shrink_bytes(&m, &p, workdir);
-		/* The engine's result is a new program: tidy it the same way. */
-		if (!vmt_prog_equal(&before, &p)) {
-			shrink_ops(&m, &p);
-			shrink_operands(&m, &p);
-		}
-	}
-
-	long b2 = encode_len(&p);
-	char *def_out = NULL;
-
-	if (!out)
-		out = def_out = vmt_strf("%s.min", argv[optind]);
-	if (vmt_write_file(out, encbuf, (size_t)b2)) {
-		fprintf(stderr, "minimize: cannot write %s\n", out);
-		return 2;
-	}
-	outtxt = vmt_strf("%s.txt", out);
-	f = fopen(outtxt, "w");
-	if (!f) {
-		fprintf(stderr, "minimize: cannot write %s\n", outtxt);
-		return 2;
-	}
-	fprintf(f, "# signature: %s\n", m.sig);
-	fprintf(f, "# oracle: %s\n", vmt_oracle_name(m.oracle));
-	fprintf(f, "# before: %u ops, %ld bytes\n", n0, b0);
-	fprintf(f, "# after ops+operands: %u ops, %ld bytes\n", n1, b1);
-	fprintf(f, "# after bytes (%s): %u ops, %ld bytes\n",
-		!bytes_step ? "skipped" : m.oracle == VMT_ORACLE_REPLAY ? "afl-tmin" :
-		"libFuzzer -minimize_crash", p.n, b2);
-	fprintf(f, "# trials: %u in %.1f s\n", m.trials, now() - t0);
-	vmt_print_prog(f, &p, -1, NULL, NULL);
-	fclose(f);
-	printf("minimize: %s: %u ops/%ld bytes -> %u ops/%ld bytes (%u trials, %.1f s); wrote %s and %s\n",
-	       m.sig, n0, b0, p.n, b2, m.trials, now() - t0, out, outtxt);
-	unlink(m.tmp);
-	rmdir(workdir);
-	free(outtxt);
-	free(def_out);
-	free(raw);
-	return 0;
+	rc = minimize_if_stress(&e, argv[optind], out, runs, max_secs);
+	if (rc >= 0)
+		return rc;
+	return minimize_prog(&m, &z, argv[optind], given_sig, out, t0);
 }

@@ -329,6 +329,323 @@ static int write_verdict(const char *dir, const char *sig, int hits, int runs)
 	return rc;
 }
 
+/* What the report knows about one finding: where it came from (the
+ * triage directory's files), the program, and what its replays gave. */
+struct report {
+	const char *arg; /* FILE or DIR as given */
+	bool is_dir, stress, mt;
+	char *dir_sig, *count, *first; /* the triage directory's files */
+	char *file, *mintxt;	       /* the finding and its text form */
+	char absfile[PATH_MAX];
+	uint8_t *buf;
+	size_t n;
+	struct vmt_prog *prog;
+	enum vmt_obuild oracle;
+	int runs, hits;
+	char sig[VMT_SIG_MAX], id[17];
+	char *out_one, *cmdline, *trace; /* one failing run's output */
+};
+
+static void report_free(struct report *r)
+{
+	free(r->prog);
+	free(r->buf);
+	free(r->dir_sig);
+	free(r->count);
+	free(r->first);
+	free(r->file);
+	free(r->mintxt);
+	free(r->out_one);
+	free(r->cmdline);
+	free(r->trace);
+}
+
+/* The finding to report on: FILE itself, or the smallest finding in a
+ * triage directory (the stress record, else the minimized program,
+ * else the first input). Returns 0, or 2 after saying why not. */
+static int report_locate(struct report *r)
+{
+	const char *arg = r->arg;
+	struct stat st;
+
+	if (stat(arg, &st)) {
+		fprintf(stderr, "report: %s: %s\n", arg, strerror(errno));
+		return 2;
+	}
+	r->is_dir = S_ISDIR(st.st_mode);
+	if (r->is_dir) {
+		char *p;
+
+		r->dir_sig = slurp_str(arg, "signature");
+		r->count = slurp_str(arg, "count");
+		r->first = slurp_str(arg, "first-seen");
+		char *o = slurp_str(arg, "oracle");
+		bool srec = o && !strcmp(o, "stress");
+
+		if (!r->oracle)
+			r->oracle = vmt_oracle_parse(o);
+		free(o);
+		p = vmt_strf("%s/min", arg);
+		if (srec) {
+			free(p);
+			r->file = vmt_strf("%s/stress.rec", arg);
+		} else if (exists(p)) {
+			r->file = p;
+			r->mintxt = vmt_strf("%s/min.txt", arg);
+		} else {
+			free(p);
+			r->file = vmt_strf("%s/first", arg);
+		}
+		if (!exists(r->file)) {
+			fprintf(stderr, "report: %s: no finding in this directory\n", arg);
+			return 2;
+		}
+	} else {
+		r->file = strdup(arg);
+		char *p = vmt_strf("%s.txt", arg);
+
+		if (exists(p))
+			r->mintxt = p;
+		else
+			free(p);
+	}
+	return 0;
+}
+
+/* Read the finding and tell its kind: a stress record, a multi-thread
+ * program, or a sequential one. Returns 0, or 2 after saying why not. */
+static int report_load(struct report *r)
+{
+	if (!realpath(r->file, r->absfile))
+		snprintf(r->absfile, sizeof(r->absfile), "%s", r->file);
+
+	r->buf = vmt_read_file(r->file, &r->n);
+	if (!r->buf) {
+		fprintf(stderr, "report: %s: %s\n", r->file, strerror(errno));
+		return 2;
+	}
+	r->stress = vmt_is_stress_record(r->buf, r->n);
+	if (!r->stress && (r->prog = malloc(sizeof(*r->prog)))) {
+		prog_of(r->buf, r->n, r->prog);
+		r->mt = vmt_prog_is_mt(r->prog);
+	}
+	/* The joint minimizer may shrink a multi-thread finding to one
+	 * thread without a schedule (a bug one thread reaches on the
+	 * controlled build): it stays a finding of that build. */
+	if (!r->stress && !r->mt && r->mintxt) {
+		char *v = vmt_strf("%s.verdict", r->file);
+
+		r->mt = exists(v);
+		free(v);
+	}
+	return 0;
+}
+
+/* Replay a program finding r->runs times on its oracle: the title, the
+ * hits, one failing run's output, and the per-op trace. */
+static int report_replay(const struct vmt_cenv *e, struct report *r)
+{
+	const char *file = r->file;
+
+	if (!r->oracle) {
+		if (vmt_classify(e, file, r->sig, sizeof(r->sig), &r->oracle) <
+		    0) {
+			fprintf(stderr,
+				"report: %s: cannot run the oracles (built?)\n",
+				file);
+			return 2;
+		}
+	}
+	for (int i = 0; i < r->runs && r->oracle; i++) {
+		struct vmt_run run;
+		char s[VMT_SIG_MAX];
+
+		if (vmt_oracle_run(e, r->oracle, file, s, sizeof(s), &run) < 0)
+			break;
+		if (s[0] && (!r->sig[0] || !strcmp(s, r->sig))) {
+			if (!r->sig[0])
+				snprintf(r->sig, sizeof(r->sig), "%s", s);
+			r->hits++;
+			if (!r->out_one) {
+				r->out_one = run.out;
+				run.out = NULL;
+			}
+		}
+		vmt_run_free(&run);
+	}
+	/* The per-op trace (core and model side by side) from the CLI;
+	 * a multi-thread finding has its thread columns instead. */
+	if (!r->mt && access(e->cli, X_OK) == 0) {
+		char *av[] = { (char *)e->cli, (char *)"replay", (char *)"-v",
+			       (char *)file, NULL };
+		struct vmt_run run;
+
+		if (!vmt_run_capture(av, e->timeout, &run)) {
+			r->trace = run.out;
+			run.out = NULL;
+		}
+	}
+	return 0;
+}
+
+/* Reproduce: the title, the rate, and the output of one failing run;
+ * then the id the report goes by. Returns 0, or 2 after saying why not. */
+static int report_reproduce(const struct vmt_cenv *e, struct report *r)
+{
+	if (r->stress) {
+		r->hits = vmt_stress_measure(e, r->file, r->runs, r->sig,
+					     sizeof(r->sig), &r->cmdline,
+					     &r->out_one);
+		if (r->hits < 0) {
+			fprintf(stderr, "report: %s: bad stress record\n",
+				r->file);
+			return 2;
+		}
+	} else if (report_replay(e, r)) {
+		return 2;
+	}
+	if (!r->sig[0] && r->dir_sig)
+		snprintf(r->sig, sizeof(r->sig), "%s", r->dir_sig);
+	if (!r->sig[0])
+		r->hits = 0;
+	vmt_sig_id(r->dir_sig ? r->dir_sig : r->sig, r->id);
+	if (r->is_dir) {
+		/* The directory's name is the id the campaign filed it under. */
+		char tmp[PATH_MAX], *b;
+
+		snprintf(tmp, sizeof(tmp), "%s", r->arg);
+		while (strlen(tmp) > 1 && tmp[strlen(tmp) - 1] == '/')
+			tmp[strlen(tmp) - 1] = 0;
+		b = strrchr(tmp, '/');
+		snprintf(r->id, sizeof(r->id), "%.16s", b ? b + 1 : tmp);
+	}
+	return 0;
+}
+
+/* The page's head: the title and the table of facts. */
+static void print_head(FILE *f, const struct report *r)
+{
+	fprintf(f, "# %s\n\n", r->sig[0] ? r->sig : "(does not reproduce)");
+	fprintf(f, "| | |\n|---|---|\n");
+	fprintf(f, "| signature id | `%s` |\n", r->id);
+	if (r->dir_sig && strcmp(r->dir_sig, r->sig))
+		fprintf(f, "| signature at triage | %s |\n", r->dir_sig);
+	fprintf(f, "| oracle | %s |\n",
+		oracle_name(r->stress, r->mt, r->oracle));
+	if (r->count)
+		fprintf(f, "| seen | %s time(s) in the campaign |\n", r->count);
+	if (r->first)
+		fprintf(f, "| first seen | %s |\n", r->first);
+	fprintf(f, "| reproduces | %d/%d runs |\n", r->hits, r->runs);
+}
+
+/* The rest of a multi-thread finding's page. */
+static void print_mt(FILE *f, const struct vmt_cenv *e, const struct report *r)
+{
+	char *v = r->mintxt ? vmt_strf("%s.verdict", r->file) : NULL;
+	char prog_abs[PATH_MAX];
+
+	mt_rows(f, v, r->prog, r->n);
+	free(v);
+	if (!r->mintxt || !realpath(r->mintxt, prog_abs))
+		snprintf(prog_abs, sizeof(prog_abs), "%s", r->absfile);
+	mt_sections(f, e, prog_abs, r->absfile, r->oracle, r->out_one);
+}
+
+/* How to replay it, and the program in its text form. */
+static void print_replay(FILE *f, const struct vmt_cenv *e,
+			 const struct report *r)
+{
+	if (!r->stress)
+		seq_rows(f, r->mintxt, r->buf, r->n);
+	fprintf(f, "\n## Replay\n\n");
+	if (r->stress) {
+		fenced(f, "sh", r->cmdline ? r->cmdline : "", 4);
+		return;
+	}
+	char *cmd = vmt_strf("%s/%s %s", e->fz,
+			     r->oracle == VMT_ORACLE_ASAN ? "vmt-libfuzzer" :
+							    "vmt-replay",
+			     r->absfile);
+	fenced(f, "sh", cmd, 4);
+	free(cmd);
+	fprintf(f,
+		"The same program with the per-op trace: `%s replay -v %s`.\n\n",
+		e->cli, r->absfile);
+
+	char *txt;
+	size_t tl;
+	FILE *m = r->prog ? open_memstream(&txt, &tl) : NULL;
+
+	if (m) {
+		vmt_print_prog(m, r->prog, -1, NULL, NULL);
+		fclose(m);
+		fprintf(f, "## Program (text form, %u ops)\n\n", r->prog->n);
+		fenced(f, "", txt, 300);
+		free(txt);
+	}
+}
+
+/* What one failing run printed: the divergence, the trace's tail, the
+ * sanitizer stack, the stress output. */
+static void print_output(FILE *f, const struct report *r)
+{
+	const char *out_one = r->out_one;
+
+	if (!out_one) {
+		fprintf(f,
+			"## Output\n\nNo run reproduced the finding (%d tried). "
+			"It may depend on timing; see the campaign logs.\n\n",
+			r->runs);
+		return;
+	}
+	const char *d = from_key(out_one, "DIVERGENCE");
+	char *san = vmt_sanitizer_stack(out_one);
+
+	if (d && !r->stress) {
+		fprintf(f, "## First divergence (core vs model)\n\n");
+		fenced(f, "", d, 60);
+	}
+	if (r->trace && !r->stress) {
+		const char *t = r->trace;
+		int lines = 0;
+
+		for (const char *q = r->trace; *q; q++)
+			lines += *q == '\n';
+		/* The tail: the ops leading up to the divergence. */
+		for (int skip = lines > 40 ? lines - 40 : 0; skip > 0 && *t;
+		     t++)
+			if (*t == '\n')
+				skip--;
+		fprintf(f, "## Trace (`vmtorture replay -v`, last lines)\n\n");
+		fenced(f, "", t, 40);
+	}
+	if (san) {
+		fprintf(f, "## Sanitizer report\n\n");
+		fenced(f, "", san, 80);
+		free(san);
+	}
+	if (r->stress) {
+		const char *v = from_key(out_one, "VIOLATION");
+
+		fprintf(f, "## Stress output\n\n");
+		fenced(f, "", v ? v : out_one, 60);
+	}
+}
+
+/* The Markdown page, for people; the campaign reads DIR/verdict. */
+static void print_report(FILE *f, const struct vmt_cenv *e,
+			 const struct report *r)
+{
+	print_head(f, r);
+	if (r->mt) {
+		print_mt(f, e, r);
+		return;
+	}
+	print_replay(f, e, r);
+	print_output(f, r);
+}
+
 int vmt_cmd_report(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -339,273 +656,63 @@ int vmt_cmd_report(int argc, char **argv)
 		{ 0, 0, 0, 0 },
 	};
 	struct vmt_cenv e;
-	const char *outpath = NULL, *arg;
-	enum vmt_obuild oracle = VMT_ORACLE_NONE;
-	int c, runs = 10, hits = 0, vrc = 0;
-	char sig[VMT_SIG_MAX] = "", id[17], absfile[PATH_MAX];
-	char *dir_sig = NULL, *count = NULL, *first = NULL, *file = NULL, *mintxt = NULL;
-	char *out_one = NULL, *cmdline = NULL, *trace = NULL;
-	bool is_dir, stress = false, mt = false;
-	struct vmt_prog *prog = NULL;
-	struct stat st;
+	struct report r = { .runs = 10, .oracle = VMT_ORACLE_NONE };
+	const char *outpath = NULL;
+	int c, vrc = 0;
 	FILE *f;
-	size_t n;
-	uint8_t *buf;
 
 	vmt_cenv_init(&e);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
 		switch (c) {
-		case 'f': e.fz = optarg; break;
-		case 'r': runs = atoi(optarg); break;
+		case 'f':
+			e.fz = optarg;
+			break;
+		case 'r':
+			r.runs = atoi(optarg);
+			break;
 		case 'O':
-			oracle = vmt_oracle_parse(optarg);
-			if (oracle == VMT_ORACLE_NONE) {
-				fprintf(stderr, "report: unknown oracle '%s'\n", optarg);
+			r.oracle = vmt_oracle_parse(optarg);
+			if (r.oracle == VMT_ORACLE_NONE) {
+				fprintf(stderr, "report: unknown oracle '%s'\n",
+					optarg);
 				return 2;
 			}
 			break;
-		case 'o': outpath = optarg; break;
-		case 'h': usage(); return 0;
-		default: usage(); return 2;
+		case 'o':
+			outpath = optarg;
+			break;
+		case 'h':
+			usage();
+			return 0;
+		default:
+			usage();
+			return 2;
 		}
 	}
-	if (optind != argc - 1 || runs < 1 || runs > 10000) {
+	if (optind != argc - 1 || r.runs < 1 || r.runs > 10000) {
 		usage();
 		return 2;
 	}
-	arg = argv[optind];
-	if (stat(arg, &st)) {
-		fprintf(stderr, "report: %s: %s\n", arg, strerror(errno));
+	r.arg = argv[optind];
+	if (report_locate(&r) || report_load(&r) || report_reproduce(&e, &r)) {
+		report_free(&r);
 		return 2;
 	}
-	is_dir = S_ISDIR(st.st_mode);
-	if (is_dir) {
-		char *p;
-
-		dir_sig = slurp_str(arg, "signature");
-		count = slurp_str(arg, "count");
-		first = slurp_str(arg, "first-seen");
-		char *o = slurp_str(arg, "oracle");
-		bool srec = o && !strcmp(o, "stress");
-
-		if (!oracle)
-			oracle = vmt_oracle_parse(o);
-		free(o);
-		/* The smallest finding we have: the stress record, else the
-		 * minimized program, else the first input. */
-		p = vmt_strf("%s/min", arg);
-		if (srec) {
-			free(p);
-			file = vmt_strf("%s/stress.rec", arg);
-		} else if (exists(p)) {
-			file = p;
-			mintxt = vmt_strf("%s/min.txt", arg);
-		} else {
-			free(p);
-			file = vmt_strf("%s/first", arg);
-		}
-		if (!exists(file)) {
-			fprintf(stderr, "report: %s: no finding in this directory\n", arg);
-			return 2;
-		}
-	} else {
-		file = strdup(arg);
-		char *p = vmt_strf("%s.txt", arg);
-
-		if (exists(p))
-			mintxt = p;
-		else
-			free(p);
+	if (r.is_dir) {
+		write_checks(r.arg, r.out_one);
+		vrc = write_verdict(r.arg, r.sig, r.hits, r.runs);
 	}
-	if (!realpath(file, absfile))
-		snprintf(absfile, sizeof(absfile), "%s", file);
-
-	buf = vmt_read_file(file, &n);
-	if (!buf) {
-		fprintf(stderr, "report: %s: %s\n", file, strerror(errno));
-		return 2;
-	}
-	stress = vmt_is_stress_record(buf, n);
-	if (!stress && (prog = malloc(sizeof(*prog)))) {
-		prog_of(buf, n, prog);
-		mt = vmt_prog_is_mt(prog);
-	}
-	/* The joint minimizer may shrink a multi-thread finding to one
-	 * thread without a schedule (a bug one thread reaches on the
-	 * controlled build): it stays a finding of that build. */
-	if (!stress && !mt && mintxt) {
-		char *v = vmt_strf("%s.verdict", file);
-
-		mt = exists(v);
-		free(v);
-	}
-
-	/* Reproduce: the rate, and the output of one failing run. */
-	if (stress) {
-		hits = vmt_stress_measure(&e, file, runs, sig, sizeof(sig), &cmdline, &out_one);
-		if (hits < 0) {
-			fprintf(stderr, "report: %s: bad stress record\n", file);
-			return 2;
-		}
-	} else {
-		if (!oracle) {
-			if (vmt_classify(&e, file, sig, sizeof(sig), &oracle) < 0) {
-				fprintf(stderr, "report: %s: cannot run the oracles (built?)\n", file);
-				return 2;
-			}
-		}
-		for (int i = 0; i < runs && oracle; i++) {
-			struct vmt_run r;
-			char s[VMT_SIG_MAX];
-
-			if (vmt_oracle_run(&e, oracle, file, s, sizeof(s), &r) < 0)
-				break;
-			if (s[0] && (!sig[0] || !strcmp(s, sig))) {
-				if (!sig[0])
-					snprintf(sig, sizeof(sig), "%s", s);
-				hits++;
-				if (!out_one) {
-					out_one = r.out;
-					r.out = NULL;
-				}
-			}
-			vmt_run_free(&r);
-		}
-		/* The per-op trace (core and model side by side) from the CLI;
-		 * a multi-thread finding has its thread columns instead. */
-		if (!mt && access(e.cli, X_OK) == 0) {
-			char *av[] = { (char *)e.cli, (char *)"replay", (char *)"-v", file, NULL };
-			struct vmt_run r;
-
-			if (!vmt_run_capture(av, e.timeout, &r)) {
-				trace = r.out;
-				r.out = NULL;
-			}
-		}
-	}
-	if (!sig[0] && dir_sig)
-		snprintf(sig, sizeof(sig), "%s", dir_sig);
-	if (!sig[0])
-		hits = 0;
-	if (is_dir) {
-		write_checks(arg, out_one);
-		vrc = write_verdict(arg, sig, hits, runs);
-	}
-
 	f = outpath ? fopen(outpath, "w") : stdout;
 	if (!f) {
-		fprintf(stderr, "report: cannot write %s: %s\n", outpath, strerror(errno));
+		fprintf(stderr, "report: cannot write %s: %s\n", outpath,
+			strerror(errno));
+		report_free(&r);
 		return 2;
 	}
-	vmt_sig_id(dir_sig ? dir_sig : sig, id);
-	if (is_dir) {
-		/* The directory's name is the id the campaign filed it under. */
-		char tmp[PATH_MAX], *b;
-
-		snprintf(tmp, sizeof(tmp), "%s", arg);
-		while (strlen(tmp) > 1 && tmp[strlen(tmp) - 1] == '/')
-			tmp[strlen(tmp) - 1] = 0;
-		b = strrchr(tmp, '/');
-		snprintf(id, sizeof(id), "%.16s", b ? b + 1 : tmp);
-	}
-	fprintf(f, "# %s\n\n", sig[0] ? sig : "(does not reproduce)");
-	fprintf(f, "| | |\n|---|---|\n");
-	fprintf(f, "| signature id | `%s` |\n", id);
-	if (dir_sig && strcmp(dir_sig, sig))
-		fprintf(f, "| signature at triage | %s |\n", dir_sig);
-	fprintf(f, "| oracle | %s |\n", oracle_name(stress, mt, oracle));
-	if (count)
-		fprintf(f, "| seen | %s time(s) in the campaign |\n", count);
-	if (first)
-		fprintf(f, "| first seen | %s |\n", first);
-	fprintf(f, "| reproduces | %d/%d runs |\n", hits, runs);
-	if (mt) {
-		char *v = mintxt ? vmt_strf("%s.verdict", file) : NULL;
-		char prog_abs[PATH_MAX];
-
-		mt_rows(f, v, prog, n);
-		free(v);
-		if (!mintxt || !realpath(mintxt, prog_abs))
-			snprintf(prog_abs, sizeof(prog_abs), "%s", absfile);
-		mt_sections(f, &e, prog_abs, absfile, oracle, out_one);
-		goto done;
-	}
-	if (!stress)
-		seq_rows(f, mintxt, buf, n);
-	fprintf(f, "\n## Replay\n\n");
-	if (stress) {
-		fenced(f, "sh", cmdline ? cmdline : "", 4);
-	} else {
-		char *cmd = vmt_strf("%s/%s %s", e.fz,
-				     oracle == VMT_ORACLE_ASAN ? "vmt-libfuzzer" : "vmt-replay", absfile);
-		fenced(f, "sh", cmd, 4);
-		free(cmd);
-		fprintf(f, "The same program with the per-op trace: `%s replay -v %s`.\n\n",
-			e.cli, absfile);
-	}
-	if (!stress) {
-		char *txt;
-		size_t tl;
-		FILE *m = prog ? open_memstream(&txt, &tl) : NULL;
-
-		if (m) {
-			vmt_print_prog(m, prog, -1, NULL, NULL);
-			fclose(m);
-			fprintf(f, "## Program (text form, %u ops)\n\n",
-				prog->n);
-			fenced(f, "", txt, 300);
-			free(txt);
-		}
-	}
-	if (out_one) {
-		const char *d = from_key(out_one, "DIVERGENCE");
-		char *san = vmt_sanitizer_stack(out_one);
-
-		if (d && !stress) {
-			fprintf(f, "## First divergence (core vs model)\n\n");
-			fenced(f, "", d, 60);
-		}
-		if (trace && !stress) {
-			const char *t = trace;
-			int lines = 0;
-
-			for (const char *q = trace; *q; q++)
-				lines += *q == '\n';
-			/* The tail: the ops leading up to the divergence. */
-			for (int skip = lines > 40 ? lines - 40 : 0; skip > 0 && *t; t++)
-				if (*t == '\n')
-					skip--;
-			fprintf(f, "## Trace (`vmtorture replay -v`, last lines)\n\n");
-			fenced(f, "", t, 40);
-		}
-		if (san) {
-			fprintf(f, "## Sanitizer report\n\n");
-			fenced(f, "", san, 80);
-			free(san);
-		}
-		if (stress) {
-			const char *v = from_key(out_one, "VIOLATION");
-
-			fprintf(f, "## Stress output\n\n");
-			fenced(f, "", v ? v : out_one, 60);
-		}
-	} else {
-		fprintf(f, "## Output\n\nNo run reproduced the finding (%d tried). "
-			   "It may depend on timing; see the campaign logs.\n\n", runs);
-	}
-done:
+	print_report(f, &e, &r);
 	if (f != stdout)
 		fclose(f);
-	free(prog);
-	free(buf);
-	free(dir_sig);
-	free(count);
-	free(first);
-	free(file);
-	free(mintxt);
-	free(out_one);
-	free(cmdline);
-	free(trace);
-	return vrc ? 2 : hits ? 0 : 1;
+	report_free(&r);
+	return vrc ? 2 : r.hits ? 0 : 1;
 }

@@ -567,9 +567,9 @@ static void expect_agree(const char *name, const char *text)
 	T_CHECK(rc == 0, "scenario %s: %s", name, r.sig);
 }
 
-TEST(test_scenarios)
+/* A 4K frame inside a 2M leaf: split, aliases share bytes. */
+TEST(test_scenario_split_alias)
 {
-	/* A 4K frame inside a 2M leaf: split, aliases share bytes. */
 	expect_agree("split-alias",
 		"frame_alloc frame=0 level=2\n"
 		"frame_get frame=0\n"
@@ -595,7 +595,11 @@ TEST(test_scenarios)
 		"activate acc=1\n"
 		"read acc=1 n=16\n"
 		"check\n");
-	/* Closed-interval conflicts: touching ranges conflict. */
+}
+
+/* Closed-interval conflicts: touching ranges conflict. */
+TEST(test_scenario_touching)
+{
 	expect_agree("touching",
 		"frame_alloc frame=0 level=2\n"
 		"cursor_new mut start=0x200000 end=0x400000\n"
@@ -609,7 +613,11 @@ TEST(test_scenarios)
 		"reader_new acc=2 va=0x202000 len=0x1000\n"
 		"activate acc=2\n"
 		"check\n");
-	/* Errors in documented order, top of user space. */
+}
+
+/* Errors in documented order, top of user space. */
+TEST(test_scenario_bounds)
+{
 	expect_agree("bounds",
 		"cursor_new mut start=0x7ffffffff000 end=0x800000000000\n"
 		"find_next len=0x2000\n"
@@ -634,8 +642,12 @@ TEST(test_scenarios)
 		"writer_new acc=0 va=0x7fffffffe000 len=0x1000\n"
 		"writer_new acc=0 va=0 len=0x1000\n"
 		"check\n");
-	/* A detached table counts every leaf it held, 2 MiB ones included;
-	 * the top page of user space is mappable by a cursor. */
+}
+
+/* A detached table counts every leaf it held, 2 MiB ones included;
+ * the top page of user space is mappable by a cursor. */
+TEST(test_scenario_detach_count)
+{
 	expect_agree("detach-count",
 		"frame_alloc frame=0 level=2\n"
 		"frame_alloc frame=1 level=1\n"
@@ -659,7 +671,11 @@ TEST(test_scenarios)
 		"query\n"
 		"drop\n"
 		"check\n");
-	/* The same frame mapped in two spaces; destroy with leftovers. */
+}
+
+/* The same frame mapped in two spaces; destroy with leftovers. */
+TEST(test_scenario_two_spaces)
+{
 	expect_agree("two-spaces",
 		"space_new space=1 flags=0x1\n"
 		"frame_alloc frame=2 level=1\n"

@@ -327,6 +327,112 @@ static void keep_pages(struct mt_thread *mt, size_t ri)
 	}
 }
 
+static void run_op(struct mt_thread *mt, const struct vmt_op *op0, int idx);
+
+/* Before an op runs: false for the ops the executor leaves out (see
+ * exec_mt.h); an accessor slot in use is released first, and an open
+ * cursor leaves the shadow before its locks go. */
+static bool before_op(struct mt_thread *mt, const struct vmt_op *op, int idx)
+{
+	struct vmt_thread *t = &mt->t;
+
+	switch (op->code) {
+	case VMT_OP_CHECK:
+	case VMT_OP_SPACE_DESTROY:
+	case VMT_OP_POOL_NEW:
+		return false;
+	case VMT_OP_ACC_NEW:
+		/* The release is an op of its own: it leaves the registry at
+		 * its own ticket, not at the new accessor's. */
+		if (t->acc[op->slot].r || t->acc[op->slot].w)
+			run_op(mt,
+			       &(struct vmt_op){ .code = VMT_OP_ACC_RELEASE,
+						 .slot = op->slot },
+			       idx);
+		break;
+	case VMT_OP_CURSOR_NEW:
+	case VMT_OP_DROP:
+		/* Withdrawn before the locks go. */
+		mt->shadow[op->space].open = false;
+		break;
+	default:
+		break;
+	}
+	return true;
+}
+
+/* An op on a shared space no thread has created yet: recorded as
+ * skipped, not run. Returns true if so. */
+static bool skip_absent(struct mt_thread *mt, const struct vmt_op *op, int idx)
+{
+	int sp = shared_slot(mt, op);
+	struct rec *r;
+	long ri;
+
+	if (sp < 0 || X.sh->space[sp])
+		return false;
+	ri = new_rec(mt, op, idx);
+	if (ri >= 0) {
+		r = &X.recs[ri];
+		r->o.space = (uint8_t)sp;
+		r->o.seen = VMT_SEEN_SKIP;
+		r->ticket = r->t1 = r->t0;
+		r->pscan1 = r->pscan0;
+	}
+	return true;
+}
+
+/* After an op ran: the ticket it takes effect at, and what the oracle
+ * needs to know of its kind (racy accessor ops, mutators, the cursor's
+ * range for the mutual-exclusion shadow). */
+static void after_op(struct mt_thread *mt, const struct vmt_op *op, long ri,
+		     int idx)
+{
+	struct rec *r = &X.recs[ri];
+	int64_t rel;
+
+	r->ticket = r->t1;
+	switch (op->code) {
+	case VMT_OP_ACC_NEW:
+	case VMT_OP_ACC_ACTIVATE:
+	case VMT_OP_ACC_RELEASE:
+		rel = vms_sched_last_release();
+		if (rel >= 0 && (uint64_t)rel >= r->t0 / SUB)
+			r->ticket = (uint64_t)rel * SUB + SUB - 1;
+		if (op->code == VMT_OP_ACC_NEW && !r->o.ret) {
+			mt->accr[op->slot].va = op->a;
+			mt->accr[op->slot].len = op->b;
+		}
+		if (op->code == VMT_OP_ACC_ACTIVATE) {
+			r->racy = true;
+			r->o.seen |= VMT_SEEN_RACY;
+			r->o.mapped = r->o.ret != -EFAULT;
+		}
+		break;
+	case VMT_OP_ACC_READ:
+	case VMT_OP_ACC_WRITE:
+		r->racy = true;
+		r->o.seen |= VMT_SEEN_RACY;
+		r->o.data = NULL;
+		r->faulted = r->want &&
+			     (r->o.ret == -EFAULT ||
+			      (r->o.ret >= 0 && (uint64_t)r->o.ret < r->want));
+		keep_pages(mt, (size_t)ri);
+		break;
+	case VMT_OP_MAP:
+	case VMT_OP_UNMAP:
+	case VMT_OP_PROTECT_NEXT:
+		r->mutator = true;
+		break;
+	case VMT_OP_CURSOR_NEW:
+		if (!r->o.ret)
+			shadow_enter(mt, op->space, op->a, op->b, idx);
+		break;
+	default:
+		break;
+	}
+}
+
 static void run_op(struct mt_thread *mt, const struct vmt_op *op0, int idx)
 {
 	struct vmt_op op = *op0;
@@ -334,43 +440,12 @@ static void run_op(struct mt_thread *mt, const struct vmt_op *op0, int idx)
 	struct vmt_outcome o;
 	uint64_t va0 = 0, want = 0;
 	struct rec *r;
-	int64_t rel;
 	long ri;
 	bool ran;
-	int sp;
 
 	op.thread = (uint8_t)mt->id;
-	switch (op.code) {
-	case VMT_OP_CHECK:
-	case VMT_OP_SPACE_DESTROY:
-	case VMT_OP_POOL_NEW:
-		return;		/* see exec_mt.h */
-	case VMT_OP_ACC_NEW:
-		/* The release is an op of its own: it leaves the registry at
-		 * its own ticket, not at the new accessor's. */
-		if (t->acc[op.slot].r || t->acc[op.slot].w)
-			run_op(mt, &(struct vmt_op){ .code = VMT_OP_ACC_RELEASE, .slot = op.slot }, idx);
-		break;
-	case VMT_OP_CURSOR_NEW:
-	case VMT_OP_DROP:
-		/* Withdrawn before the locks go. */
-		mt->shadow[op.space].open = false;
-		break;
-	default:
-		break;
-	}
-	sp = shared_slot(mt, &op);
-	if (sp >= 0 && !X.sh->space[sp]) {
-		ri = new_rec(mt, &op, idx);
-		if (ri >= 0) {
-			r = &X.recs[ri];
-			r->o.space = (uint8_t)sp;
-			r->o.seen = VMT_SEEN_SKIP;
-			r->ticket = r->t1 = r->t0;
-			r->pscan1 = r->pscan0;
-		}
+	if (!before_op(mt, &op, idx) || skip_absent(mt, &op, idx))
 		return;
-	}
 	if (op.code == VMT_OP_SPACE_NEW) {
 		if (X.sh->space[op.space] || X.claimed[op.space])
 			return;
@@ -410,45 +485,7 @@ static void run_op(struct mt_thread *mt, const struct vmt_op *op0, int idx)
 		r->none = true;
 		return;
 	}
-	r->ticket = r->t1;
-	switch (op.code) {
-	case VMT_OP_ACC_NEW:
-	case VMT_OP_ACC_ACTIVATE:
-	case VMT_OP_ACC_RELEASE:
-		rel = vms_sched_last_release();
-		if (rel >= 0 && (uint64_t)rel >= r->t0 / SUB)
-			r->ticket = (uint64_t)rel * SUB + SUB - 1;
-		if (op.code == VMT_OP_ACC_NEW && !r->o.ret) {
-			mt->accr[op.slot].va = op.a;
-			mt->accr[op.slot].len = op.b;
-		}
-		if (op.code == VMT_OP_ACC_ACTIVATE) {
-			r->racy = true;
-			r->o.seen |= VMT_SEEN_RACY;
-			r->o.mapped = r->o.ret != -EFAULT;
-		}
-		break;
-	case VMT_OP_ACC_READ:
-	case VMT_OP_ACC_WRITE:
-		r->racy = true;
-		r->o.seen |= VMT_SEEN_RACY;
-		r->o.data = NULL;
-		r->faulted = r->want && (r->o.ret == -EFAULT ||
-					 (r->o.ret >= 0 && (uint64_t)r->o.ret < r->want));
-		keep_pages(mt, (size_t)ri);
-		break;
-	case VMT_OP_MAP:
-	case VMT_OP_UNMAP:
-	case VMT_OP_PROTECT_NEXT:
-		r->mutator = true;
-		break;
-	case VMT_OP_CURSOR_NEW:
-		if (!r->o.ret)
-			shadow_enter(mt, op.space, op.a, op.b, idx);
-		break;
-	default:
-		break;
-	}
+	after_op(mt, &op, ri, idx);
 }
 
 /* Everything the thread holds goes, as recorded ops. */

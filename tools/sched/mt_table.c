@@ -68,54 +68,63 @@ static uint64_t where(const struct vms_sched_step *tr, size_t n, const struct vm
 	return UINT64_MAX;
 }
 
-int vmt_mt_table(FILE *f, const struct vmt_prog *p, const char *replay, struct vmt_mt_result *r)
+/* Run @p under its own schedule, recording the trace @tr and the ops'
+ * steps. Returns vmt_exec_mt's result, or -EINVAL for a bad schedule. */
+static int run_recorded(const struct vmt_prog *p, struct vms_sched_step *tr,
+			struct vmt_mt_step *steps, struct vmt_mt_result *r)
 {
-	static struct vmt_mt_step steps[MAX_STEPS];
-	struct vms_sched_step *tr = malloc(VMT_MT_STEPS_DEFAULT * sizeof(*tr));
-	struct row *rows;
-	unsigned nt = vmt_prog_threads(p), nc = nt, marked = 0;
-	size_t n, nrows = 0;
-	char buf[200], e[32];
-	int rc;
+	struct vmt_replay rep;
+	struct vmt_mt_opts o = { .policy = vmt_replay_choose,
+				 .policy_arg = &rep,
+				 .trace = tr,
+				 .trace_cap = VMT_MT_STEPS_DEFAULT,
+				 .steps = steps,
+				 .steps_cap = MAX_STEPS };
 
-	rows = malloc((MAX_STEPS + VMT_MAX_PREEMPTS) * sizeof(*rows));
-	if (!tr || !rows) {
-		free(tr);
-		free(rows);
-		return -ENOMEM;
-	}
-	{
-		struct vmt_replay rep;
-		struct vmt_mt_opts o = { .policy = vmt_replay_choose, .policy_arg = &rep,
-					 .trace = tr, .trace_cap = VMT_MT_STEPS_DEFAULT,
-					 .steps = steps, .steps_cap = MAX_STEPS };
+	if (vmt_replay_init(&rep, p->sched, p->nsched))
+		return -EINVAL;
+	return vmt_exec_mt(p, &o, r);
+}
 
-		if (vmt_replay_init(&rep, p->sched, p->nsched)) {
-			rc = -EINVAL;
-			goto out;
-		}
-		rc = vmt_exec_mt(p, &o, r);
-		if (rc < 0)
-			goto out;
-	}
-	n = r->nsteps < MAX_STEPS ? r->nsteps : MAX_STEPS;
+/* The table's rows: @n ops and the preemptions taken, in decision order.
+ * Returns their number. */
+static size_t sort_rows(struct row *rows, const struct vmt_mt_step *steps,
+			size_t n, const struct vmt_prog *p,
+			const struct vms_sched_step *tr, size_t trace_len)
+{
+	size_t nrows = 0;
+
 	for (size_t i = 0; i < n; i++)
 		rows[nrows++] = (struct row){ steps[i].d0, i, (int)i, NULL };
 	for (unsigned i = 0; i < p->nsched; i++) {
-		uint64_t d = where(tr, r->sched.trace_len, &p->sched[i]);
+		uint64_t d = where(tr, trace_len, &p->sched[i]);
 
 		if (d != UINT64_MAX)
 			rows[nrows++] = (struct row){ d + 1, 0, -1, &p->sched[i] };
 	}
 	qsort(rows, nrows, sizeof(*rows), row_cmp);
-	/* A column for each core worker a preemption names (no ops of its own). */
+	return nrows;
+}
+
+/* The columns: the program's @nt threads, and each core worker a
+ * preemption names (no ops of its own). */
+static unsigned columns(const struct vmt_prog *p, unsigned nt)
+{
+	unsigned nc = nt;
+
 	for (unsigned i = 0; i < p->nsched; i++) {
 		if (p->sched[i].next + 1u > nc)
 			nc = p->sched[i].next + 1u;
 		if (p->sched[i].thread + 1u > nc)
 			nc = p->sched[i].thread + 1u;
 	}
+	return nc;
+}
 
+/* The heading, the paragraph on how to read the table, its header row. */
+static void print_intro(FILE *f, const struct vmt_prog *p,
+			const struct vmt_mt_result *r, unsigned nt, unsigned nc)
+{
 	fprintf(f, "## The interleaving, one column per thread\n\n");
 	if (r->status != 1)
 		fprintf(f, "No finding under this schedule.\n\n");
@@ -134,60 +143,62 @@ int vmt_mt_table(FILE *f, const struct vmt_prog *p, const char *replay, struct v
 	for (unsigned t = 0; t < nc; t++)
 		fprintf(f, "---|");
 	fprintf(f, "\n");
-	for (size_t i = 0; i < nrows; i++) {
-		const struct row *w = &rows[i];
+}
 
-		if (w->step < 0) {
-			fprintf(f, "| **%" PRIu64 "** |", w->key);
-			for (unsigned t = 0; t < nc; t++) {
-				if (t == w->e->next)
-					fprintf(f, " **▶ preemption**: thread %u's decision %u runs "
-						"thread %u |", w->e->thread, w->e->nth, w->e->next);
-				else if (t == w->e->thread)
-					fprintf(f, " ⏸ |");
-				else
-					fprintf(f, " |");
-			}
-			fprintf(f, "\n");
+/* A preemption's row: the thread it stops and the one it runs. */
+static void print_preempt(FILE *f, const struct row *w, unsigned nc)
+{
+	fprintf(f, "| **%" PRIu64 "** |", w->key);
+	for (unsigned t = 0; t < nc; t++) {
+		if (t == w->e->next)
+			fprintf(f,
+				" **▶ preemption**: thread %u's decision %u runs "
+				"thread %u |",
+				w->e->thread, w->e->nth, w->e->next);
+		else if (t == w->e->thread)
+			fprintf(f, " ⏸ |");
+		else
+			fprintf(f, " |");
+	}
+	fprintf(f, "\n");
+}
+
+/* An op's row: its decisions, the op and its result in its thread's
+ * column, in bold with a mark where the oracle fired (@here). */
+static void print_step(FILE *f, const struct vmt_mt_step *s, bool here,
+		       unsigned nc)
+{
+	char buf[200], e[32];
+
+	if (s->d1 != s->d0)
+		fprintf(f, "| %" PRIu64 "–%" PRIu64 " |", s->d0, s->d1);
+	else
+		fprintf(f, "| %" PRIu64 " |", s->d0);
+	for (unsigned t = 0; t < nc; t++) {
+		if (t != s->thread) {
+			fprintf(f, " |");
 			continue;
 		}
-		const struct vmt_mt_step *s = &steps[w->step];
-		bool here = r->status == 1 && w->step == r->step;
-
-		marked += here;
-		if (s->d1 != s->d0)
-			fprintf(f, "| %" PRIu64 "–%" PRIu64 " |", s->d0, s->d1);
+		vmt_format_op(&s->op, buf, sizeof(buf));
+		fprintf(f, " %s%s`%s`", here ? "**" : "",
+			s->index < 0 ? "_(own)_ " : "", buf);
+		if (s->skipped)
+			fprintf(f, " skipped");
+		else if (s->unfinished)
+			fprintf(f, " … (the run stopped here)");
 		else
-			fprintf(f, "| %" PRIu64 " |", s->d0);
-		for (unsigned t = 0; t < nc; t++) {
-			if (t != s->thread) {
-				fprintf(f, " |");
-				continue;
-			}
-			vmt_format_op(&s->op, buf, sizeof(buf));
-			fprintf(f, " %s%s`%s`", here ? "**" : "", s->index < 0 ? "_(own)_ " : "", buf);
-			if (s->skipped)
-				fprintf(f, " skipped");
-			else if (s->unfinished)
-				fprintf(f, " … (the run stopped here)");
-			else
-				fprintf(f, " → %s", vmt_errname(s->ret, e, sizeof(e)));
-			if (here)
-				fprintf(f, " ⚠ the oracle fired here**");
-			fprintf(f, " |");
-		}
-		fprintf(f, "\n");
+			fprintf(f, " → %s", vmt_errname(s->ret, e, sizeof(e)));
+		if (here)
+			fprintf(f, " ⚠ the oracle fired here**");
+		fprintf(f, " |");
 	}
-	if (r->status == 1 && !marked) {
-		fprintf(f, "| end |");
-		for (unsigned t = 0; t < nc; t++)
-			fprintf(f, "%s", t ? " |" : " **⚠ the oracle fired after the ops above: in a "
-				"core worker or the end-of-run check** |");
-		fprintf(f, "\n");
-	}
-	if (n < r->nsteps)
-		fprintf(f, "\n(%zu more ops not shown)\n", r->nsteps - n);
 	fprintf(f, "\n");
+}
+
+/* Below the table: what the oracle saw, how to reproduce, the program. */
+static void print_outro(FILE *f, const struct vmt_prog *p, const char *replay,
+			const struct vmt_mt_result *r)
+{
 	if (r->status == 1) {
 		fprintf(f, "* **Oracle**: %s\n* **Title**: ", kind_name(r->kind));
 		cell(f, r->title);
@@ -201,6 +212,57 @@ int vmt_mt_table(FILE *f, const struct vmt_prog *p, const char *replay, struct v
 	fprintf(f, "\n```\n");
 	vmt_print_prog(f, p, -1, NULL, NULL);
 	fprintf(f, "```\n");
+}
+
+int vmt_mt_table(FILE *f, const struct vmt_prog *p, const char *replay,
+		 struct vmt_mt_result *r)
+{
+	static struct vmt_mt_step steps[MAX_STEPS];
+	struct vms_sched_step *tr = malloc(VMT_MT_STEPS_DEFAULT * sizeof(*tr));
+	struct row *rows;
+	unsigned nt = vmt_prog_threads(p), nc, marked = 0;
+	size_t n, nrows;
+	int rc;
+
+	rows = malloc((MAX_STEPS + VMT_MAX_PREEMPTS) * sizeof(*rows));
+	if (!tr || !rows) {
+		free(tr);
+		free(rows);
+		return -ENOMEM;
+	}
+	rc = run_recorded(p, tr, steps, r);
+	if (rc < 0)
+		goto out;
+	n = r->nsteps < MAX_STEPS ? r->nsteps : MAX_STEPS;
+	nrows = sort_rows(rows, steps, n, p, tr, r->sched.trace_len);
+	nc = columns(p, nt);
+
+	print_intro(f, p, r, nt, nc);
+	for (size_t i = 0; i < nrows; i++) {
+		const struct row *w = &rows[i];
+		bool here =
+			w->step >= 0 && r->status == 1 && w->step == r->step;
+
+		if (w->step < 0) {
+			print_preempt(f, w, nc);
+			continue;
+		}
+		marked += here;
+		print_step(f, &steps[w->step], here, nc);
+	}
+	if (r->status == 1 && !marked) {
+		fprintf(f, "| end |");
+		for (unsigned t = 0; t < nc; t++)
+			fprintf(f, "%s",
+				t ? " |" :
+				    " **⚠ the oracle fired after the ops above: in a "
+				    "core worker or the end-of-run check** |");
+		fprintf(f, "\n");
+	}
+	if (n < r->nsteps)
+		fprintf(f, "\n(%zu more ops not shown)\n", r->nsteps - n);
+	fprintf(f, "\n");
+	print_outro(f, p, replay, r);
 out:
 	free(tr);
 	free(rows);

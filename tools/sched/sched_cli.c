@@ -540,16 +540,201 @@ static const char minimize_usage[] =
 	"  none of them may exist. Exit: 0 minimized, 1 FILE gives no finding (or not\n"
 	"  TITLE), 2 bad usage or input, 3 uncontrolled nondeterminism.\n";
 
-static int cmd_minimize(int argc, char **argv)
-{
-	static struct vmt_prog p, p0;
-	struct vmt_min_opts mo = { .max_cpu = 60 };
+/* A minimized multi-thread finding: the program before (p0) and after
+ * (p), its title, what the minimizer did, and the two replays of the
+ * result (r, r2), which must agree. */
+struct mt_min {
+	const char *path;
+	char base[600], title[256];
+	struct vmt_prog p, p0;
 	struct vmt_min_result mr;
 	struct vmt_mt_result r, r2;
-	const char *path = NULL, *out = NULL, *sig = NULL;
-	char title[256], base[600], name[640];
-	FILE *f;
+};
+
+/* OUT, OUT.txt, OUT.md and OUT.verdict, none of which may exist yet. */
+static bool outputs_free(const char *base)
+{
+	char name[640];
+
+	for (int k = 0; k < 4; k++) {
+		static const char *const ext[] = { "", ".txt", ".md",
+						   ".verdict" };
+
+		snprintf(name, sizeof(name), "%s%s", base, ext[k]);
+		if (!access(name, F_OK)) {
+			fprintf(stderr,
+				"vmtorture minimize: %s exists: not replaced (-o OUT)\n",
+				name);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Run m->p under its schedule, expecting the finding @sig (any if NULL),
+ * minimize it, and replay the result twice. Returns 0 or the exit code. */
+static int mt_minimize(struct mt_min *m, const char *sig,
+		       const struct vmt_min_opts *mo)
+{
+	struct vmt_mt_result *r = &m->r, *r2 = &m->r2;
 	long d;
+
+	vmt_exec_mt(&m->p, NULL, r);
+	if (r->status < 0) {
+		print_result(stderr, m->path, r);
+		return EXIT_USAGE;
+	}
+	if (r->status != 1 || (sig && strcmp(sig, r->title))) {
+		fprintf(stderr, "vmtorture minimize: %s: %s%s%s\n", m->path,
+			r->status == 1 ? "gives another finding: " :
+					 "no finding under its schedule",
+			r->status == 1 ? r->title : "", "");
+		return EXIT_FOUND;
+	}
+	snprintf(m->title, sizeof(m->title), "%s", r->title);
+	m->p0 = m->p;
+	if (vmt_mt_minimize(&m->p, m->title, mo, &m->mr)) {
+		fprintf(stderr,
+			"vmtorture minimize: %s: %s does not reproduce in a child process\n",
+			m->path, m->title);
+		return EXIT_NONDET;
+	}
+	/* What is saved must replay the same way twice. */
+	run(&m->p, NULL, NULL, trace_a, 0, r);
+	run(&m->p, NULL, NULL, trace_b, 0, r2);
+	d = vmt_trace_diff(trace_a, r->sched.trace_len, trace_b,
+			   r2->sched.trace_len);
+	if (r->status != 1 || strcmp(r->title, m->title) ||
+	    strcmp(r2->title, m->title) || d >= 0) {
+		fprintf(stderr,
+			"vmtorture minimize: uncontrolled nondeterminism: the minimized "
+			"program gave '%s' then '%s'\n",
+			r->title, r2->title);
+		return EXIT_NONDET;
+	}
+	return 0;
+}
+
+/* OUT: the minimized program's bytes. */
+static int write_mt_bytes(const struct mt_min *m)
+{
+	static uint8_t buf[VMT_MAX_ENCODED];
+	long n = vmt_encode(&m->p, buf, sizeof(buf));
+	FILE *f;
+
+	if (n < 0 || !(f = create_excl(m->base)) ||
+	    fwrite(buf, 1, (size_t)n, f) != (size_t)n || fclose(f)) {
+		fprintf(stderr, "vmtorture minimize: cannot write %s\n",
+			m->base);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* OUT.txt: the program in text form under a header of what it came from. */
+static int write_mt_txt(const struct mt_min *m)
+{
+	const struct vmt_prog *p = &m->p, *p0 = &m->p0;
+	char name[640];
+	FILE *f;
+
+	snprintf(name, sizeof(name), "%s.txt", m->base);
+	if (!(f = create_excl(name)))
+		return EXIT_USAGE;
+	fprintf(f, "# vmtorture sched finding: %s\n# %s\n", m->title,
+		m->r.detail);
+	fprintf(f,
+		"# minimized from %s: %u thread(s), %u op(s), %u preemption(s), %ld bytes\n",
+		m->path, vmt_prog_threads(p0), p0->n, p0->nsched, enc_len(p0));
+	fprintf(f,
+		"# the bug needs %u preemption(s); %u thread(s) (%d run, with the core's "
+		"workers), %u op(s), %u fault(s), %ld bytes%s\n",
+		p->nsched, vmt_prog_threads(p), m->r.sched.nr_threads, p->n,
+		count_faults(p), enc_len(p),
+		m->mr.minimal ? "; 1-minimal" :
+				"; the budget ran out before 1-minimal");
+	fprintf(f, "# replay: vmtorture replay %s.txt\n", m->base);
+	vmt_print_prog(f, p, -1, NULL, NULL);
+	return fclose(f) ? EXIT_USAGE : 0;
+}
+
+/* OUT.md: the report, one column per thread (its run fills m->r2). */
+static int write_mt_md(struct mt_min *m)
+{
+	const struct vmt_prog *p = &m->p, *p0 = &m->p0;
+	char name[640], cmd[700];
+	FILE *f;
+
+	snprintf(name, sizeof(name), "%s.md", m->base);
+	if (!(f = create_excl(name)))
+		return EXIT_USAGE;
+	snprintf(cmd, sizeof(cmd), "vmtorture replay %s.txt", m->base);
+	fprintf(f,
+		"# Minimized finding: %s\n\nFrom `%s` (%u threads, %u ops, %u preemptions, "
+		"%ld bytes) to %u thread(s) (%d run, with the core's workers), %u op(s), %u "
+		"fault(s), %ld bytes; **the bug needs %u preemption(s)**%s.\n\n",
+		m->title, m->path, vmt_prog_threads(p0), p0->n, p0->nsched,
+		enc_len(p0), vmt_prog_threads(p), m->r.sched.nr_threads, p->n,
+		count_faults(p), enc_len(p), p->nsched,
+		m->mr.minimal ? " (1-minimal)" : "");
+	vmt_mt_table(f, p, cmd, &m->r2);
+	return fclose(f) ? EXIT_USAGE : 0;
+}
+
+/* OUT.verdict: the same facts as key=value lines, for the campaign. */
+static int write_mt_verdict(const struct mt_min *m)
+{
+	const struct vmt_prog *p = &m->p, *p0 = &m->p0;
+	const struct vmt_min_result *mr = &m->mr;
+	char name[640];
+	FILE *f;
+
+	snprintf(name, sizeof(name), "%s.verdict", m->base);
+	if (!(f = create_excl(name)))
+		return EXIT_USAGE;
+	/* threads: the program's (one column each); threads_run: with the
+	 * core's workers, which run beside them (the reclaimer). */
+	fprintf(f,
+		"title=%s\nthreads=%u\nthreads_run=%d\nops=%u\npreemptions=%u\nfaults=%u\n"
+		"bytes=%ld\n"
+		"before_threads=%u\nbefore_ops=%u\nbefore_preemptions=%u\nbefore_bytes=%ld\n"
+		"minimal=%d\ntrials=%u\nsearched=%u\nrescheduled=%u\nrounds=%u\ncpu_seconds=%.2f\n"
+		"decisions=%" PRIu64 "\nprogram=%s.txt\n",
+		m->title, vmt_prog_threads(p), m->r.sched.nr_threads, p->n,
+		p->nsched, count_faults(p), enc_len(p), vmt_prog_threads(p0),
+		p0->n, p0->nsched, enc_len(p0), mr->minimal, mr->trials,
+		mr->searched, mr->rescheduled, mr->rounds, mr->cpu,
+		m->r.sched.steps, m->base);
+	return fclose(f) ? EXIT_USAGE : 0;
+}
+
+/* The summary on stdout. */
+static void print_mt_min(const struct mt_min *m)
+{
+	const struct vmt_prog *p = &m->p, *p0 = &m->p0;
+	const struct vmt_min_result *mr = &m->mr;
+	const char *base = m->base;
+
+	printf("minimize: %s\n  %u thread(s)/%u op(s)/%u preemption(s)/%ld bytes -> %u thread(s) "
+	       "(%d run, with the core's workers)/%u op(s)/%u fault(s)/%ld bytes; the bug needs %u "
+	       "preemption(s)%s\n  %u trials "
+	       "(%u searched, %u with a new schedule), %u rounds, %.1f CPU s\n  wrote %s, "
+	       "%s.txt, %s.md, %s.verdict\n  replay: vmtorture replay %s.txt\n",
+	       m->title, vmt_prog_threads(p0), p0->n, p0->nsched, enc_len(p0),
+	       vmt_prog_threads(p), m->r.sched.nr_threads, p->n,
+	       count_faults(p), enc_len(p), p->nsched,
+	       mr->minimal ? " (1-minimal)" :
+			     " (budget spent: not shown 1-minimal)",
+	       mr->trials, mr->searched, mr->rescheduled, mr->rounds, mr->cpu,
+	       base, base, base, base, base);
+}
+
+static int cmd_minimize(int argc, char **argv)
+{
+	static struct mt_min m;
+	struct vmt_min_opts mo = { .max_cpu = 60 };
+	const char *out = NULL, *sig = NULL;
+	int rc;
 	uint64_t v;
 
 	for (int i = 1; i < argc; i++) {
@@ -575,138 +760,30 @@ static int cmd_minimize(int argc, char **argv)
 				val ? " " : "", val ? val : "");
 			fputs(minimize_usage, stderr);
 			return EXIT_USAGE;
-		} else if (path) {
+		} else if (m.path) {
 			fprintf(stderr, "vmtorture minimize: one program at a time\n");
 			return EXIT_USAGE;
 		} else {
-			path = a;
+			m.path = a;
 		}
 	}
-	if (!path) {
+	if (!m.path) {
 		fprintf(stderr, "vmtorture minimize: no program\n");
 		fputs(minimize_usage, stderr);
 		return EXIT_USAGE;
 	}
-	if (load(path, &p) || !traces(0))
+	if (load(m.path, &m.p) || !traces(0))
 		return EXIT_USAGE;
-	snprintf(base, sizeof(base), "%s", out ? out : path);
+	snprintf(m.base, sizeof(m.base), "%s", out ? out : m.path);
 	if (!out)
-		strncat(base, ".min", sizeof(base) - strlen(base) - 1);
-	for (int k = 0; k < 4; k++) {
-		static const char *const ext[] = { "", ".txt", ".md", ".verdict" };
-
-		snprintf(name, sizeof(name), "%s%s", base, ext[k]);
-		if (!access(name, F_OK)) {
-			fprintf(stderr, "vmtorture minimize: %s exists: not replaced (-o OUT)\n", name);
-			return EXIT_USAGE;
-		}
-	}
-	vmt_exec_mt(&p, NULL, &r);
-	if (r.status < 0) {
-		print_result(stderr, path, &r);
+		strncat(m.base, ".min", sizeof(m.base) - strlen(m.base) - 1);
+	if (!outputs_free(m.base))
 		return EXIT_USAGE;
-	}
-	if (r.status != 1 || (sig && strcmp(sig, r.title))) {
-		fprintf(stderr, "vmtorture minimize: %s: %s%s%s\n", path,
-			r.status == 1 ? "gives another finding: " : "no finding under its schedule",
-			r.status == 1 ? r.title : "", "");
-		return EXIT_FOUND;
-	}
-	snprintf(title, sizeof(title), "%s", r.title);
-	p0 = p;
-	if (vmt_mt_minimize(&p, title, &mo, &mr)) {
-		fprintf(stderr, "vmtorture minimize: %s: %s does not reproduce in a child process\n",
-			path, title);
-		return EXIT_NONDET;
-	}
-	/* What is saved must replay the same way twice. */
-	run(&p, NULL, NULL, trace_a, 0, &r);
-	run(&p, NULL, NULL, trace_b, 0, &r2);
-	d = vmt_trace_diff(trace_a, r.sched.trace_len, trace_b, r2.sched.trace_len);
-	if (r.status != 1 || strcmp(r.title, title) || strcmp(r2.title, title) || d >= 0) {
-		fprintf(stderr, "vmtorture minimize: uncontrolled nondeterminism: the minimized "
-			"program gave '%s' then '%s'\n", r.title, r2.title);
-		return EXIT_NONDET;
-	}
-
-	snprintf(name, sizeof(name), "%s", base);
-	{
-		static uint8_t buf[VMT_MAX_ENCODED];
-		long n = vmt_encode(&p, buf, sizeof(buf));
-
-		if (n < 0 || !(f = create_excl(name)) || fwrite(buf, 1, (size_t)n, f) != (size_t)n ||
-		    fclose(f)) {
-			fprintf(stderr, "vmtorture minimize: cannot write %s\n", name);
-			return EXIT_USAGE;
-		}
-	}
-	snprintf(name, sizeof(name), "%s.txt", base);
-	if (!(f = create_excl(name)))
-		return EXIT_USAGE;
-	fprintf(f, "# vmtorture sched finding: %s\n# %s\n", title, r.detail);
-	fprintf(f, "# minimized from %s: %u thread(s), %u op(s), %u preemption(s), %ld bytes\n",
-		path, vmt_prog_threads(&p0), p0.n, p0.nsched, enc_len(&p0));
-	fprintf(f,
-		"# the bug needs %u preemption(s); %u thread(s) (%d run, with the core's "
-		"workers), %u op(s), %u fault(s), %ld bytes%s\n",
-		p.nsched, vmt_prog_threads(&p), r.sched.nr_threads, p.n,
-		count_faults(&p), enc_len(&p),
-		mr.minimal ? "; 1-minimal" :
-			     "; the budget ran out before 1-minimal");
-	fprintf(f, "# replay: vmtorture replay %s.txt\n", base);
-	vmt_print_prog(f, &p, -1, NULL, NULL);
-	if (fclose(f))
-		return EXIT_USAGE;
-
-	snprintf(name, sizeof(name), "%s.md", base);
-	if (!(f = create_excl(name)))
-		return EXIT_USAGE;
-	{
-		char cmd[700];
-
-		snprintf(cmd, sizeof(cmd), "vmtorture replay %s.txt", base);
-		fprintf(f,
-			"# Minimized finding: %s\n\nFrom `%s` (%u threads, %u ops, %u preemptions, "
-			"%ld bytes) to %u thread(s) (%d run, with the core's workers), %u op(s), %u "
-			"fault(s), %ld bytes; **the bug needs %u preemption(s)**%s.\n\n",
-			title, path, vmt_prog_threads(&p0), p0.n, p0.nsched,
-			enc_len(&p0), vmt_prog_threads(&p), r.sched.nr_threads,
-			p.n, count_faults(&p), enc_len(&p), p.nsched,
-			mr.minimal ? " (1-minimal)" : "");
-		vmt_mt_table(f, &p, cmd, &r2);
-	}
-	if (fclose(f))
-		return EXIT_USAGE;
-
-	snprintf(name, sizeof(name), "%s.verdict", base);
-	if (!(f = create_excl(name)))
-		return EXIT_USAGE;
-	/* threads: the program's (one column each); threads_run: with the
-	 * core's workers, which run beside them (the reclaimer). */
-	fprintf(f,
-		"title=%s\nthreads=%u\nthreads_run=%d\nops=%u\npreemptions=%u\nfaults=%u\n"
-		"bytes=%ld\n"
-		"before_threads=%u\nbefore_ops=%u\nbefore_preemptions=%u\nbefore_bytes=%ld\n"
-		"minimal=%d\ntrials=%u\nsearched=%u\nrescheduled=%u\nrounds=%u\ncpu_seconds=%.2f\n"
-		"decisions=%" PRIu64 "\nprogram=%s.txt\n",
-		title, vmt_prog_threads(&p), r.sched.nr_threads, p.n, p.nsched,
-		count_faults(&p), enc_len(&p), vmt_prog_threads(&p0), p0.n,
-		p0.nsched, enc_len(&p0), mr.minimal, mr.trials, mr.searched,
-		mr.rescheduled, mr.rounds, mr.cpu, r.sched.steps, base);
-	if (fclose(f))
-		return EXIT_USAGE;
-	printf("minimize: %s\n  %u thread(s)/%u op(s)/%u preemption(s)/%ld bytes -> %u thread(s) "
-	       "(%d run, with the core's workers)/%u op(s)/%u fault(s)/%ld bytes; the bug needs %u "
-	       "preemption(s)%s\n  %u trials "
-	       "(%u searched, %u with a new schedule), %u rounds, %.1f CPU s\n  wrote %s, "
-	       "%s.txt, %s.md, %s.verdict\n  replay: vmtorture replay %s.txt\n",
-	       title, vmt_prog_threads(&p0), p0.n, p0.nsched, enc_len(&p0),
-	       vmt_prog_threads(&p), r.sched.nr_threads, p.n, count_faults(&p),
-	       enc_len(&p), p.nsched,
-	       mr.minimal ? " (1-minimal)" :
-			    " (budget spent: not shown 1-minimal)",
-	       mr.trials, mr.searched, mr.rescheduled, mr.rounds, mr.cpu, base,
-	       base, base, base, base);
+	if ((rc = mt_minimize(&m, sig, &mo)) || (rc = write_mt_bytes(&m)) ||
+	    (rc = write_mt_txt(&m)) || (rc = write_mt_md(&m)) ||
+	    (rc = write_mt_verdict(&m)))
+		return rc;
+	print_mt_min(&m);
 	return 0;
 }
 
