@@ -14,13 +14,15 @@
 # that campaign. Output: build/fuzz-out/coverage/ (report.txt, lines.txt,
 # uncovered.txt: every line no input ran, grouped by function, with
 # why it cannot run or "no reason given"; html/
-# with COV_HTML=1).
+# with COV_HTML=1; COV_OUT=DIR elsewhere). COV_UNREACHABLE=FILE reads the
+# whole-function list from FILE instead of fuzz/cov-unreachable.txt
+# (fuzz/coverage-test.sh plants a wrong entry there).
 set -euo pipefail
 . fuzz/lib.sh
 
 bin=$FZ/vmt-cov
 bin_mt=$FZ/vmt-mt-cov
-out=$FZ_OUT/coverage
+out=${COV_OUT:-$FZ_OUT/coverage}
 PROFDATA=${PROFDATA:-llvm-profdata-14}
 LLVMCOV=${LLVMCOV:-llvm-cov-14}
 command -v "$PROFDATA" >/dev/null || die "$PROFDATA not found (apt-get install llvm-14)"
@@ -43,7 +45,13 @@ fi
 objs=("$bin")
 [ ${#mt_inputs[@]} -eq 0 ] || { [ -x "$bin_mt" ] || die "$bin_mt not built"; objs+=(-object "$bin_mt"); }
 
-rm -rf "$out"
+# The default report is make coverage's own, replaced each run; a
+# COV_OUT directory is never emptied, so it must be a new one.
+if [ -n "${COV_OUT:-}" ]; then
+	[ ! -e "$out" ] || die "COV_OUT=$out exists: give a directory that does not"
+else
+	rm -rf "$out"
+fi
 mkdir -p "$out"
 # The seeds must agree; coverage of a diverging run would still count,
 # but the breakage must not go unnoticed.
@@ -106,7 +114,7 @@ done |
 #    what clang-format leaves alone. Markers live in the source, so they
 #    move with edits and name the code they sit on.
 # A listed line that some input ran is a wrong entry, and fails the run.
-skip=fuzz/cov-unreachable.txt
+skip=${COV_UNREACHABLE:-fuzz/cov-unreachable.txt}
 for f in "${srcs[@]}"; do
 	awk 'FNR == 1 { f = FILENAME; sub(/.*\//, "", f); mode = 0; open = 0 }
 		{ code = $0
