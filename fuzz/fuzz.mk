@@ -167,7 +167,7 @@ $(SEQ_OUT)/%: $(SEQ_DIR)/%.txt $(VMT_CLI)
 	@mkdir -p $(dir $@)
 	@$(VMT_CLI) encode $< -o $@.tmp -f && mv -f $@.tmp $@ || { rm -f $@.tmp; exit 1; }
 
-.PHONY: fuzz seeds seeds-check fuzz-libfuzzer fuzz-afl fuzz-smoke coverage
+.PHONY: fuzz seeds seeds-check fuzz-libfuzzer fuzz-afl fuzz-smoke coverage coverage-test
 # A seed whose scenario was deleted must not linger in the corpus.
 seeds: $(SEQ_SEEDS)
 	@for f in $(SEQ_OUT)/*; do [ -e "$$f" ] || continue; \
@@ -196,7 +196,11 @@ fuzz-smoke: $(FZ)/vmt-libfuzzer $(FZ)/vmt-afl $(FZ)/vmt-replay $(FZ)/vmt-mt-repl
 coverage: $(FZ)/vmt-cov $(FZ)/vmt-mt-cov seeds mt-seeds
 	@$(FUZZ_ENV) MT_OUT=$(MT_OUT) bash fuzz/coverage.sh
 
-test-suites: fuzz-smoke
+# The unreachable-line reasons are right on the seeds, and a wrong one fails.
+coverage-test: $(FZ)/vmt-cov $(FZ)/vmt-mt-cov seeds mt-seeds
+	@$(FUZZ_ENV) MT_OUT=$(MT_OUT) bash fuzz/coverage-test.sh
+
+test-suites: fuzz-smoke coverage-test
 
 # The dictionary is produced by the op module's own encoder.
 .PHONY: fuzz-dict
