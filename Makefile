@@ -42,11 +42,8 @@ all:
 deps:
 	@bash scripts/deps.sh
 
-# Compile rule for every C file of every module.
-$(B)/obj/%.o: %.c
-	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -c $< -o $@
-
+# The compile rules: one object tree per build variant of the core
+# (core/core.mk), $(B)/obj/ the plain one, for every C file of every module.
 include core/core.mk
 -include model/model.mk
 -include tools/tools.mk
