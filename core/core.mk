@@ -8,8 +8,9 @@ CORE_SRCS := core/src/sync.c core/src/pool.c core/src/lock.c core/src/cursor.c \
 # objects in it. The tree's pattern rule compiles any C file: obj/ holds
 # every module's plain objects, and a fragment can build its own sources
 # with a variant's flags (the controlled executor and its tests in
-# obj-sched/). A row defines CORE_LIB_<name> (the archive) and
-# CORE_CFLAGS_<name> (its flags) for the other fragments.
+# obj-sched/, the benchmark in obj-global/). A row defines CORE_LIB_<name>
+# (the archive) and CORE_CFLAGS_<name> (its flags) for the other
+# fragments.
 #
 # $(call core_variant,name,objdir,archive,-I's,cflags,bugfile)
 # bugfile: with BUG=name, only the bug's file (scripts/bugs.sh get name
@@ -49,9 +50,14 @@ CORE_BUG_BASE := build$(if $(SAN),/$(SAN))
 # sched: the controlled core (tools/sched/sched.mk): sched.c takes over every
 #   scheduling point of sync.h, plus poison and faults; fuzz/fuzz.mk builds
 #   the multi-thread target with the same flags.
-#            name,   objdir,     archive,                   -I's,                          cflags,                                             option
-$(call core_row, plain,  obj,        $(B)/libvms.a,             ,                              ,                                                   )
-$(call core_row, poison, obj-poison, $(B)/libvms-poison.a,      ,                              -DVMS_POISON=1 -DVMS_SCHED_HOOK=1 -DVMS_FAULTS=1,   )
-$(call core_row, sched,  obj-sched,  $(B)/libvms-sched.a,       -Itools/sched -Itests -Ibench, -DVMS_SCHED=1 -DVMS_POISON=1 -DVMS_FAULTS=1,        bugfile)
+# global: every cursor holds one process-wide lock, the baseline of
+#   bench/bench.mk. _GNU_SOURCE: the lock is initialised with
+#   PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP, which glibc declares only under
+#   it (gnu11 alone does not define it).
+#               name,    objdir,      archive,                     -I's,                           cflags,                                            option
+$(call core_row, plain,   obj,         $(B)/libvms.a,               ,                               ,)
+$(call core_row, poison,  obj-poison,  $(B)/libvms-poison.a,        ,                               -DVMS_POISON=1 -DVMS_SCHED_HOOK=1 -DVMS_FAULTS=1,)
+$(call core_row, sched,   obj-sched,   $(B)/libvms-sched.a,         -Itools/sched -Itests -Ibench,  -DVMS_SCHED=1 -DVMS_POISON=1 -DVMS_FAULTS=1,       bugfile)
+$(call core_row, global,  obj-global,  $(B)/bench/libvms-global.a,  ,                               -DVMS_GLOBAL_LOCK -D_GNU_SOURCE,)
 
 all: $(CORE_LIB_plain)
