@@ -20,8 +20,10 @@ BUG ?=
 # Where this variant's objects and binaries go.
 B := build$(if $(BUG),/bug-$(BUG))$(if $(SAN),/$(SAN))
 EXTRA_CFLAGS += $(if $(BUG),-DVMS_BUG_$(BUG)=1)
+# The core file the bug lives in (core/core.mk's one-file sched build).
+BUG_FILE := $(if $(BUG),$(shell bash scripts/bugs.sh get $(BUG) file 2>/dev/null))
 ifneq ($(BUG),)
-ifeq ($(shell bash scripts/bugs.sh get $(BUG) file 2>/dev/null),)
+ifeq ($(BUG_FILE),)
 $(error BUG=$(BUG) is not a planted bug; see core/bugs.tsv or docs/bugs.md)
 endif
 endif
@@ -42,11 +44,8 @@ all:
 deps:
 	@bash scripts/deps.sh
 
-# Compile rule for every C file of every module.
-$(B)/obj/%.o: %.c
-	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -c $< -o $@
-
+# The compile rules: one object tree per build variant of the core
+# (core/core.mk), $(B)/obj/ the plain one, for every C file of every module.
 include core/core.mk
 -include model/model.mk
 -include tools/tools.mk

@@ -21,33 +21,19 @@ BENCH_BOOST ?= 1
 BENCH_SRCS := bench/bench.c
 BENCH_BIN := $(B)/bench/vms-bench
 BENCH_GLOBAL_BIN := $(B)/bench/vms-bench-global
-BENCH_GLOBAL_LIB := $(B)/bench/libvms-global.a
 
+# bench.c is compiled in both object trees, so that each binary can name
+# the build it measures (the global row of core/core.mk).
 BENCH_OBJS := $(BENCH_SRCS:%.c=$(B)/obj/%.o)
 BENCH_GLOBAL_OBJS := $(BENCH_SRCS:%.c=$(B)/obj-global/%.o)
-BENCH_GLOBAL_CORE_OBJS := $(CORE_SRCS:%.c=$(B)/obj-global/%.o)
-
-# The generic rule, with the global-lock switch; bench.c is compiled here too
-# so that each binary can name the build it measures. _GNU_SOURCE: the
-# global lock is initialised with PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP,
-# which glibc declares only under it (gnu11 alone does not define it).
-BENCH_GLOBAL_CFLAGS := -DVMS_GLOBAL_LOCK -D_GNU_SOURCE
-$(B)/obj-global/%.o: %.c
-	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) $(BENCH_GLOBAL_CFLAGS) -c $< -o $@
-
-$(BENCH_GLOBAL_LIB): $(BENCH_GLOBAL_CORE_OBJS)
-	@mkdir -p $(dir $@)
-	rm -f $@
-	$(AR) rcs $@ $^
 
 $(BENCH_BIN): $(BENCH_OBJS) $(B)/libvms.a
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) $(BENCH_OBJS) $(B)/libvms.a $(URCU_LIBS) $(LDLIBS) -o $@
 
-$(BENCH_GLOBAL_BIN): $(BENCH_GLOBAL_OBJS) $(BENCH_GLOBAL_LIB)
+$(BENCH_GLOBAL_BIN): $(BENCH_GLOBAL_OBJS) $(CORE_LIB_global)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) $(BENCH_GLOBAL_OBJS) $(BENCH_GLOBAL_LIB) $(URCU_LIBS) $(LDLIBS) -o $@
+	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) $(BENCH_GLOBAL_OBJS) $(CORE_LIB_global) $(URCU_LIBS) $(LDLIBS) -o $@
 
 .PHONY: bench bench-build
 bench-build: $(BENCH_BIN) $(BENCH_GLOBAL_BIN)
@@ -59,4 +45,4 @@ bench: bench-build
 		$(if $(filter 0,$(BENCH_BOOST)),--no-boost) \
 		--raw $(B)/bench/last-run.txt $(BENCH_BIN) $(BENCH_GLOBAL_BIN)
 	bash bench/profile.sh --time-ms $(BENCH_TIME_MS) $(if $(filter 0,$(BENCH_BOOST)),--no-boost) \
-		fine-grained=$(BENCH_BIN)=$(B)/libvms.a global-lock=$(BENCH_GLOBAL_BIN)=$(BENCH_GLOBAL_LIB)
+		fine-grained=$(BENCH_BIN)=$(B)/libvms.a global-lock=$(BENCH_GLOBAL_BIN)=$(CORE_LIB_global)

@@ -123,7 +123,7 @@ $(call fuzz_kind,cov,        clang,                                    -O0 -fpro
 
 # The multi-thread target (fuzz/target_mt.c): the same drivers and
 # instrumentation over the controlled executor, on the controlled core
-# (SCHED_CFLAGS: the flags of build/vmtorture-sched, so a finding replays
+# (CORE_CFLAGS_sched: the flags of build/vmtorture-sched, so a finding replays
 # there to the same title). Its own binaries: the sequential target keeps
 # the plain core, which runs sequential programs faster (fuzz/README.md).
 # The engine builds hash the interleavings into extra coverage
@@ -135,7 +135,7 @@ $(call fuzz_kind,cov,        clang,                                    -O0 -fpro
 # sequential target goes without: its programs have no schedule to edit.
 FUZZ_MT_SRCS = $(CORE_SRCS) $(FUZZ_MODEL_SRCS) $(OP_SRCS) tools/sched/exec_mt.c fuzz/hints.c \
 	tools/sched/policy.c fuzz/target_mt.c
-FUZZ_MT := $(SCHED_CFLAGS) -Itools/sched
+FUZZ_MT := $(CORE_CFLAGS_sched) -Itools/sched
 FUZZ_MT_libfuzzer := -DVMT_FEEDBACK_LIBFUZZER
 FUZZ_MT_afl := -DVMT_FEEDBACK_AFL
 FUZZ_LF_MT_SRCS = $(FUZZ_MT_SRCS) fuzz/mutator.c

@@ -22,8 +22,6 @@
 STRESS_SRCS := stress/stress.c stress/opts.c stress/worker.c stress/record.c stress/oracle_mutex.c \
 	stress/oracle_serial.c stress/oracle_quiesce.c stress/access.c stress/spaces.c
 STRESS_OBJS := $(STRESS_SRCS:%.c=$(B)/obj/%.o)
-STRESS_CORE_OBJS := $(CORE_SRCS:%.c=$(B)/obj-poison/%.o)
-STRESS_CORE_LIB := $(B)/libvms-poison.a
 STRESS_SECONDS ?= 60
 STRESS_SHORT_SECONDS ?= 3
 STRESS_ARGS ?=
@@ -35,19 +33,10 @@ STRESS_OUT ?= build/stress-out
 # core reads (garbage, dereferenced when a hook is installed).
 $(STRESS_OBJS): EXTRA_CFLAGS += -DVMS_SCHED_HOOK=1
 
-$(B)/obj-poison/%.o: %.c
-	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -DVMS_POISON=1 -DVMS_SCHED_HOOK=1 -DVMS_FAULTS=1 -c $< -o $@
-
-$(STRESS_CORE_LIB): $(STRESS_CORE_OBJS)
-	@mkdir -p $(dir $@)
-	rm -f $@
-	$(AR) rcs $@ $^
-
 # `vmtorture stress`: the sources go in through VMT_CLI_SRCS (tools/tools.mk),
 # the subcommand has its line in the dispatch table of tools/vmtorture.c.
 VMT_CLI_SRCS += $(STRESS_SRCS)
-VMT_CLI_CORE = $(STRESS_CORE_LIB)
+VMT_CLI_CORE = $(CORE_LIB_poison)
 
 .PHONY: stress stress-here tsan-stress stress-short bugcheck-stress stress-oracle-check
 # The run in this build variant.

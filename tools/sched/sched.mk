@@ -5,7 +5,8 @@
 #                          -DVMS_POISON (freed frames poisoned, the run-time
 #                          invariant checks on) and -DVMS_FAULTS (allocations
 #                          fail on demand, per virtual thread), from
-#                          $(B)/obj-sched/
+#                          $(B)/obj-sched/ (the sched row of core/core.mk;
+#                          a BUG= build compiles only the bug's file)
 #   $(B)/libvmt-sched.a    the policies (replay, random, PCT) and traces
 #   $(B)/vmtorture-sched   the controlled executor of multi-thread programs
 #                          (tools/sched/exec_mt.c) and its command line
@@ -30,33 +31,6 @@
 # The controlled build runs its threads as user-level contexts on one OS
 # thread (x86-64); it needs no liburcu (grace periods are simulated) and
 # supports neither TSan nor MSan.
-
-SCHED_CFLAGS := -DVMS_SCHED=1 -DVMS_POISON=1 -DVMS_FAULTS=1
-SCHED_CORE_LIB := $(B)/libvms-sched.a
-
-$(B)/obj-sched/%.o: %.c
-	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -Itools/sched -Itests -Ibench $(CFLAGS) $(EXTRA_CFLAGS) $(SCHED_CFLAGS) -c $< -o $@
-
-# A planted bug lives in one core file (core/bugs.tsv): a BUG= build
-# compiles that file alone and takes the others from its sanitizer build.
-ifeq ($(BUG),)
-SCHED_CORE_OBJS := $(CORE_SRCS:%.c=$(B)/obj-sched/%.o)
-else
-SCHED_BASE := build$(if $(SAN),/$(SAN))
-SCHED_BUG_OBJ := $(B)/obj-sched/core/src/$(patsubst %.c,%.o,$(shell bash scripts/bugs.sh get $(BUG) file))
-SCHED_BASE_OBJS := $(filter-out %/$(notdir $(SCHED_BUG_OBJ)),$(CORE_SRCS:%.c=$(SCHED_BASE)/obj-sched/%.o))
-SCHED_CORE_OBJS := $(SCHED_BASE_OBJS) $(SCHED_BUG_OBJ)
-
-$(SCHED_BASE)/obj-sched/%.o: %.c
-	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -Itools/sched -Itests -Ibench $(CFLAGS) $(filter-out -DVMS_BUG_%,$(EXTRA_CFLAGS)) $(SCHED_CFLAGS) -c $< -o $@
-endif
-
-$(SCHED_CORE_LIB): $(SCHED_CORE_OBJS)
-	@mkdir -p $(dir $@)
-	rm -f $@
-	$(AR) rcs $@ $^
 
 SCHED_POLICY_SRCS := tools/sched/policy.c
 SCHED_POLICY_LIB := $(B)/libvmt-sched.a
@@ -86,7 +60,7 @@ $(SCHED_EXEC_LIB):
 	@$(MAKE) --no-print-directory BUG= $@
 endif
 
-$(SCHED_CLI_BIN): $(SCHED_EXEC_LIB) $(SCHED_POLICY_LIB) $(SCHED_CORE_LIB)
+$(SCHED_CLI_BIN): $(SCHED_EXEC_LIB) $(SCHED_POLICY_LIB) $(CORE_LIB_sched)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -103,19 +77,19 @@ $(MT_OUT)/%: $(MT_DIR)/%.txt $(VMT_CLI_BIN)
 SCHED_TEST_SRCS := $(wildcard tests/sched/*.c) tests/runner.c tests/helpers.c
 SCHED_TEST_BIN := $(B)/tests/run_sched_tests
 
-$(SCHED_TEST_BIN): $(SCHED_TEST_SRCS:%.c=$(B)/obj-sched/%.o) $(SCHED_POLICY_LIB) $(SCHED_CORE_LIB)
+$(SCHED_TEST_BIN): $(SCHED_TEST_SRCS:%.c=$(B)/obj-sched/%.o) $(SCHED_POLICY_LIB) $(CORE_LIB_sched)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 SCHED_BENCH_BIN := $(B)/bench/vms-sched-bench
 SCHED_BENCH_ARGS ?=
 
-$(SCHED_BENCH_BIN): $(B)/obj-sched/bench/sched_bench.o $(SCHED_POLICY_LIB) $(SCHED_CORE_LIB)
+$(SCHED_BENCH_BIN): $(B)/obj-sched/bench/sched_bench.o $(SCHED_POLICY_LIB) $(CORE_LIB_sched)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 ifeq ($(filter tsan msan,$(SAN)),)
-all: $(SCHED_CORE_LIB) $(SCHED_POLICY_LIB) $(SCHED_TEST_BIN) $(SCHED_BENCH_BIN) $(SCHED_CLI_BIN)
+all: $(CORE_LIB_sched) $(SCHED_POLICY_LIB) $(SCHED_TEST_BIN) $(SCHED_BENCH_BIN) $(SCHED_CLI_BIN)
 endif
 
 .PHONY: sched-tests sched-tests-all sched-bugcheck mt-seeds mt-check bugcheck-sched
