@@ -352,7 +352,6 @@ bool vms_defer_retire(struct vms_defer_stack *s, struct vms_defer_batch **bp)
 		b->weight = 0;
 	} else {
 		if (cur) {
-			/* cov: unreachable: > 4096 items: programs retire fewer */
 			handover_add(&ho, s, cur);
 			kick = true;
 		}
