@@ -542,6 +542,7 @@ static int pool_idle(struct vms_pool *p)
 	vms_worker_stop(&p->reclaimer);
 	ret = vms_pool_quiesce(p);
 	if (ret)
+		/* cov: unreachable: quiesce fails only in a read section, refused above */
 		return ret;
 	/* A reset pool starts without them, as a fresh one does. */
 	vms_defer_spare_free(&p->deferred);

@@ -75,6 +75,7 @@ void vms_rcu_read_unlock_at(VMS_SITE_PARAM_ONLY)
 int vms_rcu_synchronize_at(VMS_SITE_PARAM_ONLY)
 {
 	if (vms_rcu_in_read_section())
+		/* cov: unreachable: one caller, vms_defer_reclaim, refuses that first */
 		return -EDEADLK;
 	VMS_SCHED_AT(site);
 	vms_sched_grace(site);
@@ -134,6 +135,7 @@ void vms_rcu_read_unlock_at(VMS_SITE_PARAM_ONLY)
 int vms_rcu_synchronize_at(VMS_SITE_PARAM_ONLY)
 {
 	if (vms_rcu_in_read_section())
+		/* cov: unreachable: one caller, vms_defer_reclaim, refuses that first */
 		return -EDEADLK;
 	VMS_SCHED_AT(site);
 	synchronize_rcu();
@@ -470,6 +472,7 @@ int vms_defer_reclaim(struct vms_defer_stack *s, bool wait,
 	struct vms_defer_batch *b, *next;
 
 	if (vms_rcu_in_read_section())
+		/* cov: unreachable: callers refuse a read section, or are the reclaimer */
 		return -EDEADLK;
 	if (wait)
 		vms_mutex_lock(&s->reclaim_lock);
