@@ -483,7 +483,7 @@ void vms_sched_join(uint64_t handle, const struct vms_site *site)
 	t->wait.incarnation = S.t[slot].incarnation;
 	/* cov: unreachable: join: a kicked reclaimer is stopped only after the run */
 	block_here(site);
-/* cov: unreachable: join: a kicked reclaimer is stopped only after the run */
+	/* cov: unreachable: join: a kicked reclaimer is stopped only after the run */
 }
 
 int vms_sched_self(void)
@@ -547,7 +547,7 @@ static void deadlock_report(struct vms_sched_result *r)
 	/* cov: unreachable: a chain without a cycle: threads end holding nothing (exec_mt.c thread_epilogue) */
 	if (first >= 0)
 		chain(r, first);
-/* cov: unreachable: a chain without a cycle: threads end holding nothing (exec_mt.c thread_epilogue) */
+	/* cov: unreachable: a chain without a cycle: threads end holding nothing (exec_mt.c thread_epilogue) */
 }
 
 int vms_sched_run(const struct vms_sched_opts *o, struct vms_sched_result *r)
