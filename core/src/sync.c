@@ -428,6 +428,7 @@ uint64_t vms_defer_pending(struct vms_defer_stack *s)
 	for (struct vms_thread *t = threads; t; t = t->next) {
 		local_lock(&t->defer);
 		if (t->defer.batch && t->defer.stack == s)
+			/* cov: unreachable: stats follow a quiesce or reset; mt's batch is 1 */
 			n += t->defer.batch->n;
 		local_unlock(&t->defer);
 	}
@@ -461,6 +462,7 @@ void vms_thread_leave(struct vms_thread *t)
 	pthread_mutex_unlock(&threads_lock);
 	vms_cursor_cache_free(t);
 	if (b) {
+		/* cov: unreachable: mt's batch is 1; the plain reclaimer never retires */
 		defer_push(to, b);
 		to->kick(to);
 	}
@@ -477,6 +479,7 @@ int vms_defer_reclaim(struct vms_defer_stack *s, bool wait,
 	if (wait)
 		vms_mutex_lock(&s->reclaim_lock);
 	else if (!vms_mutex_trylock(&s->reclaim_lock))
+		/* cov: unreachable: trylock follows a failed kick: one thread, or no pthread */
 		return 0;
 #ifdef VMS_CHECKS
 	/*
@@ -556,6 +559,7 @@ static void worker_main(void *arg)
 bool vms_worker_kick(struct vms_worker *w)
 {
 	if (w->stop)
+		/* cov: unreachable: no scheduling point while a stop is under way */
 		return false;
 	w->wake = true;
 	if (vms_sched_alive(w->thread))
