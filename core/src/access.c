@@ -262,6 +262,7 @@ static int release(struct vms_acc *a, bool writer)
 		/* cov: unreachable: NULL guard: the executor never passes NULL */
 		return 0;
 	if (a->writer != writer)
+		/* cov: unreachable: executors release each accessor by its kind */
 		return -EINVAL;
 	s = a->space;
 #ifdef VMS_BUG_release_unlocked

@@ -254,6 +254,7 @@ __attribute__((noinline)) static uint32_t *refs_take(struct vms_pool *p,
 	uint32_t *r;
 
 	if (atomic_exchange(&p->check_busy, true))
+		/* cov: unreachable: two checks at once: exec_mt.c before_op leaves check out */
 		return calloc(n ? n : 1, sizeof(*r));
 	if (n > p->check_cap) {
 		r = realloc(p->check_refs, n * sizeof(*r));
@@ -273,6 +274,7 @@ static void refs_give(struct vms_pool *p, uint32_t *r)
 {
 	if (r == p->check_refs)
 		atomic_store(&p->check_busy, false);
+	/* cov: unreachable: two checks at once: exec_mt.c before_op leaves check out */
 	else
 		free(r);
 }
@@ -288,9 +290,11 @@ static int check_pool(struct vms_pool *p, struct vms_space *s, struct vms_check_
 	if (vms_rcu_in_read_section())
 		return -EDEADLK;
 	if (cursors_open(p))
+		/* cov: unreachable: another thread's cursor: no check in mt; ours: -EDEADLK */
 		return -EBUSY;
 	ret = vms_pool_quiesce(p);
 	if (ret)
+		/* cov: unreachable: quiesce fails only in a read section, refused above */
 		return ret;
 	w.pool = p;
 	w.rep = rep;
@@ -298,6 +302,7 @@ static int check_pool(struct vms_pool *p, struct vms_space *s, struct vms_check_
 	 * (a calloc of the whole pool per check cost more than the walk). */
 	w.nrefs = atomic_load(&p->next_chunk) * VMS_CHUNK_FRAMES;
 	if (w.nrefs > p->nr_frames)
+		/* cov: unreachable: next_chunk <= nr_chunks (pool.c chunk_take): they fit */
 		w.nrefs = p->nr_frames;
 	if (VMS_FAULT(VMS_FAULT_CHECK))
 		return -ENOMEM;

@@ -505,6 +505,7 @@ int vms_cursor_map(struct vms_cursor *c, struct vms_frame *frame, struct vms_pro
 	}
 	/* One of the caller's handles on the frame moves into the PTE. */
 	if (!vms_ref_dec_not_zero(&frame->handles)) {
+		/* cov: unreachable: handles read above; only their owner thread puts them */
 		prealloc_release(&pa);
 		return -EINVAL;
 	}

@@ -542,6 +542,7 @@ static int pool_idle(struct vms_pool *p)
 	vms_worker_stop(&p->reclaimer);
 	ret = vms_pool_quiesce(p);
 	if (ret)
+		/* cov: unreachable: quiesce fails only in a read section, refused above */
 		return ret;
 	/* A reset pool starts without them, as a fresh one does. */
 	vms_defer_spare_free(&p->deferred);
@@ -552,6 +553,7 @@ static int pool_idle(struct vms_pool *p)
 	 * wrong one would fail every later run for what one run did. */
 	if (ret || vms_count_sum(&p->used_frames) != 1 || vms_count_sum(&p->data_frames) ||
 	    vms_count_sum(&p->pt_frames))
+		/* cov: unreachable: the leak oracle fired: only on a broken core */
 		return -EBUSY;
 	return 0;
 }
@@ -576,6 +578,7 @@ int vms_pool_reset(struct vms_pool *p)
 	int ret = pool_idle(p);
 
 	if (ret)
+		/* cov: unreachable: the leak oracle fired: only on a broken core */
 		return ret;
 	/* Only chunks below next_chunk were ever handed out. Their contents
 	 * stay: the stale bits say which pages to zero on reuse. */
@@ -766,6 +769,7 @@ struct vms_frame *vms_frame_owner(struct vms_pool *p, vms_paddr_t pa)
 	struct vms_frame *f;
 
 	if (!vms_pa_in_pool(p, pa))
+		/* cov: unreachable: callers pass leaves' and live frames' paddrs */
 		return NULL;
 	f = vms_meta(p, pa);
 	if (f->kind == VMS_FRAME_TAIL)
@@ -778,6 +782,7 @@ vms_paddr_t vms_pool_paddr(const struct vms_pool *p, const void *at)
 	const unsigned char *b = at;
 
 	if (!p || b < p->base || b >= p->base + p->nr_frames * VMS_PAGE_SIZE)
+		/* cov: unreachable: its caller (exec_mt.c copy_hook) passes a leaf's page */
 		return 0;
 	return (vms_paddr_t)(b - p->base);
 }
@@ -822,6 +827,7 @@ static const struct vms_frame *span_head(struct vms_pool *p, vms_paddr_t pa)
 void vms_copy_check_span(struct vms_pool *p, vms_paddr_t pa, uint64_t n, const char *where)
 {
 	if (!n)
+		/* cov: unreachable: access.c mmu_translate's avail is never 0 */
 		return;
 	if (!vms_pa_in_pool(p, pa + n - 1) || span_head(p, pa) != span_head(p, pa + n - 1))
 		/* cov: unreachable: an invariant check fired: only on a broken core */

