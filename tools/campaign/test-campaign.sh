@@ -106,6 +106,25 @@ rc=$?
 [ $rc -eq 0 ] || bad "resumed campaign exited with $rc"
 list > "$base/after-resume"
 lost=$(join -v1 "$base/at-kill" "$base/after-resume")
+# AFL++ imports the old queue as new entries named
+# id:N,time:0,execs:0,orig:<old name>, and trims an entry in place the
+# first time it fuzzes it: an old entry the killed run had not fuzzed yet
+# can come back under its orig: name with shorter content. That input is
+# kept (trimmed, same path through the target); any other hash that is
+# gone is lost.
+kept_trimmed=0
+if [ -n "$lost" ]; then
+	while read -r h p; do
+		case $p in */queue/id:*) ;; *) printf '%s %s\n' "$h" "$p"; continue ;; esac
+		if compgen -G "$(dirname "$p")/*,orig:$(basename "$p")" > /dev/null; then
+			kept_trimmed=$((kept_trimmed + 1))
+		else
+			printf '%s %s\n' "$h" "$p"
+		fi
+	done <<< "$lost" > "$base/lost"
+	[ "$kept_trimmed" = 0 ] || echo "campaign-test: resume: $kept_trimmed AFL++ queue entr(ies) came back trimmed under their orig: name" >&2
+	lost=$(cat "$base/lost")
+fi
 if [ -z "$lost" ]; then
 	echo "campaign-test: resume kept all $n_kill corpus/crash files ($(wc -l < "$base/after-resume") after)" >&2
 else
