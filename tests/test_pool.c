@@ -395,49 +395,62 @@ static void dirty_chunks(struct vms_pool *p)
 	CHECK_OK(vms_space_destroy(s));
 }
 
+/* What a new pool looks like: its stats, and what reset_script logs on it. */
+struct like_new {
+	struct vms_pool_stats st0;
+	uint64_t log[16];
+	size_t n;
+};
+
+/* Record a new pool of @bytes in @ln, destroy it, and return another pool
+ * of that size with its chunks dirtied. */
+static struct vms_pool *dirty_after_new(struct like_new *ln, size_t bytes)
+{
+	struct vms_pool *p = vmt_pool(bytes);
+
+	ln->st0 = vmt_stats(p);
+	ln->n = reset_script(p, ln->log);
+	CHECK_OK(vms_pool_destroy(p));
+	p = vmt_pool(bytes);
+	dirty_chunks(p);
+	return p;
+}
+
+/* @p has the stats of the pool in @ln, and the same program gets the same
+ * frames and nodes from it, zeroed (reset_script checks each). */
+static void check_like_new(const struct like_new *ln, struct vms_pool *p)
+{
+	struct vms_pool_stats st = vmt_stats(p);
+	uint64_t again[16];
+
+	CHECK(!memcmp(&st, &ln->st0, sizeof(st)));
+	CHECK_EQ(reset_script(p, again), ln->n);
+	for (size_t i = 0; i < ln->n; i++)
+		CHECK_EQ(again[i], ln->log[i]);
+}
+
 TEST(pool_reset_like_new)
 {
-	uint64_t fresh[16], again[16];
-	struct vms_pool_stats st0, st;
-	struct vms_pool *p;
-	size_t n;
+	struct like_new ln;
+	struct vms_pool *p = dirty_after_new(&ln, 64 * MiB);
 
-	p = vmt_pool(64 * MiB);
-	st0 = vmt_stats(p);
-	n = reset_script(p, fresh);
-	CHECK_OK(vms_pool_destroy(p));
-
-	p = vmt_pool(64 * MiB);
-	dirty_chunks(p);
 	for (int round = 0; round < 2; round++) {
 		CHECK_OK(vms_pool_reset(p));
-		st = vmt_stats(p);
-		CHECK(!memcmp(&st, &st0, sizeof(st)));
-		CHECK_EQ(reset_script(p, again), n);
-		for (size_t i = 0; i < n; i++)
-			CHECK_EQ(again[i], fresh[i]);
+		check_like_new(&ln, p);
 	}
 	CHECK_OK(vms_pool_destroy(p));
 }
 
 /* A pool destroyed idle leaves its memory to the next pool of its size
  * (pool.c): that pool is a new one all the same, same addresses, zeroed
- * frames (reset_script checks each), the stats of a new pool. */
+ * frames, the stats of a new pool. */
 TEST(pool_new_after_destroy_like_new)
 {
-	uint64_t fresh[16], again[16];
-	struct vms_pool_stats st0, st;
+	struct like_new ln;
+	struct vms_pool *p = dirty_after_new(&ln, 46 * MiB);
 	struct vms_frame *f;
-	struct vms_pool *p;
 	const void *at;
-	size_t n;
 
-	p = vmt_pool(46 * MiB);
-	st0 = vmt_stats(p);
-	n = reset_script(p, fresh);
-	CHECK_OK(vms_pool_destroy(p));
-	p = vmt_pool(46 * MiB);
-	dirty_chunks(p);
 	f = vmt_alloc(p, 1);
 	/* The linear map's base. */
 	at = (const char *)vms_frame_peek(f) - vms_frame_paddr(f);
@@ -445,15 +458,11 @@ TEST(pool_new_after_destroy_like_new)
 	CHECK_OK(vms_pool_destroy(p));
 
 	p = vmt_pool(46 * MiB);
-	st = vmt_stats(p);
-	CHECK(!memcmp(&st, &st0, sizeof(st)));
+	check_like_new(&ln, p);
 	f = vmt_alloc(p, 1);
 	/* The memory was kept. */
 	CHECK((const char *)vms_frame_peek(f) - vms_frame_paddr(f) == at);
 	CHECK_OK(vms_frame_put(f));
-	CHECK_EQ(reset_script(p, again), n);
-	for (size_t i = 0; i < n; i++)
-		CHECK_EQ(again[i], fresh[i]);
 	CHECK_OK(vms_pool_destroy(p));
 }
 
