@@ -142,6 +142,24 @@ static const char *kv_get(const char *kv, const char *key, char *val, size_t n)
 	return val;
 }
 
+/* The start of a size row of the minimized page: threads, ops, @what(s)
+ * and bytes, from the verdict's keys under @pfx. */
+static void size_row(FILE *f, const char *v, const char *when, const char *pfx,
+		     const char *what)
+{
+	char key[4][40], val[4][64];
+	const char *name[4] = { "threads", "ops", what, "bytes" };
+
+	for (int i = 0; i < 4; i++) {
+		snprintf(key[i], sizeof(key[i]), "%s%s%s", pfx, name[i],
+			 i == 2 ? "s" : "");
+		kv_get(v, key[i], val[i], sizeof(val[i]));
+	}
+	fprintf(f,
+		"| size %s minimization | %s thread(s), %s op(s), %s %s(s), %s bytes",
+		when, val[0], val[1], val[2], what, val[3]);
+}
+
 /*
  * The rows of a multi-thread finding: threads, preemptions, sizes; from
  * the joint minimizer's OUT.verdict (@verdict) if it ran, else from the
@@ -153,7 +171,7 @@ static void mt_rows(FILE *f, const char *verdict, const struct vmt_prog *p,
 {
 	size_t vn;
 	char *v = verdict ? (char *)vmt_read_file(verdict, &vn) : NULL;
-	char a[64], b[64], c[64], d[64];
+	char a[64], b[64];
 
 	if (!v) {
 		fprintf(f,
@@ -177,18 +195,9 @@ static void mt_rows(FILE *f, const char *verdict, const struct vmt_prog *p,
 			" (1-minimal: none of them, no "
 			"thread, op or fault can go)" :
 			" (the minimization budget ran out before 1-minimal)");
-	fprintf(f,
-		"| size before minimization | %s thread(s), %s op(s), %s preemption(s), %s bytes |\n",
-		kv_get(v, "before_threads", a, sizeof(a)),
-		kv_get(v, "before_ops", b, sizeof(b)),
-		kv_get(v, "before_preemptions", c, sizeof(c)),
-		kv_get(v, "before_bytes", d, sizeof(d)));
-	fprintf(f,
-		"| size after minimization | %s thread(s), %s op(s), %s fault(s), %s bytes",
-		kv_get(v, "threads", a, sizeof(a)),
-		kv_get(v, "ops", b, sizeof(b)),
-		kv_get(v, "faults", c, sizeof(c)),
-		kv_get(v, "bytes", d, sizeof(d)));
+	size_row(f, v, "before", "before_", "preemption");
+	fprintf(f, " |\n");
+	size_row(f, v, "after", "", "fault");
 	fprintf(f, " (%s CPU s) |\n", kv_get(v, "cpu_seconds", a, sizeof(a)));
 	free(v);
 }
