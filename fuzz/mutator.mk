@@ -38,9 +38,6 @@ mutator-tests-here: $(MUTATOR_TEST_BIN) $(MUTATOR_SO)
 	$(SAN_ENV) $(MUTATOR_TEST_BIN)
 
 mutator-tests:
-	@rc=0; \
-	$(MAKE) --no-print-directory SAN= mutator-tests-here || rc=1; \
-	$(MAKE) --no-print-directory SAN=asan mutator-tests-here || rc=1; \
-	exit $$rc
+	$(call each_san,mutator-tests-here,plain asan)
 
 test-suites: mutator-tests

@@ -34,3 +34,9 @@ SAN_ENV := MSAN_OPTIONS=$$(cat sanitizers/msan.options)
 else
 $(error SAN must be one of: asan, tsan, ubsan, msan (got '$(SAN)'))
 endif
+
+# $(call each_san,TARGET,BUILDS): make TARGET in each sanitizer build of
+# BUILDS ("plain" for none), every one even if an earlier one failed; the
+# recipe fails if any did (+: a recursive make, which -n runs too).
+each_san = +@rc=0; $(foreach s,$(2),$(MAKE) --no-print-directory \
+	SAN=$(filter-out plain,$(s)) $(1) || rc=1;) exit $$rc

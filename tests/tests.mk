@@ -21,10 +21,6 @@ unit-tests: $(TESTS_BIN)
 
 # Every variant runs even if an earlier one failed; the target fails if any did.
 unit-tests-all:
-	@rc=0; \
-	$(MAKE) --no-print-directory SAN= unit-tests || rc=1; \
-	$(MAKE) --no-print-directory SAN=asan unit-tests || rc=1; \
-	$(MAKE) --no-print-directory SAN=tsan unit-tests || rc=1; \
-	exit $$rc
+	$(call each_san,unit-tests,plain asan tsan)
 
 test-suites: unit-tests-all

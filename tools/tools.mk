@@ -59,10 +59,7 @@ op-tests-here: $(MODEL_TEST_BIN) $(OP_TEST_BIN) $(VMT_CLI_BIN)
 
 # Every variant runs even if an earlier one failed; the target fails if any did.
 op-tests:
-	@rc=0; \
-	$(MAKE) --no-print-directory SAN= op-tests-here || rc=1; \
-	$(MAKE) --no-print-directory SAN=asan op-tests-here || rc=1; \
-	exit $$rc
+	$(call each_san,op-tests-here,plain asan)
 
 test-suites: op-tests
 

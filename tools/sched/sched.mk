@@ -116,10 +116,7 @@ sched-tests: $(SCHED_TEST_BIN)
 	$(SAN_ENV) $(SCHED_TEST_BIN) $(TESTS_FILTER)
 
 sched-tests-all:
-	@rc=0; \
-	$(MAKE) --no-print-directory SAN= sched-tests || rc=1; \
-	$(MAKE) --no-print-directory SAN=asan sched-tests || rc=1; \
-	exit $$rc
+	$(call each_san,sched-tests,plain asan)
 
 sched-bugcheck:
 	+bash tests/sched/bugcheck.sh
@@ -132,8 +129,7 @@ bench-sched-mt-here: $(SCHED_CLI_BIN)
 	$(SAN_ENV) bash tools/sched/profile.sh $(SCHED_CLI_BIN)
 
 bench-sched-mt:
-	$(MAKE) --no-print-directory SAN= bench-sched-mt-here
-	$(MAKE) --no-print-directory SAN=asan bench-sched-mt-here
+	$(call each_san,bench-sched-mt-here,plain asan)
 
 # Not part of `make test`: timings. Plain then ASan+UBSan, one after the other.
 .PHONY: bench-sched bench-sched-here
@@ -141,8 +137,7 @@ bench-sched-here: $(SCHED_BENCH_BIN)
 	$(SAN_ENV) $(SCHED_BENCH_BIN) $(SCHED_BENCH_ARGS)
 
 bench-sched:
-	$(MAKE) --no-print-directory SAN= bench-sched-here
-	$(MAKE) --no-print-directory SAN=asan bench-sched-here
+	$(call each_san,bench-sched-here,plain asan)
 
 # Findings of planted bugs minimized, checked 1-minimal, replayed, and
 # reported one column per thread (tools/sched/min-check.sh).
