@@ -260,66 +260,36 @@ static uint64_t dec_io(struct rd *r)
 	return v > VMT_MAX_IO ? VMT_MAX_IO : v;
 }
 
-static uint8_t dec_flags_prop(struct rd *r)
-{
-	uint8_t f = get8(r);
+/*
+ * The property bytes, each in three bands: a byte below band 0's bound
+ * decodes to (byte & mask) | set of band 0, below band 1's to band 1's,
+ * and from band 1's bound on it is an escape: the next byte is the value
+ * as is. The common values get the widest bands, so that most mutations
+ * stay in them. The encoder inverts the same table.
+ */
+struct band {
+	uint8_t below, mask, set;
+};
 
-	if (f < 0x60)
-		return (f & 0x1f) | VMS_PROP_R;
-	if (f < 0xe0)
-		return f & 0x1f;
-	return get8(r);
-}
+enum pbyte { PB_FLAGS, PB_CACHE, PB_PRIV, PB_PMASK, PB_PCACHE, PB_PPRIV };
 
-static uint8_t dec_cache(struct rd *r)
-{
-	uint8_t c = get8(r);
+static const struct band pbands[][2] = {
+	[PB_FLAGS] = { { 0x60, 0x1f, VMS_PROP_R }, { 0xe0, 0x1f, 0 } },
+	[PB_CACHE] = { { 0xc0, 3, 0 }, { 0xf0, 0, VMS_CACHE_WRITEBACK } },
+	[PB_PRIV] = { { 0xc0, 0, VMS_PRIV_USER }, { 0xe0, 3, 0 } },
+	[PB_PMASK] = { { 0x40, 0, 0 }, { 0xe0, 0x1f, 0 } },
+	[PB_PCACHE] = { { 0x80, 0, VMT_CACHE_KEEP }, { 0xf0, 7, 0 } },
+	[PB_PPRIV] = { { 0xe0, 0, 0 }, { 0xe0, 0, 0 } },
+};
 
-	if (c < 0xc0)
-		return c & 3;
-	if (c < 0xf0)
-		return VMS_CACHE_WRITEBACK;
-	return get8(r);
-}
-
-static uint8_t dec_priv(struct rd *r)
-{
-	uint8_t p = get8(r);
-
-	if (p < 0xc0)
-		return VMS_PRIV_USER;
-	if (p < 0xe0)
-		return p & 3;
-	return get8(r);
-}
-
-static uint8_t dec_pmask(struct rd *r)
-{
-	uint8_t s = get8(r);
-
-	if (s < 0x40)
-		return 0;
-	if (s < 0xe0)
-		return s & 0x1f;
-	return get8(r);
-}
-
-static uint8_t dec_pcache(struct rd *r)
+static uint8_t dec_pbyte(struct rd *r, enum pbyte k)
 {
 	uint8_t c = get8(r);
 
-	if (c < 0x80)
-		return VMT_CACHE_KEEP;
-	if (c < 0xf0)
-		return c & 7;
+	for (int i = 0; i < 2; i++)
+		if (c < pbands[k][i].below)
+			return (c & pbands[k][i].mask) | pbands[k][i].set;
 	return get8(r);
-}
-
-static uint8_t dec_ppriv(struct rd *r)
-{
-	uint8_t p = get8(r);
-
-	return p < 0xe0 ? 0 : get8(r);
 }
 
 /* One-byte fields: the decoder, also used by the encoder to invert them. */
@@ -370,15 +340,15 @@ static void dec_field(struct rd *r, enum fld f, struct vmt_op *op)
 	case F_AVA: op->a = dec_state_rel(r, f, op); break;
 	case F_IO: op->a = dec_io(r); break;
 	case F_PROP:
-		op->prop.flags = dec_flags_prop(r);
-		op->prop.cache = dec_cache(r);
-		op->prop.priv = dec_priv(r);
+		op->prop.flags = dec_pbyte(r, PB_FLAGS);
+		op->prop.cache = dec_pbyte(r, PB_CACHE);
+		op->prop.priv = dec_pbyte(r, PB_PRIV);
 		break;
 	case F_PROTECT:
-		op->pset = dec_pmask(r);
-		op->pclr = dec_pmask(r);
-		op->pcache = dec_pcache(r);
-		op->ppriv = dec_ppriv(r);
+		op->pset = dec_pbyte(r, PB_PMASK);
+		op->pclr = dec_pbyte(r, PB_PMASK);
+		op->pcache = dec_pbyte(r, PB_PCACHE);
+		op->ppriv = dec_pbyte(r, PB_PPRIV);
 		break;
 	default:
 		dec_small(f, get8(r), op, r);
@@ -528,13 +498,16 @@ static void enc_io(struct wr *w, uint64_t v)
 
 /* Find a single byte that the one-byte decoder @dec maps to @v, else
  * emit @esc followed by the raw byte. */
-static void enc_byte(struct wr *w, uint8_t (*dec)(struct rd *), uint8_t v, uint8_t esc)
+/* The first byte that decodes to @v, else the escape and @v. */
+static void enc_pbyte(struct wr *w, enum pbyte k, uint8_t v)
 {
-	for (int b = 0; b < 256; b++) {
+	uint8_t esc = pbands[k][1].below;
+
+	for (int b = 0; b < esc; b++) {
 		uint8_t one = (uint8_t)b;
 		struct rd r = { .p = &one, .n = 1 };
 
-		if (dec(&r) == v && r.i == 1) {
+		if (dec_pbyte(&r, k) == v) {
 			put8(w, one);
 			return;
 		}
@@ -600,15 +573,15 @@ static void enc_field(struct wr *w, const struct rd *st, enum fld f, const struc
 	case F_ALEN: enc_rel(w, alen_table, 0, op->b); break;
 	case F_IO: enc_io(w, op->a); break;
 	case F_PROP:
-		enc_byte(w, dec_flags_prop, op->prop.flags, 0xe0);
-		enc_byte(w, dec_cache, op->prop.cache, 0xf0);
-		enc_byte(w, dec_priv, op->prop.priv, 0xe0);
+		enc_pbyte(w, PB_FLAGS, op->prop.flags);
+		enc_pbyte(w, PB_CACHE, op->prop.cache);
+		enc_pbyte(w, PB_PRIV, op->prop.priv);
 		break;
 	case F_PROTECT:
-		enc_byte(w, dec_pmask, op->pset, 0xe0);
-		enc_byte(w, dec_pmask, op->pclr, 0xe0);
-		enc_byte(w, dec_pcache, op->pcache, 0xf0);
-		enc_byte(w, dec_ppriv, op->ppriv, 0xe0);
+		enc_pbyte(w, PB_PMASK, op->pset);
+		enc_pbyte(w, PB_PMASK, op->pclr);
+		enc_pbyte(w, PB_PCACHE, op->pcache);
+		enc_pbyte(w, PB_PPRIV, op->ppriv);
 		break;
 	default:
 		enc_small(w, st, f, op);
