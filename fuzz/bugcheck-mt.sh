@@ -110,9 +110,10 @@ run() {
 		[ "${BUGCHECK_MT_AFL_HINTS:-1}" = 0 ] || export VMT_MT_HINTS=$d/hints
 		# AFL++'s havoc off, as the campaign runs it (fuzz/mutator.c).
 		[ "${BUGCHECK_MT_AFL_CUSTOM_ONLY:-1}" = 0 ] || export AFL_CUSTOM_MUTATOR_ONLY=1
-		VMT_SCHED_FEEDBACK=$fb AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_FAST_CAL=1 \
+		afl_engine_env
+		VMT_SCHED_FEEDBACK=$fb AFL_FAST_CAL=1 \
 		AFL_SKIP_CRASHES=1 AFL_BENCH_UNTIL_CRASH=1 AFL_CUSTOM_MUTATOR_LIBRARY=$MUTATOR \
-		AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_STARTUP_CALIBRATION=1 \
+		AFL_NO_STARTUP_CALIBRATION=1 \
 			/usr/bin/time -o "$d/time" -f '%U %S' \
 			afl-fuzz -i "$d/in" -o "$d/out" -x fuzz/vmt.dict -t 1000+ -V "$cap" -s "$s" -p fast \
 			${BUGCHECK_MT_AFL_ARGS:-} \

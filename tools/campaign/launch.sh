@@ -98,8 +98,8 @@ start_sched_afl() {
 	local remain=$1
 	echo "== $(date -u +%FT%TZ) afl-fuzz on the multi-thread target (remaining ${remain}s)" >> "$out/logs/sched-afl.log"
 	restart[sched-afl]=start_sched_afl
-	AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_IMPORT_FIRST=1 \
-	AFL_AUTORESUME=1 AFL_NO_AFFINITY=1 AFL_FAST_CAL=1 AFL_SKIP_CRASHES=1 \
+	afl_engine_env
+	AFL_AUTORESUME=1 AFL_FAST_CAL=1 AFL_SKIP_CRASHES=1 \
 	AFL_CUSTOM_MUTATOR_LIBRARY="$MUTATOR" AFL_CUSTOM_MUTATOR_ONLY=1 VMT_MT_HINTS="$out/sched/afl-hints" \
 	ASAN_OPTIONS=$(afl_asan_options) UBSAN_OPTIONS=$(afl_ubsan_options) \
 	start_bg sched-afl "$out/logs/sched-afl.log" \
