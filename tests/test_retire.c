@@ -212,6 +212,44 @@ TEST(retire_direct_reclaim_when_pool_low)
 	vmt_env_fini(&e);
 }
 
+/* Inline reclaim (vms_pool_set_reclaim_inline): a hand-over releases on
+ * the calling thread before its drop returns, and no reclaimer thread
+ * ever starts; inside a read-side section (another cursor held) the batch
+ * waits for the next reclaim. Without the setting the thread starts. */
+TEST(retire_inline_reclaim_no_thread)
+{
+	struct vms_space *other;
+	struct vms_cursor *held;
+	struct vms_frame *f;
+	struct vmt_env e;
+
+	f = env_with_batch(&e, 1);
+	CHECK_EQ(vms_pool_set_reclaim_inline(NULL, true), -EINVAL);
+	CHECK_OK(vms_pool_set_reclaim_inline(e.pool, true));
+	for (int i = 0; i < 3; i++) {
+		retire_one(e.space, 0x10000, f);
+		CHECK_EQ(vms_frame_refcount(f), 1);
+		CHECK_EQ(vmt_stats(e.pool).deferred, 0);
+	}
+	CHECK_OK(vms_space_new(e.pool, 0, &other));
+	CHECK_OK(vms_cursor_new(other, 0, K4, &held));
+	retire_one(e.space, 0x10000, f); /* handed over inside a read section */
+	vmt_nap_ms(20); /* a wrongly kicked reclaimer would run now */
+	CHECK_EQ(vms_frame_refcount(f), 2);
+	CHECK_EQ(vmt_stats(e.pool).deferred, 1);
+	vms_cursor_drop(held);
+	retire_one(e.space, 0x10000, f); /* the next hand-over takes both */
+	CHECK_EQ(vms_frame_refcount(f), 1);
+	CHECK_EQ(vms__debug_reclaimer_starts(e.pool), 0);
+	CHECK_OK(vms_pool_set_reclaim_inline(e.pool, false));
+	retire_one(e.space, 0x10000, f);
+	WAIT_REFCOUNT(f, 1);
+	CHECK_EQ(vms__debug_reclaimer_starts(e.pool), 1);
+	CHECK_OK(vms_frame_put(f));
+	CHECK_OK(vms_space_destroy(other));
+	vmt_env_fini(&e);
+}
+
 struct holder {
 	struct vms_space *space;
 	struct vms_frame *frame;

@@ -89,3 +89,8 @@ uint32_t vms__debug_thread_id(void)
 {
 	return vms_thread()->id;
 }
+
+uint64_t vms__debug_reclaimer_starts(struct vms_pool *pool)
+{
+	return atomic_load(&pool->reclaimer.starts);
+}

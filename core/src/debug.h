@@ -28,6 +28,10 @@ long vms__debug_node_owner(struct vms_space *space, vms_vaddr_t va, int level);
 /* Level of the node a cursor locked as its subtree root (guard). */
 int vms__debug_cursor_guard_level(const struct vms_cursor *c);
 
+/* Reclaimer threads @pool started since vms_pool_new (a reset keeps
+ * the count): a test of vms_pool_set_reclaim_inline sees none start. */
+uint64_t vms__debug_reclaimer_starts(struct vms_pool *pool);
+
 /* This thread's lock-owner id (as stored in node locks). */
 uint32_t vms__debug_thread_id(void);
 

@@ -120,6 +120,7 @@ struct vms_pool {
 	 */
 	struct vms_defer_stack deferred;
 	struct vms_worker reclaimer;
+	_Atomic bool reclaim_inline; /* vms_pool_set_reclaim_inline */
 
 	vms_mutex_t spaces_lock;	/* protects spaces, nr_spaces */
 	struct vms_space *spaces;

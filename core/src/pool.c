@@ -494,6 +494,15 @@ int vms_pool_set_retire_batch(struct vms_pool *p, unsigned n)
 	return 0;
 }
 
+int vms_pool_set_reclaim_inline(struct vms_pool *p, bool on)
+{
+	if (!p)
+		/* cov: unreachable: NULL guard: the executors never pass NULL */
+		return -EINVAL;
+	atomic_store_explicit(&p->reclaim_inline, on, memory_order_relaxed);
+	return 0;
+}
+
 /* The reclaimer's work: release everything deferred. */
 static void reclaimer_run(void *arg)
 {
@@ -521,6 +530,13 @@ static void pool_kick(struct vms_defer_stack *s)
 		 * cannot wait for a grace period, would fail; the batches it
 		 * has not reached hold memory too (VMS_RETIRE_BACKLOG). */
 		vms_pool_quiesce(p);
+		return;
+	}
+	if (atomic_load_explicit(&p->reclaim_inline, memory_order_relaxed)) {
+		/* No thread by the pool's setting: here if we may, else at
+		 * the next reclaim (vms_pool_set_reclaim_inline). */
+		if (!vms_rcu_in_read_section())
+			vms_defer_reclaim(&p->deferred, true, release_item, p);
 		return;
 	}
 	/* No reclaimer thread: do it here if we may. */

@@ -309,6 +309,7 @@ static int choose(struct cthread *t, enum vms_sched_event ev)
 	int next;
 
 	if (S.steps >= S.max_steps) {
+		/* cov: unreachable: a finding: exec_mt.c reports the BUDGET verdict (a livelock or a spin) */
 		S.verdict = VMS_SCHED_BUDGET;
 		return -1;
 	}

@@ -336,6 +336,34 @@ void vms_sched_block(enum vms_sched_wait_kind kind, const void *obj,
 #define VMS_TSAN_MUTEX_POST_UNLOCK(l) do { } while (0)
 #endif
 
+#ifdef VMS_SCHED
+/* A controlled thread waits as for any lock: blocked until the holder
+ * lets it go (sched.c). */
+#define vms_node_lock_wait(l, me, spins, site)                                 \
+	((void)(me), (void)(spins),                                            \
+	 vms_sched_block(VMS_WAIT_NODE_LOCK, (l), (site)))
+#else
+/* Spin until @l is free or ours, yielding the CPU after every 64 spins
+ * (counted in *@spins over the waits of one vms_node_lock). */
+static inline void vms_node_lock_spin(vms_lock_t *l, uint32_t me,
+				      unsigned *spins)
+{
+	uint32_t cur;
+
+	do {
+		if (++*spins > 64) {
+			sched_yield();
+			*spins = 0;
+		} else {
+			__builtin_ia32_pause();
+		}
+		cur = atomic_load_explicit(l, memory_order_relaxed);
+	} while (cur != 0 && cur != me);
+}
+#define vms_node_lock_wait(l, me, spins, site)                                 \
+	vms_node_lock_spin((l), (me), (spins))
+#endif
+
 static inline int vms_node_lock_at(vms_lock_t *l VMS_SITE_PARAM)
 {
 	uint32_t me = vms_thread()->id;
@@ -356,20 +384,7 @@ static inline int vms_node_lock_at(vms_lock_t *l VMS_SITE_PARAM)
 			VMS_TSAN_MUTEX_LOCK_FAILED(l);
 			return -EDEADLK;
 		}
-#ifdef VMS_SCHED
-		vms_sched_block(VMS_WAIT_NODE_LOCK, l, site);
-		(void)spins;
-#else
-		do {
-			if (++spins > 64) {
-				sched_yield();
-				spins = 0;
-			} else {
-				__builtin_ia32_pause();
-			}
-			cur = atomic_load_explicit(l, memory_order_relaxed);
-		} while (cur != 0 && cur != me);
-#endif
+		vms_node_lock_wait(l, me, &spins, site);
 	}
 }
 #define vms_node_lock(l) vms_node_lock_at((l) VMS_SITE_ARG(VMS_SP_NODE_LOCK))
@@ -752,6 +767,7 @@ struct vms_worker {
 	void (*fn)(void *arg);
 	void *arg;
 	const char *name;		/* the thread's name, for profiles */
+	_Atomic uint64_t starts; /* threads started (vms_worker_starts) */
 #ifdef VMS_SCHED
 	uint64_t thread;		/* sched.c handle; 0: never started */
 	bool wake, stop;

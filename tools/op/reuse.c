@@ -85,13 +85,16 @@ struct vmt_reuse *vmt_reuse_get(size_t pool_bytes, int *err)
 		if (*err)
 			return NULL;
 	}
-	/* Releases wait in this thread's batch until a quiesce point of
-	 * the program or the reset after it: no reclaimer thread runs while
-	 * a program does, so which frames are free, and the paths the core
-	 * takes, never depend on when it ran (short of frames, the core
-	 * reclaims on this thread). A run that wants reclaims during the
-	 * program (the controlled executor) sets its own after this. */
+	/* No reclaimer thread: a batch handed over (a cursor's items that
+	 * do not fit in what is left of the thread's) is reclaimed on this
+	 * thread, or at the next quiesce point, so which frames are free,
+	 * and the paths the core takes, depend on the program only, never
+	 * on when a thread ran. Releases wait in this thread's batch until
+	 * then (short of frames, the core reclaims on this thread). A run
+	 * that wants reclaims during the program (the controlled executor)
+	 * sets its own after this. */
 	vms_pool_set_retire_batch(u->pool, VMS_RETIRE_BATCH_MAX);
+	vms_pool_set_reclaim_inline(u->pool, true);
 	/* Stale gid entries of the last run are harmless: every frame's
 	 * entry is written again when it is allocated. */
 	atomic_store(&u->sh.next_gid, 1);

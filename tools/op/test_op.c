@@ -26,6 +26,7 @@
 
 #include <vms/vms.h>
 #include "fields.h"
+#include "reuse.h"
 #include "../../tests/test.h"
 
 static const char *keep_dir;
@@ -698,6 +699,95 @@ TEST(test_scenario_two_spaces)
 		"space_deactivate space=1\n"
 		"space_destroy space=1\n"
 		"check\n");
+}
+
+/*
+ * A sequential run never starts a reclaimer thread (reuse.c sets the
+ * pool's inline reclaim), so its result cannot depend on when one ran.
+ * The program leaves more than the retire batch (VMS_RETIRE_BATCH_MAX)
+ * in the thread's batch before one more cursor's items: that drop hands
+ * the batch over and kicks; with a thread, its reclaim raced with the
+ * frame_allocs after it (their addresses are in the trace).
+ */
+static size_t handover_prog(char *buf, size_t cap)
+{
+	size_t n = 0;
+
+#define ADD(...)                                                               \
+	(n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, __VA_ARGS__))
+	ADD("frame_alloc frame=0 level=2\n"
+	    "cursor_new mut start=0x0 end=0x40000000\n"
+	    "jump va=0x200000\nmap frame=0 prop=RW-,wb,user\n"
+	    "jump va=0x201000\nunmap len=0x1fe000\ndrop\n"
+	    "cursor_new mut start=0x0 end=0x40000000\n");
+	/* Eight 2 MiB leaves, each split by an unmap of all but its first
+	 * and last 4 KiB: 510 releases each. */
+	for (int i = 0; i < 8; i++)
+		ADD("frame_alloc frame=%d level=2\njump va=0x%x\nmap frame=%d prop=RW-,wb,user\n"
+		    "jump va=0x%x\nunmap len=0x1fe000\n",
+		    i, 0x400000 + i * 0x200000, i, 0x401000 + i * 0x200000);
+	ADD("drop\n"
+	    "frame_alloc frame=0 level=2\nframe_alloc frame=1 level=2\n"
+	    "cursor_new mut start=0x0 end=0x40000000\njump va=0x200000\n"
+	    "map frame=0 prop=RW-,wb,user\nmap frame=1 prop=RW-,wb,user\n"
+	    "query\ndrop\ncheck\nquiesce\ncheck\n");
+#undef ADD
+	return n;
+}
+
+TEST(test_seq_no_reclaimer_thread)
+{
+	static struct vmt_prog p;
+	static char text[8192], first[65536];
+	char err[160];
+	int line, rc;
+	struct vmt_reuse *u;
+	uint64_t starts;
+
+	if (handover_prog(text, sizeof(text)) >= sizeof(text)) {
+		T_CHECK(0, "handover program: more than %zu bytes",
+			sizeof(text));
+		return;
+	}
+	if (vmt_parse(text, &p, &line, err, sizeof(err))) {
+		T_CHECK(0, "handover program, line %d: %s", line, err);
+		return;
+	}
+	for (int run = 0; run < 50; run++) {
+		struct vmt_exec_opts o = { .trace = NULL };
+		struct vmt_result r;
+		char *tr = NULL;
+		size_t len = 0;
+
+		o.trace = open_memstream(&tr, &len);
+		if (!o.trace) {
+			T_CHECK(0, "open_memstream");
+			return;
+		}
+		rc = vmt_exec(&p, &o, &r);
+		fclose(o.trace);
+		T_CHECK(rc == 0 && r.status == 0, "run %d: %s", run, r.sig);
+		T_CHECK(r.executed == p.n, "run %d: %u of %u ops ran", run,
+			r.executed, p.n);
+		if (run == 0)
+			snprintf(first, sizeof(first), "%s", tr);
+		else
+			T_CHECK(!strcmp(first, tr),
+				"run %d's trace differs from run 0's:\n%s\n--\n%s",
+				run, first, tr);
+		free(tr);
+	}
+	/* The executor's pool, as the runs left it (the same one: same size). */
+	u = vmt_reuse_get(VMT_EXEC_POOL_DEFAULT, &rc);
+	if (!u) {
+		T_CHECK(0, "vmt_reuse_get: %d", rc);
+		return;
+	}
+	starts = vms__debug_reclaimer_starts(u->pool);
+	T_CHECK(starts == 0,
+		"a sequential run started %" PRIu64 " reclaimer threads",
+		starts);
+	T_CHECK(vmt_reuse_put(u) == 0, "reuse_put");
 }
 
 /* The NULL and out-of-range arguments the op language cannot express

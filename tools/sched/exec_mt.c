@@ -931,8 +931,10 @@ static bool setup(size_t pool)
 	X.ms = &X.u->ms;
 	X.ms->per_thread = true;
 	/* Retire batch 1: every drop that retired something kicks the
-	 * reclaimer, so reclaims interleave with the readers. */
+	 * reclaimer, a thread of the run, so reclaims interleave with the
+	 * readers. */
 	vms_pool_set_retire_batch(X.sh->pool, 1);
+	vms_pool_set_reclaim_inline(X.sh->pool, false);
 	if (!vms_pool_stats(X.sh->pool, &st))
 		vmt_model_set_pool(X.ms->m, st.total_frames, ((uint64_t)pool + (2ULL << 20) - 1) >> 21);
 	if (prologue(X.r))

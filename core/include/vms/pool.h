@@ -104,6 +104,21 @@ int vms_pool_quiesce(struct vms_pool *pool);
 #define VMS_RETIRE_BACKLOG	65536
 int vms_pool_set_retire_batch(struct vms_pool *pool, unsigned n);
 
+/*
+ * vms_pool_set_reclaim_inline(pool, true): no reclaimer thread. A thread
+ * that hands a batch over then reclaims the batches handed over itself
+ * (one grace period, on the calling thread) if it is outside a read-side
+ * section, and otherwise leaves them for the next reclaim: a later hand-
+ * over outside one, a quiesce, a reset or a destroy (and, with memory
+ * short, the direct reclaims above, as always). So which frames are free
+ * when depends only on what the threads do, never on when another thread
+ * ran: a sequential program's run is deterministic (the fuzz executor).
+ * false (the default) gives the thread back; one already started stays
+ * until the next reset or destroy but is no longer kicked. A pool reset
+ * keeps the setting. Returns 0, -EINVAL (NULL @pool).
+ */
+int vms_pool_set_reclaim_inline(struct vms_pool *pool, bool on);
+
 /* Allocate a zeroed data frame of @level (1: 4 KiB, 2: 2 MiB) with one
  * handle (refcount 1). -EINVAL for a bad level, -ENOMEM when exhausted. */
 int vms_frame_alloc(struct vms_pool *pool, int level, struct vms_frame **out);
