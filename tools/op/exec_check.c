@@ -311,14 +311,18 @@ void lockstep_check_phase(struct lockstep *x, const struct vmt_outcome *o)
 	}
 	if (!any)
 		all_ok = o->ret == 0;
+	/* The self-check and the sweeps look at what only the ops change:
+	 * after a check whose sweeps passed and no op since (a run of check
+	 * ops, the epilogue after a final check), they would look at the same
+	 * state again (the model's check step changes nothing the second
+	 * time: no fail armed, no dead frame left). */
+	if (x->swept)
+		return;
 	if (vmt_model_selfcheck(x->m, true, why, sizeof(why))) {
 		lockstep_diverge(x, "MODEL SELF-CHECK: %s", why);
 		return;
 	}
-	/* The sweeps compare what only the ops change: after a check whose
-	 * sweeps passed and no op since (a run of check ops, the epilogue
-	 * after a final check), they would compare the same state again. */
-	if (!all_ok || (x->o && x->o->no_sweep) || x->swept)
+	if (!all_ok || (x->o && x->o->no_sweep))
 		return;
 	for (int sp = 0; sp < VMT_NR_SPACES && !x->diverged; sp++)
 		if (x->sh->space[sp])
