@@ -28,6 +28,9 @@ struct mframe {
 	uint64_t ptes;		/* leaves mapping it, over all spaces */
 	uint8_t **pages;	/* one 4 KiB buffer per page, NULL = zeros */
 	uint64_t npages;
+	/* pages[] is NULL outside [lo, hi): most pages of a 2 MiB frame are
+	 * never written, and the sweeps and the reset skip them. */
+	uint64_t lo, hi;
 };
 
 struct mcursor {
@@ -170,11 +173,11 @@ static void frame_free_pages(struct mframe *f)
 {
 	if (!f->pages)
 		return;
-	for (uint64_t i = 0; i < f->npages; i++)
-		if (f->pages[i])	/* most pages of a 2 MiB frame are never written */
-			free(f->pages[i]);
+	for (uint64_t i = f->lo; i < f->hi; i++)
+		free(f->pages[i]);
 	free(f->pages);
 	f->pages = NULL;
+	f->lo = f->hi = 0;
 }
 
 void vmt_model_free(struct vmt_model *m)
@@ -442,9 +445,11 @@ uint64_t vmt_model_frame_next_touched(const struct vmt_model *m, int id, uint64_
 
 	if (!f)
 		return pg;
-	while (pg < f->npages && !f->pages[pg])
+	if (pg < f->lo)
+		pg = f->lo;
+	while (pg < f->hi && !f->pages[pg])
 		pg++;
-	return pg;
+	return pg < f->hi || pg > f->npages ? pg : f->npages;
 }
 
 static void frame_write(struct vmt_model *m, int id, uint64_t off,
@@ -460,6 +465,10 @@ static void frame_write(struct vmt_model *m, int id, uint64_t off,
 			f->pages[pg] = calloc(1, K4);
 			if (!f->pages[pg])
 				abort();
+			if (f->lo == f->hi)
+				f->lo = pg;
+			f->lo = pg < f->lo ? pg : f->lo;
+			f->hi = pg >= f->hi ? pg + 1 : f->hi;
 		}
 		memcpy(f->pages[pg] + in, src, chunk);
 		src += chunk;

@@ -77,10 +77,16 @@ static void after_fault(struct lockstep *x)
 static bool exec_op(struct lockstep *x, const struct vmt_op *op)
 {
 	struct vmt_outcome o;
+	/* Ops that leave the state as it was: a check (whose quiesce the
+	 * check before it already did) and a drop of no cursor. */
+	bool idle = op->code == VMT_OP_CHECK ||
+		    (op->code == VMT_OP_DROP && !x->t.cur[op->space]);
 
 	x->have_rc = false;
 	if (!vmt_step_core(&x->t, op, &o))
 		return false;
+	if (!idle)
+		x->swept = false;
 	x->new_paddr = op->code == VMT_OP_FRAME_ALLOC && o.ret == 0 ? o.paddr : 0;
 	if (op->code == VMT_OP_CURSOR_NEW && o.ret == 0) {
 		x->crange[op->space][0] = op->a;

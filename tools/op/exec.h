@@ -30,6 +30,8 @@ struct lockstep {
 	const char *check; /* the table's check a difference breaks, if any */
 	bool diverged;
 	bool have_rc; /* last_rc is this op's first compared result */
+	bool swept;   /* the last check op's sweeps saw this state: no op
+		       * ran after them (exec_op) */
 	long last_rc;
 	uint64_t
 		new_paddr; /* a frame_alloc that succeeded: the frame's paddr */
