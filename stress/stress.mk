@@ -28,10 +28,11 @@ STRESS_ARGS ?=
 STRESS_OUT ?= build/stress-out
 
 # The driver calls the sync layer too (access.c's outer read-side
-# sections): compiled with the same -DVMS_SCHED_HOOK as the core it links,
-# or vms_rcu_read_lock_at() would be called without the site argument the
-# core reads (garbage, dereferenced when a hook is installed).
-$(STRESS_OBJS): EXTRA_CFLAGS += -DVMS_SCHED_HOOK=1
+# sections): compiled with the -DVMS_SCHED_HOOK of the core it links (the
+# poison row, core/core.mk), or vms_rcu_read_lock_at() would be called
+# without the site argument the core reads (garbage, dereferenced when a
+# hook is installed).
+$(STRESS_OBJS): EXTRA_CFLAGS += $(filter -DVMS_SCHED_HOOK%,$(CORE_CFLAGS_poison))
 
 # `vmtorture stress`: the sources go in through VMT_CLI_SRCS (tools/tools.mk),
 # the subcommand has its line in the dispatch table of tools/vmtorture.c.
