@@ -115,7 +115,7 @@ run() {
 		AFL_SKIP_CRASHES=1 AFL_BENCH_UNTIL_CRASH=1 AFL_CUSTOM_MUTATOR_LIBRARY=$MUTATOR \
 		AFL_NO_STARTUP_CALIBRATION=1 \
 			/usr/bin/time -o "$d/time" -f '%U %S' \
-			afl-fuzz -i "$d/in" -o "$d/out" -x fuzz/vmt.dict -t 1000+ -V "$cap" -s "$s" -p fast \
+			afl-fuzz -i "$d/in" -o "$d/out" -x fuzz/vmt.dict -t "$AFL_EXEC_TIMEOUT" -V "$cap" -s "$s" -p fast \
 			${BUGCHECK_MT_AFL_ARGS:-} \
 			-- "$fz/vmt-mt-afl" > "$d/log" 2>&1
 		crash=$(ls "$d"/out/default/crashes/id:* 2>/dev/null | head -1)

@@ -38,13 +38,10 @@ start_afl_one() {	# index remaining-seconds
 	esac
 	echo "== $(date -u +%FT%TZ) afl-fuzz $name (remaining ${remain}s)" >> "$out/logs/afl-$name.log"
 	restart[afl-$name]="start_afl_one $i"
-	# -t 1000+: the default 1000 ms limit per run, but a seed that
-	# times out in the dry run (a slow one on a loaded machine) is
-	# skipped instead of stopping afl-fuzz; without the '+' 4.04c
-	# aborts ("Test case ... results in a timeout").
+	# -t: a fixed limit per run (fuzz/engine-options.sh).
 	ASAN_OPTIONS=$(afl_asan_options) UBSAN_OPTIONS=$(afl_ubsan_options) \
 	start_bg "afl-$name" "$out/logs/afl-$name.log" \
-		afl-fuzz -i "$out/afl-in" -o "$out/afl" -x "$DICT" -t 1000+ -V "$((remain + 30))" \
+		afl-fuzz -i "$out/afl-in" -o "$out/afl" -x "$DICT" -t "$AFL_EXEC_TIMEOUT" -V "$((remain + 30))" \
 		"${args[@]}"
 }
 
@@ -103,7 +100,7 @@ start_sched_afl() {
 	AFL_CUSTOM_MUTATOR_LIBRARY="$MUTATOR" AFL_CUSTOM_MUTATOR_ONLY=1 VMT_MT_HINTS="$out/sched/afl-hints" \
 	ASAN_OPTIONS=$(afl_asan_options) UBSAN_OPTIONS=$(afl_ubsan_options) \
 	start_bg sched-afl "$out/logs/sched-afl.log" \
-		afl-fuzz -i "$out/sched/in" -o "$out/sched/afl" -x "$DICT" -t 1000+ -V "$((remain + 30))" \
+		afl-fuzz -i "$out/sched/in" -o "$out/sched/afl" -x "$DICT" -t "$AFL_EXEC_TIMEOUT" -V "$((remain + 30))" \
 		-M main -p fast -F "$out/sched/libfuzzer/corpus" -- "$FZ/vmt-mt-afl"
 }
 
