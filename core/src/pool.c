@@ -523,6 +523,7 @@ static bool pool_low(struct vms_pool *p)
 static void pool_kick(struct vms_defer_stack *s)
 {
 	struct vms_pool *p = (struct vms_pool *)((char *)s - offsetof(struct vms_pool, deferred));
+	bool here;
 
 	if ((pool_low(p) || vms_defer_backlogged(s)) && !vms_rcu_in_read_section()) {
 		/* Direct reclaim: the reclaimer may lag (it runs at nice 19),
@@ -532,16 +533,13 @@ static void pool_kick(struct vms_defer_stack *s)
 		vms_pool_quiesce(p);
 		return;
 	}
-	if (atomic_load_explicit(&p->reclaim_inline, memory_order_relaxed)) {
-		/* No thread by the pool's setting: here if we may, else at
-		 * the next reclaim (vms_pool_set_reclaim_inline). */
-		if (!vms_rcu_in_read_section())
-			vms_defer_reclaim(&p->deferred, true, release_item, p);
-		return;
-	}
-	/* No reclaimer thread: do it here if we may. */
-	if (!vms_worker_kick(&p->reclaimer) && !vms_rcu_in_read_section())
-		vms_defer_reclaim(&p->deferred, false, release_item, p);
+	here = atomic_load_explicit(&p->reclaim_inline, memory_order_relaxed);
+	/* No reclaimer thread, by the pool's setting (which waits for the
+	 * reclaim lock: vms_pool_set_reclaim_inline) or because it could not
+	 * start: do it here if we may, else the next reclaim will. */
+	if ((here || !vms_worker_kick(&p->reclaimer)) &&
+	    !vms_rcu_in_read_section())
+		vms_defer_reclaim(&p->deferred, here, release_item, p);
 }
 
 /* What a destroy or a reset needs: nothing deferred (released here, with

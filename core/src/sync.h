@@ -767,7 +767,8 @@ struct vms_worker {
 	void (*fn)(void *arg);
 	void *arg;
 	const char *name;		/* the thread's name, for profiles */
-	_Atomic uint64_t starts; /* threads started (vms_worker_starts) */
+	/* Threads started: vms__debug_reclaimer_starts. */
+	_Atomic uint64_t starts;
 #ifdef VMS_SCHED
 	uint64_t thread;		/* sched.c handle; 0: never started */
 	bool wake, stop;
