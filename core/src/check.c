@@ -272,11 +272,11 @@ __attribute__((noinline)) static uint32_t *refs_take(struct vms_pool *p,
 
 static void refs_give(struct vms_pool *p, uint32_t *r)
 {
-	if (r == p->check_refs)
-		atomic_store(&p->check_busy, false);
-	/* cov: unreachable: two checks at once: exec_mt.c before_op leaves check out */
-	else
+	if (r != p->check_refs)
+		/* cov: unreachable: two checks at once: exec_mt.c before_op leaves check out */
 		free(r);
+	else
+		atomic_store(&p->check_busy, false);
 }
 
 /* Every tree of @p (counting @s's, if any), the frames, then @s's

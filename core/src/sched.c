@@ -474,17 +474,13 @@ void vms_sched_join(uint64_t handle, const struct vms_site *site)
 	int slot = slot_of(handle);
 	struct cthread *t = &S.t[S.cur];
 
-	if (slot < 0 || S.t[slot].state == T_DONE || !vms_sched_active)
-		return;
-	/* cov: unreachable: join: a kicked reclaimer is stopped only after the run */
-	t->wait.kind = VMS_WAIT_JOIN;
-	/* cov: unreachable: join: a kicked reclaimer is stopped only after the run */
-	t->wait.slot = slot;
-	/* cov: unreachable: join: a kicked reclaimer is stopped only after the run */
-	t->wait.incarnation = S.t[slot].incarnation;
-	/* cov: unreachable: join: a kicked reclaimer is stopped only after the run */
-	block_here(site);
-	/* cov: unreachable: join: a kicked reclaimer is stopped only after the run */
+	if (slot >= 0 && S.t[slot].state != T_DONE && vms_sched_active) {
+		/* cov: unreachable: join: a kicked reclaimer is stopped only after the run */
+		t->wait.kind = VMS_WAIT_JOIN;
+		t->wait.slot = slot;
+		t->wait.incarnation = S.t[slot].incarnation;
+		block_here(site);
+	}
 }
 
 int vms_sched_self(void)
