@@ -443,13 +443,12 @@ uint64_t vmt_model_frame_next_touched(const struct vmt_model *m, int id, uint64_
 {
 	const struct mframe *f = frame(m, id);
 
-	if (!f)
+	if (!f || pg >= f->npages)
 		return pg;
-	if (pg < f->lo)
-		pg = f->lo;
-	while (pg < f->hi && !f->pages[pg])
-		pg++;
-	return pg < f->hi || pg > f->npages ? pg : f->npages;
+	for (pg = pg < f->lo ? f->lo : pg; pg < f->hi; pg++)
+		if (f->pages[pg])
+			return pg;
+	return f->npages;
 }
 
 static void frame_write(struct vmt_model *m, int id, uint64_t off,
@@ -465,9 +464,8 @@ static void frame_write(struct vmt_model *m, int id, uint64_t off,
 			f->pages[pg] = calloc(1, K4);
 			if (!f->pages[pg])
 				abort();
-			if (f->lo == f->hi)
-				f->lo = pg;
-			f->lo = pg < f->lo ? pg : f->lo;
+			/* [lo, hi) grows to take pg in (empty, it starts at pg). */
+			f->lo = f->lo == f->hi || pg < f->lo ? pg : f->lo;
 			f->hi = pg >= f->hi ? pg + 1 : f->hi;
 		}
 		memcpy(f->pages[pg] + in, src, chunk);
