@@ -628,6 +628,24 @@ int vms_pool_destroy(struct vms_pool *p)
 	return 0;
 }
 
+int vms_pool_discard(struct vms_pool *p)
+{
+	if (!p)
+		/* cov: unreachable: NULL guard: the executor never passes NULL */
+		return -EINVAL;
+	/* Every page written since the last reset has its dirty or stale
+	 * bit (Dirty bits, above), which a reset relies on as well: the
+	 * pages still in use come back zeroed like the others. */
+	pool_mem_put(p);
+	p->base = NULL;
+	p->meta = NULL;
+	p->free_chunks = NULL;
+	p->dirty = p->stale = NULL;
+	p->check_refs = NULL;
+	p->check_cap = 0;
+	return 0;
+}
+
 int vms_pool_stats(struct vms_pool *p, struct vms_pool_stats *st)
 {
 	if (!p || !st)
