@@ -141,6 +141,7 @@ int vmt_reuse_put(struct vmt_reuse *u)
 void vmt_reuse_abandon(struct vmt_reuse *u)
 {
 	keep_pool(u->pool);
+	vms_pool_discard(u->pool);
 	vmt_shared_fini(&u->sh);
 	u->pool = NULL;
 	vmt_model_side_reset(&u->ms, 1);

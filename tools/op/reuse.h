@@ -32,8 +32,10 @@ int vmt_reuse_put(struct vmt_reuse *u);
 
 /* After a run that could not give everything back (a controlled run
  * that ended in a deadlock abandons threads holding locks): forget the
- * pool without touching it, keep the model side. The pool stays
- * reachable (a leak on purpose, not one LeakSanitizer reports). */
+ * pool, keep the model side. Its memory goes back (vms_pool_discard:
+ * a program's own deadlock is no finding, and a fuzzer runs thousands);
+ * the struct stays reachable (a leak on purpose, not one LeakSanitizer
+ * reports). */
 void vmt_reuse_abandon(struct vmt_reuse *u);
 
 #endif /* VMT_REUSE_H */

@@ -851,24 +851,29 @@ static void judge(void)
 
 /* ---- a run --------------------------------------------------------------------------- */
 
-/* A run that did not end abandons its threads where they stand: what
- * they hold (cursors, accessors) stays reachable, a leak on purpose. */
+/* A run that did not end abandons its threads where they stand: the
+ * cursors and accessors they hold stay reachable, a leak on purpose of a
+ * few pointers a thread (the pool's memory goes back: vmt_reuse_abandon). */
 static void abandon_threads(void)
 {
-	static struct vmt_thread **kept;
+	static void **kept;
 	static size_t nkept, capkept;
 
 	for (int i = 0; i < X.nthreads; i++) {
-		struct vmt_thread *t = malloc(sizeof(*t));
+		struct vmt_thread *t = &X.th[i].t;
+		void *held[VMT_NR_SPACES + 2 * VMT_NR_ACCS];
+		size_t n = 0;
 
-		if (t && reserve(&kept, &capkept, nkept + 1, sizeof(*kept))) {
-			*t = X.th[i].t;
-			t->io = NULL;
-			kept[nkept++] = t;
-		} else {
-			free(t);
+		for (int sp = 0; sp < VMT_NR_SPACES; sp++)
+			held[n++] = t->cur[sp];
+		for (int a = 0; a < VMT_NR_ACCS; a++) {
+			held[n++] = t->acc[a].r;
+			held[n++] = t->acc[a].w;
 		}
-		vmt_thread_fini(&X.th[i].t);
+		for (size_t k = 0; k < n; k++)
+			if (held[k] && reserve(&kept, &capkept, nkept + 1, sizeof(*kept)))
+				kept[nkept++] = held[k];
+		vmt_thread_fini(t);
 	}
 }
 
