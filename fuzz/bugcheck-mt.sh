@@ -64,6 +64,7 @@ FEEDBACK=${BUGCHECK_MT_FEEDBACK:-1}
 CORPUS=${BUGCHECK_MT_CORPUS:-build/corpora/mt}
 JOBS=${BUGCHECK_MT_JOBS:-1}
 MUTATOR=${BUGCHECK_MT_MUTATOR:-build/fuzz/vmt-mutator.so}
+VMT=build/vmtorture
 work=build/fuzz-out/bugcheck-mt/$(date -u +%Y%m%d-%H%M%S)
 mkdir -p "$work"
 res=$work/runs.tsv
@@ -72,6 +73,7 @@ echo "# bugcheck-mt: $seeds seed(s), cap ${cap}s, engines: $ENGINES, corpus: $CO
 for d in $CORPUS; do
 	ls "$d"/* > /dev/null 2>&1 || { echo "bugcheck-mt: no inputs in $d (make mt-seeds seeds)" >&2; exit 2; }
 done
+make --no-print-directory -s "$VMT" > /dev/null 2>&1 || { echo "bugcheck-mt: $VMT: build failed" >&2; exit 2; }
 case " $ENGINES " in *" afl "*)
 	command -v afl-fuzz > /dev/null || { echo "bugcheck-mt: afl-fuzz not installed" >&2; exit 2; }
 	if [ -z "${BUGCHECK_MT_MUTATOR:-}" ]; then
@@ -81,8 +83,24 @@ case " $ENGINES " in *" afl "*)
 	[ -f "$MUTATOR" ] || { echo "bugcheck-mt: no $MUTATOR" >&2; exit 2; } ;;
 esac
 
+# The title of a finding in a run's output: the executor's own line, else
+# what the campaign's triage names it (a sanitizer's report or a crash
+# the executor did not see coming: ASan's SEGV at teardown after
+# copy_outside_rcu's use of a freed node), '' if neither.
+title_in() {
+	local t
+	t=$(sed -n 's/^MT FINDING: //p' "$1" | head -1)
+	[ -n "$t" ] || t=$("$VMT" classify --log "$1" 2>/dev/null | cut -f3 | head -1)
+	printf '%s\n' "$t"
+}
 # The title a binary prints for a crash file ('' if none).
-title_of() { "$@" 2>&1 | sed -n 's/^MT FINDING: //p' | head -1; }
+title_of() {
+	local out=$work/out.$$.$BASHPID
+	# (a subshell that waits: the shell's note of a crash goes to $out)
+	("$@"; exit $?) > "$out" 2>&1
+	title_in "$out"
+	rm -f "$out"
+}
 
 # One run: run BUG ENGINE FEEDBACK SEED, one TSV line on stdout.
 run() {
@@ -99,7 +117,7 @@ run() {
 			"$fz/vmt-mt-libfuzzer" -seed="$s" -max_total_time="$cap" -dict=fuzz/vmt.dict \
 			-max_len=4096 -timeout=10 -artifact_prefix="$d/" "$d/corpus" $CORPUS > "$d/log" 2>&1
 		crash=$(ls "$d"/crash-* 2>/dev/null | head -1)
-		title=$(sed -n 's/^MT FINDING: //p' "$d/log" | head -1)
+		title=$(title_in "$d/log")
 		execs=$(grep -aoE '^#[0-9]+' "$d/log" | tail -1 | tr -d '#') ;;
 	afl)
 		mkdir -p "$d/in"
@@ -127,9 +145,17 @@ run() {
 	cpu=$(tail -1 "$d/time" 2>/dev/null | awk '{ printf "%.1f", $1 + $2 }')
 	found=0
 	if [ -n "$crash" ] && [ -n "$title" ]; then
-		# Exact: the replay build gives the same title, twice.
-		t1=$(title_of "$fz/vmt-mt-replay" -q "$crash")
-		t2=$(title_of "$fz/vmt-mt-replay" -q "$crash")
+		# Exact: the replay build gives the same title, twice; a title
+		# only a sanitizer gives, the engine's binary run outside it.
+		if [ "$eng" = libfuzzer ] && ! grep -q '^MT FINDING: ' "$d/log"; then
+			t1=$(title_of env ASAN_OPTIONS="$(san_options asan detect_leaks=0)" \
+				UBSAN_OPTIONS="$(san_options ubsan)" "$fz/vmt-mt-libfuzzer" "$crash")
+			t2=$(title_of env ASAN_OPTIONS="$(san_options asan detect_leaks=0)" \
+				UBSAN_OPTIONS="$(san_options ubsan)" "$fz/vmt-mt-libfuzzer" "$crash")
+		else
+			t1=$(title_of "$fz/vmt-mt-replay" -q "$crash")
+			t2=$(title_of "$fz/vmt-mt-replay" -q "$crash")
+		fi
 		if [ "$t1" = "$title" ] && [ "$t2" = "$title" ]; then
 			found=1
 		else
