@@ -30,11 +30,12 @@
 #endif
 
 enum vms_frame_kind {
-	VMS_FRAME_FREE = 0,	/* on a free list or never handed out */
-	VMS_FRAME_DATA,		/* a data frame's head (level 1 or 2) */
-	VMS_FRAME_TAIL,		/* a 4K unit inside a 2 MiB data frame */
-	VMS_FRAME_PT,		/* a page-table node */
-	VMS_FRAME_RESERVED,	/* frame 0: physical address 0 is never used */
+	VMS_FRAME_FREE = 0, /* on a free list or never handed out */
+	VMS_FRAME_DATA,	    /* a data frame's head (level 1 or 2) */
+	/* 2 was a 4K unit inside a 2 MiB data frame: those slots are not
+	 * written now (pool.c frame_head); the numbers reports print stay. */
+	VMS_FRAME_PT = 3,   /* a page-table node */
+	VMS_FRAME_RESERVED, /* frame 0: physical address 0 is never used */
 };
 
 /*

@@ -226,12 +226,10 @@ static struct vms_frame *alloc_2m(struct vms_pool *p)
 
 	if (c < 0)
 		return NULL;
+	/* Only the head's metadata: a page inside the frame finds it by
+	 * its chunk (frame_head), so the other 511 slots stay untouched. */
 	head = &p->meta[c * VMS_CHUNK_FRAMES];
 	head->pool = p;
-	for (int i = 1; i < VMS_CHUNK_FRAMES; i++) {
-		head[i].pool = p;
-		head[i].kind = VMS_FRAME_TAIL;
-	}
 	vms_count_add(&p->used_frames, VMS_CHUNK_FRAMES);
 	chunk_zero(p, (uint64_t)c);
 	return head;
@@ -242,8 +240,7 @@ static void free_2m(struct vms_frame *head)
 	struct vms_pool *p = head->pool;
 	uint64_t first = (uint64_t)(head - p->meta);
 
-	for (int i = 0; i < VMS_CHUNK_FRAMES; i++)
-		head[i].kind = VMS_FRAME_FREE;
+	head->kind = VMS_FRAME_FREE;
 	head->gen++;
 	chunk_give(p, first / VMS_CHUNK_FRAMES);
 	vms_count_add(&p->used_frames, -VMS_CHUNK_FRAMES);
@@ -778,6 +775,24 @@ const void *vms_frame_peek(const struct vms_frame *f)
 	return f && f->pool ? f->pool->base + vms_meta_paddr(f) : NULL;
 }
 
+/* The frame a page belongs to: its own metadata if that is a data
+ * frame's, else its chunk's head if that is a 2 MiB data frame, else its
+ * own. The 511 other slots of a 2 MiB frame are never written (alloc_2m)
+ * and stay zero, so a 4K frame costs one look, as before. Atomic: under a
+ * bug the chunk may be changing hands. */
+static struct vms_frame *frame_head(struct vms_pool *p, vms_paddr_t pa)
+{
+	struct vms_frame *f = vms_meta(p, pa), *h;
+
+	if (__atomic_load_n(&f->kind, __ATOMIC_RELAXED) == VMS_FRAME_DATA)
+		return f;
+	h = vms_meta(p, vms_align_down(pa, VMS_CHUNK_SIZE));
+	if (__atomic_load_n(&h->kind, __ATOMIC_RELAXED) == VMS_FRAME_DATA &&
+	    __atomic_load_n(&h->level, __ATOMIC_RELAXED) == 2)
+		return h;
+	return f;
+}
+
 struct vms_frame *vms_frame_owner(struct vms_pool *p, vms_paddr_t pa)
 {
 	struct vms_frame *f;
@@ -785,9 +800,7 @@ struct vms_frame *vms_frame_owner(struct vms_pool *p, vms_paddr_t pa)
 	if (!vms_pa_in_pool(p, pa))
 		/* cov: unreachable: callers pass leaves' and live frames' paddrs */
 		return NULL;
-	f = vms_meta(p, pa);
-	if (f->kind == VMS_FRAME_TAIL)
-		f = vms_meta(p, vms_align_down(pa, VMS_CHUNK_SIZE));
+	f = frame_head(p, pa);
 	return f->kind == VMS_FRAME_DATA ? f : NULL;
 }
 
@@ -827,23 +840,13 @@ void vms_node_check_live(const struct vms_frame *n, const char *where)
 		vms_invariant_broken(VMS_CHECK_NODE_FREED, where);
 }
 
-/* The frame a page belongs to: its own meta, or its chunk's head for a
- * page of a 2 MiB frame. Atomic: under a bug the page may be changing. */
-static const struct vms_frame *span_head(struct vms_pool *p, vms_paddr_t pa)
-{
-	const struct vms_frame *f = vms_meta(p, pa);
-
-	if (__atomic_load_n(&f->kind, __ATOMIC_RELAXED) == VMS_FRAME_TAIL)
-		f = vms_meta(p, vms_align_down(pa, VMS_CHUNK_SIZE));
-	return f;
-}
-
 void vms_copy_check_span(struct vms_pool *p, vms_paddr_t pa, uint64_t n, const char *where)
 {
 	if (!n)
 		/* cov: unreachable: access.c mmu_translate's avail is never 0 */
 		return;
-	if (!vms_pa_in_pool(p, pa + n - 1) || span_head(p, pa) != span_head(p, pa + n - 1))
+	if (!vms_pa_in_pool(p, pa + n - 1) ||
+	    frame_head(p, pa) != frame_head(p, pa + n - 1))
 		/* cov: unreachable: an invariant check fired: only on a broken core */
 		vms_invariant_broken(VMS_CHECK_COPY_SPAN, where);
 }
