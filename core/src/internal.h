@@ -30,11 +30,12 @@
 #endif
 
 enum vms_frame_kind {
-	VMS_FRAME_FREE = 0,	/* on a free list or never handed out */
-	VMS_FRAME_DATA,		/* a data frame's head (level 1 or 2) */
-	VMS_FRAME_TAIL,		/* a 4K unit inside a 2 MiB data frame */
-	VMS_FRAME_PT,		/* a page-table node */
-	VMS_FRAME_RESERVED,	/* frame 0: physical address 0 is never used */
+	VMS_FRAME_FREE = 0, /* on a free list or never handed out */
+	VMS_FRAME_DATA,	    /* a data frame's head (level 1 or 2) */
+	/* 2 was a 4K unit inside a 2 MiB data frame: those slots are not
+	 * written now (pool.c frame_head); the numbers reports print stay. */
+	VMS_FRAME_PT = 3,   /* a page-table node */
+	VMS_FRAME_RESERVED, /* frame 0: physical address 0 is never used */
 };
 
 /*
@@ -96,12 +97,13 @@ struct vms_pool {
 	struct vms_frame *meta;
 	uint64_t nr_frames, nr_chunks;
 	size_t meta_bytes;
-	uint32_t *free_chunks;
+	uint32_t *free_chunks; /* then the carved list (pool.c) */
 	/* A bit per frame: written since the last reset, before it (pool.c). */
 	_Atomic uint64_t *dirty, *stale;
 	uint32_t resets;		/* vms_pool_reset calls (cursor.c) */
 
 	_Atomic uint64_t next_chunk __attribute__((aligned(64)));
+	_Atomic uint64_t nr_carved;	/* chunks carved since made or reset */
 	vms_lock_t chunk_lock;		/* protects free_chunks, nr_free_chunks */
 	uint64_t nr_free_chunks;
 	struct vms_shard shard[VMS_NR_SHARDS];

@@ -128,10 +128,22 @@ static void chunk_give(struct vms_pool *p, uint64_t c)
 	vms_node_unlock(&p->chunk_lock);
 }
 
+/* The chunks carved since the pool was made or reset, each once (a
+ * carved chunk never goes back to the chunk list): past free_chunks, in
+ * the same allocation. Only their metadata has slots other than a
+ * chunk's head written, so a reset clears 32 KiB for each of them and
+ * 64 bytes for the other chunks handed out (meta_clear). */
+static uint32_t *carved(struct vms_pool *p)
+{
+	return p->free_chunks + p->nr_chunks;
+}
+
 /* Carve chunk @c into 4K frames: keep the first, give the rest to @s. */
 static uint64_t carve(struct vms_pool *p, struct vms_shard *s, uint64_t c)
 {
 	uint64_t first = c * VMS_CHUNK_FRAMES;
+
+	carved(p)[atomic_fetch_add(&p->nr_carved, 1)] = (uint32_t)c;
 
 	for (uint64_t i = first; i < first + VMS_CHUNK_FRAMES; i++)
 		p->meta[i].pool = p;
@@ -226,12 +238,10 @@ static struct vms_frame *alloc_2m(struct vms_pool *p)
 
 	if (c < 0)
 		return NULL;
+	/* Only the head's metadata: a page inside the frame finds it by
+	 * its chunk (frame_head), so the other 511 slots stay untouched. */
 	head = &p->meta[c * VMS_CHUNK_FRAMES];
 	head->pool = p;
-	for (int i = 1; i < VMS_CHUNK_FRAMES; i++) {
-		head[i].pool = p;
-		head[i].kind = VMS_FRAME_TAIL;
-	}
 	vms_count_add(&p->used_frames, VMS_CHUNK_FRAMES);
 	chunk_zero(p, (uint64_t)c);
 	return head;
@@ -242,8 +252,7 @@ static void free_2m(struct vms_frame *head)
 	struct vms_pool *p = head->pool;
 	uint64_t first = (uint64_t)(head - p->meta);
 
-	for (int i = 0; i < VMS_CHUNK_FRAMES; i++)
-		head[i].kind = VMS_FRAME_FREE;
+	head->kind = VMS_FRAME_FREE;
 	head->gen++;
 	chunk_give(p, first / VMS_CHUNK_FRAMES);
 	vms_count_add(&p->used_frames, -VMS_CHUNK_FRAMES);
@@ -264,6 +273,7 @@ static void pool_start(struct vms_pool *p)
 	vms_count_set(&p->data_frames, 0);
 	vms_count_set(&p->pt_frames, 0);
 	p->next_chunk = 1;
+	p->nr_carved = 0;
 	carve(p, &p->shard[0], 0);	/* keeps frame 0 out of the list */
 }
 
@@ -364,8 +374,9 @@ __attribute__((noinline)) static int pool_mem_get(struct vms_pool *p,
 				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 				  -1, 0);
 	p->meta = fail & 2 ? MAP_FAILED : meta_map(p->meta_bytes);
+	/* The free chunks and the carved list, one allocation. */
 	p->free_chunks =
-		fail & 4 ? NULL : calloc(p->nr_chunks, sizeof(*p->free_chunks));
+		fail & 4 ? NULL : calloc(p->nr_chunks * 2, sizeof(uint32_t));
 	/* The dirty and the stale bits, one allocation. */
 	p->dirty = fail & 8 ? NULL : calloc(words * 2, sizeof(*p->dirty));
 	if (p->base == MAP_FAILED || p->meta == MAP_FAILED || !p->free_chunks ||
@@ -384,6 +395,21 @@ __attribute__((noinline)) static int pool_mem_get(struct vms_pool *p,
 
 static void stale_dirty(struct vms_pool *p);
 
+/* The metadata of the chunks handed out back to zeros (as a new pool's):
+ * a carved chunk's every slot, the others' head (2 MiB frames write
+ * nothing else). */
+static void meta_clear(struct vms_pool *p)
+{
+	uint64_t n = atomic_load(&p->nr_carved);
+	uint64_t end = atomic_load(&p->next_chunk);
+
+	for (uint64_t i = 0; i < n; i++)
+		memset(&p->meta[(uint64_t)carved(p)[i] * VMS_CHUNK_FRAMES], 0,
+		       VMS_CHUNK_FRAMES * sizeof(*p->meta));
+	for (uint64_t c = 0; c < end; c++)
+		memset(&p->meta[c * VMS_CHUNK_FRAMES], 0, sizeof(*p->meta));
+}
+
 /* An idle pool's memory: kept, in the state of a reset, or given back.
  * Left out of coverage (fuzz/nocov.txt), as pool_mem_get. */
 __attribute__((noinline)) static void pool_mem_put(struct vms_pool *p)
@@ -400,8 +426,7 @@ __attribute__((noinline)) static void pool_mem_put(struct vms_pool *p)
 	uint64_t chunks = atomic_load(&p->next_chunk);
 
 	if (chunks <= PARK_CHUNKS) {
-		memset(p->meta, 0,
-		       chunks * VMS_CHUNK_FRAMES * sizeof(*p->meta));
+		meta_clear(p);
 		stale_dirty(p);
 		/* Kept, the oldest given back for it if there are too many. */
 		pthread_mutex_lock(&parked.lock);
@@ -596,7 +621,7 @@ int vms_pool_reset(struct vms_pool *p)
 		return ret;
 	/* Only chunks below next_chunk were ever handed out. Their contents
 	 * stay: the stale bits say which pages to zero on reuse. */
-	memset(p->meta, 0, atomic_load(&p->next_chunk) * VMS_CHUNK_FRAMES * sizeof(*p->meta));
+	meta_clear(p);
 	stale_dirty(p);
 	for (int i = 0; i < VMS_NR_SHARDS; i++) {
 		p->shard[i].head = 0;
@@ -796,6 +821,24 @@ const void *vms_frame_peek(const struct vms_frame *f)
 	return f && f->pool ? f->pool->base + vms_meta_paddr(f) : NULL;
 }
 
+/* The frame a page belongs to: its own metadata if that is a data
+ * frame's, else its chunk's head if that is a 2 MiB data frame, else its
+ * own. The 511 other slots of a 2 MiB frame are never written (alloc_2m)
+ * and stay zero, so a 4K frame costs one look, as before. Atomic: under a
+ * bug the chunk may be changing hands. */
+static struct vms_frame *frame_head(struct vms_pool *p, vms_paddr_t pa)
+{
+	struct vms_frame *f = vms_meta(p, pa), *h;
+
+	if (__atomic_load_n(&f->kind, __ATOMIC_RELAXED) == VMS_FRAME_DATA)
+		return f;
+	h = vms_meta(p, vms_align_down(pa, VMS_CHUNK_SIZE));
+	if (__atomic_load_n(&h->kind, __ATOMIC_RELAXED) == VMS_FRAME_DATA &&
+	    __atomic_load_n(&h->level, __ATOMIC_RELAXED) == 2)
+		return h;
+	return f;
+}
+
 struct vms_frame *vms_frame_owner(struct vms_pool *p, vms_paddr_t pa)
 {
 	struct vms_frame *f;
@@ -803,9 +846,7 @@ struct vms_frame *vms_frame_owner(struct vms_pool *p, vms_paddr_t pa)
 	if (!vms_pa_in_pool(p, pa))
 		/* cov: unreachable: callers pass leaves' and live frames' paddrs */
 		return NULL;
-	f = vms_meta(p, pa);
-	if (f->kind == VMS_FRAME_TAIL)
-		f = vms_meta(p, vms_align_down(pa, VMS_CHUNK_SIZE));
+	f = frame_head(p, pa);
 	return f->kind == VMS_FRAME_DATA ? f : NULL;
 }
 
@@ -845,23 +886,13 @@ void vms_node_check_live(const struct vms_frame *n, const char *where)
 		vms_invariant_broken(VMS_CHECK_NODE_FREED, where);
 }
 
-/* The frame a page belongs to: its own meta, or its chunk's head for a
- * page of a 2 MiB frame. Atomic: under a bug the page may be changing. */
-static const struct vms_frame *span_head(struct vms_pool *p, vms_paddr_t pa)
-{
-	const struct vms_frame *f = vms_meta(p, pa);
-
-	if (__atomic_load_n(&f->kind, __ATOMIC_RELAXED) == VMS_FRAME_TAIL)
-		f = vms_meta(p, vms_align_down(pa, VMS_CHUNK_SIZE));
-	return f;
-}
-
 void vms_copy_check_span(struct vms_pool *p, vms_paddr_t pa, uint64_t n, const char *where)
 {
 	if (!n)
 		/* cov: unreachable: access.c mmu_translate's avail is never 0 */
 		return;
-	if (!vms_pa_in_pool(p, pa + n - 1) || span_head(p, pa) != span_head(p, pa + n - 1))
+	if (!vms_pa_in_pool(p, pa + n - 1) ||
+	    frame_head(p, pa) != frame_head(p, pa + n - 1))
 		/* cov: unreachable: an invariant check fired: only on a broken core */
 		vms_invariant_broken(VMS_CHECK_COPY_SPAN, where);
 }
