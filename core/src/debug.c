@@ -280,8 +280,7 @@ int vms__debug_corrupt(struct vms_space *s, enum vms_corruption k,
 	case VMS_CORRUPT_UNCARVED:
 		j = root_entry(root, false);
 		if (j < 0 || atomic_load(&p->next_chunk) >= p->nr_chunks)
-			/* cov: unreachable: 256 root entries or every chunk of the pool: more than a program maps */
-			return -ENOENT;
+			return -ENOENT; /* every chunk handed out (enomem-2m.txt) */
 		u->node = &p->meta[atomic_load(&p->next_chunk) *
 				   VMS_CHUNK_FRAMES];
 		u->node_old = (uint64_t)u->node->kind | (uint64_t)u->node->level
