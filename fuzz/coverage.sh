@@ -103,7 +103,6 @@ done |
 
 # Lines no program can run, with why, from two sources:
 #  - fuzz/cov-unreachable.txt: whole functions (file, function, why);
-#    debug.c whole (test-only hooks, tests/ only);
 #  - marker comments in core/src: `/* cov: unreachable: WHY */` on a
 #    line of its own. As the first line of a block it covers the rest of
 #    the block, down to and with its closing brace (the condition that
@@ -149,9 +148,8 @@ awk -F'\t' -v skip="$skip" -v markers="$out/markers.tsv" '
 	  if (($1 " " $2) in m) why = m[$1 " " $2]
 	  else if ((k "#" $4) in u) why = u[k "#" $4]
 	  else if (k in u) why = u[k]
-	  else if ($1 == "debug.c") why = "debug.c: test-only hooks, called by tests/ only"
 	  print $0 "\t" why }' "$out/lines.tsv" > "$out/lines-marked.tsv"
-bad=$(awk -F'\t' '$6 != "" && $5 > 0 && $1 != "debug.c" { print $1 ":" $2 " (" $3 ($4 > 1 ? "#" $4 : "") ") ran " $5 " times: " $6 }' \
+bad=$(awk -F'\t' '$6 != "" && $5 > 0 { print $1 ":" $2 " (" $3 ($4 > 1 ? "#" $4 : "") ") ran " $5 " times: " $6 }' \
 	"$out/lines-marked.tsv")
 
 # Every line no input ran, grouped by function and reason, with the

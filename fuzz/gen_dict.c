@@ -146,6 +146,12 @@ static const char *const ops[] = {
 	"fail nth=1 site=cursor",
 	"fail nth=1 site=pool",
 	"pool_new bytes=0x400000",
+	"corrupt kind=children",
+	"corrupt kind=twice",
+	"corrupt kind=refcount",
+	"corrupt kind=writers",
+	"badarg call=map",
+	"badarg call=space_check",
 };
 
 static const unsigned long long addrs[] = {

@@ -54,7 +54,6 @@ static int create(struct vms_space *s, vms_vaddr_t va, uint64_t len, bool writer
 	int ret = 0;
 
 	if (!s || !out)
-		/* cov: unreachable: NULL guard: the executor never passes NULL */
 		return -EINVAL;
 	if (!vms_space_is_current(s))
 		return -EACCES;
@@ -194,7 +193,6 @@ static long copy(struct vms_acc *a, void *buf, size_t n, bool write)
 	size_t done = 0;
 
 	if (!a || (!buf && n))
-		/* cov: unreachable: NULL guard: the executor never passes NULL */
 		return -EINVAL;
 	if (!a->active)
 		return -EINVAL;
@@ -259,7 +257,6 @@ static int release(struct vms_acc *a, bool writer)
 	struct vms_space *s;
 
 	if (!a)
-		/* cov: unreachable: NULL guard: the executor never passes NULL */
 		return 0;
 	if (a->writer != writer)
 		/* cov: unreachable: executors release each accessor by its kind */

@@ -42,29 +42,24 @@ static void walk_node(struct walk *w, struct vms_frame *node, int level, vms_vad
 	int nonzero = 0, last = level == VMS_NR_LEVELS ? VMS_NR_ENTRIES / 2 : VMS_NR_ENTRIES;
 
 	if (node->kind != VMS_FRAME_PT || node->level != level) {
-		/* cov: unreachable: a failed check: only on a broken core */
 		fail(w, VMS_CHECK_NODE_KIND, level, "node %#lx at va %#lx: kind %d level %d, expected a level-%d table",
 		     vms_meta_paddr(node), base, node->kind, node->level, level);
 		return;
 	}
 	if ((uint64_t)(node - w->pool->meta) >= w->nrefs) {
-		/* cov: unreachable: a failed check: only on a broken core */
 		fail(w, VMS_CHECK_NODE_UNCARVED, level, "node %#lx at va %#lx lies in a chunk never handed out",
 		     vms_meta_paddr(node), base);
 		return;
 	}
 	if (w->refs[node - w->pool->meta]++) {
-		/* cov: unreachable: a failed check: only on a broken core */
 		fail(w, VMS_CHECK_NODE_TWICE, level, "node %#lx reachable twice", vms_meta_paddr(node));
 		return;
 	}
 	if (w->counting)
 		w->rep->nodes++;
 	if (node->stray)
-		/* cov: unreachable: a failed check: only on a broken core */
 		fail(w, VMS_CHECK_NODE_STRAY, level, "stray node %#lx reachable at va %#lx", vms_meta_paddr(node), base);
 	if (vms_node_owner(&node->lock))
-		/* cov: unreachable: a failed check: only on a broken core */
 		fail(w, VMS_CHECK_NODE_LOCKED, level, "node %#lx at va %#lx still locked by thread %u", vms_meta_paddr(node),
 		     base, vms_node_owner(&node->lock));
 	for (int i = 0; i < VMS_NR_ENTRIES; i++) {
@@ -76,7 +71,6 @@ static void walk_node(struct walk *w, struct vms_frame *node, int level, vms_vad
 			continue;
 		nonzero++;
 		if (i >= last) {
-			/* cov: unreachable: a failed check: only on a broken core */
 			fail(w, VMS_CHECK_KERNEL_HALF, level, "root entry %d (kernel half) is not empty", i);
 			continue;
 		}
@@ -85,11 +79,9 @@ static void walk_node(struct walk *w, struct vms_frame *node, int level, vms_vad
 
 			if ((v & ~PTE_ADDR & ~PTE_LEAF_BITS) || level > VMS_HIGHEST_TRANSLATION_LEVEL ||
 			    (pa & (size - 1))) {
-				/* cov: unreachable: a failed check: only on a broken core */
 				fail(w, VMS_CHECK_BAD_LEAF, level, "bad leaf pte %#lx at va %#lx level %d", v, va, level);
 			} else if (!f || vms_page_size(f->level) < size ||
 				   (uint64_t)(f - w->pool->meta) >= w->nrefs) {
-				/* cov: unreachable: a failed check: only on a broken core */
 				fail(w, VMS_CHECK_LEAF_NO_FRAME, level, "leaf at va %#lx maps %#lx, not inside a live data frame of "
 				     "at least its size", va, pa);
 			} else {
@@ -101,14 +93,12 @@ static void walk_node(struct walk *w, struct vms_frame *node, int level, vms_vad
 			}
 		} else if ((v & ~PTE_ADDR) != PTE_TABLE_BITS || level == 1 ||
 			   !vms_pa_in_pool(w->pool, pa)) {
-			/* cov: unreachable: a failed check: only on a broken core */
 			fail(w, VMS_CHECK_BAD_TABLE, level, "bad table pte %#lx at va %#lx level %d", v, va, level);
 		} else {
 			walk_node(w, vms_meta(w->pool, pa), level - 1, va);
 		}
 	}
 	if (nonzero != node->nr_children)
-		/* cov: unreachable: a failed check: only on a broken core */
 		fail(w, VMS_CHECK_NR_CHILDREN, level, "node %#lx at va %#lx: nr_children %u but %d entries in use",
 		     vms_meta_paddr(node), base, node->nr_children, nonzero);
 }
@@ -130,7 +120,6 @@ static void check_frame(struct walk *w, uint64_t i, uint64_t *data,
 		h = vms_ref_read(&f->handles);
 		*data += f->level == 1 ? 1 : VMS_CHUNK_FRAMES;
 		if (rc != refs + h)
-			/* cov: unreachable: a failed check: only on a broken core */
 			fail(w, VMS_CHECK_REFCOUNT, 0,
 			     "L%d frame %#lx: refcount %lu != %u PTEs + %lu handles",
 			     f->level, i << VMS_PAGE_SHIFT, rc, refs, h);
@@ -138,7 +127,6 @@ static void check_frame(struct walk *w, uint64_t i, uint64_t *data,
 	case VMS_FRAME_PT:
 		++*pt;
 		if (refs != 1)
-			/* cov: unreachable: a failed check: only on a broken core */
 			fail(w, VMS_CHECK_NODE_LEAKED, f->level,
 			     "node %#lx is not reachable from any space (leaked)",
 			     i << VMS_PAGE_SHIFT);
@@ -184,7 +172,6 @@ static void check_frames(struct walk *w)
 	c_pt = (uint64_t)vms_count_sum(&p->pt_frames);
 	c_used = (uint64_t)vms_count_sum(&p->used_frames);
 	if (data != c_data || pt != c_pt || 1 + data + pt != c_used)
-		/* cov: unreachable: a failed check: only on a broken core */
 		fail(w,
 		     data != c_data ? VMS_CHECK_COUNT_DATA :
 		     pt != c_pt	    ? VMS_CHECK_COUNT_PT :
@@ -206,12 +193,10 @@ static void check_registry(struct walk *w, struct vms_space *s)
 	for (struct vms_acc *a = s->writers; a; a = a->next) {
 		for (struct vms_acc *b = a->next; b; b = b->next)
 			if (acc_overlap(a, b))
-				/* cov: unreachable: a failed check: only on a broken core */
 				fail(w, VMS_CHECK_ACC_WRITERS, 0, "writers [%#lx,%#lx) and [%#lx,%#lx) overlap",
 				     a->start, a->end, b->start, b->end);
 		for (struct vms_acc *b = s->readers; b; b = b->next)
 			if (acc_overlap(a, b))
-				/* cov: unreachable: a failed check: only on a broken core */
 				fail(w, VMS_CHECK_ACC_WRITER_READER, 0, "writer [%#lx,%#lx) overlaps reader [%#lx,%#lx)",
 				     a->start, a->end, b->start, b->end);
 	}
@@ -219,7 +204,6 @@ static void check_registry(struct walk *w, struct vms_space *s)
 		for (struct vms_acc *a = s->readers; a; a = a->next)
 			for (struct vms_acc *b = a->next; b; b = b->next)
 				if (acc_overlap(a, b))
-					/* cov: unreachable: a failed check: only on a broken core */
 					fail(w, VMS_CHECK_ACC_READERS, 0, "readers [%#lx,%#lx) and [%#lx,%#lx) overlap "
 					     "without shared readers", a->start, a->end,
 					     b->start, b->end);
@@ -330,7 +314,6 @@ static int check_pool(struct vms_pool *p, struct vms_space *s, struct vms_check_
 int vms_space_check(struct vms_space *s, struct vms_check_report *rep)
 {
 	if (!s || !rep)
-		/* cov: unreachable: NULL guard: the executor never passes NULL */
 		return -EINVAL;
 	return check_pool(s->pool, s, rep);
 }
@@ -338,7 +321,6 @@ int vms_space_check(struct vms_space *s, struct vms_check_report *rep)
 int vms_pool_check(struct vms_pool *p, struct vms_check_report *rep)
 {
 	if (!p || !rep)
-		/* cov: unreachable: NULL guard: the executor never passes NULL */
 		return -EINVAL;
 	return check_pool(p, NULL, rep);
 }

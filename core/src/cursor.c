@@ -479,7 +479,6 @@ int vms_cursor_map(struct vms_cursor *c, struct vms_frame *frame, struct vms_pro
 	int level, need = 0, replaced = 0;
 
 	if (!c)
-		/* cov: unreachable: NULL guard: the executor never passes NULL */
 		return -EINVAL;
 	if (!c->mut)
 		return -EPERM;
@@ -561,7 +560,6 @@ long vms_cursor_unmap(struct vms_cursor *c, uint64_t len)
 	int splits = 0;
 
 	if (!c)
-		/* cov: unreachable: NULL guard: the executor never passes NULL */
 		return -EINVAL;
 	if (!c->mut)
 		return -EPERM;
@@ -653,7 +651,6 @@ int vms_cursor_protect_next(struct vms_cursor *c, uint64_t len, vms_protect_fn f
 	uint64_t v, size;
 
 	if (!c)
-		/* cov: unreachable: NULL guard: the executor never passes NULL */
 		return -EINVAL;
 	if (!c->mut)
 		return -EPERM;

@@ -41,4 +41,68 @@ uint32_t vms__debug_thread_id(void);
 void vms__debug_record_unlocks(bool on);
 size_t vms__debug_unlock_log(int *levels, vms_vaddr_t *vas, size_t max);
 
+/*
+ * Corruptions of a quiescent tree, one per check of vms_space_check
+ * (the op language's corrupt op, tools/op/step_corrupt.c): each breaks
+ * exactly the invariant its check states, so the check must report that
+ * kind first, and each is undone exactly. Append only: the number is the
+ * op's operand. X(ID, name, the check that must fire)
+ */
+#define VMS_CORRUPTIONS(X)                                                                 \
+	X(CHILDREN, children, NR_CHILDREN)	/* root nr_children + 1 */                 \
+	X(KERNEL, kernel, KERNEL_HALF)		/* a kernel-half root entry */             \
+	X(STRAY, stray, NODE_STRAY)		/* the root marked stray */                \
+	X(KIND, kind, NODE_KIND)		/* the root's level wrong */               \
+	X(LEAF_BITS, leafbits, BAD_LEAF)	/* a reserved bit in a leaf */             \
+	X(LEAF_FRAME, leafframe, LEAF_NO_FRAME) /* a leaf maps frame 0 */                  \
+	X(TABLE_BITS, tablebits, BAD_TABLE) /* a root table entry's bits */                \
+	X(TWICE, twice, NODE_TWICE)	    /* a root table entry copied */                \
+	X(REFCOUNT, refcount, REFCOUNT)	 /* a mapped frame's refcount + 1 */               \
+	X(COUNT_DATA, ndata, COUNT_DATA) /* the data frame counter + 1 */                  \
+	X(COUNT_PT, npt, COUNT_PT)	 /* the node counter + 1 */                        \
+	X(COUNT_USED, nused, COUNT_USED) /* the used frame counter + 1 */                  \
+	X(WRITERS, writers,                                                                \
+	  ACC_WRITERS) /* two copies of an accessor as writers */                          \
+	X(WRITER_READER, wreader,                                                          \
+	  ACC_WRITER_READER) /* a writer's copy as a reader (or a reader's as a writer) */ \
+	X(READERS, readers, ACC_READERS) /* a reader's copy as a reader */                 \
+	X(LOCKED, locked,                                                                  \
+	  NODE_LOCKED) /* a node below the root locked, out of the root's count */         \
+	X(UNCARVED, uncarved,                                                              \
+	  NODE_UNCARVED) /* a root entry to a node beyond the chunks handed out */
+
+enum vms_corruption {
+#define VMS_CORRUPTION_ENUM_(id, name, check) VMS_CORRUPT_##id,
+	VMS_CORRUPTIONS(VMS_CORRUPTION_ENUM_)
+#undef VMS_CORRUPTION_ENUM_
+		VMS_CORRUPT__COUNT
+};
+
+/* What vms__debug_corrupt changed, for vms__debug_restore. */
+struct vms_debug_undo {
+	enum vms_corruption kind;
+	_Atomic uint64_t *pte; /* a PTE changed, and its old value */
+	uint64_t old;
+	struct vms_frame *node; /* a node's or frame's fields changed */
+	uint64_t node_old;	/* their old values, packed */
+	struct vms_pool *node_pool;
+	struct vms_frame *root;
+	uint16_t root_children;
+	void *accs; /* accessor copies pushed on a list */
+};
+
+/* The check that corruption @k must make vms_space_check report. */
+enum vms_check vms__debug_corruption_check(enum vms_corruption k);
+/* Its name in the op language (corrupt kind=NAME), NULL if none. */
+const char *vms__debug_corruption_name(enum vms_corruption k);
+
+/* Apply corruption @k to @space (a quiescent pool: no cursor open, no
+ * other thread); fills @u. 0, -EINVAL (no such kind), -ENOMEM or -ENOENT
+ * if the space has nothing to corrupt that way (no leaf, no accessor, no
+ * free root entry, ...): then nothing changed. */
+int vms__debug_corrupt(struct vms_space *space, enum vms_corruption k,
+		       struct vms_debug_undo *u);
+/* Undo what vms__debug_corrupt did to @u's space. */
+void vms__debug_restore(struct vms_space *space, struct vms_debug_undo *u);
+
 #endif /* VMS_DEBUG_H */

@@ -502,7 +502,6 @@ static void release_item(void *arg, uint64_t item, uint32_t n)
 int vms_pool_quiesce(struct vms_pool *p)
 {
 	if (!p)
-		/* cov: unreachable: NULL guard: the executor never passes NULL */
 		return -EINVAL;
 	if (vms_rcu_in_read_section())
 		return -EDEADLK;
@@ -522,7 +521,6 @@ int vms_pool_set_retire_batch(struct vms_pool *p, unsigned n)
 int vms_pool_set_reclaim_inline(struct vms_pool *p, bool on)
 {
 	if (!p)
-		/* cov: unreachable: NULL guard: the executors never pass NULL */
 		return -EINVAL;
 	atomic_store_explicit(&p->reclaim_inline, on, memory_order_relaxed);
 	return 0;
@@ -574,7 +572,6 @@ static int pool_idle(struct vms_pool *p)
 	int ret;
 
 	if (!p)
-		/* cov: unreachable: NULL guard: the executor never passes NULL */
 		return -EINVAL;
 	if (vms_rcu_in_read_section())
 		return -EDEADLK;
@@ -674,7 +671,6 @@ int vms_pool_discard(struct vms_pool *p)
 int vms_pool_stats(struct vms_pool *p, struct vms_pool_stats *st)
 {
 	if (!p || !st)
-		/* cov: unreachable: NULL guard: the executor never passes NULL */
 		return -EINVAL;
 	st->total_frames = p->nr_frames - 1;
 	st->free_frames = p->nr_frames - (uint64_t)vms_count_sum(&p->used_frames);

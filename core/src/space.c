@@ -51,7 +51,6 @@ int vms_space_destroy(struct vms_space *s)
 	int ret;
 
 	if (!s)
-		/* cov: unreachable: NULL guard: the executor never passes NULL */
 		return -EINVAL;
 	p = s->pool;
 	vms_rcu_read_lock();
@@ -99,7 +98,6 @@ int vms_space_activate(struct vms_space *s)
 	struct vms_thread *t;
 
 	if (!s)
-		/* cov: unreachable: NULL guard: the executor never passes NULL */
 		return -EINVAL;
 	t = vms_thread();
 	if (t->current == s)

@@ -23,7 +23,7 @@ const uint8_t vmt_op_fields[VMT_OP__COUNT][VMT_MAXF] = {
 #define FSET_(a, b, c, d, e, f, ...) \
 	(FBIT(a) | FBIT(b) | FBIT(c) | FBIT(d) | FBIT(e) | FBIT(f))
 #define FSET(...) (FSET_(__VA_ARGS__, F_END, F_END, F_END, F_END, F_END, F_END) & ~FBIT(F_END))
-_Static_assert(F_BYTES < 32, "field sets are 32 bits");
+_Static_assert(F_BADCALL < 32, "field sets are 32 bits");
 
 static const uint32_t op_field_set[VMT_OP__COUNT] = {
 #define VMT_OP(code, name, ...) [VMT_OP_##code] = FSET(__VA_ARGS__),
@@ -91,7 +91,14 @@ bool vmt_op_valid(const struct vmt_op *op)
 	} else if (vmt_has_field(c, F_SITE)) {
 		if (op->arg >= VMS_FAULT_NR)
 			return false;
-	} else if (!vmt_has_field(c, F_SPFLAGS) && !vmt_has_field(c, F_PATTERN) && op->arg) {
+	} else if (vmt_has_field(c, F_CORRUPT)) {
+		if (op->arg >= VMS_CORRUPT__COUNT)
+			return false;
+	} else if (vmt_has_field(c, F_BADCALL)) {
+		if (op->arg >= VMT_BADARG__COUNT)
+			return false;
+	} else if (!vmt_has_field(c, F_SPFLAGS) &&
+		   !vmt_has_field(c, F_PATTERN) && op->arg) {
 		return false;
 	}
 	if (vmt_has_field(c, F_ACTSPACE) && !op->arg && op->space)

@@ -44,8 +44,9 @@
  *   write acc=1 n=4096 pattern=0x5a
  * The complete grammar is what vmt_format_op() prints (see op_text.c); the
  * keys are space, frame, acc, level, flags, start, end, va, len, n,
- * pattern, prop (FLAGS,CACHE,PRIV), set, clear, cache, priv^ and the bare
- * words mut/ro (cursor_new). FLAGS: letters RWXAD ('-' ignored) or a
+ * pattern, prop (FLAGS,CACHE,PRIV), set, clear, cache, priv^, nth, site,
+ * bytes, kind (corrupt: core/src/debug.h's names), call (badarg:
+ * badarg.h's names) and the bare words mut/ro (cursor_new). FLAGS: letters RWXAD ('-' ignored) or a
  * number; CACHE: wb wt wc uc wp or a number; PRIV: none user global
  * user+global or a number.
  *

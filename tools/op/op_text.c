@@ -85,8 +85,29 @@ static void fmt_priv(struct sb *s, uint8_t p)
  * default to 0 (cache: keep) and are printed only when not.
  */
 enum key {
-	K_ACC, K_MUT, K_SPACE, K_FRAME, K_LEVEL, K_FLAGS, K_START, K_VA, K_END,
-	K_LEN, K_N, K_PATTERN, K_PROP, K_SET, K_CLEAR, K_CACHE, K_PRIV, K_NTH, K_SITE, K_BYTES, K__N
+	K_ACC,
+	K_MUT,
+	K_SPACE,
+	K_FRAME,
+	K_LEVEL,
+	K_FLAGS,
+	K_START,
+	K_VA,
+	K_END,
+	K_LEN,
+	K_N,
+	K_PATTERN,
+	K_PROP,
+	K_SET,
+	K_CLEAR,
+	K_CACHE,
+	K_PRIV,
+	K_NTH,
+	K_SITE,
+	K_BYTES,
+	K_KIND,
+	K_CALL,
+	K__N
 };
 
 static const struct {
@@ -114,6 +135,8 @@ static const struct {
 	[K_NTH] = { "nth", { F_NTH }, true },
 	[K_SITE] = { "site", { F_SITE }, false },
 	[K_BYTES] = { "bytes", { F_BYTES }, true },
+	[K_KIND] = { "kind", { F_CORRUPT }, true },
+	[K_CALL] = { "call", { F_BADCALL }, true },
 };
 
 /* Allocation site kinds by name (fail site=node), from fault.h. */
@@ -121,6 +144,20 @@ static const char *const site_names[VMS_FAULT_NR] = {
 #define SITE_NAME_(k, name) [VMS_FAULT_##k] = #name,
 	VMS_FAULT_KINDS(SITE_NAME_)
 #undef SITE_NAME_
+};
+
+/* Corruptions by name (corrupt kind=twice), from debug.h. */
+static const char *const corruption_names[VMS_CORRUPT__COUNT] = {
+#define CORRUPTION_NAME_(id, name, check) [VMS_CORRUPT_##id] = #name,
+	VMS_CORRUPTIONS(CORRUPTION_NAME_)
+#undef CORRUPTION_NAME_
+};
+
+/* badarg's calls by name (badarg call=map), from badarg.h. */
+static const char *const badarg_names[VMT_BADARG__COUNT] = {
+#define BADARG_NAME_(id, name) [VMT_BADARG_##id] = #name,
+	VMT_BADARGS(BADARG_NAME_)
+#undef BADARG_NAME_
 };
 
 /* The field of op @c that key @k spells, or F_END if @c has no such key. */
@@ -198,6 +235,18 @@ static void fmt_key(struct sb *s, const struct vmt_op *op, int k, enum fld f)
 		}
 		break;
 	case K_NTH: sbf(s, " nth=%" PRIu64, op->a); break;
+	case K_CALL:
+		if (op->arg < VMT_BADARG__COUNT)
+			sbf(s, " call=%s", badarg_names[op->arg]);
+		else
+			sbf(s, " call=%u", op->arg);
+		break;
+	case K_KIND:
+		if (op->arg < VMS_CORRUPT__COUNT)
+			sbf(s, " kind=%s", corruption_names[op->arg]);
+		else
+			sbf(s, " kind=%u", op->arg);
+		break;
 	case K_SITE:
 		if (op->arg < VMS_FAULT_NR && op->arg)
 			sbf(s, " site=%s", site_names[op->arg]);
@@ -395,6 +444,22 @@ static bool parse_key(struct vmt_op *op, int k, enum fld f, const char *val)
 			}
 		}
 		return parse_u8(val, &op->arg) && op->arg < VMS_FAULT_NR;
+	case K_CALL:
+		for (int i = 0; i < VMT_BADARG__COUNT; i++) {
+			if (!strcmp(val, badarg_names[i])) {
+				op->arg = (uint8_t)i;
+				return true;
+			}
+		}
+		return parse_u8(val, &op->arg) && op->arg < VMT_BADARG__COUNT;
+	case K_KIND:
+		for (int i = 0; i < VMS_CORRUPT__COUNT; i++) {
+			if (!strcmp(val, corruption_names[i])) {
+				op->arg = (uint8_t)i;
+				return true;
+			}
+		}
+		return parse_u8(val, &op->arg) && op->arg < VMS_CORRUPT__COUNT;
 	default: return false;
 	}
 }

@@ -623,6 +623,8 @@ static bool core_fail(struct vmt_thread *t, const struct vmt_op *op, struct vmt_
 
 /* ---- dispatch ---------------------------------------------------------------------- */
 
+#include "step_corrupt.h" /* core_corrupt */
+
 typedef bool core_step_fn(struct vmt_thread *, const struct vmt_op *, struct vmt_outcome *);
 
 static core_step_fn *const core_steps[VMT_OP__COUNT] = {

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "step.h"
+#include "step_corrupt.h"
 #include "../../model/model.h"
 
 _Static_assert(VMT_NR_SPACES <= VMT_MODEL_SPACES && VMT_NR_ACCS <= VMT_MODEL_ACCS,
@@ -619,6 +620,21 @@ static bool model_pool_new(struct mstep *s)
 static bool model_fail(struct mstep *s)
 {
 	return true;
+}
+
+/* The checker's self-test (step_corrupt.c): the model does not change. */
+static bool model_corrupt(struct mstep *s)
+{
+	s->ms->have_rc = true; /* the trace shows the first check's result */
+	s->ms->rc = s->o->ret;
+	return vmt_corrupt_judge(s->o, s->why, s->n);
+}
+
+/* A NULL argument: the result its header documents; no change. */
+static bool model_badarg(struct mstep *s)
+{
+	return same(s, s->o->ret,
+		    vmt_badarg_expect((enum vmt_badarg)s->op->arg));
 }
 
 /* ---- dispatch ------------------------------------------------------------------------- */

@@ -27,6 +27,7 @@
 #include <vms/vms.h>
 #include "fields.h"
 #include "reuse.h"
+#include "step_corrupt.h"
 #include "../../tests/test.h"
 
 static const char *keep_dir;
@@ -837,6 +838,74 @@ TEST(test_null_args)
 	T_CHECK(vms_space_deactivate(s) == 0, "deactivate");
 	T_CHECK(vms_space_destroy(s) == 0, "destroy");
 	T_CHECK(vms_pool_destroy(pool) == 0, "pool_destroy");
+}
+
+/* vmt_corrupt_judge on a twice corruption whose first check said @ret0
+ * with @kind and whose check after the undo said @ret1; its difference
+ * in @why. */
+static bool judge_twice(int ret0, enum vms_check kind, int ret1, char *why,
+			size_t n)
+{
+	const struct vmt_check_seen seen[VMT_NR_SPACES] = {
+		{ .checked = true, .ret = ret0, .rep = { .kind = kind } },
+		{ .checked = true, .ret = ret1 },
+	};
+	struct vmt_outcome o = { .op = { .code = VMT_OP_CORRUPT,
+					 .arg = VMS_CORRUPT_TWICE },
+				 .data = seen,
+				 .ret = ret0,
+				 .release_ret = ret1 };
+
+	return vmt_corrupt_judge(&o, why, n);
+}
+
+/* The checker's self-test: on a space with a 4 KiB and a 2 MiB leaf, a
+ * writer and a reader, every corruption runs (none skipped), its check
+ * fires with its kind and passes after the undo; and a check that did
+ * not fire, or fired with another kind, is a "CHECK MISSED" difference. */
+TEST(test_corrupt_kinds)
+{
+	static const char setup[] = "frame_alloc frame=0 level=1\n"
+				    "frame_alloc frame=1 level=2\n"
+				    "cursor_new mut start=0x1000 end=0x400000\n"
+				    "map frame=0 prop=RW-,wb,user\n"
+				    "jump va=0x200000\n"
+				    "map frame=1 prop=RW-,wb,user\n"
+				    "drop\n"
+				    "writer_new acc=0 va=0x200000 len=0x1000\n"
+				    "activate acc=0\n"
+				    "reader_new acc=1 va=0x202000 len=0x1000\n"
+				    "activate acc=1\n";
+	char text[1024], why[400];
+
+	for (int k = 0; k < VMS_CORRUPT__COUNT; k++) {
+		struct vmt_result r;
+		int rc;
+
+		snprintf(text, sizeof(text), "%scorrupt kind=%s\ncheck\n",
+			 setup, vms__debug_corruption_name(k));
+		rc = run_text(text, &r);
+		T_CHECK(rc == 0 && r.skipped == 0,
+			"corrupt kind=%s: rc %d, %u skipped: %s",
+			vms__debug_corruption_name(k), rc, r.skipped, r.sig);
+	}
+	T_CHECK(!judge_twice(0, VMS_CHECK_NONE, 0, why, sizeof(why)) &&
+			!strncmp(why, "CHECK MISSED node reachable twice", 33),
+		"a silent check: '%s'", why);
+	T_CHECK(!judge_twice(-EUCLEAN, VMS_CHECK_NR_CHILDREN, 0, why,
+			     sizeof(why)) &&
+			strstr(why, "reported instead: nr_children"),
+		"the wrong check: '%s'", why);
+	T_CHECK(judge_twice(-EUCLEAN, VMS_CHECK_NODE_TWICE, 0, why,
+			    sizeof(why)),
+		"the right check: '%s'", why);
+	T_CHECK(!judge_twice(-EUCLEAN, VMS_CHECK_NODE_TWICE, -EUCLEAN, why,
+			     sizeof(why)) &&
+			strstr(why, "not undone"),
+		"not undone: '%s'", why);
+	T_CHECK(vmt_badarg_expect(VMT_BADARG_READER_RELEASE) == 0 &&
+			vmt_badarg_expect(VMT_BADARG_SPACE_ACTIVATE) == -EINVAL,
+		"badarg's expectations");
 }
 
 /* Random byte strings through the whole executor: on a correct libvms

@@ -340,6 +340,8 @@ static bool before_op(struct mt_thread *mt, const struct vmt_op *op, int idx)
 	case VMT_OP_CHECK:
 	case VMT_OP_SPACE_DESTROY:
 	case VMT_OP_POOL_NEW:
+	case VMT_OP_CORRUPT:
+	case VMT_OP_BADARG:
 		return false;
 	case VMT_OP_ACC_NEW:
 		/* The release is an op of its own: it leaves the registry at

@@ -36,7 +36,8 @@
  * must have no space there at that ticket); space_new claims its slot;
  * space_destroy and check are skipped (destroying a space another thread
  * may be entering is a use-after-free by contract; check needs a
- * quiescent pool; pool_new's destroy waits for a grace period, which
+ * quiescent pool, and so does corrupt, the checker's self-test; pool_new's
+ * destroy waits for a grace period, which
  * a virtual thread cannot while others hold cursors): the run ends with
  * the full check instead.
  *

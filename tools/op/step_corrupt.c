@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * step_corrupt.c - the corrupt op: a self-test of the structural checker
+ * as part of the fuzzed language. On a quiescent space it applies one
+ * corruption through the core's debug hooks (core/src/debug.h: each
+ * breaks the one invariant a check of vms_space_check states), runs the
+ * checker, undoes the corruption and runs it again. The check must say
+ * -EUCLEAN with the corruption's kind, reported as the executor reports a
+ * failed check (vms_check_class, vms_check_report_line), then pass. A
+ * check that does not fire is a finding of its own, "CHECK MISSED
+ * <check>" (tools/campaign/sig_harness.c). The model does not change.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "step_corrupt.h"
+#include "debug.h"
+#include "fault.h"
+
+extern void vms_fault_arm(uint32_t nth, enum vms_fault_kind k)
+	__attribute__((weak));
+
+bool core_corrupt(struct vmt_thread *t, const struct vmt_op *op,
+		  struct vmt_outcome *o)
+{
+	struct vms_space *s = t->sh->space[op->space];
+	struct vms_debug_undo u;
+
+	if (!s)
+		return false;
+	for (int sp = 0; sp < VMT_NR_SPACES; sp++)
+		if (t->cur[sp])
+			return false; /* not quiescent: our own cursor */
+	/* A fail op before this one arms a fault for it: the checker's
+	 * scratch would fail, which is not what this op tests. */
+	if (vms_fault_arm)
+		vms_fault_arm(0, VMS_FAULT_ANY);
+	if (vms__debug_corrupt(s, (enum vms_corruption)op->arg, &u))
+		return false; /* nothing of that kind to corrupt */
+	memset(t->chk, 0, sizeof(t->chk));
+	t->chk[0].checked = t->chk[1].checked = true;
+	t->chk[0].ret = vms_space_check(s, &t->chk[0].rep);
+	vms__debug_restore(s, &u);
+	t->chk[1].ret = vms_space_check(s, &t->chk[1].rep);
+	o->ret = t->chk[0].ret;
+	o->release_ret = t->chk[1].ret;
+	o->data = t->chk;
+	return true;
+}
+
+bool vmt_corrupt_judge(const struct vmt_outcome *o, char *why, size_t n)
+{
+	const struct vmt_check_seen *c = o->data;
+	enum vms_corruption k = (enum vms_corruption)o->op.arg;
+	enum vms_check want = vms__debug_corruption_check(k);
+	const char *kind = vms__debug_corruption_name(k);
+	char line[320], e[32];
+
+	if (c[0].ret != -EUCLEAN) {
+		snprintf(why, n,
+			 "CHECK MISSED %s (kind=%s): vms_space_check said %s",
+			 vms_check_name(want), kind,
+			 vmt_errname(c[0].ret, e, sizeof(e)));
+		return false;
+	}
+	vms_check_report_line(&c[0].rep, line, sizeof(line));
+	if (vms_check_class(c[0].rep.kind) != VMS_CLASS_CHECKER ||
+	    c[0].rep.kind != want) {
+		snprintf(why, n,
+			 "CHECK MISSED %s (kind=%s): reported instead: %s",
+			 vms_check_name(want), kind, line);
+		return false;
+	}
+	if (c[1].ret) {
+		vms_check_report_line(&c[1].rep, line, sizeof(line));
+		snprintf(
+			why, n,
+			"corruption kind=%s not undone: vms_space_check said %s: %s",
+			kind, vmt_errname(c[1].ret, e, sizeof(e)),
+			c[1].ret == -EUCLEAN ? line : "");
+		return false;
+	}
+	return true;
+}
+
+/* ---- badarg: NULL arguments ---------------------------------------------------- */
+
+static void no_change(struct vms_prop *prop, void *arg)
+{
+}
+
+bool core_badarg(struct vmt_thread *t, const struct vmt_op *op,
+		 struct vmt_outcome *o)
+{
+	struct vms_space *s = t->sh->space[0];
+	struct vms_check_report rep;
+	struct vms_pool_stats st;
+	vms_vaddr_t a, b;
+	uint8_t byte = 0;
+
+	switch ((enum vmt_badarg)op->arg) {
+	case VMT_BADARG_SPACE_ACTIVATE:
+		o->ret = vms_space_activate(NULL);
+		break;
+	case VMT_BADARG_SPACE_DESTROY:
+		o->ret = vms_space_destroy(NULL);
+		break;
+	case VMT_BADARG_CURSOR_MAP:
+		o->ret = vms_cursor_map(NULL, NULL, (struct vms_prop){ 0 });
+		break;
+	case VMT_BADARG_CURSOR_UNMAP:
+		o->ret = vms_cursor_unmap(NULL, 4096);
+		break;
+	case VMT_BADARG_CURSOR_PROTECT:
+		o->ret = vms_cursor_protect_next(NULL, 4096, no_change, NULL,
+						 &a, &b);
+		break;
+	case VMT_BADARG_READER_NEW: {
+		struct vms_reader *r = NULL;
+
+		o->ret = vms_space_create_reader(NULL, 4096, 4096, &r);
+		break;
+	}
+	case VMT_BADARG_WRITER_OUT:
+		o->ret = vms_space_create_writer(s, 4096, 4096, NULL);
+		break;
+	case VMT_BADARG_READ:
+		o->ret = vms_reader_read(NULL, &byte, 1);
+		break;
+	case VMT_BADARG_WRITE:
+		o->ret = vms_writer_write(NULL, &byte, 1);
+		break;
+	case VMT_BADARG_READER_RELEASE:
+		o->ret = vms_reader_release(NULL);
+		break;
+	case VMT_BADARG_WRITER_RELEASE:
+		o->ret = vms_writer_release(NULL);
+		break;
+	case VMT_BADARG_SPACE_CHECK:
+		o->ret = vms_space_check(NULL, &rep);
+		break;
+	case VMT_BADARG_SPACE_CHECK_REP:
+		o->ret = vms_space_check(s, NULL);
+		break;
+	case VMT_BADARG_POOL_CHECK:
+		o->ret = vms_pool_check(NULL, &rep);
+		break;
+	case VMT_BADARG_POOL_QUIESCE:
+		o->ret = vms_pool_quiesce(NULL);
+		break;
+	case VMT_BADARG_POOL_STATS:
+		o->ret = vms_pool_stats(NULL, &st);
+		break;
+	case VMT_BADARG_POOL_DESTROY:
+		o->ret = vms_pool_destroy(NULL);
+		break;
+	case VMT_BADARG_POOL_INLINE:
+		o->ret = vms_pool_set_reclaim_inline(NULL, true);
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+/* What each call must return, from its header: the release calls ignore
+ * NULL (access.h: "NULL is ignored"), every other one says -EINVAL. */
+long vmt_badarg_expect(enum vmt_badarg c)
+{
+	return c == VMT_BADARG_READER_RELEASE ||
+			       c == VMT_BADARG_WRITER_RELEASE ?
+		       0 :
+		       -EINVAL;
+}
