@@ -653,7 +653,6 @@ int vms_pool_destroy(struct vms_pool *p)
 int vms_pool_discard(struct vms_pool *p)
 {
 	if (!p)
-		/* cov: unreachable: NULL guard: the executor never passes NULL */
 		return -EINVAL;
 	/* Every page written since the last reset has its dirty or stale
 	 * bit (Dirty bits, above), which a reset relies on as well: the

@@ -158,6 +158,9 @@ bool core_badarg(struct vmt_thread *t, const struct vmt_op *op,
 	case VMT_BADARG_POOL_INLINE:
 		o->ret = vms_pool_set_reclaim_inline(NULL, true);
 		break;
+	case VMT_BADARG_POOL_DISCARD:
+		o->ret = vms_pool_discard(NULL);
+		break;
 	default:
 		return false;
 	}
