@@ -50,7 +50,8 @@ sched_crashes() {
 nsigs() { find "$out/triage" -mindepth 1 -maxdepth 1 -type d ! -name unreproduced 2>/dev/null | wc -l; }
 
 # Line coverage of core/src (without debug.c: test-only hooks) from
-# replaying everything the engines kept, on the coverage build.
+# replaying everything the engines kept, on the coverage builds, and a
+# short stress run on its coverage build.
 cov_snapshot() {
 	local t=$1 dir pct
 	dir=$out/cov/t$t
@@ -69,6 +70,19 @@ cov_snapshot() {
 		for q in "$out"/sched/afl/*/queue; do [ -d "$q" ] && mt+=("$q"); done
 		LLVM_PROFILE_FILE="$dir/p-mt-%p.profraw" timeout 120 "$COV_MT_BIN" -q "${mt[@]}" > /dev/null 2>&1
 		objs+=(-object "$COV_MT_BIN")
+	fi
+	# The stress engine's threads: a few seconds of the stress driver's
+	# coverage build (stress/stress.mk) with the campaign's stress options
+	# in the shape of its last round (threads, hot, noise, accessors; the
+	# first round's defaults before one ended) and its fault rate.
+	local sbin=${VMT_COV_STRESS_BIN:-$(dirname "$COV_BIN")/vmt-stress-cov}
+	if [ -n "${on[stress]:-}" ] && [ -x "$sbin" ]; then
+		local th=4 hot=1m noise=10 acc=2
+		read -r _ _ _ th hot noise acc _ < <(tail -1 "$out/stress/stress/rounds" 2>/dev/null; echo "0 0 0 $th $hot $noise $acc")
+		LLVM_PROFILE_FILE="$dir/p-stress-%p.profraw" timeout -k 5 30 "$sbin" --seed "$t" --seconds 2 \
+			--threads "$th" --hot "$hot" --noise "$noise" --accessors "$acc" --faults "${faults:-0.005}" \
+			--prog-bytes 256 --stop-after 5 --quiet --out "$dir/stress-saved" > /dev/null 2>&1
+		objs+=(-object "$sbin")
 	fi
 	llvm-profdata-14 merge -sparse "$dir"/p-*.profraw -o "$dir/all.profdata" 2>/dev/null || { rm -rf "$dir"; return 0; }
 	pct=$(llvm-cov-14 report "${objs[@]}" -instr-profile="$dir/all.profdata" core/src/*.c 2>/dev/null |
