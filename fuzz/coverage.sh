@@ -74,7 +74,6 @@ fi
 [ "${COV_STRESS:-}" = none ] && STRESS_SHAPES=()
 objs=("$bin")
 [ ${#mt_inputs[@]} -eq 0 ] || { [ -x "$bin_mt" ] || die "$bin_mt not built"; objs+=(-object "$bin_mt"); }
-dobjs=("${objs[@]}")
 [ ${#STRESS_SHAPES[@]} -eq 0 ] || { [ -x "$bin_stress" ] || die "$bin_stress not built"; objs+=(-object "$bin_stress"); }
 
 # The default report is make coverage's own, replaced each run; a

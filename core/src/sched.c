@@ -683,8 +683,10 @@ int vms_sched_format(const struct vms_sched_result *r, char *buf, size_t n)
 				"(a livelock or a spin)", (unsigned long)r->steps);
 	/* cov: unreachable: invalid choice: the executor's policy picks a runnable one */
 	case VMS_SCHED_BAD_CHOICE:
-		return snprintf(buf, n, "the policy chose a thread that cannot run "
-				"(decision %lu)", (unsigned long)r->steps);
+		return snprintf(buf, n,
+				"the policy chose a thread that cannot run "
+				"(decision %lu)",
+				(unsigned long)r->steps);
 	}
 	len = (size_t)snprintf(buf, n, "deadlock after %lu decisions%s:",
 			       (unsigned long)r->steps, r->cycle ? ", wait-for cycle" : "");
