@@ -64,7 +64,7 @@ fi
 # detach whole tables; more threads than cores with heavy noise).
 STRESS_SHAPES=("1 4 1m 10 2 0.005" "2 3 4g 0 3 0.005" "3 6 2m 100 1 0.005")
 if [ -n "${COV_CAMPAIGN:-}" ]; then
-	# end wall rc threads hot noise accessors cpu: the first 8 shapes it ran
+	# end wall rc threads hot noise accessors cpu: its first 8 distinct shapes
 	faults=$(sed -n 's/^c_faults=//p' "$COV_CAMPAIGN/campaign.conf" 2>/dev/null | tr -d "'\"")
 	n=0
 	while read -r _ _ _ th hot noise acc _; do
