@@ -71,20 +71,31 @@ cov_snapshot() {
 		LLVM_PROFILE_FILE="$dir/p-mt-%p.profraw" timeout 120 "$COV_MT_BIN" -q "${mt[@]}" > /dev/null 2>&1
 		objs+=(-object "$COV_MT_BIN")
 	fi
-	# The stress engine's threads: a few seconds of the stress driver's
-	# coverage build (stress/stress.mk) with the campaign's stress options
-	# in the shape of its last round (threads, hot, noise, accessors; the
-	# first round's defaults before one ended) and its fault rate.
-	local sbin=${VMT_COV_STRESS_BIN:-$(dirname "$COV_BIN")/vmt-stress-cov}
+	# The stress engine's threads: 2 s of the stress driver's coverage
+	# build (stress/stress.mk) with the campaign's stress options (its
+	# fault rate, --prog-bytes 256) in the shape of its last round
+	# (threads, hot, noise, accessors; the first round's defaults before
+	# one ended), at nice 19. Its lines do not depend on the corpora, so
+	# it runs in the first snapshot and in the last (at the deadline, the
+	# engines stopped), and every snapshot adds the profile they left
+	# (cov/stress.profdata): the others do not take CPU from the engines.
+	local sbin=${VMT_COV_STRESS_BIN:-$(dirname "$COV_BIN")/vmt-stress-cov} sprof=$out/cov/stress.profdata sp=()
 	if [ -n "${on[stress]:-}" ] && [ -x "$sbin" ]; then
-		local th=4 hot=1m noise=10 acc=2
-		read -r _ _ _ th hot noise acc _ < <(tail -1 "$out/stress/stress/rounds" 2>/dev/null; echo "0 0 0 $th $hot $noise $acc")
-		LLVM_PROFILE_FILE="$dir/p-stress-%p.profraw" timeout -k 5 30 "$sbin" --seed "$t" --seconds 2 \
-			--threads "$th" --hot "$hot" --noise "$noise" --accessors "$acc" --faults "${faults:-0.005}" \
-			--prog-bytes 256 --stop-after 5 --quiet --out "$dir/stress-saved" > /dev/null 2>&1
-		objs+=(-object "$sbin")
+		if [ ! -f "$sprof" ] || [ "$(now)" -ge "$deadline" ]; then
+			local th=4 hot=1m noise=10 acc=2
+			read -r _ _ _ th hot noise acc _ < <(tail -1 "$out/stress/stress/rounds" 2>/dev/null; echo "0 0 0 $th $hot $noise $acc")
+			LLVM_PROFILE_FILE="$dir/s-%p.profraw" timeout -k 5 30 nice -n 19 "$sbin" --seed "$t" --seconds 2 \
+				--threads "$th" --hot "$hot" --noise "$noise" --accessors "$acc" --faults "${faults:-0.005}" \
+				--prog-bytes 256 --stop-after 5 --quiet --out "$dir/stress-saved" > /dev/null 2>&1
+			[ -f "$sprof" ] && sp=("$sprof")
+			llvm-profdata-14 merge -sparse "$dir"/s-*.profraw "${sp[@]}" -o "$dir/stress.profdata" 2>/dev/null &&
+				mv "$dir/stress.profdata" "$sprof"
+			rm -f "$dir"/s-*.profraw
+		fi
+		sp=()
+		[ -f "$sprof" ] && sp=("$sprof") && objs+=(-object "$sbin")
 	fi
-	llvm-profdata-14 merge -sparse "$dir"/p-*.profraw -o "$dir/all.profdata" 2>/dev/null || { rm -rf "$dir"; return 0; }
+	llvm-profdata-14 merge -sparse "$dir"/p-*.profraw "${sp[@]}" -o "$dir/all.profdata" 2>/dev/null || { rm -rf "$dir"; return 0; }
 	pct=$(llvm-cov-14 report "${objs[@]}" -instr-profile="$dir/all.profdata" core/src/*.c 2>/dev/null |
 		awk '$2 ~ /^[0-9]+$/ && $1 != "TOTAL" && $1 !~ /debug\.c$/ { l += $8; m += $9 }
 		     END { if (l) printf "%.2f", 100 * (l - m) / l }')
