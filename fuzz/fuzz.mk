@@ -10,8 +10,9 @@
 #                           FUZZ_JOBS=N instances, default 2)
 #   make fuzz-smoke         ~20 s of each engine from the seeds; fails on any
 #                           finding or if an engine does not start
-#   make coverage           llvm-cov line coverage of core/src from the seeds
-#                           and the multi-thread scenarios, one report
+#   make coverage           llvm-cov line coverage of core/src from the seeds,
+#                           the multi-thread scenarios and a few seconds of
+#                           stress (build/fuzz/vmt-stress-cov), one report
 #                           (COV_INPUTS / COV_MT_INPUTS="dirs/files" for
 #                           other corpora, COV_HTML=1 for an HTML report),
 #                           then every line no input ran, by function;
@@ -199,11 +200,11 @@ fuzz-smoke: $(FZ)/vmt-libfuzzer $(FZ)/vmt-afl $(FZ)/vmt-replay $(FZ)/vmt-mt-repl
 		$(FZ)/vmt-mutator.so seeds mt-seeds $(VMT_CLI)
 	@$(FUZZ_ENV) MT_OUT=$(MT_OUT) VMT_CLI=$(VMT_CLI) bash fuzz/smoke.sh
 
-coverage: $(FZ)/vmt-cov $(FZ)/vmt-mt-cov seeds mt-seeds
+coverage: $(FZ)/vmt-cov $(FZ)/vmt-mt-cov $(FZ)/vmt-stress-cov seeds mt-seeds
 	@$(FUZZ_ENV) MT_OUT=$(MT_OUT) bash fuzz/coverage.sh
 
 # The unreachable-line reasons are right on the seeds, and a wrong one fails.
-coverage-test: $(FZ)/vmt-cov $(FZ)/vmt-mt-cov seeds mt-seeds
+coverage-test: $(FZ)/vmt-cov $(FZ)/vmt-mt-cov $(FZ)/vmt-stress-cov seeds mt-seeds
 	@$(FUZZ_ENV) MT_OUT=$(MT_OUT) bash fuzz/coverage-test.sh
 
 test-suites: fuzz-smoke coverage-test

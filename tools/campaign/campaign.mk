@@ -61,7 +61,7 @@ campaign-tsan-cli:
 	@$(MAKE) --no-print-directory SAN=tsan BUG=$(BUG) $(CAMPAIGN_TSAN_CLI)
 
 # Everything a campaign runs; the coverage build measures core/ over time.
-campaign-deps: $(VMT_CLI_BIN) $(SCHED_CLI_BIN) $(CAMPAIGN_BIN) $(CAMPAIGN_FUZZ_BINS) build/fuzz/vmt-cov build/fuzz/vmt-mt-cov $(MUTATOR_SO) seeds mt-seeds \
+campaign-deps: $(VMT_CLI_BIN) $(SCHED_CLI_BIN) $(CAMPAIGN_BIN) $(CAMPAIGN_FUZZ_BINS) build/fuzz/vmt-cov build/fuzz/vmt-mt-cov build/fuzz/vmt-stress-cov $(MUTATOR_SO) seeds mt-seeds \
 	campaign-tsan-cli
 
 CAMPAIGN_ENV = VMT_FZ=$(CAMPAIGN_FZ) VMT_CLI=$(VMT_CLI_BIN) VMT_TSAN_CLI=$(CAMPAIGN_TSAN_CLI) \

@@ -1049,6 +1049,8 @@ static bool verdict(int rc)
 		r->program_deadlock = true;
 		snprintf(r->title, sizeof(r->title), "the program's own deadlock: cursors on two "
 			 "spaces taken in opposite orders (cursor.h)");
+		/* The cycle it was judged by: who waits for which lock, where. */
+		vms_sched_format(&r->sched, r->detail, sizeof(r->detail));
 	} else if (r->sched.verdict == VMS_SCHED_DEADLOCK) {
 		deadlock_title(&r->sched);
 	} else if (r->sched.verdict != VMS_SCHED_DONE) {

@@ -117,7 +117,8 @@ struct vmt_mt_result {
 	unsigned records, pages;	/* outcomes and copied pages checked */
 	/* No finding, but the run could not end: the program took cursors
 	 * on two spaces in opposite orders, which cursor.h says may
-	 * deadlock. The program's doing, not the core's. */
+	 * deadlock. The program's doing, not the core's; detail holds the
+	 * wait-for cycle (vms_sched_format). */
 	bool program_deadlock;
 	size_t nsteps;		/* filled in o->steps (all of them if <= cap) */
 };

@@ -145,10 +145,11 @@ static int replay_list(const struct vmt_prog *p, const struct vmt_preempt *e, si
 
 static void print_result(FILE *f, const char *what, const struct vmt_mt_result *r)
 {
-	if (r->status == 0 && r->program_deadlock)
+	if (r->status == 0 && r->program_deadlock) {
 		fprintf(f, "%s: no finding, but %s, after %" PRIu64 " decisions\n", what, r->title,
 			r->sched.steps);
-	else if (r->status == 0)
+		fprintf(f, "  %s\n", r->detail); /* the wait-for cycle */
+	} else if (r->status == 0)
 		fprintf(f, "%s: no finding (%" PRIu64 " decisions, %d threads, %u outcomes, "
 			"%u pages checked)\n", what, r->sched.steps, r->sched.nr_threads,
 			r->records, r->pages);
