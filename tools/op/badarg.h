@@ -29,7 +29,7 @@
 	X(POOL_STATS, pool_stats)	    /* vms_pool_stats(NULL, st) */     \
 	X(POOL_DESTROY, pool_destroy)	    /* vms_pool_destroy(NULL) */       \
 	X(POOL_INLINE,                                                         \
-	  pool_inline) /* vms_pool_set_reclaim_inline(NULL, true) */          \
+	  pool_inline) /* vms_pool_set_reclaim_inline(NULL, true) */           \
 	X(POOL_DISCARD, pool_discard) /* vms_pool_discard(NULL) */
 
 enum vmt_badarg {

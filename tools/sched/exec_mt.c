@@ -873,7 +873,8 @@ static void abandon_threads(void)
 			held[n++] = t->acc[a].w;
 		}
 		for (size_t k = 0; k < n; k++)
-			if (held[k] && reserve(&kept, &capkept, nkept + 1, sizeof(*kept)))
+			if (held[k] &&
+			    reserve(&kept, &capkept, nkept + 1, sizeof(*kept)))
 				kept[nkept++] = held[k];
 		vmt_thread_fini(t);
 	}
