@@ -75,10 +75,11 @@ int vms_cursor_jump(struct vms_cursor *c, vms_vaddr_t va);
  * released, a 2 MiB leaf over a 4 KiB slot is split first, and a child
  * table under a 2 MiB slot is detached whole. Consumes one handle on
  * @frame on success only. Returns 1 if an existing mapping was replaced,
- * 0 if the slot was empty, -EPERM on a read-only cursor, -EINVAL (bad
- * frame or one the caller holds no handle on, prop, va not aligned to
- * the frame size, or frame past end), -ENOMEM (tree unchanged). A child table under the slot counts as
- * replaced only if it held at least one leaf. */
+ * 0 if the slot was empty, -EINVAL for a NULL @c, -EPERM on a read-only
+ * cursor, -EINVAL (bad frame or one the caller holds no handle on, prop,
+ * va not aligned to the frame size, or frame past end), -ENOMEM (tree
+ * unchanged). A child table under the slot counts as replaced only if it
+ * held at least one leaf. */
 int vms_cursor_map(struct vms_cursor *c, struct vms_frame *frame,
 		   struct vms_prop prop);
 
@@ -86,8 +87,9 @@ int vms_cursor_map(struct vms_cursor *c, struct vms_frame *frame,
  * straddle the boundaries, detaching child tables that lie wholly inside
  * the range as one step; va ends at va + len. Returns the number of leaves
  * removed (each 4 KiB piece of a split leaf counts one, a removed 2 MiB
- * leaf one, a detached table all the leaves it held), -EPERM, -EINVAL
- * (len 0, unaligned, or past end), -ENOMEM (tree unchanged). */
+ * leaf one, a detached table all the leaves it held), -EINVAL (NULL @c),
+ * -EPERM, -EINVAL (len 0, unaligned, or past end), -ENOMEM (tree
+ * unchanged). */
 long vms_cursor_unmap(struct vms_cursor *c, uint64_t len);
 
 /* Callback for protect_next: edit flags and cache in place. Changes to
@@ -98,10 +100,11 @@ typedef void (*vms_protect_fn)(struct vms_prop *prop, void *arg);
  * entered mid-way or sticks out of the range, apply @fn to its property
  * and store the leaf range in *@start and *@end; va moves to its end. Returns
  * 1 (even if @fn changed nothing), 0 if nothing is mapped (va = va + len),
- * -EPERM, -EINVAL (len as for find_next, or @fn produced an invalid prop:
- * then the mapping and its property are unchanged and va does not move,
- * though a 2 MiB leaf split to reach the page stays split), -ENOMEM (the
- * node for a split: tree unchanged, va does not move). */
+ * -EINVAL (NULL @c), -EPERM, -EINVAL (len as for find_next, or @fn
+ * produced an invalid prop: then the mapping and its property are
+ * unchanged and va does not move, though a 2 MiB leaf split to reach the
+ * page stays split), -ENOMEM (the node for a split: tree unchanged, va
+ * does not move). */
 int vms_cursor_protect_next(struct vms_cursor *c, uint64_t len,
 			    vms_protect_fn fn, void *arg,
 			    vms_vaddr_t *start, vms_vaddr_t *end);

@@ -54,10 +54,11 @@ int vms_pool_new(size_t bytes, struct vms_pool **out);
  */
 int vms_pool_reset(struct vms_pool *pool);
 
-/* Destroy @pool after waiting for deferred releases. Returns -EBUSY (and
- * keeps the pool) while a space exists or any frame is still referenced,
- * so a leak is reported rather than hidden; -EDEADLK if the calling thread
- * holds a cursor (it cannot wait for a grace period then). */
+/* Destroy @pool after waiting for deferred releases. Returns -EINVAL for
+ * a NULL @pool; -EDEADLK if the calling thread holds a cursor (it cannot
+ * wait for a grace period then); -EBUSY (and keeps the pool) while a
+ * space exists or any frame is still referenced, so a leak is reported
+ * rather than hidden. */
 int vms_pool_destroy(struct vms_pool *pool);
 
 /*
@@ -74,7 +75,8 @@ int vms_pool_destroy(struct vms_pool *pool);
  */
 int vms_pool_discard(struct vms_pool *pool);
 
-/* Snapshot of the counters (racy under concurrency, exact at quiescence). */
+/* Snapshot of the counters (racy under concurrency, exact at quiescence).
+ * Returns 0, or -EINVAL for a NULL @pool or @st. */
 int vms_pool_stats(struct vms_pool *pool, struct vms_pool_stats *st);
 
 /* Wait for one grace period and run every deferred release, including

@@ -22,14 +22,16 @@ struct vms_space;
  * (the space or its root node: nothing created). */
 int vms_space_new(struct vms_pool *pool, unsigned flags, struct vms_space **out);
 
-/* Unmap everything and free the space. -EBUSY (nothing freed) while a
- * cursor is open, an accessor exists, or a thread has it active; -ENOMEM
- * (nothing freed, the space still usable) if the cursor that unmaps it or
- * its batch of deferred releases could not be allocated. */
+/* Unmap everything and free the space. -EINVAL for a NULL @space; -EBUSY
+ * (nothing freed) while a cursor is open, an accessor exists, or a thread
+ * has it active; -ENOMEM (nothing freed, the space still usable) if the
+ * cursor that unmaps it or its batch of deferred releases could not be
+ * allocated. */
 int vms_space_destroy(struct vms_space *space);
 
 /* Make @space the calling thread's active space (deactivating the old
- * one). Activating the already active space is a no-op. */
+ * one). Activating the already active space is a no-op. -EINVAL for a
+ * NULL @space. */
 int vms_space_activate(struct vms_space *space);
 
 /* Clear the calling thread's active space. -EINVAL if @space is not it. */
