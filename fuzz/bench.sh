@@ -73,7 +73,10 @@ lf_run() {	# binary name, run
 	mkdir -p "$d/corpus"
 	cp "$(seeds_of "$1")"/* "$d/corpus/"
 	mapfile -t flags < <(libfuzzer_flags)
-	timed "$d.cpu" sh -c '"$@" > "$0" 2>&1' "$d/log" "$FZ/$1" "${flags[@]}" \
+	# The sanitizers' options of every libFuzzer run (not afl_env's,
+	# which an AFL++ run before this one exported).
+	timed "$d.cpu" env ASAN_OPTIONS="$(san_options asan)" UBSAN_OPTIONS="$(san_options ubsan)" \
+		sh -c '"$@" > "$0" 2>&1' "$d/log" "$FZ/$1" "${flags[@]}" \
 		-max_total_time="$secs" -artifact_prefix="$d/" "$d/corpus"
 	record libfuzzer "$1" "$2" "$(sed -n 's/^stat::average_exec_per_sec: *//p' "$d/log")" \
 		"$(sed -n 's/^stat::number_of_executed_units: *//p' "$d/log")" "$(cpu_s "$d.cpu")" \
