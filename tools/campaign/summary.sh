@@ -206,7 +206,7 @@ secs=$(last 1)
 	echo
 	echo "## Coverage of core/ over time"
 	echo
-	echo "Line coverage of \`core/src\` (without the test-only \`debug.c\`) from replaying the seeds and everything the engines kept, on the coverage build; engine-native counters beside it."
+	echo "Line coverage of \`core/src\` from replaying the seeds and everything the engines kept on the coverage builds, and short stress runs on the stress driver's; engine-native counters beside it."
 	echo
 	if [ -s "$out/coverage.tsv" ]; then
 		echo "| t (s) | core/src lines | AFL++ edges | libFuzzer cov |"
