@@ -113,7 +113,8 @@ LF_LINK := -fsanitize=fuzzer$(comma)address$(comma)undefined
 # LF_CORE_NOCMP= restores full tracing everywhere.
 LF_CORE_NOCMP ?= -fno-sanitize-coverage=trace-cmp
 LF_NOCMP_SRCS = $(CORE_SRCS) $(FUZZ_MODEL_SRCS) tools/op/exec.c tools/op/exec_check.c \
-	tools/op/localize.c tools/op/reuse.c tools/op/step_core.c tools/op/step_model.c tools/op/step_corrupt.c
+	tools/op/localize.c tools/op/reuse.c tools/op/step_core.c tools/op/step_model.c tools/op/step_corrupt.c \
+	tools/op/step_badarg.c
 
 # The engines: how a build of each kind is compiled and linked, and its
 # driver (none: libFuzzer's own main). libFuzzer's build is -O2 like the

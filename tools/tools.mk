@@ -12,7 +12,7 @@
 # Other tools add their sources to VMT_CLI_SRCS (linked into the CLI) and
 # their subcommands to the dispatch table in tools/vmtorture.c.
 
-OP_SRCS := tools/op/op.c tools/op/op_bin.c tools/op/op_text.c tools/op/step_core.c tools/op/step_model.c tools/op/step_corrupt.c tools/op/exec.c \
+OP_SRCS := tools/op/op.c tools/op/op_bin.c tools/op/op_text.c tools/op/step_core.c tools/op/step_model.c tools/op/step_corrupt.c tools/op/step_badarg.c tools/op/exec.c \
 	tools/op/exec_check.c tools/op/localize.c tools/op/reuse.c tools/op/simplify.c
 OP_OBJS := $(OP_SRCS:%.c=$(B)/obj/%.o)
 VMT_LIB := $(B)/libvmt.a

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * step_corrupt.h - the steps of the corrupt and badarg ops
- * (step_corrupt.c), for the step tables of step_core.c and step_model.c.
+ * (step_corrupt.c, step_badarg.c), for the step tables of step_core.c
+ * and step_model.c.
  */
 #ifndef VMT_STEP_CORRUPT_H
 #define VMT_STEP_CORRUPT_H
