@@ -147,15 +147,13 @@ run() {
 	if [ -n "$crash" ] && [ -n "$title" ]; then
 		# Exact: the replay build gives the same title, twice; a title
 		# only a sanitizer gives, the engine's binary run outside it.
+		local rep=("$fz/vmt-mt-replay" -q "$crash")
 		if [ "$eng" = libfuzzer ] && ! grep -q '^MT FINDING: ' "$d/log"; then
-			t1=$(title_of env ASAN_OPTIONS="$(san_options asan detect_leaks=0)" \
+			rep=(env ASAN_OPTIONS="$(san_options asan detect_leaks=0)" \
 				UBSAN_OPTIONS="$(san_options ubsan)" "$fz/vmt-mt-libfuzzer" "$crash")
-			t2=$(title_of env ASAN_OPTIONS="$(san_options asan detect_leaks=0)" \
-				UBSAN_OPTIONS="$(san_options ubsan)" "$fz/vmt-mt-libfuzzer" "$crash")
-		else
-			t1=$(title_of "$fz/vmt-mt-replay" -q "$crash")
-			t2=$(title_of "$fz/vmt-mt-replay" -q "$crash")
 		fi
+		t1=$(title_of "${rep[@]}")
+		t2=$(title_of "${rep[@]}")
 		if [ "$t1" = "$title" ] && [ "$t2" = "$title" ]; then
 			found=1
 		else
