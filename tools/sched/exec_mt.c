@@ -853,29 +853,30 @@ static void judge(void)
 
 /* ---- a run --------------------------------------------------------------------------- */
 
-/* A run that did not end abandons its threads where they stand: the
- * cursors and accessors they hold stay reachable, a leak on purpose of a
- * few pointers a thread (the pool's memory goes back: vmt_reuse_abandon). */
-static void abandon_threads(void)
+/* What an abandoned thread holds stays reachable: a leak on purpose. */
+static void keep_held(void *held)
 {
 	static void **kept;
 	static size_t nkept, capkept;
 
+	if (held && reserve(&kept, &capkept, nkept + 1, sizeof(*kept)))
+		kept[nkept++] = held;
+}
+
+/* A run that did not end abandons its threads where they stand: the
+ * cursors and accessors they hold stay reachable, a few pointers a
+ * thread (the pool's memory goes back: vmt_reuse_abandon). */
+static void abandon_threads(void)
+{
 	for (int i = 0; i < X.nthreads; i++) {
 		struct vmt_thread *t = &X.th[i].t;
-		void *held[VMT_NR_SPACES + 2 * VMT_NR_ACCS];
-		size_t n = 0;
 
 		for (int sp = 0; sp < VMT_NR_SPACES; sp++)
-			held[n++] = t->cur[sp];
+			keep_held(t->cur[sp]);
 		for (int a = 0; a < VMT_NR_ACCS; a++) {
-			held[n++] = t->acc[a].r;
-			held[n++] = t->acc[a].w;
+			keep_held(t->acc[a].r);
+			keep_held(t->acc[a].w);
 		}
-		for (size_t k = 0; k < n; k++)
-			if (held[k] &&
-			    reserve(&kept, &capkept, nkept + 1, sizeof(*kept)))
-				kept[nkept++] = held[k];
 		vmt_thread_fini(t);
 	}
 }
