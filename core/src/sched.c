@@ -173,10 +173,11 @@ static void keep_stack(struct cthread *t)
 	static size_t n, cap;
 	unsigned char *sp = t->sp;
 	size_t used = (size_t)(t->stack + STACK_SIZE - sp);
+	bool on_stack = sp >= t->stack && used <= STACK_SIZE;
 	void *copy = NULL;
 
 	ASAN_UNPOISON_MEMORY_REGION(t->stack, STACK_SIZE);
-	if (sp >= t->stack && used <= STACK_SIZE && n == cap) {
+	if (on_stack && n == cap) {
 		void **a = realloc(kept, (cap ? 2 * cap : 16) * sizeof(*a));
 
 		if (a) {
@@ -184,7 +185,7 @@ static void keep_stack(struct cthread *t)
 			cap = cap ? 2 * cap : 16;
 		}
 	}
-	if (sp >= t->stack && used <= STACK_SIZE && n < cap)
+	if (on_stack && n < cap)
 		copy = malloc(used ? used : 1);
 	if (copy) {
 		memcpy(copy, sp, used);
