@@ -58,8 +58,8 @@ if [ -n "${COV_CAMPAIGN:-}" ]; then
 	done
 fi
 # The stress shapes: the campaign's stress engine's options
-# (tools/campaign/launch.sh stress_loop: all oracles, --prog-bytes 256,
-# --faults 0.005) in three of its shapes: threads, hot region, noise,
+# (stress_round_args, fuzz/engine-options.sh; --faults 0.005) in three of
+# its shapes: threads, hot region, noise,
 # accessors (overlapping ranges and contention; disjoint ones that
 # detach whole tables; more threads than cores with heavy noise).
 STRESS_SHAPES=("1 4 1m 10 2 0.005" "2 3 4g 0 3 0.005" "3 6 2m 100 1 0.005")
@@ -100,10 +100,10 @@ nstress=0
 for sh in "${STRESS_SHAPES[@]}"; do
 	read -r seed th hot noise acc faults <<< "$sh"
 	rc=0
+	mapfile -t sargs < <(stress_round_args "$seed" "${COV_STRESS_SECONDS:-2}" "$th" "$hot" "$noise" "$acc" "$faults" \
+		"$out/stress-saved")
 	LLVM_PROFILE_FILE="$out/stress-%p.profraw" timeout -k 5 $((${COV_STRESS_SECONDS:-2} * 3 + 30)) "$bin_stress" \
-		--seed "$seed" --seconds "${COV_STRESS_SECONDS:-2}" --threads "$th" --hot "$hot" --noise "$noise" \
-		--accessors "$acc" --faults "$faults" --prog-bytes 256 --stop-after 5 --quiet --out "$out/stress-saved" \
-		>> "$out/stress.log" 2>&1 || rc=$?
+		"${sargs[@]}" >> "$out/stress.log" 2>&1 || rc=$?
 	nstress=$((nstress + 1))
 	[ $rc -eq 0 ] || echo "coverage: warning: stress --seed $seed --threads $th --hot $hot --noise $noise --accessors $acc --faults $faults exited with $rc (see $out/stress.log)" >&2
 done

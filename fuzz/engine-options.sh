@@ -38,6 +38,14 @@ afl_ubsan_options() { san_options ubsan abort_on_error=1; }
 # seed that times out in the dry run is skipped with a fixed -t as well.
 AFL_EXEC_TIMEOUT=${AFL_EXEC_TIMEOUT:-1000}
 
+# One round of the stress engine, as the campaign runs it (launch.sh) and
+# as the coverage runs that stand for it do (coverage.sh, the campaign's
+# snapshots): its options, one a line.
+stress_round_args() {	# SEED SECONDS THREADS HOT NOISE ACCESSORS FAULTS OUT
+	printf '%s\n' --seed "$1" --seconds "$2" --threads "$3" --hot "$4" --noise "$5" \
+		--accessors "$6" --prog-bytes 256 --faults "$7" --stop-after 5 --quiet --out "$8"
+}
+
 # Environment every AFL++ run gets. A piped core_pattern (apport,
 # systemd-coredump) would make afl-fuzz refuse to start; crashes are
 # still detected through the fork server, only core files are lost.

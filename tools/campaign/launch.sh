@@ -147,9 +147,9 @@ stress_loop() {	# kind command...
 		seed=$(od -An -N8 -tu8 /dev/urandom | tr -d ' ')
 		n=$((n + 1))
 		echo $n > "$dir/next"
-		local args=("${cmd[@]}" --seed "$seed" --seconds "$secs" --threads "${shape[0]}"
-			    --hot "${shape[1]}" --noise "${shape[2]}" --accessors "${shape[3]}"
-			    --prog-bytes 256 --faults "$faults" --stop-after 5 --quiet --out "$dir/saved")
+		local args
+		mapfile -t args < <(stress_round_args "$seed" "$secs" "${shape[@]:0:4}" "$faults" "$dir/saved")
+		args=("${cmd[@]}" "${args[@]}")
 		local t0
 		t0=$(now)
 		times > "$dir/cpu-before"	# not $(times): a subshell's children start at 0

@@ -85,9 +85,9 @@ cov_snapshot() {
 		if [ ! -f "$sprof" ] || [ "$(now)" -ge "$deadline" ]; then
 			local th=4 hot=1m noise=10 acc=2
 			read -r _ _ _ th hot noise acc _ < <(tail -1 "$out/stress/stress/rounds" 2>/dev/null; echo "0 0 0 $th $hot $noise $acc")
-			LLVM_PROFILE_FILE="$dir/s-%p.profraw" timeout -k 5 30 nice -n 19 "$sbin" --seed "$t" --seconds 2 \
-				--threads "$th" --hot "$hot" --noise "$noise" --accessors "$acc" --faults "${faults:-0.005}" \
-				--prog-bytes 256 --stop-after 5 --quiet --out "$dir/stress-saved" > /dev/null 2>&1
+			local sargs
+			mapfile -t sargs < <(stress_round_args "$t" 2 "$th" "$hot" "$noise" "$acc" "${faults:-0.005}" "$dir/stress-saved")
+			LLVM_PROFILE_FILE="$dir/s-%p.profraw" timeout -k 5 30 nice -n 19 "$sbin" "${sargs[@]}" > /dev/null 2>&1
 			[ -f "$sprof" ] && sp=("$sprof")
 			llvm-profdata-14 merge -sparse "$dir"/s-*.profraw "${sp[@]}" -o "$dir/stress.profdata" 2>/dev/null &&
 				mv "$dir/stress.profdata" "$sprof"
