@@ -441,6 +441,12 @@ TEST(pool_reset_like_new)
 	CHECK_OK(vms_pool_destroy(p));
 }
 
+/* The base of the linear map @f's pool hands out frames from. */
+static const char *map_base(struct vms_frame *f)
+{
+	return (const char *)vms_frame_peek(f) - vms_frame_paddr(f);
+}
+
 /* A pool destroyed idle leaves its memory to the next pool of its size
  * (pool.c): that pool is a new one all the same, same addresses, zeroed
  * frames, the stats of a new pool. */
@@ -453,7 +459,7 @@ TEST(pool_new_after_destroy_like_new)
 
 	f = vmt_alloc(p, 1);
 	/* The linear map's base. */
-	at = (const char *)vms_frame_peek(f) - vms_frame_paddr(f);
+	at = map_base(f);
 	CHECK_OK(vms_frame_put(f));
 	CHECK_OK(vms_pool_destroy(p));
 
@@ -461,7 +467,7 @@ TEST(pool_new_after_destroy_like_new)
 	check_like_new(&ln, p);
 	f = vmt_alloc(p, 1);
 	/* The memory was kept. */
-	CHECK((const char *)vms_frame_peek(f) - vms_frame_paddr(f) == at);
+	CHECK(map_base(f) == at);
 	CHECK_OK(vms_frame_put(f));
 	CHECK_OK(vms_pool_destroy(p));
 }
@@ -483,7 +489,7 @@ TEST(pool_discard_busy_like_new)
 
 	f = vmt_alloc(p, 1);
 	memset(vms_frame_data(f), 0xc3, K4);
-	at = (const char *)vms_frame_peek(f) - vms_frame_paddr(f);
+	at = map_base(f);
 	CHECK_OK(vms_space_new(p, 0, &s));
 	CHECK_OK(vms_space_activate(s));
 	big = vmt_map_new(s, 8 * MiB, 2, PROP_RW, false);
@@ -500,7 +506,7 @@ TEST(pool_discard_busy_like_new)
 	check_like_new(&ln, p);
 	f = vmt_alloc(p, 1);
 	/* The memory came back. */
-	CHECK((const char *)vms_frame_peek(f) - vms_frame_paddr(f) == at);
+	CHECK(map_base(f) == at);
 	CHECK_OK(vms_frame_put(f));
 	CHECK_OK(vms_pool_destroy(p));
 	CHECK(kept != NULL);
