@@ -401,10 +401,10 @@ static int choose(struct cthread *t, enum vms_sched_event ev)
 		return -1;
 	}
 	if (o->trace) {
-		/* cov: unreachable: trace: engine builds and the CLI ask, not the cov replay */
 		if (S.r->trace_len < o->trace_cap)
 			o->trace[S.r->trace_len++] = (struct vms_sched_step){
 				t->site, mask, t->nth, (uint8_t)v.thread, (uint8_t)next, (uint8_t)ev };
+		/* cov: unreachable: a full trace: the seeds' runs take fewer decisions than the replay keeps (target_mt.c TRACE_CAP) */
 		else
 			S.r->trace_truncated = true;
 	}
@@ -726,6 +726,7 @@ bool vms_sched_site_equal(const struct vms_site *a, const struct vms_site *b)
 {
 	if (a == b)
 		return true;
+	/* cov: unreachable: a site is one static object; two that differ: nondeterminism, which fails the coverage run */
 	return a && b && a->kind == b->kind && a->line == b->line && !strcmp(a->func, b->func);
 }
 
