@@ -146,6 +146,8 @@ FUZZ_MT_SRCS = $(CORE_SRCS) $(FUZZ_MODEL_SRCS) $(OP_SRCS) tools/sched/exec_mt.c 
 FUZZ_MT := $(CORE_CFLAGS_sched) -Itools/sched
 FUZZ_MT_libfuzzer := -DVMT_FEEDBACK_LIBFUZZER
 FUZZ_MT_afl := -DVMT_FEEDBACK_AFL
+# The coverage build runs each program twice and compares (target_mt.c).
+FUZZ_MT_cov := -DVMT_MT_EXACT
 FUZZ_LF_MT_SRCS = $(FUZZ_MT_SRCS) fuzz/mutator.c
 # Both targets, built by every kind (campaign.mk: the same with BUG=name).
 FUZZ_KINDS := libfuzzer afl afl-asan afl-cmplog replay cov

@@ -26,8 +26,16 @@
  * counter module) as pc-guard edges registered with its runtime at start.
  * VMT_SCHED_FEEDBACK=0 (environment) turns it off, to measure what it
  * is worth. The replay and coverage builds have none.
+ *
+ * Exactness (VMT_MT_EXACT: the coverage build, make coverage). Each
+ * program runs twice recording its decisions, as `vmtorture replay`
+ * does, and both runs must take the same decisions and end the same
+ * way: otherwise what the report counts is not the program's, and the
+ * run is a finding ("uncontrolled nondeterminism", which fuzz/coverage.sh
+ * fails on). The replay build, which make bench-fuzz times, runs once.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,6 +158,37 @@ bool vmt_fuzz_mt_decisions(const uint8_t *data, size_t size, uint32_t *dec, unsi
 static struct vmt_prog prog;
 static struct vms_sched_step *trace;
 
+#ifdef VMT_MT_EXACT
+static struct vms_sched_step *trace2;
+
+/* Run the program again: true if it took the decisions of @r's run
+ * (those recorded, and as many) and ended the same; else @r says how
+ * they differ, as a finding. */
+static bool same_again(struct vmt_mt_opts *o, struct vmt_mt_result *r)
+{
+	static struct vmt_mt_result r2;
+	long d;
+
+	o->trace = trace2;
+	vmt_exec_mt(&prog, o, &r2);
+	d = vmt_trace_diff(trace, r->sched.trace_len, trace2,
+			   r2.sched.trace_len);
+	if (d < 0 && r2.sched.steps == r->sched.steps &&
+	    r2.status == r->status && !strcmp(r2.title, r->title))
+		return true;
+	snprintf(r->detail, sizeof(r->detail),
+		 "run 1: %s after %" PRIu64
+		 " decisions; run 2: %s after %" PRIu64
+		 " decisions; traces differ at decision %ld",
+		 r->status ? r->title : "no finding", r->sched.steps,
+		 r2.status ? r2.title : "no finding", r2.sched.steps, d);
+	snprintf(r->title, sizeof(r->title), "uncontrolled nondeterminism");
+	r->status = 1;
+	r->op = -1;
+	return false;
+}
+#endif
+
 int vmt_fuzz_one(const uint8_t *data, size_t size, FILE *log)
 {
 	struct vmt_mt_opts o = { 0 };
@@ -169,6 +208,10 @@ int vmt_fuzz_one(const uint8_t *data, size_t size, FILE *log)
 		if (fb_on)
 			fb_trace(trace, r.sched.trace_len);
 	}
+#ifdef VMT_MT_EXACT
+	if (r.status != -EINVAL)
+		same_again(&o, &r);
+#endif
 	if (r.status == 0 || r.status == -EINVAL)
 		return VMT_FUZZ_AGREE;	/* -EINVAL: no program the decoder makes */
 	if (log) {
@@ -219,7 +262,18 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fprintf(stderr, "vmt-fuzz-mt: the hint file VMT_MT_HINTS cannot be mapped\n");
 		abort();
 	}
+	/* The coverage build compares each run's trace with a second's. */
+#ifdef VMT_MT_EXACT
+	bool want = true;
+
+	if (!(trace2 = malloc(TRACE_CAP * sizeof(*trace2)))) {
+		fprintf(stderr,
+			"vmt-fuzz-mt: out of memory for the decision trace\n");
+		abort();
+	}
+#else
 	bool want = fb_on || hints_on;
+#endif
 	if (want && !(trace = malloc(TRACE_CAP * sizeof(*trace)))) {
 		fprintf(stderr, "vmt-fuzz-mt: out of memory for the decision trace\n");
 		abort();

@@ -235,15 +235,18 @@ static bool cursors_open(struct vms_pool *p)
 __attribute__((noinline)) static uint32_t *refs_take(struct vms_pool *p,
 						     uint64_t n)
 {
+	/* A check's one fault site, reached whether it allocates or not
+	 * (that depends on the checks before; fail nth=N must not): a
+	 * failure is the exhaustion of the allocation a first check makes. */
+	bool exhausted = VMS_FAULT(VMS_FAULT_CHECK);
 	uint32_t *r;
 
 	if (atomic_exchange(&p->check_busy, true))
 		/* cov: unreachable: two checks at once: exec_mt.c before_op leaves check out */
-		return calloc(n ? n : 1, sizeof(*r));
-	if (n > p->check_cap) {
-		r = realloc(p->check_refs, n * sizeof(*r));
+		return exhausted ? NULL : calloc(n ? n : 1, sizeof(*r));
+	if (exhausted || n > p->check_cap) {
+		r = exhausted ? NULL : realloc(p->check_refs, n * sizeof(*r));
 		if (!r) {
-			/* cov: unreachable: realloc failed: no fault site */
 			atomic_store(&p->check_busy, false);
 			return NULL;
 		}
@@ -288,11 +291,8 @@ static int check_pool(struct vms_pool *p, struct vms_space *s, struct vms_check_
 	if (w.nrefs > p->nr_frames)
 		/* cov: unreachable: next_chunk <= nr_chunks (pool.c chunk_take): they fit */
 		w.nrefs = p->nr_frames;
-	if (VMS_FAULT(VMS_FAULT_CHECK))
-		return -ENOMEM;
 	w.refs = refs_take(p, w.nrefs);
 	if (!w.refs)
-		/* cov: unreachable: realloc failed: no fault site */
 		return -ENOMEM;
 	vms_rcu_read_lock();
 	vms_mutex_lock(&p->spaces_lock);

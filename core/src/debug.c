@@ -183,9 +183,8 @@ static int corrupt_accs(struct vms_space *s, struct vms_debug_undo *u)
 
 	if (!any)
 		return -ENOENT;
-	u->accs = calloc(2, sizeof(struct vms_acc));
+	u->accs = vms_zalloc(2 * sizeof(struct vms_acc), VMS_FAULT_CHECK);
 	if (!u->accs)
-		/* cov: unreachable: calloc failed: no fault site */
 		return -ENOMEM;
 	switch (u->kind) {
 	case VMS_CORRUPT_WRITERS:

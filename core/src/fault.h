@@ -29,17 +29,18 @@
 
 /* The kinds of allocation site; "any" matches every kind. The names
  * are the op language's spelling (fail site=node). */
-#define VMS_FAULT_KINDS(X)						\
-	X(ANY, any)		/* (a filter only) */			\
-	X(NODE, node)		/* a page-table node (pool.c) */	\
-	X(FRAME_4K, frame4k)	/* a 4 KiB data frame (pool.c) */	\
-	X(FRAME_2M, frame2m)	/* a 2 MiB data frame (pool.c) */	\
-	X(CURSOR, cursor)	/* a cursor (cursor.c) */		\
-	X(SPACE, space)		/* a space (space.c) */			\
-	X(ACC, acc)		/* a reader or writer (access.c) */	\
-	X(BATCH, batch)		/* a deferred-release batch (cursor.c) */ \
-	X(CHECK, check)		/* the checker's scratch (check.c) */ \
-	X(POOL, pool)		/* a pool's own memory (pool.c: vms_pool_new) */
+#define VMS_FAULT_KINDS(X)                                                     \
+	X(ANY, any)	     /* (a filter only) */                             \
+	X(NODE, node)	     /* a page-table node (pool.c) */                  \
+	X(FRAME_4K, frame4k) /* a 4 KiB data frame (pool.c) */                 \
+	X(FRAME_2M, frame2m) /* a 2 MiB data frame (pool.c) */                 \
+	X(CURSOR, cursor)    /* a cursor (cursor.c) */                         \
+	X(SPACE, space)	     /* a space (space.c) */                           \
+	X(ACC, acc)	     /* a reader or writer (access.c) */               \
+	X(BATCH, batch)	     /* a deferred-release batch (cursor.c) */         \
+	X(CHECK, check)	     /* the checker's scratch (check.c) */             \
+	X(POOL, pool)	     /* a pool's own memory (pool.c: vms_pool_new) */  \
+	X(THREAD, thread)    /* a stack (sched.c), a pthread (sync.c) */
 
 enum vms_fault_kind {
 #define VMS_FAULT_ENUM_(k, name) VMS_FAULT_##k,

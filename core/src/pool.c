@@ -282,20 +282,22 @@ static void pool_start(struct vms_pool *p)
  * is a lazily committed mapping. A fuzz program's pool_new op makes and
  * destroys a small pool each time: mapped, its metadata cost a page fault
  * per page pool_start touches and a TLB flush at the munmap, a sixth of
- * the fuzz target's CPU time. MAP_FAILED if out of memory.
+ * the fuzz target's CPU time. MAP_FAILED if out of memory, or @fail (an
+ * injected fault: fail site=pool nth=3).
  */
 #define META_HEAP_MAX	(64u << 10)
 
-static void *meta_map(size_t n)
+static void *meta_map(size_t n, bool fail)
 {
 	void *m;
 
 	if (n > META_HEAP_MAX)
-		return mmap(NULL, n, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	m = aligned_alloc(_Alignof(struct vms_frame), n);
+		return fail ? MAP_FAILED :
+			      mmap(NULL, n, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+				   -1, 0);
+	m = fail ? NULL : aligned_alloc(_Alignof(struct vms_frame), n);
 	if (!m)
-		/* cov: unreachable: aligned_alloc failed: no fault site */
 		return MAP_FAILED;
 	return memset(m, 0, n);
 }
@@ -373,7 +375,7 @@ __attribute__((noinline)) static int pool_mem_get(struct vms_pool *p,
 			     mmap(NULL, size, PROT_READ | PROT_WRITE,
 				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 				  -1, 0);
-	p->meta = fail & 2 ? MAP_FAILED : meta_map(p->meta_bytes);
+	p->meta = meta_map(p->meta_bytes, fail & 2);
 	/* The free chunks and the carved list, one allocation. */
 	p->free_chunks =
 		fail & 4 ? NULL : calloc(p->nr_chunks * 2, sizeof(uint32_t));

@@ -247,16 +247,22 @@ static NO_FAKE_FRAME void thread_main(void)
 static int thread_start(int slot, void (*fn)(void *arg), void *arg)
 {
 	struct cthread *t = &S.t[slot];
+	/* A start is a fault site whether its slot kept a stack or maps
+	 * one (that depends on the runs before; fail nth=N must not): a
+	 * failure is a new stack's mmap failing. */
+	bool fail = VMS_FAULT(VMS_FAULT_THREAD);
 	uint64_t *sp;
 
-	if (!t->stack) {
-		t->stack = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-		if (t->stack == MAP_FAILED) {
-			/* cov: unreachable: the stack's mmap failed: no fault site reaches it */
-			t->stack = NULL;
+	if (fail || !t->stack) {
+		void *st = fail ? MAP_FAILED :
+				  mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS |
+					       MAP_NORESERVE | MAP_STACK,
+				       -1, 0);
+
+		if (st == MAP_FAILED)
 			return -ENOMEM;
-		}
+		t->stack = st;
 		t->fake_stack = NULL;
 	}
 #ifdef SCHED_ASAN
@@ -395,10 +401,10 @@ static int choose(struct cthread *t, enum vms_sched_event ev)
 		return -1;
 	}
 	if (o->trace) {
-		/* cov: unreachable: trace: engine builds and the CLI ask, not the cov replay */
 		if (S.r->trace_len < o->trace_cap)
 			o->trace[S.r->trace_len++] = (struct vms_sched_step){
 				t->site, mask, t->nth, (uint8_t)v.thread, (uint8_t)next, (uint8_t)ev };
+		/* cov: unreachable: a full trace: the seeds' runs take fewer decisions than the replay keeps (target_mt.c TRACE_CAP) */
 		else
 			S.r->trace_truncated = true;
 	}
@@ -503,14 +509,15 @@ int vms_sched_spawn(void (*fn)(void *arg), void *arg, uint64_t *handle)
 		if (S.nr == VMS_SCHED_MAX_THREADS)
 			/* cov: unreachable: 4 program threads + 1 reclaimer < 8 slots */
 			return -EAGAIN;
-		slot = S.nr++;
+		slot = S.nr;
 		S.t[slot].nth = 0;
 		S.t[slot].incarnation = 0;
 	}
+	/* A failed start takes no slot: a new one would run from no stack. */
 	ret = thread_start(slot, fn, arg);
 	if (ret)
-		/* cov: unreachable: the stack's mmap failed: no fault site reaches it */
 		return ret;
+	S.nr += slot == S.nr;
 	S.workers |= 1u << slot;
 	*handle = handle_of(slot);
 	return 0;
@@ -629,8 +636,10 @@ int vms_sched_run(const struct vms_sched_opts *o, struct vms_sched_result *r)
 		S.t[i].nth = 0;
 		S.t[i].incarnation = 0;
 		ret = thread_start(i, o->thread[i].fn, o->thread[i].arg);
+		/* Nothing ran; the threads started stay in the registry, as
+		 * an abandoned run's do, until their slots start again. */
 		if (ret)
-			/* cov: unreachable: the stack's mmap failed: no fault site reaches it */
+			/* cov: unreachable: only tests/sched arm the host's fault site at a run's start; a program's fail ops arm its threads' */
 			return ret;
 		S.nr++;
 	}
@@ -717,6 +726,7 @@ bool vms_sched_site_equal(const struct vms_site *a, const struct vms_site *b)
 {
 	if (a == b)
 		return true;
+	/* cov: unreachable: a site is one static object; two that differ: nondeterminism, which fails the coverage run */
 	return a && b && a->kind == b->kind && a->line == b->line && !strcmp(a->func, b->func);
 }
 

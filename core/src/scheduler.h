@@ -128,7 +128,8 @@ struct vms_sched_result {
 
 /* Run the threads of @o to the end under its policy. Returns 0 (the
  * verdict is in @r), -EINVAL (bad options), -EBUSY (a run is under way),
- * -ENOMEM (no stack for a thread). */
+ * -ENOMEM (no stack for a thread, or the calling thread's fault site of
+ * kind thread failed one: fault.h): then nothing ran. */
 int vms_sched_run(const struct vms_sched_opts *o, struct vms_sched_result *r);
 
 /* The default choice: @v->thread if it may go on, else the lowest
@@ -170,7 +171,8 @@ bool vms_sched_site_equal(const struct vms_site *a, const struct vms_site *b);
 
 /* Start @fn as a worker thread of the run under way, in the slot of
  * *@handle if that thread has ended, else in a new one. -ESRCH outside a
- * run, -EAGAIN if all slots are taken: the caller works inline. */
+ * run, -EAGAIN if all slots are taken, -ENOMEM if no stack (the calling
+ * thread's fault site of kind thread): the caller works inline. */
 int vms_sched_spawn(void (*fn)(void *arg), void *arg, uint64_t *handle);
 /* Is the thread of @handle started in this run and not ended? */
 bool vms_sched_alive(uint64_t handle);

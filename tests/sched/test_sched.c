@@ -461,6 +461,42 @@ TEST(sched_bad_choice_and_bad_options)
 	CHECK_EQ(r.verdict, VMS_SCHED_BAD_CHOICE);
 }
 
+static int started;
+
+static void count_thread(void *arg)
+{
+	started++;
+	VMS_SCHED_POINT(VMS_SP_USER);
+}
+
+/* A run whose third thread gets no stack (the host's fault site of kind
+ * thread) fails with -ENOMEM before anything runs, and leaves the
+ * scheduler as it was: the next run, and one that starts fewer threads
+ * than the failed one had started, run to the end. */
+TEST(sched_start_without_a_stack)
+{
+	struct vms_sched_opts o = { .nr_threads = 3 };
+	struct vms_sched_result r;
+	uint32_t nth = 0;
+
+	for (int i = 0; i < 3; i++)
+		o.thread[i].fn = count_thread;
+	started = 0;
+	vms_fault_arm(3, VMS_FAULT_THREAD);
+	CHECK_EQ(vms_sched_run(&o, &r), -ENOMEM);
+	CHECK_EQ(vms_fault_take(&nth), VMS_FAULT_THREAD);
+	CHECK_EQ(nth, 3);
+	CHECK_EQ(started, 0);
+	o.nr_threads = 1;
+	CHECK_OK(vms_sched_run(&o, &r));
+	CHECK_EQ(r.verdict, VMS_SCHED_DONE);
+	CHECK_EQ(r.nr_threads, 1);
+	o.nr_threads = 3;
+	CHECK_OK(vms_sched_run(&o, &r));
+	CHECK_EQ(r.verdict, VMS_SCHED_DONE);
+	CHECK_EQ(started, 4);
+}
+
 /*
  * The deferred-release census (DEFER_LIST, vms_defer_reclaim) on a stack
  * of its own, outside a run: silent on hand-overs as the sync layer makes

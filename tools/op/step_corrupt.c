@@ -26,18 +26,22 @@ bool core_corrupt(struct vmt_thread *t, const struct vmt_op *op,
 {
 	struct vms_space *s = t->sh->space[op->space];
 	struct vms_debug_undo u;
+	int ret;
 
 	if (!s)
 		return false;
 	for (int sp = 0; sp < VMT_NR_SPACES; sp++)
 		if (t->cur[sp])
 			return false; /* not quiescent: our own cursor */
-	/* A fail op before this one arms a fault for it: the checker's
-	 * scratch would fail, which is not what this op tests. */
+	/* A fail op before this one arms a fault for it: it may fail the
+	 * undo record of an accessor corruption (kind check), and then
+	 * nothing is corrupted; the checker's scratch must not fail, which
+	 * is not what this op tests. */
+	ret = vms__debug_corrupt(s, (enum vms_corruption)op->arg, &u);
 	if (vms_fault_arm)
 		vms_fault_arm(0, VMS_FAULT_ANY);
-	if (vms__debug_corrupt(s, (enum vms_corruption)op->arg, &u))
-		return false; /* nothing of that kind to corrupt */
+	if (ret)
+		return false; /* nothing of that kind to corrupt, or no memory */
 	memset(t->chk, 0, sizeof(t->chk));
 	t->chk[0].checked = t->chk[1].checked = true;
 	t->chk[0].ret = vms_space_check(s, &t->chk[0].rep);

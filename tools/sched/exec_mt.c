@@ -1042,6 +1042,11 @@ static bool verdict(int rc)
 	struct vmt_mt_result *r = X.r;
 	char buf[256];
 
+	if (rc == -ENOMEM)
+		/* No stack for a thread (scheduler.h): nothing ran, so no
+		 * verdict on the core; the teardown checks what the
+		 * prologue made and gives it back. */
+		return true;
 	if (rc) {
 		r->status = rc;
 		snprintf(r->title, sizeof(r->title), "vms_sched_run: %d", rc);
@@ -1131,7 +1136,7 @@ int vmt_exec_mt(const struct vmt_prog *p, const struct vmt_mt_opts *o, struct vm
 	rc = vms_sched_run(&so, &r->sched);
 	vms_copy_hook = NULL;
 	ended = verdict(rc);
-	if (ended && r->kind == VMT_MT_OK && !X.oom)
+	if (ended && !rc && r->kind == VMT_MT_OK && !X.oom)
 		judge();
 	keep_steps();
 	finish(ended);
