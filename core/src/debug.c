@@ -5,37 +5,6 @@
 #include <string.h>
 #include "debug.h"
 
-bool vms__debug_recording;
-
-void vms__debug_note_unlock(struct vms_frame *node, vms_vaddr_t base)
-{
-	typeof(vms_thread()->unlock_log) *log = &vms_thread()->unlock_log;
-
-	if (log->n < VMS_UNLOCK_LOG_MAX) {
-		log->level[log->n] = node->level;
-		log->va[log->n] = base;
-		log->n++;
-	}
-}
-
-void vms__debug_record_unlocks(bool on)
-{
-	vms_thread()->unlock_log.n = 0;
-	vms__debug_recording = on;
-}
-
-size_t vms__debug_unlock_log(int *levels, vms_vaddr_t *vas, size_t max)
-{
-	typeof(vms_thread()->unlock_log) *log = &vms_thread()->unlock_log;
-	size_t n = log->n < max ? log->n : max;
-
-	for (size_t i = 0; i < n; i++) {
-		levels[i] = log->level[i];
-		vas[i] = log->va[i];
-	}
-	return n;
-}
-
 /* The level-@level node covering @va, or NULL. */
 static struct vms_frame *node_at(struct vms_space *s, vms_vaddr_t va, int level)
 {

@@ -35,12 +35,6 @@ uint64_t vms__debug_reclaimer_starts(struct vms_pool *pool);
 /* This thread's lock-owner id (as stored in node locks). */
 uint32_t vms__debug_thread_id(void);
 
-/* Order in which this thread last released node locks: the cursor drop
- * records each unlocked node's (level, start va) here when recording is
- * on. Returns the number of entries written (at most @max). */
-void vms__debug_record_unlocks(bool on);
-size_t vms__debug_unlock_log(int *levels, vms_vaddr_t *vas, size_t max);
-
 /*
  * Corruptions of a quiescent tree, one per check of vms_space_check
  * (the op language's corrupt op, tools/op/step_corrupt.c): each breaks
