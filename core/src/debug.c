@@ -29,16 +29,6 @@ _Atomic uint64_t *vms__debug_pte(struct vms_space *s, vms_vaddr_t va, int level)
 	return node ? &vms_node_ptes(node)[vms_pte_index(va, level)] : NULL;
 }
 
-int vms__debug_adjust_children(struct vms_space *s, vms_vaddr_t va, int level, int delta)
-{
-	struct vms_frame *node = node_at(s, va, level);
-
-	if (!node)
-		return -ENOENT;
-	node->nr_children = (uint16_t)(node->nr_children + delta);
-	return 0;
-}
-
 void vms__debug_adjust_refcount(struct vms_frame *f, int delta)
 {
 	vms_ref_add(&f->refcount, (uint64_t)(int64_t)delta);
@@ -223,7 +213,7 @@ int vms__debug_corrupt(struct vms_space *s, enum vms_corruption k,
 		if (!u->node)
 			/* cov: unreachable: a leaf without a data frame: only on a broken core */
 			return -ENOENT;
-		vms_ref_add(&u->node->refcount, 1);
+		vms__debug_adjust_refcount(u->node, 1);
 		return 0;
 	case VMS_CORRUPT_TABLE_BITS:
 	case VMS_CORRUPT_TWICE:
@@ -306,7 +296,7 @@ void vms__debug_restore(struct vms_space *s, struct vms_debug_undo *u)
 		s->root->level++;
 		break;
 	case VMS_CORRUPT_REFCOUNT:
-		vms_ref_add(&u->node->refcount, (uint64_t)-1);
+		vms__debug_adjust_refcount(u->node, -1);
 		break;
 	case VMS_CORRUPT_COUNT_DATA:
 		vms_count_add(&p->data_frames, -1);

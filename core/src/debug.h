@@ -14,11 +14,8 @@
  * every lock: only for corrupting a quiescent tree. */
 _Atomic uint64_t *vms__debug_pte(struct vms_space *space, vms_vaddr_t va, int level);
 
-/* Add @delta to the nr_children of the level-@level node covering @va.
- * Returns 0, or -ENOENT if the node does not exist. */
-int vms__debug_adjust_children(struct vms_space *space, vms_vaddr_t va, int level, int delta);
-
-/* Add @delta to a frame's refcount without touching handles. */
+/* Add @delta to a frame's refcount without touching handles (the
+ * refcount corruption's, and tests' for frames no space maps). */
 void vms__debug_adjust_refcount(struct vms_frame *f, int delta);
 
 /* Thread id the node covering @va at @level is locked by (0: unlocked),
