@@ -246,67 +246,6 @@ TEST(regress_stray_marking_whole_subtree)
 	vmt_env_fini(&e);
 }
 
-/* #10: unlock order - children before parents, siblings in decreasing
- * address order, the guard last. */
-static void check_unlock_log(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
-			     const int *lv, const vms_vaddr_t *va, size_t n)
-{
-	struct vms_cursor *c;
-	int levels[64];
-	vms_vaddr_t vas[64];
-	size_t got;
-
-	CHECK_OK(vms_cursor_new(s, start, end, &c));
-	vms__debug_record_unlocks(true);
-	vms_cursor_drop(c);
-	got = vms__debug_unlock_log(levels, vas, 64);
-	vms__debug_record_unlocks(false);
-	for (size_t i = 0; i < got && i < n; i++) {
-		if (levels[i] != lv[i] || vas[i] != va[i])
-			vmt_fail(__FILE__, __LINE__,
-				 "unlock %zu: (level %d, %#" PRIx64 "), expected (level %d, %#" PRIx64 ")",
-				 i, levels[i], vas[i], lv[i], va[i]);
-	}
-	CHECK_EQ(got, n);
-}
-
-TEST(regress_unlock_order)
-{
-	struct vmt_env e;
-
-	vmt_env_init(&e, 32 * MiB, 0);
-	/* Level-1 nodes at [0,2M), [2M,4M), [4M,6M); level-2 node [0,1G). */
-	for (int i = 0; i < 3; i++)
-		vmt_map_new(e.space, i * M2 + K4, 1, PROP_RW, false);
-	{
-		const int lv[] = { 1, 1, 1, 2 };
-		const vms_vaddr_t va[] = { 2 * M2, M2, 0, 0 };
-
-		check_unlock_log(e.space, 0, 4 * M2, lv, va, 4);
-	}
-	/* A second level-2 node [1G,2G) with two level-1 nodes; a 2M leaf
-	 * (no node) in between. Guard: the level-3 node [0, 512G). */
-	vmt_map_new(e.space, G1, 1, PROP_RW, false);
-	vmt_map_new(e.space, G1 + 5 * M2, 2, PROP_RW, false);
-	vmt_map_new(e.space, G1 + 9 * M2 + 3 * K4, 1, PROP_RW, false);
-	{
-		const int lv[] = { 1, 1, 2, 1, 1, 1, 2, 3 };
-		const vms_vaddr_t va[] = { G1 + 9 * M2, G1, G1, 2 * M2, M2, 0, 0, 0 };
-
-		check_unlock_log(e.space, 0, 3 * G1, lv, va, 8);
-	}
-	/* Only part of a node's children are in range. */
-	{
-		const int lv[] = { 1, 1, 2 };
-		const vms_vaddr_t va[] = { 2 * M2, M2, 0 };
-
-		check_unlock_log(e.space, M2 + K4, 3 * M2 - K4, lv, va, 3);
-	}
-	CHECK_CLEAN(e.space);
-	CHECK_EQ(vmt_unmap(e.space, 0, 4 * G1), 6);
-	vmt_env_fini(&e);
-}
-
 /* Empty nodes linger after page-wise unmaps and are reclaimed by a
  * covering unmap (notes 2.6 / 6.12). */
 TEST(regress_empty_nodes_reclaimed_by_cover)

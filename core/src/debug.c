@@ -5,37 +5,6 @@
 #include <string.h>
 #include "debug.h"
 
-bool vms__debug_recording;
-
-void vms__debug_note_unlock(struct vms_frame *node, vms_vaddr_t base)
-{
-	typeof(vms_thread()->unlock_log) *log = &vms_thread()->unlock_log;
-
-	if (log->n < VMS_UNLOCK_LOG_MAX) {
-		log->level[log->n] = node->level;
-		log->va[log->n] = base;
-		log->n++;
-	}
-}
-
-void vms__debug_record_unlocks(bool on)
-{
-	vms_thread()->unlock_log.n = 0;
-	vms__debug_recording = on;
-}
-
-size_t vms__debug_unlock_log(int *levels, vms_vaddr_t *vas, size_t max)
-{
-	typeof(vms_thread()->unlock_log) *log = &vms_thread()->unlock_log;
-	size_t n = log->n < max ? log->n : max;
-
-	for (size_t i = 0; i < n; i++) {
-		levels[i] = log->level[i];
-		vas[i] = log->va[i];
-	}
-	return n;
-}
-
 /* The level-@level node covering @va, or NULL. */
 static struct vms_frame *node_at(struct vms_space *s, vms_vaddr_t va, int level)
 {
@@ -58,16 +27,6 @@ _Atomic uint64_t *vms__debug_pte(struct vms_space *s, vms_vaddr_t va, int level)
 	struct vms_frame *node = node_at(s, va, level);
 
 	return node ? &vms_node_ptes(node)[vms_pte_index(va, level)] : NULL;
-}
-
-int vms__debug_adjust_children(struct vms_space *s, vms_vaddr_t va, int level, int delta)
-{
-	struct vms_frame *node = node_at(s, va, level);
-
-	if (!node)
-		return -ENOENT;
-	node->nr_children = (uint16_t)(node->nr_children + delta);
-	return 0;
 }
 
 void vms__debug_adjust_refcount(struct vms_frame *f, int delta)
@@ -253,7 +212,7 @@ int vms__debug_corrupt(struct vms_space *s, enum vms_corruption k,
 		if (!u->node)
 			/* cov: unreachable: a leaf without a data frame: only on a broken core */
 			return -ENOENT;
-		vms_ref_add(&u->node->refcount, 1);
+		vms__debug_adjust_refcount(u->node, 1);
 		return 0;
 	case VMS_CORRUPT_TABLE_BITS:
 	case VMS_CORRUPT_TWICE:
@@ -336,7 +295,7 @@ void vms__debug_restore(struct vms_space *s, struct vms_debug_undo *u)
 		s->root->level++;
 		break;
 	case VMS_CORRUPT_REFCOUNT:
-		vms_ref_add(&u->node->refcount, (uint64_t)-1);
+		vms__debug_adjust_refcount(u->node, -1);
 		break;
 	case VMS_CORRUPT_COUNT_DATA:
 		vms_count_add(&p->data_frames, -1);

@@ -14,11 +14,8 @@
  * every lock: only for corrupting a quiescent tree. */
 _Atomic uint64_t *vms__debug_pte(struct vms_space *space, vms_vaddr_t va, int level);
 
-/* Add @delta to the nr_children of the level-@level node covering @va.
- * Returns 0, or -ENOENT if the node does not exist. */
-int vms__debug_adjust_children(struct vms_space *space, vms_vaddr_t va, int level, int delta);
-
-/* Add @delta to a frame's refcount without touching handles. */
+/* Add @delta to a frame's refcount without touching handles (the
+ * refcount corruption's, and tests' for frames no space maps). */
 void vms__debug_adjust_refcount(struct vms_frame *f, int delta);
 
 /* Thread id the node covering @va at @level is locked by (0: unlocked),
@@ -34,12 +31,6 @@ uint64_t vms__debug_reclaimer_starts(struct vms_pool *pool);
 
 /* This thread's lock-owner id (as stored in node locks). */
 uint32_t vms__debug_thread_id(void);
-
-/* Order in which this thread last released node locks: the cursor drop
- * records each unlocked node's (level, start va) here when recording is
- * on. Returns the number of entries written (at most @max). */
-void vms__debug_record_unlocks(bool on);
-size_t vms__debug_unlock_log(int *levels, vms_vaddr_t *vas, size_t max);
 
 /*
  * Corruptions of a quiescent tree, one per check of vms_space_check

@@ -259,10 +259,6 @@ static inline struct vms_frame *vms_pte_child(struct vms_pool *p, uint64_t pte)
 void vms_space_thread_exit(void);
 bool vms_space_is_current(const struct vms_space *s);
 
-/* ---- debug.c ---- */
-void vms__debug_note_unlock(struct vms_frame *node, vms_vaddr_t base);
-extern bool vms__debug_recording;
-
 /*
  * Poison builds (the stress driver's copy of the core, -DVMS_POISON) and
  * the fuzz builds (-DVMS_INVARIANTS) check

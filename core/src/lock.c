@@ -82,9 +82,44 @@ static void order_check(const struct vms_frame *n, vms_vaddr_t base)
 	last->level = n->level;
 	last->set = true;
 }
+
+/*
+ * And a range unlock releases in phase 2's order reversed: each node
+ * released comes before the one released last in the pre-order (children
+ * before their parent, siblings in decreasing address order, the guard
+ * last), so a waiter granted a node finds nothing below it still held.
+ * Only vms_unlock_range's releases count (a detach releases its subtree
+ * in its own order).
+ */
+static void unorder_reset(bool on)
+{
+	vms_thread()->last_unlock.set = false;
+	vms_thread()->last_unlock.on = on;
+}
+
+static void unorder_check(const struct vms_frame *n, vms_vaddr_t base)
+{
+	typeof(vms_thread()->last_unlock) *last = &vms_thread()->last_unlock;
+
+	if (!last->on)
+		return;
+	if (last->set && !(base < last->base ||
+			   (base == last->base && n->level > last->level)))
+		/* cov: unreachable: an invariant check fired: only on a broken core */
+		vms_invariant_broken(VMS_CHECK_UNLOCK_ORDER, __func__);
+	last->base = base;
+	last->level = n->level;
+	last->set = true;
+}
 #else
 static void order_reset(void) { }
 static void order_check(const struct vms_frame *n, vms_vaddr_t base) { }
+static void unorder_reset(bool on)
+{
+}
+static void unorder_check(const struct vms_frame *n, vms_vaddr_t base)
+{
+}
 #endif
 
 /* A blocking lock of node @n (span start @base), in the global order. */
@@ -99,9 +134,7 @@ static int lock_node(struct vms_frame *n, vms_vaddr_t base)
 
 static void note_unlock(struct vms_frame *n, vms_vaddr_t base)
 {
-	if (vms__debug_recording)
-		/* cov: unreachable: debug hook: only tests/ record unlocks */
-		vms__debug_note_unlock(n, base);
+	unorder_check(n, base);
 	VMS_NODE_LIVE(n);
 	VMS_NODE_MINE(n);
 	vms_node_unlock(&n->lock);
@@ -370,6 +403,7 @@ void vms_unlock_range(struct vms_frame *guard, vms_vaddr_t start, vms_vaddr_t en
 
 	vms_vaddr_t base = node_base(start, guard->level);
 
+	unorder_reset(true);
 #ifdef VMS_BUG_unlock_order
 	/* Planted: release the guard first, then the children. */
 	note_unlock(guard, base);
@@ -378,6 +412,7 @@ void vms_unlock_range(struct vms_frame *guard, vms_vaddr_t start, vms_vaddr_t en
 	dfs_unlock(guard, base, start, end, all);
 	note_unlock(guard, base);
 #endif
+	unorder_reset(false);
 }
 
 #ifdef VMS_CHECKS

@@ -288,7 +288,7 @@ static int thread_start(int slot, void (*fn)(void *arg), void *arg)
 	t->self.after_grace = 0;
 	t->self.current = NULL;
 	t->self.last_lock.set = false;
-	t->self.unlock_log.n = 0;
+	t->self.last_unlock.on = false;
 	/* A thread a run abandoned stays in the registry with what it
 	 * retired (into a pool that run leaked): that is no longer anyone's. */
 	free(t->self.defer.batch);

@@ -164,8 +164,6 @@ struct vms_defer_local {
  * its lock), which a quiescer walks to reach every thread's defer;
  * listed says the thread is in it.
  */
-/* cov: unreachable: debug.c's unlock log: tests/ only */
-#define VMS_UNLOCK_LOG_MAX 1024
 struct vms_thread {
 	uint32_t id;
 	int rcu_nesting;
@@ -181,12 +179,13 @@ struct vms_thread {
 	struct vms_fault_state fault;	/* fault.h: injected allocation failures */
 	/* lock.c, checks builds: the last node locked in this range lock */
 	struct { vms_vaddr_t base; int level; bool set; } last_lock;
-	/* debug.c: the node unlocks of this thread, when recording */
+	/* lock.c, checks builds: the last node released in this range
+	 * unlock (on: one is under way) */
 	struct {
-		size_t n;
-		int level[VMS_UNLOCK_LOG_MAX];
-		vms_vaddr_t va[VMS_UNLOCK_LOG_MAX];
-	} unlock_log;
+		vms_vaddr_t base;
+		int level;
+		bool set, on;
+	} last_unlock;
 };
 extern __thread struct vms_thread vms_self;
 

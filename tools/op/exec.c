@@ -93,6 +93,8 @@ static bool exec_op(struct lockstep *x, const struct vmt_op *op)
 		x->crange[op->space][1] = op->b;
 	}
 	lockstep_check_outcome(x, &o);
+	if (!x->diverged && op->code == VMT_OP_CURSOR_NEW && o.ret == 0)
+		lockstep_check_guard(x, op->space);
 	if (!x->diverged && op->code == VMT_OP_CHECK)
 		lockstep_check_phase(x, &o);
 	reap_slots(x);

@@ -45,6 +45,8 @@ void lockstep_diverge(struct lockstep *x, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* The model step of @o; a difference is the divergence. */
 void lockstep_check_outcome(struct lockstep *x, const struct vmt_outcome *o);
+/* After a cursor_new of space @sp succeeded: its guard's level. */
+void lockstep_check_guard(struct lockstep *x, int sp);
 /* After a check op agreed: model self-check, then the full sweeps. */
 void lockstep_check_phase(struct lockstep *x, const struct vmt_outcome *o);
 /* Compare the leaves of space @sp in [lo, hi) through cursor @c. */

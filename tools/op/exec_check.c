@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "exec.h"
+#include "debug.h"
 
 /* ---- reporting --------------------------------------------------------- */
 
@@ -108,6 +109,40 @@ static void model_leaves_in(struct lockstep *x, int sp, uint64_t lo,
 		n--;
 	*first = i;
 	*end = n;
+}
+
+/*
+ * The range lock's guard (the subtree root the cursor locked) is the
+ * node the design names (asterinas-cursor-notes.md 2.3, with the
+ * exact-entry stop of #3731; lock.c find_guard): going down from the
+ * root, the first node where start and end - 1 fall in different
+ * entries, or the range is exactly one entry, or the entry holding start
+ * is a leaf (a huge leaf covers the range). The planted exact_entry goes
+ * one level too far, and a 2 MiB map there fails; this sees it at the
+ * cursor, from the seeds.
+ */
+void lockstep_check_guard(struct lockstep *x, int sp)
+{
+	uint64_t lo = x->crange[sp][0], hi = x->crange[sp][1];
+	int got = vms__debug_cursor_guard_level(x->t.cur[sp]);
+	int want = VMS_NR_LEVELS;
+	size_t first, end;
+
+	for (; want > 1; want--) {
+		uint64_t size = vms_page_size(want);
+
+		if (lo / size != (hi - 1) / size ||
+		    (lo % size == 0 && hi - lo == size))
+			break;
+		model_leaves_in(x, sp, lo, lo + 1, &first, &end);
+		if (first < end &&
+		    vmt_model_leaf(x->m, sp, first)->level == want)
+			break;
+	}
+	if (got != want)
+		lockstep_diverge(x, "%s: level %d, the design's %d",
+				 vms_check_name(VMS_CHECK_GUARD_LEVEL), got,
+				 want);
 }
 
 /* The core's next leaf in [va, hi) through @c, into @mm: 1, 0 if there

@@ -38,7 +38,7 @@ shift || true
 if [ -n "$FROM" ]; then
 	BUGS=${*:-$(for b in $(scripts/bugs.sh list sched); do ls -d "$FROM/$b"-* >/dev/null 2>&1 && echo "$b"; done)}
 else
-	BUGS=${*:-unlock_order put_last_check}
+	BUGS=${*:-skip_stray_check put_last_check}
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
