@@ -19,7 +19,7 @@
 #include "mutator.h"
 #include "hints.h"
 #include "../tools/op/op.h"
-#include "fault.h"	/* core/src: the allocation site kinds */
+#include "fault.h" /* core/src: the allocation site kinds */
 
 static const char *const names[VMT_MUT__COUNT] = {
 	[VMT_MUT_NONE] = "none",
@@ -202,7 +202,9 @@ static bool operand(struct vmt_prog *p, uint64_t *s)
 static bool fault_add(struct vmt_prog *p, uint64_t *s)
 {
 	unsigned i = below(s, p->n + 1);
-	struct vmt_op f = { .code = VMT_OP_FAIL, .a = 1 + below(s, 8), .arg = (uint8_t)below(s, VMS_FAULT_NR) };
+	struct vmt_op f = { .code = VMT_OP_FAIL,
+			    .a = 1 + below(s, 8),
+			    .arg = (uint8_t)below(s, VMS_FAULT_NR) };
 
 	if (p->n >= VMT_MAX_OPS)
 		return false;
