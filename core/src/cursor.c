@@ -225,8 +225,10 @@ static int defer_reserve(struct vms_cursor *c, uint64_t extra)
 	c->defer = vms_realloc(c->defer, sizeof(*b) + cap * sizeof(b->item[0]), VMS_FAULT_BATCH);
 	if (!c->defer)
 		return -ENOMEM;
-	if (!b)
+	if (!b) {
 		c->defer->n = 0;
+		c->defer->weight = 0;	/* as the correct path: a replay must not read garbage */
+	}
 	c->defer->cap = (uint32_t)cap;
 	return 0;
 #endif
