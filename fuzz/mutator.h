@@ -24,6 +24,7 @@ enum vmt_mut_kind {
 	VMT_MUT_OPERAND,	/* one operand of one op */
 	VMT_MUT_FAULT_ADD,	/* fail nth=N [site=K] before an op */
 	VMT_MUT_FAULT_DELETE,
+	VMT_MUT_RETIRE_BATCH,	/* another retire batch (op.h) */
 	VMT_MUT__COUNT
 };
 
