@@ -20,7 +20,7 @@
 #include "mutator.h"
 #include "hints.h"
 #include "../tools/op/op.h"
-#include "fault.h"	/* core/src: the allocation site kinds */
+#include "fault.h" /* core/src: the allocation site kinds */
 
 static const char *const names[VMT_MUT__COUNT] = {
 	[VMT_MUT_NONE] = "none",
@@ -204,7 +204,9 @@ static bool operand(struct vmt_prog *p, uint64_t *s)
 static bool fault_add(struct vmt_prog *p, uint64_t *s)
 {
 	unsigned i = below(s, p->n + 1);
-	struct vmt_op f = { .code = VMT_OP_FAIL, .a = 1 + below(s, 8), .arg = (uint8_t)below(s, VMS_FAULT_NR) };
+	struct vmt_op f = { .code = VMT_OP_FAIL,
+			    .a = 1 + below(s, 8),
+			    .arg = (uint8_t)below(s, VMS_FAULT_NR) };
 
 	if (p->n >= VMT_MAX_OPS)
 		return false;
@@ -240,11 +242,15 @@ static bool fault_delete(struct vmt_prog *p, uint64_t *s)
  * it over). */
 static bool retire_batch(struct vmt_prog *p, uint64_t *s)
 {
-	static const uint16_t pick[] = { 0, 2, 4, 8, 64, 512, VMT_MAX_RETIRE_BATCH };
+	static const uint16_t sizes[] = {
+		0, 2, 4, 8, 64, 512, VMT_MAX_RETIRE_BATCH
+	};
 	uint16_t was = p->retire_batch;
 
-	p->retire_batch = below(s, 4) ? pick[below(s, sizeof(pick) / sizeof(pick[0]))] :
-					(uint16_t)(1 + below(s, VMT_MAX_RETIRE_BATCH));
+	p->retire_batch =
+		below(s, 4) ?
+			sizes[below(s, sizeof(sizes) / sizeof(sizes[0]))] :
+			(uint16_t)(1 + below(s, VMT_MAX_RETIRE_BATCH));
 	return p->retire_batch != was;
 }
 
@@ -267,9 +273,10 @@ static uint8_t enc[VMT_MAX_ENCODED];
  * corpus already reaches its ops' code; what it lacks is the one
  * preemption, at one decision of one thread, that opens a racy window. */
 static const unsigned weight[VMT_MUT__COUNT] = {
-	[VMT_MUT_PREEMPT_INSERT] = 4, [VMT_MUT_PREEMPT_DELETE] = 1, [VMT_MUT_PREEMPT_MOVE] = 3,
-	[VMT_MUT_OP_THREAD] = 1, [VMT_MUT_OPERAND] = 2, [VMT_MUT_FAULT_ADD] = 1,
-	[VMT_MUT_FAULT_DELETE] = 1, [VMT_MUT_RETIRE_BATCH] = 1,
+	[VMT_MUT_PREEMPT_INSERT] = 4, [VMT_MUT_PREEMPT_DELETE] = 1,
+	[VMT_MUT_PREEMPT_MOVE] = 3,   [VMT_MUT_OP_THREAD] = 1,
+	[VMT_MUT_OPERAND] = 2,	      [VMT_MUT_FAULT_ADD] = 1,
+	[VMT_MUT_FAULT_DELETE] = 1,   [VMT_MUT_RETIRE_BATCH] = 1,
 };
 
 static enum vmt_mut_kind pick(uint64_t *s)

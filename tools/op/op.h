@@ -173,7 +173,7 @@ static inline unsigned vmt_prog_threads(const struct vmt_prog *p)
 
 /* The largest retire batch a program sets: libvms's production batch
  * (VMS_RETIRE_BATCH, vms/pool.h; exec_mt.c checks that they agree). */
-#define VMT_MAX_RETIRE_BATCH	1024
+#define VMT_MAX_RETIRE_BATCH 1024
 
 /* Needs the controlled executor: more than one thread, a schedule, or a
  * retire batch (only that executor's pool hands batches to a reclaimer). */

@@ -383,7 +383,7 @@ static void dec_field(struct rd *r, enum fld f, struct vmt_op *op)
 #define PSEUDO_THREAD	0xf0	/* 0xf0 + N: thread N's ops follow */
 #define PSEUDO_VERSION	0xf4	/* V: the schedule's version */
 #define PSEUDO_PREEMPT	0xf5	/* T NTH(LEB128) U: a preemption */
-#define PSEUDO_BATCH	0xf6	/* B(LEB128): the retire batch */
+#define PSEUDO_BATCH 0xf6	/* B(LEB128): the retire batch */
 
 static uint32_t get_leb(struct rd *r)
 {
@@ -418,7 +418,8 @@ static bool dec_pseudo(struct rd *r, struct vmt_prog *p, uint8_t *cur)
 	} else if (e == PSEUDO_VERSION) {
 		p->sched_version = get8(r);
 	} else if (e == PSEUDO_BATCH) {
-		p->retire_batch = (uint16_t)(get_leb(r) % (VMT_MAX_RETIRE_BATCH + 1));
+		p->retire_batch =
+			(uint16_t)(get_leb(r) % (VMT_MAX_RETIRE_BATCH + 1));
 	} else {
 		struct vmt_preempt pe;
 

@@ -562,11 +562,13 @@ static int parse_section(const char *line, struct vmt_prog *p, uint8_t *cur, boo
 		line++;
 	if (sscanf(line, "retire batch %u%n", &a, &end) == 1 && end) {
 		if (*in_sched)
-			return perr(err, errlen, "a retire batch after the schedule");
+			return perr(err, errlen,
+				    "a retire batch after the schedule");
 		if (p->retire_batch)
 			return perr(err, errlen, "a second retire batch");
 		if (!a || a > VMT_MAX_RETIRE_BATCH)
-			return perr(err, errlen, "retire batch %u: 1..%d", a, VMT_MAX_RETIRE_BATCH);
+			return perr(err, errlen, "retire batch %u: 1..%d", a,
+				    VMT_MAX_RETIRE_BATCH);
 		p->retire_batch = (uint16_t)a;
 	} else if (sscanf(line, "thread %u:%n", &a, &end) == 1 && end) {
 		if (*in_sched)
@@ -586,7 +588,8 @@ static int parse_section(const char *line, struct vmt_prog *p, uint8_t *cur, boo
 		*in_sched = true;
 		p->sched_version = (uint8_t)v;
 	} else if (*in_sched &&
-		   sscanf(line, "after thread %u decision %u run thread %u%n", &a, &b, &c, &end) == 3 &&
+		   sscanf(line, "after thread %u decision %u run thread %u%n",
+			  &a, &b, &c, &end) == 3 &&
 		   end) {
 		if (a >= VMT_SCHED_THREADS || c >= VMT_SCHED_THREADS)
 			return perr(err, errlen, "a schedule names threads 0..%d",

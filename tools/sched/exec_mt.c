@@ -948,8 +948,10 @@ static bool setup(size_t pool)
 	 * check points all follow a quiesce, which takes every thread's
 	 * batch (vmt_exec_finish; the may-run-out bound of -ENOMEM counts
 	 * released frames until a quiesce point whatever the batch). */
-	_Static_assert(VMT_MAX_RETIRE_BATCH == VMS_RETIRE_BATCH, "op.h's bound is libvms's batch");
-	vms_pool_set_retire_batch(X.sh->pool, X.p->retire_batch ? X.p->retire_batch : 1);
+	_Static_assert(VMT_MAX_RETIRE_BATCH == VMS_RETIRE_BATCH,
+		       "op.h's bound is libvms's batch");
+	vms_pool_set_retire_batch(X.sh->pool,
+				  X.p->retire_batch ? X.p->retire_batch : 1);
 	vms_pool_set_reclaim_inline(X.sh->pool, false);
 	if (!vms_pool_stats(X.sh->pool, &st))
 		vmt_model_set_pool(X.ms->m, st.total_frames, ((uint64_t)pool + (2ULL << 20) - 1) >> 21);

@@ -137,7 +137,8 @@ static void print_intro(FILE *f, const struct vmt_prog *p,
 		"(activate space 0; drop, release, put, deactivate).\n\n",
 		nt, p->n, p->nsched, r->sched.steps, r->sched.nr_threads);
 	if (p->retire_batch)
-		fprintf(f, "Retire batch %u: a thread hands its deferred releases to the reclaimer "
+		fprintf(f,
+			"Retire batch %u: a thread hands its deferred releases to the reclaimer "
 			"once they weigh that many pages, at a quiesce, or at its end.\n\n",
 			p->retire_batch);
 	fprintf(f, "| decisions |");
