@@ -2,7 +2,8 @@
 /*
  * mutator.c - edits that know the structure of an op program (mutator.h):
  * preemptions inserted, deleted or moved, an op moved to another thread,
- * one operand changed, a fault added or removed. Byte-level mutation
+ * one operand changed, a fault added or removed, another retire batch.
+ * Byte-level mutation
  * finds the escape pairs of threads and schedules only by luck, and
  * breaks the schedule's keys as often as it changes them; these edits
  * keep everything else of the program as it was.
@@ -30,6 +31,7 @@ static const char *const names[VMT_MUT__COUNT] = {
 	[VMT_MUT_OPERAND] = "operand",
 	[VMT_MUT_FAULT_ADD] = "fault-add",
 	[VMT_MUT_FAULT_DELETE] = "fault-delete",
+	[VMT_MUT_RETIRE_BATCH] = "retire-batch",
 };
 
 const char *vmt_mut_name(enum vmt_mut_kind k)
@@ -235,6 +237,23 @@ static bool fault_delete(struct vmt_prog *p, uint64_t *s)
 	return false;
 }
 
+/* Another retire batch: the default, a small one (a few drops fill it),
+ * or up to the production batch (only a thread's end or a quiesce hands
+ * it over). */
+static bool retire_batch(struct vmt_prog *p, uint64_t *s)
+{
+	static const uint16_t sizes[] = {
+		0, 2, 4, 8, 64, 512, VMT_MAX_RETIRE_BATCH
+	};
+	uint16_t was = p->retire_batch;
+
+	p->retire_batch =
+		below(s, 4) ?
+			sizes[below(s, sizeof(sizes) / sizeof(sizes[0]))] :
+			(uint16_t)(1 + below(s, VMT_MAX_RETIRE_BATCH));
+	return p->retire_batch != was;
+}
+
 static bool (*const edit[VMT_MUT__COUNT])(struct vmt_prog *, uint64_t *) = {
 	[VMT_MUT_PREEMPT_INSERT] = preempt_insert,
 	[VMT_MUT_PREEMPT_DELETE] = preempt_delete,
@@ -243,6 +262,7 @@ static bool (*const edit[VMT_MUT__COUNT])(struct vmt_prog *, uint64_t *) = {
 	[VMT_MUT_OPERAND] = operand,
 	[VMT_MUT_FAULT_ADD] = fault_add,
 	[VMT_MUT_FAULT_DELETE] = fault_delete,
+	[VMT_MUT_RETIRE_BATCH] = retire_batch,
 };
 
 /* One caller at a time per process (both engines mutate on one thread). */
@@ -253,9 +273,10 @@ static uint8_t enc[VMT_MAX_ENCODED];
  * corpus already reaches its ops' code; what it lacks is the one
  * preemption, at one decision of one thread, that opens a racy window. */
 static const unsigned weight[VMT_MUT__COUNT] = {
-	[VMT_MUT_PREEMPT_INSERT] = 4, [VMT_MUT_PREEMPT_DELETE] = 1, [VMT_MUT_PREEMPT_MOVE] = 3,
-	[VMT_MUT_OP_THREAD] = 1, [VMT_MUT_OPERAND] = 2, [VMT_MUT_FAULT_ADD] = 1,
-	[VMT_MUT_FAULT_DELETE] = 1,
+	[VMT_MUT_PREEMPT_INSERT] = 4, [VMT_MUT_PREEMPT_DELETE] = 1,
+	[VMT_MUT_PREEMPT_MOVE] = 3,   [VMT_MUT_OP_THREAD] = 1,
+	[VMT_MUT_OPERAND] = 2,	      [VMT_MUT_FAULT_ADD] = 1,
+	[VMT_MUT_FAULT_DELETE] = 1,   [VMT_MUT_RETIRE_BATCH] = 1,
 };
 
 static enum vmt_mut_kind pick(uint64_t *s)

@@ -16,14 +16,15 @@
 
 /* The edits, one part of the program each. */
 enum vmt_mut_kind {
-	VMT_MUT_NONE,		/* nothing (no edit applied: byte-level instead) */
-	VMT_MUT_PREEMPT_INSERT,	/* a new preemption */
+	VMT_MUT_NONE, /* nothing (no edit applied: byte-level instead) */
+	VMT_MUT_PREEMPT_INSERT, /* a new preemption */
 	VMT_MUT_PREEMPT_DELETE,
-	VMT_MUT_PREEMPT_MOVE,	/* another decision, or another thread to run */
-	VMT_MUT_OP_THREAD,	/* an op moves to another thread (maybe a new one) */
-	VMT_MUT_OPERAND,	/* one operand of one op */
-	VMT_MUT_FAULT_ADD,	/* fail nth=N [site=K] before an op */
+	VMT_MUT_PREEMPT_MOVE, /* another decision, or another thread to run */
+	VMT_MUT_OP_THREAD, /* an op moves to another thread (maybe a new one) */
+	VMT_MUT_OPERAND,   /* one operand of one op */
+	VMT_MUT_FAULT_ADD, /* fail nth=N [site=K] before an op */
 	VMT_MUT_FAULT_DELETE,
+	VMT_MUT_RETIRE_BATCH, /* another retire batch (op.h) */
 	VMT_MUT__COUNT
 };
 

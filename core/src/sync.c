@@ -428,7 +428,7 @@ uint64_t vms_defer_pending(struct vms_defer_stack *s)
 	for (struct vms_thread *t = threads; t; t = t->next) {
 		local_lock(&t->defer);
 		if (t->defer.batch && t->defer.stack == s)
-			/* cov: unreachable: stats follow a quiesce or reset; mt's batch is 1 */
+			/* cov: unreachable: stats follow a quiesce or reset, which take every thread's batch */
 			n += t->defer.batch->n;
 		local_unlock(&t->defer);
 	}
@@ -462,7 +462,6 @@ void vms_thread_leave(struct vms_thread *t)
 	pthread_mutex_unlock(&threads_lock);
 	vms_cursor_cache_free(t);
 	if (b) {
-		/* cov: unreachable: mt's batch is 1; the plain reclaimer never retires */
 		defer_push(to, b);
 		to->kick(to);
 	}
@@ -479,7 +478,6 @@ int vms_defer_reclaim(struct vms_defer_stack *s, bool wait,
 	if (wait)
 		vms_mutex_lock(&s->reclaim_lock);
 	else if (!vms_mutex_trylock(&s->reclaim_lock))
-		/* cov: unreachable: trylock follows a failed kick: one thread, or no pthread */
 		return 0;
 #ifdef VMS_CHECKS
 	/*

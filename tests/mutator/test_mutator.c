@@ -61,6 +61,8 @@ static unsigned ops_differing(const struct vmt_prog *x, const struct vmt_prog *y
 /* What an edit of kind @k must have done from @x to @y. */
 static void check_edit(enum vmt_mut_kind k, const struct vmt_prog *x, const struct vmt_prog *y)
 {
+	if (k != VMT_MUT_RETIRE_BATCH)
+		CHECK_EQ(y->retire_batch, x->retire_batch);
 	switch (k) {
 	case VMT_MUT_PREEMPT_INSERT:
 		CHECK_EQ(y->nsched, x->nsched + 1);
@@ -105,6 +107,12 @@ static void check_edit(enum vmt_mut_kind k, const struct vmt_prog *x, const stru
 	case VMT_MUT_FAULT_DELETE:
 		CHECK_EQ(y->n + 1, x->n);
 		CHECK_EQ(faults(y) + 1, faults(x));
+		break;
+	case VMT_MUT_RETIRE_BATCH:
+		CHECK_EQ(y->n, x->n);
+		CHECK_EQ(y->nsched, x->nsched);
+		CHECK_EQ(ops_differing(x, y), 0);
+		CHECK(y->retire_batch != x->retire_batch);
 		break;
 	default:
 		CHECK(!"an edit of no kind");

@@ -159,7 +159,8 @@ bool vmt_prog_valid(const struct vmt_prog *p, unsigned *bad_op)
 			break;
 		}
 	}
-	if (bad == p->n && p->nthreads <= VMT_MAX_THREADS && sched_valid(p))
+	if (bad == p->n && p->nthreads <= VMT_MAX_THREADS && sched_valid(p) &&
+	    p->retire_batch <= VMT_MAX_RETIRE_BATCH)
 		return true;
 	if (bad_op)
 		*bad_op = bad;
@@ -179,7 +180,8 @@ bool vmt_op_equal(const struct vmt_op *x, const struct vmt_op *y)
 bool vmt_prog_equal(const struct vmt_prog *x, const struct vmt_prog *y)
 {
 	if (x->n != y->n || vmt_prog_threads(x) != vmt_prog_threads(y) ||
-	    x->nsched != y->nsched || x->sched_version != y->sched_version)
+	    x->nsched != y->nsched || x->sched_version != y->sched_version ||
+	    x->retire_batch != y->retire_batch)
 		return false;
 	for (unsigned i = 0; i < x->n; i++)
 		if (!vmt_op_equal(&x->ops[i], &y->ops[i]))

@@ -147,12 +147,21 @@ struct vmt_op {
  * the current thread until it blocks or ends, then the lowest runnable.
  * sched_version is VMT_SCHED_VERSION when the schedule was recorded (0
  * if there is none).
+ *
+ * Retire batch. The weight (4 KiB pages) of releases a thread gathers
+ * before it hands them to the pool's reclaimer (vms_pool_set_retire_batch):
+ * 0 is the controlled executor's default, 1, every drop that retired
+ * something hands over; a larger one leaves partly filled batches with
+ * the threads (handed over when one fills, at a quiesce, or when the
+ * thread ends), as production pools do (VMS_RETIRE_BATCH). It changes
+ * when frames are released, never what a call returns.
  */
 struct vmt_prog {
 	unsigned n;		/* number of ops, <= VMT_MAX_OPS */
 	uint8_t nthreads;	/* 1..VMT_MAX_THREADS (0: 1) */
 	uint8_t sched_version;
 	unsigned nsched;	/* <= VMT_MAX_PREEMPTS */
+	uint16_t retire_batch;	/* 0 (the default: 1) .. VMT_MAX_RETIRE_BATCH */
 	struct vmt_op ops[VMT_MAX_OPS];
 	struct vmt_preempt sched[VMT_MAX_PREEMPTS];
 };
@@ -162,10 +171,15 @@ static inline unsigned vmt_prog_threads(const struct vmt_prog *p)
 	return p->nthreads ? p->nthreads : 1;
 }
 
-/* Needs the controlled executor: more than one thread, or a schedule. */
+/* The largest retire batch a program sets: libvms's production batch
+ * (VMS_RETIRE_BATCH, vms/pool.h; exec_mt.c checks that they agree). */
+#define VMT_MAX_RETIRE_BATCH 1024
+
+/* Needs the controlled executor: more than one thread, a schedule, or a
+ * retire batch (only that executor's pool hands batches to a reclaimer). */
 static inline bool vmt_prog_is_mt(const struct vmt_prog *p)
 {
-	return vmt_prog_threads(p) > 1 || p->nsched;
+	return vmt_prog_threads(p) > 1 || p->nsched || p->retire_batch;
 }
 
 /* ---- binary form ------------------------------------------------------ */
@@ -183,8 +197,9 @@ static inline bool vmt_prog_is_mt(const struct vmt_prog *p)
  *
  * Threads and schedules are pseudo-ops: the opcode byte 0xff followed by
  * 0xf0..0xf3 ("the ops that follow are thread N's"), 0xf4 V (the
- * schedule's version) or 0xf5 T NTH U (a preemption; NTH a LEB128
- * number). 0xff followed by any other byte is an op as before, so a
+ * schedule's version), 0xf5 T NTH U (a preemption; NTH a LEB128
+ * number) or 0xf6 B (the retire batch: LEB128, modulo
+ * VMT_MAX_RETIRE_BATCH + 1). 0xff followed by any other byte is an op as before, so a
  * byte string without these pairs decodes exactly as it did before
  * threads existed. Ops are regrouped by thread (stable), preemptions
  * sorted, a repeated key keeps its first entry.
@@ -232,7 +247,7 @@ int vmt_format_op(const struct vmt_op *op, char *buf, size_t size);
  * with @prefix (may be NULL). A multi-thread program prints a
  * "thread N:" line before each thread's ops, and its schedule after
  * them: "schedule v1:" then one "after thread T decision N run thread U"
- * per preemption. */
+ * per preemption. A retire batch comes first: "retire batch N". */
 void vmt_print_prog(FILE *f, const struct vmt_prog *p, int mark,
 		    const char *note, const char *prefix);
 

@@ -383,6 +383,7 @@ static void dec_field(struct rd *r, enum fld f, struct vmt_op *op)
 #define PSEUDO_THREAD	0xf0	/* 0xf0 + N: thread N's ops follow */
 #define PSEUDO_VERSION	0xf4	/* V: the schedule's version */
 #define PSEUDO_PREEMPT	0xf5	/* T NTH(LEB128) U: a preemption */
+#define PSEUDO_BATCH 0xf6	/* B(LEB128): the retire batch */
 
 static uint32_t get_leb(struct rd *r)
 {
@@ -407,7 +408,7 @@ static bool dec_pseudo(struct rd *r, struct vmt_prog *p, uint8_t *cur)
 	if (r->i + 1 >= r->n || r->p[r->i] != PSEUDO_ESC)
 		return false;
 	e = r->p[r->i + 1];
-	if (e < PSEUDO_THREAD || e > PSEUDO_PREEMPT)
+	if (e < PSEUDO_THREAD || e > PSEUDO_BATCH)
 		return false;
 	r->i += 2;
 	if (e < PSEUDO_VERSION) {
@@ -416,6 +417,9 @@ static bool dec_pseudo(struct rd *r, struct vmt_prog *p, uint8_t *cur)
 			p->nthreads = *cur + 1;
 	} else if (e == PSEUDO_VERSION) {
 		p->sched_version = get8(r);
+	} else if (e == PSEUDO_BATCH) {
+		p->retire_batch =
+			(uint16_t)(get_leb(r) % (VMT_MAX_RETIRE_BATCH + 1));
 	} else {
 		struct vmt_preempt pe;
 
@@ -437,6 +441,7 @@ int vmt_decode(const uint8_t *buf, size_t n, struct vmt_prog *p)
 	p->nthreads = 1;
 	p->nsched = 0;
 	p->sched_version = 0;
+	p->retire_batch = 0;
 	while (r.i < r.n && p->n < VMT_MAX_OPS) {
 		struct vmt_op *op;
 
@@ -636,6 +641,11 @@ long vmt_encode(const struct vmt_prog *p, uint8_t *buf, size_t cap)
 				enc_field(&w, &st, vmt_op_fields[op->code][k], op);
 			note_op(&st, op);
 		}
+	}
+	if (p->retire_batch) {
+		put8(&w, PSEUDO_ESC);
+		put8(&w, PSEUDO_BATCH);
+		put_leb(&w, p->retire_batch);
 	}
 	if (p->nsched) {
 		put8(&w, PSEUDO_ESC);

@@ -289,6 +289,8 @@ void vmt_print_prog(FILE *f, const struct vmt_prog *p, int mark,
 	bool mt = vmt_prog_threads(p) > 1;
 	char line[256];
 
+	if (p->retire_batch)
+		fprintf(f, "%sretire batch %u\n", pre, p->retire_batch);
 	for (unsigned t = 0, i = 0; t < vmt_prog_threads(p); t++) {
 		if (mt)
 			fprintf(f, "%sthread %u:\n", pre, t);
@@ -544,10 +546,11 @@ int vmt_parse_op(const char *line, struct vmt_op *op, char *err, size_t errlen)
 }
 
 /*
- * The lines that are not ops: "thread N:" (the ops that follow are
- * thread N's), "schedule vV:" (the schedule block starts; "schedule:"
- * is the current version) and, inside it, preemptions. 1 if @line was
- * one of them, 0 if not, -EINVAL.
+ * The lines that are not ops: "retire batch N" (once, before the
+ * schedule), "thread N:" (the ops that follow are thread N's),
+ * "schedule vV:" (the schedule block starts; "schedule:" is the current
+ * version) and, inside it, preemptions. 1 if @line was one of them, 0
+ * if not, -EINVAL.
  */
 static int parse_section(const char *line, struct vmt_prog *p, uint8_t *cur, bool *in_sched,
 			 char *err, size_t errlen)
@@ -557,7 +560,17 @@ static int parse_section(const char *line, struct vmt_prog *p, uint8_t *cur, boo
 
 	while (isspace((unsigned char)*line))
 		line++;
-	if (sscanf(line, "thread %u:%n", &a, &end) == 1 && end) {
+	if (sscanf(line, "retire batch %u%n", &a, &end) == 1 && end) {
+		if (*in_sched)
+			return perr(err, errlen,
+				    "a retire batch after the schedule");
+		if (p->retire_batch)
+			return perr(err, errlen, "a second retire batch");
+		if (!a || a > VMT_MAX_RETIRE_BATCH)
+			return perr(err, errlen, "retire batch %u: 1..%d", a,
+				    VMT_MAX_RETIRE_BATCH);
+		p->retire_batch = (uint16_t)a;
+	} else if (sscanf(line, "thread %u:%n", &a, &end) == 1 && end) {
 		if (*in_sched)
 			return perr(err, errlen, "a thread after the schedule");
 		if (a >= VMT_MAX_THREADS)
@@ -575,7 +588,8 @@ static int parse_section(const char *line, struct vmt_prog *p, uint8_t *cur, boo
 		*in_sched = true;
 		p->sched_version = (uint8_t)v;
 	} else if (*in_sched &&
-		   sscanf(line, "after thread %u decision %u run thread %u%n", &a, &b, &c, &end) == 3 &&
+		   sscanf(line, "after thread %u decision %u run thread %u%n",
+			  &a, &b, &c, &end) == 3 &&
 		   end) {
 		if (a >= VMT_SCHED_THREADS || c >= VMT_SCHED_THREADS)
 			return perr(err, errlen, "a schedule names threads 0..%d",
@@ -607,6 +621,7 @@ int vmt_parse(const char *text, struct vmt_prog *p, int *err_line, char *err, si
 	p->nthreads = 1;
 	p->nsched = 0;
 	p->sched_version = 0;
+	p->retire_batch = 0;
 	if (err_line)
 		*err_line = 0;
 	while (*s) {

@@ -188,6 +188,7 @@ static void rnd_prog(struct vmt_prog *p, bool wide)
 	p->nthreads = 1;
 	p->nsched = 0;
 	p->sched_version = 0;
+	p->retire_batch = 0;
 	for (unsigned i = 0; i < p->n; i++)
 		rnd_op(&p->ops[i]);
 }
@@ -203,6 +204,8 @@ static void rnd_mt(struct vmt_prog *p)
 		p->ops[i].thread = (uint8_t)(rnd() % nt);
 	p->nsched = (unsigned)(rnd() % 40);
 	p->sched_version = (uint8_t)(rnd() % 3);
+	p->retire_batch =
+		rnd() % 2 ? 0 : (uint16_t)(rnd() % (VMT_MAX_RETIRE_BATCH + 1));
 	for (unsigned i = 0; i < p->nsched; i++) {
 		uint64_t x = rnd();
 
@@ -405,6 +408,41 @@ TEST(test_mt_forms)
 	T_CHECK(!strcmp(t, "check\nschedule v2:\nafter thread 0 decision 3 run thread 1\n"),
 		"one thread: no thread lines:\n%s", t);
 	free(t);
+	/* So is one with a retire batch; it prints first, and survives the
+	 * binary form. */
+	T_CHECK(vmt_parse("check\n  retire batch 512  # production-like\n", &p,
+			  &line, err, sizeof(err)) == 0 &&
+			p.retire_batch == 512 && vmt_prog_is_mt(&p) &&
+			vmt_prog_valid(&p, NULL),
+		"retire batch: line %d: %s", line, err);
+	t = prog_text(&p);
+	T_CHECK(!strcmp(t, "retire batch 512\ncheck\n"),
+		"retire batch first:\n%s", t);
+	free(t);
+	n = vmt_encode(&p, bin, sizeof(bin));
+	T_CHECK(n > 0, "encode: %ld", n);
+	vmt_decode(bin, (size_t)n, &q);
+	T_CHECK(vmt_prog_equal(&p, &q) && q.retire_batch == 512,
+		"retire batch: decode(encode(p)) != p");
+	q.retire_batch = 0;
+	T_CHECK(!vmt_prog_equal(&p, &q),
+		"programs that differ in the retire batch compare equal");
+	p.retire_batch = VMT_MAX_RETIRE_BATCH + 1;
+	T_CHECK(!vmt_prog_valid(&p, NULL) &&
+			vmt_encode(&p, bin, sizeof(bin)) == -EINVAL,
+		"a retire batch out of range is valid");
+	{
+		/* 0xff 0xf6 and a LEB128 number, modulo VMT_MAX_RETIRE_BATCH + 1. */
+		const uint8_t b[] = { 0xff, 0xf6, 0x83, 0x01,
+				      0xff, 0xf6, 0x81, 0x08 };
+
+		vmt_decode(b, 4, &p);
+		T_CHECK(p.n == 0 && p.retire_batch == 131 && vmt_prog_is_mt(&p),
+			"0xff 0xf6: %u", p.retire_batch);
+		vmt_decode(b, sizeof(b), &p);
+		T_CHECK(p.retire_batch == 1025 % (VMT_MAX_RETIRE_BATCH + 1),
+			"0xff 0xf6 1025: %u", p.retire_batch);
+	}
 	/* Pseudo-ops in bytes: 0xff 0xf1 (thread 1), a preemption with a
 	 * two-byte number; 0xff 0xee is an ordinary op, the one those two
 	 * bytes are alone (which op depends on the op table). */
@@ -461,6 +499,13 @@ TEST(test_parse_errors)
 	expect_parse_error("schedule:\ncheck\n", 2, "expected 'after thread");
 	expect_parse_error("schedule:\nthread 1:\n", 2, "after the schedule");
 	expect_parse_error("thread 1: query\n", 1, "unexpected");
+	expect_parse_error("retire batch 0\n", 1, "retire batch 0: 1..1024");
+	expect_parse_error("retire batch 1025\n", 1, "1..1024");
+	expect_parse_error("retire batch 2\ncheck\nretire batch 2\n", 3,
+			   "a second retire batch");
+	expect_parse_error("schedule:\nretire batch 2\n", 2,
+			   "after the schedule");
+	expect_parse_error("retire batch 2 check\n", 1, "unexpected");
 	expect_parse_error("fail nth=0", 1, "bad value");
 	expect_parse_error("fail nth=65", 1, "bad value");
 	expect_parse_error("fail site=node", 1, "missing field 'nth'");

@@ -939,10 +939,19 @@ static bool setup(size_t pool)
 	X.sh = &X.u->sh;
 	X.ms = &X.u->ms;
 	X.ms->per_thread = true;
-	/* Retire batch 1: every drop that retired something kicks the
-	 * reclaimer, a thread of the run, so reclaims interleave with the
-	 * readers. */
-	vms_pool_set_retire_batch(X.sh->pool, 1);
+	/* The program's retire batch, 1 unless it sets one: with 1 every
+	 * drop that retired something kicks the reclaimer, a thread of the
+	 * run, so reclaims interleave with the readers; a larger one keeps
+	 * partly filled batches with the threads, handed over when they
+	 * fill, at a quiesce, or at the thread's end (vms_thread_leave), as
+	 * in production. Only when frames are released changes: the model's
+	 * check points all follow a quiesce, which takes every thread's
+	 * batch (vmt_exec_finish; the may-run-out bound of -ENOMEM counts
+	 * released frames until a quiesce point whatever the batch). */
+	_Static_assert(VMT_MAX_RETIRE_BATCH == VMS_RETIRE_BATCH,
+		       "op.h's bound is libvms's batch");
+	vms_pool_set_retire_batch(X.sh->pool,
+				  X.p->retire_batch ? X.p->retire_batch : 1);
 	vms_pool_set_reclaim_inline(X.sh->pool, false);
 	if (!vms_pool_stats(X.sh->pool, &st))
 		vmt_model_set_pool(X.ms->m, st.total_frames, ((uint64_t)pool + (2ULL << 20) - 1) >> 21);
