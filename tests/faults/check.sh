@@ -7,9 +7,11 @@
 # model; on the bug's core the repro diverges, and the same program
 # without its fail ops agrees (the bug is invisible without fault
 # injection); a bug that stress must find is found by `stress --faults`
-# within SECONDS (one seed). A fault bug without "fuzz" is one no program
-# reaches (defer_realloc_lost: a program's batches never outgrow the
-# 4096 items a fresh one holds), so stress alone proves it.
+# within SECONDS (one seed). A fault bug without "fuzz" is one no
+# sequential program reaches (defer_realloc_lost: its batches never
+# outgrow the 4096 items a fresh one holds), so stress proves it here; a
+# multi-thread program with a small retire batch reaches it too
+# (corpora/mt/retire-batch-grow-fails.txt).
 set -u
 cli=${1:-build/vmtorture}
 secs=${FAULT_CHECK_SECONDS:-30}
