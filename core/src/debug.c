@@ -258,6 +258,34 @@ int vms__debug_corrupt(struct vms_space *s, enum vms_corruption k,
 	case VMS_CORRUPT_COUNT_USED:
 		vms_count_add(&p->used_frames, 1);
 		return 0;
+	case VMS_CORRUPT_FREED:
+		/* The node is sound: only the kind the walk checks says freed. */
+		i = root_entry(root, true);
+		if (i < 0)
+			return -ENOENT;
+		u->node =
+			vms_pte_child(p, vms_pte_load(&vms_node_ptes(root)[i]));
+		u->node_old = u->node->kind;
+		u->node->kind = VMS_FRAME_FREE;
+		return 0;
+	case VMS_CORRUPT_FOREIGN:
+		/* Our own cursor, its guard's lock word another thread's id. */
+		ret = vms_cursor_new(s, 0, vms_page_size(1), &u->cur);
+		if (ret)
+			return ret;
+		u->node = u->cur->guard;
+		atomic_store(&u->node->lock, vms_thread()->id + 1);
+		return 0;
+	case VMS_CORRUPT_DEFER:
+		/* One batch fewer taken than handed over: a lost hand-over.
+		 * None taken yet: skipped (below 0 it would wrap to a count
+		 * past every batch, which the walk stops at, leaving them).
+		 * node_old: not tripped yet. */
+		if (!p->deferred.taken)
+			return -ENOENT;
+		p->deferred.taken--;
+		u->node_old = 1;
+		return 0;
 	default: /* the accessor kinds */
 		break;
 	}
@@ -315,6 +343,26 @@ void vms__debug_restore(struct vms_space *s, struct vms_debug_undo *u)
 		u->node->level = (uint8_t)(u->node_old >> 8);
 		u->node->pool = u->node_pool;
 		break;
+	case VMS_CORRUPT_FREED:
+		u->node->kind = (uint8_t)u->node_old;
+		break;
+	case VMS_CORRUPT_FOREIGN:
+		if (u->cur) { /* not tripped: the lock back to us, then drop */
+			atomic_store(&u->node->lock, vms_thread()->id);
+			vms_cursor_drop(u->cur);
+			u->cur = NULL;
+		}
+		break;
+	case VMS_CORRUPT_DEFER:
+		/* After the trip's quiesce every batch handed over was
+		 * taken (the reclaim that reported it set the count so, one
+		 * that missed it left it one short; releases push nothing);
+		 * before it, one more was than we said. */
+		if (u->node_old)
+			p->deferred.taken++;
+		else
+			p->deferred.taken = atomic_load(&p->deferred.pushed);
+		break;
 	case VMS_CORRUPT_WRITERS:
 	case VMS_CORRUPT_WRITER_READER:
 	case VMS_CORRUPT_READERS:
@@ -330,4 +378,35 @@ void vms__debug_restore(struct vms_space *s, struct vms_debug_undo *u)
 	}
 	if (u->pte)
 		atomic_store(u->pte, u->old);
+}
+
+int vms__debug_trip(struct vms_space *s, struct vms_debug_undo *u)
+{
+	struct vms_cursor *c;
+	vms_vaddr_t va;
+	int ret;
+
+	switch (u->kind) {
+	case VMS_CORRUPT_FREED:
+		/* The walk enters the node (and locks and unlocks it, if it
+		 * is the guard): NODE_FREED at each. */
+		va = (vms_vaddr_t)root_entry(s->root, true) *
+		     vms_page_size(VMS_NR_LEVELS);
+		ret = vms_cursor_new(s, va, va + vms_page_size(1), &c);
+		if (!ret)
+			vms_cursor_drop(c);
+		return ret;
+	case VMS_CORRUPT_FOREIGN:
+		/* The drop releases the guard: FOREIGN_UNLOCK, then the lock
+		 * word is 0, as before the cursor. */
+		vms_cursor_drop(u->cur);
+		u->cur = NULL;
+		return 0;
+	case VMS_CORRUPT_DEFER:
+		/* The census after the walk: DEFER_LIST, once. */
+		u->node_old = 0;
+		return vms_pool_quiesce(s->pool);
+	default:
+		return 0;
+	}
 }

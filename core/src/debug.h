@@ -38,6 +38,15 @@ uint32_t vms__debug_thread_id(void);
  * exactly the invariant its check states, so the check must report that
  * kind first, and each is undone exactly. Append only: the number is the
  * op's operand. X(ID, name, the check that must fire)
+ *
+ * The last ones break a run-time invariant (VMS_CLASS_INVARIANT: the
+ * checking builds' vms_invariant_broken) instead: vms__debug_trip makes
+ * the one core call that must report it, on a structure that is in fact
+ * sound, so the call completes. Left out: LOCK_ORDER, UNLOCK_ORDER
+ * (per-call thread state, reset at the call's start), STRAY_GUARD (the
+ * walk retries a stray guard until it finds a live one), UNLOCKED_DESC
+ * (the lock and the check walk the same entries), DETACHED (set by the
+ * detach itself), COPY_SPAN (the translation is the frame's own).
  */
 #define VMS_CORRUPTIONS(X)                                                                 \
 	X(CHILDREN, children, NR_CHILDREN)	/* root nr_children + 1 */                 \
@@ -60,7 +69,13 @@ uint32_t vms__debug_thread_id(void);
 	X(LOCKED, locked,                                                                  \
 	  NODE_LOCKED) /* a node below the root locked, out of the root's count */         \
 	X(UNCARVED, uncarved,                                                              \
-	  NODE_UNCARVED) /* a root entry to a node beyond the chunks handed out */
+	  NODE_UNCARVED) /* a root entry to a node beyond the chunks handed out */         \
+	X(FREED, freed,                                                                    \
+	  NODE_FREED) /* a root entry's node marked free; a cursor below it */             \
+	X(FOREIGN, foreign,                                                                \
+	  FOREIGN_UNLOCK) /* a cursor's guard held by another id; the drop */              \
+	X(DEFER, defer,                                                                    \
+	  DEFER_LIST) /* a hand-over the reclaimer never counted; a quiesce */
 
 enum vms_corruption {
 #define VMS_CORRUPTION_ENUM_(id, name, check) VMS_CORRUPT_##id,
@@ -80,6 +95,7 @@ struct vms_debug_undo {
 	struct vms_frame *root;
 	uint16_t root_children;
 	void *accs; /* accessor copies pushed on a list */
+	struct vms_cursor *cur; /* a cursor the corruption opened */
 };
 
 /* The check that corruption @k must make vms_space_check report. */
@@ -95,5 +111,10 @@ int vms__debug_corrupt(struct vms_space *space, enum vms_corruption k,
 		       struct vms_debug_undo *u);
 /* Undo what vms__debug_corrupt did to @u's space. */
 void vms__debug_restore(struct vms_space *space, struct vms_debug_undo *u);
+/* For a run-time invariant's corruption (its check's class is
+ * VMS_CLASS_INVARIANT), the one core call that must report it through
+ * vms_invariant_broken; that call's return (0 if none). Nothing for the
+ * others. Then vms__debug_restore, as for every corruption. */
+int vms__debug_trip(struct vms_space *space, struct vms_debug_undo *u);
 
 #endif /* VMS_DEBUG_H */

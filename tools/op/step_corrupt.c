@@ -9,6 +9,14 @@
  * failed check (vms_check_class, vms_check_report_line), then pass. A
  * check that does not fire is a finding of its own, "CHECK MISSED
  * <check>" (tools/campaign/sig_harness.c). The model does not change.
+ *
+ * A corruption of a run-time invariant (its check's class is
+ * VMS_CLASS_INVARIANT, core/src/debug.h) is tested the same way, by the
+ * core's checks instead of the checker: with the corruption in place the
+ * op makes the one core call that must trip it (vms__debug_trip), its
+ * own hook taking what vms_invariant_broken reports; that invariant and
+ * no other must be reported, and after the undo the checker must pass.
+ * A build without the checks (no vms_poison_hook) skips these kinds.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,15 +28,57 @@
 
 extern void vms_fault_arm(uint32_t nth, enum vms_fault_kind k)
 	__attribute__((weak));
+extern void (*vms_poison_hook)(enum vms_check check, const char *where)
+	__attribute__((weak));
+
+/* What the core reported during a trip: how often the invariant wanted,
+ * and the first other one. */
+static __thread struct {
+	enum vms_check want, other;
+	unsigned n;
+} tripped;
+
+static void trip_hook(enum vms_check check, const char *where)
+{
+	(void)where;
+	if (check == tripped.want)
+		tripped.n++;
+	else if (!tripped.other)
+		tripped.other = check;
+}
+
+/* vms__debug_trip with our hook in place of the executor's; the first
+ * check's outcome in @c: -EUCLEAN and the invariant reported (another
+ * one if any was), else the call's return. */
+static void trip(struct vms_space *s, struct vms_debug_undo *u,
+		 enum vms_check want, struct vmt_check_seen *c)
+{
+	void (*saved)(enum vms_check, const char *) = vms_poison_hook;
+	int ret;
+
+	tripped.want = want;
+	tripped.other = VMS_CHECK_NONE;
+	tripped.n = 0;
+	vms_poison_hook = trip_hook;
+	ret = vms__debug_trip(s, u);
+	vms_poison_hook = saved;
+	c->rep.kind = tripped.other ? tripped.other :
+		      tripped.n	    ? want :
+				      VMS_CHECK_NONE;
+	c->ret = c->rep.kind ? -EUCLEAN : ret;
+}
 
 bool core_corrupt(struct vmt_thread *t, const struct vmt_op *op,
 		  struct vmt_outcome *o)
 {
 	struct vms_space *s = t->sh->space[op->space];
 	struct vms_debug_undo u;
+	enum vms_check want =
+		vms__debug_corruption_check((enum vms_corruption)op->arg);
+	bool invariant = vms_check_class(want) == VMS_CLASS_INVARIANT;
 	int ret;
 
-	if (!s)
+	if (!s || (invariant && !&vms_poison_hook))
 		return false;
 	for (int sp = 0; sp < VMT_NR_SPACES; sp++)
 		if (t->cur[sp])
@@ -44,7 +94,10 @@ bool core_corrupt(struct vmt_thread *t, const struct vmt_op *op,
 		return false; /* nothing of that kind to corrupt, or no memory */
 	memset(t->chk, 0, sizeof(t->chk));
 	t->chk[0].checked = t->chk[1].checked = true;
-	t->chk[0].ret = vms_space_check(s, &t->chk[0].rep);
+	if (invariant)
+		trip(s, &u, want, &t->chk[0]);
+	else
+		t->chk[0].ret = vms_space_check(s, &t->chk[0].rep);
 	vms__debug_restore(s, &u);
 	t->chk[1].ret = vms_space_check(s, &t->chk[1].rep);
 	o->ret = t->chk[0].ret;
@@ -59,17 +112,22 @@ bool vmt_corrupt_judge(const struct vmt_outcome *o, char *why, size_t n)
 	enum vms_corruption k = (enum vms_corruption)o->op.arg;
 	enum vms_check want = vms__debug_corruption_check(k);
 	const char *kind = vms__debug_corruption_name(k);
+	bool invariant = vms_check_class(want) == VMS_CLASS_INVARIANT;
 	char line[320], e[32];
 
 	if (c[0].ret != -EUCLEAN) {
-		snprintf(why, n,
-			 "CHECK MISSED %s (kind=%s): vms_space_check said %s",
+		snprintf(why, n, "CHECK MISSED %s (kind=%s): %s said %s",
 			 vms_check_name(want), kind,
+			 invariant ? "the core call" : "vms_space_check",
 			 vmt_errname(c[0].ret, e, sizeof(e)));
 		return false;
 	}
-	vms_check_report_line(&c[0].rep, line, sizeof(line));
-	if (vms_check_class(c[0].rep.kind) != VMS_CLASS_CHECKER ||
+	if (invariant)
+		snprintf(line, sizeof(line), "INVARIANT %s",
+			 vms_check_name(c[0].rep.kind));
+	else
+		vms_check_report_line(&c[0].rep, line, sizeof(line));
+	if (vms_check_class(c[0].rep.kind) != vms_check_class(want) ||
 	    c[0].rep.kind != want) {
 		snprintf(why, n,
 			 "CHECK MISSED %s (kind=%s): reported instead: %s",
