@@ -277,14 +277,8 @@ int vms__debug_corrupt(struct vms_space *s, enum vms_corruption k,
 		atomic_store(&u->node->lock, vms_thread()->id + 1);
 		return 0;
 	case VMS_CORRUPT_DEFER:
-		/* One batch fewer taken than handed over: a lost hand-over.
-		 * None taken yet: skipped (below 0 it would wrap to a count
-		 * past every batch, which the walk stops at, leaving them).
-		 * node_old: not tripped yet. */
-		if (!p->deferred.taken)
-			return -ENOENT;
-		p->deferred.taken--;
-		u->node_old = 1;
+		/* A hand-over counted whose batch never came: a lost push. */
+		atomic_fetch_add(&p->deferred.pushed, 1);
 		return 0;
 	default: /* the accessor kinds */
 		break;
@@ -347,21 +341,14 @@ void vms__debug_restore(struct vms_space *s, struct vms_debug_undo *u)
 		u->node->kind = (uint8_t)u->node_old;
 		break;
 	case VMS_CORRUPT_FOREIGN:
-		if (u->cur) { /* not tripped: the lock back to us, then drop */
-			atomic_store(&u->node->lock, vms_thread()->id);
-			vms_cursor_drop(u->cur);
-			u->cur = NULL;
-		}
-		break;
+		break; /* the trip's drop let go of the lock: 0, as before */
 	case VMS_CORRUPT_DEFER:
-		/* After the trip's quiesce every batch handed over was
-		 * taken (the reclaim that reported it set the count so, one
-		 * that missed it left it one short; releases push nothing);
-		 * before it, one more was than we said. */
-		if (u->node_old)
-			p->deferred.taken++;
-		else
-			p->deferred.taken = atomic_load(&p->deferred.pushed);
+		/* The trip's quiesce took every batch handed over (a reclaim
+		 * that reported the loss set the count to what we said, one
+		 * that missed it counted the batches; releases push nothing):
+		 * the count is the pushes, ours taken back. */
+		atomic_fetch_sub(&p->deferred.pushed, 1);
+		p->deferred.taken = atomic_load(&p->deferred.pushed);
 		break;
 	case VMS_CORRUPT_WRITERS:
 	case VMS_CORRUPT_WRITER_READER:
@@ -402,11 +389,8 @@ int vms__debug_trip(struct vms_space *s, struct vms_debug_undo *u)
 		vms_cursor_drop(u->cur);
 		u->cur = NULL;
 		return 0;
-	case VMS_CORRUPT_DEFER:
+	default: /* VMS_CORRUPT_DEFER */
 		/* The census after the walk: DEFER_LIST, once. */
-		u->node_old = 0;
 		return vms_pool_quiesce(s->pool);
-	default:
-		return 0;
 	}
 }

@@ -75,7 +75,7 @@ uint32_t vms__debug_thread_id(void);
 	X(FOREIGN, foreign,                                                                \
 	  FOREIGN_UNLOCK) /* a cursor's guard held by another id; the drop */              \
 	X(DEFER, defer,                                                                    \
-	  DEFER_LIST) /* a hand-over the reclaimer never counted; a quiesce */
+	  DEFER_LIST) /* a hand-over counted that never came; a quiesce */
 
 enum vms_corruption {
 #define VMS_CORRUPTION_ENUM_(id, name, check) VMS_CORRUPT_##id,
@@ -95,7 +95,7 @@ struct vms_debug_undo {
 	struct vms_frame *root;
 	uint16_t root_children;
 	void *accs; /* accessor copies pushed on a list */
-	struct vms_cursor *cur; /* a cursor the corruption opened */
+	struct vms_cursor *cur; /* a cursor the corruption opened (foreign) */
 };
 
 /* The check that corruption @k must make vms_space_check report. */
@@ -112,9 +112,10 @@ int vms__debug_corrupt(struct vms_space *space, enum vms_corruption k,
 /* Undo what vms__debug_corrupt did to @u's space. */
 void vms__debug_restore(struct vms_space *space, struct vms_debug_undo *u);
 /* For a run-time invariant's corruption (its check's class is
- * VMS_CLASS_INVARIANT), the one core call that must report it through
- * vms_invariant_broken; that call's return (0 if none). Nothing for the
- * others. Then vms__debug_restore, as for every corruption. */
+ * VMS_CLASS_INVARIANT; only for those), the one core call that must
+ * report it through vms_invariant_broken; that call's return. Part of
+ * such a corruption's life: vms__debug_restore undoes what is left of it
+ * after the trip. */
 int vms__debug_trip(struct vms_space *space, struct vms_debug_undo *u);
 
 #endif /* VMS_DEBUG_H */

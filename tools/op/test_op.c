@@ -867,30 +867,23 @@ static bool judge_twice(int ret0, enum vms_check kind, int ret1, char *why,
 }
 
 /* The checker's self-test: on a space with a 4 KiB and a 2 MiB leaf, a
- * writer and a reader, and a release taken, every corruption runs (none
- * skipped: the run-time invariants' kinds but in a build without their
- * checks), its check fires with its kind and passes after the undo; and
+ * writer and a reader, every corruption runs (none skipped: the run-time
+ * invariants' kinds but in a build without their checks), its check fires with its kind and passes after the undo; and
  * a check that did not fire, or fired with another kind, is a "CHECK
  * MISSED" difference. */
 TEST(test_corrupt_kinds)
 {
-	static const char setup[] =
-		"frame_alloc frame=0 level=1\n"
-		"frame_alloc frame=1 level=2\n"
-		"cursor_new mut start=0x1000 end=0x400000\n"
-		"map frame=0 prop=RW-,wb,user\n"
-		"jump va=0x200000\n"
-		"map frame=1 prop=RW-,wb,user\n"
-		"drop\n"
-		"writer_new acc=0 va=0x200000 len=0x1000\n"
-		"activate acc=0\n"
-		"reader_new acc=1 va=0x202000 len=0x1000\n"
-		"activate acc=1\n"
-		"cursor_new mut start=0x400000 end=0x401000\n"
-		"map frame=0 prop=RW-,wb,user\n"
-		"unmap len=0x1000\n"
-		"drop\n"
-		"quiesce\n";
+	static const char setup[] = "frame_alloc frame=0 level=1\n"
+				    "frame_alloc frame=1 level=2\n"
+				    "cursor_new mut start=0x1000 end=0x400000\n"
+				    "map frame=0 prop=RW-,wb,user\n"
+				    "jump va=0x200000\n"
+				    "map frame=1 prop=RW-,wb,user\n"
+				    "drop\n"
+				    "writer_new acc=0 va=0x200000 len=0x1000\n"
+				    "activate acc=0\n"
+				    "reader_new acc=1 va=0x202000 len=0x1000\n"
+				    "activate acc=1\n";
 	char text[1024], why[400];
 
 	for (int k = 0; k < VMS_CORRUPT__COUNT; k++) {
