@@ -153,6 +153,7 @@ static const char *const ops[] = {
 	"corrupt kind=freed",
 	"corrupt kind=foreign",
 	"corrupt kind=defer",
+	"corrupt kind=leak",
 	"badarg call=map",
 	"badarg call=space_check",
 };

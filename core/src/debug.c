@@ -280,6 +280,15 @@ int vms__debug_corrupt(struct vms_space *s, enum vms_corruption k,
 		/* A hand-over counted whose batch never came: a lost push. */
 		atomic_fetch_add(&p->deferred.pushed, 1);
 		return 0;
+	case VMS_CORRUPT_LEAK:
+		/* Not the space's pool: its reset is refused for the space. */
+		ret = vms_pool_new(1, &u->pool); /* the smallest */
+		if (!ret) {
+			ret = vms_frame_alloc(u->pool, 1, &u->node);
+			if (ret)
+				vms_pool_destroy(u->pool);
+		}
+		return ret;
 	default: /* the accessor kinds */
 		break;
 	}
@@ -302,7 +311,7 @@ static void acc_unlink(struct vms_acc **list, struct vms_debug_undo *u)
 	}
 }
 
-void vms__debug_restore(struct vms_space *s, struct vms_debug_undo *u)
+int vms__debug_restore(struct vms_space *s, struct vms_debug_undo *u)
 {
 	struct vms_pool *p = s->pool;
 
@@ -350,6 +359,9 @@ void vms__debug_restore(struct vms_space *s, struct vms_debug_undo *u)
 		atomic_fetch_sub(&p->deferred.pushed, 1);
 		p->deferred.taken = atomic_load(&p->deferred.pushed);
 		break;
+	case VMS_CORRUPT_LEAK:
+		vms_frame_put(u->node);
+		return vms_pool_destroy(u->pool);
 	case VMS_CORRUPT_WRITERS:
 	case VMS_CORRUPT_WRITER_READER:
 	case VMS_CORRUPT_READERS:
@@ -365,6 +377,7 @@ void vms__debug_restore(struct vms_space *s, struct vms_debug_undo *u)
 	}
 	if (u->pte)
 		atomic_store(u->pte, u->old);
+	return 0;
 }
 
 int vms__debug_trip(struct vms_space *s, struct vms_debug_undo *u)
@@ -389,8 +402,11 @@ int vms__debug_trip(struct vms_space *s, struct vms_debug_undo *u)
 		vms_cursor_drop(u->cur);
 		u->cur = NULL;
 		return 0;
-	default: /* VMS_CORRUPT_DEFER */
+	case VMS_CORRUPT_DEFER:
 		/* The census after the walk: DEFER_LIST, once. */
 		return vms_pool_quiesce(s->pool);
+	default: /* VMS_CORRUPT_LEAK */
+		/* The frame still referenced: the leak oracle, -EBUSY. */
+		return vms_pool_reset(u->pool);
 	}
 }
