@@ -591,7 +591,6 @@ static int pool_idle(struct vms_pool *p)
 	 * wrong one would fail every later run for what one run did. */
 	if (ret || vms_count_sum(&p->used_frames) != 1 || vms_count_sum(&p->data_frames) ||
 	    vms_count_sum(&p->pt_frames))
-		/* cov: unreachable: the leak oracle fired: only on a broken core */
 		return -EBUSY;
 	return 0;
 }
@@ -616,7 +615,6 @@ int vms_pool_reset(struct vms_pool *p)
 	int ret = pool_idle(p);
 
 	if (ret)
-		/* cov: unreachable: the leak oracle fired: only on a broken core */
 		return ret;
 	/* Only chunks below next_chunk were ever handed out. Their contents
 	 * stay: the stale bits say which pages to zero on reuse. */
