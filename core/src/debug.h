@@ -97,7 +97,7 @@ struct vms_debug_undo {
 	struct vms_pool *node_pool;
 	struct vms_frame *root;
 	uint16_t root_children;
-	void *accs; /* accessor copies pushed on a list */
+	void *accs;		/* accessor copies pushed on a list */
 	struct vms_cursor *cur; /* a cursor the corruption opened (foreign) */
 	struct vms_pool *pool;	/* a pool it made (leak) */
 };
