@@ -150,6 +150,10 @@ static const char *const ops[] = {
 	"corrupt kind=twice",
 	"corrupt kind=refcount",
 	"corrupt kind=writers",
+	"corrupt kind=freed",
+	"corrupt kind=foreign",
+	"corrupt kind=defer",
+	"corrupt kind=leak",
 	"badarg call=map",
 	"badarg call=space_check",
 };

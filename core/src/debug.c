@@ -258,6 +258,37 @@ int vms__debug_corrupt(struct vms_space *s, enum vms_corruption k,
 	case VMS_CORRUPT_COUNT_USED:
 		vms_count_add(&p->used_frames, 1);
 		return 0;
+	case VMS_CORRUPT_FREED:
+		/* The node is sound: only the kind the walk checks says freed. */
+		i = root_entry(root, true);
+		if (i < 0)
+			return -ENOENT;
+		u->node =
+			vms_pte_child(p, vms_pte_load(&vms_node_ptes(root)[i]));
+		u->node_old = u->node->kind;
+		u->node->kind = VMS_FRAME_FREE;
+		return 0;
+	case VMS_CORRUPT_FOREIGN:
+		/* Our own cursor, its guard's lock word another thread's id. */
+		ret = vms_cursor_new(s, 0, vms_page_size(1), &u->cur);
+		if (ret)
+			return ret;
+		u->node = u->cur->guard;
+		atomic_store(&u->node->lock, vms_thread()->id + 1);
+		return 0;
+	case VMS_CORRUPT_DEFER:
+		/* A hand-over counted whose batch never came: a lost push. */
+		atomic_fetch_add(&p->deferred.pushed, 1);
+		return 0;
+	case VMS_CORRUPT_LEAK:
+		/* Not the space's pool: its reset is refused for the space. */
+		ret = vms_pool_new(1, &u->pool); /* the smallest */
+		if (!ret) {
+			ret = vms_frame_alloc(u->pool, 1, &u->node);
+			if (ret)
+				vms_pool_destroy(u->pool);
+		}
+		return ret;
 	default: /* the accessor kinds */
 		break;
 	}
@@ -280,7 +311,7 @@ static void acc_unlink(struct vms_acc **list, struct vms_debug_undo *u)
 	}
 }
 
-void vms__debug_restore(struct vms_space *s, struct vms_debug_undo *u)
+int vms__debug_restore(struct vms_space *s, struct vms_debug_undo *u)
 {
 	struct vms_pool *p = s->pool;
 
@@ -315,6 +346,22 @@ void vms__debug_restore(struct vms_space *s, struct vms_debug_undo *u)
 		u->node->level = (uint8_t)(u->node_old >> 8);
 		u->node->pool = u->node_pool;
 		break;
+	case VMS_CORRUPT_FREED:
+		u->node->kind = (uint8_t)u->node_old;
+		break;
+	case VMS_CORRUPT_FOREIGN:
+		break; /* the trip's drop let go of the lock: 0, as before */
+	case VMS_CORRUPT_DEFER:
+		/* The trip's quiesce took every batch handed over (a reclaim
+		 * that reported the loss set the count to what we said, one
+		 * that missed it counted the batches; releases push nothing):
+		 * the count is the pushes, ours taken back. */
+		atomic_fetch_sub(&p->deferred.pushed, 1);
+		p->deferred.taken = atomic_load(&p->deferred.pushed);
+		break;
+	case VMS_CORRUPT_LEAK:
+		vms_frame_put(u->node);
+		return vms_pool_destroy(u->pool);
 	case VMS_CORRUPT_WRITERS:
 	case VMS_CORRUPT_WRITER_READER:
 	case VMS_CORRUPT_READERS:
@@ -330,4 +377,36 @@ void vms__debug_restore(struct vms_space *s, struct vms_debug_undo *u)
 	}
 	if (u->pte)
 		atomic_store(u->pte, u->old);
+	return 0;
+}
+
+int vms__debug_trip(struct vms_space *s, struct vms_debug_undo *u)
+{
+	struct vms_cursor *c;
+	vms_vaddr_t va;
+	int ret;
+
+	switch (u->kind) {
+	case VMS_CORRUPT_FREED:
+		/* The walk enters the node (and locks and unlocks it, if it
+		 * is the guard): NODE_FREED at each. */
+		va = (vms_vaddr_t)root_entry(s->root, true) *
+		     vms_page_size(VMS_NR_LEVELS);
+		ret = vms_cursor_new(s, va, va + vms_page_size(1), &c);
+		if (!ret)
+			vms_cursor_drop(c);
+		return ret;
+	case VMS_CORRUPT_FOREIGN:
+		/* The drop releases the guard: FOREIGN_UNLOCK, then the lock
+		 * word is 0, as before the cursor. */
+		vms_cursor_drop(u->cur);
+		u->cur = NULL;
+		return 0;
+	case VMS_CORRUPT_DEFER:
+		/* The census after the walk: DEFER_LIST, once. */
+		return vms_pool_quiesce(s->pool);
+	default: /* VMS_CORRUPT_LEAK */
+		/* The frame still referenced: the leak oracle, -EBUSY. */
+		return vms_pool_reset(u->pool);
+	}
 }

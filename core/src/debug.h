@@ -38,6 +38,17 @@ uint32_t vms__debug_thread_id(void);
  * exactly the invariant its check states, so the check must report that
  * kind first, and each is undone exactly. Append only: the number is the
  * op's operand. X(ID, name, the check that must fire)
+ *
+ * The last ones break a run-time invariant (VMS_CLASS_INVARIANT: the
+ * checking builds' vms_invariant_broken) instead: vms__debug_trip makes
+ * the one core call that must report it, on a structure that is in fact
+ * sound, so the call completes. leak tests the leak oracle (LEAK, the
+ * executors' verdict on a pool reset's -EBUSY) the same way, on a pool
+ * of its own. Left out: LOCK_ORDER, UNLOCK_ORDER
+ * (per-call thread state, reset at the call's start), STRAY_GUARD (the
+ * walk retries a stray guard until it finds a live one), UNLOCKED_DESC
+ * (the lock and the check walk the same entries), DETACHED (set by the
+ * detach itself), COPY_SPAN (the translation is the frame's own).
  */
 #define VMS_CORRUPTIONS(X)                                                                 \
 	X(CHILDREN, children, NR_CHILDREN)	/* root nr_children + 1 */                 \
@@ -60,7 +71,14 @@ uint32_t vms__debug_thread_id(void);
 	X(LOCKED, locked,                                                                  \
 	  NODE_LOCKED) /* a node below the root locked, out of the root's count */         \
 	X(UNCARVED, uncarved,                                                              \
-	  NODE_UNCARVED) /* a root entry to a node beyond the chunks handed out */
+	  NODE_UNCARVED) /* a root entry to a node beyond the chunks handed out */         \
+	X(FREED, freed,                                                                    \
+	  NODE_FREED) /* a root entry's node marked free; a cursor below it */             \
+	X(FOREIGN, foreign,                                                                \
+	  FOREIGN_UNLOCK) /* a cursor's guard held by another id; the drop */              \
+	X(DEFER, defer,                                                                    \
+	  DEFER_LIST) /* a hand-over counted that never came; a quiesce */                 \
+	X(LEAK, leak, LEAK) /* a frame held in a private pool; its reset */
 
 enum vms_corruption {
 #define VMS_CORRUPTION_ENUM_(id, name, check) VMS_CORRUPT_##id,
@@ -79,7 +97,9 @@ struct vms_debug_undo {
 	struct vms_pool *node_pool;
 	struct vms_frame *root;
 	uint16_t root_children;
-	void *accs; /* accessor copies pushed on a list */
+	void *accs;		/* accessor copies pushed on a list */
+	struct vms_cursor *cur; /* a cursor the corruption opened (foreign) */
+	struct vms_pool *pool;	/* a pool it made (leak) */
 };
 
 /* The check that corruption @k must make vms_space_check report. */
@@ -93,7 +113,15 @@ const char *vms__debug_corruption_name(enum vms_corruption k);
  * free root entry, ...): then nothing changed. */
 int vms__debug_corrupt(struct vms_space *space, enum vms_corruption k,
 		       struct vms_debug_undo *u);
-/* Undo what vms__debug_corrupt did to @u's space. */
-void vms__debug_restore(struct vms_space *space, struct vms_debug_undo *u);
+/* Undo what vms__debug_corrupt did to @u's space: 0, or for leak the
+ * destroy of its pool, which must be 0 once the frame is put. */
+int vms__debug_restore(struct vms_space *space, struct vms_debug_undo *u);
+/* For a run-time invariant's corruption (its check's class is
+ * VMS_CLASS_INVARIANT; only for those, and leak), the one core call that
+ * must report it through vms_invariant_broken (leak: return -EBUSY);
+ * that call's return. Part of
+ * such a corruption's life: vms__debug_restore undoes what is left of it
+ * after the trip. */
+int vms__debug_trip(struct vms_space *space, struct vms_debug_undo *u);
 
 #endif /* VMS_DEBUG_H */

@@ -591,7 +591,6 @@ static int pool_idle(struct vms_pool *p)
 	 * wrong one would fail every later run for what one run did. */
 	if (ret || vms_count_sum(&p->used_frames) != 1 || vms_count_sum(&p->data_frames) ||
 	    vms_count_sum(&p->pt_frames))
-		/* cov: unreachable: the leak oracle fired: only on a broken core */
 		return -EBUSY;
 	return 0;
 }
@@ -616,7 +615,6 @@ int vms_pool_reset(struct vms_pool *p)
 	int ret = pool_idle(p);
 
 	if (ret)
-		/* cov: unreachable: the leak oracle fired: only on a broken core */
 		return ret;
 	/* Only chunks below next_chunk were ever handed out. Their contents
 	 * stay: the stale bits say which pages to zero on reuse. */
@@ -868,19 +866,19 @@ void (*vms_poison_hook)(enum vms_check check, const char *where);
 
 void vms_invariant_broken(enum vms_check check, const char *where)
 {
-	if (vms_poison_hook) {
-		vms_poison_hook(check, where);
-		return;
+	if (!vms_poison_hook) {
+		/* cov: unreachable: every executor sets a hook (exec_check.c, exec_mt.c) */
+		fprintf(stderr, "libvms: invariant broken: %s (in %s)\n",
+			vms_check_name(check), where);
+		abort();
 	}
-	fprintf(stderr, "libvms: invariant broken: %s (in %s)\n", vms_check_name(check), where);
-	abort();
+	vms_poison_hook(check, where);
 }
 
 void vms_node_check_live(const struct vms_frame *n, const char *where)
 {
 	/* Atomic: under the bug this read races with the frame's reuse. */
 	if (__atomic_load_n(&n->kind, __ATOMIC_RELAXED) != VMS_FRAME_PT)
-		/* cov: unreachable: an invariant check fired: only on a broken core */
 		vms_invariant_broken(VMS_CHECK_NODE_FREED, where);
 }
 
@@ -898,7 +896,6 @@ void vms_copy_check_span(struct vms_pool *p, vms_paddr_t pa, uint64_t n, const c
 void vms_node_check_mine(struct vms_frame *n, const char *where)
 {
 	if (vms_node_owner(&n->lock) != vms_thread()->id)
-		/* cov: unreachable: an invariant check fired: only on a broken core */
 		vms_invariant_broken(VMS_CHECK_FOREIGN_UNLOCK, where);
 }
 #endif

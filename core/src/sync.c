@@ -524,7 +524,6 @@ int vms_defer_reclaim(struct vms_defer_stack *s, bool wait,
 	}
 #ifdef VMS_CHECKS
 	if (quiet && s->taken != done2) {
-		/* cov: unreachable: an invariant check fired: only on a broken core */
 		vms_invariant_broken(VMS_CHECK_DEFER_LIST, __func__);
 		s->taken = done2;	/* one report per loss */
 	}

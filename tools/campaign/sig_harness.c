@@ -66,7 +66,8 @@ bool sig_root_cause(const char *l, char *sig, size_t n)
 	size_t len = strcspn(l, "\n");
 	const char *p = memmem(l, len, "(model refuses: ", 16), *e;
 
-	/* The checker's self-test (the corrupt op) saw a check not fire:
+	/* The checker's self-test (the corrupt op) saw a check not fire, or
+	 * a run-time invariant's or the leak oracle's (its kinds for them):
 	 * the check it names, as its own finding, not as the check firing. */
 	e = memmem(l, len, "CHECK MISSED ", 13);
 	if (e) {
@@ -74,7 +75,7 @@ bool sig_root_cause(const char *l, char *sig, size_t n)
 		for (int c = VMS_CHECK_NONE + 1; c < VMS_CHECK__COUNT; c++) {
 			const char *name = vms_check_name(c);
 
-			if (vms_check_class(c) == VMS_CLASS_CHECKER &&
+			if (vms_check_class(c) != VMS_CLASS_RULE &&
 			    !strncmp(e, name, strlen(name))) {
 				snprintf(sig, n, "CHECK MISSED %s", name);
 				return true;
