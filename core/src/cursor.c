@@ -227,7 +227,8 @@ static int defer_reserve(struct vms_cursor *c, uint64_t extra)
 		return -ENOMEM;
 	if (!b) {
 		c->defer->n = 0;
-		c->defer->weight = 0;	/* as the correct path: a replay must not read garbage */
+		/* As the correct path: a replay must not read garbage. */
+		c->defer->weight = 0;
 	}
 	c->defer->cap = (uint32_t)cap;
 	return 0;
