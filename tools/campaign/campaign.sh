@@ -194,7 +194,8 @@ fi
 if [ -f "$out/pids" ]; then
 	while read -r name p; do
 		# Only if that pid still runs something of this campaign.
-		if [ -r "/proc/$p/cmdline" ] && tr '\0' ' ' < "/proc/$p/cmdline" | grep -q -- "$out"; then
+		# (It may end between the test and the read: no message then.)
+		if [ -r "/proc/$p/cmdline" ] && { tr '\0' ' ' < "/proc/$p/cmdline"; } 2>/dev/null | grep -q -- "$out"; then
 			echo "campaign: stopping $name (pid $p) left running by the previous run" >&2
 			kill -INT -- "-$p" 2>/dev/null; sleep 2; kill -KILL -- "-$p" 2>/dev/null
 		fi
