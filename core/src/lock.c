@@ -71,16 +71,32 @@ static void order_reset(void)
 	vms_thread()->last_lock.set = false;
 }
 
-static void order_check(const struct vms_frame *n, vms_vaddr_t base)
+/* Node (@base, @level) comes before node (@base2, @level2) in the
+ * global pre-order. */
+static bool preorder_before(vms_vaddr_t base, int level, vms_vaddr_t base2,
+			    int level2)
 {
-	typeof(vms_thread()->last_lock) *last = &vms_thread()->last_lock;
+	return base < base2 || (base == base2 && level > level2);
+}
 
-	if (last->set && !(last->base < base || (last->base == base && last->level > n->level)))
-		/* cov: unreachable: an invariant check fired: only on a broken core */
-		vms_invariant_broken(VMS_CHECK_LOCK_ORDER, __func__);
+/* @n (span start @base) is the node handled last. */
+static void order_mark(struct vms_order_mark *last, const struct vms_frame *n,
+		       vms_vaddr_t base)
+{
 	last->base = base;
 	last->level = n->level;
 	last->set = true;
+}
+
+static void order_check(const struct vms_frame *n, vms_vaddr_t base)
+{
+	struct vms_order_mark *last = &vms_thread()->last_lock;
+
+	if (last->set &&
+	    !preorder_before(last->base, last->level, base, n->level))
+		/* cov: unreachable: an invariant check fired: only on a broken core */
+		vms_invariant_broken(VMS_CHECK_LOCK_ORDER, __func__);
+	order_mark(last, n, base);
 }
 
 /*
@@ -99,17 +115,15 @@ static void unorder_reset(bool on)
 
 static void unorder_check(const struct vms_frame *n, vms_vaddr_t base)
 {
-	typeof(vms_thread()->last_unlock) *last = &vms_thread()->last_unlock;
+	struct vms_order_mark *last = &vms_thread()->last_unlock;
 
 	if (!last->on)
 		return;
-	if (last->set && !(base < last->base ||
-			   (base == last->base && n->level > last->level)))
+	if (last->set &&
+	    !preorder_before(base, n->level, last->base, last->level))
 		/* cov: unreachable: an invariant check fired: only on a broken core */
 		vms_invariant_broken(VMS_CHECK_UNLOCK_ORDER, __func__);
-	last->base = base;
-	last->level = n->level;
-	last->set = true;
+	order_mark(last, n, base);
 }
 #else
 static void order_reset(void) { }

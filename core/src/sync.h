@@ -149,6 +149,15 @@ struct vms_defer_local {
 	struct vms_defer_batch *batch;
 };
 
+/* lock.c, checks builds: the node a range lock or unlock handled last,
+ * whose place in the global pre-order the next one's is checked against
+ * (set: there is one; on: a range unlock is under way). */
+struct vms_order_mark {
+	vms_vaddr_t base;
+	int level;
+	bool set, on;
+};
+
 /*
  * Every piece of the core's per-thread state, reached only through
  * vms_thread(): a controlled scheduler gives each of its threads its own.
@@ -177,15 +186,9 @@ struct vms_thread {
 	struct vms_thread *next;
 	struct vms_space *current;	/* space.c: the active page table */
 	struct vms_fault_state fault;	/* fault.h: injected allocation failures */
-	/* lock.c, checks builds: the last node locked in this range lock */
-	struct { vms_vaddr_t base; int level; bool set; } last_lock;
-	/* lock.c, checks builds: the last node released in this range
-	 * unlock (on: one is under way) */
-	struct {
-		vms_vaddr_t base;
-		int level;
-		bool set, on;
-	} last_unlock;
+	/* lock.c, checks builds: the last node locked in this range lock,
+	 * and the last node released in this range unlock */
+	struct vms_order_mark last_lock, last_unlock;
 };
 extern __thread struct vms_thread vms_self;
 
