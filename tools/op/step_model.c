@@ -51,8 +51,7 @@ const char *vmt_errname(long v, char *buf, size_t n)
  * 0..255 XORed with one constant, which the compiler vectorises (the byte
  * loop was a seventh of a fuzz input's CPU time, for its big writes).
  */
-__attribute__((noinline)) void vmt_fill_pattern(uint8_t *buf, size_t n,
-						uint8_t pat)
+void vmt_fill_pattern(uint8_t *buf, size_t n, uint8_t pat)
 {
 #define R4_(k) k, k + 1, k + 2, k + 3
 #define R16_(k) R4_(k), R4_(k + 4), R4_(k + 8), R4_(k + 12)
