@@ -38,6 +38,7 @@ $(STRESS_OBJS): EXTRA_CFLAGS += $(filter -DVMS_SCHED_HOOK%,$(CORE_CFLAGS_poison)
 # the subcommand has its line in the dispatch table of tools/vmtorture.c.
 VMT_CLI_SRCS += $(STRESS_SRCS)
 VMT_CLI_CORE = $(CORE_LIB_poison)
+VMT_CLI_PEEK = $(B)/obj-poison/tests/peek.o
 
 .PHONY: stress stress-here tsan-stress stress-short bugcheck-stress stress-oracle-check
 # The run in this build variant.

@@ -23,6 +23,7 @@
 
 #include <vms/vms.h>
 #include "debug.h"
+#include "peek.h"
 
 struct vmt_test {
 	const char *name;

@@ -24,7 +24,10 @@ VMT_CLI_BIN := $(B)/vmtorture
 # Everything a program linking the executor needs, in link order.
 VMT_LINK = $(VMT_LIB) $(MODEL_LIB) $(B)/libvms.a $(URCU_LIBS)
 # The core the CLI links; stress/stress.mk sets its checking variant.
+# The op tests read its internals through tests/peek.c, compiled in the
+# same variant's tree: the structs it reads have that build's layout.
 VMT_CLI_CORE = $(B)/libvms.a
+VMT_CLI_PEEK = $(B)/obj/tests/peek.o
 
 $(VMT_LIB): $(OP_OBJS)
 	@mkdir -p $(dir $@)
@@ -42,9 +45,9 @@ OP_TEST_BIN := $(B)/tests/test_op
 
 # The op tests link the CLI's core: with fault injection compiled in, the
 # fail op really fails allocations there (and the invariant checks are on).
-$(OP_TEST_BIN): $(B)/obj/tools/op/test_op.o $(B)/obj/tests/runner.o $(VMT_LIB) $(MODEL_LIB) $$(VMT_CLI_CORE)
+$(OP_TEST_BIN): $(B)/obj/tools/op/test_op.o $(B)/obj/tests/runner.o $$(VMT_CLI_PEEK) $(VMT_LIB) $(MODEL_LIB) $$(VMT_CLI_CORE)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) $(B)/obj/tools/op/test_op.o $(B)/obj/tests/runner.o $(VMT_LIB) $(MODEL_LIB) \
+	$(CC) $(BASE_LDFLAGS) $(LDFLAGS) $(B)/obj/tools/op/test_op.o $(B)/obj/tests/runner.o $(VMT_CLI_PEEK) $(VMT_LIB) $(MODEL_LIB) \
 		$(VMT_CLI_CORE) $(URCU_LIBS) $(LDLIBS) -o $@
 
 all: $(VMT_LIB) $(VMT_CLI_BIN) $(OP_TEST_BIN)

@@ -1,36 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * debug.h - test-only hooks into libvms internals. Not part of the public
- * API: tests use them to corrupt a tree on purpose (to prove the checker
- * fires) and to observe lock state and grace-period behaviour.
+ * debug.h - hooks into libvms internals for the harness. Not part of the
+ * public API: the op language's corrupt op and the tests use them to
+ * break a tree on purpose (to prove the checker fires), and the
+ * sequential executor reads a cursor's guard level. What only tests
+ * read (a PTE by address, a node's owner) is tests/peek.h's.
  */
 #ifndef VMS_DEBUG_H
 #define VMS_DEBUG_H
 
 #include <vms/vms.h>
 
-/* Pointer to the raw PTE for @va in the level-@level node of @space's
- * tree, or NULL if that node does not exist. Writing through it bypasses
- * every lock: only for corrupting a quiescent tree. */
-_Atomic uint64_t *vms__debug_pte(struct vms_space *space, vms_vaddr_t va, int level);
-
 /* Add @delta to a frame's refcount without touching handles (the
  * refcount corruption's, and tests' for frames no space maps). */
 void vms__debug_adjust_refcount(struct vms_frame *f, int delta);
 
-/* Thread id the node covering @va at @level is locked by (0: unlocked),
- * or -ENOENT. Lets tests observe which nodes a cursor holds. */
-long vms__debug_node_owner(struct vms_space *space, vms_vaddr_t va, int level);
-
 /* Level of the node a cursor locked as its subtree root (guard). */
 int vms__debug_cursor_guard_level(const struct vms_cursor *c);
-
-/* Reclaimer threads @pool started since vms_pool_new (a reset keeps
- * the count): a test of vms_pool_set_reclaim_inline sees none start. */
-uint64_t vms__debug_reclaimer_starts(struct vms_pool *pool);
-
-/* This thread's lock-owner id (as stored in node locks). */
-uint32_t vms__debug_thread_id(void);
 
 /*
  * Corruptions of a quiescent tree, one per check of vms_space_check

@@ -769,7 +769,7 @@ struct vms_worker {
 	void (*fn)(void *arg);
 	void *arg;
 	const char *name;		/* the thread's name, for profiles */
-	/* Threads started: vms__debug_reclaimer_starts. */
+	/* Threads started (tests read it: tests/peek.h). */
 	_Atomic uint64_t starts;
 #ifdef VMS_SCHED
 	uint64_t thread;		/* sched.c handle; 0: never started */
