@@ -647,7 +647,6 @@ bool vms_worker_kick(struct vms_worker *w)
 	}
 	pthread_mutex_unlock(&w->lock);
 	if (!running)
-		/* cov: threads: no reclaimer thread (stress --faults): the sequential pools reclaim inline */
 		atomic_store(&w->kicked, false);
 	return running;
 }
