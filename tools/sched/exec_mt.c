@@ -521,9 +521,29 @@ static void thread_epilogue(struct mt_thread *mt)
 	t->nheld = 0;
 	for (int s = 0; s < VMT_NR_FRAMES; s++)
 		t->fslot[s] = -1;
+	/* The thread ends with its space active, and the core's thread end
+	 * lets it go (sched.c: vms_space_thread_exit, with the scheduling
+	 * points of a deactivate). For the model, the deactivate it makes:
+	 * the end returns nothing, so the record says what it must do (0,
+	 * no space current), and the teardown checks what it did (a space
+	 * left active fails its destroy: TEARDOWN). Nothing a thread runs
+	 * sees another's activation: the model may take it here. */
 	cur = current_slot();
-	if (cur >= 0)
-		run_op(mt, &(struct vmt_op){ .code = VMT_OP_SPACE_DEACTIVATE, .space = (uint8_t)cur }, -1);
+	if (cur >= 0) {
+		struct vmt_op op = { .code = VMT_OP_SPACE_DEACTIVATE,
+				     .space = (uint8_t)cur,
+				     .thread = (uint8_t)mt->id };
+		long ri = new_rec(mt, &op, -1);
+
+		if (ri >= 0) {
+			struct rec *r = &X.recs[ri];
+
+			r->o.space = (uint8_t)cur;
+			r->o.current = -1;
+			r->t1 = r->ticket = r->t0;
+			r->pscan1 = X.npages;
+		}
+	}
 }
 
 /* VMT_MT_PERTURB (tests only): every other run, thread 0 stops at one
