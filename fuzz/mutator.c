@@ -238,19 +238,19 @@ static bool fault_delete(struct vmt_prog *p, uint64_t *s)
 }
 
 /* Another retire batch: the default, a small one (a few drops fill it),
- * or up to the production batch (only a thread's end or a quiesce hands
- * it over). */
+ * up to the production batch (only a thread's end or a quiesce hands it
+ * over), or one out of range (the core must refuse it). */
 static bool retire_batch(struct vmt_prog *p, uint64_t *s)
 {
-	static const uint16_t sizes[] = {
-		0, 2, 4, 8, 64, 512, VMT_MAX_RETIRE_BATCH
+	static const uint32_t sizes[] = {
+		0, 2, 4, 8, 64, 512, VMT_MAX_RETIRE_BATCH, VMT_BAD_RETIRE_BATCH
 	};
-	uint16_t was = p->retire_batch;
+	uint32_t was = p->retire_batch;
 
 	p->retire_batch =
 		below(s, 4) ?
 			sizes[below(s, sizeof(sizes) / sizeof(sizes[0]))] :
-			(uint16_t)(1 + below(s, VMT_MAX_RETIRE_BATCH));
+			(uint32_t)(1 + below(s, VMT_MAX_RETIRE_BATCH));
 	return p->retire_batch != was;
 }
 

@@ -473,6 +473,58 @@ static int setup(struct stress *S)
 	return 0;
 }
 
+/*
+ * --faults: the pool's reclaimer thread starts at the first kick and runs
+ * to the end, so a run has one thread-start fault site (1 run in 200 at
+ * the campaign's 0.005 fails it). A failed start leaves the kicking
+ * thread to reclaim on its own (pool.c pool_kick: vms_defer_reclaim
+ * without waiting for the lock) and the next kick to try again. So that
+ * every faulted run takes that path, the first kick is made here, by a
+ * session whose thread start fails on purpose: a frame mapped past the
+ * stable zone and unmapped again must be free once the drop returns
+ * (quiesce oracle), and a worker's first kick starts the thread.
+ */
+static void first_kick_fails(struct stress *S)
+{
+	vms_vaddr_t va = S->stable_base + S->stable_pages * VMS_PAGE_SIZE;
+	struct vms_prop rw = { VMS_PROP_R | VMS_PROP_W, 0, VMS_PRIV_USER };
+	struct vms_pool_stats st;
+	struct vms_cursor *c;
+	struct vms_frame *f;
+	enum vms_fault_kind k;
+	uint32_t nth;
+	int ret;
+
+	if (!S->o.fault_rate)
+		return;
+	if (vms_cursor_mut_new(S->space, va, va + VMS_PAGE_SIZE, &c))
+		return; /* short of memory already: the workers' kicks will do */
+	ret = vms_frame_alloc(S->pool, 1, &f);
+	if (!ret && vms_cursor_map(c, f, rw) < 0) {
+		vms_frame_put(f);
+		ret = -ENOMEM;
+	}
+	if (!ret)
+		ret = vms_cursor_jump(c, va);
+	if (!ret)
+		ret = vms_cursor_unmap(c, VMS_PAGE_SIZE) == 1 ? 0 : -EIO;
+	vms_fault_arm(1, VMS_FAULT_THREAD);
+	vms_cursor_drop(c);
+	k = vms_fault_take(&nth);
+	if (ret || !(S->o.oracles & (1u << ORA_QUIESCE)))
+		return;
+	if (k != VMS_FAULT_THREAD)
+		vmts_violation(
+			S, ORA_QUIESCE,
+			"a drop's release did not try to start the reclaimer");
+	else if (vms_pool_stats(S->pool, &st) || st.deferred ||
+		 st.data_frames != S->stable_pages)
+		vmts_violation(
+			S, ORA_QUIESCE,
+			"a kick that could not start the reclaimer left %lu releases deferred (%lu data frames for %lu)",
+			st.deferred, st.data_frames, S->stable_pages);
+}
+
 static int teardown(struct stress *S)
 {
 	struct vms_cursor *c;
@@ -723,6 +775,9 @@ int vmt_stress_main(int argc, char **argv)
 	S->nreclaim = S->o.reclaim_us ? 1 : 0;
 	S->nspaces = S->o.spaces_us ? 1 : 0;
 	S->t0 = vmts_now();
+	/* With the hooks in place: a planted bug it meets is reported as
+	 * the workers would report it. */
+	first_kick_fails(S);
 	if (!start_threads(S))
 		return 2;
 	if (S->o.oracles & (1u << ORA_WATCHDOG))

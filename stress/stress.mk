@@ -88,7 +88,10 @@ STRESS_THROUGHPUT_SECONDS ?= 10
 # the campaign's coverage snapshots (tools/campaign/stats.sh) run it for
 # a few seconds and merge its profile into the one report: the lines only
 # free-running threads run (the plain reclaimer thread, contention, fault
-# rates, the accessors).
+# rates, the accessors). Its counters are updated atomically: racing
+# increments lose counts, and llvm-cov's line counts, differences of
+# region counts, then wrap below zero (2^64 - 63 for pool.c's
+# vms_frame_alloc retry), which could sum to "never ran" in the report.
 STRESS_COV_BIN := $(FZ)/vmt-stress-cov
-$(eval $(call fuzz_variant,stress-cov,$(FZK_cov_CC),$(FZK_cov_CFLAGS) $(CORE_CFLAGS_poison),$(FZK_cov_LDFLAGS), \
+$(eval $(call fuzz_variant,stress-cov,$(FZK_cov_CC),$(FZK_cov_CFLAGS) -fprofile-update=atomic $(CORE_CFLAGS_poison),$(FZK_cov_LDFLAGS), \
 	stress/cov_main.c,$(STRESS_COV_BIN),$(CORE_SRCS) $(FUZZ_MODEL_SRCS) $(FUZZ_OP_SRCS) $(STRESS_SRCS)))

@@ -514,7 +514,6 @@ int vms_pool_quiesce(struct vms_pool *p)
 int vms_pool_set_retire_batch(struct vms_pool *p, unsigned n)
 {
 	if (!p || n < 1 || n > VMS_RETIRE_BATCH_MAX)
-		/* cov: unreachable: bad batch: executors pass 1 and the max */
 		return -EINVAL;
 	atomic_store_explicit(&p->deferred.batch, n, memory_order_relaxed);
 	return 0;

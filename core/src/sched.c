@@ -317,12 +317,12 @@ static int holder(const struct cthread *t, uint32_t *id)
 			    S.t[j].self.rcu_sections == t->wait.sections[j])
 				return j;
 		return -1;
-	/* cov: unreachable: join: a kicked reclaimer is stopped only after the run */
+	/* cov: unreachable: join: only a reset or destroy of its pool stops a reclaimer; no op resets the run's pool, which is reset after the run */
 	case VMS_WAIT_JOIN:
 		if (S.t[t->wait.slot].state != T_DONE &&
 		    S.t[t->wait.slot].incarnation == t->wait.incarnation)
 			return t->wait.slot;
-		/* cov: unreachable: join: a kicked reclaimer is stopped only after the run */
+		/* cov: unreachable: join: only a reset or destroy of its pool stops a reclaimer; no op resets the run's pool, which is reset after the run */
 		return -1;
 	/* cov: unreachable: a blocked thread waits for one of the kinds above */
 	default:
@@ -536,7 +536,7 @@ void vms_sched_join(uint64_t handle, const struct vms_site *site)
 	struct cthread *t = &S.t[S.cur];
 
 	if (slot >= 0 && S.t[slot].state != T_DONE && vms_sched_active) {
-		/* cov: unreachable: join: a kicked reclaimer is stopped only after the run */
+		/* cov: unreachable: join: only a reset or destroy of its pool stops a reclaimer; no op resets the run's pool, which is reset after the run */
 		t->wait.kind = VMS_WAIT_JOIN;
 		t->wait.slot = slot;
 		t->wait.incarnation = S.t[slot].incarnation;

@@ -138,7 +138,6 @@ void vms_space_thread_exit(void)
 	struct vms_thread *t = vms_thread();
 
 	if (t->current)
-		/* cov: unreachable: program threads deactivate as an op */
 		vms_space_deactivate(t->current);
 }
 

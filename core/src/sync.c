@@ -339,7 +339,7 @@ bool vms_defer_retire(struct vms_defer_stack *s, struct vms_defer_batch **bp)
 	local_lock(l);
 	cur = l->batch;
 	if (cur && l->stack != s) {
-		/* cov: unreachable: another pool's batch: programs use one */
+		/* cov: unreachable: another pool's batch: a program's cursors all work in one pool (pool_new's get none) */
 		other = l->stack;
 		handover_add(&ho, other, cur);
 		cur = NULL;
@@ -375,7 +375,7 @@ bool vms_defer_retire(struct vms_defer_stack *s, struct vms_defer_batch **bp)
 	for (int i = 0; i < ho.n; i++)
 		defer_push(ho.h[i].to, ho.h[i].b);
 	if (other)
-		/* cov: unreachable: another pool's batch: programs use one */
+		/* cov: unreachable: another pool's batch: a program's cursors all work in one pool (pool_new's get none) */
 		other->kick(other);
 	if (kick)
 		s->kick(s);
@@ -647,7 +647,6 @@ bool vms_worker_kick(struct vms_worker *w)
 	}
 	pthread_mutex_unlock(&w->lock);
 	if (!running)
-		/* cov: threads: no reclaimer thread (stress --faults): the sequential pools reclaim inline */
 		atomic_store(&w->kicked, false);
 	return running;
 }

@@ -559,6 +559,7 @@ static inline bool vms_mutex_trylock_at(vms_mutex_t *m VMS_SITE_PARAM)
 {
 	VMS_SCHED_AT(site);
 	if (pthread_mutex_trylock(&m->m))
+		/* cov: threads: busy: another thread reclaims just then (timing); the rest runs in every stress --faults run (stress.c first_kick_fails) */
 		return false;
 	vms_mutex_took(m);
 	return true;

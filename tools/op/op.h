@@ -154,14 +154,17 @@ struct vmt_op {
  * something hands over; a larger one leaves partly filled batches with
  * the threads (handed over when one fills, at a quiesce, or when the
  * thread ends), as production pools do (VMS_RETIRE_BATCH). It changes
- * when frames are released, never what a call returns.
+ * when frames are released, never what a call returns. One past the
+ * largest (VMT_BAD_RETIRE_BATCH) asks for a batch out of range: the core
+ * must refuse it (-EINVAL, a finding otherwise) and the run has 1.
  */
 struct vmt_prog {
 	unsigned n;		/* number of ops, <= VMT_MAX_OPS */
 	uint8_t nthreads;	/* 1..VMT_MAX_THREADS (0: 1) */
 	uint8_t sched_version;
 	unsigned nsched;	/* <= VMT_MAX_PREEMPTS */
-	uint16_t retire_batch;	/* 0 (the default: 1) .. VMT_MAX_RETIRE_BATCH */
+	uint32_t
+		retire_batch; /* 0 (the default: 1) .. VMT_MAX_RETIRE_BATCH, VMT_BAD_RETIRE_BATCH */
 	struct vmt_op ops[VMT_MAX_OPS];
 	struct vmt_preempt sched[VMT_MAX_PREEMPTS];
 };
@@ -174,6 +177,9 @@ static inline unsigned vmt_prog_threads(const struct vmt_prog *p)
 /* The largest retire batch a program sets: libvms's production batch
  * (VMS_RETIRE_BATCH, vms/pool.h; exec_mt.c checks that they agree). */
 #define VMT_MAX_RETIRE_BATCH 1024
+/* A program's out-of-range batch (see struct vmt_prog): one past the
+ * largest libvms takes (VMS_RETIRE_BATCH_MAX; exec_mt.c checks it). */
+#define VMT_BAD_RETIRE_BATCH 65537
 
 /* Needs the controlled executor: more than one thread, a schedule, or a
  * retire batch (only that executor's pool hands batches to a reclaimer). */
@@ -199,7 +205,7 @@ static inline bool vmt_prog_is_mt(const struct vmt_prog *p)
  * 0xf0..0xf3 ("the ops that follow are thread N's"), 0xf4 V (the
  * schedule's version), 0xf5 T NTH U (a preemption; NTH a LEB128
  * number) or 0xf6 B (the retire batch: LEB128, modulo
- * VMT_MAX_RETIRE_BATCH + 1). 0xff followed by any other byte is an op as before, so a
+ * VMT_MAX_RETIRE_BATCH + 2, the last value VMT_BAD_RETIRE_BATCH). 0xff followed by any other byte is an op as before, so a
  * byte string without these pairs decodes exactly as it did before
  * threads existed. Ops are regrouped by thread (stable), preemptions
  * sorted, a repeated key keeps its first entry.

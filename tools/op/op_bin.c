@@ -418,8 +418,11 @@ static bool dec_pseudo(struct rd *r, struct vmt_prog *p, uint8_t *cur)
 	} else if (e == PSEUDO_VERSION) {
 		p->sched_version = get8(r);
 	} else if (e == PSEUDO_BATCH) {
+		/* One past the largest stands for the bad batch. */
+		uint32_t b = get_leb(r) % (VMT_MAX_RETIRE_BATCH + 2);
+
 		p->retire_batch =
-			(uint16_t)(get_leb(r) % (VMT_MAX_RETIRE_BATCH + 1));
+			b > VMT_MAX_RETIRE_BATCH ? VMT_BAD_RETIRE_BATCH : b;
 	} else {
 		struct vmt_preempt pe;
 
@@ -645,7 +648,9 @@ long vmt_encode(const struct vmt_prog *p, uint8_t *buf, size_t cap)
 	if (p->retire_batch) {
 		put8(&w, PSEUDO_ESC);
 		put8(&w, PSEUDO_BATCH);
-		put_leb(&w, p->retire_batch);
+		put_leb(&w, p->retire_batch > VMT_MAX_RETIRE_BATCH ?
+				    VMT_MAX_RETIRE_BATCH + 1 :
+				    p->retire_batch);
 	}
 	if (p->nsched) {
 		put8(&w, PSEUDO_ESC);

@@ -566,10 +566,14 @@ static int parse_section(const char *line, struct vmt_prog *p, uint8_t *cur, boo
 				    "a retire batch after the schedule");
 		if (p->retire_batch)
 			return perr(err, errlen, "a second retire batch");
-		if (!a || a > VMT_MAX_RETIRE_BATCH)
-			return perr(err, errlen, "retire batch %u: 1..%d", a,
-				    VMT_MAX_RETIRE_BATCH);
-		p->retire_batch = (uint16_t)a;
+		/* One past the largest stays: a batch the core must refuse. */
+		if ((!a || a > VMT_MAX_RETIRE_BATCH) &&
+		    a != VMT_BAD_RETIRE_BATCH)
+			return perr(err, errlen,
+				    "retire batch %u: 1..%d (%d: out of range)",
+				    a, VMT_MAX_RETIRE_BATCH,
+				    VMT_BAD_RETIRE_BATCH);
+		p->retire_batch = a;
 	} else if (sscanf(line, "thread %u:%n", &a, &end) == 1 && end) {
 		if (*in_sched)
 			return perr(err, errlen, "a thread after the schedule");

@@ -427,12 +427,29 @@ TEST(test_mt_forms)
 	q.retire_batch = 0;
 	T_CHECK(!vmt_prog_equal(&p, &q),
 		"programs that differ in the retire batch compare equal");
+	/* One past the largest is a program's bad batch, kept by both
+	 * forms (the executor passes it to the core, which must refuse it);
+	 * past that, invalid. */
+	p.retire_batch = VMT_BAD_RETIRE_BATCH;
+	n = vmt_encode(&p, bin, sizeof(bin));
+	T_CHECK(vmt_prog_valid(&p, NULL) && n > 0,
+		"the bad retire batch: encode %ld", n);
+	vmt_decode(bin, (size_t)(n > 0 ? n : 0), &q);
+	T_CHECK(vmt_prog_equal(&p, &q),
+		"the bad retire batch: decode(encode(p)) != p");
+	t = prog_text(&p);
+	T_CHECK(vmt_parse(t, &q, &line, err, sizeof(err)) == 0 &&
+			vmt_prog_equal(&p, &q),
+		"the bad retire batch: parse(text(p)) != p: line %d: %s", line,
+		err);
+	free(t);
 	p.retire_batch = VMT_MAX_RETIRE_BATCH + 1;
 	T_CHECK(!vmt_prog_valid(&p, NULL) &&
 			vmt_encode(&p, bin, sizeof(bin)) == -EINVAL,
 		"a retire batch out of range is valid");
 	{
-		/* 0xff 0xf6 and a LEB128 number, modulo VMT_MAX_RETIRE_BATCH + 1. */
+		/* 0xff 0xf6 and a LEB128 number, modulo VMT_MAX_RETIRE_BATCH + 2,
+		 * the last value the bad batch. */
 		const uint8_t b[] = { 0xff, 0xf6, 0x83, 0x01,
 				      0xff, 0xf6, 0x81, 0x08 };
 
@@ -440,7 +457,7 @@ TEST(test_mt_forms)
 		T_CHECK(p.n == 0 && p.retire_batch == 131 && vmt_prog_is_mt(&p),
 			"0xff 0xf6: %u", p.retire_batch);
 		vmt_decode(b, sizeof(b), &p);
-		T_CHECK(p.retire_batch == 1025 % (VMT_MAX_RETIRE_BATCH + 1),
+		T_CHECK(p.retire_batch == VMT_BAD_RETIRE_BATCH,
 			"0xff 0xf6 1025: %u", p.retire_batch);
 	}
 	/* Pseudo-ops in bytes: 0xff 0xf1 (thread 1), a preemption with a
@@ -500,7 +517,8 @@ TEST(test_parse_errors)
 	expect_parse_error("schedule:\nthread 1:\n", 2, "after the schedule");
 	expect_parse_error("thread 1: query\n", 1, "unexpected");
 	expect_parse_error("retire batch 0\n", 1, "retire batch 0: 1..1024");
-	expect_parse_error("retire batch 1025\n", 1, "1..1024");
+	expect_parse_error("retire batch 1025\n", 1,
+			   "1..1024 (65537: out of range)");
 	expect_parse_error("retire batch 2\ncheck\nretire batch 2\n", 3,
 			   "a second retire batch");
 	expect_parse_error("schedule:\nretire batch 2\n", 2,

@@ -521,9 +521,29 @@ static void thread_epilogue(struct mt_thread *mt)
 	t->nheld = 0;
 	for (int s = 0; s < VMT_NR_FRAMES; s++)
 		t->fslot[s] = -1;
+	/* The thread ends with its space active, and the core's thread end
+	 * lets it go (sched.c: vms_space_thread_exit, with the scheduling
+	 * points of a deactivate). For the model, the deactivate it makes:
+	 * the end returns nothing, so the record says what it must do (0,
+	 * no space current), and the teardown checks what it did (a space
+	 * left active fails its destroy: TEARDOWN). Nothing a thread runs
+	 * sees another's activation: the model may take it here. */
 	cur = current_slot();
-	if (cur >= 0)
-		run_op(mt, &(struct vmt_op){ .code = VMT_OP_SPACE_DEACTIVATE, .space = (uint8_t)cur }, -1);
+	if (cur >= 0) {
+		struct vmt_op op = { .code = VMT_OP_SPACE_DEACTIVATE,
+				     .space = (uint8_t)cur,
+				     .thread = (uint8_t)mt->id };
+		long ri = new_rec(mt, &op, -1);
+
+		if (ri >= 0) {
+			struct rec *r = &X.recs[ri];
+
+			r->o.space = (uint8_t)cur;
+			r->o.current = -1;
+			r->t1 = r->ticket = r->t0;
+			r->pscan1 = X.npages;
+		}
+	}
 }
 
 /* VMT_MT_PERTURB (tests only): every other run, thread 0 stops at one
@@ -927,7 +947,7 @@ static void deadlock_title(const struct vms_sched_result *sr)
 static bool setup(size_t pool)
 {
 	struct vms_pool_stats st;
-	int rc;
+	int rc, want;
 
 	reset_state();
 	X.u = vmt_reuse_get(pool, &rc);
@@ -950,8 +970,25 @@ static bool setup(size_t pool)
 	 * released frames until a quiesce point whatever the batch). */
 	_Static_assert(VMT_MAX_RETIRE_BATCH == VMS_RETIRE_BATCH,
 		       "op.h's bound is libvms's batch");
-	vms_pool_set_retire_batch(X.sh->pool,
-				  X.p->retire_batch ? X.p->retire_batch : 1);
+	_Static_assert(VMT_BAD_RETIRE_BATCH == VMS_RETIRE_BATCH_MAX + 1,
+		       "op.h's bad batch is one libvms refuses");
+	/* A batch out of range: refused, and the pool keeps its batch (the
+	 * reused pool's, vmt_reuse_get); the run has the default. */
+	rc = vms_pool_set_retire_batch(
+		X.sh->pool, X.p->retire_batch ? X.p->retire_batch : 1);
+	want = X.p->retire_batch > VMT_MAX_RETIRE_BATCH ? -EINVAL : 0;
+	if (rc != want) {
+		char title[128];
+
+		snprintf(
+			title, sizeof(title),
+			"DIVERGENCE retire batch: vms_pool_set_retire_batch returned %d, want %d",
+			rc, want);
+		finding(VMT_MT_DIVERGE, -1, -1, title, "%s (retire batch %u)",
+			title, X.p->retire_batch);
+	}
+	if (rc)
+		vms_pool_set_retire_batch(X.sh->pool, 1);
 	vms_pool_set_reclaim_inline(X.sh->pool, false);
 	if (!vms_pool_stats(X.sh->pool, &st))
 		vmt_model_set_pool(X.ms->m, st.total_frames, ((uint64_t)pool + (2ULL << 20) - 1) >> 21);

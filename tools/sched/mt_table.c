@@ -136,7 +136,12 @@ static void print_intro(FILE *f, const struct vmt_prog *p,
 		"(an op runs alone between two). _(own)_ ops are the thread's own start and end "
 		"(activate space 0; drop, release, put, deactivate).\n\n",
 		nt, p->n, p->nsched, r->sched.steps, r->sched.nr_threads);
-	if (p->retire_batch)
+	if (p->retire_batch > VMT_MAX_RETIRE_BATCH)
+		fprintf(f,
+			"Retire batch %u: out of range; the core refuses it (-EINVAL) and the run "
+			"has the default, 1: every drop that retired something hands over.\n\n",
+			p->retire_batch);
+	else if (p->retire_batch)
 		fprintf(f,
 			"Retire batch %u: a thread hands its deferred releases to the reclaimer "
 			"once they weigh that many pages, at a quiesce, or at its end.\n\n",
