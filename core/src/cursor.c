@@ -81,7 +81,7 @@ static void cursor_put(struct vms_cursor *c)
 		c->defer = NULL;
 	}
 	if (t->nr_cached >= CURSOR_CACHE) {
-		/* cov: unreachable: cache full: <= 2 cursors a thread */
+		/* cov: unreachable: cache full: <= 3 cursors a thread (cursor_try's too) */
 		free(c->defer);
 		free(c);
 		return;

@@ -186,7 +186,6 @@ static void dfs_unlock(struct vms_frame *node, vms_vaddr_t base,
 			continue;
 		child = vms_pte_child(node->pool, v);
 		if (!locked_before(st, lo, hi, child->level))
-			/* cov: unreachable: lock failed: a relock; one cursor a space */
 			continue;
 		dfs_unlock(child, cbase, lo, hi, st);
 #ifdef VMS_BUG_skip_child_lock
@@ -246,7 +245,6 @@ static int dfs_lock(struct vms_frame *node, vms_vaddr_t base,
 #ifndef VMS_BUG_skip_child_lock
 		ret = lock_node(child, cbase);
 		if (ret) {
-			/* cov: unreachable: lock failed: a relock; one cursor a space */
 			failed->va = lo;
 			failed->level = child->level;
 			return ret;
@@ -255,7 +253,6 @@ static int dfs_lock(struct vms_frame *node, vms_vaddr_t base,
 		VMS_NODE_LIVE(child);
 		ret = dfs_lock(child, cbase, lo, hi, failed);
 		if (ret)
-			/* cov: unreachable: lock failed: a relock; one cursor a space */
 			return ret;
 	}
 	return 0;
@@ -291,7 +288,6 @@ static struct vms_frame *find_guard(struct vms_space *s, vms_vaddr_t start,
 			if (!held) {
 				*err = lock_node(node, node_base(start, level));
 				if (*err)
-					/* cov: unreachable: lock failed: a relock; one cursor a space */
 					return NULL;
 				held = true;
 #ifndef VMS_BUG_skip_stray_check
@@ -348,7 +344,6 @@ static struct vms_frame *find_guard(struct vms_space *s, vms_vaddr_t start,
 #endif
 		*err = lock_node(node, node_base(start, node->level));
 		if (*err)
-			/* cov: unreachable: lock failed: a relock; one cursor a space */
 			return NULL;
 	}
 	VMS_NODE_LIVE(node);
@@ -389,7 +384,6 @@ int vms_lock_range(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
 	ret = dfs_lock(g, node_base(start, g->level), start, end, &failed);
 #endif
 	if (ret) {
-		/* cov: unreachable: lock failed: a relock; one cursor a space */
 		/* -EDEADLK: this thread holds a node we need through another
 		 * cursor. Give back what we took, in reverse. */
 		dfs_unlock(g, node_base(start, g->level), start, end, failed);

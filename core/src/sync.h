@@ -332,7 +332,6 @@ void vms_sched_block(enum vms_sched_wait_kind kind, const void *obj,
 #else
 #define VMS_TSAN_MUTEX_PRE_LOCK(l) do { } while (0)
 #define VMS_TSAN_MUTEX_POST_LOCK(l) do { } while (0)
-/* cov: unreachable: relock: programs hold one cursor per space */
 #define VMS_TSAN_MUTEX_LOCK_FAILED(l) do { } while (0)
 #define VMS_TSAN_MUTEX_PRE_UNLOCK(l) do { } while (0)
 #define VMS_TSAN_MUTEX_POST_UNLOCK(l) do { } while (0)
@@ -382,7 +381,6 @@ static inline int vms_node_lock_at(vms_lock_t *l VMS_SITE_PARAM)
 			return 0;
 		}
 		if (cur == me) {
-			/* cov: unreachable: relock: programs hold one cursor per space */
 			VMS_TSAN_MUTEX_LOCK_FAILED(l);
 			return -EDEADLK;
 		}

@@ -81,10 +81,16 @@ static bool exec_op(struct lockstep *x, const struct vmt_op *op)
 	 * check before it already did) and a drop of no cursor. */
 	bool idle = op->code == VMT_OP_CHECK ||
 		    (op->code == VMT_OP_DROP && !x->t.cur[op->space]);
+	bool conflict = false;
 
 	x->have_rc = false;
+	/* Where the model cannot know a second cursor's result: skipped. */
+	if (op->code == VMT_OP_CURSOR_TRY &&
+	    !lockstep_judge_try(x, op, &conflict))
+		return false;
 	if (!vmt_step_core(&x->t, op, &o))
 		return false;
+	o.conflict = conflict;
 	if (!idle)
 		x->swept = false;
 	x->new_paddr = op->code == VMT_OP_FRAME_ALLOC && o.ret == 0 ? o.paddr : 0;

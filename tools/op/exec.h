@@ -37,6 +37,8 @@ struct lockstep {
 		new_paddr; /* a frame_alloc that succeeded: the frame's paddr */
 	uint64_t crange[VMT_NR_SPACES]
 		       [2]; /* each space's open cursor: [start, end) */
+	/* and the level of its guard, as the design put it at its creation */
+	int cguard[VMT_NR_SPACES];
 };
 
 /* Record the run's divergence (the first only): status 1, the op, and a
@@ -47,6 +49,10 @@ void lockstep_diverge(struct lockstep *x, const char *fmt, ...)
 void lockstep_check_outcome(struct lockstep *x, const struct vmt_outcome *o);
 /* After a cursor_new of space @sp succeeded: its guard's level. */
 void lockstep_check_guard(struct lockstep *x, int sp);
+/* Before a cursor_try: false where its result depends on more than the
+ * model knows (the op is skipped); else *@conflict: -EDEADLK is due. */
+bool lockstep_judge_try(struct lockstep *x, const struct vmt_op *op,
+			bool *conflict);
 /* After a check op agreed: model self-check, then the full sweeps. */
 void lockstep_check_phase(struct lockstep *x, const struct vmt_outcome *o);
 /* Compare the leaves of space @sp in [lo, hi) through cursor @c. */

@@ -112,19 +112,15 @@ static void model_leaves_in(struct lockstep *x, int sp, uint64_t lo,
 }
 
 /*
- * The range lock's guard (the subtree root the cursor locked) is the
- * node the design names (asterinas-cursor-notes.md 2.3, with the
+ * The range lock's guard (the subtree root a cursor on [lo, hi) locks)
+ * is the node the design names (asterinas-cursor-notes.md 2.3, with the
  * exact-entry stop of #3731; lock.c find_guard): going down from the
- * root, the first node where start and end - 1 fall in different
- * entries, or the range is exactly one entry, or the entry holding start
- * is a leaf (a huge leaf covers the range). The planted exact_entry goes
- * one level too far, and a 2 MiB map there fails; this sees it at the
- * cursor, from the seeds.
+ * root, the first node where lo and hi - 1 fall in different entries,
+ * or the range is exactly one entry, or the entry holding lo is a leaf
+ * (a huge leaf covers the range). Its level, from the model's leaves.
  */
-void lockstep_check_guard(struct lockstep *x, int sp)
+static int design_guard(struct lockstep *x, int sp, uint64_t lo, uint64_t hi)
 {
-	uint64_t lo = x->crange[sp][0], hi = x->crange[sp][1];
-	int got = vms__debug_cursor_guard_level(x->t.cur[sp]);
 	int want = VMS_NR_LEVELS;
 	size_t first, end;
 
@@ -139,10 +135,92 @@ void lockstep_check_guard(struct lockstep *x, int sp)
 		    vmt_model_leaf(x->m, sp, first)->level == want)
 			break;
 	}
+	return want;
+}
+
+/*
+ * A new cursor's guard is where the design puts it. The planted
+ * exact_entry goes one level too far, and a 2 MiB map there fails; this
+ * sees it at the cursor, from the seeds. The level is kept for
+ * lockstep_judge_try (the design's answer would move with the leaves).
+ */
+void lockstep_check_guard(struct lockstep *x, int sp)
+{
+	int got = vms__debug_cursor_guard_level(x->t.cur[sp]);
+	int want = design_guard(x, sp, x->crange[sp][0], x->crange[sp][1]);
+
+	x->cguard[sp] = want;
 	if (got != want)
 		lockstep_diverge(x, "%s: level %d, the design's %d",
 				 vms_check_name(VMS_CHECK_GUARD_LEVEL), got,
 				 want);
+}
+
+/* The span [*lo, *hi) of the level-@level node over @va. */
+static void node_span(uint64_t va, int level, uint64_t *lo, uint64_t *hi)
+{
+	uint64_t size = vms_page_size(level) * VMS_NR_ENTRIES;
+
+	*lo = va & ~(size - 1);
+	*hi = *lo + size;
+}
+
+static bool meet(uint64_t lo, uint64_t hi, uint64_t lo2, uint64_t hi2)
+{
+	return lo < hi2 && lo2 < hi;
+}
+
+/*
+ * A second cursor B on the space of the open cursor A: B fails with
+ * -EDEADLK iff it asks for a node A holds. A holds its guard and every
+ * existing node below it whose span meets A's range, the nodes it made
+ * by mapping included (they lie in its range); B's walk (lock.c)
+ * locks only its guard, the nodes below it meeting its range, and on
+ * the way down a node whose entry toward it is absent (to make the
+ * child). Guards are aligned nodes, so their spans nest or are apart:
+ *   - B's guard not below A's (a level as high or higher): B locks
+ *     nothing above A's guard that A holds; it reaches A's nodes iff
+ *     A's guard's span meets B's range (then B's pre-order walk meets
+ *     A's guard, or the same guard, first);
+ *   - B's guard below A's and its span meets A's range: every node on
+ *     B's way from A's guard down is A's, and B locks the first of them
+ *     it stops at: -EDEADLK;
+ *   - B's guard apart from A's: disjoint sets;
+ *   - B's guard below A's, its span off A's range: B locks only its own
+ *     nodes if its guard exists, but where it does not, B locks the last
+ *     node on its way, which A may hold: that depends on which empty
+ *     nodes exist, which the model does not know. Exact only if a leaf
+ *     of B's guard's level or below lies in that span (its node, and so
+ *     every node above it, exists); else the op is skipped.
+ * A range the core refuses first (-EINVAL) locks nothing.
+ */
+bool lockstep_judge_try(struct lockstep *x, const struct vmt_op *op,
+			bool *conflict)
+{
+	int sp = op->space, la = x->cguard[sp], lb;
+	uint64_t a0 = x->crange[sp][0], a1 = x->crange[sp][1];
+	uint64_t b0 = op->a, b1 = op->b, sa0, sa1, sb0, sb1;
+	size_t first, end;
+
+	*conflict = false;
+	if (!x->t.cur[sp] || b0 >= b1 || (b0 | b1) % VMS_PAGE_SIZE ||
+	    b1 > VMS_USER_END)
+		return true;
+	lb = design_guard(x, sp, b0, b1);
+	node_span(a0, la, &sa0, &sa1);
+	node_span(b0, lb, &sb0, &sb1);
+	if (lb >= la) {
+		*conflict = meet(sa0, sa1, b0, b1);
+		return true;
+	}
+	*conflict = meet(sb0, sb1, a0, a1);
+	if (*conflict || sb1 <= sa0 || sa1 <= sb0)
+		return true;
+	model_leaves_in(x, sp, sb0, sb1, &first, &end);
+	for (; first < end; first++)
+		if (vmt_model_leaf(x->m, sp, first)->level <= lb)
+			return true;
+	return false;
 }
 
 /* The core's next leaf in [va, hi) through @c, into @mm: 1, 0 if there

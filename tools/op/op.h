@@ -25,6 +25,11 @@
  *   - accessor ops on an empty accessor slot: skipped;
  *   - frame ops on an empty frame slot pass NULL (libvms must say -EINVAL);
  *   - cursor_new on a space that already has a cursor drops it first;
+ *     cursor_try opens a second cursor beside it (and drops that at
+ *     once): only vmt_exec runs it, which predicts -EDEADLK from the two
+ *     cursors' lock sets, and skips it where the answer depends on which
+ *     empty tables the tree keeps (exec_check.c lockstep_judge_try);
+ *     other drivers, and a space slot with no open cursor, skip it;
  *     reader_new/writer_new into a used accessor slot releases it first;
  *     frame_alloc into a used frame slot just forgets the slot's frame
  *     (its handles stay held; the executor puts them at the end);
@@ -38,6 +43,7 @@
  * (cache: keep) and the printer omits them then. Examples:
  *   cursor_new mut start=0x200000 end=0x400000
  *   cursor_new ro space=1 start=0 end=0x800000000000
+ *   cursor_try mut va=0x0 end=0x400000
  *   map frame=2 prop=RW-,wb,user
  *   protect_next len=0x1000 set=W clear=X cache=uc
  *   writer_new acc=1 va=0x201000 len=0x2000

@@ -57,7 +57,7 @@ static const uint8_t op_table[] = {
 	VMT_OP_FAIL,	      VMT_OP_MAP,
 	VMT_OP_FAIL,	      VMT_OP_UNMAP,
 	VMT_OP_POOL_NEW,      VMT_OP_CORRUPT,
-	VMT_OP_BADARG,
+	VMT_OP_BADARG,	      VMT_OP_CURSOR_TRY,
 };
 #define OP_TABLE_LEN (sizeof(op_table) / sizeof(op_table[0]))
 

@@ -87,6 +87,10 @@ struct vmt_outcome {
 	long quiesce;			/* VMT_SEEN_QUIESCE */
 	unsigned flags;			/* space_new: the new space's flags */
 	bool mapped;			/* activate with VMT_SEEN_RACY: every page was mapped */
+	/* cursor_try: its locks meet the open cursor's, -EDEADLK is due
+	 * (the model cannot know: vmt_exec's judgement, exec_check.c
+	 * lockstep_judge_try; only vmt_exec runs the op). */
+	bool conflict;
 	bool released;			/* acc_new: a used slot was released first, */
 	long release_ret;		/* with this result */
 	uint64_t remain;		/* accessor ops */

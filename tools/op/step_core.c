@@ -314,6 +314,29 @@ static bool core_drop(struct vmt_thread *t, const struct vmt_op *op, struct vmt_
 	return true;
 }
 
+/*
+ * A second cursor on a space the thread holds a cursor on: the lock
+ * protocol's relock paths (lock.c: a node the thread holds already is
+ * -EDEADLK, and what the walk took is given back). It opens, or fails,
+ * and is dropped at once. Only an exclusive thread runs it: its driver
+ * (exec.c) predicts the result from both cursors' lock sets; among
+ * threads the other cursors' locks would make it wait, or deadlock.
+ */
+static bool core_cursor_try(struct vmt_thread *t, const struct vmt_op *op,
+			    struct vmt_outcome *o)
+{
+	struct vms_space *s = t->sh->space[op->space];
+	struct vms_cursor *c = NULL;
+
+	if (!t->exclusive || !s || !t->cur[op->space])
+		return false;
+	o->ret = op->arg ? vms_cursor_mut_new(s, op->a, op->b, &c) :
+			   vms_cursor_new(s, op->a, op->b, &c);
+	if (o->ret == 0)
+		vms_cursor_drop(c);
+	return true;
+}
+
 /* ---- frames --------------------------------------------------------------- */
 
 static bool core_frame_alloc(struct vmt_thread *t, const struct vmt_op *op,

@@ -396,6 +396,40 @@ static bool model_drop(struct mstep *s)
 	return true;
 }
 
+/*
+ * A second cursor on the space (step_core.c core_cursor_try): the
+ * model's own cursor_new decides its argument checks and -ENOMEM, on a
+ * thread of the model nobody else uses (the exclusive driver that runs
+ * it has one thread; the model keeps one cursor a thread and space), and
+ * the driver's judgement whether its locks meet the open cursor's
+ * decides -EDEADLK. In conflict the walk stops at the first held node,
+ * before it allocates anything: the model's call then only checks the
+ * arguments (armed to fail any allocation, it stops right after them and
+ * changes nothing), so -ENOMEM there means the range passed.
+ */
+static bool model_cursor_try(struct mstep *s)
+{
+	const int spare = VMT_MODEL_THREADS - 1;
+	int sp = s->op->space;
+	long want;
+
+	if (!s->o->conflict && !enomem(s, false))
+		return false;
+	if (s->o->conflict) {
+		injected(s, s->o->ret);
+		if (!s->o->fault)
+			vmt_model_fail_next_alloc(s->m);
+	}
+	vmt_model_set_thread(s->m, spare);
+	want = vmt_model_cursor_new(s->m, sp, s->op->arg, s->op->a, s->op->b);
+	if (want == 0)
+		vmt_model_cursor_drop(s->m, sp);
+	vmt_model_set_thread(s->m, s->ms->per_thread ? s->o->thread : 0);
+	if (s->o->conflict && !s->o->fault && want == -ENOMEM)
+		want = -EDEADLK;
+	return same(s, s->o->ret, want);
+}
+
 /* ---- frames -------------------------------------------------------------------- */
 
 static bool model_frame_alloc(struct mstep *s)

@@ -57,6 +57,16 @@ grep -q "agree" "$tmp/out" || bad "replay says agree"
 expect 0 "run agrees" "$cli" run -q "$tmp/p.txt"
 expect 0 "replay: empty file" "$cli" replay /dev/null
 
+# The relock seed: each second cursor's result as the executor predicts
+# it (and the core agrees), and the one it skips, whose answer depends on
+# which empty tables exist. A judge that skipped everything, or never
+# saw a conflict, would leave lock.c's -EDEADLK paths unrun and pass.
+expect 0 "run relock.txt" "$cli" run -v "$(dirname "$0")/../../corpora/seq/relock.txt"
+got=$(awk '$2 == "cursor_try" { printf "%s ", $NF }' "$tmp/out")
+want="-EDEADLK (skipped) 0 -EDEADLK -EDEADLK 0 -EDEADLK -EDEADLK 0 0 -ENOMEM -EDEADLK -ENOMEM -EINVAL "
+[ "$got" = "$want" ] && ok "relock.txt: cursor_try results" ||
+	bad "relock.txt: cursor_try results: $got, want $want"
+
 printf 'check\nmap frame=9 prop=RW-,wb,user\n' >"$tmp/bad.txt"
 expect 2 "encode: malformed text" "$cli" encode "$tmp/bad.txt" -o "$tmp/bad.bin"
 grep -q "bad.txt:2: " "$tmp/err" && [ "$(wc -l <"$tmp/err")" = 1 ] \
