@@ -430,6 +430,7 @@ static bool core_space_new(struct vmt_thread *t, const struct vmt_op *op, struct
 	if (o->ret == 0) {
 		t->sh->space[op->space] = s;
 		o->flags = vms_space_flags(s);
+		o->pool_other = vms_space_pool(s) != t->sh->pool;
 	}
 	return true;
 }
