@@ -11,7 +11,8 @@ static struct vms_frame *node_at(struct vms_space *s, vms_vaddr_t va, int level)
 	if (level < 1 || level > VMS_NR_LEVELS || va >= VMS_USER_END)
 		return NULL;
 	while (node->level > level) {
-		uint64_t v = vms_pte_load(&vms_node_ptes(node)[vms_pte_index(va, node->level)]);
+		uint64_t v = vms_pte_load(
+			&vms_node_ptes(node)[vms_pte_index(va, node->level)]);
 
 		if (!vms_pte_is_table(v))
 			return NULL;

@@ -13,7 +13,8 @@
 /* Pointer to the raw PTE for @va in the level-@level node of @space's
  * tree, or NULL if that node does not exist. Writing through it bypasses
  * every lock: only for corrupting a quiescent tree. */
-_Atomic uint64_t *vms__debug_pte(struct vms_space *space, vms_vaddr_t va, int level);
+_Atomic uint64_t *vms__debug_pte(struct vms_space *space, vms_vaddr_t va,
+				 int level);
 
 /* Thread id the node covering @va at @level is locked by (0: unlocked),
  * or -ENOENT. Lets tests observe which nodes a cursor holds. */

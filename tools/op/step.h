@@ -86,7 +86,7 @@ struct vmt_outcome {
 	bool dirty;			/* frame_alloc: the new frame was not zeroed */
 	long quiesce;			/* VMT_SEEN_QUIESCE */
 	unsigned flags;			/* space_new: the new space's flags */
-	bool pool_other;		/* space_new: vms_space_pool named another pool */
+	bool pool_other; /* space_new: vms_space_pool named another pool */
 	bool mapped;			/* activate with VMT_SEEN_RACY: every page was mapped */
 	/* cursor_try: its locks meet the open cursor's, -EDEADLK is due
 	 * (the model cannot know: vmt_exec's judgement, exec_check.c

@@ -475,8 +475,9 @@ static bool model_space_new(struct mstep *s)
 		return false;
 	if (!same(s, s->o->ret, vmt_model_space_new(s->m, s->op->space, s->op->arg)))
 		return false;
-	return s->o->ret || (same_u64(s, "space flags", s->o->flags, s->op->arg) &&
-			     same_u64(s, "space in another pool", s->o->pool_other, false));
+	return s->o->ret ||
+	       (same_u64(s, "space flags", s->o->flags, s->op->arg) &&
+		same_u64(s, "space in another pool", s->o->pool_other, false));
 }
 
 static bool model_space_destroy(struct mstep *s)
