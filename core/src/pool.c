@@ -802,7 +802,6 @@ void *vms_frame_data(const struct vms_frame *f)
 	uint64_t first;
 
 	if (!f || !f->pool)
-		/* cov: unreachable: NULL guard: the accessors pass a live frame */
 		return NULL;
 	/* The caller may write through it. */
 	first = (uint64_t)(f - f->pool->meta);
@@ -839,7 +838,6 @@ struct vms_frame *vms_frame_owner(struct vms_pool *p, vms_paddr_t pa)
 	struct vms_frame *f;
 
 	if (!vms_pa_in_pool(p, pa))
-		/* cov: unreachable: callers pass leaves' and live frames' paddrs */
 		return NULL;
 	f = frame_head(p, pa);
 	return f->kind == VMS_FRAME_DATA ? f : NULL;
@@ -850,7 +848,6 @@ vms_paddr_t vms_pool_paddr(const struct vms_pool *p, const void *at)
 	const unsigned char *b = at;
 
 	if (!p || b < p->base || b >= p->base + p->nr_frames * VMS_PAGE_SIZE)
-		/* cov: unreachable: its caller (exec_mt.c copy_hook) passes a leaf's page */
 		return 0;
 	return (vms_paddr_t)(b - p->base);
 }

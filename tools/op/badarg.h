@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * badarg.h - the calls of the badarg op (step_badarg.c): each a public
- * entry point of libvms called with a NULL handle or a NULL out-pointer,
- * where the header's errno list says what it must return. Append only:
- * the number is the op's operand. X(ID, name)
+ * entry point of libvms called with a NULL handle or a NULL out-pointer
+ * (or an address outside the pool), where the header's errno list says
+ * what it must return. Append only: the number is the op's operand.
+ * X(ID, name)
  */
 #ifndef VMT_BADARG_H
 #define VMT_BADARG_H
@@ -30,7 +31,12 @@
 	X(POOL_DESTROY, pool_destroy)	    /* vms_pool_destroy(NULL) */       \
 	X(POOL_INLINE,                                                         \
 	  pool_inline) /* vms_pool_set_reclaim_inline(NULL, true) */           \
-	X(POOL_DISCARD, pool_discard) /* vms_pool_discard(NULL) */
+	X(POOL_DISCARD, pool_discard) /* vms_pool_discard(NULL) */             \
+	X(FRAME_DATA, frame_data)     /* vms_frame_data(NULL): NULL */         \
+	X(POOL_PADDR,                                                          \
+	  pool_paddr) /* vms_pool_paddr(pool, not its memory): 0 */            \
+	X(FRAME_PADDR,                                                         \
+	  frame_from_paddr) /* vms_frame_from_paddr(pool, past its end): NULL */
 
 enum vmt_badarg {
 #define VMT_BADARG_ENUM_(id, name) VMT_BADARG_##id,

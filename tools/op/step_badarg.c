@@ -83,6 +83,22 @@ bool core_badarg(struct vmt_thread *t, const struct vmt_op *op,
 	case VMT_BADARG_POOL_DISCARD:
 		o->ret = vms_pool_discard(NULL);
 		break;
+	/* The lookups return a pointer or an address: ret 1 if they gave
+	 * one, 0 if they said none, as their headers promise. */
+	case VMT_BADARG_FRAME_DATA:
+		o->ret = vms_frame_data(NULL) != NULL;
+		break;
+	case VMT_BADARG_POOL_PADDR:
+		o->ret = vms_pool_paddr(t->sh->pool, &byte) != 0;
+		break;
+	case VMT_BADARG_FRAME_PADDR:
+		if (vms_pool_stats(t->sh->pool, &st))
+			return false;
+		/* Frame 0 is reserved: total_frames + 1 frames in all. */
+		o->ret = vms_frame_from_paddr(t->sh->pool,
+					      (st.total_frames + 1) *
+						      VMS_PAGE_SIZE) != NULL;
+		break;
 	default:
 		return false;
 	}
@@ -90,11 +106,18 @@ bool core_badarg(struct vmt_thread *t, const struct vmt_op *op,
 }
 
 /* What each call must return, from its header: the release calls ignore
- * NULL (access.h: "NULL is ignored"), every other one says -EINVAL. */
+ * NULL (access.h: "NULL is ignored"), the lookups give none (pool.h),
+ * every other one says -EINVAL. */
 long vmt_badarg_expect(enum vmt_badarg c)
 {
-	return c == VMT_BADARG_READER_RELEASE ||
-			       c == VMT_BADARG_WRITER_RELEASE ?
-		       0 :
-		       -EINVAL;
+	switch (c) {
+	case VMT_BADARG_READER_RELEASE:
+	case VMT_BADARG_WRITER_RELEASE:
+	case VMT_BADARG_FRAME_DATA:
+	case VMT_BADARG_POOL_PADDR:
+	case VMT_BADARG_FRAME_PADDR:
+		return 0;
+	default:
+		return -EINVAL;
+	}
 }

@@ -153,9 +153,9 @@ uint64_t vms_frame_refcount(const struct vms_frame *f);
 /* Handles held by callers (the refcount minus PTE and deferred references). */
 uint64_t vms_frame_handles(const struct vms_frame *f);
 
-/* The frame's bytes through the pool's linear map (tests and oracles).
- * The caller may write through it: the frame is zeroed again before any
- * later reuse. */
+/* The frame's bytes through the pool's linear map (tests and oracles),
+ * or NULL for a NULL @f. The caller may write through it: the frame is
+ * zeroed again before any later reuse. */
 void *vms_frame_data(const struct vms_frame *f);
 /* The same bytes, read only (oracles that compare contents). */
 const void *vms_frame_peek(const struct vms_frame *f);
