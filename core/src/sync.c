@@ -339,7 +339,6 @@ bool vms_defer_retire(struct vms_defer_stack *s, struct vms_defer_batch **bp)
 	local_lock(l);
 	cur = l->batch;
 	if (cur && l->stack != s) {
-		/* cov: unreachable: another pool's batch: a program's cursors all work in one pool (pool_new's get none) */
 		other = l->stack;
 		handover_add(&ho, other, cur);
 		cur = NULL;
@@ -375,7 +374,6 @@ bool vms_defer_retire(struct vms_defer_stack *s, struct vms_defer_batch **bp)
 	for (int i = 0; i < ho.n; i++)
 		defer_push(ho.h[i].to, ho.h[i].b);
 	if (other)
-		/* cov: unreachable: another pool's batch: a program's cursors all work in one pool (pool_new's get none) */
 		other->kick(other);
 	if (kick)
 		s->kick(s);

@@ -605,6 +605,49 @@ static bool core_quiesce(struct vmt_thread *t, const struct vmt_op *op, struct v
 /* A pool of the op's size, its stats as created, destroyed at once: the
  * size rules and -ENOMEM of vms_pool_new (whose five allocations are
  * fault sites of kind pool), and that a new pool is empty and idle. */
+/*
+ * A session in a second pool, as a thread working in two pools makes:
+ * one 4 KiB page mapped, unmapped, the cursor dropped. The drop retires
+ * into the new pool while this thread's batch may hold the executor
+ * pool's releases (batch VMS_RETIRE_BATCH_MAX, reuse.c), which the core
+ * must hand to their own pool first (sync.c vms_defer_retire). Judged by
+ * the destroy that follows (0: every release went home) and by the
+ * executor pool's state at the next check. A fault armed past the new
+ * pool's own sites fails one of these calls, which give up quietly: only
+ * a pool-kind fault is the op's -ENOMEM (step_model.c model_pool_new).
+ */
+static void pool_session(struct vmt_thread *t, struct vms_pool *p)
+{
+	struct vms_space *s = NULL;
+	struct vms_cursor *c = NULL;
+	struct vms_frame *f = NULL;
+
+	/* A cursor held here: the destroy is -EDEADLK (no grace period in a
+	 * read section), and so could the space's be: nothing to learn. */
+	for (int sp = 0; sp < VMT_NR_SPACES; sp++)
+		if (t->cur[sp])
+			return;
+	vms_pool_set_reclaim_inline(p, true);
+	vms_pool_set_retire_batch(p, VMS_RETIRE_BATCH_MAX);
+	if (vms_space_new(p, 0, &s))
+		return;
+	if (!vms_frame_alloc(p, 1, &f)) {
+		/* The map takes the allocation's handle into the PTE. */
+		if (vms_cursor_mut_new(s, 0, VMS_PAGE_SIZE, &c) ||
+		    vms_cursor_map(c, f,
+				   (struct vms_prop){ .flags = VMS_PROP_R }))
+			vms_frame_put(f);
+		else
+			vms_cursor_unmap(c, VMS_PAGE_SIZE);
+		if (c)
+			vms_cursor_drop(c);
+	}
+	/* The destroy's own cursor or batch may be the site an armed fault
+	 * fails (once): then the space is whole and the second try frees it. */
+	if (vms_space_destroy(s) == -ENOMEM)
+		vms_space_destroy(s);
+}
+
 static bool core_pool_new(struct vmt_thread *t, const struct vmt_op *op, struct vmt_outcome *o)
 {
 	struct vms_pool *p = NULL;
@@ -624,6 +667,7 @@ static bool core_pool_new(struct vmt_thread *t, const struct vmt_op *op, struct 
 		return true;
 	vms_pool_stats(p, &t->priv_stats);
 	o->data = &t->priv_stats;
+	pool_session(t, p);
 	o->release_ret = vms_pool_destroy(p);
 	if (o->release_ret)
 		t->priv_pools[t->npriv++] = p;	/* refused: kept for later, not leaked */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault.h"
 #include "step.h"
 #include "step_corrupt.h"
 #include "../../model/model.h"
@@ -654,7 +655,11 @@ static bool model_pool_new(struct mstep *s)
 	const uint64_t mib2 = 2ULL << 20, bytes = s->op->a;
 	const struct vms_pool_stats *st = s->o->data;
 	uint64_t size = (bytes + mib2 - 1) / mib2 * mib2, frames;
-	long want = bytes == 0 || bytes > (64ULL << 30) ? -EINVAL : s->o->fault ? -ENOMEM : 0;
+	/* Only the pool's own sites fail the op; a fault past them lands in
+	 * the session in the new pool (step_core.c pool_session). */
+	long want = bytes == 0 || bytes > (64ULL << 30) ? -EINVAL :
+		    s->o->fault == VMS_FAULT_POOL	? -ENOMEM :
+							  0;
 	long destroy = 0;
 
 	if (!same(s, s->o->ret, want))
