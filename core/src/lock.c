@@ -489,10 +489,14 @@ uint64_t vms_detach_subtree(struct vms_frame *node, vms_vaddr_t base)
 {
 	vms_pte_t *pte = vms_node_ptes(node);
 	uint64_t leaves = 0, v;
+	unsigned left = node->nr_children;
 
-	for (int i = 0; (i = vms_pte_next_locked(pte, i, VMS_NR_ENTRIES, &v)) <
-			VMS_NR_ENTRIES;
+	/* Under the node's lock its entry count is exact: stop at the last
+	 * entry in use (vms_check_detached, next, looks at all of them). */
+	for (int i = 0; left && (i = vms_pte_next_locked(pte, i, VMS_NR_ENTRIES,
+							 &v)) < VMS_NR_ENTRIES;
 	     i++) {
+		left--;
 		if (vms_pte_is_leaf(v))
 			leaves++;
 #ifndef VMS_BUG_stray_root_only
