@@ -630,7 +630,14 @@ long vms_cursor_unmap(struct vms_cursor *c, uint64_t len)
 			bool inside = s0 >= cur && s0 + size <= lim;
 
 			if (!v) {
-				cur = s0 + size;
+				/* Absent: on to the node's next entry in use. */
+				vms_vaddr_t base = node_start(cur, size);
+				int i = vms_pte_index(cur, node->level) + 1;
+
+				i = vms_pte_next_locked(
+					vms_node_ptes(node), i,
+					entries_before(base, size, lim), &v);
+				cur = base + (uint64_t)i * size;
 				break;
 			}
 			if (vms_pte_is_table(v) && !inside) {
