@@ -39,6 +39,7 @@ static void fail(struct walk *w, enum vms_check kind, int level, const char *fmt
 static void walk_node(struct walk *w, struct vms_frame *node, int level, vms_vaddr_t base)
 {
 	vms_pte_t *pte = vms_node_ptes(node);
+	uint64_t v;
 	int nonzero = 0, last = level == VMS_NR_LEVELS ? VMS_NR_ENTRIES / 2 : VMS_NR_ENTRIES;
 
 	if (node->kind != VMS_FRAME_PT || node->level != level) {
@@ -62,13 +63,15 @@ static void walk_node(struct walk *w, struct vms_frame *node, int level, vms_vad
 	if (vms_node_owner(&node->lock))
 		fail(w, VMS_CHECK_NODE_LOCKED, level, "node %#lx at va %#lx still locked by thread %u", vms_meta_paddr(node),
 		     base, vms_node_owner(&node->lock));
-	for (int i = 0; i < VMS_NR_ENTRIES; i++) {
-		uint64_t v = vms_pte_load(&pte[i]), size = vms_page_size(level);
+	/* Every entry, not just the nr_children the node counts: the check
+	 * compares the two. */
+	for (int i = 0;
+	     (i = vms_pte_next(pte, i, VMS_NR_ENTRIES, &v)) < VMS_NR_ENTRIES;
+	     i++) {
+		uint64_t size = vms_page_size(level);
 		vms_vaddr_t va = base + (uint64_t)i * size;
 		vms_paddr_t pa = vms_pte_paddr(v);
 
-		if (!v)
-			continue;
 		nonzero++;
 		if (i >= last) {
 			fail(w, VMS_CHECK_KERNEL_HALF, level, "root entry %d (kernel half) is not empty", i);

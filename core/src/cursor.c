@@ -405,6 +405,20 @@ int vms_cursor_query(struct vms_cursor *c, struct vms_mapping *m)
 	return 0;
 }
 
+/* Span start of the node whose entries are @size bytes and cover @va. */
+static vms_vaddr_t node_start(vms_vaddr_t va, uint64_t size)
+{
+	return vms_align_down(va, size * VMS_NR_ENTRIES);
+}
+
+/* How many entries of that node (span start @base) begin below @lim. */
+static int entries_before(vms_vaddr_t base, uint64_t size, vms_vaddr_t lim)
+{
+	if (lim - base >= size * VMS_NR_ENTRIES)
+		return VMS_NR_ENTRIES;
+	return (int)((lim - base + size - 1) / size);
+}
+
 /*
  * Scan [cur, lim) for the first leaf. Absent slots and empty child tables
  * are skipped whole; the scan runs along a node's slots and walks down
@@ -419,21 +433,28 @@ static vms_pte_t *scan_leaf(struct vms_cursor *c, vms_vaddr_t *cur, vms_vaddr_t 
 
 	while (*cur < lim) {
 		vms_pte_t *pte = vms_node_ptes(node);
-		uint64_t size = vms_page_size(node->level);
+		uint64_t size = vms_page_size(node->level), v;
+		vms_vaddr_t base = node_start(*cur, size);
+		int i = vms_pte_index(*cur, node->level), j,
+		    end = entries_before(base, size, lim);
 		struct vms_frame *child = NULL;
 
-		for (int i = vms_pte_index(*cur, node->level); i < VMS_NR_ENTRIES && *cur < lim; i++) {
-			uint64_t v = vms_pte_load_locked(&pte[i]);
-
+		for (; (j = vms_pte_next_locked(pte, i, end, &v)) < end;
+		     i = j + 1) {
+			/* *cur stays where it is inside its own entry */
+			if (j != i)
+				*cur = base + (uint64_t)j * size;
 			if (vms_pte_is_leaf(v)) {
 				*nodep = node;
-				return &pte[i];
+				return &pte[j];
 			}
-			if (v && (child = vms_pte_child(c->pool, v))->nr_children)
+			if ((child = vms_pte_child(c->pool, v))->nr_children)
 				break;
 			child = NULL;
-			*cur = vms_align_down(*cur, size) + size;
+			*cur = base + (uint64_t)(j + 1) * size;
 		}
+		if (!child)
+			*cur = base + (uint64_t)end * size;
 		/* Down into a table, or past the node's last slot: the next
 		 * slot hangs elsewhere, found from the guard. */
 		node = child ? child : c->guard;
@@ -609,7 +630,14 @@ long vms_cursor_unmap(struct vms_cursor *c, uint64_t len)
 			bool inside = s0 >= cur && s0 + size <= lim;
 
 			if (!v) {
-				cur = s0 + size;
+				/* Absent: on to the node's next entry in use. */
+				vms_vaddr_t base = node_start(cur, size);
+				int i = vms_pte_index(cur, node->level) + 1;
+
+				i = vms_pte_next_locked(
+					vms_node_ptes(node), i,
+					entries_before(base, size, lim), &v);
+				cur = base + (uint64_t)i * size;
 				break;
 			}
 			if (vms_pte_is_table(v) && !inside) {

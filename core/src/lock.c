@@ -172,14 +172,16 @@ static bool locked_before(struct stop st, vms_vaddr_t lo, vms_vaddr_t hi, int le
 static void dfs_unlock(struct vms_frame *node, vms_vaddr_t base,
 		       vms_vaddr_t start, vms_vaddr_t end, struct stop st)
 {
-	int level = node->level;
+	int level = node->level, first = vms_pte_index(start, level);
 	vms_pte_t *pte = vms_node_ptes(node);
+	uint64_t v;
 
 	if (level == 1)
 		return;
-	for (int i = vms_pte_index(end - 1, level); i >= vms_pte_index(start, level); i--) {
-		vms_vaddr_t lo, hi, cbase = base + (uint64_t)i * vms_page_size(level);
-		uint64_t v = vms_pte_load_locked(&pte[i]);
+	for (int i = vms_pte_index(end - 1, level);
+	     (i = vms_pte_prev_locked(pte, i, first, &v)) >= first; i--) {
+		vms_vaddr_t lo, hi,
+			cbase = base + (uint64_t)i * vms_page_size(level);
 		struct vms_frame *child;
 
 		if (!vms_pte_is_table(v) || !entry_clip(base, level, i, start, end, &lo, &hi))
@@ -202,17 +204,19 @@ static void dfs_unlock(struct vms_frame *node, vms_vaddr_t base,
 static bool all_held(struct vms_frame *node, vms_vaddr_t base, vms_vaddr_t start,
 		     vms_vaddr_t end)
 {
-	int level = node->level;
+	int level = node->level, last = vms_pte_index(end - 1, level);
 	vms_pte_t *pte = vms_node_ptes(node);
+	uint64_t v;
 
 	if (vms_node_owner(&node->lock) != vms_thread()->id)
 		/* cov: unreachable: a node not held: a broken core */
 		return false;
 	if (level == 1)
 		return true;
-	for (int i = vms_pte_index(start, level); i <= vms_pte_index(end - 1, level); i++) {
-		vms_vaddr_t lo, hi, cbase = base + (uint64_t)i * vms_page_size(level);
-		uint64_t v = vms_pte_load_locked(&pte[i]);
+	for (int i = vms_pte_index(start, level);
+	     (i = vms_pte_next_locked(pte, i, last + 1, &v)) <= last; i++) {
+		vms_vaddr_t lo, hi,
+			cbase = base + (uint64_t)i * vms_page_size(level);
 
 		if (!vms_pte_is_table(v) || !entry_clip(base, level, i, start, end, &lo, &hi))
 			continue;
@@ -228,14 +232,16 @@ static bool all_held(struct vms_frame *node, vms_vaddr_t base, vms_vaddr_t start
 static int dfs_lock(struct vms_frame *node, vms_vaddr_t base,
 		    vms_vaddr_t start, vms_vaddr_t end, struct stop *failed)
 {
-	int level = node->level;
+	int level = node->level, last = vms_pte_index(end - 1, level);
 	vms_pte_t *pte = vms_node_ptes(node);
+	uint64_t v;
 
 	if (level == 1)
 		return 0;
-	for (int i = vms_pte_index(start, level); i <= vms_pte_index(end - 1, level); i++) {
-		vms_vaddr_t lo, hi, cbase = base + (uint64_t)i * vms_page_size(level);
-		uint64_t v = vms_pte_load_locked(&pte[i]);
+	for (int i = vms_pte_index(start, level);
+	     (i = vms_pte_next_locked(pte, i, last + 1, &v)) <= last; i++) {
+		vms_vaddr_t lo, hi,
+			cbase = base + (uint64_t)i * vms_page_size(level);
 		struct vms_frame *child;
 		int ret;
 
@@ -432,6 +438,7 @@ void vms_unlock_range(struct vms_frame *guard, vms_vaddr_t start, vms_vaddr_t en
 void vms_check_detached(struct vms_frame *node)
 {
 	vms_pte_t *pte = vms_node_ptes(node);
+	uint64_t v;
 
 	if (!__atomic_load_n(&node->stray, __ATOMIC_RELAXED) ||
 	    vms_node_owner(&node->lock) == vms_thread()->id) {
@@ -439,9 +446,11 @@ void vms_check_detached(struct vms_frame *node)
 		vms_invariant_broken(VMS_CHECK_DETACHED, __func__);
 		return;
 	}
-	for (int i = 0; node->level > 1 && i < VMS_NR_ENTRIES; i++) {
-		uint64_t v = vms_pte_load_locked(&pte[i]);
-
+	if (node->level == 1)
+		return;
+	for (int i = 0; (i = vms_pte_next_locked(pte, i, VMS_NR_ENTRIES, &v)) <
+			VMS_NR_ENTRIES;
+	     i++) {
 		if (vms_pte_is_table(v))
 			vms_check_detached(vms_pte_child(node->pool, v));
 	}
@@ -452,6 +461,7 @@ bool vms_tree_locked(struct vms_frame *node)
 {
 	vms_pte_t *pte = vms_node_ptes(node);
 	unsigned left;
+	uint64_t v;
 
 	if (vms_node_owner_acquire(&node->lock))
 		return true;
@@ -459,11 +469,9 @@ bool vms_tree_locked(struct vms_frame *node)
 	 * at the last entry in use (a walk of all 512 slots of every node
 	 * cost a controlled execution a tenth of its time). */
 	left = node->level > 1 ? node->nr_children : 0;
-	for (int i = 0; left && i < VMS_NR_ENTRIES; i++) {
-		uint64_t v = vms_pte_load(&pte[i]);
-
-		if (!v)
-			continue;
+	for (int i = 0; left && (i = vms_pte_next(pte, i, VMS_NR_ENTRIES, &v)) <
+					VMS_NR_ENTRIES;
+	     i++) {
 		left--;
 		if (vms_pte_is_table(v) && vms_tree_locked(vms_pte_child(node->pool, v)))
 			return true;
@@ -474,19 +482,23 @@ bool vms_tree_locked(struct vms_frame *node)
 uint64_t vms_detach_subtree(struct vms_frame *node, vms_vaddr_t base)
 {
 	vms_pte_t *pte = vms_node_ptes(node);
-	uint64_t leaves = 0;
+	uint64_t leaves = 0, v;
+	unsigned left = node->nr_children;
 
-	for (int i = 0; i < VMS_NR_ENTRIES; i++) {
-		uint64_t v = vms_pte_load_locked(&pte[i]);
-
+	/* Under the node's lock its entry count is exact: stop at the last
+	 * entry in use (vms_check_detached, next, looks at all of them). */
+	for (int i = 0; left && (i = vms_pte_next_locked(pte, i, VMS_NR_ENTRIES,
+							 &v)) < VMS_NR_ENTRIES;
+	     i++) {
+		left--;
 		if (vms_pte_is_leaf(v))
 			leaves++;
 #ifndef VMS_BUG_stray_root_only
-		else if (v)
+		else
 			leaves += vms_detach_subtree(vms_pte_child(node->pool, v),
 					base + (uint64_t)i * vms_page_size(node->level));
 #else
-		else if (v)
+		else
 			leaves += vms_pte_child(node->pool, v)->nr_children;
 #endif
 	}

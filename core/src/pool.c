@@ -923,14 +923,19 @@ void vms_node_free(struct vms_frame *n)
 void vms_subtree_free(struct vms_frame *node)
 {
 	vms_pte_t *pte = vms_node_ptes(node);
+	unsigned left = node->nr_children;
+	uint64_t v;
 
 	VMS_AFTER_GRACE(EARLY_SUBTREE);
-	for (int i = 0; i < VMS_NR_ENTRIES; i++) {
-		uint64_t v = vms_pte_load_locked(&pte[i]);
-
+	/* Detached, a subtree changes no more: its entry counts are the
+	 * exact ones of the detach, so stop at the last entry in use. */
+	for (int i = 0; left && (i = vms_pte_next_locked(pte, i, VMS_NR_ENTRIES,
+							 &v)) < VMS_NR_ENTRIES;
+	     i++) {
+		left--;
 		if (vms_pte_is_leaf(v))
 			vms_frame_ref_put(vms_frame_owner(node->pool, vms_pte_paddr(v)), 1);
-		else if (v)
+		else
 			vms_subtree_free(vms_pte_child(node->pool, v));
 	}
 	vms_node_free(node);
