@@ -804,9 +804,12 @@ void *vms_frame_data(const struct vms_frame *f)
 	if (!f || !f->pool)
 		return NULL;
 	/* The caller may write through it. */
+	/* cov: threads: the stress accessors (stress/access.c); the executor reads frames by vms_frame_peek */
 	first = (uint64_t)(f - f->pool->meta);
+	/* cov: threads: the stress accessors (stress/access.c) */
 	dirty_range(f->pool, first, first + (f->kind == VMS_FRAME_DATA && f->level == 2 ?
 					     VMS_CHUNK_FRAMES : 1));
+	/* cov: threads: the stress accessors (stress/access.c) */
 	return f->pool->base + vms_meta_paddr(f);
 }
 
