@@ -19,7 +19,7 @@ $(MUTATOR_SO): $(FUZZ_MUTATOR_SRCS) $(MUTATOR_OP_SRCS) $(wildcard tools/op/*.h f
 
 MUTATOR_TEST_BIN := $(B)/tests/test_mutator
 MUTATOR_TEST_OBJS := $(B)/obj/tests/mutator/test_mutator.o $(B)/obj/fuzz/mutator.o $(B)/obj/fuzz/hints.o \
-	$(B)/obj/tests/runner.o $(B)/obj/tests/helpers.o
+	$(B)/obj/tests/runner.o $(B)/obj/tests/helpers.o $(B)/obj/tests/peek.o
 
 $(B)/obj/tests/mutator/%.o: tests/mutator/%.c
 	@mkdir -p $(dir $@)

@@ -74,7 +74,7 @@ $(MT_OUT)/%: $(MT_DIR)/%.txt $(VMT_CLI_BIN)
 	@$(VMT_CLI_BIN) encode $< -o $@.tmp -f && mv -f $@.tmp $@ || { rm -f $@.tmp; exit 1; }
 
 # The unit-test runner and helpers, compiled against the controlled core.
-SCHED_TEST_SRCS := $(wildcard tests/sched/*.c) tests/runner.c tests/helpers.c
+SCHED_TEST_SRCS := $(wildcard tests/sched/*.c) tests/runner.c tests/helpers.c tests/peek.c
 SCHED_TEST_BIN := $(B)/tests/run_sched_tests
 
 $(SCHED_TEST_BIN): $(SCHED_TEST_SRCS:%.c=$(B)/obj-sched/%.o) $(SCHED_POLICY_LIB) $(CORE_LIB_sched)
