@@ -426,7 +426,6 @@ uint64_t vms_defer_pending(struct vms_defer_stack *s)
 	for (struct vms_thread *t = threads; t; t = t->next) {
 		local_lock(&t->defer);
 		if (t->defer.batch && t->defer.stack == s)
-			/* cov: unreachable: stats follow a quiesce or reset, which take every thread's batch */
 			n += t->defer.batch->n;
 		local_unlock(&t->defer);
 	}
