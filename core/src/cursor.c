@@ -405,12 +405,6 @@ int vms_cursor_query(struct vms_cursor *c, struct vms_mapping *m)
 	return 0;
 }
 
-/* Span start of the node whose entries are @size bytes and cover @va. */
-static vms_vaddr_t node_start(vms_vaddr_t va, uint64_t size)
-{
-	return vms_align_down(va, size * VMS_NR_ENTRIES);
-}
-
 /* How many entries of that node (span start @base) begin below @lim. */
 static int entries_before(vms_vaddr_t base, uint64_t size, vms_vaddr_t lim)
 {
@@ -434,7 +428,7 @@ static vms_pte_t *scan_leaf(struct vms_cursor *c, vms_vaddr_t *cur, vms_vaddr_t 
 	while (*cur < lim) {
 		vms_pte_t *pte = vms_node_ptes(node);
 		uint64_t size = vms_page_size(node->level), v;
-		vms_vaddr_t base = node_start(*cur, size);
+		vms_vaddr_t base = vms_node_base(*cur, node->level);
 		int i = vms_pte_index(*cur, node->level), j,
 		    end = entries_before(base, size, lim);
 		struct vms_frame *child = NULL;
@@ -631,7 +625,8 @@ long vms_cursor_unmap(struct vms_cursor *c, uint64_t len)
 
 			if (!v) {
 				/* Absent: on to the node's next entry in use. */
-				vms_vaddr_t base = node_start(cur, size);
+				vms_vaddr_t base =
+					vms_node_base(cur, node->level);
 				int i = vms_pte_index(cur, node->level) + 1;
 
 				i = vms_pte_next_locked(

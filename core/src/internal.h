@@ -250,6 +250,12 @@ static inline vms_vaddr_t vms_align_down(vms_vaddr_t va, uint64_t size)
 	return va & ~(size - 1);
 }
 
+/* Span start of the level-@level node that covers @va. */
+static inline vms_vaddr_t vms_node_base(vms_vaddr_t va, int level)
+{
+	return vms_align_down(va, vms_page_size(level) * VMS_NR_ENTRIES);
+}
+
 static inline struct vms_frame *vms_pte_child(struct vms_pool *p, uint64_t pte)
 {
 	return vms_meta(p, vms_pte_paddr(pte));

@@ -52,12 +52,6 @@ static bool entry_clip(vms_vaddr_t base, int level, int i, vms_vaddr_t start,
 	return *lo < *hi;
 }
 
-/* Span start of the level-@level node that covers @va. */
-static vms_vaddr_t node_base(vms_vaddr_t va, int level)
-{
-	return vms_align_down(va, vms_page_size(level) * VMS_NR_ENTRIES);
-}
-
 #ifdef VMS_CHECKS
 /*
  * Poison builds check the global lock order the way lockdep does, per
@@ -292,7 +286,8 @@ static struct vms_frame *find_guard(struct vms_space *s, vms_vaddr_t start,
 		if (!v) {
 			/* Absent: create the child under this node's lock. */
 			if (!held) {
-				*err = lock_node(node, node_base(start, level));
+				*err = lock_node(node,
+						 vms_node_base(start, level));
 				if (*err)
 					return NULL;
 				held = true;
@@ -348,7 +343,7 @@ static struct vms_frame *find_guard(struct vms_space *s, vms_vaddr_t start,
 		if (node->stray)
 			return NULL;
 #endif
-		*err = lock_node(node, node_base(start, node->level));
+		*err = lock_node(node, vms_node_base(start, node->level));
 		if (*err)
 			return NULL;
 	}
@@ -381,19 +376,20 @@ int vms_lock_range(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
 	/* Planted: children first, guard last - against the global order,
 	 * so two cursors under one guard can each hold what the other needs. */
 	vms_node_unlock(&g->lock);
-	ret = dfs_lock(g, node_base(start, g->level), start, end, &failed);
+	ret = dfs_lock(g, vms_node_base(start, g->level), start, end, &failed);
 	if (!ret)
-		ret = lock_node(g, node_base(start, g->level));
+		ret = lock_node(g, vms_node_base(start, g->level));
 	if (!ret && g->stray)
 		ret = -EAGAIN;	/* a buggy protocol, kept simple: report it */
 #else
-	ret = dfs_lock(g, node_base(start, g->level), start, end, &failed);
+	ret = dfs_lock(g, vms_node_base(start, g->level), start, end, &failed);
 #endif
 	if (ret) {
 		/* -EDEADLK: this thread holds a node we need through another
 		 * cursor. Give back what we took, in reverse. */
-		dfs_unlock(g, node_base(start, g->level), start, end, failed);
-		note_unlock(g, node_base(start, g->level));
+		dfs_unlock(g, vms_node_base(start, g->level), start, end,
+			   failed);
+		note_unlock(g, vms_node_base(start, g->level));
 		return ret;
 	}
 #ifdef VMS_CHECKS
@@ -403,7 +399,7 @@ int vms_lock_range(struct vms_space *s, vms_vaddr_t start, vms_vaddr_t end,
 	if (__atomic_load_n(&g->stray, __ATOMIC_RELAXED))
 		/* cov: unreachable: an invariant check fired: only on a broken core */
 		vms_invariant_broken(VMS_CHECK_STRAY_GUARD, __func__);
-	else if (!all_held(g, node_base(start, g->level), start, end))
+	else if (!all_held(g, vms_node_base(start, g->level), start, end))
 		/* cov: unreachable: an invariant check fired: only on a broken core */
 		vms_invariant_broken(VMS_CHECK_UNLOCKED_DESC, __func__);
 #endif
@@ -415,7 +411,7 @@ void vms_unlock_range(struct vms_frame *guard, vms_vaddr_t start, vms_vaddr_t en
 {
 	struct stop all = { (vms_vaddr_t)-1, 0 };
 
-	vms_vaddr_t base = node_base(start, guard->level);
+	vms_vaddr_t base = vms_node_base(start, guard->level);
 
 	unorder_reset(true);
 #ifdef VMS_BUG_unlock_order
