@@ -173,6 +173,15 @@ struct vms_frame *vmt_thread_frame(const struct vmt_thread *t, int slot, uint64_
 void vmt_thread_put_frames(struct vmt_thread *t);
 /* Empty every slot naming frame @gid (an exclusive thread's frame died). */
 void vmt_thread_forget(struct vmt_thread *t, uint64_t gid);
+/* Does the thread hold a cursor on any space (so it is in a read-side
+ * section, and a quiesce or a grace period would wait on itself)? */
+static inline bool vmt_thread_has_cursor(const struct vmt_thread *t)
+{
+	for (int sp = 0; sp < VMT_NR_SPACES; sp++)
+		if (t->cur[sp])
+			return true;
+	return false;
+}
 
 /*
  * Run @op on libvms as thread @t; fill @o. Returns false if the op was

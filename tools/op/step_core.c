@@ -209,11 +209,8 @@ static void after_frame_op(struct vmt_thread *t, int slot, int h, struct vmt_out
  * relieves the pool, and the model step decides whether it was real. */
 static void after_enomem(struct vmt_thread *t, struct vmt_outcome *o)
 {
-	if (o->ret != -ENOMEM || !t->exclusive)
+	if (o->ret != -ENOMEM || !t->exclusive || vmt_thread_has_cursor(t))
 		return;
-	for (int s = 0; s < VMT_NR_SPACES; s++)
-		if (t->cur[s])
-			return;
 	o->quiesce = vms_pool_quiesce(t->sh->pool);
 	o->seen |= VMT_SEEN_QUIESCE;
 }
@@ -602,9 +599,6 @@ static bool core_quiesce(struct vmt_thread *t, const struct vmt_op *op, struct v
 	return true;
 }
 
-/* A pool of the op's size, its stats as created, destroyed at once: the
- * size rules and -ENOMEM of vms_pool_new (whose five allocations are
- * fault sites of kind pool), and that a new pool is empty and idle. */
 /*
  * A session in a second pool, as a thread working in two pools makes:
  * one 4 KiB page mapped, unmapped, the cursor dropped. The drop retires
@@ -624,9 +618,8 @@ static void pool_session(struct vmt_thread *t, struct vms_pool *p)
 
 	/* A cursor held here: the destroy is -EDEADLK (no grace period in a
 	 * read section), and so could the space's be: nothing to learn. */
-	for (int sp = 0; sp < VMT_NR_SPACES; sp++)
-		if (t->cur[sp])
-			return;
+	if (vmt_thread_has_cursor(t))
+		return;
 	vms_pool_set_reclaim_inline(p, true);
 	vms_pool_set_retire_batch(p, VMS_RETIRE_BATCH_MAX);
 	if (vms_space_new(p, 0, &s))
@@ -648,6 +641,10 @@ static void pool_session(struct vmt_thread *t, struct vms_pool *p)
 		vms_space_destroy(s);
 }
 
+/* A pool of the op's size, its stats as created, a session in it, then
+ * destroyed: the size rules and -ENOMEM of vms_pool_new (whose five
+ * allocations are fault sites of kind pool), that a new pool is empty
+ * and idle, and that a second pool's releases go home. */
 static bool core_pool_new(struct vmt_thread *t, const struct vmt_op *op, struct vmt_outcome *o)
 {
 	struct vms_pool *p = NULL;

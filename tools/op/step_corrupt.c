@@ -91,9 +91,8 @@ bool core_corrupt(struct vmt_thread *t, const struct vmt_op *op,
 	if (!s ||
 	    (vms_check_class(want) == VMS_CLASS_INVARIANT && !&vms_poison_hook))
 		return false;
-	for (int sp = 0; sp < VMT_NR_SPACES; sp++)
-		if (t->cur[sp])
-			return false; /* not quiescent: our own cursor */
+	if (vmt_thread_has_cursor(t))
+		return false; /* not quiescent: our own cursor */
 	/* A fail op before this one arms a fault for it: it may fail the
 	 * undo record of an accessor corruption (kind check), and then
 	 * nothing is corrupted; the checker's scratch must not fail, which
