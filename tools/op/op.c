@@ -160,8 +160,7 @@ bool vmt_prog_valid(const struct vmt_prog *p, unsigned *bad_op)
 		}
 	}
 	if (bad == p->n && p->nthreads <= VMT_MAX_THREADS && sched_valid(p) &&
-	    (p->retire_batch <= VMT_MAX_RETIRE_BATCH ||
-	     p->retire_batch == VMT_BAD_RETIRE_BATCH))
+	    vmt_retire_batch_valid(p->retire_batch))
 		return true;
 	if (bad_op)
 		*bad_op = bad;

@@ -187,6 +187,13 @@ static inline unsigned vmt_prog_threads(const struct vmt_prog *p)
  * largest libvms takes (VMS_RETIRE_BATCH_MAX; exec_mt.c checks it). */
 #define VMT_BAD_RETIRE_BATCH 65537
 
+/* A batch a program may carry: 0 (the default), 1..the largest, or the
+ * out-of-range one. */
+static inline bool vmt_retire_batch_valid(uint32_t b)
+{
+	return b <= VMT_MAX_RETIRE_BATCH || b == VMT_BAD_RETIRE_BATCH;
+}
+
 /* Needs the controlled executor: more than one thread, a schedule, or a
  * retire batch (only that executor's pool hands batches to a reclaimer). */
 static inline bool vmt_prog_is_mt(const struct vmt_prog *p)

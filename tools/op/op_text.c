@@ -567,8 +567,7 @@ static int parse_section(const char *line, struct vmt_prog *p, uint8_t *cur, boo
 		if (p->retire_batch)
 			return perr(err, errlen, "a second retire batch");
 		/* One past the largest stays: a batch the core must refuse. */
-		if ((!a || a > VMT_MAX_RETIRE_BATCH) &&
-		    a != VMT_BAD_RETIRE_BATCH)
+		if (!a || !vmt_retire_batch_valid(a))
 			return perr(err, errlen,
 				    "retire batch %u: 1..%d (%d: out of range)",
 				    a, VMT_MAX_RETIRE_BATCH,
