@@ -472,6 +472,37 @@ TEST(pool_new_after_destroy_like_new)
 	CHECK_OK(vms_pool_destroy(p));
 }
 
+/* A smaller pool gets the memory a larger one left (no kept memory fits
+ * it better: no other test makes a pool of 52 or 54 MiB) and is a new
+ * pool all the same: the dirtied pages it hands out come back zeroed. */
+TEST(pool_new_in_larger_kept_memory)
+{
+	struct like_new ln;
+	struct vms_pool *big = vmt_pool(54 * MiB), *p;
+	struct vms_frame *f;
+	const void *at;
+
+	dirty_chunks(big);
+	f = vmt_alloc(big, 1);
+	at = map_base(f);
+	CHECK_OK(vms_frame_put(f));
+	/* What a new pool of 52 MiB looks like, made while the larger
+	 * pool's memory is still in use. */
+	p = vmt_pool(52 * MiB);
+	ln.st0 = vmt_stats(p);
+	ln.n = reset_script(p, ln.log);
+	CHECK_OK(vms_pool_destroy(big));
+
+	big = vmt_pool(52 * MiB);
+	f = vmt_alloc(big, 1);
+	CHECK(map_base(f) == at);
+	CHECK_OK(vms_frame_put(f));
+	CHECK_OK(vms_pool_reset(big));
+	check_like_new(&ln, big);
+	CHECK_OK(vms_pool_destroy(big));
+	CHECK_OK(vms_pool_destroy(p));
+}
+
 /* A pool that can be neither reset nor destroyed (a space with a mapped,
  * written 2 MiB frame and 4K frames held: what a controlled run leaves
  * when it abandons its threads) gives its memory back all the same when

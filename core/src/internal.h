@@ -96,7 +96,9 @@ struct vms_pool {
 	unsigned char *base;
 	struct vms_frame *meta;
 	uint64_t nr_frames, nr_chunks;
-	size_t meta_bytes;
+	/* Frames the memory below was made for: nr_frames or more, when it
+	 * was kept from a larger pool (pool.c pool_mem_get). */
+	uint64_t mem_frames;
 	uint32_t *free_chunks; /* then the carved list (pool.c) */
 	/* A bit per frame: written since the last reset, before it (pool.c). */
 	_Atomic uint64_t *dirty, *stale;

@@ -302,7 +302,9 @@ static void *meta_map(size_t n, bool fail)
 	return memset(m, 0, n);
 }
 
-static void meta_unmap(void *m, size_t n)
+/* Left out of coverage (fuzz/nocov.txt): kept memory may be larger
+ * than its pool, and which way it goes depends on the pools before. */
+__attribute__((noinline)) static void meta_unmap(void *m, size_t n)
 {
 	if (n > META_HEAP_MAX)
 		munmap(m, n);
@@ -312,19 +314,30 @@ static void meta_unmap(void *m, size_t n)
 
 /*
  * The memory of pools destroyed idle, kept for the next vms_pool_new of
- * the same size: a pool_new op made a 4 MiB to 64 GiB pool per input,
- * and its mmap, its page faults on what pool_start touches and its
- * munmap were most of the fuzz target's kernel time. Kept memory is in
- * the state a reset leaves (metadata zeroed below next_chunk, written
- * pages marked stale), so a pool made from it is a fresh one. Only pools
- * that handed out at most PARK_CHUNKS chunks are kept, the last PARK_MAX
- * of them: what a process keeps committed stays small.
+ * the same size or smaller: a pool_new op made a 4 MiB to 64 GiB pool
+ * per input, and its mmap, its page faults on what pool_start touches
+ * and its munmap (a TLB shootdown: the process has other threads) were
+ * most of the fuzz target's kernel time. Kept memory is in the state a
+ * reset leaves (metadata zeroed below next_chunk, written pages marked
+ * stale), so a pool made from it is a fresh one: a smaller pool uses its
+ * first frames and its first free-chunk slots, and keeps the stale bits
+ * where they were (stale = dirty + the memory's words), so the pages of
+ * every size it served are zeroed when they are handed out again.
+ *
+ * Only pools that handed out at most PARK_CHUNKS chunks are kept (what a
+ * process keeps committed stays small: about 100 KiB each), the last
+ * PARK_MAX of them (a program may hold that many pools at once: a
+ * pool_new under a cursor cannot be destroyed) and at most PARK_FRAMES
+ * frames of address space (eight pools of the largest size, what a
+ * ThreadSanitizer build's mmap range holds easily); the oldest go back
+ * first.
  */
-#define PARK_MAX 8
+#define PARK_MAX 256
 #define PARK_CHUNKS 8
+#define PARK_FRAMES (8 * (VMS_POOL_MAX >> VMS_PAGE_SHIFT))
 
 struct pool_mem {
-	uint64_t nr_frames;
+	uint64_t nr_frames; /* what it was made for: the pool's mem_frames */
 	unsigned char *base;
 	struct vms_frame *meta;
 	uint32_t *free_chunks;
@@ -336,11 +349,36 @@ struct pool_mem {
 static struct {
 	pthread_mutex_t lock;
 	unsigned n;
+	uint64_t frames; /* the sum of their nr_frames */
 	struct pool_mem mem[PARK_MAX];
 } parked = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
+/* The kept memory that fits @nr_frames best (the smallest large enough),
+ * taken out of the list into @m; false if none fits. Left out of
+ * coverage (fuzz/nocov.txt), as pool_mem_get. */
+__attribute__((noinline)) static bool park_take(uint64_t nr_frames,
+						struct pool_mem *m)
+{
+	unsigned best = PARK_MAX;
+
+	pthread_mutex_lock(&parked.lock);
+	for (unsigned i = 0; i < parked.n; i++)
+		if (parked.mem[i].nr_frames >= nr_frames &&
+		    (best == PARK_MAX ||
+		     parked.mem[i].nr_frames < parked.mem[best].nr_frames))
+			best = i;
+	if (best < PARK_MAX) {
+		*m = parked.mem[best];
+		parked.frames -= m->nr_frames;
+		memmove(&parked.mem[best], &parked.mem[best + 1],
+			(--parked.n - best) * sizeof(*m));
+	}
+	pthread_mutex_unlock(&parked.lock);
+	return best < PARK_MAX;
+}
+
 /*
- * The memory of a pool of p->nr_frames frames: kept memory of that size
+ * The memory of a pool of p->nr_frames frames: kept memory large enough
  * if there is some, else new. @fail: which of base, meta, free_chunks
  * and dirty an injected fault refuses (bits 0 to 3), as an exhaustion
  * would. Left out of coverage (fuzz/nocov.txt): whether memory is kept
@@ -350,32 +388,26 @@ __attribute__((noinline)) static int pool_mem_get(struct vms_pool *p,
 						  unsigned fail)
 {
 	size_t size = p->nr_frames << VMS_PAGE_SHIFT, words = p->nr_frames / 64;
+	size_t meta_bytes = p->nr_frames * sizeof(struct vms_frame);
+	struct pool_mem m;
 
-	if (!fail) {
-		pthread_mutex_lock(&parked.lock);
-		for (unsigned i = 0; i < parked.n; i++) {
-			struct pool_mem *m = &parked.mem[i];
-
-			if (m->nr_frames != p->nr_frames)
-				continue;
-			p->base = m->base;
-			p->meta = m->meta;
-			p->free_chunks = m->free_chunks;
-			p->dirty = m->dirty;
-			p->check_refs = m->check_refs;
-			p->check_cap = m->check_cap;
-			memmove(m, m + 1, (--parked.n - i) * sizeof(*m));
-			pthread_mutex_unlock(&parked.lock);
-			p->stale = p->dirty + words;
-			return 0;
-		}
-		pthread_mutex_unlock(&parked.lock);
+	if (!fail && park_take(p->nr_frames, &m)) {
+		p->mem_frames = m.nr_frames;
+		p->base = m.base;
+		p->meta = m.meta;
+		p->free_chunks = m.free_chunks;
+		p->dirty = m.dirty;
+		p->stale = p->dirty + m.nr_frames / 64;
+		p->check_refs = m.check_refs;
+		p->check_cap = m.check_cap;
+		return 0;
 	}
+	p->mem_frames = p->nr_frames;
 	p->base = fail & 1 ? MAP_FAILED :
 			     mmap(NULL, size, PROT_READ | PROT_WRITE,
 				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 				  -1, 0);
-	p->meta = meta_map(p->meta_bytes, fail & 2);
+	p->meta = meta_map(meta_bytes, fail & 2);
 	/* The free chunks and the carved list, one allocation. */
 	p->free_chunks =
 		fail & 4 ? NULL : calloc(p->nr_chunks * 2, sizeof(uint32_t));
@@ -386,7 +418,7 @@ __attribute__((noinline)) static int pool_mem_get(struct vms_pool *p,
 		if (p->base != MAP_FAILED)
 			munmap(p->base, size);
 		if (p->meta != MAP_FAILED)
-			meta_unmap(p->meta, p->meta_bytes);
+			meta_unmap(p->meta, meta_bytes);
 		free(p->free_chunks);
 		free(p->dirty);
 		return -ENOMEM;
@@ -412,12 +444,23 @@ static void meta_clear(struct vms_pool *p)
 		memset(&p->meta[c * VMS_CHUNK_FRAMES], 0, sizeof(*p->meta));
 }
 
+/* Kept memory given back to the kernel. Left out of coverage
+ * (fuzz/nocov.txt), as pool_mem_put. */
+__attribute__((noinline)) static void mem_free(const struct pool_mem *m)
+{
+	munmap(m->base, m->nr_frames << VMS_PAGE_SHIFT);
+	meta_unmap(m->meta, m->nr_frames * sizeof(struct vms_frame));
+	free(m->free_chunks);
+	free((void *)m->dirty);
+	free(m->check_refs);
+}
+
 /* An idle pool's memory: kept, in the state of a reset, or given back.
  * Left out of coverage (fuzz/nocov.txt), as pool_mem_get. */
 __attribute__((noinline)) static void pool_mem_put(struct vms_pool *p)
 {
 	struct pool_mem m = {
-		.nr_frames = p->nr_frames,
+		.nr_frames = p->mem_frames,
 		.base = p->base,
 		.meta = p->meta,
 		.free_chunks = p->free_chunks,
@@ -425,33 +468,25 @@ __attribute__((noinline)) static void pool_mem_put(struct vms_pool *p)
 		.check_refs = p->check_refs,
 		.check_cap = p->check_cap,
 	};
-	uint64_t chunks = atomic_load(&p->next_chunk);
 
-	if (chunks <= PARK_CHUNKS) {
-		meta_clear(p);
-		stale_dirty(p);
-		/* Kept, the oldest given back for it if there are too many. */
-		pthread_mutex_lock(&parked.lock);
-		if (parked.n == PARK_MAX) {
-			struct pool_mem old = parked.mem[0];
-
-			memmove(parked.mem, parked.mem + 1,
-				--parked.n * sizeof(old));
-			parked.mem[parked.n++] = m;
-			m = old;
-		} else {
-			parked.mem[parked.n++] = m;
-			m.nr_frames = 0;
-		}
-		pthread_mutex_unlock(&parked.lock);
-		if (!m.nr_frames)
-			return;
+	if (atomic_load(&p->next_chunk) > PARK_CHUNKS) {
+		mem_free(&m);
+		return;
 	}
-	munmap(m.base, m.nr_frames << VMS_PAGE_SHIFT);
-	meta_unmap(m.meta, m.nr_frames * sizeof(struct vms_frame));
-	free(m.free_chunks);
-	free((void *)m.dirty);
-	free(m.check_refs);
+	meta_clear(p);
+	stale_dirty(p);
+	/* Kept, the oldest given back while there are too many. */
+	pthread_mutex_lock(&parked.lock);
+	while (parked.n && (parked.n == PARK_MAX ||
+			    parked.frames + m.nr_frames > PARK_FRAMES)) {
+		mem_free(&parked.mem[0]);
+		parked.frames -= parked.mem[0].nr_frames;
+		memmove(parked.mem, parked.mem + 1,
+			--parked.n * sizeof(parked.mem[0]));
+	}
+	parked.mem[parked.n++] = m;
+	parked.frames += m.nr_frames;
+	pthread_mutex_unlock(&parked.lock);
 }
 
 int vms_pool_new(size_t bytes, struct vms_pool **out)
@@ -472,7 +507,6 @@ int vms_pool_new(size_t bytes, struct vms_pool **out)
 		return -ENOMEM;
 	p->nr_frames = size >> VMS_PAGE_SHIFT;
 	p->nr_chunks = size / VMS_CHUNK_SIZE;
-	p->meta_bytes = p->nr_frames * sizeof(struct vms_frame);
 	for (unsigned i = 0; i < 4; i++)
 		fail |= (unsigned)VMS_FAULT(VMS_FAULT_POOL) << i;
 	if (pool_mem_get(p, fail)) {
