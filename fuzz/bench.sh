@@ -151,11 +151,9 @@ ratio_table target empty vmt-%s empty-%s | tee "$out/summary.txt"
 grep -h stability "$res" | awk -F'\t' '$2 == "vmt-afl" { print "bench-fuzz: vmt-afl run " $3 ": " $8 }' >&2
 
 # A perf profile's samples of one binary's processes, split by where the
-# code lives: the kernel, core/, model/, tools/op/ + fuzz/ (the executor),
-# and the rest (libc, liburcu). Kernel samples taken when a task switch
-# re-enables interrupts (cpu-clock cannot fire while they are off) are
-# counted apart: on a shared machine they measure the other load, and
-# under afl-fuzz the fork server's wake-up per input.
+# code lives: the kernel (by what entered it), core/, model/, tools/op/ +
+# fuzz/ (the executor), and the rest (libc, liburcu); AFL++'s fork server
+# and its per-input stop apart (fuzz/profile-split.awk says how).
 split_profile() {	# perf.data binary label
 	local syms=$out/symbols-${2##*/}.tsv
 	nm -l --defined-only "$2" 2>/dev/null | awk -F'\t' 'NF == 2 {
@@ -165,40 +163,20 @@ split_profile() {	# perf.data binary label
 		else if ($2 ~ /\/model\//) c = "model"
 		else if ($2 ~ /\/tools\/op\// || $2 ~ /\/fuzz\//) c = "executor"
 		print a[3] "\t" c }' > "$syms"
-	perf report -i "$1" --stdio --no-children --sort comm,dso,sym --percent-limit 0 -q \
-		2>/dev/null > "$1.txt"
-	awk -v syms="$syms" -v comm="${2##*/}" -v label="$3" '
-		BEGIN { while ((getline l < syms) > 0) { split(l, a, "\t"); cat[a[1]] = a[2] } }
-		/%/ && substr($2, 1, 15) == substr(comm, 1, 15) {
-			p = $1; sub("%", "", p); dso = $3; sym = $5; tot += p
-			if (dso ~ /kernel/) {
-				k = "kernel"
-				if (sym ~ /^(finish_task_switch|irqentry_exit_to_user_mode|_raw_spin_unlock_irqrestore|__schedule|schedule)/)
-					sw += p
-			} else if (dso == comm) {
-				k = "executor"
-				if (sym in cat)
-					k = cat[sym]
-			} else {
-				k = "other"
-			}
-			s[k] += p }
-		END { if (tot <= 0) exit
-			printf "profile (%s, perf cpu-clock, %% of its samples): kernel %.1f (task switches %.1f, the rest %.1f), core %.1f, model %.1f, executor %.1f, libc+liburcu %.1f\n",
-			label, 100 * s["kernel"] / tot, 100 * sw / tot, 100 * (s["kernel"] - sw) / tot,
-			100 * s["core"] / tot, 100 * s["model"] / tot, 100 * s["executor"] / tot,
-			100 * s["other"] / tot }' "$1.txt" | tee -a "$out/summary.txt"
+	perf script -i "$1" -F comm,pid,ip,sym,dso 2>/dev/null |
+		awk -v comm="${2##*/}" -v syms="$syms" -v label="$3" -f fuzz/profile-split.awk |
+		tee -a "$out/summary.txt"
 }
 
 # Profiles: the replay build running the same inputs, each read once and
 # run 20 times (execution only, no file I/O); then the AFL++ target
 # processes in a run of their own (perf follows afl-fuzz's children).
 if command -v perf >/dev/null; then
-	perf record -q -e cpu-clock -F 5000 -o "$out/perf-replay.data" -- \
+	perf record -q -g -e cpu-clock -F 5000 -o "$out/perf-replay.data" -- \
 		"$FZ/vmt-replay" -q -r 20 "$out/inputs" >/dev/null 2>&1
 	split_profile "$out/perf-replay.data" "$FZ/vmt-replay" "vmt-replay -r 20"
 	afl_env
-	perf record -q -e cpu-clock -F 5000 -o "$out/perf-afl.data" -- afl-fuzz -i "$SEQ_OUT" \
+	perf record -q -g -e cpu-clock -F 5000 -o "$out/perf-afl.data" -- afl-fuzz -i "$SEQ_OUT" \
 		-o "$out/afl-perf" -x fuzz/vmt.dict -t "$AFL_TIMEOUT" -V "$secs" -- "$FZ/vmt-afl" \
 		>/dev/null 2>&1
 	split_profile "$out/perf-afl.data" "$FZ/vmt-afl" "vmt-afl under afl-fuzz"
