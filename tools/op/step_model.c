@@ -49,26 +49,28 @@ const char *vmt_errname(long v, char *buf, size_t n)
  * Byte i is pat ^ i ^ (i >> 8) ^ ((i >> 12) * 29), truncated: it varies
  * within and across pages, so a misplaced page or offset shows. Within
  * a 256-byte block all but the low byte of i is fixed, so a block is
- * 0..255 XORed with one constant, which the compiler vectorises (the byte
- * loop was a seventh of a fuzz input's CPU time, for its big writes).
+ * 0..255 XORed with one constant: written eight bytes at a time (the
+ * byte loop was a seventh of a fuzz input's CPU time, for its big
+ * writes; under ASan, which checks every store and keeps the loop from
+ * being vectorised, still 6 % of the libFuzzer build's).
  */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+	       "the fill writes words");
+
 void vmt_fill_pattern(uint8_t *buf, size_t n, uint8_t pat)
 {
-#define R4_(k) k, k + 1, k + 2, k + 3
-#define R16_(k) R4_(k), R4_(k + 4), R4_(k + 8), R4_(k + 12)
-#define R64_(k) R16_(k), R16_(k + 16), R16_(k + 32), R16_(k + 48)
-	static const uint8_t ramp[256] = { R64_(0), R64_(64), R64_(128),
-					   R64_(192) };
-#undef R64_
-#undef R16_
-#undef R4_
+	const uint64_t ones = 0x0101010101010101ULL;
 	size_t b, i = 0;
 
 	for (b = 0; i + 256 <= n; b++, i += 256) {
-		uint8_t c = (uint8_t)(pat ^ b ^ ((b >> 4) * 29));
+		uint64_t c = ones * (uint8_t)(pat ^ b ^ ((b >> 4) * 29));
 
-		for (int k = 0; k < 256; k++)
-			buf[i + k] = ramp[k] ^ c;
+		/* Bytes 8w..8w+7 of 0..255, lowest first. */
+		for (uint64_t w = 0; w < 32; w++) {
+			uint64_t v = (0x0706050403020100ULL + w * 8 * ones) ^ c;
+
+			memcpy(buf + i + 8 * w, &v, sizeof(v));
+		}
 	}
 	for (; i < n; i++)
 		buf[i] = (uint8_t)(pat ^ i ^ (i >> 8) ^ ((i >> 12) * 29));

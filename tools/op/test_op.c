@@ -1204,6 +1204,34 @@ static void seeded(const char *name)
 	rng_state = knob_seed;
 }
 
+/* A write's bytes are the formula vmt_fill_pattern states, byte for byte,
+ * whatever the length (whole blocks and a tail) and the pattern, and
+ * nothing past the length is written. */
+TEST(test_fill_pattern)
+{
+	static uint8_t buf[VMT_MAX_IO + 1];
+	static const size_t lens[] = { 0,   1,	  255,	256,   257,
+				       511, 4096, 4097, 12345, VMT_MAX_IO };
+	static const uint8_t pats[] = { 0, 1, 0x5a, 0xff };
+
+	for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++)
+		for (size_t k = 0; k < sizeof(pats); k++) {
+			size_t n = lens[l], bad = n;
+
+			memset(buf, 0xee, sizeof(buf));
+			vmt_fill_pattern(buf, n, pats[k]);
+			for (size_t i = 0; i < n && bad == n; i++)
+				if (buf[i] != (uint8_t)(pats[k] ^ i ^ (i >> 8) ^
+							((i >> 12) * 29)))
+					bad = i;
+			T_CHECK(bad == n,
+				"fill of %zu bytes, pattern %u: byte %zu", n,
+				pats[k], bad);
+			T_CHECK(buf[n] == 0xee,
+				"fill of %zu bytes wrote past its end", n);
+		}
+}
+
 TEST(test_roundtrip_2000)
 {
 	seeded("test_roundtrip");
