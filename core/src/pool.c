@@ -349,7 +349,6 @@ struct pool_mem {
 static struct {
 	pthread_mutex_t lock;
 	unsigned n;
-	uint64_t frames; /* the sum of their nr_frames */
 	struct pool_mem mem[PARK_MAX];
 } parked = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -369,7 +368,6 @@ __attribute__((noinline)) static bool park_take(uint64_t nr_frames,
 			best = i;
 	if (best < PARK_MAX) {
 		*m = parked.mem[best];
-		parked.frames -= m->nr_frames;
 		memmove(&parked.mem[best], &parked.mem[best + 1],
 			(--parked.n - best) * sizeof(*m));
 	}
@@ -468,6 +466,7 @@ __attribute__((noinline)) static void pool_mem_put(struct vms_pool *p)
 		.check_refs = p->check_refs,
 		.check_cap = p->check_cap,
 	};
+	uint64_t frames = m.nr_frames; /* kept, with this one */
 
 	if (atomic_load(&p->next_chunk) > PARK_CHUNKS) {
 		mem_free(&m);
@@ -477,15 +476,15 @@ __attribute__((noinline)) static void pool_mem_put(struct vms_pool *p)
 	stale_dirty(p);
 	/* Kept, the oldest given back while there are too many. */
 	pthread_mutex_lock(&parked.lock);
-	while (parked.n && (parked.n == PARK_MAX ||
-			    parked.frames + m.nr_frames > PARK_FRAMES)) {
+	for (unsigned i = 0; i < parked.n; i++)
+		frames += parked.mem[i].nr_frames;
+	while (parked.n && (parked.n == PARK_MAX || frames > PARK_FRAMES)) {
 		mem_free(&parked.mem[0]);
-		parked.frames -= parked.mem[0].nr_frames;
+		frames -= parked.mem[0].nr_frames;
 		memmove(parked.mem, parked.mem + 1,
 			--parked.n * sizeof(parked.mem[0]));
 	}
 	parked.mem[parked.n++] = m;
-	parked.frames += m.nr_frames;
 	pthread_mutex_unlock(&parked.lock);
 }
 
