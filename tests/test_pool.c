@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_pool.c - the frame pool: sizes, allocation, handles, accounting. */
+#include <sys/mman.h>
+
 #include "test.h"
 
 TEST(pool_new_bad_args)
@@ -501,6 +503,30 @@ TEST(pool_new_in_larger_kept_memory)
 	check_like_new(&ln, big);
 	CHECK_OK(vms_pool_destroy(big));
 	CHECK_OK(vms_pool_destroy(p));
+}
+
+/* Kept memory is capped (pool.c): once 256 newer pools' memories are
+ * kept (PARK_MAX), the oldest has gone back to the kernel, its linear
+ * map unmapped (mincore: ENOMEM). The newer ones are 6 MiB, so none of
+ * them takes the 4 MiB pool's memory. */
+TEST(pool_kept_memory_oldest_given_back)
+{
+	enum { NEWER = 256 };
+	static struct vms_pool *p[NEWER];
+	struct vms_pool *old = vmt_pool(4 * MiB);
+	struct vms_frame *f = vmt_alloc(old, 1);
+	void *at = (void *)map_base(f);
+	unsigned char vec;
+
+	CHECK_OK(vms_frame_put(f));
+	CHECK_OK(vms_pool_destroy(old));
+	CHECK_OK(mincore(at, 4096, &vec)); /* kept */
+	for (int i = 0; i < NEWER; i++)
+		p[i] = vmt_pool(6 * MiB);
+	for (int i = 0; i < NEWER; i++)
+		CHECK_OK(vms_pool_destroy(p[i]));
+	CHECK_EQ(mincore(at, 4096, &vec), -1);
+	CHECK_EQ(errno, ENOMEM);
 }
 
 /* A pool that can be neither reset nor destroyed (a space with a mapped,
