@@ -466,7 +466,6 @@ __attribute__((noinline)) static void pool_mem_put(struct vms_pool *p)
 		.check_refs = p->check_refs,
 		.check_cap = p->check_cap,
 	};
-	uint64_t frames = m.nr_frames; /* kept, with this one */
 
 	if (atomic_load(&p->next_chunk) > PARK_CHUNKS) {
 		mem_free(&m);
@@ -474,18 +473,28 @@ __attribute__((noinline)) static void pool_mem_put(struct vms_pool *p)
 	}
 	meta_clear(p);
 	stale_dirty(p);
-	/* Kept, the oldest given back while there are too many. */
-	pthread_mutex_lock(&parked.lock);
-	for (unsigned i = 0; i < parked.n; i++)
-		frames += parked.mem[i].nr_frames;
-	while (parked.n && (parked.n == PARK_MAX || frames > PARK_FRAMES)) {
-		mem_free(&parked.mem[0]);
-		frames -= parked.mem[0].nr_frames;
+	/* Kept, the oldest given back while there are too many: one at a
+	 * time, freed after the unlock (munmap flushes TLBs on every CPU,
+	 * and every pool_new and destroy waits for this lock). */
+	for (;;) {
+		struct pool_mem oldest;
+		uint64_t frames = m.nr_frames; /* kept, with this one */
+
+		pthread_mutex_lock(&parked.lock);
+		for (unsigned i = 0; i < parked.n; i++)
+			frames += parked.mem[i].nr_frames;
+		if (!parked.n ||
+		    (parked.n < PARK_MAX && frames <= PARK_FRAMES)) {
+			parked.mem[parked.n++] = m;
+			pthread_mutex_unlock(&parked.lock);
+			return;
+		}
+		oldest = parked.mem[0];
 		memmove(parked.mem, parked.mem + 1,
 			--parked.n * sizeof(parked.mem[0]));
+		pthread_mutex_unlock(&parked.lock);
+		mem_free(&oldest);
 	}
-	parked.mem[parked.n++] = m;
-	pthread_mutex_unlock(&parked.lock);
 }
 
 int vms_pool_new(size_t bytes, struct vms_pool **out)
